@@ -1,0 +1,3 @@
+//! Collect: posts in, citations out. Never does network I/O for local inputs.
+
+pub mod url;

@@ -1,0 +1,277 @@
+//! The one configuration struct: built from defaults, then `citeguard.toml`,
+//! then command-line flags, and passed down. Nothing deeper in the library
+//! reads the environment or globals.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::model::Verdict;
+
+/// The name of the config file read from the working directory.
+pub const CONFIG_FILE: &str = "citeguard.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub collect: CollectConfig,
+    pub fetch: FetchConfig,
+    pub compare: CompareConfig,
+    pub schedule: ScheduleConfig,
+    /// The store directory.
+    pub store: PathBuf,
+    /// Verdicts that make the exit code 1.
+    pub fail_on: Vec<Verdict>,
+    /// Per-host settings, keyed by host name (`"www.nytimes.com"`).
+    pub hosts: BTreeMap<String, HostConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            collect: CollectConfig::default(),
+            fetch: FetchConfig::default(),
+            compare: CompareConfig::default(),
+            schedule: ScheduleConfig::default(),
+            store: PathBuf::from("snapshots"),
+            fail_on: vec![Verdict::Dead, Verdict::Changed, Verdict::Missing],
+            hosts: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CollectConfig {
+    /// A CSS selector for the post's content, overriding detection.
+    pub content_selector: Option<String>,
+    /// Take every link on the page, chrome included.
+    pub all_links: bool,
+    /// The base URL for relative links when the post gives none.
+    pub base_url: Option<String>,
+    /// Query parameters dropped from a URL's identity; a trailing `*` is a
+    /// prefix match (`utm_*`).
+    pub strip_params: Vec<String>,
+}
+
+impl Default for CollectConfig {
+    fn default() -> Self {
+        CollectConfig {
+            content_selector: None,
+            all_links: false,
+            base_url: None,
+            strip_params: [
+                "utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_hsenc",
+                "_hsmi", "igshid", "yclid", "ref_src",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FetchConfig {
+    /// Requests in flight at once, over all hosts.
+    pub concurrency: usize,
+    /// Requests in flight at once to one host.
+    pub per_host: usize,
+    /// Minimum spacing between the starts of two requests to one host, in ms.
+    pub host_delay_ms: u64,
+    /// Whole-request timeout, in seconds.
+    pub timeout_secs: f64,
+    /// Connect timeout, in seconds.
+    pub connect_timeout_secs: f64,
+    /// Largest body read, in bytes; the rest is not downloaded.
+    pub max_body: u64,
+    pub max_redirects: usize,
+    /// Retries after the first attempt for transient failures.
+    pub retries: u32,
+    /// Longest wait for one retry (caps `Retry-After`), in seconds.
+    pub max_retry_wait_secs: f64,
+    pub user_agent: String,
+    /// Extra status codes treated as ok.
+    pub accept: Vec<u16>,
+    /// Regexes: a matching URL is `skipped`/`excluded`.
+    pub exclude: Vec<String>,
+    /// Regexes: when any is given, only matching URLs are checked.
+    pub include: Vec<String>,
+    pub ignore_robots: bool,
+    /// Host name → address, like curl's `--resolve`: skips DNS for that host.
+    pub resolve: BTreeMap<String, std::net::IpAddr>,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            concurrency: 256,
+            per_host: 8,
+            host_delay_ms: 50,
+            timeout_secs: 30.0,
+            connect_timeout_secs: 10.0,
+            max_body: 20 * 1024 * 1024,
+            max_redirects: 10,
+            retries: 2,
+            max_retry_wait_secs: 30.0,
+            user_agent: default_user_agent(),
+            accept: Vec::new(),
+            exclude: Vec::new(),
+            include: Vec::new(),
+            ignore_robots: false,
+            resolve: BTreeMap::new(),
+        }
+    }
+}
+
+impl FetchConfig {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout_secs.max(0.001))
+    }
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.connect_timeout_secs.max(0.001))
+    }
+    pub fn host_delay(&self) -> Duration {
+        Duration::from_millis(self.host_delay_ms)
+    }
+    pub fn max_retry_wait(&self) -> Duration {
+        Duration::from_secs_f64(self.max_retry_wait_secs.max(0.0))
+    }
+}
+
+pub fn default_user_agent() -> String {
+    format!(
+        "Mozilla/5.0 (compatible; citeguard/{}; +https://github.com/citeguard/citeguard)",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HostConfig {
+    /// Extra request headers for this host (e.g. `Cookie`, `Authorization`).
+    pub headers: BTreeMap<String, String>,
+    pub per_host: Option<usize>,
+    pub host_delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompareConfig {
+    /// Below this text similarity to the baseline a source is `changed`.
+    pub drift_threshold: f64,
+}
+
+impl Default for CompareConfig {
+    fn default() -> Self {
+        CompareConfig {
+            drift_threshold: 0.80,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// Consecutive transient failures before `dead`/`persistent-failure`.
+    pub dead_after_checks: u32,
+    /// ...which must also span at least this many days.
+    pub dead_after_days: f64,
+    /// The Memento TimeGate asked for archived copies of dead sources.
+    pub memento_endpoint: String,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            dead_after_checks: 3,
+            dead_after_days: 3.0,
+            memento_endpoint: "https://web.archive.org/web/".to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a config file. `explicit` is true when the user named it with
+    /// `--config`: then a missing file is an error, while a missing
+    /// `citeguard.toml` in the working directory just means defaults.
+    pub fn load(path: &Path, explicit: bool) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+                return Ok(Config::default());
+            }
+            Err(e) => return Err(Error::io(path, e)),
+        };
+        Self::parse(&text).map_err(|cause| Error::Config {
+            path: path.to_path_buf(),
+            cause,
+        })
+    }
+
+    pub fn parse(text: &str) -> std::result::Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if self.fetch.concurrency == 0 {
+            return Err("fetch.concurrency must be at least 1".into());
+        }
+        if self.fetch.per_host == 0 {
+            return Err("fetch.per_host must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.compare.drift_threshold) {
+            return Err("compare.drift_threshold must be between 0 and 1".into());
+        }
+        for re in self.fetch.exclude.iter().chain(&self.fetch.include) {
+            regex::Regex::new(re).map_err(|e| format!("bad regex '{re}': {e}"))?;
+        }
+        Ok(())
+    }
+
+    /// The headers to send to `host`, from the per-host settings.
+    pub fn host_headers(&self, host: &str) -> Option<&BTreeMap<String, String>> {
+        self.hosts.get(host).map(|h| &h.headers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_file_overrides_defaults_and_keeps_the_rest() {
+        let c = Config::parse(
+            "fail_on = [\"dead\"]\n[fetch]\nper_host = 2\nexclude = ['^https://example\\.com/']\n[hosts.\"www.nytimes.com\"]\nheaders = { Cookie = \"nyt-a=1\" }\n",
+        )
+        .unwrap();
+        assert_eq!(c.fetch.per_host, 2);
+        assert_eq!(c.fetch.concurrency, FetchConfig::default().concurrency);
+        assert_eq!(c.fail_on, vec![Verdict::Dead]);
+        assert_eq!(
+            c.host_headers("www.nytimes.com").unwrap()["Cookie"],
+            "nyt-a=1"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors_that_name_them() {
+        let e = Config::parse("[fetch]\nper_hots = 2\n").unwrap_err();
+        assert!(e.contains("per_hots"), "{e}");
+        let e = Config::parse("[fetch]\nexclude = ['(']\n").unwrap_err();
+        assert!(e.contains("bad regex"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_default_config_file_means_defaults_but_a_named_one_is_an_error() {
+        let dir = std::env::temp_dir().join("citeguard-config-test-missing");
+        let path = dir.join("nope.toml");
+        assert!(Config::load(&path, false).is_ok());
+        assert!(Config::load(&path, true).is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! citeguard keeps the citations of published writing honest.
+//!
+//! The modules are the pipeline (see ARCHITECTURE.md):
+//! `collect` → `fetch` → `store` → `compare` → `report`, over the plain
+//! types of `model`, configured by one `config::Config`. The library never
+//! prints to the terminal: the binary does.
+
+pub mod collect;
+pub mod config;
+pub mod error;
+pub mod model;
+
+pub use error::{Error, Result};

@@ -1,0 +1,361 @@
+//! The plain types that flow through the pipeline: a `Citation` (collect),
+//! a `Verdict` with its `Reason` (fetch, compare), and the run's `Report`.
+//!
+//! Every stage depends on these types and never on the stages after it.
+//! Strings that appear in the JSON report are fixed by `../shared/DESIGN.md`:
+//! they are spelled once, here, through serde renames.
+
+use serde::{Deserialize, Serialize};
+
+/// What kind of thing a citation is, in the report's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// `<a href>`, Markdown inline/reference links and autolinks, footnote links.
+    Link,
+    /// `<img src>`, `srcset`, `<video>`, `<audio>`, `<source>`.
+    Image,
+    /// `<iframe>`, `<embed>`, `<object>`.
+    Embed,
+    /// `<blockquote cite>`, `<q cite>`, `<ins cite>`, `<del cite>`.
+    Quote,
+    /// A URL written out in the text, not marked up as a link.
+    BareUrl,
+    /// A cited source with nothing behind it: an attribution without a link,
+    /// an unattributed blockquote, an empty or placeholder href.
+    Unlinked,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Link => "link",
+            Kind::Image => "image",
+            Kind::Embed => "embed",
+            Kind::Quote => "quote",
+            Kind::BareUrl => "bare-url",
+            Kind::Unlinked => "unlinked",
+        }
+    }
+}
+
+/// One cited source, as it stands in one post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Citation {
+    /// The post: a path or URL as the user gave it (feed items and WXR
+    /// items use the item's link, or `file#item-N` when there is none).
+    pub post: String,
+    /// 1-based line in the source file where the citation starts.
+    pub line: usize,
+    /// The URL as resolved against the post's base (fragment kept), or
+    /// `None` for an unlinked citation.
+    pub url: Option<String>,
+    /// Anchor text, alt/title, or the attribution phrase of an unlinked one.
+    pub text: String,
+    pub kind: Kind,
+    /// The sentence around the citation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    /// The passage the post quotes from this source, when a blockquote is
+    /// attributed to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+    /// Why an unlinked citation has no URL: `no-link` or `empty-link`.
+    /// `None` for citations with a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Missing>,
+    /// The raw href/src as written, when it differs from `url` or when
+    /// there is no usable URL (`#`, `javascript:void(0)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw: Option<String>,
+}
+
+impl Citation {
+    /// The URL used to fetch this citation's source: normalised for
+    /// identity, fragment dropped. `None` when there is nothing to fetch.
+    pub fn source_url(&self, opts: &crate::collect::url::NormalizeOptions) -> Option<String> {
+        self.url
+            .as_deref()
+            .and_then(|u| crate::collect::url::source_key(u, opts))
+    }
+}
+
+/// Why a citation has nothing behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Missing {
+    NoLink,
+    EmptyLink,
+}
+
+/// The verdict strings of the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Ok,
+    Dead,
+    Changed,
+    Missing,
+    Unreachable,
+    Skipped,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Ok,
+        Verdict::Dead,
+        Verdict::Changed,
+        Verdict::Missing,
+        Verdict::Unreachable,
+        Verdict::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Dead => "dead",
+            Verdict::Changed => "changed",
+            Verdict::Missing => "missing",
+            Verdict::Unreachable => "unreachable",
+            Verdict::Skipped => "skipped",
+        }
+    }
+
+    /// How bad a verdict is, for "got worse since the last run".
+    pub fn severity(self) -> u8 {
+        match self {
+            Verdict::Ok | Verdict::Skipped => 0,
+            Verdict::Unreachable => 1,
+            Verdict::Changed => 2,
+            Verdict::Missing => 3,
+            Verdict::Dead => 4,
+        }
+    }
+}
+
+impl std::str::FromStr for Verdict {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Verdict::ALL
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown verdict '{s}' (expected one of ok, dead, changed, missing, unreachable, skipped)"))
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The reason strings of the contract (extendable, never renamed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    // ok
+    Ok,
+    Moved,
+    // dead
+    HttpStatus,
+    Dns,
+    Soft404,
+    RedirectToRoot,
+    PersistentFailure,
+    // changed
+    ContentDrift,
+    QuoteMissing,
+    TypeChanged,
+    // missing
+    NoLink,
+    EmptyLink,
+    SnapshotLost,
+    // unreachable
+    Timeout,
+    Refused,
+    Reset,
+    Tls,
+    #[serde(rename = "http-5xx")]
+    Http5xx,
+    #[serde(rename = "http-429")]
+    Http429,
+    Blocked,
+    /// A redirect chain that loops or exceeds the hop limit.
+    RedirectLoop,
+    /// Any other transport failure (a protocol error, a body cut short).
+    Network,
+    // skipped
+    Excluded,
+    Robots,
+    Scheme,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::Ok => "ok",
+            Reason::Moved => "moved",
+            Reason::HttpStatus => "http-status",
+            Reason::Dns => "dns",
+            Reason::Soft404 => "soft-404",
+            Reason::RedirectToRoot => "redirect-to-root",
+            Reason::PersistentFailure => "persistent-failure",
+            Reason::ContentDrift => "content-drift",
+            Reason::QuoteMissing => "quote-missing",
+            Reason::TypeChanged => "type-changed",
+            Reason::NoLink => "no-link",
+            Reason::EmptyLink => "empty-link",
+            Reason::SnapshotLost => "snapshot-lost",
+            Reason::Timeout => "timeout",
+            Reason::Refused => "refused",
+            Reason::Reset => "reset",
+            Reason::Tls => "tls",
+            Reason::Http5xx => "http-5xx",
+            Reason::Http429 => "http-429",
+            Reason::Blocked => "blocked",
+            Reason::RedirectLoop => "redirect-loop",
+            Reason::Network => "network",
+            Reason::Excluded => "excluded",
+            Reason::Robots => "robots",
+            Reason::Scheme => "scheme",
+        }
+    }
+
+    /// Whether this reason is a transient failure: one that must never be
+    /// reported as `dead` on one try.
+    pub fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Reason::Timeout
+                | Reason::Refused
+                | Reason::Reset
+                | Reason::Tls
+                | Reason::Http5xx
+                | Reason::Http429
+                | Reason::RedirectLoop
+                | Reason::Network
+        )
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One hop of a redirect chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Redirect {
+    pub url: String,
+    pub status: u16,
+}
+
+/// What fetching one source found: the evidence behind a verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    /// The source URL (normalised, no fragment).
+    pub url: String,
+    pub verdict: Verdict,
+    pub reason: Reason,
+    /// The final HTTP status, if any response came back.
+    pub status: Option<u16>,
+    pub final_url: Option<String>,
+    #[serde(default)]
+    pub redirects: Vec<Redirect>,
+    /// The content type of the final response, without parameters.
+    pub content_type: Option<String>,
+    /// How many attempts were made (retries included).
+    pub attempts: u32,
+    /// Wall time of the whole check in milliseconds.
+    pub elapsed_ms: u64,
+    /// A short human-readable detail: the transport error, the soft-404
+    /// phrase that matched, the robots rule.
+    pub detail: Option<String>,
+    /// When the check finished (RFC 3339).
+    pub checked_at: String,
+}
+
+/// One row of the report: a citation and what became of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CitationResult {
+    pub post: String,
+    pub line: usize,
+    pub url: Option<String>,
+    pub text: String,
+    pub kind: Kind,
+    pub verdict: Verdict,
+    pub reason: Reason,
+    pub status: Option<u16>,
+    pub final_url: Option<String>,
+    pub similarity: Option<f64>,
+    pub quote_found: Option<bool>,
+    /// sha256 of the baseline body, or `None`.
+    pub snapshot: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redirects: Vec<Redirect>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<String>,
+}
+
+/// Counts per verdict, as in the contract's `summary`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub citations: usize,
+    pub sources: usize,
+    pub ok: usize,
+    pub dead: usize,
+    pub changed: usize,
+    pub missing: usize,
+    pub unreachable: usize,
+    pub skipped: usize,
+}
+
+impl Summary {
+    pub fn count(&mut self, verdict: Verdict) {
+        self.citations += 1;
+        *match verdict {
+            Verdict::Ok => &mut self.ok,
+            Verdict::Dead => &mut self.dead,
+            Verdict::Changed => &mut self.changed,
+            Verdict::Missing => &mut self.missing,
+            Verdict::Unreachable => &mut self.unreachable,
+            Verdict::Skipped => &mut self.skipped,
+        } += 1;
+    }
+
+    pub fn get(&self, verdict: Verdict) -> usize {
+        match verdict {
+            Verdict::Ok => self.ok,
+            Verdict::Dead => self.dead,
+            Verdict::Changed => self.changed,
+            Verdict::Missing => self.missing,
+            Verdict::Unreachable => self.unreachable,
+            Verdict::Skipped => self.skipped,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunInfo {
+    pub id: String,
+    pub started_at: String,
+    pub finished_at: String,
+}
+
+/// The whole report of one run: what every output format renders.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub version: u32,
+    pub run: RunInfo,
+    pub summary: Summary,
+    pub citations: Vec<CitationResult>,
+}
+
+impl Report {
+    pub const VERSION: u32 = 1;
+}
