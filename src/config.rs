@@ -55,6 +55,9 @@ pub struct CollectConfig {
     /// Query parameters dropped from a URL's identity; a trailing `*` is a
     /// prefix match (`utm_*`).
     pub strip_params: Vec<String>,
+    /// Largest input (file, stdin, fetched post) read, in bytes; bigger
+    /// inputs are refused without being read.
+    pub max_file_size: u64,
 }
 
 impl Default for CollectConfig {
@@ -69,6 +72,7 @@ impl Default for CollectConfig {
             ]
             .map(String::from)
             .to_vec(),
+            max_file_size: 64 * 1024 * 1024,
         }
     }
 }

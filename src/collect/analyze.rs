@@ -1,0 +1,738 @@
+//! From a post's blocks to its citations: every format's reader (HTML,
+//! Markdown, plain text, feed items) turns a post into `Block`s — paragraphs
+//! and quotes with the raw links found in them — and this module decides what
+//! each one cites: it resolves URLs, takes the sentence around each link,
+//! attributes quoted passages to their sources, and finds the unlinked
+//! citations (attributions and quotes with nothing behind them).
+//!
+//! It never reads files or parses markup: it only sees blocks.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use url::Url;
+
+use crate::model::{Citation, Kind, Missing};
+
+/// What a block is, as far as citing goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockKind {
+    /// A paragraph, list item, heading, caption, table cell…
+    Para,
+    /// A quoted passage: `<blockquote>`, Markdown `>`, or a plain-text
+    /// paragraph introduced by a sentence ending in ":".
+    Quote,
+    /// Code: links in it are collected, attributions are not looked for.
+    Code,
+}
+
+/// A link-like thing found in a block, before resolution.
+#[derive(Debug, Clone)]
+pub(crate) struct Cite {
+    /// The href/src as written (entities decoded).
+    pub raw: String,
+    /// Anchor text, alt or title.
+    pub text: String,
+    pub kind: Kind,
+    pub line: usize,
+    /// Byte offset in the block's text where the citation stands.
+    pub at: usize,
+    /// Inside a quote's `<cite>` or `<footer>`: the quote's attribution.
+    pub attribution: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Block {
+    pub kind: BlockKind,
+    /// The block's text as written, whitespace and newlines kept, so that
+    /// offsets map to lines.
+    pub text: String,
+    /// 1-based line of the block's first text.
+    pub line: usize,
+    pub cites: Vec<Cite>,
+    /// A `<blockquote cite>` URL and its line.
+    pub cite_attr: Option<(String, usize)>,
+    /// A quote's attribution as written in it (`<cite>`, `<footer>`).
+    pub attribution: String,
+}
+
+impl Block {
+    pub fn new(kind: BlockKind, line: usize) -> Self {
+        Block {
+            kind,
+            text: String::new(),
+            line,
+            cites: Vec::new(),
+            cite_attr: None,
+            attribution: String::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cites.is_empty() && self.cite_attr.is_none() && self.text.trim().is_empty()
+    }
+
+    /// The line of a byte offset in the text.
+    fn line_at(&self, at: usize) -> usize {
+        let at = floor_boundary(&self.text, at);
+        self.line + self.text[..at].bytes().filter(|&b| b == b'\n').count()
+    }
+}
+
+/// The post a set of blocks belongs to.
+pub(crate) struct PostCtx<'a> {
+    pub post: &'a str,
+    /// What relative URLs resolve against.
+    pub base: Option<&'a Url>,
+}
+
+/// Whether an href is empty or a placeholder: `""`, `#`, `javascript:…`.
+pub(crate) fn is_placeholder(raw: &str) -> bool {
+    let t = raw.trim();
+    t.is_empty()
+        || t == "#"
+        || t == "#!"
+        || t.get(..11)
+            .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
+}
+
+/// Resolves a raw href against the base. `None` when it is not a URL.
+pub(crate) fn resolve(raw: &str, base: Option<&Url>) -> Option<Url> {
+    let t = raw.trim();
+    match Url::parse(t) {
+        Ok(u) => Some(u),
+        Err(url::ParseError::RelativeUrlWithoutBase) => base.and_then(|b| b.join(t).ok()),
+        Err(_) => None,
+    }
+}
+
+/// Turns blocks into citations, in document order, appended to `out`.
+pub(crate) fn citations(ctx: &PostCtx, blocks: &[Block], out: &mut Vec<Citation>) {
+    let mut starts = Vec::with_capacity(blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
+        let sentences = sentences(&block.text);
+        let first_index = out.len();
+        starts.push(first_index);
+        for cite in &block.cites {
+            out.push(cite_to_citation(ctx, block, &sentences, cite));
+        }
+        match block.kind {
+            BlockKind::Quote => {
+                attribute_quote(ctx, blocks, i, &starts, &sentences, out);
+            }
+            BlockKind::Para => {
+                // The last sentence of a paragraph that introduces a quote is
+                // dealt with by the quote, so it is not flagged twice.
+                let intro_skipped = blocks
+                    .get(i + 1)
+                    .is_some_and(|next| next.kind == BlockKind::Quote);
+                let n = sentences.len();
+                for (k, &(s, e)) in sentences.iter().enumerate() {
+                    if intro_skipped && k + 1 == n {
+                        continue;
+                    }
+                    if block.cites.iter().any(|c| c.at >= s && c.at < e) {
+                        continue;
+                    }
+                    let sentence = &block.text[s..e];
+                    if let Some((ps, pe)) = find_attribution(sentence) {
+                        out.push(Citation {
+                            post: ctx.post.to_string(),
+                            line: block.line_at(s + ps),
+                            url: None,
+                            text: collapse(&sentence[ps..pe]),
+                            kind: Kind::Unlinked,
+                            context: Some(collapse_capped(sentence)),
+                            quote: None,
+                            missing: Some(Missing::NoLink),
+                            raw: None,
+                        });
+                    }
+                }
+            }
+            BlockKind::Code => {}
+        }
+    }
+}
+
+fn cite_to_citation(
+    ctx: &PostCtx,
+    block: &Block,
+    sentences: &[(usize, usize)],
+    cite: &Cite,
+) -> Citation {
+    let context = sentences
+        .iter()
+        .find(|&&(s, e)| cite.at >= s && cite.at < e)
+        .or(sentences.last())
+        .map(|&(s, e)| collapse_capped(&block.text[s..e]))
+        .filter(|c| !c.is_empty());
+    let text = collapse(&cite.text);
+    if is_placeholder(&cite.raw) {
+        return Citation {
+            post: ctx.post.to_string(),
+            line: cite.line,
+            url: None,
+            text,
+            kind: Kind::Unlinked,
+            context,
+            quote: None,
+            missing: Some(Missing::EmptyLink),
+            raw: Some(cite.raw.clone()),
+        };
+    }
+    let url = resolve(&cite.raw, ctx.base).map(String::from);
+    let raw = match &url {
+        Some(u) if u == cite.raw.trim() => None,
+        _ => Some(cite.raw.clone()),
+    };
+    Citation {
+        post: ctx.post.to_string(),
+        line: cite.line,
+        url,
+        text,
+        kind: cite.kind,
+        context,
+        quote: None,
+        missing: None,
+        raw,
+    }
+}
+
+/// Gives a quote block's passage to its source: the `cite` attribute, a link
+/// inside the quote, a link in the sentence that introduces it — or, when
+/// none of these exists, records an unlinked citation for it.
+fn attribute_quote(
+    ctx: &PostCtx,
+    blocks: &[Block],
+    i: usize,
+    starts: &[usize],
+    sentences: &[(usize, usize)],
+    out: &mut Vec<Citation>,
+) {
+    let block = &blocks[i];
+    let first_index = starts[i];
+    let attribution = collapse(&block.attribution);
+    let mut passage = collapse(&block.text);
+    // The attribution written under a quote ("— Reuters") is not quoted text.
+    if !attribution.is_empty() && passage.ends_with(&attribution) {
+        passage.truncate(passage.len() - attribution.len());
+        passage = passage
+            .trim_end_matches([' ', '—', '–', '-', '~'])
+            .to_string();
+    }
+    if passage.is_empty() && block.cite_attr.is_none() {
+        return;
+    }
+    // Several quote blocks in a row are one quoted passage with several
+    // paragraphs only in plain text; each blockquote stands on its own.
+    let intro = intro_sentence(blocks, i);
+    if let Some((raw, line)) = &block.cite_attr {
+        let text = Some(
+            attribution
+                .trim_start_matches(['—', '–', '-', ' '])
+                .to_string(),
+        )
+        .filter(|t| !t.is_empty())
+        .or_else(|| intro.as_ref().map(|s| intro_label(s)))
+        .unwrap_or_else(|| "blockquote cite".to_string());
+        let mut c = cite_to_citation(
+            ctx,
+            block,
+            sentences,
+            &Cite {
+                raw: raw.clone(),
+                text,
+                kind: Kind::Quote,
+                line: *line,
+                at: 0,
+                attribution: false,
+            },
+        );
+        c.quote = Some(passage);
+        c.context = intro.as_deref().map(collapse_capped).or(c.context);
+        out.push(c);
+        return;
+    }
+    // A link inside the quote: its attribution (<cite>, <footer>) first,
+    // else the last link, which is where "— Source" usually stands. Each
+    // cite of a block became exactly one citation, in order.
+    let inside = &mut out[first_index..first_index + block.cites.len()];
+    let pick = (0..inside.len())
+        .rev()
+        .find(|&k| block.cites[k].attribution && inside[k].url.is_some())
+        .or_else(|| {
+            (0..inside.len())
+                .rev()
+                .find(|&k| inside[k].url.is_some() && inside[k].kind == Kind::Link)
+        });
+    if let Some(k) = pick {
+        inside[k].quote = Some(passage);
+        return;
+    }
+    // A link in the introducing sentence.
+    if let Some(p) = i.checked_sub(1)
+        && blocks[p].kind == BlockKind::Para
+        && let Some((s, e)) = sentences_of_last(&blocks[p])
+    {
+        let prev = &blocks[p];
+        // "As the Times reported:" introduces; so does a short line like
+        // "From the Times"; a paragraph that is only a link (a card) does not.
+        let sentence = collapse(&prev.text[s..e]);
+        let short = sentence.split_whitespace().count() <= 12
+            && !sentence.ends_with(['.', '!', '?', '…'])
+            && !prev.cites.iter().any(|c| collapse(&c.text) == sentence);
+        let pick = (0..prev.cites.len())
+            .rev()
+            .filter(|_| intro.is_some() || short)
+            .find(|&k| {
+                let c = &prev.cites[k];
+                c.at >= s && c.at < e && c.kind == Kind::Link && out[starts[p] + k].url.is_some()
+            });
+        if let Some(k) = pick {
+            out[starts[p] + k].quote = Some(passage);
+            return;
+        }
+    }
+    // Nothing behind it: an unlinked citation carrying the passage.
+    let (text, line) = match &intro {
+        Some(s) => (intro_label(s), block.line.saturating_sub(1).max(1)),
+        None => ("unattributed quote".to_string(), block.line),
+    };
+    let line = match (i.checked_sub(1).map(|p| &blocks[p]), &intro) {
+        (Some(prev), Some(_)) => sentences_of_last(prev)
+            .map(|(s, _)| prev.line_at(s))
+            .unwrap_or(line),
+        _ => line,
+    };
+    out.push(Citation {
+        post: ctx.post.to_string(),
+        line,
+        url: None,
+        text,
+        kind: Kind::Unlinked,
+        context: intro.as_deref().map(collapse_capped),
+        quote: Some(passage),
+        missing: Some(Missing::NoLink),
+        raw: None,
+    });
+}
+
+fn sentences_of_last(block: &Block) -> Option<(usize, usize)> {
+    sentences(&block.text).last().copied()
+}
+
+/// The sentence that introduces quote block `i`: the last sentence of the
+/// paragraph right before it, when it reads like an introduction (it ends
+/// in ":", leaves an attribution hanging, or names a source). A caption or
+/// an ordinary paragraph before a quote introduces nothing.
+fn intro_sentence(blocks: &[Block], i: usize) -> Option<String> {
+    let prev = blocks.get(i.checked_sub(1)?)?;
+    if prev.kind != BlockKind::Para {
+        return None;
+    }
+    let (s, e) = sentences_of_last(prev)?;
+    let t = collapse(&prev.text[s..e]);
+    let introduces = introduces_quote(&t) || find_attribution(&t).is_some();
+    (introduces && !t.is_empty()).then_some(t)
+}
+
+/// A short label for an unlinked quote: the attribution phrase in the
+/// introducing sentence, else the sentence up to its first parenthesis,
+/// capped.
+fn intro_label(intro: &str) -> String {
+    if let Some((s, e)) = find_attribution(intro).or_else(|| find_dangling(intro)) {
+        return intro[s..e].trim().to_string();
+    }
+    let t = intro.trim_end_matches([':', ' ', '.']);
+    let t = match t.find(" (") {
+        Some(p) if p > 0 => &t[..p],
+        _ => t,
+    };
+    let t = t.trim_end_matches([',', ' ']);
+    cap(t, 80)
+}
+
+/// A plain-text paragraph that introduces a quote: it ends in ":" or with an
+/// attribution left hanging ("…reported by").
+pub(crate) fn introduces_quote(paragraph: &str) -> bool {
+    let t = paragraph.trim_end();
+    t.ends_with(':') || find_dangling(t).is_some()
+}
+
+static DANGLING: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:reported by|according to|via|wrote|writes|says|said|notes|reports|explains|adds|from)\s*[—–-]?\s*$",
+    )
+    .expect("static regex")
+});
+
+fn find_dangling(s: &str) -> Option<(usize, usize)> {
+    let t = s.trim_end();
+    DANGLING.find(t).map(|m| (m.start(), m.end()))
+}
+
+/// Attribution phrases: a source named in words. Each pattern is written to
+/// need a name after it (a capital letter, an @handle), so that ordinary
+/// sentences ("according to plan", "travel via Moscow") are not flagged.
+static ATTRIBUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    const NAME: &str = r"(?:@\w+|[A-Z][\w.&'’/-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w.&'’/-]*)*)";
+    [
+        format!(
+            r"\b(?i:according\s+to)\s+(?:(?:the|a|an|this|that|its|their|his|her|recent|new|latest|report|reports|reporting|study|survey|article|story|piece|statement|data|figures|in|by|from|of|on|an?)\s+){{0,4}}{NAME}"
+        ),
+        format!(r"\b(?i:(?:as\s+)?(?:first\s+)?reported\s+(?:by|in))(?:\s+(?:the\s+)?{NAME})?"),
+        format!(r"(?:^|[(\[—–|]\s*|\s-\s)(?i:via)\s+(?:the\s+)?{NAME}"),
+        r"(?:^|[(\[—–|]\s*)(?i:sources?|photo(?:graph)?s?|pics?|picture|image|video|chart|graphic|map|credit|photo\s+credit|image\s+credit|illustration)\s*:\s*[^.;)\]]{1,60}".to_string(),
+        r"(?i:\bh/t\b|\bhat[\s-]tip\b)[^.;)\]]{0,60}".to_string(),
+        format!(r"\bHT:?\s+{NAME}"),
+    ]
+    .iter()
+    .map(|p| Regex::new(p).expect("static regex"))
+    .collect()
+});
+
+/// A parenthesised list of publication names: "(NYT, Eurasianet)".
+static PAREN_SOURCES: LazyLock<Regex> = LazyLock::new(|| {
+    const NAME: &str = r"[A-Z][\w.&'’/-]*(?:\s+[A-Z][\w.&'’/-]*){0,3}";
+    Regex::new(&format!(r"\(\s*({NAME}(?:\s*[,;/&]+\s*{NAME})*)\s*\)")).expect("static regex")
+});
+
+/// Publications often cited by name alone, in parentheses ("(Reuters)").
+const PUBLICATIONS: &[&str] = &[
+    "nyt",
+    "new york times",
+    "the new york times",
+    "wsj",
+    "wall street journal",
+    "wapo",
+    "washington post",
+    "ap",
+    "afp",
+    "reuters",
+    "bbc",
+    "cnn",
+    "ft",
+    "financial times",
+    "bloomberg",
+    "guardian",
+    "the guardian",
+    "economist",
+    "the economist",
+    "telegraph",
+    "al jazeera",
+    "rfe/rl",
+    "rferl",
+    "eurasianet",
+    "interfax",
+    "tass",
+    "ria novosti",
+    "xinhua",
+    "npr",
+    "politico",
+    "axios",
+    "wired",
+    "techcrunch",
+    "forbes",
+    "newsweek",
+    "the atlantic",
+    "new yorker",
+    "le monde",
+    "spiegel",
+    "der spiegel",
+    "upi",
+    "slate",
+    "salon",
+    "la times",
+    "los angeles times",
+    "usa today",
+    "asia times",
+    "moscow times",
+    "kommersant",
+    "fergana",
+    "ferghana",
+    "asia-plus",
+    "tajikistan monitor",
+    "registan",
+    "huffpost",
+    "huffington post",
+    "daily mail",
+    "the independent",
+    "nature",
+    "science",
+    "the lancet",
+    "wikipedia",
+];
+
+const NOT_SOURCES: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "pdf",
+    "ok",
+    "usa",
+    "us",
+    "uk",
+    "eu",
+    "un",
+];
+
+/// Finds an attribution phrase in a sentence that has no link. Returns its
+/// byte range in the sentence.
+pub(crate) fn find_attribution(sentence: &str) -> Option<(usize, usize)> {
+    let sentence_start = sentence.len() - sentence.trim_start().len();
+    for re in ATTRIBUTION.iter() {
+        if let Some(m) = re.find(&sentence[sentence_start..]) {
+            let (s, e) = (m.start() + sentence_start, m.end() + sentence_start);
+            // Leading punctuation the pattern needed as an anchor is not part
+            // of the phrase.
+            let phrase = &sentence[s..e];
+            let skip = phrase.len()
+                - phrase
+                    .trim_start_matches(['(', '[', '—', '–', '|', '-', ' '])
+                    .len();
+            let end = s + phrase.trim_end_matches([',', ' ', ':', '.']).len();
+            return Some((s + skip, end.max(s + skip)));
+        }
+    }
+    for caps in PAREN_SOURCES.captures_iter(sentence) {
+        let (Some(all), Some(list)) = (caps.get(0), caps.get(1)) else {
+            continue;
+        };
+        let names: Vec<String> = list
+            .as_str()
+            .split([',', ';', '&'])
+            .map(|n| n.trim().to_lowercase())
+            .filter(|n| !n.is_empty())
+            .collect();
+        if names.iter().any(|n| NOT_SOURCES.contains(&n.as_str())) {
+            continue;
+        }
+        let known = names.iter().any(|n| PUBLICATIONS.contains(&n.as_str()));
+        let after = sentence[all.end()..].trim_start();
+        let at_end = after.is_empty() || after.starts_with(['.', ';', ',', '!', '?', ':']);
+        if known || (names.len() >= 2 && at_end) {
+            return Some((all.start(), all.end()));
+        }
+    }
+    None
+}
+
+/// Splits a block's text into sentences: byte ranges, whitespace trimmed.
+/// A sentence ends at `.`, `!`, `?` or `…` (after closing quotes and
+/// brackets) followed by white space and a capital, digit, quote or
+/// bracket — unless the word is a known abbreviation — and at blank lines.
+pub(crate) fn sentences(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    let push = |out: &mut Vec<(usize, usize)>, s: usize, e: usize| {
+        let seg = &text[s..e];
+        let lead = seg.len() - seg.trim_start().len();
+        let trail = seg.trim_end().len();
+        if trail > lead {
+            out.push((s + lead, s + trail));
+        }
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            // Blank line: a paragraph break inside a quote block.
+            let mut j = i + 1;
+            while j < b.len() && (b[j] == b' ' || b[j] == b'\t' || b[j] == b'\r') {
+                j += 1;
+            }
+            if j < b.len() && b[j] == b'\n' {
+                push(&mut out, start, i);
+                start = j;
+                i = j;
+                continue;
+            }
+        }
+        let end_char_len = match c {
+            b'.' | b'!' | b'?' => 1,
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA6) => 3, // …
+            _ => 0,
+        };
+        if end_char_len > 0 {
+            let mut j = i + end_char_len;
+            // closing quotes/brackets: " ' ) ] ” ’
+            loop {
+                if j < b.len() && matches!(b[j], b'"' | b'\'' | b')' | b']') {
+                    j += 1;
+                } else if b.get(j) == Some(&0xE2)
+                    && b.get(j + 1) == Some(&0x80)
+                    && matches!(b.get(j + 2), Some(0x9D) | Some(0x99))
+                {
+                    j += 3;
+                } else {
+                    break;
+                }
+            }
+            let ws_start = j;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let next_ok = j >= b.len()
+                || b[j].is_ascii_uppercase()
+                || b[j].is_ascii_digit()
+                || matches!(b[j], b'"' | b'\'' | b'(' | b'[')
+                || b[j] >= 0x80;
+            if j > ws_start && next_ok && !(c == b'.' && is_abbreviation(&text[start..i])) {
+                push(&mut out, start, ws_start);
+                start = j;
+                i = j;
+                continue;
+            }
+            i = ws_start.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    push(&mut out, start, b.len());
+    out
+}
+
+fn is_abbreviation(before: &str) -> bool {
+    let word = before
+        .rsplit(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("");
+    if word.chars().count() == 1 && word.chars().all(|c| c.is_alphabetic()) {
+        return true; // an initial: "J. Smith", "U.S."
+    }
+    let lower = word.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "mr" | "mrs"
+            | "ms"
+            | "dr"
+            | "prof"
+            | "st"
+            | "vs"
+            | "etc"
+            | "e.g"
+            | "i.e"
+            | "inc"
+            | "jr"
+            | "sr"
+            | "no"
+            | "fig"
+            | "gen"
+            | "gov"
+            | "sen"
+            | "rep"
+            | "u.s"
+            | "u.k"
+            | "approx"
+            | "ca"
+    )
+}
+
+/// Collapses runs of white space into one space, trimmed.
+pub(crate) fn collapse(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+fn collapse_capped(s: &str) -> String {
+    cap(&collapse(s), 400)
+}
+
+/// Caps a string at `max` characters, marking the cut with "…".
+pub(crate) fn cap(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", s[..i].trim_end()),
+        None => s.to_string(),
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_at_full_stops_but_not_at_abbreviations() {
+        let t = "He met Dr. Smith in the U.S. yesterday. Then he left! “Why?” she asked.";
+        let s: Vec<&str> = sentences(t).iter().map(|&(a, b)| &t[a..b]).collect();
+        assert_eq!(
+            s,
+            vec![
+                "He met Dr. Smith in the U.S. yesterday.",
+                "Then he left!",
+                "“Why?” she asked."
+            ]
+        );
+    }
+
+    #[test]
+    fn attribution_phrases_need_a_name_after_them() {
+        for yes in [
+            "Six officers died, according to the New York Times.",
+            "Six officers died (NYT,, Eurasianet).",
+            "The riot was reported by Reuters.",
+            "Via Boing Boing.",
+            "Photo: Mirzo Jaga.",
+            "Pic: Mirzo Jaga.",
+            "Source: Asia-Plus.",
+            "h/t Nathan",
+            "DUSHANBE (Reuters) - Gunmen escaped.",
+        ] {
+            assert!(find_attribution(yes).is_some(), "{yes}");
+        }
+        for no in [
+            "Everything went according to plan.",
+            "We travelled via Moscow and Almaty.",
+            "The Islamic Movement of Uzbekistan (IMU) is old.",
+            "They met on two days (Monday, Tuesday).",
+            "Posted by: Christian | August 25, 2010",
+            "I disagree here.",
+            "Some escaped (IMU, North Caucasus jihadis) and others did not.",
+        ] {
+            assert!(find_attribution(no).is_none(), "{no}");
+        }
+    }
+
+    #[test]
+    fn placeholder_hrefs_are_recognised() {
+        for p in ["", " ", "#", "javascript:void(0)", "JavaScript:;"] {
+            assert!(is_placeholder(p), "{p:?}");
+        }
+        for p in ["#fn1", "/about", "https://example.com/"] {
+            assert!(!is_placeholder(p), "{p:?}");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Fetching posts, feeds and sitemaps given by URL: one GET each, redirects
+//! followed (the final URL is the post's base), the body read up to the size
+//! cap. Runs on its own current-thread runtime because `collect` is called
+//! from plain synchronous code.
+//!
+//! It is only for inputs: cited sources are fetched by the fetch stage.
+
+use std::time::Duration;
+
+use url::Url;
+
+/// How long one input may take to fetch.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+pub(crate) struct Remote {
+    rt: tokio::runtime::Runtime,
+    client: reqwest::Client,
+}
+
+pub(crate) struct Fetched {
+    pub final_url: Url,
+    /// The charset the server names in Content-Type.
+    pub charset: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// An error and its causes on one line ("error sending request: … connection refused").
+fn describe(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let c = cause.to_string();
+        if !s.contains(&c) {
+            s.push_str(": ");
+            s.push_str(&c);
+        }
+        source = cause.source();
+    }
+    s
+}
+
+impl Remote {
+    pub fn new() -> Result<Self, String> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
+        let client = reqwest::Client::builder()
+            .user_agent(crate::config::default_user_agent())
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(15))
+            .build()
+            .map_err(|e| describe(&e))?;
+        Ok(Remote { rt, client })
+    }
+
+    pub fn get(&self, url: &str, cap: u64) -> Result<Fetched, String> {
+        self.rt.block_on(async {
+            let mut resp = self
+                .client
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| describe(&e))?;
+            let status = resp.status();
+            if !status.is_success() {
+                return Err(format!(
+                    "HTTP {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("")
+                )
+                .trim_end()
+                .to_string());
+            }
+            if let Some(len) = resp.content_length()
+                && len > cap
+            {
+                return Err(format!(
+                    "{} is over the {} input size limit (collect.max_file_size); not read",
+                    super::input::human_size(len),
+                    super::input::human_size(cap)
+                ));
+            }
+            let final_url = resp.url().clone();
+            let charset = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|ct| {
+                    ct.split(';')
+                        .filter_map(|p| p.trim().split_once('='))
+                        .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+                        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+                });
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+                body.extend_from_slice(&chunk);
+                if body.len() as u64 > cap {
+                    return Err(format!(
+                        "more than the {} input size limit (collect.max_file_size); not read",
+                        super::input::human_size(cap)
+                    ));
+                }
+            }
+            Ok(Fetched {
+                final_url,
+                charset,
+                body,
+            })
+        })
+    }
+}
