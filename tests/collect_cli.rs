@@ -274,7 +274,7 @@ fn each_bad_input_gives_one_line_naming_it_and_the_rest_is_still_collected() {
 }
 
 #[test]
-fn the_size_cap_is_configurable_in_citeguard_toml() {
+fn the_size_cap_is_configurable_in_citeguard_toml_and_by_flag() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("citeguard.toml"),
@@ -288,6 +288,17 @@ fn the_size_cap_is_configurable_in_citeguard_toml() {
         "{}",
         stderr(&o)
     );
+    // The flag wins over the file.
+    let o = citeguard(
+        &[
+            "collect",
+            "--max-file-size",
+            "1000000",
+            &fixture("hugo.html"),
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]
@@ -485,4 +496,23 @@ fn a_refused_connection_is_one_line_naming_the_url() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains(&url), "{err}");
     assert!(stdout(&o).contains("essay.txt"));
+}
+
+#[test]
+fn collecting_a_url_from_inside_an_async_runtime_does_not_panic() {
+    let port = serve(site);
+    let url = format!("http://127.0.0.1:{port}/2010/08/post.html");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (posts, errors) = rt.block_on(async {
+        citeguard::collect::collect_all(
+            std::slice::from_ref(&url),
+            &citeguard::collect::CollectConfig::default(),
+        )
+    });
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].base_url.as_deref(), Some(url.as_str()));
 }

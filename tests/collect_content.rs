@@ -595,6 +595,8 @@ fn directories_are_walked_in_order_skipping_hidden_vcs_and_non_post_files() {
         std::fs::write(d.join(f), post).unwrap();
     }
     std::fs::write(d.join("b/logo.png"), b"\x89PNG\r\n\x1a\n\0\0\0").unwrap();
+    // A link back up the tree is not walked (it would never end).
+    std::os::unix::fs::symlink(d, d.join("b/loop")).unwrap();
     let posts = collect_with(&[d.to_path_buf()], &CollectConfig::default());
     let names: Vec<String> = posts
         .iter()
@@ -629,4 +631,48 @@ fn main_text_is_the_article_in_paragraphs_without_the_chrome() {
     ] {
         assert!(!text.contains(chrome), "{chrome} in {text}");
     }
+}
+
+#[test]
+fn media_embeds_objects_and_edit_citations_are_collected_with_their_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("media.html");
+    std::fs::write(
+        &p,
+        r#"<html><head><base href="https://media.example/post/"></head><body><main>
+<p>Listen: <audio src="talk.mp3" title="The talk"></audio></p>
+<video poster="poster.jpg"><source src="clip.webm" type="video/webm"><track src="subs.vtt" label="English"></video>
+<picture><source srcset="wide.avif 2x, narrow.avif"><img src="fallback.jpg" alt="A dam"></picture>
+<p><embed src="chart.svg" title="Chart"> <object data="report.pdf" title="Report"></object></p>
+<p>The figure was <del cite="https://errata.example/1">12</del> <ins cite="https://errata.example/2">21</ins>.</p>
+<p><img src="data:image/png;base64,iVBORw0KGgo=" alt="inline"></p>
+</main></body></html>"#,
+    )
+    .unwrap();
+    let post = collect_with(&[p], &CollectConfig::default()).remove(0);
+    let got: Vec<(String, Kind, usize)> = post
+        .citations
+        .iter()
+        .map(|c| (c.url.clone().unwrap_or_default(), c.kind, c.line))
+        .collect();
+    let u = |s: &str| format!("https://media.example/post/{s}");
+    assert_eq!(
+        got,
+        vec![
+            (u("talk.mp3"), Kind::Image, 2),
+            (u("poster.jpg"), Kind::Image, 3),
+            (u("clip.webm"), Kind::Image, 3),
+            (u("subs.vtt"), Kind::Image, 3),
+            (u("wide.avif"), Kind::Image, 4),
+            (u("narrow.avif"), Kind::Image, 4),
+            (u("fallback.jpg"), Kind::Image, 4),
+            (u("chart.svg"), Kind::Embed, 5),
+            (u("report.pdf"), Kind::Embed, 5),
+            ("https://errata.example/1".into(), Kind::Quote, 6),
+            ("https://errata.example/2".into(), Kind::Quote, 6),
+        ],
+        "inline data: images cite nothing"
+    );
+    assert_eq!(post.citations[0].text, "The talk");
+    assert_eq!(post.citations[6].text, "A dam");
 }

@@ -61,6 +61,10 @@ pub struct InputArgs {
     /// Base URL for relative links when the post does not give one.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Refuse inputs (files, stdin, fetched posts) larger than this many
+    /// bytes [default: 67108864, or collect.max_file_size].
+    #[arg(long, value_name = "BYTES")]
+    pub max_file_size: Option<u64>,
     /// Config file [default: ./citeguard.toml if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -77,6 +81,8 @@ pub enum CollectFormat {
 pub struct CollectArgs {
     #[command(flatten)]
     pub input: InputArgs,
+    /// Output: text (grouped by post, unlinked ones marked), json
+    /// (`{"citations": [...]}`) or jsonl (one citation a line).
     #[arg(long, value_enum, default_value_t = CollectFormat::Text)]
     pub format: CollectFormat,
     /// Write the output to FILE instead of stdout.
@@ -110,6 +116,9 @@ pub fn apply_input_args(config: &mut Config, args: &InputArgs) {
     }
     if let Some(b) = &args.base_url {
         config.collect.base_url = Some(b.clone());
+    }
+    if let Some(n) = args.max_file_size {
+        config.collect.max_file_size = n;
     }
 }
 

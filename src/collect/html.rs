@@ -344,9 +344,16 @@ fn is_chrome(el: &Element, in_quote: bool) -> bool {
         "footer" => return !in_quote,
         _ => {}
     }
-    if let Some(role) = attr(el, "role")
-        && matches!(
-            role,
+    // One pass over the attributes: this runs for every element of the content.
+    let words: &HashSet<&str> = &CHROME_WORDS;
+    let chrome_name = |name: &str| {
+        name.split(['-', '_', ' ']).any(|w| {
+            !w.is_empty() && (words.contains(w) || words.contains(w.to_ascii_lowercase().as_str()))
+        })
+    };
+    el.attrs.iter().any(|(n, v)| match &*n.local {
+        "role" => matches!(
+            &**v,
             "navigation"
                 | "complementary"
                 | "contentinfo"
@@ -355,14 +362,13 @@ fn is_chrome(el: &Element, in_quote: bool) -> bool {
                 | "menu"
                 | "menubar"
                 | "dialog"
-        )
-    {
-        return true;
-    }
-    if attr(el, "hidden").is_some() || attr(el, "aria-hidden") == Some("true") {
-        return true;
-    }
-    has_chrome_words(el)
+        ),
+        "hidden" => true,
+        "aria-hidden" => &**v == "true",
+        "class" => v.split_ascii_whitespace().any(chrome_name),
+        "id" => chrome_name(v),
+        _ => false,
+    })
 }
 
 /// Elements that end a paragraph of text.
@@ -481,43 +487,53 @@ fn survey(page: &Page) -> Survey {
             }
             _ => {}
         }
-        if attr(el, "itemprop") == Some("datePublished") {
-            if let Some(v) = attr(el, "content").or(attr(el, "datetime")) {
-                dates.offer(1, v);
+        // One pass over the attributes this survey looks at.
+        let (mut itemprop, mut data_field, mut class, mut role, mut el_id) =
+            (None, None, None, None, None);
+        for (n, v) in &el.attrs {
+            match &*n.local {
+                "itemprop" => itemprop = Some(&**v),
+                "data-field" => data_field = Some(&**v),
+                "class" => class = Some(&**v),
+                "role" => role = Some(&**v),
+                "id" => el_id = Some(&**v),
+                _ => {}
             }
         }
-        if attr(el, "itemprop") == Some("articleBody") || attr(el, "data-field") == Some("body") {
+        if itemprop == Some("datePublished")
+            && let Some(v) = attr(el, "content").or(attr(el, "datetime"))
+        {
+            dates.offer(1, v);
+        }
+        if itemprop == Some("articleBody") || data_field == Some("body") {
             s.tiers[0].push(id);
         }
-        let mut classes = classes(el).peekable();
-        if classes.peek().is_some() {
-            for c in classes {
-                if CONTENT_CLASSES.contains(&c) {
-                    s.tiers[0].push(id);
-                    break;
-                }
-                if matches!(
-                    c,
-                    "entry-date" | "published" | "post-date" | "posted-on" | "date"
-                ) && !dates.has(2)
-                {
-                    let title = attr(el, "title").map(str::to_string);
-                    let text = title.unwrap_or_else(|| {
-                        scraper::ElementRef::wrap(node)
-                            .map(|e| e.text().collect::<String>())
-                            .unwrap_or_default()
-                    });
-                    dates.offer(2, &text);
-                }
+        for c in class.unwrap_or("").split_ascii_whitespace() {
+            if CONTENT_CLASSES.contains(&c) {
+                s.tiers[0].push(id);
+                break;
+            }
+            if matches!(
+                c,
+                "entry-date" | "published" | "post-date" | "posted-on" | "date"
+            ) && !dates.has(2)
+            {
+                let title = attr(el, "title").map(str::to_string);
+                let text = title.unwrap_or_else(|| {
+                    scraper::ElementRef::wrap(node)
+                        .map(|e| e.text().collect::<String>())
+                        .unwrap_or_default()
+                });
+                dates.offer(2, &text);
             }
         }
         match el.name() {
             "article" => s.tiers[1].push(id),
             "main" => s.tiers[2].push(id),
-            _ if attr(el, "role") == Some("main") => s.tiers[2].push(id),
+            _ if role == Some("main") => s.tiers[2].push(id),
             _ => {}
         }
-        if let Some(i) = attr(el, "id")
+        if let Some(i) = el_id
             && matches!(
                 i,
                 "content" | "main-content" | "maincontent" | "main" | "article" | "post"

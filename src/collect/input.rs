@@ -62,10 +62,15 @@ pub(crate) fn walk(
         if name.starts_with('.') {
             continue;
         }
-        // Follows symlinks: a linked post is a post.
-        let is_dir = fs::metadata(entry.path())
-            .map(|m| m.is_dir())
-            .unwrap_or(false);
+        // A linked post is a post, but a linked directory is not walked:
+        // links can loop.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let is_dir = kind.is_dir();
         if is_dir && VCS_DIRS.contains(&name.as_ref()) {
             continue;
         }
@@ -160,7 +165,19 @@ fn binary_magic(b: &[u8]) -> Option<&'static str> {
 /// caller names, UTF-8 when the bytes are valid UTF-8, then the charset the
 /// document declares (`<meta charset>`, `<?xml encoding?>`), then a guess.
 /// Binary data is refused.
-pub(crate) fn decode(bytes: &[u8], charset_hint: Option<&str>) -> Result<String, String> {
+pub(crate) fn decode(bytes: Vec<u8>, charset_hint: Option<&str>) -> Result<String, String> {
+    let bytes = match String::from_utf8(bytes) {
+        // The common case, without a copy; still checked for binary data.
+        Ok(mut s) if !looks_binary(s.as_bytes()) && charset_hint.is_none_or(is_utf8_label) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..3);
+            }
+            return Ok(s);
+        }
+        Ok(s) => s.into_bytes(),
+        Err(e) => e.into_bytes(),
+    };
+    let bytes = &bytes[..];
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Ok(text.into_owned());
@@ -168,12 +185,7 @@ pub(crate) fn decode(bytes: &[u8], charset_hint: Option<&str>) -> Result<String,
     if let Some(kind) = binary_magic(bytes) {
         return Err(format!("binary file ({kind}), not a post"));
     }
-    let head = &bytes[..bytes.len().min(8192)];
-    let controls = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B))
-        .count();
-    if head.contains(&0) || controls * 20 > head.len().max(1) {
+    if looks_binary(bytes) {
         return Err("binary file (not text), not a post".into());
     }
     let hinted = charset_hint.and_then(|l| Encoding::for_label(l.trim().as_bytes()));
@@ -193,6 +205,20 @@ pub(crate) fn decode(bytes: &[u8], charset_hint: Option<&str>) -> Result<String,
     });
     let (text, _) = enc.decode_without_bom_handling(bytes);
     Ok(text.into_owned())
+}
+
+/// NUL bytes, or many control characters, in the first 8 KB.
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(8192)];
+    let controls = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B))
+        .count();
+    head.contains(&0) || controls * 20 > head.len().max(1) || binary_magic(head).is_some()
+}
+
+fn is_utf8_label(label: &str) -> bool {
+    Encoding::for_label(label.trim().as_bytes()).is_none_or(|e| e == UTF_8)
 }
 
 /// The charset a document declares in its first KB: `<meta charset=…>`,
@@ -386,14 +412,17 @@ mod tests {
     #[test]
     fn declared_and_guessed_charsets_decode_to_utf8() {
         let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xE9</body></html>";
-        assert!(decode(latin1, None).unwrap().contains("café"));
-        let utf16 = [0xFF, 0xFE, b'h', 0, b'i', 0];
-        assert_eq!(decode(&utf16, None).unwrap(), "hi");
-        assert!(
-            decode(b"\x89PNG\r\n\x1a\n\0\0", None)
-                .unwrap_err()
-                .contains("PNG")
+        assert!(decode(latin1.to_vec(), None).unwrap().contains("café"));
+        let utf16 = vec![0xFF, 0xFE, b'h', 0, b'i', 0];
+        assert_eq!(decode(utf16, None).unwrap(), "hi");
+        let png = decode(b"\x89PNG\r\n\x1a\n\0\0".to_vec(), None);
+        assert!(png.unwrap_err().contains("PNG"));
+        assert!(decode(b"abc\0\0\0def".to_vec(), None).is_err());
+        // A charset named by the server wins over valid UTF-8 bytes.
+        assert_eq!(
+            decode(b"caf\xc3\xa9".to_vec(), Some("latin1")).unwrap(),
+            "caf\u{c3}\u{a9}"
         );
-        assert!(decode(b"abc\0\0\0def", None).is_err());
+        assert_eq!(decode(b"\xef\xbb\xbfhi".to_vec(), None).unwrap(), "hi");
     }
 }

@@ -144,7 +144,7 @@ pub fn collect(
                         path: None,
                         ext: None,
                     };
-                    let found = read_post(&ctx, &origin, &bytes, None);
+                    let found = read_post(&ctx, &origin, bytes, None);
                     out.take(&ctx, found);
                 }
                 Err(e) => (out.on_error)(Error::input("-", e)),
@@ -245,7 +245,7 @@ impl Out<'_> {
             path: None,
             ext,
         };
-        let mut found = read_post(ctx, &origin, &fetched.body, fetched.charset.as_deref());
+        let mut found = read_post(ctx, &origin, fetched.body, fetched.charset.as_deref());
         for f in &mut found {
             if let Found::Follow { depth: d, .. } = f {
                 *d = depth + 1;
@@ -305,11 +305,11 @@ fn read_file(ctx: &Ctx, name: &str, path: &Path) -> Vec<Found> {
         path: Some(path),
         ext: input::extension(path),
     };
-    read_post(ctx, &origin, &bytes, None)
+    read_post(ctx, &origin, bytes, None)
 }
 
 /// Decodes, tells the format, and reads the posts in one input's bytes.
-fn read_post(ctx: &Ctx, origin: &Origin, bytes: &[u8], charset: Option<&str>) -> Vec<Found> {
+fn read_post(ctx: &Ctx, origin: &Origin, bytes: Vec<u8>, charset: Option<&str>) -> Vec<Found> {
     let fail = |e: String| vec![Found::Error(Error::input(origin.name, e))];
     let text = match input::decode(bytes, charset) {
         Ok(t) => t,

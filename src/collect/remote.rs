@@ -13,7 +13,8 @@ use url::Url;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 pub(crate) struct Remote {
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    rt: Option<tokio::runtime::Runtime>,
     client: reqwest::Client,
 }
 
@@ -51,11 +52,30 @@ impl Remote {
             .connect_timeout(Duration::from_secs(15))
             .build()
             .map_err(|e| describe(&e))?;
-        Ok(Remote { rt, client })
+        Ok(Remote {
+            rt: Some(rt),
+            client,
+        })
     }
 
     pub fn get(&self, url: &str, cap: u64) -> Result<Fetched, String> {
-        self.rt.block_on(async {
+        // Called from inside another runtime, blocking here would panic:
+        // fetch from a plain thread instead.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return std::thread::scope(|s| {
+                s.spawn(|| self.get_here(url, cap))
+                    .join()
+                    .unwrap_or_else(|_| Err("the fetching thread failed".into()))
+            });
+        }
+        self.get_here(url, cap)
+    }
+
+    fn get_here(&self, url: &str, cap: u64) -> Result<Fetched, String> {
+        let Some(rt) = &self.rt else {
+            return Err("the HTTP runtime is shut down".into());
+        };
+        rt.block_on(async {
             let mut resp = self
                 .client
                 .get(url)
@@ -108,5 +128,15 @@ impl Remote {
                 body,
             })
         })
+    }
+}
+
+impl Drop for Remote {
+    // A runtime dropped the ordinary way waits for its tasks, which panics
+    // inside another runtime; nothing of ours is left running, so don't wait.
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
     }
 }
