@@ -5,9 +5,12 @@
 //! types of `model`, configured by one `config::Config`. The library never
 //! prints to the terminal: the binary does.
 
+pub mod check;
 pub mod collect;
 pub mod config;
 pub mod error;
+pub mod fetch;
 pub mod model;
+pub mod report;
 
 pub use error::{Error, Result};

@@ -175,6 +175,9 @@ pub enum Reason {
     Refused,
     Reset,
     Tls,
+    /// The resolver failed this time (SERVFAIL, timeout): not proof the
+    /// name is gone.
+    DnsTemporary,
     #[serde(rename = "http-5xx")]
     Http5xx,
     #[serde(rename = "http-429")]
@@ -210,6 +213,7 @@ impl Reason {
             Reason::Refused => "refused",
             Reason::Reset => "reset",
             Reason::Tls => "tls",
+            Reason::DnsTemporary => "dns-temporary",
             Reason::Http5xx => "http-5xx",
             Reason::Http429 => "http-429",
             Reason::Blocked => "blocked",
@@ -230,6 +234,7 @@ impl Reason {
                 | Reason::Refused
                 | Reason::Reset
                 | Reason::Tls
+                | Reason::DnsTemporary
                 | Reason::Http5xx
                 | Reason::Http429
                 | Reason::RedirectLoop

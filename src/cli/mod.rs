@@ -22,6 +22,9 @@ pub struct Cli {
 pub enum Command {
     /// List the citations in posts, without any network access for local files.
     Collect(CollectArgs),
+    /// Collect the citations, fetch every cited source once, and report a
+    /// verdict for each citation.
+    Check(Box<CheckArgs>),
 }
 
 /// What a command ended with, for the exit code.
@@ -90,11 +93,104 @@ pub struct CollectArgs {
     pub output: Option<PathBuf>,
 }
 
+mod check;
 mod collect;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// The store directory (snapshots and history).
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = citeguard::report::Format::Text)]
+    pub format: citeguard::report::Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Verdicts that make the exit code 1 [default: dead,changed,missing].
+    #[arg(long, value_delimiter = ',', value_name = "VERDICTS")]
+    pub fail_on: Option<Vec<citeguard::model::Verdict>>,
+    /// Requests in flight at once, over all hosts [default: 256].
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Requests in flight at once to one host [default: 8].
+    #[arg(long, value_name = "N")]
+    pub per_host: Option<usize>,
+    /// Minimum time between two request starts to one host, in ms [default: 50].
+    #[arg(long, value_name = "MS")]
+    pub host_delay: Option<u64>,
+    /// Whole-request timeout in seconds [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<f64>,
+    /// Connect timeout in seconds [default: 10].
+    #[arg(long, value_name = "SECS")]
+    pub connect_timeout: Option<f64>,
+    /// Largest body read, e.g. 20M, 2G [default: 20M]; the rest is not downloaded.
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    pub max_body: Option<u64>,
+    /// Redirect hops followed before giving up [default: 10].
+    #[arg(long, value_name = "N")]
+    pub max_redirects: Option<usize>,
+    /// Retries for transient failures (timeouts, resets, 5xx, 429) [default: 2].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+    /// Longest wait before one retry, capping Retry-After, in seconds [default: 30].
+    #[arg(long, value_name = "SECS")]
+    pub max_retry_wait: Option<f64>,
+    /// The User-Agent header.
+    #[arg(long, value_name = "UA")]
+    pub user_agent: Option<String>,
+    /// Extra status codes treated as ok (e.g. 403,999).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    pub accept: Vec<u16>,
+    /// Skip URLs matching this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<String>,
+    /// Check only URLs matching this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<String>,
+    /// Fetch even what robots.txt disallows.
+    #[arg(long)]
+    pub ignore_robots: bool,
+    /// Resolve HOST to ADDR instead of asking DNS, like curl's --resolve (repeatable).
+    #[arg(long, value_name = "HOST:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, std::net::IpAddr)>,
+    /// Never show a progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Parses `20M`, `2G`, `512k` or plain bytes.
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('M') => (&s[..s.len() - 1], 1 << 20),
+        Some('G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .map(|n| n.saturating_mul(mult))
+        .map_err(|_| format!("not a size: '{s}' (e.g. 20M, 2G)"))
+}
+
+fn parse_resolve(s: &str) -> std::result::Result<(String, std::net::IpAddr), String> {
+    let (host, addr) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("expected HOST:ADDR, got '{s}'"))?;
+    let addr = addr
+        .trim_matches(['[', ']'])
+        .parse()
+        .map_err(|e| format!("'{addr}': {e}"))?;
+    Ok((host.to_ascii_lowercase(), addr))
+}
 
 pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Collect(args) => collect::run(args),
+        Command::Check(args) => check::run(*args),
     }
 }
 

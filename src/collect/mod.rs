@@ -473,3 +473,10 @@ fn feed_posts(ctx: &Ctx, origin: &Origin, t: &str, format: Format) -> Vec<Found>
     });
     found
 }
+
+/// Decodes a fetched or read body to text the way the collector does: BOM,
+/// then `charset_hint` (a Content-Type charset), then the document's own
+/// declaration, then detection. Binary data is refused with the reason.
+pub fn decode_text(bytes: Vec<u8>, charset_hint: Option<&str>) -> Result<String, String> {
+    input::decode(bytes, charset_hint)
+}

@@ -1,0 +1,377 @@
+//! Turning what came back into a verdict and reason: HTTP statuses,
+//! transport errors, soft-404 pages and bot walls.
+//!
+//! Pure functions over what was received; no I/O. The rule it keeps: a
+//! failure that might pass (timeout, reset, 5xx, 429, a resolver hiccup) is
+//! never `dead`, and a page that may be fine for a person (401, 403, a
+//! challenge page) is `unreachable`/`blocked`, never `dead`.
+
+use crate::model::{Reason, Verdict};
+
+use super::resolve::DnsError;
+
+/// The verdict for a final (non-redirect) HTTP status, before looking at the
+/// body. `accept` lists extra codes the user treats as ok.
+pub fn status_verdict(status: u16, accept: &[u16]) -> (Verdict, Reason) {
+    if accept.contains(&status) {
+        return (Verdict::Ok, Reason::Ok);
+    }
+    match status {
+        200..=299 | 304 => (Verdict::Ok, Reason::Ok),
+        401 | 403 | 407 | 451 => (Verdict::Unreachable, Reason::Blocked),
+        // 408 Request Timeout and 425 Too Early say "try again", not "gone".
+        408 => (Verdict::Unreachable, Reason::Timeout),
+        425 => (Verdict::Unreachable, Reason::Http5xx),
+        429 => (Verdict::Unreachable, Reason::Http429),
+        400..=499 => (Verdict::Dead, Reason::HttpStatus),
+        500..=599 => (Verdict::Unreachable, Reason::Http5xx),
+        // 1xx or an unfollowed 3xx without Location: the server is broken,
+        // which may pass.
+        _ => (Verdict::Unreachable, Reason::Network),
+    }
+}
+
+/// Classifies a transport error from reqwest by walking its source chain.
+pub fn error_reason(err: &reqwest::Error) -> (Verdict, Reason, String) {
+    let detail = chain_text(err);
+    if let Some(dns) = find_in_chain::<DnsError>(err) {
+        return match dns {
+            DnsError::NoSuchHost(_) => (Verdict::Dead, Reason::Dns, dns.to_string()),
+            DnsError::Temporary(..) => {
+                (Verdict::Unreachable, Reason::DnsTemporary, dns.to_string())
+            }
+        };
+    }
+    if err.is_timeout() {
+        return (Verdict::Unreachable, Reason::Timeout, detail);
+    }
+    if let Some(io) = find_in_chain::<std::io::Error>(err) {
+        use std::io::ErrorKind::*;
+        match io.kind() {
+            ConnectionRefused => return (Verdict::Unreachable, Reason::Refused, detail),
+            ConnectionReset | ConnectionAborted | BrokenPipe | UnexpectedEof => {
+                return (Verdict::Unreachable, Reason::Reset, detail);
+            }
+            TimedOut => return (Verdict::Unreachable, Reason::Timeout, detail),
+            _ => {}
+        }
+    }
+    // rustls errors reach us as text inside hyper-rustls' io::Error; there is
+    // no typed handle on them without depending on rustls directly.
+    let lower = detail.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        return (Verdict::Unreachable, Reason::Tls, detail);
+    }
+    if lower.contains("connection reset")
+        || lower.contains("connection closed")
+        || lower.contains("incomplete message")
+    {
+        return (Verdict::Unreachable, Reason::Reset, detail);
+    }
+    if lower.contains("refused") {
+        return (Verdict::Unreachable, Reason::Refused, detail);
+    }
+    (Verdict::Unreachable, Reason::Network, detail)
+}
+
+fn find_in_chain<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = cur {
+        if let Some(t) = e.downcast_ref::<T>() {
+            return Some(t);
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// The error and its causes on one line, without repeats.
+pub fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !out.contains(&s) {
+            out.push_str(": ");
+            out.push_str(&s);
+        }
+        cur = e.source();
+    }
+    out
+}
+
+/// Phrases that say "this page is not here", in the languages most cited
+/// publishers write in. Matched against the lowercased title and headings
+/// (strong evidence) and the start of a short body (weaker).
+const NOT_FOUND_PHRASES: &[&str] = &[
+    // English
+    "page not found",
+    "404 not found",
+    "error 404",
+    "404 error",
+    "not found",
+    "page cannot be found",
+    "page could not be found",
+    "can't find the page",
+    "cannot find the page",
+    "couldn't find the page",
+    "could not find the page",
+    "no longer available",
+    "page does not exist",
+    "page doesn't exist",
+    "page you requested",
+    "page you were looking for",
+    "page you are looking for",
+    "article is no longer",
+    "content is no longer available",
+    "this page has been removed",
+    "nothing was found",
+    "oops",
+    // French
+    "page introuvable",
+    "page non trouvée",
+    "n'existe plus",
+    "n’existe plus",
+    // German
+    "seite nicht gefunden",
+    "nicht gefunden",
+    "existiert nicht",
+    // Spanish / Portuguese / Italian
+    "página no encontrada",
+    "no se encontró",
+    "página não encontrada",
+    "pagina non trovata",
+    // Russian
+    "страница не найдена",
+    "ошибка 404",
+    // Chinese, Japanese
+    "页面不存在",
+    "找不到页面",
+    "ページが見つかりません",
+];
+
+/// Phrases of bot walls and challenge pages: the page may well be there for
+/// a person in a browser.
+const CHALLENGE_PHRASES: &[&str] = &[
+    "just a moment...",
+    "attention required! | cloudflare",
+    "checking your browser",
+    "verify you are human",
+    "are you a robot",
+    "please enable cookies",
+    "captcha",
+    "access denied",
+    "request unsuccessful. incapsula",
+];
+
+/// What the visible parts of a page say, for the soft-404 and challenge
+/// checks: its title and headings, and the first part of its text.
+#[derive(Debug, Default, Clone)]
+pub struct PageSignals {
+    pub title: String,
+    /// The visible text, whitespace collapsed (capped).
+    pub text: String,
+    pub headings: String,
+    pub text_len: usize,
+    pub text_start: String,
+}
+
+impl PageSignals {
+    pub fn from_html(html: &str) -> PageSignals {
+        let doc = scraper::Html::parse_document(html);
+        let text_of = |sel: &str| -> String {
+            let Ok(s) = scraper::Selector::parse(sel) else {
+                return String::new();
+            };
+            doc.select(&s)
+                .map(|e| e.text().collect::<String>())
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let title = text_of("title").to_lowercase();
+        let headings = text_of("h1, h2").to_lowercase();
+        let body = text_of("body");
+        let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text_start: String = body.chars().take(600).collect::<String>().to_lowercase();
+        let text: String = body.chars().take(20_000).collect();
+        PageSignals {
+            title,
+            text,
+            headings,
+            text_len: body.len(),
+            text_start,
+        }
+    }
+
+    /// What two pages are compared on for "same page for any path".
+    pub fn comparable(&self) -> String {
+        format!("{} {}", self.title, self.text)
+    }
+}
+
+/// The phrase that marks a 200 page as "not found", if any.
+///
+/// Title and headings are strong evidence; the body counts only on a short
+/// page, so an article that merely mentions a 404 is not flagged.
+pub fn soft_404_phrase(page: &PageSignals) -> Option<&'static str> {
+    let strong = format!("{} | {}", page.title, page.headings);
+    if let Some(p) = NOT_FOUND_PHRASES.iter().find(|p| strong.contains(**p)) {
+        // "oops" alone in a heading is weak; require a second sign.
+        if *p != "oops" || strong.contains("404") || page.text_len < 1500 {
+            return Some(p);
+        }
+    }
+    if strong
+        .split(|c: char| !c.is_ascii_digit())
+        .any(|n| n == "404" || n == "410")
+    {
+        return Some("404");
+    }
+    if page.text_len < 1500 {
+        return NOT_FOUND_PHRASES
+            .iter()
+            .filter(|p| p.len() > 8)
+            .find(|p| page.text_start.contains(**p))
+            .copied();
+    }
+    None
+}
+
+/// The phrase that marks a page as a bot wall or challenge, if any.
+pub fn challenge_phrase(page: &PageSignals) -> Option<&'static str> {
+    let strong = format!("{} | {}", page.title, page.headings);
+    CHALLENGE_PHRASES
+        .iter()
+        .find(|p| strong.contains(**p) || (page.text_len < 3000 && page.text_start.contains(**p)))
+        .copied()
+}
+
+/// Whether a redirect target is the site's front page or a login page, the
+/// way publishers bury deleted articles.
+pub fn is_root_or_login(original: &url::Url, target: &url::Url) -> bool {
+    let path = target.path().trim_end_matches('/').to_ascii_lowercase();
+    let original_path = original.path().trim_end_matches('/');
+    let to_root =
+        (path.is_empty() || path == "/index.html" || path == "/index.php" || path == "/home")
+            && !original_path.is_empty()
+            && target.query().is_none();
+    let login = [
+        "login",
+        "log-in",
+        "signin",
+        "sign-in",
+        "sign_in",
+        "auth",
+        "account/login",
+        "session/new",
+    ]
+    .iter()
+    .any(|w| {
+        path.rsplit('/').next().is_some_and(|last| last == *w) || path.contains(&format!("/{w}/"))
+    });
+    to_root || login
+}
+
+/// Similarity of two pages for the random-path probe: the share of common
+/// word 4-grams (Jaccard) of their visible text.
+pub fn same_page(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let shingles = |s: &str| -> std::collections::HashSet<u64> {
+        use std::hash::{Hash, Hasher};
+        let words: Vec<&str> = s.split_whitespace().collect();
+        words
+            .windows(4.min(words.len().max(1)))
+            .map(|w| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                w.hash(&mut h);
+                h.finish()
+            })
+            .collect()
+    };
+    let (x, y) = (shingles(a), shingles(b));
+    if x.is_empty() || y.is_empty() {
+        return x.is_empty() && y.is_empty();
+    }
+    let inter = x.intersection(&y).count() as f64;
+    let union = x.union(&y).count() as f64;
+    inter / union >= 0.9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(html: &str) -> PageSignals {
+        PageSignals::from_html(html)
+    }
+
+    #[test]
+    fn statuses_map_to_the_contract() {
+        assert_eq!(
+            status_verdict(404, &[]),
+            (Verdict::Dead, Reason::HttpStatus)
+        );
+        assert_eq!(
+            status_verdict(410, &[]),
+            (Verdict::Dead, Reason::HttpStatus)
+        );
+        assert_eq!(
+            status_verdict(403, &[]),
+            (Verdict::Unreachable, Reason::Blocked)
+        );
+        assert_eq!(
+            status_verdict(401, &[]),
+            (Verdict::Unreachable, Reason::Blocked)
+        );
+        assert_eq!(
+            status_verdict(429, &[]),
+            (Verdict::Unreachable, Reason::Http429)
+        );
+        assert_eq!(
+            status_verdict(503, &[]),
+            (Verdict::Unreachable, Reason::Http5xx)
+        );
+        assert_eq!(status_verdict(404, &[404]), (Verdict::Ok, Reason::Ok));
+    }
+
+    #[test]
+    fn soft_404_in_title_or_heading_in_several_languages() {
+        assert!(
+            soft_404_phrase(&page(
+                "<title>Page not found – The Daily</title><p>Try search.</p>"
+            ))
+            .is_some()
+        );
+        assert!(soft_404_phrase(&page("<h1>Seite nicht gefunden</h1>")).is_some());
+        assert!(soft_404_phrase(&page("<h1>Страница не найдена</h1>")).is_some());
+        assert!(soft_404_phrase(&page("<title>Error 404</title>")).is_some());
+    }
+
+    #[test]
+    fn an_article_that_mentions_404_is_not_a_soft_404() {
+        let body = "The HTTP status 404 means not found. ".repeat(100);
+        let html = format!("<title>How the web forgets</title><h1>Link rot</h1><p>{body}</p>");
+        assert_eq!(soft_404_phrase(&page(&html)), None);
+    }
+
+    #[test]
+    fn redirects_to_front_page_or_login_are_recognised() {
+        let o = url::Url::parse("http://news.example/2010/08/story.html").unwrap();
+        assert!(is_root_or_login(
+            &o,
+            &url::Url::parse("http://news.example/").unwrap()
+        ));
+        assert!(is_root_or_login(
+            &o,
+            &url::Url::parse("http://news.example/login?next=/2010").unwrap()
+        ));
+        assert!(!is_root_or_login(
+            &o,
+            &url::Url::parse("http://news.example/2010/08/story-new.html").unwrap()
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! The work queue of sources: anything may push a source while the run is
+//! going (the check pipeline, a recheck, a crawler), and results come back on
+//! a channel as they finish.
+//!
+//! Politeness lives here: at most `per_host` requests in flight to one host,
+//! starts spaced `host_delay` apart, and at most `concurrency` in flight
+//! overall. Each host has its own little pool of workers that drain that
+//! host's queue; a host's workers are spawned in the order hosts first
+//! appear, so pushing the busiest host first starts it first, and its
+//! workers never wait on other hosts' work, only on the global permit.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Instant;
+
+use super::{Fetched, Fetcher, Job};
+
+struct HostQueue {
+    pending: VecDeque<Job>,
+    workers: usize,
+    limit: usize,
+    delay: Duration,
+    next_start: Instant,
+}
+
+struct State {
+    seen: HashSet<String>,
+    hosts: HashMap<String, HostQueue>,
+}
+
+struct Inner {
+    fetcher: Arc<Fetcher>,
+    global: Semaphore,
+    state: Mutex<State>,
+    results: mpsc::UnboundedSender<Fetched>,
+}
+
+/// A handle to push sources onto the queue. Cheap to clone.
+#[derive(Clone)]
+pub struct Queue {
+    inner: Arc<Inner>,
+}
+
+impl Queue {
+    /// A queue and the receiver of its results.
+    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::UnboundedReceiver<Fetched>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let concurrency = fetcher.config().concurrency.max(1);
+        let inner = Inner {
+            fetcher,
+            global: Semaphore::new(concurrency),
+            state: Mutex::new(State {
+                seen: HashSet::new(),
+                hosts: HashMap::new(),
+            }),
+            results: tx,
+        };
+        (
+            Queue {
+                inner: Arc::new(inner),
+            },
+            rx,
+        )
+    }
+
+    /// Adds a source. Returns false when that URL was already pushed in this
+    /// run: every source is fetched once, however often it is cited.
+    pub fn push(&self, job: Job) -> bool {
+        let host = host_key(&job.url);
+        let spawn = {
+            let mut state = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            if !state.seen.insert(job.url.clone()) {
+                return false;
+            }
+            let (limit, delay) = self.inner.fetcher.politeness(&host);
+            let hq = state
+                .hosts
+                .entry(host.clone())
+                .or_insert_with(|| HostQueue {
+                    pending: VecDeque::new(),
+                    workers: 0,
+                    limit,
+                    delay,
+                    next_start: Instant::now(),
+                });
+            hq.pending.push_back(job);
+            if hq.workers < hq.limit {
+                hq.workers += 1;
+                true
+            } else {
+                false
+            }
+        };
+        if spawn {
+            let inner = self.inner.clone();
+            tokio::spawn(async move { worker(inner, host).await });
+        }
+        true
+    }
+}
+
+async fn worker(inner: Arc<Inner>, host: String) {
+    loop {
+        let (job, start) = {
+            let mut state = inner.state.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(hq) = state.hosts.get_mut(&host) else {
+                return;
+            };
+            let Some(job) = hq.pending.pop_front() else {
+                hq.workers -= 1;
+                return;
+            };
+            let now = Instant::now();
+            let start = hq.next_start.max(now);
+            hq.next_start = start + hq.delay;
+            (job, start)
+        };
+        tokio::time::sleep_until(start).await;
+        let fetched = {
+            let Ok(_permit) = inner.global.acquire().await else {
+                return;
+            };
+            inner.fetcher.fetch(&job).await
+        };
+        if inner.results.send(fetched).is_err() {
+            return;
+        }
+    }
+}
+
+/// The politeness key of a URL: its host name (ports share a host's limit).
+pub fn host_key(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
+}

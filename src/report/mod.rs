@@ -1,0 +1,42 @@
+//! Report: a `Report` in, text for people or machines out. One file per
+//! format; each is a pure function of the report and the render options.
+//! Nothing here does I/O beyond writing to the given writer.
+
+mod json;
+mod text;
+
+use crate::model::Report;
+
+/// The output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// How to render.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// ANSI colour (the binary decides: a terminal, and no `NO_COLOR`).
+    pub color: bool,
+}
+
+pub fn render(
+    report: &Report,
+    format: Format,
+    opts: &RenderOptions,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Text => text::render(report, opts, out),
+        Format::Json => json::render(report, out),
+    }
+}
+
+/// Removes control characters (terminal escapes among them) from text
+/// that came from a post or a server, so no report can be steered by it.
+pub fn strip_controls(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || *c == '\t')
+        .collect()
+}

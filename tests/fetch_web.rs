@@ -1,0 +1,335 @@
+//! The fetcher against a misbehaving web on loopback: every publisher
+//! behaviour asserted against its verdict and reason.
+
+mod common;
+
+use std::sync::Arc;
+
+use citeguard::config::Config;
+use citeguard::fetch::{Fetched, Fetcher, Job};
+use citeguard::model::{Reason, Verdict};
+use common::*;
+
+async fn fetch_with(config: &Config, url: &str) -> Fetched {
+    let fetcher = Fetcher::new(config, None).unwrap();
+    fetcher.fetch(&Job::new(url)).await
+}
+
+async fn fetch(url: &str) -> Fetched {
+    fetch_with(&fast_config(), url).await
+}
+
+fn assert_verdict(f: &Fetched, verdict: Verdict, reason: Reason) {
+    assert_eq!(
+        (f.check.verdict, f.check.reason),
+        (verdict, reason),
+        "{:#?}",
+        f.check
+    );
+}
+
+#[tokio::test]
+async fn ok_when_the_page_is_there() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/ok")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    assert_eq!(f.check.status, Some(200));
+    let body = f.body.unwrap();
+    assert_eq!(body.size as usize, ARTICLE.len());
+    assert_eq!(body.sha256.len(), 64);
+}
+
+#[tokio::test]
+async fn dead_on_404_and_410() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/gone404")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::HttpStatus);
+    assert_eq!(f.check.status, Some(404));
+    let f = fetch(&web.url("/gone410")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::HttpStatus);
+    assert_eq!(f.check.status, Some(410));
+}
+
+#[tokio::test]
+async fn a_definitive_404_is_not_retried() {
+    let web = publisher_on("127.0.0.2").await;
+    fetch(&web.url("/gone404")).await;
+    assert_eq!(web.counters.hits("/gone404"), 1);
+}
+
+#[tokio::test]
+async fn blocked_not_dead_when_the_server_says_403() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/forbidden")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::Blocked);
+}
+
+#[tokio::test]
+async fn a_403_to_the_bot_user_agent_is_retried_as_a_browser_would() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/bot-403")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    assert_eq!(web.counters.hits("/bot-403"), 2);
+}
+
+#[tokio::test]
+async fn dead_soft_404_when_a_200_page_says_not_found() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/soft404")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::Soft404);
+    assert_eq!(f.check.status, Some(200));
+}
+
+#[tokio::test]
+async fn dead_when_host_answers_every_path_with_the_same_page() {
+    let web = catch_all_on("127.0.0.3").await;
+    let f = fetch(&web.url("/2010/08/prison-break.html")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::Soft404);
+    assert!(f.check.detail.unwrap().contains("any path"));
+}
+
+#[tokio::test]
+async fn the_front_page_of_a_catch_all_host_is_not_a_soft_404() {
+    let web = catch_all_on("127.0.0.3").await;
+    let f = fetch(&web.url("/")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+}
+
+#[tokio::test]
+async fn dead_when_an_article_redirects_to_the_front_page_or_a_login() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/old-story")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::RedirectToRoot);
+    let f = fetch(&web.url("/members-only")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::RedirectToRoot);
+}
+
+#[tokio::test]
+async fn moved_when_a_permanent_redirect_leads_to_the_copy() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/moved")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Moved);
+    assert_eq!(
+        f.check.final_url.as_deref(),
+        Some(web.url("/new-home/story").as_str())
+    );
+    assert_eq!(f.check.redirects.len(), 1);
+    assert_eq!(f.check.redirects[0].status, 301);
+}
+
+#[tokio::test]
+async fn every_hop_of_a_three_hop_chain_is_recorded() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/chain1")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    let hops: Vec<(String, u16)> = f
+        .check
+        .redirects
+        .iter()
+        .map(|r| (r.url.clone(), r.status))
+        .collect();
+    assert_eq!(
+        hops,
+        vec![
+            (web.url("/chain2"), 302),
+            (web.url("/chain3"), 301),
+            (web.url("/ok"), 307)
+        ]
+    );
+    assert_eq!(f.check.final_url.as_deref(), Some(web.url("/ok").as_str()));
+}
+
+#[tokio::test]
+async fn a_redirect_loop_is_detected_and_not_called_dead() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/loop-a")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::RedirectLoop);
+    assert_eq!(f.check.redirects.len(), 2);
+}
+
+#[tokio::test]
+async fn ok_when_head_is_refused_but_get_works() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/head405")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_retried_and_then_ok() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/ratelimited")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    assert_eq!(f.check.attempts, 2);
+    assert_eq!(web.counters.hits("/ratelimited"), 2);
+}
+
+#[tokio::test]
+async fn always_503_is_unreachable_after_retries_never_dead() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/always503")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::Http5xx);
+    assert_eq!(web.counters.hits("/always503"), 2, "one try and one retry");
+}
+
+#[tokio::test]
+async fn a_reset_connection_is_unreachable_reset() {
+    let addr = resetting_on("127.0.0.5").await;
+    let f = fetch(&format!("http://{addr}/story")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::Reset);
+}
+
+#[tokio::test]
+async fn a_response_that_never_finishes_is_cut_off_as_a_timeout() {
+    let web = publisher_on("127.0.0.2").await;
+    let mut config = fast_config();
+    config.fetch.timeout_secs = 0.5;
+    config.fetch.retries = 0;
+    let f = fetch_with(&config, &web.url("/never-finishes")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::Timeout);
+}
+
+#[tokio::test]
+async fn gzip_and_brotli_bodies_are_decoded() {
+    let web = publisher_on("127.0.0.2").await;
+    for path in ["/gzip", "/brotli"] {
+        let f = fetch(&web.url(path)).await;
+        assert_verdict(&f, Verdict::Ok, Reason::Ok);
+        let body = f.body.unwrap();
+        assert_eq!(body.head, ARTICLE.as_bytes(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_latin1_page_is_decoded_before_it_is_read() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/latin1")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    assert_eq!(f.body.unwrap().charset.as_deref(), Some("iso-8859-1"));
+    // The soft-404 phrase is only seen when the bytes are decoded right.
+    let f = fetch(&web.url("/latin1-missing")).await;
+    assert_verdict(&f, Verdict::Dead, Reason::Soft404);
+}
+
+#[tokio::test]
+async fn a_pdf_is_ok_and_keeps_its_content_type() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/paper.pdf")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    assert_eq!(f.check.content_type.as_deref(), Some("application/pdf"));
+}
+
+#[tokio::test]
+async fn a_two_gigabyte_body_is_capped_not_downloaded() {
+    let web = publisher_on("127.0.0.2").await;
+    let mut config = fast_config();
+    config.fetch.max_body = 1024 * 1024;
+    let f = fetch_with(&config, &web.url("/huge")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    let body = f.body.unwrap();
+    assert!(body.truncated);
+    assert_eq!(body.size, 1024 * 1024);
+}
+
+#[tokio::test]
+async fn robots_txt_disallow_skips_the_page_without_fetching_it() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/private/page")).await;
+    assert_verdict(&f, Verdict::Skipped, Reason::Robots);
+    assert_eq!(web.counters.hits("/private/page"), 0);
+    let mut config = fast_config();
+    config.fetch.ignore_robots = true;
+    let f = fetch_with(&config, &web.url("/private/page")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+}
+
+#[tokio::test]
+async fn refused_when_nothing_listens() {
+    let addr = nothing_listening_on("127.0.0.4").await;
+    let f = fetch(&format!("http://{addr}/story")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::Refused);
+}
+
+#[tokio::test]
+async fn dead_dns_for_a_name_that_does_not_exist() {
+    let f = fetch("http://gone-publisher.invalid/2010/08/story.html").await;
+    assert_verdict(&f, Verdict::Dead, Reason::Dns);
+}
+
+#[tokio::test]
+async fn accept_makes_a_status_ok() {
+    let web = publisher_on("127.0.0.2").await;
+    let mut config = fast_config();
+    config.fetch.accept = vec![410];
+    let f = fetch_with(&config, &web.url("/gone410")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+}
+
+#[tokio::test]
+async fn excluded_and_non_http_sources_are_skipped() {
+    let mut config = fast_config();
+    config.fetch.exclude = vec!["^http://127\\.0\\.0\\.2:\\d+/ok$".into()];
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch_with(&config, &web.url("/ok")).await;
+    assert_verdict(&f, Verdict::Skipped, Reason::Excluded);
+    assert_eq!(web.counters.hits("/ok"), 0);
+    let f = fetch("mailto:editor@example.org").await;
+    assert_verdict(&f, Verdict::Skipped, Reason::Scheme);
+}
+
+#[tokio::test]
+async fn a_conditional_request_sends_the_validators() {
+    let web = publisher_on("127.0.0.2").await;
+    let fetcher = Fetcher::new(&fast_config(), None).unwrap();
+    let job = Job {
+        url: web.url("/ok"),
+        validators: Some(citeguard::fetch::Validators {
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+        }),
+    };
+    let f = fetcher.fetch(&job).await;
+    assert!(
+        f.request_headers
+            .iter()
+            .any(|(k, v)| k == "if-none-match" && v == "\"v1\""),
+        "{:?}",
+        f.request_headers
+    );
+}
+
+#[tokio::test]
+async fn a_host_never_gets_more_concurrent_requests_than_per_host() {
+    let web = publisher_on("127.0.0.6").await;
+    let mut config = fast_config();
+    config.fetch.per_host = 3;
+    config.fetch.concurrency = 64;
+    let fetcher = Arc::new(Fetcher::new(&config, None).unwrap());
+    let (queue, mut results) = citeguard::fetch::Queue::new(fetcher);
+    for i in 0..30 {
+        assert!(queue.push(Job::new(web.url(&format!("/slow/{i}")))));
+    }
+    for _ in 0..30 {
+        let f = results.recv().await.unwrap();
+        assert_eq!(f.check.verdict, Verdict::Ok);
+    }
+    let max = web
+        .counters
+        .max_in_flight
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert!(max <= 3, "{max} requests in flight at once");
+    assert!(
+        max >= 2,
+        "requests never overlapped ({max}): the limit was not exercised"
+    );
+}
+
+#[tokio::test]
+async fn the_queue_fetches_a_url_once_however_often_it_is_pushed() {
+    let web = publisher_on("127.0.0.2").await;
+    let fetcher = Arc::new(Fetcher::new(&fast_config(), None).unwrap());
+    let (queue, mut results) = citeguard::fetch::Queue::new(fetcher);
+    assert!(queue.push(Job::new(web.url("/ok"))));
+    assert!(!queue.push(Job::new(web.url("/ok"))));
+    results.recv().await.unwrap();
+    assert_eq!(web.counters.hits("/ok"), 1);
+}
