@@ -45,16 +45,7 @@ async fn json_report_follows_the_contract_and_flags_exit_1() {
         let d = dir.path().to_path_buf();
         move || {
             citeguard(
-                &[
-                    "check",
-                    "post.html",
-                    "--format",
-                    "json",
-                    "--store",
-                    "store",
-                    "--retries",
-                    "0",
-                ],
+                &["check", "post.html", "--format", "json", "--retries", "0"],
                 &d,
             )
         }

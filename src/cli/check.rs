@@ -57,9 +57,6 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     if let Some(v) = &a.fail_on {
         config.fail_on = v.clone();
     }
-    if let Some(v) = &a.store {
-        config.store = v.clone();
-    }
 }
 
 /// The progress bar: sources done/total, rate, failures so far.

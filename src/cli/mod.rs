@@ -100,9 +100,6 @@ mod collect;
 pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// The store directory (snapshots and history).
-    #[arg(long, value_name = "DIR")]
-    pub store: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = citeguard::report::Format::Text)]
     pub format: citeguard::report::Format,
     /// Write the report to FILE instead of stdout.

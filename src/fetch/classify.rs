@@ -179,21 +179,43 @@ pub struct PageSignals {
 }
 
 impl PageSignals {
+    /// Reads the signals with a light scan instead of a DOM: every fetched
+    /// page passes through here, and a full HTML parse of each one was the
+    /// largest cost of a fast run. Phrase matching needs only the title,
+    /// the headings and the visible text, which tag stripping gives.
     pub fn from_html(html: &str) -> PageSignals {
-        let doc = scraper::Html::parse_document(html);
-        let text_of = |sel: &str| -> String {
-            let Ok(s) = scraper::Selector::parse(sel) else {
-                return String::new();
-            };
-            doc.select(&s)
-                .map(|e| e.text().collect::<String>())
+        use std::sync::LazyLock;
+        static TITLE: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r"(?is)<title\b[^>]*>(.*?)</title\s*>").expect("valid regex")
+        });
+        static HEADING: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r"(?is)<h[12]\b[^>]*>(.*?)</h[12]\s*>").expect("valid regex")
+        });
+        static HIDDEN: LazyLock<regex::Regex> = LazyLock::new(|| {
+            regex::Regex::new(r"(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>|<noscript\b.*?</noscript\s*>|<template\b.*?</template\s*>|<!--.*?-->|<head\b.*?</head\s*>")
+                .expect("valid regex")
+        });
+        static TAG: LazyLock<regex::Regex> =
+            LazyLock::new(|| regex::Regex::new(r"(?s)<[^>]*>").expect("valid regex"));
+        let visible = |fragment: &str| -> String {
+            let text = TAG.replace_all(fragment, " ");
+            unescape(&text)
+                .split_whitespace()
                 .collect::<Vec<_>>()
-                .join(" | ")
+                .join(" ")
         };
-        let title = text_of("title").to_lowercase();
-        let headings = text_of("h1, h2").to_lowercase();
-        let body = text_of("body");
-        let body = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let title = TITLE
+            .captures(html)
+            .map(|c| visible(&c[1]))
+            .unwrap_or_default()
+            .to_lowercase();
+        let headings = HEADING
+            .captures_iter(html)
+            .map(|c| visible(&c[1]))
+            .collect::<Vec<_>>()
+            .join(" | ")
+            .to_lowercase();
+        let body = visible(&HIDDEN.replace_all(html, " "));
         let text_start: String = body.chars().take(600).collect::<String>().to_lowercase();
         let text: String = body.chars().take(20_000).collect();
         PageSignals {
@@ -209,6 +231,28 @@ impl PageSignals {
     pub fn comparable(&self) -> String {
         format!("{} {}", self.title, self.text)
     }
+}
+
+/// The character references that matter for phrase matching.
+fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = s.to_string();
+    for (from, to) in [
+        ("&nbsp;", " "),
+        ("&#39;", "'"),
+        ("&#039;", "'"),
+        ("&apos;", "'"),
+        ("&rsquo;", "’"),
+        ("&quot;", "\""),
+        ("&lt;", "<"),
+        ("&gt;", ">"),
+        ("&amp;", "&"),
+    ] {
+        out = out.replace(from, to);
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The phrase that marks a 200 page as "not found", if any.

@@ -76,6 +76,9 @@ impl Queue {
                 return false;
             }
             let (limit, delay) = self.inner.fetcher.politeness(&host);
+            // A host can never use more workers than the global limit, and
+            // every idle worker is a task held in memory.
+            let limit = limit.min(self.inner.fetcher.config().concurrency.max(1));
             let hq = state
                 .hosts
                 .entry(host.clone())

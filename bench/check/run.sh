@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Benchmark: `citeguard check` against lychee on the same posts, in the same
+# run, citing 5,000 pages on 20 loopback hosts served by nginx.
+#
+#   bench/check/run.sh
+#
+# Installs nginx and wrk (apt) and lychee (cargo install) when missing.
+# Prints a table; bench/README.md keeps the figures of a run.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+WORK=${WORK:-$ROOT/target/bench-check}
+mkdir -p "$WORK"
+
+command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; }
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+command -v lychee >/dev/null || cargo install lychee --locked
+cargo build --release --bin citeguard
+CG=$ROOT/target/release/citeguard
+
+if [ ! -f "$WORK/corpus/.complete" ]; then
+  rm -rf "$WORK/corpus"
+  python3 bench/check/gen.py --out "$WORK/corpus"
+  touch "$WORK/corpus/.complete"
+fi
+if [ ! -f "$WORK/big/.complete" ]; then
+  rm -rf "$WORK/big"
+  python3 bench/check/gen.py --out "$WORK/big" --missing-only 100000
+  touch "$WORK/big/.complete"
+fi
+
+# One nginx, one server block per loopback host.
+CONF=$WORK/nginx.conf
+{
+  echo "worker_processes 1; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log;"
+  echo "events { worker_connections 4096; }"
+  echo "http { access_log off; keepalive_requests 100000;"
+  for i in $(seq 10 29); do
+    h=127.0.0.$i
+    mkdir -p "$WORK/corpus/www/$h"
+    echo "server { listen $h:8080; root $WORK/corpus/www/$h; location /r/ { rewrite ^/r/(.*)\$ /p/\$1 permanent; } }"
+  done
+  echo "}"
+} >"$CONF"
+nginx -s stop -c "$CONF" 2>/dev/null || true
+nginx -c "$CONF"
+trap 'nginx -s stop -c "$CONF" 2>/dev/null || true' EXIT
+
+measure() { # NAME COMMAND... → prints "wall_s peak_mb"
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
+  tail -n 1 "$WORK/$name.time" | awk '{printf "%.2f %.0f", $1, $2/1024}'
+}
+
+cd "$WORK/corpus"
+N=$(wc -l <urls.txt)
+CEIL=$(wrk -t2 -c64 -d5s http://127.0.0.10:8080/p/1000.html 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
+
+read -r cg_polite_s cg_polite_mb <<<"$(measure cg-polite "$CG" check posts --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
+read -r ly_polite_s ly_polite_mb <<<"$(measure ly-polite lychee --no-progress --format json --host-concurrency 10 --host-request-interval 50ms --max-retries 0 posts)"
+read -r cg_free_s cg_free_mb <<<"$(measure cg-free "$CG" check posts --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+read -r ly_free_s ly_free_mb <<<"$(measure ly-free lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts)"
+cd "$WORK/big"
+M=$(wc -l <urls.txt)
+read -r cg_big_s cg_big_mb <<<"$(measure cg-big "$CG" check posts --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+cd "$WORK"
+
+# (d) the same verdicts on every 404 and redirect.
+python3 - "$WORK" <<'PY'
+import json, sys
+w = sys.argv[1]
+cg = json.load(open(f"{w}/cg-free.out"))
+dead = {c["url"] for c in cg["citations"] if c["verdict"] == "dead"}
+moved = {c["url"] for c in cg["citations"] if c["reason"] == "moved"}
+ly = json.load(open(f"{w}/ly-free.out"))
+fails = {e["url"] for v in ly.get("error_map", ly.get("fail_map", {})).values() for e in v}
+urls = [u.strip() for u in open(f"{w}/corpus/urls.txt")]
+want404 = {u for u in urls if "/missing-" in u}
+redirs = {u for u in urls if "/r/" in u}
+print(f"404s: {len(want404)}; citeguard dead on {len(dead & want404)}, lychee failed on {len(fails & want404)}; "
+      f"disagreements: {len((dead ^ fails) & want404)}")
+print(f"redirects: {len(redirs)}; citeguard ok/moved on {len(moved & redirs)}, lychee failed on {len(fails & redirs)}")
+print(f"other citeguard non-ok: {len({c['url'] for c in cg['citations'] if c['verdict'] not in ('ok','dead')})}")
+PY
+
+rps() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
+frac() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
+echo
+echo "unique URLs: $N (big run: $M); wrk ceiling on one page: $CEIL req/s"
+printf "%-34s %9s %9s %9s %9s\n" run wall_s req/s of_wrk peak_MB
+printf "%-34s %9s %9s %9s %9s\n" "citeguard, 10/host 50ms" "$cg_polite_s" "$(rps "$N" "$cg_polite_s")" "$(frac "$(rps "$N" "$cg_polite_s")" "$CEIL")" "$cg_polite_mb"
+printf "%-34s %9s %9s %9s %9s\n" "lychee, 10/host 50ms" "$ly_polite_s" "$(rps "$N" "$ly_polite_s")" "$(frac "$(rps "$N" "$ly_polite_s")" "$CEIL")" "$ly_polite_mb"
+printf "%-34s %9s %9s %9s %9s\n" "citeguard, limits off" "$cg_free_s" "$(rps "$N" "$cg_free_s")" "$(frac "$(rps "$N" "$cg_free_s")" "$CEIL")" "$cg_free_mb"
+printf "%-34s %9s %9s %9s %9s\n" "lychee, limits off" "$ly_free_s" "$(rps "$N" "$ly_free_s")" "$(frac "$(rps "$N" "$ly_free_s")" "$CEIL")" "$ly_free_mb"
+printf "%-34s %9s %9s %9s %9s\n" "citeguard, $M URLs, limits off" "$cg_big_s" "$(rps "$M" "$cg_big_s")" "$(frac "$(rps "$M" "$cg_big_s")" "$CEIL")" "$cg_big_mb"
