@@ -229,15 +229,5 @@ pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn std::io::Write>> {
 
 /// One line for an error: its message and its causes, newlines folded.
 pub fn one_line(e: &Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
-    }
-    s.replace(['\n', '\r'], " ")
+    citeguard::error::chain_text(e)
 }

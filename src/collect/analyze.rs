@@ -720,7 +720,8 @@ pub(crate) fn cap(s: &str, max: usize) -> String {
     }
 }
 
-fn floor_boundary(s: &str, mut i: usize) -> usize {
+/// The largest char boundary of `s` at or before byte `i`.
+pub(crate) fn floor_boundary(s: &str, mut i: usize) -> usize {
     if i >= s.len() {
         return s.len();
     }

@@ -308,7 +308,7 @@ pub(crate) fn sniff(text: &str, ext: Option<&str>) -> Result<Format, String> {
     let root = root_element(text);
     match root.as_deref() {
         Some("rss") | Some("rdf:rdf") | Some("channel") => {
-            let head = &text[..floor(text, 65536)];
+            let head = &text[..super::analyze::floor_boundary(text, 65536)];
             return Ok(
                 if head.contains("wordpress.org/export/") || head.contains("<wp:wxr_version") {
                     Format::Wxr
@@ -345,7 +345,7 @@ pub(crate) fn sniff(text: &str, ext: Option<&str>) -> Result<Format, String> {
     if ext == "txt" || ext == "text" {
         return Ok(Format::Text);
     }
-    let head = &text[..floor(text, 4096)];
+    let head = &text[..super::analyze::floor_boundary(text, 4096)];
     let lower = head.to_ascii_lowercase();
     if ["<p>", "<a href", "<div", "<br", "</p>", "<html", "<body"]
         .iter()
@@ -366,16 +366,6 @@ pub(crate) fn sniff(text: &str, ext: Option<&str>) -> Result<Format, String> {
         return Ok(Format::Markdown);
     }
     Ok(Format::Text)
-}
-
-fn floor(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

@@ -25,21 +25,6 @@ pub(crate) struct Fetched {
     pub body: Vec<u8>,
 }
 
-/// An error and its causes on one line ("error sending request: … connection refused").
-fn describe(e: &reqwest::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let c = cause.to_string();
-        if !s.contains(&c) {
-            s.push_str(": ");
-            s.push_str(&c);
-        }
-        source = cause.source();
-    }
-    s
-}
-
 impl Remote {
     pub fn new() -> Result<Self, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
@@ -51,7 +36,7 @@ impl Remote {
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(15))
             .build()
-            .map_err(|e| describe(&e))?;
+            .map_err(|e| crate::error::chain_text(&e))?;
         Ok(Remote {
             rt: Some(rt),
             client,
@@ -81,7 +66,7 @@ impl Remote {
                 .get(url)
                 .send()
                 .await
-                .map_err(|e| describe(&e))?;
+                .map_err(|e| crate::error::chain_text(&e))?;
             let status = resp.status();
             if !status.is_success() {
                 return Err(format!(
@@ -113,7 +98,11 @@ impl Remote {
                         .map(|(_, v)| v.trim().trim_matches('"').to_string())
                 });
             let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
+            while let Some(chunk) = resp
+                .chunk()
+                .await
+                .map_err(|e| crate::error::chain_text(&e))?
+            {
                 body.extend_from_slice(&chunk);
                 if body.len() as u64 > cap {
                     return Err(format!(

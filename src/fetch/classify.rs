@@ -33,7 +33,7 @@ pub fn status_verdict(status: u16, accept: &[u16]) -> (Verdict, Reason) {
 
 /// Classifies a transport error from reqwest by walking its source chain.
 pub fn error_reason(err: &reqwest::Error) -> (Verdict, Reason, String) {
-    let detail = chain_text(err);
+    let detail = crate::error::chain_text(err);
     if let Some(dns) = find_in_chain::<DnsError>(err) {
         return match dns {
             DnsError::NoSuchHost(_) => (Verdict::Dead, Reason::Dns, dns.to_string()),
@@ -85,21 +85,6 @@ fn find_in_chain<'a, T: std::error::Error + 'static>(
         cur = e.source();
     }
     None
-}
-
-/// The error and its causes on one line, without repeats.
-pub fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = err.to_string();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let s = e.to_string();
-        if !out.contains(&s) {
-            out.push_str(": ");
-            out.push_str(&s);
-        }
-        cur = e.source();
-    }
-    out
 }
 
 /// Phrases that say "this page is not here", in the languages most cited

@@ -402,7 +402,7 @@ impl Fetcher {
                     return Attempt::failed(
                         Verdict::Unreachable,
                         Reason::Network,
-                        classify::chain_text(&e),
+                        crate::error::chain_text(&e),
                         redirects,
                     );
                 }
