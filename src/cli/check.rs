@@ -142,7 +142,12 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         color: args.output.is_none()
             && std::io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none(),
+        fail_on: config.fail_on.clone(),
     };
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        // Best effort: annotations are a convenience beside the report.
+        let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
+    }
     report::render(&report, args.format, &opts, &mut out)
         .and_then(|_| out.flush())
         .map_err(|e| Error::io(args.output.clone().unwrap_or_else(|| "stdout".into()), e))?;

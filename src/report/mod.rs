@@ -2,8 +2,12 @@
 //! format; each is a pure function of the report and the render options.
 //! Nothing here does I/O beyond writing to the given writer.
 
+pub mod github;
 mod json;
-mod text;
+mod junit;
+mod markdown;
+mod sarif;
+pub mod text;
 
 use crate::model::Report;
 
@@ -12,6 +16,9 @@ use crate::model::Report;
 pub enum Format {
     Text,
     Json,
+    Markdown,
+    Junit,
+    Sarif,
 }
 
 /// How to render.
@@ -19,6 +26,8 @@ pub enum Format {
 pub struct RenderOptions {
     /// ANSI colour (the binary decides: a terminal, and no `NO_COLOR`).
     pub color: bool,
+    /// Verdicts that count as failures (JUnit).
+    pub fail_on: Vec<crate::model::Verdict>,
 }
 
 pub fn render(
@@ -30,6 +39,9 @@ pub fn render(
     match format {
         Format::Text => text::render(report, opts, out),
         Format::Json => json::render(report, out),
+        Format::Markdown => markdown::render(report, out),
+        Format::Junit => junit::render(report, &opts.fail_on, out),
+        Format::Sarif => sarif::render(report, out),
     }
 }
 
