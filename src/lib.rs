@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod collect;
+pub mod compare;
 pub mod config;
 pub mod error;
 pub mod fetch;
