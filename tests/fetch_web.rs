@@ -333,3 +333,16 @@ async fn the_queue_fetches_a_url_once_however_often_it_is_pushed() {
     results.recv().await.unwrap();
     assert_eq!(web.counters.hits("/ok"), 1);
 }
+
+#[tokio::test]
+async fn per_host_headers_from_the_config_get_through_a_cookie_wall() {
+    let web = publisher_on("127.0.0.2").await;
+    let f = fetch(&web.url("/cookie-wall")).await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::Blocked);
+    let config = Config::parse(
+        "[hosts.\"127.0.0.2\"]\nheaders = { Cookie = \"consent=yes\" }\n[fetch]\nretries = 0\n",
+    )
+    .unwrap();
+    let f = fetch_with(&config, &web.url("/cookie-wall")).await;
+    assert_verdict(&f, Verdict::Ok, Reason::Ok);
+}

@@ -132,6 +132,17 @@ async fn publisher(
                 html(StatusCode::OK, ARTICLE)
             }
         }
+        "/cookie-wall" => {
+            let cookie = headers
+                .get(header::COOKIE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if cookie.contains("consent=yes") {
+                html(StatusCode::OK, ARTICLE)
+            } else {
+                html(StatusCode::FORBIDDEN, "<title>Accept cookies</title>")
+            }
+        }
         "/ratelimited" => {
             if c.hits("/ratelimited") <= 1 {
                 (
