@@ -13,5 +13,6 @@ pub mod error;
 pub mod fetch;
 pub mod model;
 pub mod report;
+pub mod schedule;
 
 pub use error::{Error, Result};
