@@ -151,23 +151,25 @@ const CHALLENGE_PHRASES: &[&str] = &[
     "request unsuccessful. incapsula",
 ];
 
+/// Pages with more visible text than this are "long": body phrases alone
+/// never make them soft-404s or bot walls.
+const LONG_PAGE: usize = 3000;
+
 /// What the visible parts of a page say, for the soft-404 and challenge
 /// checks: its title and headings, and the first part of its text.
 #[derive(Debug, Default, Clone)]
 pub struct PageSignals {
     pub title: String,
-    /// The visible text, whitespace collapsed (capped).
-    pub text: String,
     pub headings: String,
+    /// Visible characters, counted up to just past `LONG_PAGE`.
     pub text_len: usize,
     pub text_start: String,
 }
 
 impl PageSignals {
-    /// Reads the signals with a light scan instead of a DOM: every fetched
-    /// page passes through here, and a full HTML parse of each one was the
-    /// largest cost of a fast run. Phrase matching needs only the title,
-    /// the headings and the visible text, which tag stripping gives.
+    /// Reads the signals without building a DOM, and stops reading the
+    /// body once it knows the page is long: every fetched page passes
+    /// through here, and this was the largest cost of a fast run.
     pub fn from_html(html: &str) -> PageSignals {
         use std::sync::LazyLock;
         static TITLE: LazyLock<regex::Regex> = LazyLock::new(|| {
@@ -176,46 +178,129 @@ impl PageSignals {
         static HEADING: LazyLock<regex::Regex> = LazyLock::new(|| {
             regex::Regex::new(r"(?is)<h[12]\b[^>]*>(.*?)</h[12]\s*>").expect("valid regex")
         });
-        static HIDDEN: LazyLock<regex::Regex> = LazyLock::new(|| {
-            regex::Regex::new(r"(?is)<script\b.*?</script\s*>|<style\b.*?</style\s*>|<noscript\b.*?</noscript\s*>|<template\b.*?</template\s*>|<!--.*?-->|<head\b.*?</head\s*>")
-                .expect("valid regex")
-        });
-        static TAG: LazyLock<regex::Regex> =
-            LazyLock::new(|| regex::Regex::new(r"(?s)<[^>]*>").expect("valid regex"));
-        let visible = |fragment: &str| -> String {
-            let text = TAG.replace_all(fragment, " ");
-            unescape(&text)
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        // Titles and top headings sit near the top of a page.
+        let top = &html[..floor_char(html, 64 * 1024)];
         let title = TITLE
-            .captures(html)
-            .map(|c| visible(&c[1]))
+            .captures(top)
+            .map(|c| visible_text(&c[1], 500))
             .unwrap_or_default()
             .to_lowercase();
         let headings = HEADING
-            .captures_iter(html)
-            .map(|c| visible(&c[1]))
+            .captures_iter(top)
+            .take(20)
+            .map(|c| visible_text(&c[1], 500))
             .collect::<Vec<_>>()
             .join(" | ")
             .to_lowercase();
-        let body = visible(&HIDDEN.replace_all(html, " "));
-        let text_start: String = body.chars().take(600).collect::<String>().to_lowercase();
-        let text: String = body.chars().take(20_000).collect();
+        let body = visible_text(html, LONG_PAGE + 1);
+        let text_len = body.chars().count();
+        let text_start = body.chars().take(600).collect::<String>().to_lowercase();
         PageSignals {
             title,
-            text,
             headings,
-            text_len: body.len(),
+            text_len,
             text_start,
         }
     }
+}
 
-    /// What two pages are compared on for "same page for any path".
-    pub fn comparable(&self) -> String {
-        format!("{} {}", self.title, self.text)
+/// What two pages are compared on for "same page for any path": the
+/// visible text, up to a generous cap.
+pub fn comparable(html: &str) -> String {
+    visible_text(html, 20_000)
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
     }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// The visible text of an HTML fragment, whitespace collapsed, at most
+/// `max_chars` characters: tags, comments, and the contents of `head`,
+/// `script`, `style`, `noscript` and `template` are dropped. A one-pass
+/// scanner, not a parser: it only has to be right about what a reader
+/// would see, and it must be cheap.
+pub fn visible_text(html: &str, max_chars: usize) -> String {
+    const HIDDEN: [&str; 5] = ["script", "style", "noscript", "template", "head"];
+    let bytes = html.as_bytes();
+    let mut out = String::new();
+    let mut count = 0usize;
+    let mut space = true;
+    let mut i = 0usize;
+    while i < bytes.len() && count < max_chars {
+        if bytes[i] == b'<' {
+            let rest = &bytes[i + 1..];
+            if rest.starts_with(b"!--") {
+                i = find(bytes, i, b"-->").map_or(bytes.len(), |p| p + 3);
+                continue;
+            }
+            let hidden = HIDDEN.iter().find(|t| {
+                rest.len() > t.len()
+                    && rest[..t.len()].eq_ignore_ascii_case(t.as_bytes())
+                    && matches!(rest[t.len()], b'>' | b' ' | b'\t' | b'\n' | b'\r' | b'/')
+            });
+            i = match hidden {
+                Some(t) => close_of(bytes, i + 1, t).unwrap_or(bytes.len()),
+                None => memchr_from(bytes, i, b'>').map_or(bytes.len(), |p| p + 1),
+            };
+            if !space {
+                out.push(' ');
+                space = true;
+            }
+            continue;
+        }
+        let end = memchr_from(bytes, i, b'<').unwrap_or(bytes.len());
+        for c in html[i..end].chars() {
+            if count >= max_chars {
+                break;
+            }
+            if c.is_whitespace() {
+                if !space {
+                    out.push(' ');
+                    space = true;
+                }
+            } else {
+                out.push(c);
+                space = false;
+                count += 1;
+            }
+        }
+        i = end;
+    }
+    let out = out.trim_end();
+    unescape(out).into_owned()
+}
+
+fn memchr_from(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
+    bytes[from..]
+        .iter()
+        .position(|&b| b == needle)
+        .map(|p| from + p)
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+/// The end of `</tag ...>` after `from`, matching the tag name in any case.
+fn close_of(bytes: &[u8], from: usize, tag: &str) -> Option<usize> {
+    let mut i = from;
+    while let Some(p) = find(bytes, i, b"</") {
+        let name = &bytes[p + 2..];
+        if name.len() >= tag.len() && name[..tag.len()].eq_ignore_ascii_case(tag.as_bytes()) {
+            return Some(memchr_from(bytes, p, b'>').map_or(bytes.len(), |q| q + 1));
+        }
+        i = p + 2;
+    }
+    None
 }
 
 /// The character references that matter for phrase matching.
@@ -273,7 +358,9 @@ pub fn challenge_phrase(page: &PageSignals) -> Option<&'static str> {
     let strong = format!("{} | {}", page.title, page.headings);
     CHALLENGE_PHRASES
         .iter()
-        .find(|p| strong.contains(**p) || (page.text_len < 3000 && page.text_start.contains(**p)))
+        .find(|p| {
+            strong.contains(**p) || (page.text_len < LONG_PAGE && page.text_start.contains(**p))
+        })
         .copied()
 }
 
@@ -385,6 +472,13 @@ mod tests {
         let body = "The HTTP status 404 means not found. ".repeat(100);
         let html = format!("<title>How the web forgets</title><h1>Link rot</h1><p>{body}</p>");
         assert_eq!(soft_404_phrase(&page(&html)), None);
+    }
+
+    #[test]
+    fn visible_text_drops_head_scripts_styles_and_comments() {
+        let html = "<html><HEAD><title>T</title><style>p{}</style></HEAD><body><!-- x --><p>Hello,\n  <b>world</b></p><SCRIPT>var a='<p>';</SCRIPT><p>Bye &amp; thanks</p></body></html>";
+        assert_eq!(visible_text(html, 1000), "Hello, world Bye & thanks");
+        assert_eq!(visible_text(html, 5), "Hello");
     }
 
     #[test]

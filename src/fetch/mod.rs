@@ -545,7 +545,7 @@ impl Fetcher {
                     reason = Reason::Soft404;
                     detail = Some(format!("the page says \"{p}\""));
                 } else if final_url.path() != "/"
-                    && self.host_answers_anything_with(&final_url, &page).await
+                    && self.host_answers_anything_with(&final_url, &text).await
                 {
                     verdict = Verdict::Dead;
                     reason = Reason::Soft404;
@@ -639,7 +639,7 @@ impl Fetcher {
 
     /// Asks the host for a random path once per run; true when it answers
     /// 200 with the same page as `page` (Bar-Yossef et al., 2004).
-    async fn host_answers_anything_with(&self, url: &Url, page: &PageSignals) -> bool {
+    async fn host_answers_anything_with(&self, url: &Url, html: &str) -> bool {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
@@ -672,14 +672,16 @@ impl Fetcher {
                         None,
                     )
                     .ok()?;
-                    return Some(PageSignals::from_html(&text).comparable());
+                    return Some(classify::comparable(&text));
                 }
                 None
             })
             .await;
+        // The page's own text is only worked out for hosts whose random path
+        // answered 200; most hosts answer 404 and cost nothing here.
         probe
             .as_deref()
-            .is_some_and(|p| classify::same_page(p, &page.comparable()))
+            .is_some_and(|p| classify::same_page(p, &classify::comparable(html)))
     }
 }
 
