@@ -93,7 +93,7 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
 /// Checks every citation of `posts`. `started_at` is the run's start (the
 /// caller owns the clock).
 pub async fn check(
-    posts: &[Post],
+    posts: Vec<Post>,
     config: &Config,
     fetcher: Arc<Fetcher>,
     hook: &mut dyn SourceHook,
@@ -135,14 +135,25 @@ pub async fn check(
             validators,
         });
     }
-    let mut checks: HashMap<String, Check> = HashMap::with_capacity(order.len());
-    while checks.len() < order.len() {
+    // Checks are kept by the source's position in `order`, so the URL is
+    // not held a second time as a map key.
+    let index: HashMap<&str, usize> = order
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.as_str(), i))
+        .collect();
+    let mut checks: Vec<Option<Check>> = vec![None; order.len()];
+    let mut done = 0;
+    while done < order.len() {
         let Some(fetched) = results.recv().await else {
             break;
         };
         let check = hook.fetched(fetched);
         progress.source_done(&check);
-        checks.insert(check.url.clone(), check);
+        if let Some(&i) = index.get(check.url.as_str()) {
+            done += usize::from(checks[i].is_none());
+            checks[i] = Some(check);
+        }
     }
     drop(queue);
     progress.finish();
@@ -152,30 +163,35 @@ pub async fn check(
         ..Summary::default()
     };
     let mut rows = Vec::new();
-    for (post, plans) in posts.iter().zip(&plans) {
-        for (c, p) in post.citations.iter().zip(plans) {
+    // The posts are consumed: each row takes its citation's strings rather
+    // than a copy, which halves what a large run holds.
+    for (post, plans) in posts.into_iter().zip(plans) {
+        for (c, p) in post.citations.into_iter().zip(plans) {
+            let post = post.name.as_str();
             let row = match p {
                 Plan::Fixed(verdict, reason, detail) => {
-                    result_row(post, c, *verdict, *reason, None, detail.clone())
+                    result_row(post, c, verdict, reason, None, detail)
                 }
-                Plan::Source(url) => match checks.get(url) {
-                    Some(check) => result_row(
-                        post,
-                        c,
-                        check.verdict,
-                        check.reason,
-                        Some(check),
-                        check.detail.clone(),
-                    ),
-                    None => result_row(
-                        post,
-                        c,
-                        Verdict::Unreachable,
-                        Reason::Network,
-                        None,
-                        Some("never fetched".into()),
-                    ),
-                },
+                Plan::Source(url) => {
+                    match index.get(url.as_str()).and_then(|&i| checks[i].as_ref()) {
+                        Some(check) => result_row(
+                            post,
+                            c,
+                            check.verdict,
+                            check.reason,
+                            Some(check),
+                            check.detail.clone(),
+                        ),
+                        None => result_row(
+                            post,
+                            c,
+                            Verdict::Unreachable,
+                            Reason::Network,
+                            None,
+                            Some("never fetched".into()),
+                        ),
+                    }
+                }
             };
             summary.count(row.verdict);
             rows.push(row);
@@ -196,18 +212,18 @@ pub async fn check(
 }
 
 fn result_row(
-    post: &Post,
-    c: &crate::model::Citation,
+    post: &str,
+    c: crate::model::Citation,
     verdict: Verdict,
     reason: Reason,
     check: Option<&Check>,
     detail: Option<String>,
 ) -> CitationResult {
     CitationResult {
-        post: post.name.clone(),
+        post: post.to_string(),
         line: c.line,
-        url: c.url.clone(),
-        text: c.text.clone(),
+        url: c.url,
+        text: c.text,
         kind: c.kind,
         verdict,
         reason,
@@ -218,8 +234,8 @@ fn result_row(
         snapshot: None,
         redirects: check.map(|k| k.redirects.clone()).unwrap_or_default(),
         detail,
-        context: c.context.clone(),
-        quote: c.quote.clone(),
+        context: c.context,
+        quote: c.quote,
     }
 }
 

@@ -128,7 +128,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let report = runtime.block_on(async {
         let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
         check::check(
-            &posts,
+            posts,
             &config,
             fetcher,
             &mut check::NoStore,

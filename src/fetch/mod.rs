@@ -573,14 +573,14 @@ impl Fetcher {
                 reason = Reason::Moved;
             }
         }
-        if detail.is_none() && verdict != Verdict::Ok {
-            detail = Some(format!("HTTP {status}"));
-        }
+        // The final URL is worth keeping only when it differs from the
+        // source's: a run of 100,000 sources keeps one record per source.
+        let final_url = (!redirects.is_empty()).then_some(final_str);
         Attempt {
             verdict,
             reason,
             status: Some(status),
-            final_url: Some(final_str),
+            final_url,
             redirects,
             content_type,
             detail,

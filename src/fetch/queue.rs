@@ -27,7 +27,9 @@ struct HostQueue {
 }
 
 struct State {
-    seen: HashSet<String>,
+    /// Hashes of the URLs pushed so far: a set of strings would keep a
+    /// second copy of every URL of the run.
+    seen: HashSet<u64>,
     hosts: HashMap<String, HostQueue>,
 }
 
@@ -72,7 +74,7 @@ impl Queue {
         let host = host_key(&job.url);
         let spawn = {
             let mut state = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
-            if !state.seen.insert(job.url.clone()) {
+            if !state.seen.insert(url_hash(&job.url)) {
                 return false;
             }
             let (limit, delay) = self.inner.fetcher.politeness(&host);
@@ -132,6 +134,11 @@ async fn worker(inner: Arc<Inner>, host: String) {
             return;
         }
     }
+}
+
+fn url_hash(url: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(url)
 }
 
 /// The politeness key of a URL: its host name (ports share a host's limit).
