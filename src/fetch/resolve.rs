@@ -16,7 +16,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 pub enum DnsError {
     #[error("{0}: no such host (NXDOMAIN)")]
     NoSuchHost(String),
-    #[error("{0}: name resolution failed this time ({1})")]
+    #[error("{0}: {1}")]
     Temporary(String, String),
 }
 
@@ -112,7 +112,10 @@ fn lookup(host: &str) -> Result<Vec<SocketAddr>, DnsError> {
             LookupErrorKind::NoName | LookupErrorKind::NoData => {
                 Err(DnsError::NoSuchHost(host.to_string()))
             }
-            other => Err(DnsError::Temporary(host.to_string(), format!("{other:?}"))),
+            other => Err(DnsError::Temporary(
+                host.to_string(),
+                format!("resolver failure ({other:?})"),
+            )),
         },
     }
 }

@@ -106,7 +106,9 @@ pub fn reason_in_words(r: &CitationResult) -> String {
         Reason::Moved => format!("moved permanently to {to}: consider citing the new address"),
         Reason::HttpStatus => format!("the server says the page is gone ({status})"),
         Reason::Dns => "the domain no longer exists (DNS: no such host)".into(),
-        Reason::DnsTemporary => format!("the domain did not resolve this time ({detail})"),
+        Reason::DnsTemporary => {
+            format!("the name did not resolve this time, checked again next run ({detail})")
+        }
         Reason::Soft404 => format!("a \"not found\" page served as a success: {detail}"),
         Reason::RedirectToRoot => format!("redirects to the front page or a login page ({to})"),
         Reason::PersistentFailure => format!("has failed on every check for days ({detail})"),
