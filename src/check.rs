@@ -220,22 +220,13 @@ fn result_row(
     detail: Option<String>,
 ) -> CitationResult {
     CitationResult {
-        post: post.to_string(),
-        line: c.line,
-        url: c.url,
-        text: c.text,
-        kind: c.kind,
-        verdict,
-        reason,
         status: check.and_then(|k| k.status),
         final_url: check.and_then(|k| k.final_url.clone()),
-        similarity: None,
-        quote_found: None,
-        snapshot: None,
         redirects: check.map(|k| k.redirects.clone()).unwrap_or_default(),
         detail,
         context: c.context,
         quote: c.quote,
+        ..CitationResult::new(post, c.line, c.url, c.text, c.kind, verdict, reason)
     }
 }
 

@@ -307,6 +307,38 @@ pub struct CitationResult {
     pub quote: Option<String>,
 }
 
+impl CitationResult {
+    /// A row with its identity and verdict; the evidence fields empty.
+    pub fn new(
+        post: impl Into<String>,
+        line: usize,
+        url: Option<String>,
+        text: impl Into<String>,
+        kind: Kind,
+        verdict: Verdict,
+        reason: Reason,
+    ) -> Self {
+        CitationResult {
+            post: post.into(),
+            line,
+            url,
+            text: text.into(),
+            kind,
+            verdict,
+            reason,
+            status: None,
+            final_url: None,
+            similarity: None,
+            quote_found: None,
+            snapshot: None,
+            redirects: Vec::new(),
+            detail: None,
+            context: None,
+            quote: None,
+        }
+    }
+}
+
 /// Counts per verdict, as in the contract's `summary`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {

@@ -201,23 +201,16 @@ mod tests {
     fn report(rows: &[(&str, Verdict)]) -> Report {
         let citations = rows
             .iter()
-            .map(|(url, v)| crate::model::CitationResult {
-                post: "post.md".into(),
-                line: 1,
-                url: Some(url.to_string()),
-                text: "t".into(),
-                kind: crate::model::Kind::Link,
-                verdict: *v,
-                reason: Reason::Ok,
-                status: None,
-                final_url: None,
-                similarity: None,
-                quote_found: None,
-                snapshot: None,
-                redirects: vec![],
-                detail: None,
-                context: None,
-                quote: None,
+            .map(|(url, v)| {
+                crate::model::CitationResult::new(
+                    "post.md",
+                    1,
+                    Some(url.to_string()),
+                    "t",
+                    crate::model::Kind::Link,
+                    *v,
+                    Reason::Ok,
+                )
             })
             .collect();
         Report {

@@ -14,27 +14,22 @@ fn row(
     reason: Reason,
     status: Option<u16>,
 ) -> CitationResult {
+    let kind = if url.is_some() {
+        Kind::Link
+    } else {
+        Kind::Unlinked
+    };
     CitationResult {
-        post: post.into(),
-        line,
-        url: url.map(String::from),
-        text: text.into(),
-        kind: if url.is_some() {
-            Kind::Link
-        } else {
-            Kind::Unlinked
-        },
-        verdict,
-        reason,
         status,
-        final_url: None,
-        similarity: None,
-        quote_found: None,
-        snapshot: None,
-        redirects: vec![],
-        detail: None,
-        context: None,
-        quote: None,
+        ..CitationResult::new(
+            post,
+            line,
+            url.map(String::from),
+            text,
+            kind,
+            verdict,
+            reason,
+        )
     }
 }
 
