@@ -208,6 +208,8 @@ pub async fn check(
         },
         summary,
         citations: rows,
+        recovered: Vec::new(),
+        store: None,
     })
 }
 

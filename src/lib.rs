@@ -14,5 +14,6 @@ pub mod fetch;
 pub mod model;
 pub mod report;
 pub mod schedule;
+pub mod store;
 
 pub use error::{Error, Result};

@@ -305,6 +305,80 @@ pub struct CitationResult {
     pub context: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quote: Option<String>,
+    /// What the store remembers of the source across runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<SourceHistory>,
+    /// How the verdict moved since the previous run (`new`, `still`,
+    /// `recovered`, `unchanged`); `None` without a store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::schedule::Change>,
+    /// The offline copies: the baseline (what was cited) and the latest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline: Option<Offline>,
+    /// For `changed`: a word-level diff of the baseline's main text against
+    /// the live one, long unchanged stretches shortened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<DiffSpan>,
+    /// For `dead`: the archived copy a Memento TimeGate offers as a
+    /// replacement, closest to the post's date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Memento>,
+    /// The post's publication date when the collector found one (RFC 3339
+    /// date or date-time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_date: Option<String>,
+}
+
+/// A source's history across runs, as the JSON report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SourceHistory {
+    /// RFC 3339.
+    pub first_seen: Option<String>,
+    pub last_ok: Option<String>,
+    pub consecutive_failures: u32,
+    pub failing_since: Option<String>,
+    /// How many times the source has been checked, this run included.
+    pub checks: u32,
+}
+
+/// Where the offline copies of a source are.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Offline {
+    /// sha256 of the baseline body.
+    pub baseline: Option<String>,
+    /// When the baseline was taken (RFC 3339).
+    pub baseline_at: Option<String>,
+    /// sha256 of the latest body.
+    pub latest: Option<String>,
+    pub latest_at: Option<String>,
+    /// The command that prints the offline copy.
+    pub show: String,
+    /// Path of the baseline object, relative to the store.
+    pub path: Option<String>,
+}
+
+/// One stretch of a word-level diff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiffSpan {
+    /// `equal`, `delete` (only in the baseline) or `insert` (only live).
+    pub op: DiffOp,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiffOp {
+    Equal,
+    Delete,
+    Insert,
+}
+
+/// An archived copy of a page (RFC 7089).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Memento {
+    pub url: String,
+    /// RFC 3339.
+    pub datetime: String,
 }
 
 impl CitationResult {
@@ -335,6 +409,12 @@ impl CitationResult {
             detail: None,
             context: None,
             quote: None,
+            history: None,
+            change: None,
+            offline: None,
+            diff: Vec::new(),
+            archived: None,
+            post_date: None,
         }
     }
 }
@@ -391,6 +471,21 @@ pub struct Report {
     pub run: RunInfo,
     pub summary: Summary,
     pub citations: Vec<CitationResult>,
+    /// Citations flagged last run and fine now (with a store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovered: Vec<Recovered>,
+    /// The store the run wrote to, when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
+}
+
+/// A citation that was flagged last run and is fine now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recovered {
+    pub post: String,
+    pub url: String,
+    /// The verdict it had before.
+    pub was: Verdict,
 }
 
 impl Report {

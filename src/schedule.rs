@@ -222,6 +222,8 @@ mod tests {
             },
             summary: Default::default(),
             citations,
+            recovered: Vec::new(),
+            store: None,
         }
     }
 

@@ -97,6 +97,8 @@ fn report() -> Report {
         },
         summary,
         citations,
+        recovered: Vec::new(),
+        store: None,
     }
 }
 

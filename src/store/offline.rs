@@ -1,0 +1,1 @@
+//! Self-contained offline pages: requisites found, inlined, scripts out.

@@ -1,0 +1,1 @@
+//! WARC 1.1 writing and reading: one gzip member per record.
