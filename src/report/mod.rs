@@ -3,6 +3,7 @@
 //! Nothing here does I/O beyond writing to the given writer.
 
 pub mod github;
+mod html;
 mod json;
 mod junit;
 mod markdown;
@@ -19,6 +20,7 @@ pub enum Format {
     Markdown,
     Junit,
     Sarif,
+    Html,
 }
 
 /// How to render.
@@ -42,6 +44,7 @@ pub fn render(
         Format::Markdown => markdown::render(report, out),
         Format::Junit => junit::render(report, &opts.fail_on, out),
         Format::Sarif => sarif::render(report, out),
+        Format::Html => html::render(report, out),
     }
 }
 
