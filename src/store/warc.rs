@@ -1,1 +1,1167 @@
 //! WARC 1.1 writing and reading: one gzip member per record.
+//!
+//! This module owns the byte layout of the `.warc.gz` files of the store:
+//! each record is its own gzip member, so any record can be read, copied or
+//! served from its offset and length alone, and concatenating files (or
+//! members) gives a valid WARC file. It knows nothing of the index that
+//! remembers those offsets, and it never fetches anything: the fetcher's
+//! exchange arrives as an [`Exchange`], its body as bytes or as a file.
+//!
+//! A record is only ever appended whole. A process that dies mid-append
+//! leaves an incomplete member at the tail; [`WarcWriter::create`] cuts it
+//! off before appending again, so the file stays readable by other tools.
+
+use std::borrow::Cow;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+
+/// One HTTP request and its response, as the fetcher saw them.
+#[derive(Debug, Clone, Copy)]
+pub struct Exchange<'a> {
+    pub target_uri: &'a str,
+    pub date: DateTime<Utc>,
+    pub method: &'a str,
+    pub request_headers: &'a [(String, String)],
+    /// As the status line spells it: "HTTP/1.1", "HTTP/2.0".
+    pub http_version: &'a str,
+    pub status: u16,
+    /// The headers as received, but describing the body *after* reqwest
+    /// decoded it (see [`stored_response_headers`]).
+    pub response_headers: &'a [(String, String)],
+    pub body: Body<'a>,
+    pub ip: Option<&'a str>,
+}
+
+/// A response body: in memory, or in a file that is streamed (bodies can be
+/// tens of megabytes, and are never read whole into memory from a file).
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path),
+}
+
+/// Where [`WarcWriter::write_exchange`] put the response record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The WARC file's name (no directory), as WACZ and CDX name it.
+    pub file: String,
+    /// Byte offset of the response record's gzip member in the file.
+    pub offset: u64,
+    /// Length in bytes of that gzip member.
+    pub length: u64,
+    /// `<urn:uuid:…>` of the response record.
+    pub record_id: String,
+    /// `sha256:<BASE32>` of the response body as stored.
+    pub payload_digest: String,
+}
+
+/// One record read back: its WARC headers and its block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The version line, e.g. "WARC/1.1".
+    pub version: String,
+    pub headers: Vec<(String, String)>,
+    pub block: Vec<u8>,
+}
+
+impl Record {
+    /// The first header of that name (WARC field names are case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header_value(&self.headers, name)
+    }
+}
+
+/// The HTTP status, headers and body of a response block.
+pub type HttpPayload<'a> = (u16, Vec<(String, String)>, &'a [u8]);
+
+/// Appends records to one `.warc.gz` file.
+#[derive(Debug)]
+pub struct WarcWriter {
+    file: File,
+    name: String,
+    /// Where the next record starts: the end of the last complete member.
+    end: u64,
+}
+
+impl WarcWriter {
+    /// Opens `path` for appending, creating it (with a `warcinfo` record
+    /// first) when it is new or empty. An incomplete gzip member left at the
+    /// tail by an interrupted append is cut off first. The whole file is
+    /// decompressed once to find where its last complete member ends.
+    pub fn create(path: &Path) -> io::Result<WarcWriter> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let end = end_of_complete_members(&mut file)?;
+        if file.metadata()?.len() != end {
+            file.set_len(end)?;
+            file.sync_data()?;
+        }
+        file.seek(SeekFrom::Start(end))?;
+        let name = file_name(path);
+        let mut writer = WarcWriter { file, name, end };
+        if end == 0 {
+            writer.write_warcinfo(Utc::now())?;
+        }
+        Ok(writer)
+    }
+
+    /// Writes the `response` record of `ex`, then its `request` record
+    /// (concurrent to the response). Either both are appended or, on an
+    /// error, neither: the file is cut back to where it was.
+    pub fn write_exchange(&mut self, ex: &Exchange) -> io::Result<Written> {
+        let start = self.end;
+        match self.write_pair(ex) {
+            Ok(written) => Ok(written),
+            Err(err) => {
+                // Best effort: the error that stopped the write is the one
+                // worth reporting, whatever happens while rolling back.
+                let _ = self.rollback(start);
+                Err(err)
+            }
+        }
+    }
+
+    /// Flushes and fsyncs what was written so far.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        self.file.sync_data()
+    }
+
+    fn write_pair(&mut self, ex: &Exchange) -> io::Result<Written> {
+        let response_id = new_record_id();
+        let date = warc_date(ex.date);
+        let target = encode_uri(ex.target_uri);
+
+        // The digests go in the headers, before the body, so the body is
+        // read twice: once here to hash it and once to write it (when it is
+        // re-hashed and must match, in case the file changed in between).
+        let body_len = body_len(&ex.body)?;
+        let mut head = status_line(ex.http_version, ex.status);
+        for (name, value) in stored_response_headers(ex.response_headers, body_len) {
+            push_field(&mut head, &name, &value);
+        }
+        head.extend_from_slice(b"\r\n");
+        let (payload_hash, block_hash) = hash_body(&ex.body, body_len, &head)?;
+        let payload_digest = digest_label(&payload_hash);
+        let block_digest = digest_label(&block_hash);
+
+        let mut fields: Vec<(&str, Cow<str>)> = vec![
+            ("WARC-Type", "response".into()),
+            ("WARC-Record-ID", response_id.as_str().into()),
+            ("WARC-Date", date.as_str().into()),
+            ("WARC-Target-URI", target.as_ref().into()),
+        ];
+        if let Some(ip) = ex.ip {
+            fields.push(("WARC-IP-Address", clean(ip)));
+        }
+        fields.push(("Content-Type", "application/http;msgtype=response".into()));
+        fields.push(("WARC-Payload-Digest", payload_digest.as_str().into()));
+        fields.push(("WARC-Block-Digest", block_digest.as_str().into()));
+
+        let (offset, length) =
+            self.append_record(&fields, &head, Some((&ex.body, body_len, &payload_hash)))?;
+
+        let request_id = new_record_id();
+        let mut request = Vec::new();
+        request.extend_from_slice(
+            format!(
+                "{} {} {}\r\n",
+                clean(ex.method),
+                request_target(&target),
+                clean(ex.http_version)
+            )
+            .as_bytes(),
+        );
+        if header_value(ex.request_headers, "host").is_none()
+            && let Some(host) = authority(&target)
+        {
+            push_field(&mut request, "Host", host);
+        }
+        for (name, value) in ex.request_headers {
+            push_field(&mut request, name, value);
+        }
+        request.extend_from_slice(b"\r\n");
+        let request_digest = digest_label(&Sha256::digest(&request));
+        let mut fields: Vec<(&str, Cow<str>)> = vec![
+            ("WARC-Type", "request".into()),
+            ("WARC-Record-ID", request_id.as_str().into()),
+            ("WARC-Date", date.as_str().into()),
+            ("WARC-Target-URI", target.as_ref().into()),
+            ("WARC-Concurrent-To", response_id.as_str().into()),
+        ];
+        if let Some(ip) = ex.ip {
+            fields.push(("WARC-IP-Address", clean(ip)));
+        }
+        fields.push(("Content-Type", "application/http;msgtype=request".into()));
+        fields.push(("WARC-Block-Digest", request_digest.as_str().into()));
+        self.append_record(&fields, &request, None)?;
+
+        Ok(Written {
+            file: self.name.clone(),
+            offset,
+            length,
+            record_id: response_id,
+            payload_digest,
+        })
+    }
+
+    fn write_warcinfo(&mut self, now: DateTime<Utc>) -> io::Result<()> {
+        let start = self.end;
+        let mut block = Vec::new();
+        push_field(
+            &mut block,
+            "software",
+            &format!("citeguard/{}", env!("CARGO_PKG_VERSION")),
+        );
+        push_field(&mut block, "format", "WARC File Format 1.1");
+        let id = new_record_id();
+        let date = warc_date(now);
+        let digest = digest_label(&Sha256::digest(&block));
+        let name = self.name.clone();
+        let fields: Vec<(&str, Cow<str>)> = vec![
+            ("WARC-Type", "warcinfo".into()),
+            ("WARC-Record-ID", id.as_str().into()),
+            ("WARC-Date", date.as_str().into()),
+            ("WARC-Filename", clean(&name)),
+            ("Content-Type", "application/warc-fields".into()),
+            ("WARC-Block-Digest", digest.as_str().into()),
+        ];
+        if let Err(err) = self.append_record(&fields, &block, None) {
+            let _ = self.rollback(start);
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// Appends one record as one gzip member: the WARC header fields,
+    /// `Content-Length`, a blank line, `head` then the body (if any), then
+    /// the two CRLFs that end a record. Returns the member's offset and
+    /// length. The body is re-hashed as it is written and must match the
+    /// length and payload digest computed before.
+    fn append_record(
+        &mut self,
+        fields: &[(&str, Cow<str>)],
+        head: &[u8],
+        body: Option<(&Body, u64, &[u8])>,
+    ) -> io::Result<(u64, u64)> {
+        let offset = self.end;
+        let block_len = head.len() as u64 + body.map_or(0, |(_, len, _)| len);
+        let mut header = b"WARC/1.1\r\n".to_vec();
+        for (name, value) in fields {
+            push_field(&mut header, name, value);
+        }
+        push_field(&mut header, "Content-Length", &block_len.to_string());
+        header.extend_from_slice(b"\r\n");
+
+        let counter = CountingWriter {
+            inner: &mut self.file,
+            count: 0,
+        };
+        let mut gz = GzEncoder::new(counter, Compression::default());
+        gz.write_all(&header)?;
+        gz.write_all(head)?;
+        if let Some((body, len, expected_hash)) = body {
+            let reader = open_body(body)?;
+            let mut hashing = HashingWriter::new(&mut gz, Sha256::new());
+            let copied = io::copy(&mut reader.take(len), &mut hashing)?;
+            let hash = hashing.hasher.finalize();
+            if copied != len || hash.as_slice() != expected_hash {
+                return Err(body_changed());
+            }
+        }
+        gz.write_all(b"\r\n\r\n")?;
+        let counter = gz.finish()?;
+        let length = counter.count;
+        self.end = offset + length;
+        Ok((offset, length))
+    }
+
+    fn rollback(&mut self, to: u64) -> io::Result<()> {
+        self.file.set_len(to)?;
+        self.file.seek(SeekFrom::Start(to))?;
+        self.end = to;
+        Ok(())
+    }
+}
+
+/// Reads the record whose gzip member starts at `offset`.
+pub fn read_record(path: &Path, offset: u64) -> io::Result<Record> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
+    let mut reader = BufReader::new(gz);
+
+    let version = read_line(&mut reader)?
+        .ok_or_else(|| invalid(format!("no WARC record at offset {offset}")))?;
+    if !version.starts_with("WARC/") {
+        return Err(invalid(format!("no WARC record at offset {offset}")));
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    loop {
+        let line = read_line(&mut reader)?
+            .ok_or_else(|| invalid(format!("WARC headers cut short at offset {offset}")))?;
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            // A continuation line folds into the previous field.
+            match headers.last_mut() {
+                Some((_, value)) => {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                None => return Err(invalid(format!("bad WARC header at offset {offset}"))),
+            }
+            continue;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid(format!("bad WARC header at offset {offset}")))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let length: u64 = header_value(&headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            invalid(format!(
+                "no Content-Length in the record at offset {offset}"
+            ))
+        })?;
+    // Read through `take` rather than allocating `length` bytes up front:
+    // a damaged header must not make us allocate gigabytes.
+    let mut block = Vec::new();
+    reader.take(length).read_to_end(&mut block)?;
+    if block.len() as u64 != length {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the record at offset {offset} is shorter than its Content-Length"),
+        ));
+    }
+    Ok(Record {
+        version,
+        headers,
+        block,
+    })
+}
+
+/// Splits an HTTP response block (status line, headers, blank line, body)
+/// into the status, the headers and the body.
+pub fn http_payload(block: &[u8]) -> io::Result<HttpPayload<'_>> {
+    let (head, body) = match find(block, b"\r\n\r\n") {
+        Some(i) => (&block[..i], &block[i + 4..]),
+        None => match find(block, b"\n\n") {
+            Some(i) => (&block[..i], &block[i + 2..]),
+            None => return Err(invalid("no end of HTTP headers in the block")),
+        },
+    };
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+    let status_line = lines.next().unwrap_or_default();
+    let mut parts = status_line.split_whitespace();
+    let status = match (parts.next(), parts.next()) {
+        (Some(version), Some(code)) if version.starts_with("HTTP/") => code.parse::<u16>().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| invalid(format!("not an HTTP status line: {status_line:?}")))?;
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for line in lines {
+        if line.starts_with([' ', '\t']) {
+            if let Some((_, value)) = headers.last_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.trim().to_string(), value.trim().to_string()));
+        }
+    }
+    Ok((status, headers, body))
+}
+
+/// Copies the raw gzip member at `offset..offset + length` to `out`: a
+/// complete single-record WARC file of its own.
+pub fn copy_member(path: &Path, offset: u64, length: u64, out: &mut dyn Write) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let copied = io::copy(&mut file.take(length), out)?;
+    if copied != length {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "{} ends before the record at offset {offset} (length {length})",
+                path.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The response headers as stored. reqwest has already undone any
+/// `Content-Encoding` and `Transfer-Encoding` when the fetcher hands the body
+/// over, so those headers no longer describe the stored bytes: kept, they
+/// make replay tools try to gunzip or de-chunk a plain body. They are
+/// dropped, and `Content-Length` is set to the stored body's length (added
+/// if the server sent none, e.g. for a chunked response).
+pub fn stored_response_headers(
+    headers: &[(String, String)],
+    body_len: u64,
+) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(headers.len() + 1);
+    let mut has_length = false;
+    for (name, value) in headers {
+        if name.eq_ignore_ascii_case("content-encoding")
+            || name.eq_ignore_ascii_case("transfer-encoding")
+        {
+            continue;
+        }
+        if name.eq_ignore_ascii_case("content-length") {
+            if !has_length {
+                out.push((name.clone(), body_len.to_string()));
+                has_length = true;
+            }
+            continue;
+        }
+        out.push((name.clone(), value.clone()));
+    }
+    if !has_length {
+        out.push(("Content-Length".to_string(), body_len.to_string()));
+    }
+    out
+}
+
+/// Finds the end of the last complete gzip member, reading from the start.
+/// A member that runs into the end of the file, or bytes that are not a
+/// member at all, are an interrupted append and will be cut off. A damaged
+/// member *followed by complete ones* is not: cutting there would throw
+/// away good records, so that is an error for a human to look at.
+fn end_of_complete_members(file: &mut File) -> io::Result<u64> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut reader = CountingBufRead {
+        inner: BufReader::with_capacity(64 * 1024, &mut *file),
+        pos: 0,
+    };
+    let mut good_end = 0;
+    loop {
+        if reader.fill_buf()?.is_empty() {
+            return Ok(good_end);
+        }
+        let mut member = flate2::bufread::GzDecoder::new(&mut reader);
+        match io::copy(&mut member, &mut io::sink()) {
+            Ok(_) => good_end = reader.pos,
+            Err(err) if is_damage(&err) => break,
+            Err(err) => return Err(err),
+        }
+    }
+    drop(reader);
+    if let Some(later) = complete_member_after(file, good_end + 1)? {
+        return Err(invalid(format!(
+            "damaged record at offset {good_end}, followed by a complete one at offset \
+             {later}; not appending to this file"
+        )));
+    }
+    Ok(good_end)
+}
+
+/// The offset of the first complete gzip member that starts at or after
+/// `from`, if any.
+fn complete_member_after(file: &mut File, from: u64) -> io::Result<Option<u64>> {
+    let len = file.metadata()?.len();
+    let mut candidate = from;
+    while candidate + 3 <= len {
+        // Find the next gzip magic (1f 8b, method 08) at or after `candidate`.
+        file.seek(SeekFrom::Start(candidate))?;
+        let mut reader = CountingBufRead {
+            inner: BufReader::with_capacity(64 * 1024, &mut *file),
+            pos: candidate,
+        };
+        let found = loop {
+            let buf = reader.fill_buf()?;
+            if buf.len() < 3 {
+                break None;
+            }
+            match find(buf, &[0x1f, 0x8b, 0x08]) {
+                Some(i) => break Some(reader.pos + i as u64),
+                None => {
+                    let skip = buf.len() - 2;
+                    reader.consume(skip);
+                }
+            }
+        };
+        drop(reader);
+        let Some(start) = found else {
+            return Ok(None);
+        };
+        file.seek(SeekFrom::Start(start))?;
+        let mut member = flate2::bufread::GzDecoder::new(BufReader::new(&mut *file));
+        match io::copy(&mut member, &mut io::sink()) {
+            Ok(_) => return Ok(Some(start)),
+            Err(err) if is_damage(&err) => candidate = start + 1,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(None)
+}
+
+/// Errors that mean "these bytes are not a complete gzip member", as
+/// opposed to the disk failing.
+fn is_damage(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData
+    )
+}
+
+/// A `BufRead` that counts what its consumer consumed: after a gzip member
+/// is decoded from it, `pos` is exactly where that member ended.
+struct CountingBufRead<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: BufRead> Read for CountingBufRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for CountingBufRead<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
+/// Counts the compressed bytes of one member on their way to the file.
+struct CountingWriter<W> {
+    inner: W,
+    count: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.count += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Hashes what passes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W, hasher: Sha256) -> Self {
+        HashingWriter { inner, hasher }
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn open_body<'a>(body: &Body<'a>) -> io::Result<Box<dyn Read + 'a>> {
+    Ok(match *body {
+        Body::Bytes(bytes) => Box::new(bytes),
+        Body::File(path) => Box::new(File::open(path)?),
+    })
+}
+
+/// The body's length: what the headers will announce before it is read.
+fn body_len(body: &Body) -> io::Result<u64> {
+    match *body {
+        Body::Bytes(bytes) => Ok(bytes.len() as u64),
+        Body::File(path) => Ok(std::fs::metadata(path)?.len()),
+    }
+}
+
+/// The SHA-256 of the body (the payload digest) and of `head` followed by
+/// the body (the block digest), in one streamed read of the body.
+fn hash_body(body: &Body, len: u64, head: &[u8]) -> io::Result<(Vec<u8>, Vec<u8>)> {
+    let mut payload = Sha256::new();
+    let mut block = Sha256::new();
+    block.update(head);
+    let mut reader = open_body(body)?;
+    let mut buf = vec![0; 64 * 1024];
+    let mut seen = 0u64;
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        payload.update(&buf[..n]);
+        block.update(&buf[..n]);
+        seen += n as u64;
+    }
+    if seen != len {
+        return Err(body_changed());
+    }
+    Ok((payload.finalize().to_vec(), block.finalize().to_vec()))
+}
+
+fn body_changed() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        "the response body changed while it was being archived",
+    )
+}
+
+/// `sha256:` and the uppercase, padded base32 of the raw digest: the form
+/// WARC tools write. warcio compares it as a string of the same length as
+/// its own (padded) base32, so the padding must stay.
+fn digest_label(raw: &[u8]) -> String {
+    format!("sha256:{}", data_encoding::BASE32.encode(raw))
+}
+
+/// A fresh `<urn:uuid:…>` record id: a random (version 4) UUID.
+fn new_record_id() -> String {
+    let mut bits: u128 = rand::random();
+    bits = (bits & !(0xf << 76)) | (0x4 << 76); // version 4
+    bits = (bits & !(0x3 << 62)) | (0x2 << 62); // RFC 4122 variant
+    let hex = format!("{bits:032x}");
+    format!(
+        "<urn:uuid:{}-{}-{}-{}-{}>",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// WARC-Date: RFC 3339 in UTC with a `Z`. Whole seconds, which every WARC
+/// reader accepts (WARC 1.1 would allow fractions; 1.0 readers would not).
+fn warc_date(date: DateTime<Utc>) -> String {
+    date.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The URI as a header value and request target: bytes outside printable
+/// ASCII (an IRI's UTF-8, spaces, controls) are percent-encoded, so the
+/// field is plain ASCII whatever the caller passed.
+fn encode_uri(uri: &str) -> Cow<'_, str> {
+    if uri.bytes().all(|b| b.is_ascii_graphic()) {
+        return Cow::Borrowed(uri);
+    }
+    let mut out = String::with_capacity(uri.len() + 16);
+    for b in uri.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `scheme://authority` → the authority, if the URI has one.
+fn authority(uri: &str) -> Option<&str> {
+    let rest = uri.split_once("://")?.1;
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let auth = &rest[..end];
+    // Userinfo never goes in a Host header.
+    let auth = auth.rsplit_once('@').map_or(auth, |(_, host)| host);
+    (!auth.is_empty()).then_some(auth)
+}
+
+/// The request-target of the request line: path and query, no fragment;
+/// an empty path is "/".
+fn request_target(uri: &str) -> Cow<'_, str> {
+    let Some((_, rest)) = uri.split_once("://") else {
+        return Cow::Borrowed(uri);
+    };
+    let rest = rest.split('#').next().unwrap_or_default();
+    match rest.find(['/', '?']) {
+        Some(i) if rest[i..].starts_with('?') => Cow::Owned(format!("/{}", &rest[i..])),
+        Some(i) => Cow::Borrowed(&rest[i..]),
+        None => Cow::Borrowed("/"),
+    }
+}
+
+fn status_line(http_version: &str, status: u16) -> Vec<u8> {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    format!("{} {status} {reason}\r\n", clean(http_version)).into_bytes()
+}
+
+/// `Name: value` CRLF. A CR or LF inside would end the field early and
+/// shift the record's framing, so they become spaces.
+fn push_field(out: &mut Vec<u8>, name: &str, value: &str) {
+    out.extend_from_slice(clean(name).as_bytes());
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(clean(value).as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+fn clean(s: &str) -> Cow<'_, str> {
+    if s.contains(['\r', '\n']) {
+        Cow::Owned(s.replace(['\r', '\n'], " "))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+fn header_value<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+fn read_line(reader: &mut impl BufRead) -> io::Result<Option<String>> {
+    let mut line = Vec::new();
+    // Header lines are short; a "line" of megabytes is not a WARC header.
+    let n = reader.take(64 * 1024).read_until(b'\n', &mut line)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if line.last() != Some(&b'\n') {
+        return Err(invalid("WARC header line too long or cut short"));
+    }
+    line.pop();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| PathBuf::from(path).display().to_string())
+}
+
+fn invalid(msg: impl Into<String>) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use flate2::read::MultiGzDecoder;
+
+    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn exchange<'a>(
+        uri: &'a str,
+        req: &'a [(String, String)],
+        resp: &'a [(String, String)],
+        body: Body<'a>,
+    ) -> Exchange<'a> {
+        Exchange {
+            target_uri: uri,
+            date: Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap(),
+            method: "GET",
+            request_headers: req,
+            http_version: "HTTP/1.1",
+            status: 200,
+            response_headers: resp,
+            body,
+            ip: Some("127.0.0.1"),
+        }
+    }
+
+    fn write_one(w: &mut WarcWriter, uri: &str, body: &[u8]) -> Written {
+        let req = headers(&[("User-Agent", "citeguard-test")]);
+        let resp = headers(&[("Content-Type", "text/html")]);
+        w.write_exchange(&exchange(uri, &req, &resp, Body::Bytes(body)))
+            .unwrap()
+    }
+
+    /// Every record of the file, decompressed as one stream: the WARC-Type
+    /// of each, in order.
+    fn record_types(path: &Path) -> Vec<String> {
+        let mut all = Vec::new();
+        MultiGzDecoder::new(File::open(path).unwrap())
+            .read_to_end(&mut all)
+            .unwrap();
+        let text = String::from_utf8_lossy(&all);
+        text.split("\r\n")
+            .filter_map(|l| l.strip_prefix("WARC-Type: "))
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn sha256_label(bytes: &[u8]) -> String {
+        digest_label(&Sha256::digest(bytes))
+    }
+
+    #[test]
+    fn record_ids_are_random_version_4_uuids() {
+        let a = new_record_id();
+        let b = new_record_id();
+        assert_ne!(a, b);
+        let uuid = a
+            .strip_prefix("<urn:uuid:")
+            .and_then(|s| s.strip_suffix('>'))
+            .unwrap();
+        let groups: Vec<&str> = uuid.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('4'));
+        assert!(matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
+    }
+
+    #[test]
+    fn a_new_file_starts_with_warcinfo_naming_the_software_and_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.warc.gz");
+        let w = WarcWriter::create(&path).unwrap();
+        drop(w);
+        let info = read_record(&path, 0).unwrap();
+        assert_eq!(info.version, "WARC/1.1");
+        assert_eq!(info.header("warc-type"), Some("warcinfo"));
+        assert_eq!(info.header("WARC-Filename"), Some("run.warc.gz"));
+        assert_eq!(
+            info.header("WARC-Block-Digest"),
+            Some(sha256_label(&info.block).as_str())
+        );
+        let fields = String::from_utf8(info.block).unwrap();
+        assert!(fields.contains(&format!(
+            "software: citeguard/{}\r\n",
+            env!("CARGO_PKG_VERSION")
+        )));
+        assert!(fields.contains("format: WARC File Format 1.1\r\n"));
+        // Reopening an existing file adds no second warcinfo.
+        drop(WarcWriter::create(&path).unwrap());
+        assert_eq!(record_types(&path), ["warcinfo"]);
+    }
+
+    #[test]
+    fn response_record_is_one_member_with_digests_length_and_closing_crlfs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let body = b"<html><title>Hi</title></html>";
+        let written = write_one(&mut w, "https://example.org/page?x=1", body);
+        w.sync().unwrap();
+
+        assert_eq!(written.file, "a.warc.gz");
+        assert_eq!(written.payload_digest, sha256_label(body));
+        let rec = read_record(&path, written.offset).unwrap();
+        assert_eq!(rec.header("WARC-Type"), Some("response"));
+        assert_eq!(
+            rec.header("WARC-Record-ID"),
+            Some(written.record_id.as_str())
+        );
+        assert_eq!(rec.header("WARC-Date"), Some("2024-05-06T07:08:09Z"));
+        assert_eq!(
+            rec.header("WARC-Target-URI"),
+            Some("https://example.org/page?x=1")
+        );
+        assert_eq!(rec.header("WARC-IP-Address"), Some("127.0.0.1"));
+        assert_eq!(
+            rec.header("Content-Type"),
+            Some("application/http;msgtype=response")
+        );
+        assert_eq!(
+            rec.header("Content-Length"),
+            Some(rec.block.len().to_string().as_str())
+        );
+        assert_eq!(
+            rec.header("WARC-Block-Digest"),
+            Some(sha256_label(&rec.block).as_str())
+        );
+        assert_eq!(
+            rec.header("WARC-Payload-Digest"),
+            Some(written.payload_digest.as_str())
+        );
+        assert!(rec.block.starts_with(b"HTTP/1.1 200 OK\r\n"));
+
+        // The member holds exactly one record, ending in CRLF CRLF.
+        let mut raw = Vec::new();
+        copy_member(&path, written.offset, written.length, &mut raw).unwrap();
+        let mut member = Vec::new();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut member)
+            .unwrap();
+        assert!(member.starts_with(b"WARC/1.1\r\n"));
+        assert!(member.ends_with(&[&rec.block[..], b"\r\n\r\n"].concat()));
+
+        // The request follows, concurrent to the response.
+        let req = read_record(&path, written.offset + written.length).unwrap();
+        assert_eq!(req.header("WARC-Type"), Some("request"));
+        assert_eq!(
+            req.header("WARC-Concurrent-To"),
+            Some(written.record_id.as_str())
+        );
+        assert_eq!(
+            req.header("Content-Type"),
+            Some("application/http;msgtype=request")
+        );
+        assert_eq!(
+            req.header("WARC-Block-Digest"),
+            Some(sha256_label(&req.block).as_str())
+        );
+        let request = String::from_utf8(req.block).unwrap();
+        assert!(request.starts_with("GET /page?x=1 HTTP/1.1\r\nHost: example.org\r\n"));
+        assert!(request.ends_with("User-Agent: citeguard-test\r\n\r\n"));
+        assert_eq!(record_types(&path), ["warcinfo", "response", "request"]);
+    }
+
+    #[test]
+    fn encodings_reqwest_undid_are_dropped_and_length_is_the_stored_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let req = headers(&[]);
+        let resp = headers(&[
+            ("Content-Type", "text/plain"),
+            ("Content-Encoding", "gzip"),
+            ("Transfer-Encoding", "chunked"),
+            ("content-length", "12"),
+            ("Set-Cookie", "a=b"),
+        ]);
+        let body = b"decoded body, longer than the gzip";
+        let written = w
+            .write_exchange(&exchange(
+                "http://example.org/",
+                &req,
+                &resp,
+                Body::Bytes(body),
+            ))
+            .unwrap();
+        let rec = read_record(&path, written.offset).unwrap();
+        let (status, got, payload) = http_payload(&rec.block).unwrap();
+        assert_eq!(status, 200);
+        assert_eq!(payload, body);
+        assert_eq!(
+            got,
+            headers(&[
+                ("Content-Type", "text/plain"),
+                ("content-length", &body.len().to_string()),
+                ("Set-Cookie", "a=b"),
+            ])
+        );
+        // No Content-Length at all (chunked): one is added.
+        let added = stored_response_headers(&headers(&[("Transfer-Encoding", "chunked")]), 5);
+        assert_eq!(added, headers(&[("Content-Length", "5")]));
+    }
+
+    #[test]
+    fn a_file_body_is_archived_like_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let body: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let spool = dir.path().join("body");
+        std::fs::write(&spool, &body).unwrap();
+        let mut w = WarcWriter::create(&path).unwrap();
+        let req = headers(&[]);
+        let resp = headers(&[]);
+        let from_file = w
+            .write_exchange(&exchange(
+                "http://a.test/f",
+                &req,
+                &resp,
+                Body::File(&spool),
+            ))
+            .unwrap();
+        let from_bytes = w
+            .write_exchange(&exchange(
+                "http://a.test/f",
+                &req,
+                &resp,
+                Body::Bytes(&body),
+            ))
+            .unwrap();
+        assert_eq!(from_file.payload_digest, from_bytes.payload_digest);
+        let a = read_record(&path, from_file.offset).unwrap();
+        let b = read_record(&path, from_bytes.offset).unwrap();
+        assert_eq!(a.block, b.block);
+        assert_eq!(http_payload(&a.block).unwrap().2, &body[..]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_file_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        write_one(&mut w, "http://a.test/1", b"one");
+        let len = std::fs::metadata(&path).unwrap().len();
+        let missing = dir.path().join("no-such-spool-file");
+        let req = headers(&[]);
+        let err = w
+            .write_exchange(&exchange(
+                "http://a.test/2",
+                &req,
+                &req,
+                Body::File(&missing),
+            ))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+        let next = write_one(&mut w, "http://a.test/3", b"three");
+        assert_eq!(next.offset, len);
+        assert_eq!(
+            record_types(&path),
+            ["warcinfo", "response", "request", "response", "request"]
+        );
+    }
+
+    #[test]
+    fn an_interrupted_append_is_cut_off_when_the_file_is_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        write_one(&mut w, "http://a.test/1", b"one");
+        let second = write_one(&mut w, "http://a.test/2", b"two");
+        drop(w);
+        let good_len = std::fs::metadata(&path).unwrap().len();
+
+        // Half of a member, as a process killed mid-append leaves it.
+        let mut member = Vec::new();
+        copy_member(&path, second.offset, second.length, &mut member).unwrap();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(&member[..member.len() / 2]).unwrap();
+        drop(f);
+
+        let mut w = WarcWriter::create(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good_len);
+        let third = write_one(&mut w, "http://a.test/3", b"three");
+        assert_eq!(third.offset, good_len);
+        drop(w);
+        assert_eq!(
+            record_types(&path),
+            [
+                "warcinfo", "response", "request", "response", "request", "response", "request"
+            ]
+        );
+        let rec = read_record(&path, third.offset).unwrap();
+        assert_eq!(http_payload(&rec.block).unwrap().2, b"three");
+    }
+
+    #[test]
+    fn garbage_after_the_last_record_is_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        write_one(&mut w, "http://a.test/1", b"one");
+        drop(w);
+        let good_len = std::fs::metadata(&path).unwrap().len();
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"\x1f\x8b\x08 not really gzip").unwrap();
+        drop(f);
+        drop(WarcWriter::create(&path).unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), good_len);
+
+        // A file holding only a torn warcinfo starts again from scratch.
+        let torn = dir.path().join("b.warc.gz");
+        std::fs::write(&torn, &std::fs::read(&path).unwrap()[..20]).unwrap();
+        drop(WarcWriter::create(&torn).unwrap());
+        assert_eq!(record_types(&torn), ["warcinfo"]);
+    }
+
+    #[test]
+    fn damage_before_good_records_is_refused_not_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let first = write_one(&mut w, "http://a.test/1", &[b'x'; 5000]);
+        write_one(&mut w, "http://a.test/2", b"two");
+        drop(w);
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = (first.offset + first.length / 2) as usize;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&path, &bytes).unwrap();
+
+        let err = WarcWriter::create(&path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("damaged record"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn http_payload_splits_status_headers_and_body() {
+        let block = b"HTTP/2.0 404 Not Found\r\nContent-Type: text/html\r\nX-Long: a\r\n b\r\n\r\n<p>gone</p>\r\n\r\n";
+        let (status, headers, body) = http_payload(block).unwrap();
+        assert_eq!(status, 404);
+        assert_eq!(
+            headers,
+            vec![
+                ("Content-Type".to_string(), "text/html".to_string()),
+                ("X-Long".to_string(), "a b".to_string()),
+            ]
+        );
+        // The body is everything after the blank line, CRLFs included.
+        assert_eq!(body, b"<p>gone</p>\r\n\r\n");
+
+        let (status, headers, body) = http_payload(b"HTTP/1.1 204\r\n\r\n").unwrap();
+        assert_eq!((status, headers.len(), body.len()), (204, 0, 0));
+
+        assert!(http_payload(b"not http\r\n\r\nbody").is_err());
+        assert!(http_payload(b"HTTP/1.1 200 OK\r\nno end").is_err());
+    }
+
+    #[test]
+    fn target_uri_and_request_target_are_plain_ascii() {
+        assert_eq!(
+            encode_uri("https://a.test/café x"),
+            "https://a.test/caf%C3%A9%20x"
+        );
+        assert_eq!(encode_uri("https://a.test/%C3%A9"), "https://a.test/%C3%A9");
+        assert_eq!(request_target("https://a.test"), "/");
+        assert_eq!(request_target("https://a.test?q=1"), "/?q=1");
+        assert_eq!(request_target("https://a.test/p/q?r#frag"), "/p/q?r");
+        assert_eq!(authority("https://user@a.test:8443/x"), Some("a.test:8443"));
+        assert_eq!(status_line("HTTP/1.1", 599), b"HTTP/1.1 599 \r\n");
+        let mut field = Vec::new();
+        push_field(&mut field, "X-Evil", "a\r\nWARC-Type: forged");
+        assert_eq!(field, b"X-Evil: a  WARC-Type: forged\r\n");
+    }
+
+    #[test]
+    fn read_record_rejects_an_offset_that_is_not_a_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let written = write_one(&mut w, "http://a.test/1", b"one");
+        assert!(read_record(&path, written.offset + 1).is_err());
+        let mut out = Vec::new();
+        let err = copy_member(&path, written.offset, 1 << 20, &mut out).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+}
