@@ -378,7 +378,11 @@ fn html_holds_no_url_but_the_citations_and_their_copies() {
 fn html_says_why_with_the_store_evidence() {
     let h = html();
     assert!(h.contains("404 since 2026-11-02, 3 checks"), "{h}");
-    assert!(h.contains("the server says the page is gone (HTTP 404)"));
+    // The short form names no cause: the full sentence follows it.
+    assert!(
+        h.contains("3 checks</p><p class=\"more\">the server says the page is gone (HTTP 404"),
+        "{h}"
+    );
     assert!(h.contains("still broken since 2026-11-02"));
     assert!(h.contains("text 41% similar to the copy of 2010-08-25"));
     assert!(h.contains("quoted passage no longer on the page"));
