@@ -11,6 +11,7 @@ pub mod compare;
 pub mod config;
 pub mod error;
 pub mod fetch;
+pub mod memento;
 pub mod model;
 pub mod report;
 pub mod schedule;

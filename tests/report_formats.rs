@@ -1,9 +1,12 @@
 //! Every report format rendered from one report that holds every kind of
-//! row and hostile text: each must keep its structure and escape what came
-//! from a post or a server.
+//! row and hostile text, as a run with a store makes it (history, changes
+//! since the last run, offline copies, diffs, archived copies, recovered
+//! citations): each must keep its structure, say what happened in words and
+//! escape what came from a post or a server.
 
 use citeguard::model::*;
 use citeguard::report::{Format, RenderOptions, render};
+use citeguard::schedule::Change;
 
 fn row(
     post: &str,
@@ -33,44 +36,91 @@ fn row(
     }
 }
 
+fn history(since: &str, failures: u32) -> Option<SourceHistory> {
+    Some(SourceHistory {
+        first_seen: Some("2010-08-25T09:00:00Z".into()),
+        last_ok: Some("2026-10-30T03:00:00Z".into()),
+        consecutive_failures: failures,
+        failing_since: Some(since.into()),
+        checks: 40,
+    })
+}
+
+fn offline(url: &str) -> Option<Offline> {
+    Some(Offline {
+        baseline: Some("a".repeat(64)),
+        baseline_at: Some("2010-08-25T09:00:00Z".into()),
+        latest: Some("b".repeat(64)),
+        latest_at: Some("2026-11-24T12:00:01Z".into()),
+        show: format!("citeguard show '{url}' --as html"),
+        path: Some(format!("objects/aa/{}", "a".repeat(62))),
+    })
+}
+
+const NYT: &str = "http://www.nytimes.com/2010/08/24/world/asia/24tajik.html";
+const NYT_ARCHIVED: &str = "https://web.archive.org/web/20100825000000/http://www.nytimes.com/2010/08/24/world/asia/24tajik.html";
+const MONITOR: &str = "http://tajikistanmonitor.blogspot.com/2010/08/x.html";
+const EURASIANET: &str = "http://www.eurasianet.org/node/61799";
+const EVIL: &str = "http://evil.example/\u{1b}[31mred\u{1b}[0m";
+
 fn report() -> Report {
-    let citations = vec![
-        row(
-            "posts/tajik.html",
-            62,
-            Some("http://www.nytimes.com/2010/08/24/world/asia/24tajik.html"),
-            "NYT",
-            Verdict::Dead,
-            Reason::HttpStatus,
-            Some(404),
-        ),
-        row(
-            "posts/tajik.html",
-            64,
-            None,
-            "reported by <b>AFP</b> & co",
-            Verdict::Missing,
-            Reason::NoLink,
-            None,
-        ),
-        row(
-            "posts/tajik.html",
-            66,
-            Some("http://tajikistanmonitor.blogspot.com/2010/08/x.html"),
-            "Tajikistan Monitor",
-            Verdict::Ok,
-            Reason::Ok,
-            Some(200),
-        ),
-        row(
-            "posts/evil.md",
-            3,
-            Some("http://evil.example/\u{1b}[31mred\u{1b}[0m"),
-            "<script>alert(1)</script> | *bold* [x](y)",
-            Verdict::Unreachable,
-            Reason::Http5xx,
-            Some(503),
-        ),
+    let mut citations = vec![
+        CitationResult {
+            history: history("2026-11-02T03:00:00Z", 3),
+            change: Some(Change::Still),
+            offline: offline(NYT),
+            archived: Some(Memento {
+                url: NYT_ARCHIVED.into(),
+                datetime: "2010-08-25T00:00:00Z".into(),
+            }),
+            post_date: Some("2010-08-25".into()),
+            ..row(
+                "posts/tajik.html",
+                62,
+                Some(NYT),
+                "NYT",
+                Verdict::Dead,
+                Reason::HttpStatus,
+                Some(404),
+            )
+        },
+        CitationResult {
+            change: Some(Change::Still),
+            ..row(
+                "posts/tajik.html",
+                64,
+                None,
+                "reported by <b>AFP</b> & co",
+                Verdict::Missing,
+                Reason::NoLink,
+                None,
+            )
+        },
+        CitationResult {
+            change: Some(Change::Recovered),
+            ..row(
+                "posts/tajik.html",
+                66,
+                Some(MONITOR),
+                "Tajikistan Monitor",
+                Verdict::Ok,
+                Reason::Ok,
+                Some(200),
+            )
+        },
+        CitationResult {
+            change: Some(Change::New),
+            history: history("2026-11-24T12:00:02Z", 1),
+            ..row(
+                "posts/evil.md",
+                3,
+                Some(EVIL),
+                "<script>alert(1)</script> | *bold* [x](y)",
+                Verdict::Unreachable,
+                Reason::Http5xx,
+                Some(503),
+            )
+        },
         row(
             "posts/evil.md",
             4,
@@ -80,9 +130,97 @@ fn report() -> Report {
             Reason::Scheme,
             None,
         ),
+        CitationResult {
+            similarity: Some(0.41),
+            change: Some(Change::New),
+            offline: offline(EURASIANET),
+            diff: vec![
+                DiffSpan {
+                    op: DiffOp::Equal,
+                    text: "… the escape could ".into(),
+                },
+                DiffSpan {
+                    op: DiffOp::Delete,
+                    text: "turn up the heat on the administration".into(),
+                },
+                DiffSpan {
+                    op: DiffOp::Insert,
+                    text: "<b>be</b> | forgotten `soon`".into(),
+                },
+            ],
+            ..row(
+                "posts/tajik.html",
+                68,
+                Some(EURASIANET),
+                "Eurasianet",
+                Verdict::Changed,
+                Reason::ContentDrift,
+                Some(200),
+            )
+        },
+        CitationResult {
+            kind: Kind::Quote,
+            quote: Some("About 25 prisoners escaped".into()),
+            quote_found: Some(false),
+            change: Some(Change::Still),
+            ..row(
+                "posts/tajik.html",
+                70,
+                Some("http://wire.example/story"),
+                "the wire story",
+                Verdict::Changed,
+                Reason::QuoteMissing,
+                Some(200),
+            )
+        },
+        CitationResult {
+            detail: Some("was text/html on 2010-08-25, now application/pdf".into()),
+            change: Some(Change::New),
+            ..row(
+                "posts/tajik.html",
+                72,
+                Some("http://report.example/2010"),
+                "the report",
+                Verdict::Changed,
+                Reason::TypeChanged,
+                Some(200),
+            )
+        },
+        CitationResult {
+            change: Some(Change::New),
+            ..row(
+                "posts/tajik.html",
+                74,
+                Some("http://asiaplus.example/news"),
+                "Asia-Plus",
+                Verdict::Missing,
+                Reason::SnapshotLost,
+                Some(200),
+            )
+        },
+        CitationResult {
+            history: history("2026-11-02T03:00:00Z", 3),
+            detail: Some("connection refused".into()),
+            change: Some(Change::New),
+            offline: offline("http://evil.example/`whoami`"),
+            archived: Some(Memento {
+                url: "javascript:alert(1)".into(),
+                datetime: "2010-08-25T00:00:00Z".into(),
+            }),
+            ..row(
+                "posts/evil.md",
+                5,
+                Some("http://down.example/"),
+                "`rm -rf /` @admins #1",
+                Verdict::Dead,
+                Reason::PersistentFailure,
+                None,
+            )
+        },
     ];
+    citations.sort_by(|a, b| (&a.post, a.line).cmp(&(&b.post, b.line)));
     let mut summary = Summary {
-        sources: 4,
+        sources: 9,
         ..Summary::default()
     };
     for c in &citations {
@@ -97,8 +235,19 @@ fn report() -> Report {
         },
         summary,
         citations,
-        recovered: Vec::new(),
-        store: None,
+        recovered: vec![
+            Recovered {
+                post: "posts/tajik.html".into(),
+                url: MONITOR.into(),
+                was: Verdict::Unreachable,
+            },
+            Recovered {
+                post: "posts/evil.md".into(),
+                url: "http://back.example/\u{1b}[2J|*x*".into(),
+                was: Verdict::Dead,
+            },
+        ],
+        store: Some("snapshots".into()),
     }
 }
 
@@ -117,9 +266,79 @@ fn text_never_carries_terminal_escapes_from_a_url() {
     let t = rendered(Format::Text);
     assert!(!t.contains('\u{1b}'), "{t}");
     assert!(t.contains("http://evil.example/[31mred[0m"));
-    assert!(t.contains(
-        "5 citations, 4 sources: 1 ok, 1 dead, 0 changed, 1 missing, 1 unreachable, 1 skipped"
+    assert!(t.contains("http://back.example/[2J|*x*  (was dead)"), "{t}");
+    assert!(t.trim_end().lines().last().unwrap().starts_with(
+        "10 citations, 9 sources: 1 ok, 2 dead, 3 changed, 2 missing, 1 unreachable, 1 skipped"
     ));
+    assert!(
+        t.trim_end()
+            .ends_with("; since last run: 5 new, 3 still flagged, 2 recovered"),
+        "{t}"
+    );
+}
+
+#[test]
+fn text_in_colour_paints_only_with_its_own_escapes() {
+    let opts = RenderOptions {
+        color: true,
+        fail_on: Vec::new(),
+    };
+    let mut out = Vec::new();
+    render(&report(), Format::Text, &opts, &mut out).unwrap();
+    let t = String::from_utf8(out).unwrap();
+    assert!(t.contains("\u{1b}[31mdead\u{1b}[0m"), "{t}");
+    assert!(t.contains("http://evil.example/[31mred[0m\n"), "{t}");
+    let ours = ["1m", "2m", "31m", "32m", "33m", "35m", "36m", "1;33m", "0m"];
+    for (i, _) in t.match_indices('\u{1b}') {
+        let rest = &t[i + 1..];
+        assert!(
+            ours.iter()
+                .any(|code| rest.starts_with(&format!("[{code}"))),
+            "a foreign escape at {i}: {:?}",
+            &t[i..(i + 12).min(t.len())]
+        );
+    }
+}
+
+#[test]
+fn text_groups_each_post_by_verdict_most_severe_first() {
+    let t = rendered(Format::Text);
+    let tajik = &t[t
+        .find("posts/tajik.html  (7 citations, 6 need attention)")
+        .expect(&t)..];
+    let at = |s: &str| tajik.find(s).unwrap_or_else(|| panic!("{s} in {tajik}"));
+    assert!(at("  dead (1)") < at("  missing (2)"));
+    assert!(at("  missing (2)") < at("  changed (3)"));
+    assert!(at("  changed (3)") < at("  ok (1)"));
+    assert!(t.find("posts/evil.md").unwrap() < t.find("posts/tajik.html").unwrap());
+}
+
+#[test]
+fn text_says_why_since_when_and_where_the_copies_are() {
+    let t = rendered(Format::Text);
+    for words in [
+        "    line 62    NYT  [still broken since 2026-11-02]",
+        "the server says the page is gone (HTTP 404 since 2026-11-02, 3 checks)",
+        &format!("suggested replacement: {NYT_ARCHIVED} (archived 2010-08-25)"),
+        &format!("offline copy of 2010-08-25: citeguard show '{NYT}' --as html"),
+        "    line 68    Eurasianet  [new]",
+        "text 41% similar to the copy of 2010-08-25",
+        "removed: \"turn up the heat on the administration\"",
+        "added: \"<b>be</b> | forgotten `soon`\"",
+        "quoted passage no longer on the page: \"About 25 prisoners escaped\"",
+        "was an article on 2010-08-25, now application/pdf",
+        "the stored copy is gone or corrupt",
+        "unreachable on 3 checks since 2026-11-02 (last: connection refused)",
+        "    line 64    reported by <b>AFP</b> & co  [still missing]",
+        "    line 66    Tajikistan Monitor  [recovered]",
+        "recovered since last run (2)",
+        &format!("  posts/tajik.html  {MONITOR}  (was unreachable)"),
+    ] {
+        assert!(t.contains(words), "{words:?} in\n{t}");
+    }
+    // ok and skipped rows need nothing: no offline copy or replacement
+    let ok = &t[t.find("line 66").unwrap()..];
+    assert!(!ok.lines().take(3).any(|l| l.contains("offline copy")));
 }
 
 #[test]
@@ -130,27 +349,106 @@ fn json_round_trips_to_the_same_report() {
 }
 
 #[test]
+fn json_carries_history_changes_copies_diffs_and_recoveries() {
+    let v: serde_json::Value = serde_json::from_str(&rendered(Format::Json)).unwrap();
+    let rows = v["citations"].as_array().unwrap();
+    let at = |line: u64| rows.iter().find(|r| r["line"] == line).unwrap();
+    let nyt = at(62);
+    assert_eq!(nyt["history"]["failing_since"], "2026-11-02T03:00:00Z");
+    assert_eq!(nyt["history"]["consecutive_failures"], 3);
+    assert_eq!(nyt["change"], "still");
+    assert_eq!(nyt["archived"]["url"], NYT_ARCHIVED);
+    assert_eq!(nyt["archived"]["datetime"], "2010-08-25T00:00:00Z");
+    assert_eq!(nyt["offline"]["baseline_at"], "2010-08-25T09:00:00Z");
+    assert_eq!(
+        nyt["offline"]["show"],
+        format!("citeguard show '{NYT}' --as html")
+    );
+    assert_eq!(nyt["post_date"], "2010-08-25");
+    let drift = at(68);
+    assert_eq!(drift["change"], "new");
+    assert_eq!(drift["diff"][1]["op"], "delete");
+    assert_eq!(drift["diff"][2]["op"], "insert");
+    assert_eq!(at(66)["change"], "recovered");
+    // fields without a value are left out, not null
+    assert!(at(4).get("offline").is_none() && at(4).get("diff").is_none());
+    assert_eq!(v["recovered"][1]["was"], "dead");
+    assert_eq!(v["recovered"][0]["url"], MONITOR);
+    assert_eq!(v["store"], "snapshots");
+}
+
+#[test]
 fn markdown_is_an_issue_body_with_escaped_cells() {
     let m = rendered(Format::Markdown);
     assert!(
-        m.starts_with("## citeguard: 3 of 5 citations need attention"),
+        m.starts_with("## citeguard: 8 of 10 citations need attention\n"),
         "{m}"
     );
+    assert!(m.contains("Since the last run: **5 new**, 3 still flagged, 2 recovered."));
     assert!(m.contains("### posts/tajik.html"));
-    assert!(m.contains("| 62 | **dead** `http-status` | NYT | [http://www.nytimes.com/2010/08/24/world/asia/24tajik.html](http://www.nytimes.com/2010/08/24/world/asia/24tajik.html) |"), "{m}");
-    assert!(!m.contains("<script>"), "{m}");
+    assert!(!m.contains("<script>") && !m.contains("<b>"), "{m}");
     assert!(
         m.contains("&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\| \\*bold\\* \\[x\\]\\(y\\)"),
         "{m}"
     );
     assert!(!m.contains('\u{1b}'));
     // ok and skipped rows are not listed
-    assert!(!m.contains("Tajikistan Monitor"));
-    // every table row has the same number of unescaped cell separators
-    for line in m.lines().filter(|l| l.contains("| **")) {
-        let cells = line.replace("\\|", "").matches('|').count();
-        assert_eq!(cells, 6, "{line}");
+    assert!(!m.contains("Tajikistan Monitor") && !m.contains("mail us"));
+    // the counts table keeps its shape
+    let counts: Vec<&str> = m.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(counts.len(), 3);
+    for line in counts {
+        assert_eq!(line.replace("\\|", "").matches('|').count(), 8, "{line}");
     }
+}
+
+#[test]
+fn markdown_puts_what_is_new_first_then_a_task_list_per_post() {
+    let m = rendered(Format::Markdown);
+    let at = |s: &str| m.find(s).unwrap_or_else(|| panic!("{s:?} in\n{m}"));
+    assert!(at("### New since last run") < at("### posts/tajik.html"));
+    assert!(at("### posts/tajik.html") < at("### Recovered since last run"));
+    assert!(m.contains(&format!(
+        "- [ ] line 62: **dead** `http-status` [NYT]({NYT}) — the server says the page is gone \\(HTTP 404 since 2026-11-02, 3 checks\\) *(still broken since 2026-11-02)*; suggested replacement: [https://web.archive.org/web/20100825000000/http://www.nytim…]({NYT_ARCHIVED}) (archived 2010-08-25); offline copy of 2010-08-25: `citeguard show '{NYT}' --as html`\n"
+    )), "{m}");
+    assert!(m.contains(&format!(
+        "- [ ] posts/tajik.html, line 68: **changed** `content-drift` [Eurasianet]({EURASIANET}) — text 41% similar to the copy of 2010-08-25;"
+    )), "{m}");
+    assert!(
+        m.contains("  - added: \"&lt;b&gt;be&lt;/b&gt; \\| forgotten \\`soon\\`\"\n"),
+        "{m}"
+    );
+    assert!(m.contains("was an article on 2010-08-25, now application/pdf"));
+    assert!(m.contains(&format!(
+        "- [x] posts/tajik.html: [{MONITOR}]({MONITOR}) (was **unreachable**)"
+    )));
+    // each flagged citation has exactly one checkbox
+    assert_eq!(m.matches("- [ ] ").count(), 8, "{m}");
+    assert_eq!(m.matches("line 62:").count(), 1);
+}
+
+#[test]
+fn markdown_escapes_code_spans_mentions_and_links_from_hostile_sources() {
+    let m = rendered(Format::Markdown);
+    // backticks in a command cannot close its code span
+    assert!(
+        m.contains("``citeguard show 'http://evil.example/`whoami`' --as html``"),
+        "{m}"
+    );
+    // an anchor text cannot run code, mention a team or reference an issue
+    assert!(
+        m.contains("[\\`rm -rf /\\` @\u{2060}admins \\#\u{2060}1](http://down.example/)"),
+        "{m}"
+    );
+    assert!(!m.contains("@admins") && !m.contains("#1"));
+    // an archive's answer that is no web address is shown, never linked
+    assert!(
+        m.contains("suggested replacement: `javascript:alert(1)`"),
+        "{m}"
+    );
+    assert!(!m.contains("](javascript:"));
+    // a pipe in a URL cannot split anything; controls are gone
+    assert!(m.contains("(http://back.example/[2J%7C*x*)"), "{m}");
 }
 
 #[test]
@@ -180,8 +478,8 @@ fn junit_is_xml_with_a_case_per_citation_and_failures_for_flagged_ones() {
             _ => {}
         }
     }
-    assert_eq!(cases, 5);
-    assert_eq!(failures, 2, "dead and missing fail");
+    assert_eq!(cases, 10);
+    assert_eq!(failures, 7, "dead, changed and missing fail");
     assert_eq!(skipped, 2, "unreachable and skipped are not failures");
     assert!(located.contains(&("posts/tajik.html".to_string(), "62".to_string())));
     assert!(
@@ -197,7 +495,7 @@ fn sarif_locates_each_flagged_citation_at_its_post_and_line() {
     let v: serde_json::Value = serde_json::from_str(&rendered(Format::Sarif)).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let results = v["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 3, "dead, missing, unreachable");
+    assert_eq!(results.len(), 8, "dead, changed, missing, unreachable");
     let dead = results
         .iter()
         .find(|r| r["ruleId"] == "dead/http-status")
@@ -228,5 +526,5 @@ fn github_annotations_point_at_the_citing_line() {
             .any(|l| l.starts_with("::warning file=posts/evil.md,line=3,")),
         "{a}"
     );
-    assert_eq!(a.lines().count(), 3);
+    assert_eq!(a.lines().count(), 8);
 }

@@ -1,13 +1,19 @@
 //! `--format markdown`: a report that reads well as a GitHub/GitLab issue
-//! body. Flagged citations in a table per post; everything that came from
-//! a post or a server is escaped so it cannot break the table or inject
-//! markup.
+//! body. A summary line and the counts; with a store, what is new since
+//! the last run first; then a task list per post (each flagged citation
+//! with its line, link, the reason in words, the archived copy to cite
+//! instead and the command that shows the offline copy); then what
+//! recovered.
+//!
+//! Everything that came from a post or a server is escaped: it cannot add
+//! markup, HTML, table cells, code spans, @-mentions or issue references.
 
 use std::collections::BTreeMap;
 
 use super::strip_controls;
-use super::text::reason_in_words;
+use super::text::{change_marker, day, diff_lines, reason_with_history};
 use crate::model::{CitationResult, Report, Verdict};
+use crate::schedule::Change;
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let s = &report.summary;
@@ -18,6 +24,27 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         s.citations
     )?;
     writeln!(out)?;
+    let with_history =
+        report.citations.iter().any(|c| c.change.is_some()) || !report.recovered.is_empty();
+    if with_history {
+        let count = |want: Change| {
+            report
+                .citations
+                .iter()
+                .filter(|c| {
+                    c.change == Some(want) && !matches!(c.verdict, Verdict::Ok | Verdict::Skipped)
+                })
+                .count()
+        };
+        writeln!(
+            out,
+            "Since the last run: **{} new**, {} still flagged, {} recovered.",
+            count(Change::New),
+            count(Change::Still),
+            report.recovered.len()
+        )?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "| ok | dead | changed | missing | unreachable | skipped | sources |"
@@ -29,68 +56,181 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         s.ok, s.dead, s.changed, s.missing, s.unreachable, s.skipped, s.sources
     )?;
     writeln!(out)?;
-    let mut posts: BTreeMap<&str, Vec<&CitationResult>> = BTreeMap::new();
-    for c in report
+
+    let mut flagged: Vec<&CitationResult> = report
         .citations
         .iter()
         .filter(|c| !matches!(c.verdict, Verdict::Ok | Verdict::Skipped))
-    {
-        posts.entry(c.post.as_str()).or_default().push(c);
+        .collect();
+    flagged.sort_by(|a, b| {
+        (&a.post, std::cmp::Reverse(a.verdict.severity()), a.line).cmp(&(
+            &b.post,
+            std::cmp::Reverse(b.verdict.severity()),
+            b.line,
+        ))
+    });
+
+    // New ones first, each named with its post; the per-post lists hold
+    // the rest, so that every citation has one checkbox.
+    let (new, rest): (Vec<&CitationResult>, Vec<&CitationResult>) = flagged
+        .into_iter()
+        .partition(|c| c.change == Some(Change::New));
+    if !new.is_empty() {
+        writeln!(out, "### New since last run")?;
+        writeln!(out)?;
+        for r in &new {
+            item(r, true, out)?;
+        }
+        writeln!(out)?;
     }
-    for (post, mut rows) in posts {
-        rows.sort_by_key(|r| (std::cmp::Reverse(r.verdict.severity()), r.line));
+
+    let mut posts: BTreeMap<&str, Vec<&CitationResult>> = BTreeMap::new();
+    for r in rest {
+        posts.entry(r.post.as_str()).or_default().push(r);
+    }
+    for (post, rows) in posts {
         writeln!(out, "### {}", escape(post))?;
         writeln!(out)?;
-        writeln!(out, "| line | verdict | cited as | source | why |")?;
-        writeln!(out, "|---:|---|---|---|---|")?;
         for r in rows {
-            let source = match &r.url {
-                Some(u) => format!("[{}]({})", escape(&shorten(u, 60)), link_target(u)),
-                None => "—".to_string(),
-            };
+            item(r, false, out)?;
+        }
+        writeln!(out)?;
+    }
+
+    if !report.recovered.is_empty() {
+        writeln!(out, "### Recovered since last run")?;
+        writeln!(out)?;
+        for r in &report.recovered {
             writeln!(
                 out,
-                "| {} | **{}** `{}` | {} | {} | {} |",
-                r.line,
-                r.verdict,
-                r.reason,
-                escape(&shorten(&r.text, 60)),
-                source,
-                escape(&reason_in_words(r))
+                "- [x] {}: {} (was **{}**)",
+                escape(&r.post),
+                link(&r.url, &r.url),
+                r.was
             )?;
         }
         writeln!(out)?;
     }
+
+    let store = match &report.store {
+        Some(dir) => format!(" · offline copies in {}", code_span(dir)),
+        None => String::new(),
+    };
     writeln!(
         out,
-        "<sub>run {} · {} → {}</sub>",
+        "<sub>run {} · {} → {}{store}</sub>",
         escape(&report.run.id),
-        report.run.started_at,
-        report.run.finished_at
+        escape(&report.run.started_at),
+        escape(&report.run.finished_at)
     )
 }
 
-/// Escapes text for a Markdown table cell: no markup, no HTML, no pipes.
+/// One flagged citation as a task:
+/// `- [ ] line 12: **dead** `http-status` [anchor](url) — why; suggested
+/// replacement: …; offline copy: `citeguard show …``, and what changed in
+/// the text under it.
+fn item(r: &CitationResult, with_post: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut line = String::from("- [ ] ");
+    if with_post {
+        line.push_str(&format!("{}, ", escape(&r.post)));
+    }
+    let cited = match &r.url {
+        Some(u) => link(&r.text, u),
+        None => escape(&shorten(&r.text, 60)),
+    };
+    line.push_str(&format!(
+        "line {}: **{}** `{}` {} — {}",
+        r.line,
+        r.verdict,
+        r.reason,
+        cited,
+        escape(&reason_with_history(r))
+    ));
+    if let Some((marker, _)) = change_marker(r).filter(|_| r.change != Some(Change::New)) {
+        line.push_str(&format!(" *({})*", escape(&marker)));
+    }
+    if let Some(a) = &r.archived {
+        line.push_str(&format!(
+            "; suggested replacement: {} (archived {})",
+            link(&a.url, &a.url),
+            escape(&day(&a.datetime))
+        ));
+    }
+    if let Some(o) = &r.offline {
+        let show = strip_controls(&o.show);
+        if !show.trim().is_empty() {
+            let of = match &o.baseline_at {
+                Some(at) => format!(" of {}", escape(&day(at))),
+                None => String::new(),
+            };
+            line.push_str(&format!("; offline copy{of}: {}", code_span(&show)));
+        }
+    }
+    writeln!(out, "{line}")?;
+    for d in diff_lines(r) {
+        writeln!(out, "  - {}", escape(&d))?;
+    }
+    Ok(())
+}
+
+/// `[text](url)` for a web address (the text shortened, the URL when there
+/// is no text); anything else (`javascript:`, `data:`) is shown, never
+/// linked.
+fn link(text: &str, url: &str) -> String {
+    let text = if text.trim().is_empty() { url } else { text };
+    let label = escape(&shorten(text, 60));
+    let clean = strip_controls(url);
+    let lower = clean.trim_start().to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        format!("[{label}]({})", link_target(clean.trim()))
+    } else if text == url {
+        code_span(&clean)
+    } else {
+        format!("{label} ({})", code_span(&clean))
+    }
+}
+
+/// Escapes text for Markdown prose and table cells: no markup, no HTML, no
+/// pipes, no math; `@name` and `#123` cannot mention anyone or reference an
+/// issue (a word joiner, invisible, follows the `@` and `#`).
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in strip_controls(s).chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' | '<' | '>'
-            | '&' => match c {
-                '<' => out.push_str("&lt;"),
-                '>' => out.push_str("&gt;"),
-                '&' => out.push_str("&amp;"),
-                '|' => out.push_str("\\|"),
-                _ => {
-                    out.push('\\');
-                    out.push(c);
-                }
-            },
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' => out.push_str("\\|"),
+            '@' => out.push_str("@\u{2060}"),
+            '#' => out.push_str("\\#\u{2060}"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '!' | '~' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
             '\t' => out.push(' '),
             _ => out.push(c),
         }
     }
     out
+}
+
+/// A code span that holds any text: a fence longer than any run of
+/// backticks inside, spaces when the text touches a backtick.
+fn code_span(s: &str) -> String {
+    let s: String = strip_controls(s).replace('\t', " ");
+    let mut longest = 0;
+    let mut run = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') || s.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{s}{pad}{fence}")
 }
 
 /// A URL made safe as a Markdown link target.
@@ -99,12 +239,15 @@ fn link_target(u: &str) -> String {
         .chars()
         .map(|c| match c {
             ' ' => "%20".to_string(),
+            '\t' => "%09".to_string(),
             '(' => "%28".to_string(),
             ')' => "%29".to_string(),
             '<' => "%3C".to_string(),
             '>' => "%3E".to_string(),
             '|' => "%7C".to_string(),
             '`' => "%60".to_string(),
+            '\\' => "%5C".to_string(),
+            '"' => "%22".to_string(),
             c => c.to_string(),
         })
         .collect()
@@ -115,5 +258,42 @@ fn shorten(s: &str, max: usize) -> String {
         format!("{}…", s.chars().take(max - 1).collect::<String>())
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_text_adds_no_markup_mention_or_reference() {
+        assert_eq!(
+            escape("<b>x</b> | *y* [z](w) `c` $m$ @team #12"),
+            "&lt;b&gt;x&lt;/b&gt; \\| \\*y\\* \\[z\\]\\(w\\) \\`c\\` \\$m\\$ @\u{2060}team \\#\u{2060}12"
+        );
+        assert_eq!(escape("a\u{1b}[31mb\nc"), "a\\[31mbc");
+    }
+
+    #[test]
+    fn a_code_span_holds_backticks() {
+        assert_eq!(code_span("citeguard show x"), "`citeguard show x`");
+        assert_eq!(code_span("a`b"), "``a`b``");
+        assert_eq!(code_span("`a``"), "``` `a`` ```");
+    }
+
+    #[test]
+    fn only_web_addresses_become_links() {
+        assert_eq!(
+            link("NYT", "http://x.example/a b(c)"),
+            "[NYT](http://x.example/a%20b%28c%29)"
+        );
+        assert_eq!(
+            link("click", "javascript:alert(1)"),
+            "click (`javascript:alert(1)`)"
+        );
+        assert_eq!(
+            link("", "https://x.example/"),
+            "[https://x.example/](https://x.example/)"
+        );
     }
 }

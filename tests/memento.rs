@@ -1,0 +1,567 @@
+//! The Memento client against a small web archive on a loopback address:
+//! a proper TimeGate that redirects by `Accept-Datetime` (as the Wayback
+//! Machine does, through a second redirect to the exact capture), a lazy
+//! one that always redirects to its first capture but lists every capture
+//! in its `Link` header, one that answers with a list only, and archives
+//! that fail, loop or send garbage. Plus the `Link` parser and Robust
+//! Links on their own.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeZone, Utc};
+use citeguard::memento::{self, MementoError, parse_link_header, robust_link};
+use citeguard::model::{CitationResult, Kind, Memento, Reason, Verdict};
+
+/// The one page the archive holds, with a comma in its path (a `Link`
+/// header must not split on it).
+const ORIGINAL: &str = "http://example.org/2010/08/story,tajik.html";
+
+/// Its captures, oldest first.
+const CAPTURES: [&str; 4] = [
+    "20090301000000",
+    "20100820120000",
+    "20100915080000",
+    "20150601000000",
+];
+
+#[derive(Default)]
+struct Archive {
+    /// Requests for a memento (`/web/…`).
+    memento_hits: AtomicUsize,
+}
+
+fn capture_time(ts: &str) -> DateTime<Utc> {
+    chrono::NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
+        .unwrap()
+        .and_utc()
+}
+
+fn nearest(t: DateTime<Utc>) -> &'static str {
+    CAPTURES
+        .iter()
+        .min_by_key(|c| (capture_time(c) - t).num_seconds().abs())
+        .unwrap()
+}
+
+fn http_date(ts: &str) -> String {
+    httpdate::fmt_http_date(capture_time(ts).into())
+}
+
+/// Every capture as `Link` entries, with the relation types a TimeGate
+/// uses (`first memento`, `memento`, `last memento`).
+fn link_list(host: &str) -> Vec<String> {
+    let mut entries = vec![format!("<{ORIGINAL}>; rel=\"original\"")];
+    for (i, ts) in CAPTURES.iter().enumerate() {
+        let rel = match i {
+            0 => "first memento",
+            i if i == CAPTURES.len() - 1 => "last memento",
+            _ => "memento",
+        };
+        entries.push(format!(
+            "<http://{host}/web/{ts}/{ORIGINAL}>; rel=\"{rel}\"; datetime=\"{}\"",
+            http_date(ts)
+        ));
+    }
+    entries
+}
+
+fn with_link(mut resp: Response, link: &str) -> Response {
+    resp.headers_mut()
+        .append(header::LINK, HeaderValue::from_str(link).unwrap());
+    resp
+}
+
+fn redirect(to: &str) -> Response {
+    (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
+}
+
+async fn archive(State(a): State<Arc<Archive>>, headers: HeaderMap, req: Request) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let full = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let (prefix, rest) = full[1..].split_once('/').unwrap_or((&full[1..], ""));
+    let asked = match headers.get("accept-datetime") {
+        None => None,
+        Some(v) => match v
+            .to_str()
+            .ok()
+            .and_then(|s| httpdate::parse_http_date(s).ok())
+        {
+            Some(t) => Some(DateTime::<Utc>::from(t)),
+            None => return (StatusCode::BAD_REQUEST, "bad Accept-Datetime").into_response(),
+        },
+    };
+    match prefix {
+        // Mementos: an exact capture answers with its Memento-Datetime; any
+        // other timestamp redirects to the nearest capture.
+        "web" => {
+            a.memento_hits.fetch_add(1, Ordering::SeqCst);
+            let Some((ts, orig)) = rest.split_once('/') else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
+            if orig != ORIGINAL {
+                return StatusCode::NOT_FOUND.into_response();
+            }
+            if CAPTURES.contains(&ts) {
+                return (
+                    StatusCode::OK,
+                    [
+                        ("memento-datetime", http_date(ts)),
+                        ("content-type", "text/html".to_string()),
+                    ],
+                    "<p>About 25 prisoners escaped…</p>",
+                )
+                    .into_response();
+            }
+            let t = chrono::NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
+                .map(|d| d.and_utc())
+                .unwrap_or_else(|_| capture_time(CAPTURES[CAPTURES.len() - 1]));
+            redirect(&format!("/web/{}/{orig}", nearest(t)))
+        }
+        // A page that is no memento.
+        "plain" => (StatusCode::OK, "just a page").into_response(),
+        // A TimeGate that moved: every URL to the new address.
+        "moved-gate" => (
+            StatusCode::MOVED_PERMANENTLY,
+            [(header::LOCATION, format!("/gate/{rest}"))],
+        )
+            .into_response(),
+        _ if rest != ORIGINAL && !matches!(prefix, "broken" | "loop" | "garbage") => {
+            StatusCode::NOT_FOUND.into_response()
+        }
+        // A TimeGate as RFC 7089 describes it: 302 to the memento for the
+        // asked date, by way of the asked timestamp like the Wayback Machine.
+        "gate" => {
+            let ts = asked
+                .map(|t| t.format("%Y%m%d%H%M%S").to_string())
+                .unwrap_or_else(|| CAPTURES[CAPTURES.len() - 1].to_string());
+            let mut r = redirect(&format!("/web/{ts}/{ORIGINAL}"));
+            r.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("accept-datetime"));
+            with_link(
+                r,
+                &format!(
+                    "<{ORIGINAL}>; rel=\"original\", <http://{host}/timemap/link/{ORIGINAL}>; rel=\"timemap\"; type=\"application/link-format\""
+                ),
+            )
+        }
+        // Ignores the asked date: always its first capture, but lists them all.
+        "lazy" => with_link(
+            redirect(&format!("http://{host}/web/{}/{ORIGINAL}", CAPTURES[0])),
+            &link_list(&host).join(", "),
+        ),
+        // No redirect, only the list, one Link header per entry.
+        "listing" => {
+            let mut r = (StatusCode::OK, "").into_response();
+            for entry in link_list(&host) {
+                r.headers_mut()
+                    .append(header::LINK, HeaderValue::from_str(&entry).unwrap());
+            }
+            r
+        }
+        // A garbage Link header on a redirect that still leads to a memento.
+        "garbage-redirect" => with_link(
+            redirect(&format!("/web/{}/{ORIGINAL}", CAPTURES[1])),
+            "<<<;;; rel=memento; datetime=\"Thu, 32 Foo 2010\", <unterminated; rel=\"memento",
+        ),
+        // A redirect to a page that is no memento and carries no date.
+        "undated" => redirect("/plain/page"),
+        "broken" => (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
+        "loop" => redirect(&full),
+        "garbage" => with_link(
+            (StatusCode::OK, "").into_response(),
+            "\"; rel=, <>;;;=\"\\\", memento datetime",
+        ),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn archive_on(ip: &str) -> (SocketAddr, Arc<Archive>) {
+    let state = Arc::new(Archive::default());
+    let app = Router::new().fallback(archive).with_state(state.clone());
+    let listener = tokio::net::TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0))
+        .await
+        .unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, state)
+}
+
+/// The fetcher's kind of client: redirects are followed by hand.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn day(y: i32, m: u32, d: u32) -> Option<DateTime<Utc>> {
+    Some(Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap())
+}
+
+fn memento_at(addr: SocketAddr, ts: &str, datetime: &str) -> Memento {
+    Memento {
+        url: format!("http://{addr}/web/{ts}/{ORIGINAL}"),
+        datetime: datetime.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_timegate_redirect_leads_to_the_capture_nearest_the_asked_date() {
+    let (addr, _) = archive_on("127.0.0.41").await;
+    let gate = format!("http://{addr}/gate/");
+    let found = memento::closest(&client(), &gate, ORIGINAL, day(2010, 8, 25))
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
+    );
+    let later = memento::closest(&client(), &gate, ORIGINAL, day(2010, 9, 10))
+        .await
+        .unwrap();
+    assert_eq!(
+        later,
+        Some(memento_at(addr, "20100915080000", "2010-09-15T08:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn without_a_date_the_archive_chooses_its_latest_capture() {
+    let (addr, _) = archive_on("127.0.0.41").await;
+    let found = memento::closest(&client(), &format!("http://{addr}/gate/"), ORIGINAL, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20150601000000", "2015-06-01T00:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn a_client_that_follows_redirects_itself_gets_the_same_memento() {
+    let (addr, _) = archive_on("127.0.0.41").await;
+    let found = memento::closest(
+        &reqwest::Client::new(),
+        &format!("http://{addr}/gate/"),
+        ORIGINAL,
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn the_link_header_overrules_a_timegate_that_redirects_to_a_far_capture() {
+    let (addr, archive) = archive_on("127.0.0.42").await;
+    let found = memento::closest(
+        &client(),
+        &format!("http://{addr}/lazy/"),
+        ORIGINAL,
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
+    );
+    assert_eq!(
+        archive.memento_hits.load(Ordering::SeqCst),
+        0,
+        "the Link header dated the redirect target: no request to it"
+    );
+}
+
+#[tokio::test]
+async fn a_list_of_mementos_over_several_link_headers_is_enough() {
+    let (addr, _) = archive_on("127.0.0.42").await;
+    let found = memento::closest(
+        &client(),
+        &format!("http://{addr}/listing/"),
+        ORIGINAL,
+        day(2016, 1, 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20150601000000", "2015-06-01T00:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn a_url_the_archive_never_captured_has_no_memento_even_behind_a_moved_timegate() {
+    let (addr, _) = archive_on("127.0.0.43").await;
+    let found = memento::closest(
+        &client(),
+        &format!("http://{addr}/gate/"),
+        "http://example.org/never-archived",
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap();
+    assert_eq!(found, None);
+    let moved = memento::closest(
+        &client(),
+        &format!("http://{addr}/moved-gate/"),
+        "http://example.org/never-archived",
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved, None, "the moved TimeGate's 404 says the same");
+    let found = memento::closest(
+        &client(),
+        &format!("http://{addr}/moved-gate/"),
+        ORIGINAL,
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_is_an_error_that_fits_on_one_line() {
+    let (addr, _) = archive_on("127.0.0.43").await;
+    let err = memento::closest(
+        &client(),
+        &format!("http://{addr}/broken/"),
+        ORIGINAL,
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, MementoError::Status { status: 500, .. }),
+        "{err:?}"
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("HTTP 500") && msg.contains("/broken/"),
+        "{msg}"
+    );
+    assert!(!msg.contains('\n'));
+}
+
+#[tokio::test]
+async fn a_garbage_link_header_is_an_error_not_a_panic() {
+    let (addr, _) = archive_on("127.0.0.44").await;
+    let err = memento::closest(
+        &client(),
+        &format!("http://{addr}/garbage/"),
+        ORIGINAL,
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no memento"), "{err}");
+}
+
+#[tokio::test]
+async fn a_garbage_link_header_beside_a_good_redirect_is_ignored() {
+    let (addr, _) = archive_on("127.0.0.44").await;
+    let found = memento::closest(
+        &client(),
+        &format!("http://{addr}/garbage-redirect/"),
+        ORIGINAL,
+        day(2012, 1, 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        found,
+        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_loop_stops_after_a_few_hops() {
+    let (addr, _) = archive_on("127.0.0.45").await;
+    let err = memento::closest(&client(), &format!("http://{addr}/loop/"), ORIGINAL, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, MementoError::TooManyRedirects { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_redirect_to_a_page_without_a_date_is_no_memento() {
+    let (addr, _) = archive_on("127.0.0.45").await;
+    let err = memento::closest(
+        &client(),
+        &format!("http://{addr}/undated/"),
+        ORIGINAL,
+        day(2010, 8, 25),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("no memento"), "{err}");
+}
+
+#[tokio::test]
+async fn an_archive_that_is_down_is_a_network_error() {
+    let l = tokio::net::TcpListener::bind("127.0.0.46:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    drop(l);
+    let err = memento::closest(&client(), &format!("http://{addr}/web/"), ORIGINAL, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MementoError::Network { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("Memento TimeGate http://127.0.0.46")
+    );
+}
+
+#[test]
+fn link_entries_split_on_commas_outside_quotes_and_angle_brackets() {
+    let links = parse_link_header(
+        "<http://a.example/x,y>; rel=\"first memento\"; datetime=\"Tue, 20 Jun 2000 18:02:59 GMT\", \
+         <http://a.example/z>;REL=memento;datetime=\"Wed, 21 Jun 2000 01:00:00 GMT\";rel=\"ignored\",\
+         <http://a.example/tm> ; rel=timemap ; type=\"application/link-format\"",
+    );
+    assert_eq!(links.len(), 3, "{links:?}");
+    assert_eq!(links[0].target, "http://a.example/x,y");
+    assert_eq!(links[0].rels(), ["first", "memento"]);
+    assert_eq!(
+        links[0].param("datetime"),
+        Some("Tue, 20 Jun 2000 18:02:59 GMT")
+    );
+    assert!(
+        links[1].has_rel("memento"),
+        "param names are case-insensitive"
+    );
+    assert_eq!(links[1].param("rel"), Some("memento"), "the first rel wins");
+    assert_eq!(links[2].rels(), ["timemap"]);
+    assert_eq!(links[2].param("type"), Some("application/link-format"));
+}
+
+#[test]
+fn quoted_values_keep_their_escapes_and_flags_have_no_value() {
+    let links = parse_link_header(r#"<a>; title="say \"hi\", then; go"; crossorigin; rel=next"#);
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].param("title"), Some(r#"say "hi", then; go"#));
+    assert_eq!(links[0].param("crossorigin"), Some(""));
+    assert_eq!(links[0].rels(), ["next"]);
+}
+
+#[test]
+fn garbage_link_headers_give_fewer_entries_never_a_panic() {
+    for junk in [
+        "",
+        ",,,",
+        "<",
+        "<unterminated; rel=\"memento",
+        "no brackets; rel=memento, <http://ok.example/>; rel=memento",
+        "<a>; rel=\"unterminated quote",
+        "<a>; =; ;; rel",
+        "<a> junk; rel=memento, <b>; rel=memento",
+        "\"; rel=, <>;;;=\"\\\", memento datetime",
+        "<é>; rel=\"mémento\\",
+        "<a>;\\",
+    ] {
+        let links = parse_link_header(junk);
+        assert!(links.len() <= 2, "{junk:?} → {links:?}");
+    }
+    let recovered =
+        parse_link_header("no brackets; rel=memento, <http://ok.example/>; rel=memento");
+    assert_eq!(recovered.len(), 1);
+    assert_eq!(recovered[0].target, "http://ok.example/");
+    let partial = parse_link_header("<a> junk; rel=memento, <b>; rel=memento");
+    assert_eq!(partial.len(), 2, "{partial:?}");
+    assert_eq!(partial[1].rels(), ["memento"]);
+}
+
+fn dead_row(url: &str, text: &str) -> CitationResult {
+    CitationResult::new(
+        "posts/tajik.html",
+        62,
+        Some(url.to_string()),
+        text,
+        Kind::Link,
+        Verdict::Dead,
+        Reason::HttpStatus,
+    )
+}
+
+#[test]
+fn a_robust_link_carries_the_original_the_copy_and_its_day() {
+    let c = dead_row(
+        "http://www.nytimes.com/2010/08/24/world/asia/24tajik.html",
+        "NYT",
+    );
+    assert_eq!(
+        robust_link(
+            &c,
+            "https://web.archive.org/web/20100825010203/http://www.nytimes.com/2010/08/24/world/asia/24tajik.html",
+            "2010-08-25T01:02:03Z"
+        ),
+        "<a href=\"http://www.nytimes.com/2010/08/24/world/asia/24tajik.html\" \
+         data-originalurl=\"http://www.nytimes.com/2010/08/24/world/asia/24tajik.html\" \
+         data-versionurl=\"https://web.archive.org/web/20100825010203/http://www.nytimes.com/2010/08/24/world/asia/24tajik.html\" \
+         data-versiondate=\"2010-08-25\">NYT</a>"
+    );
+    for date in [
+        "2010-08-25",
+        "Wed, 25 Aug 2010 01:02:03 GMT",
+        "20100825010203",
+    ] {
+        assert!(
+            robust_link(&c, "https://a.example/v", date)
+                .contains("data-versiondate=\"2010-08-25\""),
+            "{date}"
+        );
+    }
+}
+
+#[test]
+fn a_robust_link_escapes_what_came_from_the_post() {
+    let c = dead_row(
+        "http://evil.example/?a=1&b=\"><script>x</script>",
+        "<img src=x onerror=alert(1)> & 'co'",
+    );
+    let html = robust_link(&c, "https://a.example/v?x=1&y=2", "2010-08-25");
+    assert!(
+        !html.contains("<script>") && !html.contains("<img"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "href=\"http://evil.example/?a=1&amp;b=&quot;&gt;&lt;script&gt;x&lt;/script&gt;\""
+        ),
+        "{html}"
+    );
+    assert!(html.contains("data-versionurl=\"https://a.example/v?x=1&amp;y=2\""));
+    assert!(html.ends_with(">&lt;img src=x onerror=alert(1)&gt; &amp; &#39;co&#39;</a>"));
+
+    let script = dead_row("java\tscript:alert(1)", "click");
+    let html = robust_link(&script, "https://a.example/v", "2010-08-25");
+    assert!(
+        html.starts_with("<a href=\"https://a.example/v\""),
+        "a script URL never becomes the link: {html}"
+    );
+}
