@@ -13,10 +13,14 @@ use std::sync::Arc;
 
 use crate::collect::Post;
 use crate::collect::url::NormalizeOptions;
+use crate::compare::QuoteFinding;
 use crate::config::Config;
 use crate::error::Result;
 use crate::fetch::{Fetched, Fetcher, Job, Queue, Validators, queue::host_key};
-use crate::model::{Check, CitationResult, Missing, Reason, Report, RunInfo, Summary, Verdict};
+use crate::model::{
+    Check, CitationResult, DiffSpan, Missing, Offline, Reason, Report, RunInfo, SourceHistory,
+    Summary, Verdict,
+};
 
 /// Told about the run's progress; the binary draws a bar with it.
 pub trait Progress: Send + Sync {
@@ -29,25 +33,78 @@ pub trait Progress: Send + Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
+/// What the store adds to a source's check: the comparison with the
+/// baseline and where the offline copies are.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    pub similarity: Option<f64>,
+    /// Each quoted passage of the citations of this source, and where it
+    /// was found.
+    pub quotes: Vec<(String, QuoteFinding)>,
+    /// sha256 of the baseline body.
+    pub baseline: Option<String>,
+    pub offline: Option<Offline>,
+    pub history: Option<SourceHistory>,
+    pub diff: Vec<DiffSpan>,
+}
+
+/// What the hook made of one fetched source.
+#[derive(Debug, Clone)]
+pub struct SourceOutcome {
+    pub check: Check,
+    pub evidence: Evidence,
+    /// Page requisites (stylesheets, images, fonts) to fetch for the
+    /// offline copy.
+    pub requisites: Vec<String>,
+}
+
+impl SourceOutcome {
+    pub fn plain(check: Check) -> SourceOutcome {
+        SourceOutcome {
+            check,
+            evidence: Evidence::default(),
+            requisites: Vec::new(),
+        }
+    }
+}
+
 /// Where the store meets the pipeline: asked for validators before a
 /// source is queued, handed each `Fetched` as it arrives.
-pub trait SourceHook: Send {
-    fn validators(&mut self, _url: &str) -> Option<Validators> {
-        None
+///
+/// The pipeline is generic over its hook (never a trait object), so the
+/// methods are plain `async fn`s without a `Send` bound.
+#[allow(async_fn_in_trait)]
+pub trait SourceHook {
+    async fn validators(&mut self, _url: &str) -> Result<Option<Validators>> {
+        Ok(None)
     }
-    /// Keeps what it wants of `fetched` and returns the source's check,
-    /// possibly revised. The default drops the body.
-    fn fetched(&mut self, fetched: Fetched) -> Check {
+    /// Keeps what it wants of a cited source's `fetched` and returns its
+    /// check, possibly revised, with the evidence. `quotes` are the
+    /// passages the citing posts quote from it. The default drops the body.
+    async fn source(&mut self, fetched: Fetched, _quotes: &[String]) -> Result<SourceOutcome> {
         if let Some(b) = &fetched.body {
             crate::fetch::discard_spool(b);
         }
-        fetched.check
+        Ok(SourceOutcome::plain(fetched.check))
+    }
+    /// Keeps a fetched requisite; returns the requisites it needs in turn
+    /// (a stylesheet's fonts and images).
+    async fn requisite(&mut self, fetched: Fetched) -> Result<Vec<String>> {
+        if let Some(b) = &fetched.body {
+            crate::fetch::discard_spool(b);
+        }
+        Ok(Vec::new())
     }
 }
 
 /// No store: bodies are dropped.
 pub struct NoStore;
 impl SourceHook for NoStore {}
+
+/// How many requisites one run fetches at most per page, and in all: the
+/// offline copy's size budget, so a gallery page cannot fill the disk.
+pub const REQUISITES_PER_PAGE: usize = 48;
+const REQUISITE_DEPTH: u8 = 2;
 
 /// What to do with one citation before any fetching.
 enum Plan {
@@ -92,11 +149,11 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
 
 /// Checks every citation of `posts`. `started_at` is the run's start (the
 /// caller owns the clock).
-pub async fn check(
+pub async fn check<H: SourceHook>(
     posts: Vec<Post>,
     config: &Config,
     fetcher: Arc<Fetcher>,
-    hook: &mut dyn SourceHook,
+    hook: &mut H,
     progress: &dyn Progress,
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report> {
@@ -126,10 +183,23 @@ pub async fn check(
     }
     order.sort_by_key(|u| std::cmp::Reverse(per_host.get(&host_key(u)).copied().unwrap_or(0)));
 
+    // The passages each source is quoted for, across posts.
+    let mut quotes: HashMap<&str, Vec<String>> = HashMap::new();
+    for (post, plans) in posts.iter().zip(&plans) {
+        for (c, p) in post.citations.iter().zip(plans) {
+            if let (Plan::Source(url), Some(q)) = (p, &c.quote) {
+                let list = quotes.entry(url.as_str()).or_default();
+                if !list.contains(q) {
+                    list.push(q.clone());
+                }
+            }
+        }
+    }
+
     progress.start(order.len());
     let (queue, mut results) = Queue::new(fetcher.clone());
     for url in &order {
-        let validators = hook.validators(url);
+        let validators = hook.validators(url).await?;
         queue.push(Job {
             url: url.clone(),
             validators,
@@ -142,17 +212,39 @@ pub async fn check(
         .enumerate()
         .map(|(i, u)| (u.as_str(), i))
         .collect();
-    let mut checks: Vec<Option<Check>> = vec![None; order.len()];
+    let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; order.len()];
     let mut done = 0;
-    while done < order.len() {
+    // Requisites in flight, with their depth (1: a page's, 2: its
+    // stylesheets').
+    let mut requisites: HashMap<String, u8> = HashMap::new();
+    let push_requisites = |list: Vec<String>, depth: u8, requisites: &mut HashMap<String, u8>| {
+        for url in list.into_iter().take(REQUISITES_PER_PAGE) {
+            if depth <= REQUISITE_DEPTH
+                && !index.contains_key(url.as_str())
+                && !fetcher.is_excluded(&url)
+                && queue.push(Job::new(url.clone()))
+            {
+                requisites.insert(url, depth);
+            }
+        }
+    };
+    while done < order.len() || !requisites.is_empty() {
         let Some(fetched) = results.recv().await else {
             break;
         };
-        let check = hook.fetched(fetched);
-        progress.source_done(&check);
-        if let Some(&i) = index.get(check.url.as_str()) {
+        if let Some(depth) = requisites.remove(&fetched.check.url) {
+            let more = hook.requisite(fetched).await?;
+            push_requisites(more, depth + 1, &mut requisites);
+            continue;
+        }
+        let url = fetched.check.url.clone();
+        let quoted = quotes.get(url.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let outcome = hook.source(fetched, quoted).await?;
+        progress.source_done(&outcome.check);
+        push_requisites(outcome.requisites, 1, &mut requisites);
+        if let Some(&i) = index.get(url.as_str()) {
             done += usize::from(checks[i].is_none());
-            checks[i] = Some(check);
+            checks[i] = Some((outcome.check, outcome.evidence));
         }
     }
     drop(queue);
@@ -166,22 +258,16 @@ pub async fn check(
     // The posts are consumed: each row takes its citation's strings rather
     // than a copy, which halves what a large run holds.
     for (post, plans) in posts.into_iter().zip(plans) {
+        let date = post.date.as_deref();
         for (c, p) in post.citations.into_iter().zip(plans) {
             let post = post.name.as_str();
-            let row = match p {
+            let mut row = match p {
                 Plan::Fixed(verdict, reason, detail) => {
                     result_row(post, c, verdict, reason, None, detail)
                 }
                 Plan::Source(url) => {
                     match index.get(url.as_str()).and_then(|&i| checks[i].as_ref()) {
-                        Some(check) => result_row(
-                            post,
-                            c,
-                            check.verdict,
-                            check.reason,
-                            Some(check),
-                            check.detail.clone(),
-                        ),
+                        Some((check, evidence)) => evidenced_row(post, c, check, evidence),
                         None => result_row(
                             post,
                             c,
@@ -193,6 +279,7 @@ pub async fn check(
                     }
                 }
             };
+            row.post_date = date.map(str::to_string);
             summary.count(row.verdict);
             rows.push(row);
         }
@@ -211,6 +298,48 @@ pub async fn check(
         recovered: Vec::new(),
         store: None,
     })
+}
+
+/// A citation's row from its source's check and evidence. The quote is the
+/// citation's own: one post may quote a passage the source dropped while
+/// another cites the same source for something still there.
+fn evidenced_row(
+    post: &str,
+    c: crate::model::Citation,
+    check: &Check,
+    evidence: &Evidence,
+) -> CitationResult {
+    let finding = c.quote.as_ref().and_then(|q| {
+        evidence
+            .quotes
+            .iter()
+            .find(|(text, _)| text == q)
+            .map(|(_, f)| *f)
+    });
+    let (mut verdict, mut reason, mut detail) = (check.verdict, check.reason, check.detail.clone());
+    if let Some(f) = finding {
+        let reachable = matches!(verdict, Verdict::Ok | Verdict::Changed);
+        if reachable && f.in_baseline && !f.in_live {
+            verdict = Verdict::Changed;
+            reason = Reason::QuoteMissing;
+        } else if !f.in_baseline && !f.in_live && reachable {
+            detail = Some(
+                "the quoted passage is not in the source, not even in the first copy taken: \
+                 the post may misquote it"
+                    .into(),
+            );
+        }
+    }
+    let mut row = result_row(post, c, verdict, reason, Some(check), detail);
+    row.similarity = evidence.similarity;
+    row.quote_found = finding.map(|f| f.in_live);
+    row.snapshot = evidence.baseline.clone();
+    row.offline = evidence.offline.clone();
+    row.history = evidence.history.clone();
+    if verdict == Verdict::Changed {
+        row.diff = evidence.diff.clone();
+    }
+    row
 }
 
 fn result_row(

@@ -14,6 +14,9 @@ use crate::model::Verdict;
 /// The name of the config file read from the working directory.
 pub const CONFIG_FILE: &str = "citeguard.toml";
 
+/// Where the store is when neither a flag nor the config says.
+pub const DEFAULT_STORE: &str = "snapshots";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -36,7 +39,7 @@ impl Default for Config {
             fetch: FetchConfig::default(),
             compare: CompareConfig::default(),
             schedule: ScheduleConfig::default(),
-            store: PathBuf::from("snapshots"),
+            store: PathBuf::from(DEFAULT_STORE),
             fail_on: vec![Verdict::Dead, Verdict::Changed, Verdict::Missing],
             hosts: BTreeMap::new(),
         }

@@ -10,8 +10,11 @@ use super::{CheckArgs, Outcome};
 use citeguard::check::{self, Progress};
 use citeguard::config::Config;
 use citeguard::error::{Error, Result};
-use citeguard::model::{Check, Verdict};
+use citeguard::model::{Check, Recovered, Report, Verdict};
 use citeguard::report::{self, RenderOptions};
+use citeguard::schedule::Change;
+use citeguard::store::archive::Archive;
+use citeguard::store::{Access, Store};
 
 fn apply(config: &mut Config, a: &CheckArgs) {
     let f = &mut config.fetch;
@@ -57,6 +60,29 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     if let Some(v) = &a.fail_on {
         config.fail_on = v.clone();
     }
+    if let Some(v) = &a.store {
+        config.store = v.clone();
+    }
+    if let Some(v) = a.drift_threshold {
+        config.compare.drift_threshold = v;
+    }
+    if let Some(v) = a.dead_after_checks {
+        config.schedule.dead_after_checks = v;
+    }
+    if let Some(v) = a.dead_after_days {
+        config.schedule.dead_after_days = v;
+    }
+    if let Some(v) = &a.memento_endpoint {
+        config.schedule.memento_endpoint = v.clone();
+    }
+    if a.no_memento {
+        config.schedule.memento_endpoint.clear();
+    }
+}
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+pub fn color(output: Option<&std::path::PathBuf>) -> bool {
+    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// The progress bar: sources done/total, rate, failures so far.
@@ -125,23 +151,33 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    let report = runtime.block_on(async {
-        let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
-        check::check(
-            posts,
-            &config,
-            fetcher,
-            &mut check::NoStore,
-            &bar,
-            started_at,
-        )
-        .await
+    let now = args.now.unwrap_or(started_at);
+    let mut report = runtime.block_on(async {
+        if args.no_store {
+            let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
+            return check::check(posts, &config, fetcher, &mut check::NoStore, &bar, now).await;
+        }
+        let store = Store::open(&config.store, Access::Write).await?;
+        let previous = super::store::last_report(&store).await.ok().flatten();
+        let spool = citeguard::fetch::spool_dir(store.root());
+        let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, Some(spool))?);
+        let run_id = check::run_id(now);
+        let mut archive = Archive::begin(&store, &config, &run_id, now).await?;
+        let mut report =
+            check::check(posts, &config, fetcher.clone(), &mut archive, &bar, now).await?;
+        report.run.id = run_id;
+        report.store = Some(store.root().display().to_string());
+        mark_changes(&mut report, previous.as_ref());
+        ask_archives(&mut report, &config, fetcher.client()).await;
+        archive.finish(&report).await?;
+        Ok(report)
     })?;
+    if args.new_only {
+        keep_new_only(&mut report);
+    }
 
     let opts = RenderOptions {
-        color: args.output.is_none()
-            && std::io::stdout().is_terminal()
-            && std::env::var_os("NO_COLOR").is_none(),
+        color: color(args.output.as_ref()),
         fail_on: config.fail_on.clone(),
     };
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
@@ -151,6 +187,9 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     report::render(&report, args.format, &opts, &mut out)
         .and_then(|_| out.flush())
         .map_err(|e| Error::io(args.output.clone().unwrap_or_else(|| "stdout".into()), e))?;
+    if args.robust_links {
+        print_robust_links(&report);
+    }
 
     Ok(if failed_inputs > 0 {
         Outcome::InputErrors
@@ -159,4 +198,135 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// Marks each row new, still or recovered against the previous run, and
+/// lists what recovered.
+fn mark_changes(report: &mut Report, previous: Option<&Report>) {
+    let changes = citeguard::schedule::classify_changes(previous, report);
+    for (row, change) in report.citations.iter_mut().zip(changes) {
+        row.change = Some(change);
+    }
+    if let Some(prev) = previous {
+        let was: std::collections::HashMap<(&str, &str), Verdict> = prev
+            .citations
+            .iter()
+            .filter_map(|c| Some(((c.post.as_str(), c.url.as_deref()?), c.verdict)))
+            .collect();
+        report.recovered = report
+            .citations
+            .iter()
+            .filter(|c| c.change == Some(Change::Recovered))
+            .filter_map(|c| {
+                let url = c.url.as_deref()?;
+                Some(Recovered {
+                    post: c.post.clone(),
+                    url: url.to_string(),
+                    was: *was.get(&(c.post.as_str(), url))?,
+                })
+            })
+            .collect();
+    }
+}
+
+/// `--new-only`: the report lists (and fails on) only what got worse since
+/// the previous run; what recovered is still listed.
+fn keep_new_only(report: &mut Report) {
+    report
+        .citations
+        .retain(|c| c.change.is_none_or(|ch| ch == Change::New));
+    let mut summary = citeguard::model::Summary {
+        sources: report.summary.sources,
+        ..Default::default()
+    };
+    for c in &report.citations {
+        summary.count(c.verdict);
+    }
+    report.summary = summary;
+}
+
+/// Asks the Memento TimeGate for an archived copy of each dead source,
+/// closest to the citing post's date. An archive that cannot be reached is
+/// one line on stderr; the report goes on without it.
+async fn ask_archives(report: &mut Report, config: &Config, client: &reqwest::Client) {
+    use futures_util::StreamExt;
+    let endpoint = config.schedule.memento_endpoint.as_str();
+    if endpoint.is_empty() {
+        return;
+    }
+    let mut wanted: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
+    for c in &report.citations {
+        if c.verdict == Verdict::Dead
+            && let Some(url) = &c.url
+            && !wanted.iter().any(|(u, _)| u == url)
+        {
+            wanted.push((url.clone(), c.post_date.as_deref().and_then(post_time)));
+        }
+    }
+    let answers: Vec<_> = futures_util::stream::iter(wanted)
+        .map(|(url, when)| async move {
+            let answer = citeguard::memento::closest(client, endpoint, &url, when).await;
+            (url, answer)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut found = std::collections::HashMap::new();
+    let mut failures = 0;
+    for (url, answer) in answers {
+        match answer {
+            Ok(Some(m)) => {
+                found.insert(url, m);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                if failures == 0 {
+                    eprintln!("citeguard: {}", citeguard::error::chain_text(&e));
+                }
+                failures += 1;
+            }
+        }
+    }
+    if failures > 1 {
+        eprintln!("citeguard: the web archive failed for {failures} sources in all");
+    }
+    for c in &mut report.citations {
+        if c.verdict == Verdict::Dead
+            && let Some(m) = c.url.as_ref().and_then(|u| found.get(u))
+        {
+            c.archived = Some(m.clone());
+        }
+    }
+}
+
+/// A post's date (`YYYY-MM-DD` or RFC 3339) as a time.
+fn post_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(12, 0, 0)
+        .map(|t| t.and_utc())
+}
+
+/// `--robust-links`: for each citation with an archived copy (or a stored
+/// baseline), the Robust Links HTML an author can paste into the post.
+fn print_robust_links(report: &Report) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "\nRobust Links (paste in place of the citation's link):"
+    );
+    for c in &report.citations {
+        let Some(m) = &c.archived else { continue };
+        let date = m.datetime.get(..10).unwrap_or(&m.datetime);
+        let _ = writeln!(
+            err,
+            "{}:{}: {}",
+            c.post,
+            c.line,
+            citeguard::memento::robust_link(c, &m.url, date)
+        );
+    }
 }

@@ -25,6 +25,19 @@ pub enum Command {
     /// Collect the citations, fetch every cited source once, and report a
     /// verdict for each citation.
     Check(Box<CheckArgs>),
+    /// Render the last run again from the store, with no network.
+    Report(store::ReportArgs),
+    /// Re-hash every object of the store and check every index row against
+    /// the files; exit 1 when anything is missing or corrupt.
+    Verify(store::StoreArgs),
+    /// Show a word-level diff of a source's baseline text against its latest.
+    Diff(store::DiffArgs),
+    /// After review: make the latest snapshot of each URL its new baseline.
+    Accept(store::AcceptArgs),
+    /// Print or write the offline copy of a source.
+    Show(store::ShowArgs),
+    /// Export the archive as one WARC file or a WACZ package.
+    Export(store::ExportArgs),
 }
 
 /// What a command ended with, for the exit code.
@@ -95,6 +108,7 @@ pub struct CollectArgs {
 
 mod check;
 mod collect;
+mod store;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -156,6 +170,47 @@ pub struct CheckArgs {
     /// Never show a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The store: offline copies, WARC files and the index [default: ./snapshots].
+    #[arg(long, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Check without keeping anything: no snapshots, no history, no `changed`.
+    #[arg(long, conflicts_with = "store")]
+    pub no_store: bool,
+    /// Similarity of the main text to the baseline below which a source is
+    /// `changed` [default: 0.80].
+    #[arg(long, value_name = "0..1")]
+    pub drift_threshold: Option<f64>,
+    /// Consecutive failing checks before a transient failure is `dead` [default: 3].
+    #[arg(long, value_name = "N")]
+    pub dead_after_checks: Option<u32>,
+    /// Days those failing checks must span before it is `dead` [default: 3].
+    #[arg(long, value_name = "DAYS")]
+    pub dead_after_days: Option<f64>,
+    /// Report (and fail on) only citations whose verdict got worse since the
+    /// previous run.
+    #[arg(long)]
+    pub new_only: bool,
+    /// Memento TimeGate asked for an archived copy of each dead source
+    /// [default: the Wayback Machine's].
+    #[arg(long, value_name = "URL")]
+    pub memento_endpoint: Option<String>,
+    /// Do not ask any web archive for replacements.
+    #[arg(long, conflicts_with = "memento_endpoint")]
+    pub no_memento: bool,
+    /// Also print, for each citation with an archived copy, the Robust Links
+    /// HTML to paste into the post.
+    #[arg(long)]
+    pub robust_links: bool,
+    /// The run's clock (RFC 3339), for replaying scheduled runs in tests.
+    #[arg(long, hide = true, env = "CITEGUARD_NOW", value_parser = parse_time)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Parses an RFC 3339 time stamp.
+pub fn parse_time(s: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("'{s}': {e} (expected e.g. 2026-11-24T03:00:00Z)"))
 }
 
 /// Parses `20M`, `2G`, `512k` or plain bytes.
@@ -188,6 +243,12 @@ pub fn run(cli: Cli) -> Result<Outcome> {
     match cli.command {
         Command::Collect(args) => collect::run(args),
         Command::Check(args) => check::run(*args),
+        Command::Report(args) => store::report(args),
+        Command::Verify(args) => store::verify(args),
+        Command::Diff(args) => store::diff(args),
+        Command::Accept(args) => store::accept(args),
+        Command::Show(args) => store::show(args),
+        Command::Export(args) => store::export(args),
     }
 }
 
@@ -221,6 +282,15 @@ pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn std::io::Write>> {
     match path {
         None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
         Some(p) => {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty())
+                && !dir.is_dir()
+            {
+                return Err(Error::Usage(format!(
+                    "--output {}: the directory {} does not exist",
+                    p.display(),
+                    dir.display()
+                )));
+            }
             let f = std::fs::File::create(p).map_err(|e| Error::io(p, e))?;
             Ok(Box::new(std::io::BufWriter::new(f)))
         }

@@ -171,6 +171,76 @@ pub fn type_changed(baseline: Option<&str>, live: Option<&str>) -> bool {
     a != "unknown" && b != "unknown" && a != b
 }
 
+/// Words of unchanged text kept on each side of a change in a diff; the
+/// rest of a long unchanged stretch is shown as "…".
+const DIFF_CONTEXT_WORDS: usize = 12;
+
+/// A word-level diff of two texts, for a person: deletions (only in the
+/// baseline), insertions (only in the live copy), and unchanged stretches
+/// shortened to a few words around each change.
+pub fn word_diff(baseline: &str, live: &str) -> Vec<crate::model::DiffSpan> {
+    use crate::model::{DiffOp, DiffSpan};
+    use similar::ChangeTag;
+    let diff = similar::TextDiff::configure()
+        .timeout(std::time::Duration::from_secs(2))
+        .diff_words(baseline, live);
+    let mut spans: Vec<DiffSpan> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let op = match change.tag() {
+            ChangeTag::Equal => DiffOp::Equal,
+            ChangeTag::Delete => DiffOp::Delete,
+            ChangeTag::Insert => DiffOp::Insert,
+        };
+        match spans.last_mut() {
+            Some(last) if last.op == op => last.text.push_str(change.value()),
+            _ => spans.push(DiffSpan {
+                op,
+                text: change.value().to_string(),
+            }),
+        }
+    }
+    let n = spans.len();
+    for (i, span) in spans.iter_mut().enumerate() {
+        if span.op == DiffOp::Equal {
+            span.text = shorten(&span.text, i > 0, i + 1 < n);
+        }
+    }
+    spans
+}
+
+/// Keeps the words of an unchanged stretch next to the changes it touches.
+fn shorten(text: &str, after_change: bool, before_change: bool) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let keep = DIFF_CONTEXT_WORDS;
+    let head = if after_change { keep } else { 0 };
+    let tail = if before_change { keep } else { 0 };
+    if words.len() <= head + tail + 1 {
+        return text.to_string();
+    }
+    let lead = if text.starts_with(char::is_whitespace) {
+        " "
+    } else {
+        ""
+    };
+    let trail = if text.ends_with(char::is_whitespace) {
+        " "
+    } else {
+        ""
+    };
+    let mut out = String::from(lead);
+    if head > 0 {
+        out.push_str(&words[..head].join(" "));
+        out.push(' ');
+    }
+    out.push('…');
+    if tail > 0 {
+        out.push(' ');
+        out.push_str(&words[words.len() - tail..].join(" "));
+    }
+    out.push_str(trail);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +332,35 @@ mod tests {
             Some("application/xhtml+xml")
         ));
         assert!(!type_changed(None, Some("image/png")));
+    }
+
+    #[test]
+    fn a_word_diff_shows_the_change_and_shortens_the_rest() {
+        use crate::model::DiffOp;
+        let filler = "lorem ipsum dolor sit amet ".repeat(20);
+        let before = format!("{filler}the dam will be finished in 2012 {filler}");
+        let after = format!("{filler}the dam was never finished {filler}");
+        let spans = word_diff(&before, &after);
+        let deleted: String = spans
+            .iter()
+            .filter(|s| s.op == DiffOp::Delete)
+            .map(|s| s.text.as_str())
+            .collect();
+        let inserted: String = spans
+            .iter()
+            .filter(|s| s.op == DiffOp::Insert)
+            .map(|s| s.text.as_str())
+            .collect();
+        assert!(
+            deleted.contains("will") && deleted.contains("2012"),
+            "{spans:?}"
+        );
+        assert!(
+            inserted.contains("was") && inserted.contains("never"),
+            "{spans:?}"
+        );
+        let shown: usize = spans.iter().map(|s| s.text.len()).sum();
+        assert!(shown < before.len() / 2, "unchanged text was not shortened");
+        assert!(spans.first().unwrap().text.starts_with('…'));
     }
 }

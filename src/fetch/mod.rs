@@ -75,6 +75,8 @@ pub struct FetchedBody {
     pub head: Vec<u8>,
     /// The whole body (up to the cap) in a file of the spool directory.
     pub spool: Option<PathBuf>,
+    /// Why the body could not be spooled (a full disk), when it could not.
+    pub spool_error: Option<String>,
     pub status: u16,
     /// Response headers in the order received.
     pub headers: Vec<(String, String)>,
@@ -83,6 +85,16 @@ pub struct FetchedBody {
     pub charset: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+}
+
+/// What `read_body` gives: the body's hash, size and head, and its spool.
+struct ReadBody {
+    sha256: String,
+    size: u64,
+    truncated: bool,
+    head: Vec<u8>,
+    spool: Option<PathBuf>,
+    spool_error: Option<String>,
 }
 
 /// What fetching one source gave.
@@ -512,12 +524,13 @@ impl Fetcher {
         } else {
             None
         };
-        let body = body.map(|(sha256, size, truncated, head, spool)| FetchedBody {
-            sha256,
-            size,
-            truncated,
-            head,
-            spool,
+        let body = body.map(|b| FetchedBody {
+            sha256: b.sha256,
+            size: b.size,
+            truncated: b.truncated,
+            head: b.head,
+            spool: b.spool,
+            spool_error: b.spool_error,
             status,
             headers: headers.clone(),
             http_version,
@@ -596,16 +609,20 @@ impl Fetcher {
         mut resp: reqwest::Response,
         limit: u64,
         spool: bool,
-    ) -> std::result::Result<(String, u64, bool, Vec<u8>, Option<PathBuf>), reqwest::Error> {
+    ) -> std::result::Result<ReadBody, reqwest::Error> {
         let mut hasher = Sha256::new();
         let mut head = Vec::new();
         let mut size = 0u64;
         let mut truncated = false;
+        let mut spool_error = None;
         let mut file = match (&self.spool, spool) {
-            (Some(dir), true) => tempfile::Builder::new()
-                .prefix("body-")
-                .tempfile_in(dir)
-                .ok(),
+            (Some(dir), true) => match tempfile::Builder::new().prefix("body-").tempfile_in(dir) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    spool_error = Some(format!("{}: {e}", dir.display()));
+                    None
+                }
+            },
             _ => None,
         };
         while let Some(chunk) = resp.chunk().await? {
@@ -616,8 +633,9 @@ impl Fetcher {
                 head.extend_from_slice(&take[..take.len().min(HEAD_BYTES - head.len())]);
             }
             if let Some(f) = file.as_mut()
-                && f.write_all(take).is_err()
+                && let Err(e) = f.write_all(take)
             {
+                spool_error = Some(format!("{}: {e}", f.path().display()));
                 file = None;
             }
             size += take.len() as u64;
@@ -627,14 +645,22 @@ impl Fetcher {
                 break;
             }
         }
-        let spooled = file.and_then(|f| f.into_temp_path().keep().ok());
-        Ok((
-            hex::encode(hasher.finalize()),
+        let spooled = match file.map(|f| f.into_temp_path().keep()) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                spool_error = Some(e.to_string());
+                None
+            }
+            None => None,
+        };
+        Ok(ReadBody {
+            sha256: hex::encode(hasher.finalize()),
             size,
             truncated,
             head,
-            spooled,
-        ))
+            spool: spooled,
+            spool_error,
+        })
     }
 
     /// Asks the host for a random path once per run; true when it answers

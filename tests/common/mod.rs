@@ -307,5 +307,7 @@ pub fn fast_config() -> citeguard::config::Config {
     c.fetch.retries = 1;
     c.fetch.max_retry_wait_secs = 1.0;
     c.fetch.host_delay_ms = 0;
+    // No test asks a real web archive.
+    c.schedule.memento_endpoint.clear();
     c
 }

@@ -1,0 +1,680 @@
+//! The index: runs, posts, citations, sources, checks, snapshots,
+//! requisites and baselines, in SQLite (WAL).
+//!
+//! Every SQL statement of the project lives here, written in the subset
+//! that SQLite and PostgreSQL share (`$n` parameters, `ON CONFLICT`, text
+//! time stamps, 64-bit integers), so that the same index can move to
+//! PostgreSQL by swapping the pool type. Migrations are numbered; the
+//! store records the highest one applied and refuses a store whose number
+//! is higher than this build knows.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+
+use crate::model::{Reason, Verdict};
+use crate::schedule::History;
+
+/// The migrations, in order. Never edit one that has shipped: add another.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r#"
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL UNIQUE,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        report TEXT
+    );
+    CREATE TABLE posts (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        date TEXT
+    );
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        first_seen TEXT,
+        last_ok TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        failing_since TEXT,
+        checks INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        run_id TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        final_url TEXT,
+        content_type TEXT,
+        charset TEXT,
+        size INTEGER NOT NULL,
+        truncated INTEGER NOT NULL DEFAULT 0,
+        body_sha256 TEXT NOT NULL,
+        text_sha256 TEXT,
+        norm_sha256 TEXT,
+        etag TEXT,
+        last_modified TEXT,
+        warc_file TEXT,
+        warc_offset INTEGER,
+        warc_length INTEGER
+    );
+    CREATE INDEX snapshots_by_source ON snapshots(source_id, fetched_at);
+    CREATE INDEX snapshots_by_body ON snapshots(body_sha256);
+    CREATE TABLE baselines (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        set_at TEXT NOT NULL,
+        how TEXT NOT NULL
+    );
+    CREATE INDEX baselines_by_source ON baselines(source_id, id);
+    CREATE TABLE requisites (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+        url TEXT NOT NULL,
+        PRIMARY KEY (snapshot_id, url)
+    );
+    CREATE TABLE checks (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        checked_at TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        status INTEGER,
+        final_url TEXT,
+        redirects TEXT,
+        content_type TEXT,
+        attempts INTEGER NOT NULL,
+        elapsed_ms INTEGER NOT NULL,
+        detail TEXT,
+        similarity REAL,
+        snapshot_id INTEGER REFERENCES snapshots(id)
+    );
+    CREATE INDEX checks_by_source ON checks(source_id, id);
+    CREATE TABLE citations (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        post_id INTEGER NOT NULL REFERENCES posts(id),
+        line INTEGER NOT NULL,
+        url TEXT,
+        text TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX citations_by_run ON citations(run_id);
+    CREATE TABLE damaged (
+        sha256 TEXT PRIMARY KEY,
+        found_at TEXT NOT NULL,
+        health TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(
+        "written by a newer citeguard (index schema {found}; this one knows up to {known}): upgrade citeguard"
+    )]
+    Newer { found: i64, known: i64 },
+    #[error("{0}")]
+    Sql(#[from] sqlx::Error),
+}
+
+pub type IndexResult<T> = std::result::Result<T, IndexError>;
+
+/// One stored snapshot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotRow {
+    pub id: i64,
+    pub source_id: i64,
+    pub url: String,
+    pub run_id: String,
+    pub fetched_at: String,
+    pub status: u16,
+    pub final_url: Option<String>,
+    pub content_type: Option<String>,
+    pub charset: Option<String>,
+    pub size: u64,
+    pub truncated: bool,
+    pub body_sha256: String,
+    /// The object holding the extracted main text, for HTML and text.
+    pub text_sha256: Option<String>,
+    /// The hash of the normalised main text: equal hashes, equal texts.
+    pub norm_sha256: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub warc_file: Option<String>,
+    pub warc_offset: Option<u64>,
+    pub warc_length: Option<u64>,
+}
+
+/// A snapshot about to be stored.
+#[derive(Debug, Clone, Default)]
+pub struct NewSnapshot<'a> {
+    pub run_id: &'a str,
+    pub fetched_at: &'a str,
+    pub status: u16,
+    pub final_url: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub charset: Option<&'a str>,
+    pub size: u64,
+    pub truncated: bool,
+    pub body_sha256: &'a str,
+    pub text_sha256: Option<&'a str>,
+    pub norm_sha256: Option<&'a str>,
+    pub etag: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+    pub warc_file: Option<&'a str>,
+    pub warc_offset: Option<u64>,
+    pub warc_length: Option<u64>,
+}
+
+/// A source's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceRow {
+    pub id: i64,
+    pub url: String,
+    pub history: History,
+    pub checks: u32,
+}
+
+/// One citation row of a run, for the index.
+pub struct CitationRow<'a> {
+    pub post: &'a str,
+    pub post_date: Option<&'a str>,
+    pub line: usize,
+    pub url: Option<&'a str>,
+    pub text: &'a str,
+    pub kind: &'a str,
+    pub verdict: Verdict,
+    pub reason: Reason,
+}
+
+/// One check row.
+pub struct CheckRow<'a> {
+    pub run_id: &'a str,
+    pub source_id: i64,
+    pub check: &'a crate::model::Check,
+    pub similarity: Option<f64>,
+    pub snapshot_id: Option<i64>,
+}
+
+pub struct Index {
+    pool: SqlitePool,
+}
+
+const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
+     s.final_url, s.content_type, s.charset, s.size, s.truncated, s.body_sha256, s.text_sha256, \
+     s.norm_sha256, s.etag, s.last_modified, s.warc_file, s.warc_offset, s.warc_length";
+
+fn snapshot_row(r: &SqliteRow) -> SnapshotRow {
+    SnapshotRow {
+        id: r.get(0),
+        source_id: r.get(1),
+        url: r.get(2),
+        run_id: r.get(3),
+        fetched_at: r.get(4),
+        status: r.get::<i64, _>(5) as u16,
+        final_url: r.get(6),
+        content_type: r.get(7),
+        charset: r.get(8),
+        size: r.get::<i64, _>(9) as u64,
+        truncated: r.get::<i64, _>(10) != 0,
+        body_sha256: r.get(11),
+        text_sha256: r.get(12),
+        norm_sha256: r.get(13),
+        etag: r.get(14),
+        last_modified: r.get(15),
+        warc_file: r.get(16),
+        warc_offset: r.get::<Option<i64>, _>(17).map(|v| v as u64),
+        warc_length: r.get::<Option<i64>, _>(18).map(|v| v as u64),
+    }
+}
+
+fn time(s: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
+    s.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn stamp(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
+    t.map(crate::check::rfc3339)
+}
+
+impl Index {
+    /// Opens (and with `create`, creates) the index at `path`, applying the
+    /// migrations this build knows.
+    pub async fn open(path: &Path, create: bool) -> IndexResult<Index> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(create)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // One connection: the store has one writer, and readers of other
+        // processes go through WAL.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        let index = Index { pool };
+        index.migrate().await?;
+        Ok(index)
+    }
+
+    async fn migrate(&self) -> IndexResult<()> {
+        sqlx::query("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            .execute(&self.pool)
+            .await?;
+        let found: i64 = sqlx::query("SELECT value FROM meta WHERE key = 'schema_version'")
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| r.get::<String, _>(0).parse().unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        if found > SCHEMA_VERSION {
+            return Err(IndexError::Newer {
+                found,
+                known: SCHEMA_VERSION,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let mut tx = self.pool.begin().await?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind((i + 1).to_string())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+
+    // ----- runs
+
+    pub async fn begin_run(&self, id: &str, started_at: &str) -> IndexResult<()> {
+        // `seq` orders runs even when the clock does not (two runs in one
+        // second, or an injected clock).
+        sqlx::query(
+            "INSERT INTO runs (id, seq, started_at) \
+             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs), $2)",
+        )
+        .bind(id)
+        .bind(started_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_run(&self, id: &str, finished_at: &str, report: &str) -> IndexResult<()> {
+        sqlx::query("UPDATE runs SET finished_at = $2, report = $3 WHERE id = $1")
+            .bind(id)
+            .bind(finished_at)
+            .bind(report)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The report of the latest finished run (its id and JSON).
+    pub async fn last_report(&self) -> IndexResult<Option<(String, String)>> {
+        Ok(sqlx::query(
+            "SELECT id, report FROM runs WHERE report IS NOT NULL \
+             ORDER BY seq DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Runs that never finished (killed): their ids.
+    pub async fn unfinished_runs(&self) -> IndexResult<Vec<String>> {
+        Ok(
+            sqlx::query("SELECT id FROM runs WHERE finished_at IS NULL ORDER BY seq")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+        )
+    }
+
+    /// Marks a killed run as over, keeping what it stored.
+    pub async fn close_unfinished(&self, id: &str, at: &str) -> IndexResult<()> {
+        sqlx::query("UPDATE runs SET finished_at = $2 WHERE id = $1 AND finished_at IS NULL")
+            .bind(id)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn run_count(&self) -> IndexResult<i64> {
+        Ok(sqlx::query("SELECT COUNT(*) FROM runs")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0))
+    }
+
+    // ----- sources and history
+
+    /// The source's row, created on first sight.
+    pub async fn source(&self, url: &str) -> IndexResult<SourceRow> {
+        sqlx::query("INSERT INTO sources (url) VALUES ($1) ON CONFLICT (url) DO NOTHING")
+            .bind(url)
+            .execute(&self.pool)
+            .await?;
+        Ok(self.find_source(url).await?.expect("just inserted"))
+    }
+
+    pub async fn find_source(&self, url: &str) -> IndexResult<Option<SourceRow>> {
+        Ok(sqlx::query(
+            "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, checks \
+             FROM sources WHERE url = $1",
+        )
+        .bind(url)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| SourceRow {
+            id: r.get(0),
+            url: r.get(1),
+            history: History {
+                first_seen: time(r.get(2)),
+                last_ok: time(r.get(3)),
+                consecutive_failures: r.get::<i64, _>(4) as u32,
+                failing_since: time(r.get(5)),
+            },
+            checks: r.get::<i64, _>(6) as u32,
+        }))
+    }
+
+    pub async fn save_history(&self, source_id: i64, h: &History, checks: u32) -> IndexResult<()> {
+        sqlx::query(
+            "UPDATE sources SET first_seen = $2, last_ok = $3, consecutive_failures = $4, \
+             failing_since = $5, checks = $6 WHERE id = $1",
+        )
+        .bind(source_id)
+        .bind(stamp(h.first_seen))
+        .bind(stamp(h.last_ok))
+        .bind(i64::from(h.consecutive_failures))
+        .bind(stamp(h.failing_since))
+        .bind(i64::from(checks))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn insert_check(&self, row: &CheckRow<'_>) -> IndexResult<()> {
+        let c = row.check;
+        sqlx::query(
+            "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
+             final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
+             snapshot_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(row.run_id)
+        .bind(row.source_id)
+        .bind(&c.checked_at)
+        .bind(c.verdict.as_str())
+        .bind(c.reason.as_str())
+        .bind(c.status.map(i64::from))
+        .bind(c.final_url.as_deref())
+        .bind(serde_json::to_string(&c.redirects).ok())
+        .bind(c.content_type.as_deref())
+        .bind(i64::from(c.attempts))
+        .bind(c.elapsed_ms as i64)
+        .bind(c.detail.as_deref())
+        .bind(row.similarity)
+        .bind(row.snapshot_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    // ----- snapshots and baselines
+
+    pub async fn insert_snapshot(&self, source_id: i64, s: &NewSnapshot<'_>) -> IndexResult<i64> {
+        let r = sqlx::query(
+            "INSERT INTO snapshots (source_id, run_id, fetched_at, status, final_url, \
+             content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, etag, \
+             last_modified, warc_file, warc_offset, warc_length) VALUES ($1, $2, $3, $4, $5, $6, \
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+        )
+        .bind(source_id)
+        .bind(s.run_id)
+        .bind(s.fetched_at)
+        .bind(i64::from(s.status))
+        .bind(s.final_url)
+        .bind(s.content_type)
+        .bind(s.charset)
+        .bind(s.size as i64)
+        .bind(i64::from(s.truncated))
+        .bind(s.body_sha256)
+        .bind(s.text_sha256)
+        .bind(s.norm_sha256)
+        .bind(s.etag)
+        .bind(s.last_modified)
+        .bind(s.warc_file)
+        .bind(s.warc_offset.map(|v| v as i64))
+        .bind(s.warc_length.map(|v| v as i64))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(r.get(0))
+    }
+
+    /// The latest snapshot of a source, optionally at or before `at`.
+    pub async fn latest_snapshot(
+        &self,
+        source_id: i64,
+        at: Option<&str>,
+    ) -> IndexResult<Option<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             WHERE s.source_id = $1 AND ($2 IS NULL OR s.fetched_at <= $2) \
+             ORDER BY s.fetched_at DESC, s.id DESC LIMIT 1"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(source_id)
+            .bind(at)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(snapshot_row))
+    }
+
+    /// Every snapshot of a source, oldest first.
+    pub async fn snapshots(&self, source_id: i64) -> IndexResult<Vec<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             WHERE s.source_id = $1 ORDER BY s.fetched_at, s.id"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(source_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(snapshot_row)
+            .collect())
+    }
+
+    /// Every snapshot in the store, in order (for verify and export).
+    pub async fn all_snapshots(&self) -> IndexResult<Vec<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             ORDER BY s.id"
+        );
+        Ok(sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(snapshot_row)
+            .collect())
+    }
+
+    pub async fn baseline(&self, source_id: i64) -> IndexResult<Option<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM baselines b JOIN snapshots s ON s.id = b.snapshot_id \
+             JOIN sources src ON src.id = s.source_id WHERE b.source_id = $1 \
+             ORDER BY b.id DESC LIMIT 1"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(source_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(snapshot_row))
+    }
+
+    /// Makes `snapshot_id` the source's baseline; `how` is `first` or
+    /// `accepted`. Earlier baselines stay as the record of what was cited.
+    pub async fn set_baseline(
+        &self,
+        source_id: i64,
+        snapshot_id: i64,
+        at: &str,
+        how: &str,
+    ) -> IndexResult<()> {
+        sqlx::query(
+            "INSERT INTO baselines (source_id, snapshot_id, set_at, how) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(source_id)
+        .bind(snapshot_id)
+        .bind(at)
+        .bind(how)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_requisite(&self, snapshot_id: i64, url: &str) -> IndexResult<()> {
+        sqlx::query(
+            "INSERT INTO requisites (snapshot_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(snapshot_id)
+        .bind(url)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn requisites(&self, snapshot_id: i64) -> IndexResult<Vec<String>> {
+        Ok(
+            sqlx::query("SELECT url FROM requisites WHERE snapshot_id = $1 ORDER BY url")
+                .bind(snapshot_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+        )
+    }
+
+    // ----- posts and citations
+
+    /// Records a run's citations (one transaction).
+    pub async fn insert_citations(
+        &self,
+        run_id: &str,
+        rows: &[CitationRow<'_>],
+    ) -> IndexResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let mut posts: std::collections::HashMap<&str, i64> = Default::default();
+        for c in rows {
+            let post_id = match posts.get(c.post) {
+                Some(id) => *id,
+                None => {
+                    sqlx::query(
+                        "INSERT INTO posts (name, date) VALUES ($1, $2) ON CONFLICT (name) \
+                         DO UPDATE SET date = COALESCE(excluded.date, posts.date)",
+                    )
+                    .bind(c.post)
+                    .bind(c.post_date)
+                    .execute(&mut *tx)
+                    .await?;
+                    let id: i64 = sqlx::query("SELECT id FROM posts WHERE name = $1")
+                        .bind(c.post)
+                        .fetch_one(&mut *tx)
+                        .await?
+                        .get(0);
+                    posts.insert(c.post, id);
+                    id
+                }
+            };
+            sqlx::query(
+                "INSERT INTO citations (run_id, post_id, line, url, text, kind, verdict, reason) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(run_id)
+            .bind(post_id)
+            .bind(c.line as i64)
+            .bind(c.url)
+            .bind(c.text)
+            .bind(c.kind)
+            .bind(c.verdict.as_str())
+            .bind(c.reason.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    // ----- damage found by verify
+
+    pub async fn mark_damaged(&self, sha256: &str, at: &str, health: &str) -> IndexResult<()> {
+        sqlx::query(
+            "INSERT INTO damaged (sha256, found_at, health) VALUES ($1, $2, $3) \
+             ON CONFLICT (sha256) DO UPDATE SET found_at = excluded.found_at, \
+             health = excluded.health",
+        )
+        .bind(sha256)
+        .bind(at)
+        .bind(health)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn clear_damaged(&self, sha256: &str) -> IndexResult<()> {
+        sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
+            .bind(sha256)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn is_damaged(&self, sha256: &str) -> IndexResult<bool> {
+        Ok(sqlx::query("SELECT 1 FROM damaged WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
+    }
+
+    /// SQLite's own consistency check ("ok" when sound).
+    pub async fn integrity(&self) -> IndexResult<Vec<String>> {
+        Ok(sqlx::query("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+}

@@ -1,0 +1,180 @@
+//! Bodies, content-addressed by SHA-256: `objects/ab/cdef…`.
+//!
+//! An object is written once and never rewritten: to a temporary file in
+//! the store's `tmp/` (same file system), fsynced, then renamed into place,
+//! and its directory fsynced. A crash leaves either no object or a whole
+//! one; the temporary files of a killed run are swept on the next open.
+//!
+//! This is the one place that knows objects are files, so that bodies can
+//! later live in S3-compatible storage behind the same four calls.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+pub struct Objects {
+    root: PathBuf,
+    tmp: PathBuf,
+}
+
+/// What `verify` found of one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Sound,
+    Missing,
+    Corrupt,
+}
+
+impl Objects {
+    pub fn open(store: &Path) -> io::Result<Objects> {
+        let root = store.join("objects");
+        let tmp = store.join("tmp");
+        fs::create_dir_all(&root)?;
+        fs::create_dir_all(&tmp)?;
+        Ok(Objects { root, tmp })
+    }
+
+    /// Where the object with this hash lives (relative to the store).
+    pub fn relative_path(sha256: &str) -> String {
+        let (a, b) = sha256.split_at(2.min(sha256.len()));
+        format!("objects/{a}/{b}")
+    }
+
+    pub fn path(&self, sha256: &str) -> PathBuf {
+        let (a, b) = sha256.split_at(2.min(sha256.len()));
+        self.root.join(a).join(b)
+    }
+
+    pub fn exists(&self, sha256: &str) -> bool {
+        self.path(sha256).is_file()
+    }
+
+    /// Adopts a spooled file whose hash the fetcher already computed: it is
+    /// fsynced and renamed into place, or removed when the object is
+    /// already there.
+    pub fn adopt(&self, file: &Path, sha256: &str) -> io::Result<()> {
+        let dest = self.path(sha256);
+        if dest.is_file() {
+            let _ = fs::remove_file(file);
+            return Ok(());
+        }
+        File::open(file)?.sync_all()?;
+        self.place(file, &dest)
+    }
+
+    /// Stores bytes; returns their hash.
+    pub fn put_bytes(&self, bytes: &[u8]) -> io::Result<String> {
+        let sha = hex::encode(Sha256::digest(bytes));
+        let dest = self.path(&sha);
+        if dest.is_file() {
+            return Ok(sha);
+        }
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        let (_, path) = tmp.keep().map_err(|e| e.error)?;
+        self.place(&path, &dest)?;
+        Ok(sha)
+    }
+
+    fn place(&self, from: &Path, dest: &Path) -> io::Result<()> {
+        let dir = dest.parent().expect("objects have a parent directory");
+        fs::create_dir_all(dir)?;
+        if let Err(e) = fs::rename(from, dest) {
+            let _ = fs::remove_file(from);
+            return Err(e);
+        }
+        // The rename is durable only once the directory entry is.
+        File::open(dir)?.sync_all()
+    }
+
+    pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
+        fs::read(self.path(sha256))
+    }
+
+    /// Re-hashes an object.
+    pub fn health(&self, sha256: &str) -> Health {
+        let Ok(mut f) = File::open(self.path(sha256)) else {
+            return Health::Missing;
+        };
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            match f.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => hasher.update(&buf[..n]),
+                Err(_) => return Health::Corrupt,
+            }
+        }
+        if hex::encode(hasher.finalize()) == sha256 {
+            Health::Sound
+        } else {
+            Health::Corrupt
+        }
+    }
+
+    /// Every object file on disk, by hash.
+    pub fn list(&self) -> io::Result<Vec<String>> {
+        let mut out = Vec::new();
+        for dir in fs::read_dir(&self.root)? {
+            let dir = dir?;
+            if !dir.file_type()?.is_dir() {
+                continue;
+            }
+            let a = dir.file_name().to_string_lossy().into_owned();
+            for f in fs::read_dir(dir.path())? {
+                let f = f?;
+                out.push(format!("{a}{}", f.file_name().to_string_lossy()));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Removes what a killed run left in `tmp/`.
+    pub fn sweep_tmp(&self) {
+        if let Ok(entries) = fs::read_dir(&self.tmp) {
+            for e in entries.flatten() {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_bodies_are_stored_once_and_verified() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Objects::open(dir.path()).unwrap();
+        let a = o.put_bytes(b"hello").unwrap();
+        let b = o.put_bytes(b"hello").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(o.list().unwrap(), vec![a.clone()]);
+        assert_eq!(o.health(&a), Health::Sound);
+        fs::write(o.path(&a), b"hellO").unwrap();
+        assert_eq!(o.health(&a), Health::Corrupt);
+        fs::remove_file(o.path(&a)).unwrap();
+        assert_eq!(o.health(&a), Health::Missing);
+    }
+
+    #[test]
+    fn an_adopted_spool_file_moves_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Objects::open(dir.path()).unwrap();
+        let spool = dir.path().join("tmp").join("x");
+        fs::write(&spool, b"body").unwrap();
+        let sha = hex::encode(Sha256::digest(b"body"));
+        o.adopt(&spool, &sha).unwrap();
+        assert!(!spool.exists());
+        assert_eq!(o.read(&sha).unwrap(), b"body");
+        assert_eq!(
+            Objects::relative_path(&sha),
+            format!("objects/{}/{}", &sha[..2], &sha[2..])
+        );
+    }
+}
