@@ -296,6 +296,7 @@ pub async fn check<H: SourceHook>(
         summary,
         citations: rows,
         recovered: Vec::new(),
+        still: Vec::new(),
         store: None,
     })
 }

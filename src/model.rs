@@ -474,9 +474,26 @@ pub struct Report {
     /// Citations flagged last run and fine now (with a store).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovered: Vec<Recovered>,
+    /// With `--new-only`: the citations still flagged from an earlier run,
+    /// listed briefly instead of in full.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub still: Vec<StillBroken>,
     /// The store the run wrote to, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<String>,
+}
+
+/// A citation flagged before and still flagged, left out of a `--new-only`
+/// report's listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StillBroken {
+    pub post: String,
+    pub line: usize,
+    pub url: Option<String>,
+    pub verdict: Verdict,
+    pub reason: Reason,
+    /// When its failures began (RFC 3339), when the store knows.
+    pub since: Option<String>,
 }
 
 /// A citation that was flagged last run and is fine now.

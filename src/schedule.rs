@@ -223,6 +223,7 @@ mod tests {
             summary: Default::default(),
             citations,
             recovered: Vec::new(),
+            still: Vec::new(),
             store: None,
         }
     }

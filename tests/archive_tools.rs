@@ -8,6 +8,8 @@
 //! `cargo test` works on a fresh machine. Nothing here touches the network
 //! apart from that script's package install.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -494,4 +496,90 @@ fn copy_zip_flipping_a_byte(from: &Path, to: &Path, victim: &str) {
         out.write_all(&bytes).unwrap();
     }
     out.finish().unwrap();
+}
+
+/// The whole path a user takes: `check` archives a loopback web into a
+/// store, `export` writes one WARC and one WACZ, and the community's tools
+/// accept both.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checked_store_exports_a_warc_and_a_wacz_the_tools_accept() {
+    let web = common::publisher_on("127.0.0.43").await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    std::fs::write(
+        d.join("post.md"),
+        format!(
+            "See [the story]({}) and [the old address]({}).\n",
+            web.url("/ok"),
+            web.url("/moved")
+        ),
+    )
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || {
+        let cg = |args: &[&str]| {
+            Command::new(env!("CARGO_BIN_EXE_citeguard"))
+                .args(args)
+                .current_dir(&d)
+                .output()
+                .unwrap()
+        };
+        let check = cg(&["check", "post.md", "--no-memento", "--store", "store"]);
+        let warc = cg(&["export", "--warc", "all.warc.gz", "--store", "store"]);
+        let wacz = cg(&["export", "--wacz", "all.wacz", "--store", "store"]);
+        let nowhere = cg(&[
+            "export",
+            "--wacz",
+            "no/such/dir/all.wacz",
+            "--store",
+            "store",
+        ]);
+        (check, warc, wacz, nowhere)
+    })
+    .await
+    .unwrap();
+    let (check, warc, wacz, nowhere) = out;
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert_eq!(
+        warc.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&warc.stderr)
+    );
+    assert_eq!(
+        wacz.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&wacz.stderr)
+    );
+    assert_eq!(nowhere.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));
+
+    let warc_path = dir.path().join("all.warc.gz");
+    let (o, text) = run("warcio", &["check", "-v", path_str(&warc_path)]);
+    assert!(o.status.success(), "warcio check: {text}");
+    assert!(text.contains("digest pass"), "{text}");
+    let index = warcio_index(&warc_path);
+    let responses: Vec<_> = index
+        .iter()
+        .filter(|(t, _, _)| t == "response")
+        .filter_map(|(_, uri, _)| uri.clone())
+        .collect();
+    assert!(responses.contains(&web.url("/ok")), "{responses:?}");
+    assert!(
+        responses.contains(&web.url("/new-home/story")),
+        "{responses:?}"
+    );
+
+    let wacz_path = dir.path().join("all.wacz");
+    let (o, text) = run("wacz", &["validate", "-f", path_str(&wacz_path)]);
+    assert!(
+        o.status.success(),
+        "wacz validate: {text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

@@ -235,6 +235,7 @@ fn report() -> Report {
         },
         summary,
         citations,
+        still: Vec::new(),
         recovered: vec![
             Recovered {
                 post: "posts/tajik.html".into(),

@@ -233,6 +233,7 @@ fn report() -> Report {
         },
         summary,
         citations,
+        still: Vec::new(),
         recovered: vec![Recovered {
             post: "posts/tajik.html".into(),
             url: RECOVERED.into(),

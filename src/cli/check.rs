@@ -10,7 +10,7 @@ use super::{CheckArgs, Outcome};
 use citeguard::check::{self, Progress};
 use citeguard::config::Config;
 use citeguard::error::{Error, Result};
-use citeguard::model::{Check, Recovered, Report, Verdict};
+use citeguard::model::{Check, Recovered, Report, StillBroken, Verdict};
 use citeguard::report::{self, RenderOptions};
 use citeguard::schedule::Change;
 use citeguard::store::archive::Archive;
@@ -152,10 +152,21 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
     let now = args.now.unwrap_or(started_at);
-    let mut report = runtime.block_on(async {
+    let (mut report, mementos) = runtime.block_on(async {
         if args.no_store {
             let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
-            return check::check(posts, &config, fetcher, &mut check::NoStore, &bar, now).await;
+            let mut report = check::check(
+                posts,
+                &config,
+                fetcher.clone(),
+                &mut check::NoStore,
+                &bar,
+                now,
+            )
+            .await?;
+            let mementos =
+                ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
+            return Ok((report, mementos));
         }
         let store = Store::open(&config.store, Access::Write).await?;
         let previous = super::store::last_report(&store).await.ok().flatten();
@@ -168,9 +179,10 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         report.run.id = run_id;
         report.store = Some(store.root().display().to_string());
         mark_changes(&mut report, previous.as_ref());
-        ask_archives(&mut report, &config, fetcher.client()).await;
+        let mementos =
+            ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
         archive.finish(&report).await?;
-        Ok(report)
+        Ok((report, mementos))
     })?;
     if args.new_only {
         keep_new_only(&mut report);
@@ -188,7 +200,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         .and_then(|_| out.flush())
         .map_err(|e| Error::io(args.output.clone().unwrap_or_else(|| "stdout".into()), e))?;
     if args.robust_links {
-        print_robust_links(&report);
+        print_robust_links(&report, &mementos);
     }
 
     Ok(if failed_inputs > 0 {
@@ -232,9 +244,22 @@ fn mark_changes(report: &mut Report, previous: Option<&Report>) {
 /// `--new-only`: the report lists (and fails on) only what got worse since
 /// the previous run; what recovered is still listed.
 fn keep_new_only(report: &mut Report) {
-    report
-        .citations
-        .retain(|c| c.change.is_none_or(|ch| ch == Change::New));
+    let (keep, still): (Vec<_>, Vec<_>) = std::mem::take(&mut report.citations)
+        .into_iter()
+        .partition(|c| c.change.is_none_or(|ch| ch == Change::New));
+    report.citations = keep;
+    report.still = still
+        .into_iter()
+        .filter(|c| c.change == Some(Change::Still))
+        .map(|c| StillBroken {
+            since: c.history.as_ref().and_then(|h| h.failing_since.clone()),
+            post: c.post,
+            line: c.line,
+            url: c.url,
+            verdict: c.verdict,
+            reason: c.reason,
+        })
+        .collect();
     let mut summary = citeguard::model::Summary {
         sources: report.summary.sources,
         ..Default::default()
@@ -248,15 +273,24 @@ fn keep_new_only(report: &mut Report) {
 /// Asks the Memento TimeGate for an archived copy of each dead source,
 /// closest to the citing post's date. An archive that cannot be reached is
 /// one line on stderr; the report goes on without it.
-async fn ask_archives(report: &mut Report, config: &Config, client: &reqwest::Client) {
+///
+/// With `every` (`--robust-links`), every cited source is looked up, for the
+/// Robust Links of each citation; only dead ones get a suggested
+/// replacement in the report.
+async fn ask_archives(
+    report: &mut Report,
+    config: &Config,
+    client: &reqwest::Client,
+    every: bool,
+) -> std::collections::HashMap<String, citeguard::model::Memento> {
     use futures_util::StreamExt;
     let endpoint = config.schedule.memento_endpoint.as_str();
     if endpoint.is_empty() {
-        return;
+        return Default::default();
     }
     let mut wanted: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
     for c in &report.citations {
-        if c.verdict == Verdict::Dead
+        if (every || c.verdict == Verdict::Dead)
             && let Some(url) = &c.url
             && !wanted.iter().any(|(u, _)| u == url)
         {
@@ -297,6 +331,7 @@ async fn ask_archives(report: &mut Report, config: &Config, client: &reqwest::Cl
             c.archived = Some(m.clone());
         }
     }
+    found
 }
 
 /// A post's date (`YYYY-MM-DD` or RFC 3339) as a time.
@@ -310,23 +345,34 @@ fn post_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// `--robust-links`: for each citation with an archived copy (or a stored
-/// baseline), the Robust Links HTML an author can paste into the post.
-fn print_robust_links(report: &Report) {
+/// `--robust-links`: for each citation, the Robust Links HTML an author can
+/// paste into the post in place of its link, on stderr (stdout holds the
+/// report).
+fn print_robust_links(
+    report: &Report,
+    mementos: &std::collections::HashMap<String, citeguard::model::Memento>,
+) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "\nRobust Links (paste in place of the citation's link):"
+        "Robust Links (paste in place of each citation's link):"
     );
     for c in &report.citations {
-        let Some(m) = &c.archived else { continue };
-        let date = m.datetime.get(..10).unwrap_or(&m.datetime);
-        let _ = writeln!(
-            err,
-            "{}:{}: {}",
-            c.post,
-            c.line,
-            citeguard::memento::robust_link(c, &m.url, date)
-        );
+        let Some(url) = &c.url else { continue };
+        let place = format!("{}:{}", citeguard::report::strip_controls(&c.post), c.line);
+        match mementos.get(url) {
+            Some(m) => {
+                let date = m.datetime.get(..10).unwrap_or(&m.datetime);
+                let html = citeguard::memento::robust_link(c, &m.url, date);
+                let _ = writeln!(err, "{place}: {html}");
+            }
+            None => {
+                let _ = writeln!(
+                    err,
+                    "{place}: no archived copy of {} to point to",
+                    citeguard::report::strip_controls(url)
+                );
+            }
+        }
     }
 }

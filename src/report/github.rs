@@ -30,10 +30,10 @@ pub fn render(
         writeln!(
             out,
             "::{level} file={},line={},title={}::{}",
-            property(&c.post),
+            property(&super::strip_controls(&c.post)),
             c.line.max(1),
             property(&title),
-            data(&message)
+            data(&super::strip_controls(&message))
         )?;
     }
     Ok(())

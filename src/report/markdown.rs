@@ -24,8 +24,9 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         s.citations
     )?;
     writeln!(out)?;
-    let with_history =
-        report.citations.iter().any(|c| c.change.is_some()) || !report.recovered.is_empty();
+    let with_history = report.citations.iter().any(|c| c.change.is_some())
+        || !report.recovered.is_empty()
+        || !report.still.is_empty();
     if with_history {
         let count = |want: Change| {
             report
@@ -40,7 +41,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
             out,
             "Since the last run: **{} new**, {} still flagged, {} recovered.",
             count(Change::New),
-            count(Change::Still),
+            count(Change::Still) + report.still.len(),
             report.recovered.len()
         )?;
         writeln!(out)?;
@@ -93,6 +94,29 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         writeln!(out)?;
         for r in rows {
             item(r, false, out)?;
+        }
+        writeln!(out)?;
+    }
+
+    if !report.still.is_empty() {
+        writeln!(out, "### Still broken (reported before)")?;
+        writeln!(out)?;
+        for r in &report.still {
+            let url = r.url.as_deref().unwrap_or("-");
+            let since = r
+                .since
+                .as_deref()
+                .map(|d| format!(" since {}", escape(d.get(..10).unwrap_or(d))))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "- {} line {}: {} — {} ({}){since}",
+                escape(&r.post),
+                r.line,
+                link(url, url),
+                r.verdict,
+                r.reason
+            )?;
         }
         writeln!(out)?;
     }

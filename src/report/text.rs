@@ -83,6 +83,34 @@ pub fn render(
         }
         writeln!(out)?;
     }
+    if !report.still.is_empty() {
+        writeln!(
+            out,
+            "{} ({})",
+            paint.paint(
+                "still broken, reported before (not repeated: --new-only)",
+                "33"
+            ),
+            report.still.len()
+        )?;
+        for r in &report.still {
+            let since = r
+                .since
+                .as_deref()
+                .map(|d| format!(" since {}", d.get(..10).unwrap_or(d)))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "  {}:{}  {}  {} ({}){since}",
+                strip_controls(&r.post),
+                r.line,
+                strip_controls(r.url.as_deref().unwrap_or("-")),
+                r.verdict,
+                r.reason
+            )?;
+        }
+        writeln!(out)?;
+    }
     if !report.recovered.is_empty() {
         writeln!(
             out,
@@ -223,8 +251,9 @@ pub(crate) fn summary_line(report: &Report) -> String {
         "{} citations, {} sources: {} ok, {} dead, {} changed, {} missing, {} unreachable, {} skipped",
         s.citations, s.sources, s.ok, s.dead, s.changed, s.missing, s.unreachable, s.skipped
     );
-    let with_history =
-        report.citations.iter().any(|c| c.change.is_some()) || !report.recovered.is_empty();
+    let with_history = report.citations.iter().any(|c| c.change.is_some())
+        || !report.recovered.is_empty()
+        || !report.still.is_empty();
     if with_history {
         let count = |want: Change| {
             report
@@ -236,7 +265,7 @@ pub(crate) fn summary_line(report: &Report) -> String {
         line.push_str(&format!(
             "; since last run: {} new, {} still flagged, {} recovered",
             count(Change::New),
-            count(Change::Still),
+            count(Change::Still) + report.still.len(),
             report.recovered.len()
         ));
     }
@@ -484,6 +513,7 @@ mod tests {
             summary,
             citations: rows,
             recovered: Vec::new(),
+            still: Vec::new(),
             store: None,
         };
         let mut out = Vec::new();
