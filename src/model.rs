@@ -355,6 +355,10 @@ pub struct Offline {
     pub show: String,
     /// Path of the baseline object, relative to the store.
     pub path: Option<String>,
+    /// The baseline as a self-contained page written next to an HTML
+    /// report, relative to the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<String>,
 }
 
 /// One stretch of a word-level diff.

@@ -54,6 +54,7 @@ fn offline(url: &str) -> Option<Offline> {
         latest_at: Some("2026-11-24T12:00:01Z".into()),
         show: format!("citeguard show '{url}' --as html"),
         path: Some(format!("objects/aa/{}", "a".repeat(62))),
+        page: None,
     })
 }
 

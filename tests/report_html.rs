@@ -71,6 +71,7 @@ fn report() -> Report {
                 latest_at: None,
                 show: format!("citeguard show {NYT}"),
                 path: Some(format!("objects/ab/{}", "ab".repeat(31))),
+                page: None,
             }),
             archived: Some(Memento {
                 url: NYT_ARCHIVED.into(),

@@ -451,6 +451,42 @@ async fn a_changing_web_is_judged_on_its_text_and_the_archive_serves_it() {
     .await;
     assert_eq!(json(&again)["run"]["id"], r3["run"]["id"]);
 
+    // An HTML report carries the offline copies beside it, linked.
+    std::fs::create_dir_all(d.join("out")).unwrap();
+    let html_report = run(
+        args(&[
+            "report",
+            "--format",
+            "html",
+            "--output",
+            "out/report.html",
+            "--store",
+            store.to_str().unwrap(),
+        ]),
+        d.clone(),
+    )
+    .await;
+    assert_eq!(
+        html_report.status.code(),
+        Some(1),
+        "{}",
+        stderr(&html_report)
+    );
+    let page = std::fs::read_to_string(d.join("out/report.html")).unwrap();
+    assert!(
+        page.contains("href=\"report-offline/"),
+        "the report links its copies"
+    );
+    let copies: Vec<_> = std::fs::read_dir(d.join("out/report-offline"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(copies.len(), 6, "one page per cited source");
+    for c in copies {
+        let html = std::fs::read_to_string(c.path()).unwrap();
+        assert!(html.contains("Offline copy") && !html.contains("<script"));
+    }
+
     // verify passes; then an object deleted and another altered are caught,
     // and the next check says the baseline is lost.
     let ok = run(

@@ -182,6 +182,11 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         let mementos =
             ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
         archive.finish(&report).await?;
+        if args.format == report::Format::Html
+            && let Some(out) = &args.output
+        {
+            super::store::attach_offline_pages(&store, &mut report, out).await?;
+        }
         Ok((report, mementos))
     })?;
     if args.new_only {

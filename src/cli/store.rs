@@ -158,10 +158,17 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
     let path = args.store.path(&config);
     let report = runtime()?.block_on(async {
         let store = Store::open(&path, Access::Read).await?;
-        last_report(&store).await?.ok_or_else(|| Error::Store {
+        let mut report = last_report(&store).await?.ok_or_else(|| Error::Store {
             path: path.clone(),
             cause: "no finished run in this store yet (run `citeguard check` first)".into(),
-        })
+        })?;
+        if args.format == citeguard::report::Format::Html
+            && let Some(out) = &args.output
+        {
+            super::open_output(Some(out))?;
+            attach_offline_pages(&store, &mut report, out).await?;
+        }
+        Ok::<_, Error>(report)
     })?;
     let opts = RenderOptions {
         color: super::check::color(args.output.as_ref()),
@@ -597,4 +604,57 @@ async fn write_wacz(store: &Store, warcs: &[PathBuf], out: &Path) -> Result<()> 
     }
     let title = format!("citeguard archive of {}", store.root().display());
     write_wacz(out, warcs, &cdx, &pages, &title).map_err(|e| Error::io(out, e))
+}
+
+/// Writes the baseline of each cited source as a self-contained page in a
+/// folder next to an HTML report (`report.html` → `report-offline/`), and
+/// points the report's rows at them, so the report and its copies can be
+/// opened, mailed or published together without the store.
+pub async fn attach_offline_pages(store: &Store, report: &mut Report, output: &Path) -> Result<()> {
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let folder = format!("{stem}-offline");
+    let dir = output.with_file_name(&folder);
+    let mut written: std::collections::HashMap<String, Option<String>> = Default::default();
+    for row in &mut report.citations {
+        let (Some(url), Some(offline)) = (row.url.clone(), row.offline.as_mut()) else {
+            continue;
+        };
+        let Some(sha) = offline.baseline.clone() else {
+            continue;
+        };
+        if !written.contains_key(&sha) {
+            let page = offline_page(store, &url, &sha).await;
+            let name = match page {
+                Some(html) => {
+                    let name = format!("{}.html", &sha[..16.min(sha.len())]);
+                    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+                    let path = dir.join(&name);
+                    std::fs::write(&path, html).map_err(|e| Error::io(&path, e))?;
+                    Some(format!("{folder}/{name}"))
+                }
+                None => None,
+            };
+            written.insert(sha.clone(), name);
+        }
+        offline.page = written.get(&sha).cloned().flatten();
+    }
+    Ok(())
+}
+
+/// The offline page of a source's baseline, when it can be made (an HTML
+/// or text snapshot whose body is still in the store).
+async fn offline_page(store: &Store, url: &str, sha: &str) -> Option<String> {
+    let source = store.find_source(url).await.ok()?;
+    let snap = store
+        .index
+        .snapshots(source.id)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|s| s.body_sha256 == sha)?;
+    let body = store.objects.read(sha).ok()?;
+    offline_html(store, &snap, &body).await.ok()
 }

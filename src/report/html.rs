@@ -283,7 +283,13 @@ fn write_row(
             write!(p, " of {}", esc(day(at)))?;
         }
         write!(p, ": <code>{}</code>", esc(&o.show))?;
-        if let (Some(path), Some(store)) = (&o.path, &report.store) {
+        if let Some(page) = o.page.as_deref().filter(|pg| is_relative_path(pg)) {
+            write!(
+                p,
+                " <a href=\"{}\" target=\"_blank\">open the offline copy</a>",
+                esc(page)
+            )?;
+        } else if let (Some(path), Some(store)) = (&o.path, &report.store) {
             write!(
                 p,
                 " <a href=\"{}\" target=\"_blank\">open file</a>",
@@ -297,6 +303,15 @@ fn write_row(
     }
     writeln!(p, "</td>")?;
     writeln!(p, "</tr>")
+}
+
+/// A plain relative path (no scheme, no leading slash), safe as an href.
+fn is_relative_path(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('/')
+        && !s.contains(':')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
 }
 
 /// The word-level diff, collapsed: removed words struck through in red,

@@ -459,6 +459,7 @@ impl SourceHook for Archive<'_> {
                 latest_at: latest.map(|l| l.fetched_at.clone()),
                 show: self.show_command(&url),
                 path: Some(Objects::relative_path(&b.body_sha256)),
+                page: None,
             });
         }
 
