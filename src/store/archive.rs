@@ -35,6 +35,10 @@ pub struct Archive<'a> {
     store_arg: String,
     /// Sources seen by `validators`, so `source` does not look them up twice.
     ids: HashMap<String, i64>,
+    /// The latest snapshot of each source, loaded once at the start.
+    latest: HashMap<String, SnapshotRow>,
+    /// Objects `verify` marked damaged.
+    damaged: std::collections::HashSet<String>,
 }
 
 /// Where a body came from: the source, the URL that answered after
@@ -75,7 +79,25 @@ impl<'a> Archive<'a> {
                 shell_quote(&store.root().display().to_string())
             )
         };
+        let e = |e| store.err(e);
+        let latest = store
+            .index
+            .latest_snapshots()
+            .await
+            .map_err(e)?
+            .into_iter()
+            .map(|s| (s.url.clone(), s))
+            .collect();
+        let damaged = store
+            .index
+            .damaged()
+            .await
+            .map_err(e)?
+            .into_iter()
+            .collect();
         Ok(Archive {
+            latest,
+            damaged,
             store,
             run_id: run_id.to_string(),
             now,
@@ -283,11 +305,14 @@ impl<'a> Archive<'a> {
         }
         let snapshot = store
             .index
-            .latest_snapshot(source_id, None)
+            .snapshot(id)
             .await
             .map_err(|e| store.err(e))?
-            .filter(|s| s.id == id)
-            .expect("the snapshot just stored is the latest");
+            .ok_or_else(|| {
+                store.err(format!(
+                    "{url}: the snapshot just stored cannot be read back"
+                ))
+            })?;
         Ok(Stored {
             snapshot,
             requisites,
@@ -323,26 +348,20 @@ impl<'a> Archive<'a> {
 
 impl SourceHook for Archive<'_> {
     async fn validators(&mut self, url: &str) -> Result<Option<Validators>> {
-        let id = self.source_id(url).await?;
-        let latest = self
-            .store
-            .index
-            .latest_snapshot(id, None)
-            .await
-            .map_err(|e| self.store.err(e))?;
-        let Some(latest) = latest else {
+        let Some(latest) = self.latest.get(url) else {
             return Ok(None);
         };
         if latest.etag.is_none() && latest.last_modified.is_none() {
             return Ok(None);
         }
         // A 304 is only worth having when the copy it points to is whole.
-        if !self.intact(&latest).await? {
-            return Ok(None);
-        }
-        Ok(Some(Validators {
-            etag: latest.etag,
-            last_modified: latest.last_modified,
+        let o = &self.store.objects;
+        let whole = o.exists(&latest.body_sha256)
+            && latest.text_sha256.as_deref().is_none_or(|t| o.exists(t))
+            && !self.damaged.contains(&latest.body_sha256);
+        Ok(whole.then(|| Validators {
+            etag: latest.etag.clone(),
+            last_modified: latest.last_modified.clone(),
         }))
     }
 

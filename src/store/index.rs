@@ -474,9 +474,13 @@ impl Index {
         .bind(s.warc_file)
         .bind(s.warc_offset.map(|v| v as i64))
         .bind(s.warc_length.map(|v| v as i64))
-        .fetch_one(&self.pool)
+        // `fetch_all`, not `fetch_one`: the statement must run to its end,
+        // or an error at commit (a full disk) is lost after the row came
+        // back.
+        .fetch_all(&self.pool)
         .await?;
-        Ok(r.get(0))
+        let row = r.first().ok_or(sqlx::Error::RowNotFound)?;
+        Ok(row.get(0))
     }
 
     /// The latest snapshot of a source, optionally at or before `at`.
@@ -493,6 +497,45 @@ impl Index {
         Ok(sqlx::query(&sql)
             .bind(source_id)
             .bind(at)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(snapshot_row))
+    }
+
+    /// The latest snapshot of every source, in one query: what a run needs
+    /// to send conditional requests without asking once per source.
+    pub async fn latest_snapshots(&self) -> IndexResult<Vec<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             WHERE s.id = (SELECT s2.id FROM snapshots s2 WHERE s2.source_id = s.source_id \
+             ORDER BY s2.fetched_at DESC, s2.id DESC LIMIT 1)"
+        );
+        Ok(sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(snapshot_row)
+            .collect())
+    }
+
+    /// Every object `verify` found missing or corrupt.
+    pub async fn damaged(&self) -> IndexResult<Vec<String>> {
+        Ok(sqlx::query("SELECT sha256 FROM damaged")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    pub async fn snapshot(&self, id: i64) -> IndexResult<Option<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             WHERE s.id = $1"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(id)
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
