@@ -80,12 +80,16 @@ pub enum Change {
 
 /// The identity of a citation across runs: its post and what it cites
 /// (line numbers move when a post is edited).
+/// A citation's identity across runs: its post, its source and its kind
+/// (a post that links a page and quotes it has two citations of it, which
+/// can fare differently). Not the line: lines move when a post is edited.
 fn key(c: &crate::model::CitationResult) -> (String, String) {
     (
         c.post.clone(),
-        c.url
-            .clone()
-            .unwrap_or_else(|| format!("unlinked:{}", c.text)),
+        match &c.url {
+            Some(u) => format!("{}:{u}", c.kind.as_str()),
+            None => format!("unlinked:{}", c.text),
+        },
     )
 }
 
@@ -126,7 +130,12 @@ pub fn recovered(previous: &Report, current: &Report) -> Vec<(String, String)> {
         .citations
         .iter()
         .filter(|c| flagged(c.verdict) && now.get(&key(c)).is_some_and(|v| !flagged(*v)))
-        .map(key)
+        .map(|c| {
+            (
+                c.post.clone(),
+                c.url.clone().unwrap_or_else(|| c.text.clone()),
+            )
+        })
         .collect()
 }
 

@@ -152,6 +152,9 @@ async fn serve(State(web): State<Arc<Web>>, uri: Uri, headers: HeaderMap) -> Res
             )
                 .into_response()
         }
+        "/old-etag" => {
+            (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/etag")]).into_response()
+        }
         "/style.css" => (
             [(header::CONTENT_TYPE, "text/css")],
             "body { font-family: serif; background: url(/bg.png) }",
@@ -206,6 +209,7 @@ fn write_post(dir: &Path, base: &str) {
          <blockquote cite=\"{base}/quoted\"><p>{QUOTE}.</p></blockquote>\n\
          <p>See <a href=\"{base}/typed\">the timeline</a>.</p>\n\
          <p>See <a href=\"{base}/etag\">the archive page</a>.</p>\n\
+         <p>And <a href=\"{base}/old-etag\">its old address</a>.</p>\n\
          <blockquote cite=\"{base}/misquote\"><p>The border will reopen next spring for all \
          traders and their trucks.</p></blockquote>\n\
          </article></body></html>\n"
@@ -346,8 +350,8 @@ async fn a_changing_web_is_judged_on_its_text_and_the_archive_serves_it() {
     assert_eq!(verdict(&r2, "/etag"), ("ok".into(), "ok".into()));
     assert_eq!(
         web.not_modified.load(Ordering::SeqCst),
-        1,
-        "a recheck is conditional"
+        2,
+        "a recheck is conditional, behind a redirect too"
     );
     let history = &citation(&r2, "/drift")["history"];
     assert_eq!(history["checks"], 2);
@@ -481,7 +485,7 @@ async fn a_changing_web_is_judged_on_its_text_and_the_archive_serves_it() {
         .unwrap()
         .flatten()
         .collect();
-    assert_eq!(copies.len(), 6, "one page per cited source");
+    assert_eq!(copies.len(), 6, "one page per stored baseline");
     for c in copies {
         let html = std::fs::read_to_string(c.path()).unwrap();
         assert!(html.contains("Offline copy") && !html.contains("<script"));

@@ -187,8 +187,11 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         {
             super::store::attach_offline_pages(&store, &mut report, out).await?;
         }
+        store.close().await;
         Ok((report, mementos))
     })?;
+    // Nothing left to wait for: background tasks must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if args.new_only {
         keep_new_only(&mut report);
     }
@@ -225,21 +228,23 @@ fn mark_changes(report: &mut Report, previous: Option<&Report>) {
         row.change = Some(change);
     }
     if let Some(prev) = previous {
-        let was: std::collections::HashMap<(&str, &str), Verdict> = prev
+        let was: std::collections::HashMap<(&str, &str, citeguard::model::Kind), Verdict> = prev
             .citations
             .iter()
-            .filter_map(|c| Some(((c.post.as_str(), c.url.as_deref()?), c.verdict)))
+            .filter_map(|c| Some(((c.post.as_str(), c.url.as_deref()?, c.kind), c.verdict)))
             .collect();
+        let mut listed = std::collections::HashSet::new();
         report.recovered = report
             .citations
             .iter()
             .filter(|c| c.change == Some(Change::Recovered))
             .filter_map(|c| {
                 let url = c.url.as_deref()?;
-                Some(Recovered {
+                let before = *was.get(&(c.post.as_str(), url, c.kind))?;
+                listed.insert((c.post.as_str(), url)).then(|| Recovered {
                     post: c.post.clone(),
                     url: url.to_string(),
-                    was: *was.get(&(c.post.as_str(), url))?,
+                    was: before,
                 })
             })
             .collect();

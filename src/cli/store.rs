@@ -113,11 +113,16 @@ pub struct ExportArgs {
     pub store: StoreArgs,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
+/// Runs a command's future, then stops the runtime without waiting on
+/// background tasks (the index pool's upkeep) that could hold the exit.
+fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))
+        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
+    let out = rt.block_on(f);
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    out
 }
 
 async fn open(args: &StoreArgs, access: Access) -> Result<Store> {
@@ -156,7 +161,7 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
     let config = args.store.config()?;
     let fail_on = args.fail_on.clone().unwrap_or(config.fail_on.clone());
     let path = args.store.path(&config);
-    let report = runtime()?.block_on(async {
+    let report = block_on(async {
         let store = Store::open(&path, Access::Read).await?;
         let mut report = last_report(&store).await?.ok_or_else(|| Error::Store {
             path: path.clone(),
@@ -185,8 +190,8 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
 }
 
 pub fn verify(args: StoreArgs) -> Result<Outcome> {
-    runtime()?.block_on(async {
-        let store = open(&args, Access::Read).await?;
+    block_on(async {
+        let store = open(&args, Access::Tend).await?;
         let problems = verify_store(&store).await?;
         let mut out = std::io::stdout().lock();
         for p in &problems {
@@ -288,7 +293,7 @@ async fn verify_store(store: &Store) -> Result<Vec<String>> {
 }
 
 pub fn diff(args: DiffArgs) -> Result<Outcome> {
-    runtime()?.block_on(async {
+    block_on(async {
         let store = open(&args.store, Access::Read).await?;
         let source = store.find_source(&args.url).await?;
         let e = |e| store.err(e);
@@ -355,13 +360,17 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
 }
 
 pub fn accept(args: AcceptArgs) -> Result<Outcome> {
-    runtime()?.block_on(async {
+    block_on(async {
         let store = open(&args.store, Access::Write).await?;
         let now = citeguard::check::rfc3339(chrono::Utc::now());
         for url in &args.urls {
             let source = store.find_source(url).await?;
             let e = |e| store.err(e);
-            let latest = store.index.latest_snapshot(source.id, None).await.map_err(e)?;
+            let latest = store
+                .index
+                .latest_snapshot(source.id, None)
+                .await
+                .map_err(e)?;
             let Some(latest) = latest else {
                 return Err(Error::Usage(format!("{url}: no snapshot stored yet")));
             };
@@ -418,7 +427,7 @@ async fn pick(store: &Store, url: &str, at: Option<&str>) -> Result<SnapshotRow>
 }
 
 pub fn show(args: ShowArgs) -> Result<Outcome> {
-    runtime()?.block_on(async {
+    block_on(async {
         let store = open(&args.store, Access::Read).await?;
         let snap = pick(&store, &args.url, args.at.as_deref()).await?;
         let body = store.objects.read(&snap.body_sha256).map_err(|e| {
@@ -519,7 +528,7 @@ fn escape(s: &str) -> String {
 }
 
 pub fn export(args: ExportArgs) -> Result<Outcome> {
-    runtime()?.block_on(async {
+    block_on(async {
         let store = open(&args.store, Access::Read).await?;
         let mut warcs: Vec<PathBuf> = std::fs::read_dir(store.warc_dir())
             .map(|d| {

@@ -404,11 +404,10 @@ impl Fetcher {
         let mut visited: HashSet<String> = HashSet::new();
         loop {
             visited.insert(current.as_str().to_string());
-            let first_hop = redirects.is_empty();
-            let request = match self
-                .request(&current, if first_hop { validators } else { None }, browser)
-                .build()
-            {
+            // The stored validators are the final page's (a snapshot keeps
+            // what answered after the redirects), so every hop carries them:
+            // a redirect ignores them and the page at the end can say 304.
+            let request = match self.request(&current, validators, browser).build() {
                 Ok(r) => r,
                 Err(e) => {
                     return Attempt::failed(

@@ -17,12 +17,22 @@ use crate::schedule::Change;
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let s = &report.summary;
-    writeln!(
-        out,
-        "## citeguard: {} of {} citations need attention",
-        s.dead + s.changed + s.missing + s.unreachable,
-        s.citations
-    )?;
+    let need = s.dead + s.changed + s.missing + s.unreachable;
+    if report.still.is_empty() {
+        writeln!(
+            out,
+            "## citeguard: {need} of {} citations need attention",
+            s.citations
+        )?;
+    } else {
+        // `--new-only`: the list holds only what broke since the last run.
+        writeln!(
+            out,
+            "## citeguard: {need} new problem{}, {} still broken from before",
+            if need == 1 { "" } else { "s" },
+            report.still.len()
+        )?;
+    }
     writeln!(out)?;
     let with_history = report.citations.iter().any(|c| c.change.is_some())
         || !report.recovered.is_empty()

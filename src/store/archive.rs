@@ -565,16 +565,36 @@ impl Archive<'_> {
         if baseline.body_sha256 == live.body_sha256 {
             evidence.similarity = Some(1.0);
         }
+        let same_text = baseline.id == live.id
+            || (baseline.norm_sha256.is_some() && baseline.norm_sha256 == live.norm_sha256);
+        if same_text && quotes.is_empty() {
+            // The common case of a nightly run: nothing to compute.
+            evidence.similarity = Some(1.0);
+            return;
+        }
         let (Some(b_text), Some(l_text)) = (self.store.text_of(baseline), self.store.text_of(live))
         else {
             return;
         };
-        let same_text = baseline.norm_sha256.is_some() && baseline.norm_sha256 == live.norm_sha256;
         // Quotes are judged per citation by the pipeline; the source's own
         // verdict is the text as a whole.
-        let cmp = compare::compare(&b_text, &l_text, quotes, self.threshold);
-        evidence.quotes = quotes.iter().cloned().zip(cmp.quotes).collect();
-        let similarity = if same_text { 1.0 } else { cmp.similarity };
+        let (similarity, findings) = if same_text {
+            let found: Vec<_> = quotes
+                .iter()
+                .map(|q| {
+                    let f = compare::quote_found(q, &b_text);
+                    compare::QuoteFinding {
+                        in_baseline: f,
+                        in_live: f,
+                    }
+                })
+                .collect();
+            (1.0, found)
+        } else {
+            let cmp = compare::compare(&b_text, &l_text, quotes, self.threshold);
+            (cmp.similarity, cmp.quotes)
+        };
+        evidence.quotes = quotes.iter().cloned().zip(findings).collect();
         evidence.similarity = Some(similarity);
         if similarity < self.threshold {
             check.verdict = Verdict::Changed;

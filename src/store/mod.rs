@@ -35,8 +35,11 @@ pub use objects::{Health, Objects};
 pub enum Access {
     /// `check`, `accept`: takes the lock, creates the store if needed.
     Write,
-    /// `report`, `show`, `diff`, `verify`, `export`: the store must exist.
+    /// `report`, `show`, `diff`, `export`: the store must exist.
     Read,
+    /// `verify`: the store must exist, and the lock is taken (it records
+    /// what it finds damaged).
+    Tend,
 }
 
 pub struct Store {
@@ -58,7 +61,7 @@ impl Store {
         };
         let index_path = root.join(INDEX_FILE);
         let lock = match access {
-            Access::Read => {
+            Access::Read | Access::Tend => {
                 if !index_path.is_file() {
                     return Err(err(if root.is_dir() {
                         "no citeguard index here (run `citeguard check` with this --store first)"
@@ -67,7 +70,9 @@ impl Store {
                         "no such store (run `citeguard check` with this --store first)".into()
                     }));
                 }
-                None
+                (access == Access::Tend)
+                    .then(|| take_lock(root))
+                    .transpose()?
             }
             Access::Write => {
                 std::fs::create_dir_all(root).map_err(|e| err(e.to_string()))?;
@@ -88,6 +93,11 @@ impl Store {
             store.recover().await?;
         }
         Ok(store)
+    }
+
+    /// Closes the index cleanly (WAL checkpointed); the lock goes with it.
+    pub async fn close(self) {
+        self.index.close().await;
     }
 
     pub fn root(&self) -> &Path {
