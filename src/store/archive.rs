@@ -114,6 +114,10 @@ impl<'a> Archive<'a> {
         if let Some(w) = self.warc.as_mut() {
             w.sync().map_err(|e| self.store.err(format!("WARC: {e}")))?;
         }
+        self.store
+            .objects
+            .sync_dirs()
+            .map_err(|e| self.store.err(format!("objects: {e}")))?;
         let rows: Vec<_> = report
             .citations
             .iter()
