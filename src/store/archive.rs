@@ -205,11 +205,13 @@ impl<'a> Archive<'a> {
                 )));
             }
         }
-        store
-            .index
-            .clear_damaged(&body.sha256)
-            .await
-            .map_err(|e| store.err(e))?;
+        if self.damaged.remove(&body.sha256) {
+            store
+                .index
+                .clear_damaged(&body.sha256)
+                .await
+                .map_err(|e| store.err(e))?;
+        }
         if let Some(l) = latest
             && l.body_sha256 == body.sha256
             && l.status == body.status
@@ -332,13 +334,7 @@ impl<'a> Archive<'a> {
         if !present {
             return Ok(false);
         }
-        let damaged = self
-            .store
-            .index
-            .is_damaged(&s.body_sha256)
-            .await
-            .map_err(|e| self.store.err(e))?;
-        Ok(!damaged)
+        Ok(!self.damaged.contains(&s.body_sha256))
     }
 
     fn show_command(&self, url: &str) -> String {
@@ -376,11 +372,11 @@ impl SourceHook for Archive<'_> {
             request_headers,
         } = fetched;
         let url = check.url.clone();
-        let id = self.source_id(&url).await?;
         let index = &self.store.index;
         let e = |e| self.store.err(e);
-        let source = index.find_source(&url).await.map_err(e)?.expect("created");
-        let latest = index.latest_snapshot(id, None).await.map_err(e)?;
+        let source = index.source(&url).await.map_err(e)?;
+        let id = source.id;
+        let latest = self.latest.remove(&url);
         let mut baseline = index.baseline(id).await.map_err(e)?;
 
         let mut requisites = Vec::new();
