@@ -435,11 +435,11 @@ pub fn robust_link(c: &CitationResult, version_url: &str, version_date: &str) ->
     };
     format!(
         "<a href=\"{}\" data-originalurl=\"{}\" data-versionurl=\"{}\" data-versiondate=\"{}\">{}</a>",
-        escape_html(&href),
-        escape_html(&original),
-        escape_html(&version),
-        escape_html(&version_day(version_date)),
-        escape_html(&text)
+        crate::report::escape_html(&href),
+        crate::report::escape_html(&original),
+        crate::report::escape_html(&version),
+        crate::report::escape_html(&version_day(version_date)),
+        crate::report::escape_html(&text)
     )
 }
 
@@ -481,19 +481,4 @@ fn clean(s: &str) -> String {
 /// For messages: the caller prints them on a terminal.
 fn printable(s: &str) -> String {
     clean(s)
-}
-
-fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -479,7 +479,7 @@ pub async fn offline_html(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Res
         citeguard::collect::decode_text(body.to_vec(), snap.charset.as_deref())
             .map_err(|e| store.err(format!("{}: {e}", snap.url)))?
     } else if let Some(text) = store.text_of(snap) {
-        format!("<pre>{}</pre>", escape(&text))
+        format!("<pre>{}</pre>", citeguard::report::escape_html(&text))
     } else {
         return Err(Error::Usage(format!(
             "{}: not an HTML page ({}); try --as raw",
@@ -519,12 +519,6 @@ pub async fn offline_html(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Res
         note: None,
     };
     Ok(render_offline(&html, &base, &lookup, &banner))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 pub fn export(args: ExportArgs) -> Result<Outcome> {

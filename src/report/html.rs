@@ -477,18 +477,7 @@ fn file_href(store: &str, path: &str) -> String {
 /// Escapes text for an element or a double- or single-quoted attribute,
 /// after dropping control characters (terminal escapes among them).
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in strip_controls(s).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::escape_html(&strip_controls(s))
 }
 
 /// A CSP source expression pinning one inline block by its SHA-256.

@@ -34,25 +34,10 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
         )?;
     }
     writeln!(out)?;
-    let with_history = report.citations.iter().any(|c| c.change.is_some())
-        || !report.recovered.is_empty()
-        || !report.still.is_empty();
-    if with_history {
-        let count = |want: Change| {
-            report
-                .citations
-                .iter()
-                .filter(|c| {
-                    c.change == Some(want) && !matches!(c.verdict, Verdict::Ok | Verdict::Skipped)
-                })
-                .count()
-        };
+    if let Some((new, still, recovered)) = super::since_last_run(report) {
         writeln!(
             out,
-            "Since the last run: **{} new**, {} still flagged, {} recovered.",
-            count(Change::New),
-            count(Change::Still) + report.still.len(),
-            report.recovered.len()
+            "Since the last run: **{new} new**, {still} still flagged, {recovered} recovered."
         )?;
         writeln!(out)?;
     }

@@ -55,3 +55,47 @@ pub fn strip_controls(s: &str) -> String {
         .filter(|c| !c.is_control() || *c == '\t')
         .collect()
 }
+
+/// Escapes text for HTML content and quoted attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How the run compares with the last one: flagged citations that are new,
+/// flagged ones still broken (listed or, with `--new-only`, left out), and
+/// recovered ones. `None` without a store's history.
+pub(crate) fn since_last_run(report: &Report) -> Option<(usize, usize, usize)> {
+    use crate::model::Verdict;
+    use crate::schedule::Change;
+    let with_history = report.citations.iter().any(|c| c.change.is_some())
+        || !report.recovered.is_empty()
+        || !report.still.is_empty();
+    if !with_history {
+        return None;
+    }
+    let count = |want: Change| {
+        report
+            .citations
+            .iter()
+            .filter(|c| {
+                c.change == Some(want) && !matches!(c.verdict, Verdict::Ok | Verdict::Skipped)
+            })
+            .count()
+    };
+    Some((
+        count(Change::New),
+        count(Change::Still) + report.still.len(),
+        report.recovered.len(),
+    ))
+}

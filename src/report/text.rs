@@ -251,22 +251,9 @@ pub(crate) fn summary_line(report: &Report) -> String {
         "{} citations, {} sources: {} ok, {} dead, {} changed, {} missing, {} unreachable, {} skipped",
         s.citations, s.sources, s.ok, s.dead, s.changed, s.missing, s.unreachable, s.skipped
     );
-    let with_history = report.citations.iter().any(|c| c.change.is_some())
-        || !report.recovered.is_empty()
-        || !report.still.is_empty();
-    if with_history {
-        let count = |want: Change| {
-            report
-                .citations
-                .iter()
-                .filter(|c| c.change == Some(want) && is_flagged(c.verdict))
-                .count()
-        };
+    if let Some((new, still, recovered)) = super::since_last_run(report) {
         line.push_str(&format!(
-            "; since last run: {} new, {} still flagged, {} recovered",
-            count(Change::New),
-            count(Change::Still) + report.still.len(),
-            report.recovered.len()
+            "; since last run: {new} new, {still} still flagged, {recovered} recovered"
         ));
     }
     line

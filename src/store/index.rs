@@ -382,7 +382,10 @@ impl Index {
             .bind(url)
             .execute(&self.pool)
             .await?;
-        Ok(self.find_source(url).await?.expect("just inserted"))
+        Ok(self
+            .find_source(url)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?)
     }
 
     pub async fn find_source(&self, url: &str) -> IndexResult<Option<SourceRow>> {
