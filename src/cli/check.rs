@@ -57,7 +57,7 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     for (host, addr) in &a.resolve {
         f.resolve.insert(host.clone(), *addr);
     }
-    if let Some(v) = &a.fail_on {
+    if let Some(v) = &a.report.fail_on {
         config.fail_on = v.clone();
     }
     if let Some(v) = &a.store {
@@ -117,7 +117,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     config.validate().map_err(Error::Usage)?;
     citeguard::collect::validate(&config.collect)?;
     // Open the output first: a bad --output path fails before any fetching.
-    let mut out = super::open_output(args.output.as_ref())?;
+    let mut out = super::open_output(args.report.output.as_ref())?;
 
     let started_at = chrono::Utc::now();
     let mut failed_inputs = 0usize;
@@ -182,8 +182,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         let mementos =
             ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
         archive.finish(&report).await?;
-        if args.format == report::Format::Html
-            && let Some(out) = &args.output
+        if args.report.format == report::Format::Html
+            && let Some(out) = &args.report.output
         {
             super::store::attach_offline_pages(&store, &mut report, out).await?;
         }
@@ -197,16 +197,24 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     }
 
     let opts = RenderOptions {
-        color: color(args.output.as_ref()),
+        color: color(args.report.output.as_ref()),
         fail_on: config.fail_on.clone(),
     };
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
-    report::render(&report, args.format, &opts, &mut out)
+    report::render(&report, args.report.format, &opts, &mut out)
         .and_then(|_| out.flush())
-        .map_err(|e| Error::io(args.output.clone().unwrap_or_else(|| "stdout".into()), e))?;
+        .map_err(|e| {
+            Error::io(
+                args.report
+                    .output
+                    .clone()
+                    .unwrap_or_else(|| "stdout".into()),
+                e,
+            )
+        })?;
     if args.robust_links {
         print_robust_links(&report, &mementos);
     }

@@ -110,10 +110,9 @@ mod check;
 mod collect;
 mod store;
 
+/// How a report is written: shared by `check` and `report`.
 #[derive(Debug, Args)]
-pub struct CheckArgs {
-    #[command(flatten)]
-    pub input: InputArgs,
+pub struct ReportOutput {
     #[arg(long, value_enum, default_value_t = citeguard::report::Format::Text)]
     pub format: citeguard::report::Format,
     /// Write the report to FILE instead of stdout.
@@ -122,6 +121,14 @@ pub struct CheckArgs {
     /// Verdicts that make the exit code 1 [default: dead,changed,missing].
     #[arg(long, value_delimiter = ',', value_name = "VERDICTS")]
     pub fail_on: Option<Vec<citeguard::model::Verdict>>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub report: ReportOutput,
     /// Requests in flight at once, over all hosts [default: 256].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,

@@ -37,14 +37,8 @@ impl StoreArgs {
 pub struct ReportArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    #[arg(long, value_enum, default_value_t = citeguard::report::Format::Text)]
-    pub format: citeguard::report::Format,
-    /// Write the report to FILE instead of stdout.
-    #[arg(long, short, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Verdicts that make the exit code 1 [default: dead,changed,missing].
-    #[arg(long, value_delimiter = ',', value_name = "VERDICTS")]
-    pub fail_on: Option<Vec<citeguard::model::Verdict>>,
+    #[command(flatten)]
+    pub report: super::ReportOutput,
 }
 
 #[derive(Debug, Args)]
@@ -159,7 +153,11 @@ pub async fn last_report(store: &Store) -> Result<Option<Report>> {
 
 pub fn report(args: ReportArgs) -> Result<Outcome> {
     let config = args.store.config()?;
-    let fail_on = args.fail_on.clone().unwrap_or(config.fail_on.clone());
+    let fail_on = args
+        .report
+        .fail_on
+        .clone()
+        .unwrap_or(config.fail_on.clone());
     let path = args.store.path(&config);
     let report = block_on(async {
         let store = Store::open(&path, Access::Read).await?;
@@ -167,8 +165,8 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
             path: path.clone(),
             cause: "no finished run in this store yet (run `citeguard check` first)".into(),
         })?;
-        if args.format == citeguard::report::Format::Html
-            && let Some(out) = &args.output
+        if args.report.format == citeguard::report::Format::Html
+            && let Some(out) = &args.report.output
         {
             super::open_output(Some(out))?;
             attach_offline_pages(&store, &mut report, out).await?;
@@ -176,11 +174,11 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         Ok::<_, Error>(report)
     })?;
     let opts = RenderOptions {
-        color: super::check::color(args.output.as_ref()),
+        color: super::check::color(args.report.output.as_ref()),
         fail_on: fail_on.clone(),
     };
-    write_out(args.output.as_ref(), |out| {
-        report::render(&report, args.format, &opts, out)
+    write_out(args.report.output.as_ref(), |out| {
+        report::render(&report, args.report.format, &opts, out)
     })?;
     Ok(if citeguard::check::flagged(&report, &fail_on) {
         Outcome::Flagged

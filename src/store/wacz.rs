@@ -12,6 +12,7 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::warc::HashingWriter;
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -88,9 +89,9 @@ pub fn write_wacz(
         // Past 4 GiB a zip entry needs ZIP64 fields, which must be asked
         // for before the data is written.
         zip.start_file(&path, stored.large_file(size >= u64::from(u32::MAX)))?;
-        let mut hashing = HashingWriter::new(&mut zip);
+        let mut hashing = HashingWriter::new(&mut zip, Sha256::new());
         let copied = io::copy(&mut File::open(warc)?, &mut hashing)?;
-        resources.push(Resource::new(path, hashing.hex(), copied));
+        resources.push(Resource::new(path, hex::encode(hashing.digest()), copied));
     }
 
     let index = cdxj(cdx);
@@ -438,37 +439,6 @@ fn percent_encode_non_ascii(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// Hashes what passes through it on the way into the zip.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        HashingWriter {
-            inner,
-            hasher: Sha256::new(),
-        }
-    }
-
-    fn hex(self) -> String {
-        hex::encode(self.hasher.finalize())
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

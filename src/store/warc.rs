@@ -277,7 +277,7 @@ impl WarcWriter {
             let reader = open_body(body)?;
             let mut hashing = HashingWriter::new(&mut gz, Sha256::new());
             let copied = io::copy(&mut reader.take(len), &mut hashing)?;
-            let hash = hashing.hasher.finalize();
+            let hash = hashing.digest();
             if copied != len || hash.as_slice() != expected_hash {
                 return Err(body_changed());
             }
@@ -568,15 +568,20 @@ impl<W: Write> Write for CountingWriter<W> {
     }
 }
 
-/// Hashes what passes through it.
-struct HashingWriter<W> {
+/// Hashes what passes through it (the WARC writer and the WACZ export).
+pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
 }
 
 impl<W: Write> HashingWriter<W> {
-    fn new(inner: W, hasher: Sha256) -> Self {
+    pub(crate) fn new(inner: W, hasher: Sha256) -> Self {
         HashingWriter { inner, hasher }
+    }
+
+    /// The digest of everything written through it.
+    pub(crate) fn digest(self) -> Vec<u8> {
+        self.hasher.finalize().to_vec()
     }
 }
 
