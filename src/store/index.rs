@@ -219,6 +219,9 @@ const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_
      s.final_url, s.content_type, s.charset, s.size, s.truncated, s.body_sha256, s.text_sha256, \
      s.norm_sha256, s.etag, s.last_modified, s.warc_file, s.warc_offset, s.warc_length";
 
+/// Snapshots joined to their source's URL; callers add WHERE and ORDER BY.
+const SNAPSHOTS_FROM: &str = "FROM snapshots s JOIN sources src ON src.id = s.source_id";
+
 fn snapshot_row(r: &SqliteRow) -> SnapshotRow {
     SnapshotRow {
         id: r.get(0),
@@ -493,7 +496,7 @@ impl Index {
         at: Option<&str>,
     ) -> IndexResult<Option<SnapshotRow>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.source_id = $1 AND ($2 IS NULL OR s.fetched_at <= $2) \
              ORDER BY s.fetched_at DESC, s.id DESC LIMIT 1"
         );
@@ -510,7 +513,7 @@ impl Index {
     /// to send conditional requests without asking once per source.
     pub async fn latest_snapshots(&self) -> IndexResult<Vec<SnapshotRow>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.id = (SELECT s2.id FROM snapshots s2 WHERE s2.source_id = s.source_id \
              ORDER BY s2.fetched_at DESC, s2.id DESC LIMIT 1)"
         );
@@ -534,7 +537,7 @@ impl Index {
 
     pub async fn snapshot(&self, id: i64) -> IndexResult<Option<SnapshotRow>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.id = $1"
         );
         Ok(sqlx::query(&sql)
@@ -548,7 +551,7 @@ impl Index {
     /// Every snapshot of a source, oldest first.
     pub async fn snapshots(&self, source_id: i64) -> IndexResult<Vec<SnapshotRow>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.source_id = $1 ORDER BY s.fetched_at, s.id"
         );
         Ok(sqlx::query(&sql)
@@ -563,7 +566,7 @@ impl Index {
     /// Every snapshot in the store, in order (for verify and export).
     pub async fn all_snapshots(&self) -> IndexResult<Vec<SnapshotRow>> {
         let sql = format!(
-            "SELECT {SNAPSHOT_COLUMNS} FROM snapshots s JOIN sources src ON src.id = s.source_id \
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              ORDER BY s.id"
         );
         Ok(sqlx::query(&sql)
