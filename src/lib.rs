@@ -5,6 +5,7 @@
 //! types of `model`, configured by one `config::Config`. The library never
 //! prints to the terminal: the binary does.
 
+pub mod base;
 pub mod check;
 pub mod collect;
 pub mod compare;

@@ -474,7 +474,7 @@ pub async fn offline_html(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Res
         .map_err(|e| store.err(format!("{}: {e}", snap.url)))?;
     let family = citeguard::compare::content_family(snap.content_type.as_deref());
     let html = if family == "html" {
-        citeguard::collect::decode_text(body.to_vec(), snap.charset.as_deref())
+        citeguard::base::text::decode_text(body.to_vec(), snap.charset.as_deref())
             .map_err(|e| store.err(format!("{}: {e}", snap.url)))?
     } else if let Some(text) = store.text_of(snap) {
         format!("<pre>{}</pre>", citeguard::report::escape_html(&text))

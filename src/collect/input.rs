@@ -1,15 +1,12 @@
 //! Reading inputs: walking directories, reading files and stdin under a size
-//! cap, refusing binary data, decoding any charset to UTF-8, and telling the
-//! formats apart by content as well as by extension.
+//! cap, and telling the formats apart by content as well as by extension.
+//! (Decoding to UTF-8, binary data refused, is `base::text::decode_text`.)
 //!
 //! It never parses a post and never touches the network.
 
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use chardetng::EncodingDetector;
-use encoding_rs::{Encoding, UTF_8};
 
 /// The formats a post or a list of posts comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,113 +134,6 @@ pub(crate) fn read_capped(r: impl Read, cap: u64) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(buf)
-}
-
-/// Names the kind of binary file the bytes start like, if any.
-fn binary_magic(b: &[u8]) -> Option<&'static str> {
-    const MAGIC: &[(&[u8], &str)] = &[
-        (b"\x89PNG", "a PNG image"),
-        (b"\xFF\xD8\xFF", "a JPEG image"),
-        (b"GIF8", "a GIF image"),
-        (b"%PDF", "a PDF document"),
-        (b"PK\x03\x04", "a ZIP archive"),
-        (b"\x1F\x8B", "gzip-compressed data"),
-        (b"BZh", "bzip2-compressed data"),
-        (b"\xFD7zXZ", "xz-compressed data"),
-        (b"\x7FELF", "an executable"),
-        (b"RIFF", "a RIFF media file"),
-        (b"OggS", "an Ogg media file"),
-        (b"SQLite format 3", "an SQLite database"),
-    ];
-    MAGIC
-        .iter()
-        .find(|(m, _)| b.starts_with(m))
-        .map(|&(_, n)| n)
-}
-
-/// Decodes bytes to text: BOM first, then the charset the server or the
-/// caller names, UTF-8 when the bytes are valid UTF-8, then the charset the
-/// document declares (`<meta charset>`, `<?xml encoding?>`), then a guess.
-/// Binary data is refused.
-pub(crate) fn decode(bytes: Vec<u8>, charset_hint: Option<&str>) -> Result<String, String> {
-    let bytes = match String::from_utf8(bytes) {
-        // The common case, without a copy; still checked for binary data.
-        Ok(mut s) if !looks_binary(s.as_bytes()) && charset_hint.is_none_or(is_utf8_label) => {
-            if s.starts_with('\u{feff}') {
-                s.drain(..3);
-            }
-            return Ok(s);
-        }
-        Ok(s) => s.into_bytes(),
-        Err(e) => e.into_bytes(),
-    };
-    let bytes = &bytes[..];
-    if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
-        let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
-        return Ok(text.into_owned());
-    }
-    if let Some(kind) = binary_magic(bytes) {
-        return Err(format!("binary file ({kind}), not a post"));
-    }
-    if looks_binary(bytes) {
-        return Err("binary file (not text), not a post".into());
-    }
-    let hinted = charset_hint.and_then(|l| Encoding::for_label(l.trim().as_bytes()));
-    if let Some(enc) = hinted
-        && enc != UTF_8
-    {
-        let (text, _) = enc.decode_without_bom_handling(bytes);
-        return Ok(text.into_owned());
-    }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return Ok(s.to_string());
-    }
-    let enc = declared_charset(bytes).unwrap_or_else(|| {
-        let mut det = EncodingDetector::new();
-        det.feed(bytes, true);
-        det.guess(None, true)
-    });
-    let (text, _) = enc.decode_without_bom_handling(bytes);
-    Ok(text.into_owned())
-}
-
-/// NUL bytes, or many control characters, in the first 8 KB.
-fn looks_binary(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(8192)];
-    let controls = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C | 0x1B))
-        .count();
-    head.contains(&0) || controls * 20 > head.len().max(1) || binary_magic(head).is_some()
-}
-
-fn is_utf8_label(label: &str) -> bool {
-    Encoding::for_label(label.trim().as_bytes()).is_none_or(|e| e == UTF_8)
-}
-
-/// The charset a document declares in its first KB: `<meta charset=…>`,
-/// `<meta http-equiv content="…; charset=…">` or `<?xml encoding="…"?>`.
-fn declared_charset(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = &bytes[..bytes.len().min(2048)];
-    let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
-    for key in [&b"charset="[..], &b"encoding="[..]] {
-        let Some(p) = lower.windows(key.len()).position(|w| w == key) else {
-            continue;
-        };
-        let rest = &head[p + key.len()..];
-        let rest = rest
-            .strip_prefix(b"\"")
-            .or_else(|| rest.strip_prefix(b"'"))
-            .unwrap_or(rest);
-        let end = rest
-            .iter()
-            .position(|&b| matches!(b, b'"' | b'\'' | b';' | b'>' | b' ' | b'/' | b'?'))
-            .unwrap_or(rest.len());
-        if let Some(enc) = Encoding::for_label(&rest[..end]) {
-            return Some(enc);
-        }
-    }
-    None
 }
 
 /// The name of the first element of a document, lower-cased, skipping the
@@ -397,22 +287,5 @@ mod tests {
         assert_eq!(sniff("---\ntitle: x\n---\nHi", None), Ok(Format::Markdown));
         assert_eq!(sniff("Just words.", None), Ok(Format::Text));
         assert!(sniff("{\"json\": true}", Some("xml")).is_err());
-    }
-
-    #[test]
-    fn declared_and_guessed_charsets_decode_to_utf8() {
-        let latin1 = b"<html><head><meta charset=\"iso-8859-1\"></head><body>caf\xE9</body></html>";
-        assert!(decode(latin1.to_vec(), None).unwrap().contains("café"));
-        let utf16 = vec![0xFF, 0xFE, b'h', 0, b'i', 0];
-        assert_eq!(decode(utf16, None).unwrap(), "hi");
-        let png = decode(b"\x89PNG\r\n\x1a\n\0\0".to_vec(), None);
-        assert!(png.unwrap_err().contains("PNG"));
-        assert!(decode(b"abc\0\0\0def".to_vec(), None).is_err());
-        // A charset named by the server wins over valid UTF-8 bytes.
-        assert_eq!(
-            decode(b"caf\xc3\xa9".to_vec(), Some("latin1")).unwrap(),
-            "caf\u{c3}\u{a9}"
-        );
-        assert_eq!(decode(b"\xef\xbb\xbfhi".to_vec(), None).unwrap(), "hi");
     }
 }

@@ -311,7 +311,7 @@ fn read_file(ctx: &Ctx, name: &str, path: &Path) -> Vec<Found> {
 /// Decodes, tells the format, and reads the posts in one input's bytes.
 fn read_post(ctx: &Ctx, origin: &Origin, bytes: Vec<u8>, charset: Option<&str>) -> Vec<Found> {
     let fail = |e: String| vec![Found::Error(Error::input(origin.name, e))];
-    let text = match input::decode(bytes, charset) {
+    let text = match crate::base::text::decode_text(bytes, charset) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
@@ -472,11 +472,4 @@ fn feed_posts(ctx: &Ctx, origin: &Origin, t: &str, format: Format) -> Vec<Found>
         Err(e) => found.push(Found::Error(Error::input(origin.name, e))),
     });
     found
-}
-
-/// Decodes a fetched or read body to text the way the collector does: BOM,
-/// then `charset_hint` (a Content-Type charset), then the document's own
-/// declaration, then detection. Binary data is refused with the reason.
-pub fn decode_text(bytes: Vec<u8>, charset_hint: Option<&str>) -> Result<String, String> {
-    input::decode(bytes, charset_hint)
 }

@@ -542,8 +542,8 @@ impl Fetcher {
         let is_html = content_type.as_deref().is_none_or(|c| c.contains("html"))
             && body.as_ref().is_some_and(|b| looks_like_html(&b.head));
         if is_html && let Some(b) = &body {
-            let text =
-                crate::collect::decode_text(b.head.clone(), charset.as_deref()).unwrap_or_default();
+            let text = crate::base::text::decode_text(b.head.clone(), charset.as_deref())
+                .unwrap_or_default();
             let page = PageSignals::from_html(&text);
             if let Some(p) = classify::challenge_phrase(&page)
                 && (verdict != Verdict::Ok || page.text_len < 3000)
@@ -692,7 +692,7 @@ impl Fetcher {
                         return None;
                     }
                     let bytes = resp.bytes().await.ok()?;
-                    let text = crate::collect::decode_text(
+                    let text = crate::base::text::decode_text(
                         bytes[..bytes.len().min(HEAD_BYTES)].to_vec(),
                         None,
                     )

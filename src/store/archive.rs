@@ -230,7 +230,7 @@ impl<'a> Archive<'a> {
         let mut requisites: Vec<String> = Vec::new();
         if matches!(family, "html" | "text" | "css") {
             let bytes = objects.read(&body.sha256).map_err(err)?;
-            let decoded = crate::collect::decode_text(bytes, body.charset.as_deref()).ok();
+            let decoded = crate::base::text::decode_text(bytes, body.charset.as_deref()).ok();
             if let Some(decoded) = decoded {
                 if family == "html"
                     && let Some(base) = &base

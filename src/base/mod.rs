@@ -1,0 +1,19 @@
+//! The ground's small shared helpers: the one implementation of each thing
+//! several stages need. Each file owns one kind of helper:
+//!
+//! - `time` — RFC 3339 time stamps (writing and reading) and run ids.
+//! - `text` — char-boundary-safe slicing, line counting, and decoding bytes
+//!   to text under a charset.
+//! - `web` — small facts about URLs and HTTP headers: `is_http`, a content
+//!   type's essence and charset, the in-page-jump rule.
+//! - `escape` — HTML and XML escaping, and the control-character filter
+//!   for text shown on a terminal or in a report.
+//!
+//! Invariant: `base` imports nothing from the crate; it holds
+//! pure functions only (no I/O, no clock reads but `time::run_id`'s random
+//! suffix, no configuration).
+
+pub mod escape;
+pub mod text;
+pub mod time;
+pub mod web;
