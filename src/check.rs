@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::base::time::{rfc3339, run_id};
 use crate::collect::Post;
 use crate::collect::url::NormalizeOptions;
 use crate::compare::QuoteFinding;
@@ -362,23 +363,7 @@ fn result_row(
     }
 }
 
-pub fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// A run id that sorts by time and is unique enough for one store.
-pub fn run_id(t: chrono::DateTime<chrono::Utc>) -> String {
-    format!(
-        "{}-{:04x}",
-        t.format("%Y%m%dT%H%M%SZ"),
-        rand::random::<u16>()
-    )
-}
-
 /// Whether the report flags anything per `fail_on`.
 pub fn flagged(report: &Report, fail_on: &[Verdict]) -> bool {
-    report
-        .citations
-        .iter()
-        .any(|c| fail_on.contains(&c.verdict))
+    report.citations.iter().any(|c| c.verdict.fails(fail_on))
 }

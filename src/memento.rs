@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use reqwest::header::{self, HeaderMap};
 
 use crate::model::{CitationResult, Memento};
@@ -213,7 +213,7 @@ pub async fn closest(
     match best {
         Some(c) => Ok(Some(Memento {
             url: c.url.clone(),
-            datetime: c.at.to_rfc3339_opts(SecondsFormat::Secs, true),
+            datetime: crate::base::time::rfc3339(c.at),
         })),
         None => Err(failure.unwrap_or(MementoError::Invalid {
             gate: shown,
@@ -435,11 +435,11 @@ pub fn robust_link(c: &CitationResult, version_url: &str, version_date: &str) ->
     };
     format!(
         "<a href=\"{}\" data-originalurl=\"{}\" data-versionurl=\"{}\" data-versiondate=\"{}\">{}</a>",
-        crate::report::escape_html(&href),
-        crate::report::escape_html(&original),
-        crate::report::escape_html(&version),
-        crate::report::escape_html(&version_day(version_date)),
-        crate::report::escape_html(&text)
+        crate::base::escape::html(&href),
+        crate::base::escape::html(&original),
+        crate::base::escape::html(&version),
+        crate::base::escape::html(&version_day(version_date)),
+        crate::base::escape::html(&text)
     )
 }
 
@@ -447,8 +447,8 @@ pub fn robust_link(c: &CitationResult, version_url: &str, version_date: &str) ->
 /// archive timestamp; anything else as given.
 fn version_day(s: &str) -> String {
     let s = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return d.with_timezone(&Utc).format("%Y-%m-%d").to_string();
+    if let Ok(d) = crate::base::time::parse_rfc3339(s) {
+        return d.format("%Y-%m-%d").to_string();
     }
     if let Some(d) = parse_http_datetime(s) {
         return d.format("%Y-%m-%d").to_string();

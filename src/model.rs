@@ -1,41 +1,33 @@
 //! The plain types that flow through the pipeline: a `Citation` (collect),
 //! a `Verdict` with its `Reason` (fetch, compare), and the run's `Report`.
 //!
-//! Every stage depends on these types and never on the stages after it.
-//! Strings that appear in the JSON report are fixed by `../shared/DESIGN.md`:
-//! they are spelled once, here, through serde renames.
+//! Every stage depends on these types and never on the stages after it;
+//! this module imports nothing but `base`.
+//! Strings that appear in the reports are fixed by `../shared/DESIGN.md`:
+//! each enum's are spelled once, in its `names!` table, from which serde,
+//! `as_str`, `FromStr` and `Display` all come.
 
 use serde::{Deserialize, Serialize};
 
-/// What kind of thing a citation is, in the report's words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// `<a href>`, Markdown inline/reference links and autolinks, footnote links.
-    Link,
-    /// `<img src>`, `srcset`, `<video>`, `<audio>`, `<source>`.
-    Image,
-    /// `<iframe>`, `<embed>`, `<object>`.
-    Embed,
-    /// `<blockquote cite>`, `<q cite>`, `<ins cite>`, `<del cite>`.
-    Quote,
-    /// A URL written out in the text, not marked up as a link.
-    BareUrl,
-    /// A cited source with nothing behind it: an attribution without a link,
-    /// an unattributed blockquote, an empty or placeholder href.
-    Unlinked,
-}
+use crate::base::names::names;
 
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Link => "link",
-            Kind::Image => "image",
-            Kind::Embed => "embed",
-            Kind::Quote => "quote",
-            Kind::BareUrl => "bare-url",
-            Kind::Unlinked => "unlinked",
-        }
+names! {
+    /// What kind of thing a citation is, in the report's words.
+    #[derive(PartialOrd, Ord)]
+    pub enum Kind: "kind" {
+        /// `<a href>`, Markdown inline/reference links and autolinks, footnote links.
+        Link = "link",
+        /// `<img src>`, `srcset`, `<video>`, `<audio>`, `<source>`.
+        Image = "image",
+        /// `<iframe>`, `<embed>`, `<object>`.
+        Embed = "embed",
+        /// `<blockquote cite>`, `<q cite>`, `<ins cite>`, `<del cite>`.
+        Quote = "quote",
+        /// A URL written out in the text, not marked up as a link.
+        BareUrl = "bare-url",
+        /// A cited source with nothing behind it: an attribution without a link,
+        /// an unattributed blockquote, an empty or placeholder href.
+        Unlinked = "unlinked",
     }
 }
 
@@ -70,161 +62,116 @@ pub struct Citation {
     pub raw: Option<String>,
 }
 
-impl Citation {
-    /// The URL used to fetch this citation's source: normalised for
-    /// identity, fragment dropped. `None` when there is nothing to fetch.
-    pub fn source_url(&self, opts: &crate::collect::url::NormalizeOptions) -> Option<String> {
-        self.url
-            .as_deref()
-            .and_then(|u| crate::collect::url::source_key(u, opts))
+names! {
+    /// Why a citation has nothing behind it.
+    pub enum Missing: "missing reason" {
+        NoLink = "no-link",
+        EmptyLink = "empty-link",
     }
 }
 
-/// Why a citation has nothing behind it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Missing {
-    NoLink,
-    EmptyLink,
-}
-
-/// The verdict strings of the contract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Verdict {
-    Ok,
-    Dead,
-    Changed,
-    Missing,
-    Unreachable,
-    Skipped,
+names! {
+    /// The verdict strings of the contract. The order they are declared in
+    /// is their order in `BTreeMap`s; reports list them `WORST_FIRST`.
+    #[derive(PartialOrd, Ord)]
+    pub enum Verdict: "verdict" {
+        Ok = "ok",
+        Dead = "dead",
+        Changed = "changed",
+        Missing = "missing",
+        Unreachable = "unreachable",
+        Skipped = "skipped",
+    }
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 6] = [
-        Verdict::Ok,
+    /// Every verdict, worst first: the one order in which every report
+    /// lists, groups and sorts verdicts. Of the flagged ones, a dead source
+    /// is worse than a citation with nothing behind it, which is worse than
+    /// a changed source, which is worse than one that failed this time;
+    /// then `skipped` (on purpose) and `ok`.
+    pub const WORST_FIRST: [Verdict; 6] = [
         Verdict::Dead,
-        Verdict::Changed,
         Verdict::Missing,
+        Verdict::Changed,
         Verdict::Unreachable,
         Verdict::Skipped,
+        Verdict::Ok,
     ];
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Ok => "ok",
-            Verdict::Dead => "dead",
-            Verdict::Changed => "changed",
-            Verdict::Missing => "missing",
-            Verdict::Unreachable => "unreachable",
-            Verdict::Skipped => "skipped",
-        }
+    /// Whether a citation with this verdict needs attention: everything but
+    /// `ok` and `skipped`.
+    pub fn is_flagged(self) -> bool {
+        !matches!(self, Verdict::Ok | Verdict::Skipped)
     }
 
-    /// How bad a verdict is, for "got worse since the last run".
+    /// Whether this verdict fails the run, per `--fail-on`.
+    pub fn fails(self, fail_on: &[Verdict]) -> bool {
+        fail_on.contains(&self)
+    }
+
+    /// The place in `WORST_FIRST`, counted from the harmless end (`ok` is
+    /// 0, `dead` 5): a higher rank sorts first.
+    pub fn rank(self) -> u8 {
+        let place = Verdict::WORST_FIRST
+            .iter()
+            .position(|v| *v == self)
+            .unwrap_or_default();
+        (Verdict::WORST_FIRST.len() - 1 - place) as u8
+    }
+
+    /// How bad a verdict is, for "got worse since the last run": its rank
+    /// when flagged; `ok` and `skipped` alike are 0.
     pub fn severity(self) -> u8 {
-        match self {
-            Verdict::Ok | Verdict::Skipped => 0,
-            Verdict::Unreachable => 1,
-            Verdict::Changed => 2,
-            Verdict::Missing => 3,
-            Verdict::Dead => 4,
-        }
+        if self.is_flagged() { self.rank() } else { 0 }
     }
 }
 
-impl std::str::FromStr for Verdict {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Verdict::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown verdict '{s}' (expected one of ok, dead, changed, missing, unreachable, skipped)"))
+names! {
+    /// The reason strings of the contract (extendable, never renamed).
+    #[derive(PartialOrd, Ord)]
+    pub enum Reason: "reason" {
+        // ok
+        Ok = "ok",
+        Moved = "moved",
+        // dead
+        HttpStatus = "http-status",
+        Dns = "dns",
+        /// Older builds wrote `soft404` in JSON reports; still read.
+        Soft404 = "soft-404" | "soft404",
+        RedirectToRoot = "redirect-to-root",
+        PersistentFailure = "persistent-failure",
+        // changed
+        ContentDrift = "content-drift",
+        QuoteMissing = "quote-missing",
+        TypeChanged = "type-changed",
+        // missing
+        NoLink = "no-link",
+        EmptyLink = "empty-link",
+        SnapshotLost = "snapshot-lost",
+        // unreachable
+        Timeout = "timeout",
+        Refused = "refused",
+        Reset = "reset",
+        Tls = "tls",
+        /// The resolver failed this time (SERVFAIL, timeout): not proof the
+        /// name is gone.
+        DnsTemporary = "dns-temporary",
+        Http5xx = "http-5xx",
+        Http429 = "http-429",
+        Blocked = "blocked",
+        /// A redirect chain that loops or exceeds the hop limit.
+        RedirectLoop = "redirect-loop",
+        /// Any other transport failure (a protocol error, a body cut short).
+        Network = "network",
+        // skipped
+        Excluded = "excluded",
+        Robots = "robots",
+        Scheme = "scheme",
     }
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The reason strings of the contract (extendable, never renamed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Reason {
-    // ok
-    Ok,
-    Moved,
-    // dead
-    HttpStatus,
-    Dns,
-    Soft404,
-    RedirectToRoot,
-    PersistentFailure,
-    // changed
-    ContentDrift,
-    QuoteMissing,
-    TypeChanged,
-    // missing
-    NoLink,
-    EmptyLink,
-    SnapshotLost,
-    // unreachable
-    Timeout,
-    Refused,
-    Reset,
-    Tls,
-    /// The resolver failed this time (SERVFAIL, timeout): not proof the
-    /// name is gone.
-    DnsTemporary,
-    #[serde(rename = "http-5xx")]
-    Http5xx,
-    #[serde(rename = "http-429")]
-    Http429,
-    Blocked,
-    /// A redirect chain that loops or exceeds the hop limit.
-    RedirectLoop,
-    /// Any other transport failure (a protocol error, a body cut short).
-    Network,
-    // skipped
-    Excluded,
-    Robots,
-    Scheme,
 }
 
 impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::Ok => "ok",
-            Reason::Moved => "moved",
-            Reason::HttpStatus => "http-status",
-            Reason::Dns => "dns",
-            Reason::Soft404 => "soft-404",
-            Reason::RedirectToRoot => "redirect-to-root",
-            Reason::PersistentFailure => "persistent-failure",
-            Reason::ContentDrift => "content-drift",
-            Reason::QuoteMissing => "quote-missing",
-            Reason::TypeChanged => "type-changed",
-            Reason::NoLink => "no-link",
-            Reason::EmptyLink => "empty-link",
-            Reason::SnapshotLost => "snapshot-lost",
-            Reason::Timeout => "timeout",
-            Reason::Refused => "refused",
-            Reason::Reset => "reset",
-            Reason::Tls => "tls",
-            Reason::DnsTemporary => "dns-temporary",
-            Reason::Http5xx => "http-5xx",
-            Reason::Http429 => "http-429",
-            Reason::Blocked => "blocked",
-            Reason::RedirectLoop => "redirect-loop",
-            Reason::Network => "network",
-            Reason::Excluded => "excluded",
-            Reason::Robots => "robots",
-            Reason::Scheme => "scheme",
-        }
-    }
-
     /// Whether this reason is a transient failure: one that must never be
     /// reported as `dead` on one try.
     pub fn is_transient(self) -> bool {
@@ -243,9 +190,17 @@ impl Reason {
     }
 }
 
-impl std::fmt::Display for Reason {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+names! {
+    /// How a citation's verdict moved since the previous run.
+    pub enum Change: "change" {
+        /// Flagged now, and worse than last time (or not there last time).
+        New = "new",
+        /// Flagged now, and no better and no worse than last time.
+        Still = "still",
+        /// Flagged last time, fine now.
+        Recovered = "recovered",
+        /// Fine then and now.
+        Unchanged = "unchanged",
     }
 }
 
@@ -311,7 +266,7 @@ pub struct CitationResult {
     /// How the verdict moved since the previous run (`new`, `still`,
     /// `recovered`, `unchanged`); `None` without a store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub change: Option<crate::schedule::Change>,
+    pub change: Option<Change>,
     /// The offline copies: the baseline (what was cited) and the latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offline: Option<Offline>,
@@ -369,12 +324,13 @@ pub struct DiffSpan {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DiffOp {
-    Equal,
-    Delete,
-    Insert,
+names! {
+    /// What a stretch of a diff is.
+    pub enum DiffOp: "diff op" {
+        Equal = "equal",
+        Delete = "delete",
+        Insert = "insert",
+    }
 }
 
 /// An archived copy of a page (RFC 7089).
@@ -511,4 +467,25 @@ pub struct Recovered {
 
 impl Report {
     pub const VERSION: u32 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worst_first_holds_every_verdict_once_and_ranks_fall() {
+        let mut all = Verdict::WORST_FIRST.to_vec();
+        all.sort();
+        assert_eq!(all, Verdict::ALL);
+        let ranks: Vec<u8> = Verdict::WORST_FIRST.iter().map(|v| v.rank()).collect();
+        assert_eq!(ranks, [5, 4, 3, 2, 1, 0]);
+        let flagged: Vec<Verdict> = Verdict::WORST_FIRST
+            .into_iter()
+            .filter(|v| v.is_flagged())
+            .collect();
+        assert_eq!(flagged, Verdict::WORST_FIRST[..4]);
+        assert_eq!(Verdict::Ok.severity(), Verdict::Skipped.severity());
+        assert!(Verdict::Dead.fails(&[Verdict::Dead]) && !Verdict::Dead.fails(&[]));
+    }
 }

@@ -11,6 +11,10 @@ use chrono::{DateTime, Utc};
 use crate::config::ScheduleConfig;
 use crate::model::{Reason, Report, Verdict};
 
+/// How a citation moved since the previous run (declared with the other
+/// contract strings in `model`).
+pub use crate::model::Change;
+
 /// What the store remembers of one source between runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
@@ -64,20 +68,6 @@ pub fn apply(
     }
 }
 
-/// How a citation's verdict moved since the previous run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Change {
-    /// Flagged now, and worse than last time (or not there last time).
-    New,
-    /// Flagged now, and no better and no worse than last time.
-    Still,
-    /// Flagged last time, fine now.
-    Recovered,
-    /// Fine then and now.
-    Unchanged,
-}
-
 /// The identity of a citation across runs: its post and what it cites
 /// (line numbers move when a post is edited).
 /// A citation's identity across runs: its post, its source and its kind
@@ -93,10 +83,6 @@ fn key(c: &crate::model::CitationResult) -> (String, String) {
     )
 }
 
-fn flagged(v: Verdict) -> bool {
-    !matches!(v, Verdict::Ok | Verdict::Skipped)
-}
-
 /// Marks each citation of `current` against the previous run's report; the
 /// result is in the order of `current.citations`.
 pub fn classify_changes(previous: Option<&Report>, current: &Report) -> Vec<Change> {
@@ -108,10 +94,10 @@ pub fn classify_changes(previous: Option<&Report>, current: &Report) -> Vec<Chan
         .iter()
         .map(|c| {
             let was = before.get(&key(c)).copied();
-            match (was, flagged(c.verdict)) {
+            match (was, c.verdict.is_flagged()) {
                 (Some(w), true) if w.severity() >= c.verdict.severity() => Change::Still,
                 (_, true) => Change::New,
-                (Some(w), false) if flagged(w) => Change::Recovered,
+                (Some(w), false) if w.is_flagged() => Change::Recovered,
                 _ => Change::Unchanged,
             }
         })
@@ -129,7 +115,7 @@ pub fn recovered(previous: &Report, current: &Report) -> Vec<(String, String)> {
     previous
         .citations
         .iter()
-        .filter(|c| flagged(c.verdict) && now.get(&key(c)).is_some_and(|v| !flagged(*v)))
+        .filter(|c| c.verdict.is_flagged() && now.get(&key(c)).is_some_and(|v| !v.is_flagged()))
         .map(|c| {
             (
                 c.post.clone(),

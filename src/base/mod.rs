@@ -8,12 +8,15 @@
 //!   type's essence and charset, the in-page-jump rule.
 //! - `escape` — HTML and XML escaping, and the control-character filter
 //!   for text shown on a terminal or in a report.
+//! - `names` — the `names!` macro: a contract enum declared with its
+//!   strings once, from which `as_str`, `FromStr`, `Display` and serde come.
 //!
-//! Invariant: `base` imports nothing from the crate; it holds
-//! pure functions only (no I/O, no clock reads but `time::run_id`'s random
-//! suffix, no configuration).
+//! Invariant: `base` imports nothing from the rest of the crate (it is
+//! below `model`), and holds pure functions only: no I/O, no clock, no
+//! configuration (the one exception is `time::run_id`'s random suffix).
 
 pub mod escape;
+pub(crate) mod names;
 pub mod text;
 pub mod time;
 pub mod web;

@@ -96,7 +96,7 @@ impl Progress for Bar {
         self.bar.set_length(sources as u64);
     }
     fn source_done(&self, check: &Check) {
-        if !matches!(check.verdict, Verdict::Ok | Verdict::Skipped) {
+        if check.verdict.is_flagged() {
             let n = self
                 .failures
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -172,7 +172,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         let previous = super::store::last_report(&store).await.ok().flatten();
         let spool = citeguard::fetch::spool_dir(store.root());
         let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, Some(spool))?);
-        let run_id = check::run_id(now);
+        let run_id = citeguard::base::time::run_id(now);
         let mut archive = Archive::begin(&store, &config, &run_id, now).await?;
         let mut report =
             check::check(posts, &config, fetcher.clone(), &mut archive, &bar, now).await?;
@@ -354,8 +354,8 @@ async fn ask_archives(
 
 /// A post's date (`YYYY-MM-DD` or RFC 3339) as a time.
 fn post_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&chrono::Utc));
+    if let Ok(t) = citeguard::base::time::parse_rfc3339(s) {
+        return Some(t);
     }
     chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
         .ok()?
@@ -377,7 +377,11 @@ fn print_robust_links(
     );
     for c in &report.citations {
         let Some(url) = &c.url else { continue };
-        let place = format!("{}:{}", citeguard::report::strip_controls(&c.post), c.line);
+        let place = format!(
+            "{}:{}",
+            citeguard::base::escape::strip_controls(&c.post),
+            c.line
+        );
         match mementos.get(url) {
             Some(m) => {
                 let date = m.datetime.get(..10).unwrap_or(&m.datetime);
@@ -388,7 +392,7 @@ fn print_robust_links(
                 let _ = writeln!(
                     err,
                     "{place}: no archived copy of {} to point to",
-                    citeguard::report::strip_controls(url)
+                    citeguard::base::escape::strip_controls(url)
                 );
             }
         }

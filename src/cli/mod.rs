@@ -215,8 +215,7 @@ pub struct CheckArgs {
 
 /// Parses an RFC 3339 time stamp.
 pub fn parse_time(s: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| t.with_timezone(&chrono::Utc))
+    citeguard::base::time::parse_rfc3339(s)
         .map_err(|e| format!("'{s}': {e} (expected e.g. 2026-11-24T03:00:00Z)"))
 }
 

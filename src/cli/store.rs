@@ -221,7 +221,7 @@ async fn verify_store(store: &Store) -> Result<Vec<String>> {
     if integrity != ["ok"] {
         problems.push(format!("index: {}", integrity.join("; ")));
     }
-    let now = citeguard::check::rfc3339(chrono::Utc::now());
+    let now = citeguard::base::time::rfc3339(chrono::Utc::now());
     let mut seen = std::collections::HashMap::new();
     let snapshots = store.index.all_snapshots().await.map_err(err)?;
     for s in &snapshots {
@@ -342,7 +342,7 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
         let sim = citeguard::compare::similarity(&bt, &lt);
         writeln!(out, "similarity {:.0}%", sim * 100.0).map_err(io)?;
         for span in citeguard::compare::word_diff(&bt, &lt) {
-            let text = citeguard::report::strip_controls(&span.text);
+            let text = citeguard::base::escape::strip_controls(&span.text);
             let s = match (span.op, color) {
                 (DiffOp::Equal, _) => text,
                 (DiffOp::Delete, true) => format!("\x1b[31;9m{text}\x1b[0m"),
@@ -360,7 +360,7 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
 pub fn accept(args: AcceptArgs) -> Result<Outcome> {
     block_on(async {
         let store = open(&args.store, Access::Write).await?;
-        let now = citeguard::check::rfc3339(chrono::Utc::now());
+        let now = citeguard::base::time::rfc3339(chrono::Utc::now());
         for url in &args.urls {
             let source = store.find_source(url).await?;
             let e = |e| store.err(e);
@@ -401,7 +401,7 @@ async fn pick(store: &Store, url: &str, at: Option<&str>) -> Result<SnapshotRow>
                 format!("{date}T23:59:59Z")
             } else {
                 super::parse_time(date)
-                    .map(citeguard::check::rfc3339)
+                    .map(citeguard::base::time::rfc3339)
                     .map_err(|m| Error::Usage(format!("--at {m}")))?
             };
             store
@@ -477,7 +477,7 @@ pub async fn offline_html(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Res
         citeguard::base::text::decode_text(body.to_vec(), snap.charset.as_deref())
             .map_err(|e| store.err(format!("{}: {e}", snap.url)))?
     } else if let Some(text) = store.text_of(snap) {
-        format!("<pre>{}</pre>", citeguard::report::escape_html(&text))
+        format!("<pre>{}</pre>", citeguard::base::escape::html(&text))
     } else {
         return Err(Error::Usage(format!(
             "{}: not an HTML page ({}); try --as raw",
@@ -570,11 +570,7 @@ async fn write_wacz(store: &Store, warcs: &[PathBuf], out: &Path) -> Result<()> 
         .all_snapshots()
         .await
         .map_err(|e| store.err(e))?;
-    let time = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_default()
-    };
+    let time = |s: &str| citeguard::base::time::parse_rfc3339(s).unwrap_or_default();
     let mut cdx = Vec::new();
     let mut pages = Vec::new();
     let mut seen_pages = std::collections::HashSet::new();

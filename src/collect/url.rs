@@ -64,7 +64,16 @@ pub fn source_key(raw: &str, opts: &NormalizeOptions) -> Option<String> {
 
 /// Whether a URL's scheme is one citeguard fetches.
 pub fn is_fetchable(url: &Url) -> bool {
-    matches!(url.scheme(), "http" | "https")
+    crate::base::web::is_http(url.as_str())
+}
+
+impl crate::model::Citation {
+    /// The URL used to fetch this citation's source: normalised for
+    /// identity, fragment dropped. `None` when there is nothing to fetch.
+    /// (Declared here, not in `model`: URL identity is collect's rule.)
+    pub fn source_url(&self, opts: &NormalizeOptions) -> Option<String> {
+        self.url.as_deref().and_then(|u| source_key(u, opts))
+    }
 }
 
 #[cfg(test)]

@@ -240,7 +240,7 @@ impl Fetcher {
                 attempts,
                 elapsed_ms: started.elapsed().as_millis() as u64,
                 detail: a.detail,
-                checked_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                checked_at: crate::base::time::rfc3339(chrono::Utc::now()),
             },
             body: a.body,
             request_headers: a.request_headers,

@@ -5,6 +5,7 @@
 //! workflow commands from both streams).
 
 use super::text::reason_in_words;
+use crate::base::escape::strip_controls;
 use crate::model::{Report, Verdict};
 
 pub fn render(
@@ -12,12 +13,8 @@ pub fn render(
     fail_on: &[Verdict],
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    for c in report
-        .citations
-        .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::Ok | Verdict::Skipped))
-    {
-        let level = if fail_on.contains(&c.verdict) {
+    for c in report.citations.iter().filter(|c| c.verdict.is_flagged()) {
+        let level = if c.verdict.fails(fail_on) {
             "error"
         } else {
             "warning"
@@ -30,10 +27,10 @@ pub fn render(
         writeln!(
             out,
             "::{level} file={},line={},title={}::{}",
-            property(&super::strip_controls(&c.post)),
+            property(&strip_controls(&c.post)),
             c.line.max(1),
             property(&title),
-            data(&super::strip_controls(&message))
+            data(&strip_controls(&message))
         )?;
     }
     Ok(())

@@ -18,20 +18,9 @@ use std::io;
 use data_encoding::BASE64;
 use sha2::{Digest, Sha256};
 
-use super::strip_controls;
 use super::text::reason_in_words;
-use crate::model::{CitationResult, DiffOp, Reason, Report, Verdict};
-use crate::schedule::Change;
-
-/// Verdicts in the order their counts are shown: worst first.
-const ORDER: [Verdict; 6] = [
-    Verdict::Dead,
-    Verdict::Changed,
-    Verdict::Missing,
-    Verdict::Unreachable,
-    Verdict::Skipped,
-    Verdict::Ok,
-];
+use crate::base::escape::{self, strip_controls};
+use crate::model::{Change, CitationResult, DiffOp, Reason, Report, Verdict};
 
 pub fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
     let mut page = String::with_capacity(16 * 1024 + report.citations.len() * 1024);
@@ -96,7 +85,7 @@ fn write_page(report: &Report, p: &mut String) -> std::fmt::Result {
         "<button type=\"button\" id=\"all\" class=\"toggle js-only\" aria-pressed=\"true\">all <b>{}</b></button>",
         s.citations
     )?;
-    for v in ORDER {
+    for v in Verdict::WORST_FIRST {
         writeln!(
             p,
             "<button type=\"button\" class=\"toggle v-{v}\" data-verdict=\"{v}\" aria-pressed=\"false\">{v} <b>{}</b></button>",
@@ -127,11 +116,12 @@ fn write_page(report: &Report, p: &mut String) -> std::fmt::Result {
     writeln!(p, "<span id=\"shown\" aria-live=\"polite\"></span>")?;
     writeln!(p, "</div>")?;
 
-    // The citations, flagged first.
+    // The citations, worst first (the script sorts by `data-rank` alike).
     let mut rows: Vec<(usize, &CitationResult)> = report.citations.iter().enumerate().collect();
     rows.sort_by(|(i, a), (j, b)| {
-        rank(b.verdict)
-            .cmp(&rank(a.verdict))
+        b.verdict
+            .rank()
+            .cmp(&a.verdict.rank())
             .then_with(|| a.post.cmp(&b.post))
             .then_with(|| a.line.cmp(&b.line))
             .then_with(|| i.cmp(j))
@@ -206,7 +196,7 @@ fn write_row(
     writeln!(
         p,
         "<tr class=\"row v-{v}\" data-verdict=\"{v}\" data-rank=\"{}\" data-post=\"{}\" data-line=\"{}\" data-url=\"{}\" data-order=\"{order}\" data-search=\"{}\">",
-        rank(r.verdict),
+        r.verdict.rank(),
         esc(&post),
         r.line,
         esc(&url),
@@ -409,12 +399,6 @@ fn change_marker(r: &CitationResult) -> Option<String> {
     ))
 }
 
-/// Order of verdicts from worst to harmless, as the `data-rank` the script
-/// sorts by: the model's severity, with `skipped` above `ok`.
-fn rank(v: Verdict) -> u8 {
-    v.severity() * 2 + u8::from(v == Verdict::Skipped)
-}
-
 /// The date part of an RFC 3339 time stamp (the whole string otherwise).
 fn day(t: &str) -> &str {
     match t.get(..10) {
@@ -477,7 +461,7 @@ fn file_href(store: &str, path: &str) -> String {
 /// Escapes text for an element or a double- or single-quoted attribute,
 /// after dropping control characters (terminal escapes among them).
 fn esc(s: &str) -> String {
-    super::escape_html(&strip_controls(s))
+    escape::html(&strip_controls(s))
 }
 
 /// A CSP source expression pinning one inline block by its SHA-256.

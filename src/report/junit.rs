@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::text::reason_in_words;
+use crate::base::escape::xml;
 use crate::model::{CitationResult, Report, Verdict};
 
 pub fn render(
@@ -20,7 +21,7 @@ pub fn render(
     let failures = report
         .citations
         .iter()
-        .filter(|c| fail_on.contains(&c.verdict))
+        .filter(|c| c.verdict.fails(fail_on))
         .count();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
@@ -31,10 +32,10 @@ pub fn render(
         xml(&report.run.started_at)
     )?;
     for (post, rows) in posts {
-        let f = rows.iter().filter(|c| fail_on.contains(&c.verdict)).count();
+        let f = rows.iter().filter(|c| c.verdict.fails(fail_on)).count();
         let skipped = rows
             .iter()
-            .filter(|c| !fail_on.contains(&c.verdict) && c.verdict != Verdict::Ok)
+            .filter(|c| !c.verdict.fails(fail_on) && c.verdict != Verdict::Ok)
             .count();
         writeln!(
             out,
@@ -55,7 +56,7 @@ pub fn render(
                 r.line
             )?;
             let message = format!("{}/{}: {}", r.verdict, r.reason, reason_in_words(r));
-            if fail_on.contains(&r.verdict) {
+            if r.verdict.fails(fail_on) {
                 write!(
                     out,
                     r#"<failure type="{}" message="{}">{}</failure>"#,
@@ -71,22 +72,4 @@ pub fn render(
         writeln!(out, "  </testsuite>")?;
     }
     writeln!(out, "</testsuites>")
-}
-
-/// Escapes for XML text and attributes, dropping characters XML 1.0 forbids.
-pub fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }

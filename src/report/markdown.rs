@@ -10,10 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use super::strip_controls;
 use super::text::{change_marker, day, diff_lines, reason_with_history};
-use crate::model::{CitationResult, Report, Verdict};
-use crate::schedule::Change;
+use crate::base::escape::strip_controls;
+use crate::model::{Change, CitationResult, Report};
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let s = &report.summary;
@@ -56,12 +55,12 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
     let mut flagged: Vec<&CitationResult> = report
         .citations
         .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::Ok | Verdict::Skipped))
+        .filter(|c| c.verdict.is_flagged())
         .collect();
     flagged.sort_by(|a, b| {
-        (&a.post, std::cmp::Reverse(a.verdict.severity()), a.line).cmp(&(
+        (&a.post, std::cmp::Reverse(a.verdict.rank()), a.line).cmp(&(
             &b.post,
-            std::cmp::Reverse(b.verdict.severity()),
+            std::cmp::Reverse(b.verdict.rank()),
             b.line,
         ))
     });

@@ -12,6 +12,10 @@ pub mod text;
 
 use crate::model::Report;
 
+/// The control-character filter every renderer applies (it lives in
+/// `base::escape`; named here too for the callers that render reports).
+pub use crate::base::escape::strip_controls;
+
 /// The output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -48,36 +52,11 @@ pub fn render(
     }
 }
 
-/// Removes control characters (terminal escapes among them) from text
-/// that came from a post or a server, so no report can be steered by it.
-pub fn strip_controls(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || *c == '\t')
-        .collect()
-}
-
-/// Escapes text for HTML content and quoted attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// How the run compares with the last one: flagged citations that are new,
 /// flagged ones still broken (listed or, with `--new-only`, left out), and
 /// recovered ones. `None` without a store's history.
 pub(crate) fn since_last_run(report: &Report) -> Option<(usize, usize, usize)> {
-    use crate::model::Verdict;
-    use crate::schedule::Change;
+    use crate::model::Change;
     let with_history = report.citations.iter().any(|c| c.change.is_some())
         || !report.recovered.is_empty()
         || !report.still.is_empty();
@@ -88,9 +67,7 @@ pub(crate) fn since_last_run(report: &Report) -> Option<(usize, usize, usize)> {
         report
             .citations
             .iter()
-            .filter(|c| {
-                c.change == Some(want) && !matches!(c.verdict, Verdict::Ok | Verdict::Skipped)
-            })
+            .filter(|c| c.change == Some(want) && c.verdict.is_flagged())
             .count()
     };
     Some((

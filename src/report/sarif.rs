@@ -4,14 +4,15 @@
 
 use serde_json::{Value, json};
 
-use super::{strip_controls, text::reason_in_words};
+use super::text::reason_in_words;
+use crate::base::escape::strip_controls;
 use crate::model::{Report, Verdict};
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let flagged: Vec<_> = report
         .citations
         .iter()
-        .filter(|c| !matches!(c.verdict, Verdict::Ok | Verdict::Skipped))
+        .filter(|c| c.verdict.is_flagged())
         .collect();
     let mut rules: Vec<String> = flagged
         .iter()

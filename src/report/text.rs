@@ -1,4 +1,5 @@
-//! `--format text`: grouped by post, then by verdict, most severe first.
+//! `--format text`: grouped by post, then by verdict, worst first
+//! (`Verdict::WORST_FIRST`).
 //! Each citation with its line, anchor text, URL and the reason in words;
 //! a flagged one also with how it moved since the last run, what changed,
 //! where its offline copy is and, when the source is dead, the archived
@@ -11,20 +12,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{RenderOptions, strip_controls};
-use crate::model::{CitationResult, DiffOp, Reason, Report, Verdict};
-use crate::schedule::Change;
-
-/// Verdict groups in a post, most severe first (`Verdict::severity`), then
-/// the ones that need nothing.
-const ORDER: [Verdict; 6] = [
-    Verdict::Dead,
-    Verdict::Missing,
-    Verdict::Changed,
-    Verdict::Unreachable,
-    Verdict::Skipped,
-    Verdict::Ok,
-];
+use super::RenderOptions;
+use crate::base::escape::strip_controls;
+use crate::model::{Change, CitationResult, DiffOp, Reason, Report, Verdict};
 
 /// Where the lines under a citation's first line start.
 const INDENT: &str = "               ";
@@ -53,7 +43,7 @@ pub fn render(
         posts.entry(c.post.as_str()).or_default().push(c);
     }
     for (post, rows) in &posts {
-        let flagged = rows.iter().filter(|r| is_flagged(r.verdict)).count();
+        let flagged = rows.iter().filter(|r| r.verdict.is_flagged()).count();
         writeln!(
             out,
             "{}  ({} citations, {} need attention)",
@@ -61,7 +51,7 @@ pub fn render(
             rows.len(),
             flagged
         )?;
-        for verdict in ORDER {
+        for verdict in Verdict::WORST_FIRST {
             let mut group: Vec<&CitationResult> = rows
                 .iter()
                 .copied()
@@ -153,7 +143,7 @@ fn citation(
         writeln!(out, "{INDENT}{}", strip_controls(url))?;
     }
     writeln!(out, "{INDENT}{}", reason_with_history(r))?;
-    if !is_flagged(r.verdict) {
+    if !r.verdict.is_flagged() {
         return Ok(());
     }
     for line in diff_lines(r) {
@@ -173,10 +163,6 @@ fn citation(
     Ok(())
 }
 
-fn is_flagged(v: Verdict) -> bool {
-    !matches!(v, Verdict::Ok | Verdict::Skipped)
-}
-
 fn colour(v: Verdict) -> &'static str {
     match v {
         Verdict::Dead => "31",
@@ -191,8 +177,8 @@ fn colour(v: Verdict) -> &'static str {
 /// `new`, `still broken since 2026-11-02`, `recovered`.
 pub(crate) fn change_marker(r: &CitationResult) -> Option<(String, &'static str)> {
     match r.change? {
-        Change::New if is_flagged(r.verdict) => Some(("new".into(), "1;33")),
-        Change::Still if is_flagged(r.verdict) => {
+        Change::New if r.verdict.is_flagged() => Some(("new".into(), "1;33")),
+        Change::Still if r.verdict.is_flagged() => {
             let since = r.history.as_ref().and_then(|h| h.failing_since.as_deref());
             Some(match since {
                 Some(s) => (format!("still broken since {}", day(s)), "2"),
@@ -514,12 +500,6 @@ mod tests {
         )
         .unwrap();
         String::from_utf8(out).unwrap()
-    }
-
-    #[test]
-    fn groups_follow_verdict_severity() {
-        let severities: Vec<u8> = ORDER[..4].iter().map(|v| v.severity()).collect();
-        assert!(severities.windows(2).all(|w| w[0] > w[1]), "{severities:?}");
     }
 
     #[test]

@@ -247,12 +247,11 @@ fn snapshot_row(r: &SqliteRow) -> SnapshotRow {
 }
 
 fn time(s: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
-    s.and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
+    s.and_then(|s| crate::base::time::parse_rfc3339(&s).ok())
 }
 
 fn stamp(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
-    t.map(crate::check::rfc3339)
+    t.map(crate::base::time::rfc3339)
 }
 
 impl Index {

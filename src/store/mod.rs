@@ -131,7 +131,7 @@ impl Store {
                     .and_then(|mut w| w.sync())
                     .map_err(|e| self.err(format!("{}: {e}", path.display())))?;
             }
-            let now = crate::check::rfc3339(chrono::Utc::now());
+            let now = crate::base::time::rfc3339(chrono::Utc::now());
             self.index
                 .close_unfinished(&id, &now)
                 .await

@@ -1058,12 +1058,8 @@ fn open_body(doc: &mut Html, banner: &Banner) {
 
 /// `2024-05-01 12:30 UTC` for an RFC 3339 time; anything else as given.
 fn display_time(rfc3339: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(rfc3339.trim())
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .format("%Y-%m-%d %H:%M UTC")
-                .to_string()
-        })
+    crate::base::time::parse_rfc3339(rfc3339.trim())
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_else(|_| rfc3339.to_string())
 }
 

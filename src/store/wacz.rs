@@ -13,7 +13,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::warc::HashingWriter;
-use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
+use crate::base::time::rfc3339;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use zip::CompressionMethod;
@@ -114,7 +115,7 @@ pub fn write_wacz(
     let package = DataPackage {
         profile: "data-package",
         title,
-        created: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        created: rfc3339(now),
         wacz_version: WACZ_VERSION,
         software: format!("citeguard {}", env!("CARGO_PKG_VERSION")),
         resources,
@@ -234,7 +235,7 @@ fn pages_jsonl(pages: &[PageEntry]) -> Vec<u8> {
     let mut out = String::from(r#"{"format":"json-pages-1.0","id":"pages","title":"All Pages"}"#);
     out.push('\n');
     for (i, page) in pages.iter().enumerate() {
-        let ts = page.ts.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let ts = rfc3339(page.ts);
         // Page ids are optional in WACZ but a line without one (and without
         // a title) reads as a blank row to `wacz validate`'s table check, so
         // every page gets one: stable for the same list of pages.

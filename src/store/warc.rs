@@ -16,10 +16,12 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
+
+use crate::base::time::rfc3339;
 
 /// One HTTP request and its response, as the fetcher saw them.
 #[derive(Debug, Clone, Copy)]
@@ -139,7 +141,7 @@ impl WarcWriter {
 
     fn write_pair(&mut self, ex: &Exchange) -> io::Result<Written> {
         let response_id = new_record_id();
-        let date = warc_date(ex.date);
+        let date = rfc3339(ex.date);
         let target = encode_uri(ex.target_uri);
 
         // The digests go in the headers, before the body, so the body is
@@ -225,7 +227,7 @@ impl WarcWriter {
         );
         push_field(&mut block, "format", "WARC File Format 1.1");
         let id = new_record_id();
-        let date = warc_date(now);
+        let date = rfc3339(now);
         let digest = digest_label(&Sha256::digest(&block));
         let name = self.name.clone();
         let fields: Vec<(&str, Cow<str>)> = vec![
@@ -666,12 +668,6 @@ fn new_record_id() -> String {
         &hex[16..20],
         &hex[20..32]
     )
-}
-
-/// WARC-Date: RFC 3339 in UTC with a `Z`. Whole seconds, which every WARC
-/// reader accepts (WARC 1.1 would allow fractions; 1.0 readers would not).
-fn warc_date(date: DateTime<Utc>) -> String {
-    date.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The URI as a header value and request target: bytes outside printable
