@@ -424,7 +424,7 @@ pub fn robust_link(c: &CitationResult, version_url: &str, version_date: &str) ->
     let version = clean(version_url);
     let href = [&original, &version]
         .into_iter()
-        .find(|u| is_web(u))
+        .find(|u| crate::base::web::is_http(u.trim_start()))
         .cloned()
         .unwrap_or_default();
     let text = clean(&c.text);
@@ -465,11 +465,6 @@ fn version_day(s: &str) -> String {
         return d.format("%Y-%m-%d").to_string();
     }
     clean(s)
-}
-
-fn is_web(u: &str) -> bool {
-    let l = u.trim_start().to_ascii_lowercase();
-    l.starts_with("http://") || l.starts_with("https://")
 }
 
 /// Without any control character (tabs and newlines included: a browser

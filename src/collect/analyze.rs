@@ -74,8 +74,7 @@ impl Block {
 
     /// The line of a byte offset in the text.
     fn line_at(&self, at: usize) -> usize {
-        let at = floor_boundary(&self.text, at);
-        self.line + self.text[..at].bytes().filter(|&b| b == b'\n').count()
+        self.line + crate::base::text::newlines_before(&self.text, at)
     }
 }
 
@@ -718,17 +717,6 @@ pub(crate) fn cap(s: &str, max: usize) -> String {
         Some((i, _)) => format!("{}…", s[..i].trim_end()),
         None => s.to_string(),
     }
-}
-
-/// The largest char boundary of `s` at or before byte `i`.
-pub(crate) fn floor_boundary(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 #[cfg(test)]

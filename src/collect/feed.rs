@@ -51,10 +51,7 @@ impl LineCounter<'_> {
             self.pos = 0;
             self.line = 1;
         }
-        self.line += self.text.as_bytes()[self.pos..offset]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
+        self.line += crate::base::text::newlines(&self.text.as_bytes()[self.pos..offset]);
         self.pos = offset;
         self.line
     }
@@ -261,9 +258,7 @@ fn read_items(
                     }
                     "guid" => {
                         let g = xml_text(raw).trim().to_string();
-                        if permalink.as_deref() != Some("false")
-                            && (g.starts_with("http://") || g.starts_with("https://"))
-                        {
+                        if permalink.as_deref() != Some("false") && crate::base::web::is_http(&g) {
                             d.guid_link = Some(g);
                         }
                     }
@@ -347,11 +342,8 @@ pub(crate) fn sitemap(text: &str) -> Result<Vec<String>, String> {
     loop {
         match reader.read_event() {
             Err(e) => {
-                let line = text[..(reader.error_position() as usize).min(text.len())]
-                    .bytes()
-                    .filter(|&b| b == b'\n')
-                    .count()
-                    + 1;
+                let line =
+                    crate::base::text::newlines_before(text, reader.error_position() as usize) + 1;
                 return Err(format!("ill-formed sitemap XML at line {line}: {e}"));
             }
             Ok(Event::Eof) => return Ok(urls),

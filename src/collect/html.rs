@@ -16,12 +16,14 @@ use ego_tree::iter::Edge;
 use html5ever::tendril::{StrTendril, TendrilSink};
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::{Attribute, QualName};
-use regex::Regex;
 use scraper::node::Element;
 use scraper::{Html, HtmlTreeSink, Node, Selector};
 
 use super::analyze::{Block, BlockKind, Cite, collapse};
+use super::bare::bare_urls;
 use super::dates;
+use crate::base::text::{newlines, newlines_before};
+use crate::base::web::is_in_page_jump;
 use crate::model::Kind;
 
 /// A parsed page and the source line of its nodes.
@@ -102,7 +104,7 @@ impl TreeSink for LineSink {
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
         let text_line = match &child {
             NodeOrText::AppendText(t) => {
-                let nl = t.bytes().filter(|&b| b == b'\n').count() as u64;
+                let nl = newlines(t.as_bytes()) as u64;
                 Some(self.line.get().saturating_sub(nl).max(1))
             }
             NodeOrText::AppendNode(_) => None,
@@ -707,38 +709,6 @@ pub fn main_text(html: &str) -> String {
     out
 }
 
-static BARE_URL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"https?://[^\s<>"'`{}|\\^\[\]]+"#).expect("static regex"));
-
-/// Bare URLs in a piece of text: (byte offset, url) with trailing
-/// punctuation and unbalanced closing brackets cut off.
-pub(crate) fn bare_urls(text: &str) -> Vec<(usize, String)> {
-    if !text.contains("http") {
-        return Vec::new();
-    }
-    BARE_URL
-        .find_iter(text)
-        .filter_map(|m| {
-            let mut u = m.as_str();
-            loop {
-                let t = u.trim_end_matches([
-                    '.', ',', ';', ':', '!', '?', '\'', '"', '’', '”', '*', '_',
-                ]);
-                let t = if t.ends_with(')') && t.matches('(').count() < t.matches(')').count() {
-                    &t[..t.len() - 1]
-                } else {
-                    t
-                };
-                if t.len() == u.len() {
-                    break;
-                }
-                u = t;
-            }
-            (u.len() > "https://".len()).then(|| (m.start(), u.to_string()))
-        })
-        .collect()
-}
-
 /// An `<a>` or `<q>` whose text is still being read.
 struct Pending {
     node: NodeId,
@@ -876,7 +846,7 @@ impl<'p> Builder<'p> {
         }
         if self.want_cites && self.anchor_depth == 0 && self.code_depth == 0 {
             for (at, url) in bare_urls(t) {
-                let l = line + t[..at].bytes().filter(|&b| b == b'\n').count();
+                let l = line + newlines_before(t, at);
                 self.cur.cites.push(Cite {
                     raw: url.clone(),
                     text: url,
@@ -887,7 +857,7 @@ impl<'p> Builder<'p> {
                 });
             }
         }
-        self.line = line + t.bytes().filter(|&b| b == b'\n').count();
+        self.line = line + newlines(t.as_bytes());
     }
 
     fn push_cite(&mut self, raw: &str, text: String, kind: Kind, line: usize) -> usize {
@@ -954,8 +924,7 @@ impl<'p> Builder<'p> {
                 let Some(href) = attr(el, "href") else {
                     return;
                 };
-                let h = href.trim();
-                if h.len() > 1 && h.starts_with('#') && h != "#!" {
+                if is_in_page_jump(href) {
                     return; // a jump within the page (footnote marks, tables of contents)
                 }
                 let cite = self.push_cite(href, String::new(), Kind::Link, line);

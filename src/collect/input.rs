@@ -198,7 +198,7 @@ pub(crate) fn sniff(text: &str, ext: Option<&str>) -> Result<Format, String> {
     let root = root_element(text);
     match root.as_deref() {
         Some("rss") | Some("rdf:rdf") | Some("channel") => {
-            let head = &text[..super::analyze::floor_boundary(text, 65536)];
+            let head = &text[..crate::base::text::floor_char_boundary(text, 65536)];
             return Ok(
                 if head.contains("wordpress.org/export/") || head.contains("<wp:wxr_version") {
                     Format::Wxr
@@ -235,7 +235,7 @@ pub(crate) fn sniff(text: &str, ext: Option<&str>) -> Result<Format, String> {
     if ext == "txt" || ext == "text" {
         return Ok(Format::Text);
     }
-    let head = &text[..super::analyze::floor_boundary(text, 4096)];
+    let head = &text[..crate::base::text::floor_char_boundary(text, 4096)];
     let lower = head.to_ascii_lowercase();
     if ["<p>", "<a href", "<div", "<br", "</p>", "<html", "<body"]
         .iter()

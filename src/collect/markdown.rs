@@ -10,7 +10,9 @@ use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use regex::Regex;
 
 use super::analyze::{Block, BlockKind, Cite};
-use super::html::bare_urls;
+use super::bare::bare_urls;
+use crate::base::text::newlines_before;
+use crate::base::web::is_in_page_jump;
 use crate::model::Kind;
 
 /// What the front matter says.
@@ -233,8 +235,7 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
                     LinkType::Email => format!("mailto:{dest_url}"),
                     _ => dest_url.to_string(),
                 };
-                let t = raw.trim();
-                if t.len() > 1 && t.starts_with('#') && t != "#!" {
+                if is_in_page_jump(&raw) {
                     // A jump within the post; keep reading its text.
                     b.open.push(Open {
                         cite: usize::MAX,
@@ -291,7 +292,7 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
                         base
                     };
                     for (at, url) in bare_urls(&t) {
-                        let l = line + t[..at].bytes().filter(|&c| c == b'\n').count();
+                        let l = line + newlines_before(&t, at);
                         b.cur.cites.push(Cite {
                             raw: url.clone(),
                             text: url,
@@ -311,7 +312,7 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
                         continue;
                     };
                     let tag = tag.as_str().to_ascii_lowercase();
-                    let l = line + h[..all.start()].bytes().filter(|&c| c == b'\n').count();
+                    let l = line + newlines_before(&h, all.start());
                     let mut url = None;
                     let mut label = String::new();
                     for a in HTML_ATTR.captures_iter(attrs.as_str()) {
@@ -339,7 +340,7 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
                     };
                     if let Some(u) = url {
                         let u = decode_entities(&u);
-                        if !(u.len() > 1 && u.starts_with('#')) {
+                        if !is_in_page_jump(&u) {
                             b.cite(u, label, kind, l);
                         }
                     }

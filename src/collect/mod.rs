@@ -8,6 +8,7 @@
 //! corpus: posts are handed to the caller as they are parsed.
 
 mod analyze;
+mod bare;
 mod dates;
 mod feed;
 mod html;
@@ -24,6 +25,7 @@ use rayon::prelude::*;
 use scraper::Selector;
 use serde::Serialize;
 
+use crate::base::web::is_http;
 pub use crate::config::CollectConfig;
 use crate::error::Error;
 use crate::model::Citation;
@@ -151,7 +153,7 @@ pub fn collect(
             }
             continue;
         }
-        if is_url(input) {
+        if is_http(input) {
             run_batch(&ctx, &mut batch, &mut out);
             out.fetch(&ctx, input, 0);
             continue;
@@ -188,11 +190,6 @@ pub fn collect_all(inputs: &[String], config: &CollectConfig) -> (Vec<Post>, Vec
         errors.push(e)
     });
     (posts, errors)
-}
-
-fn is_url(s: &str) -> bool {
-    let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// The caller's callbacks, and the HTTP client once a URL needs it.
@@ -344,10 +341,6 @@ fn file_url(path: Option<&Path>) -> Option<Url> {
     Url::from_file_path(abs).ok()
 }
 
-fn is_web(u: &Url) -> bool {
-    matches!(u.scheme(), "http" | "https")
-}
-
 /// Builds a post: resolves its citations against `base`.
 fn finish_post(name: &str, base: Option<Url>, date: Option<String>, blocks: &[Block]) -> Post {
     let mut citations = Vec::new();
@@ -361,7 +354,7 @@ fn finish_post(name: &str, base: Option<Url>, date: Option<String>, blocks: &[Bl
     );
     Post {
         name: name.to_string(),
-        base_url: base.filter(is_web).map(String::from),
+        base_url: base.filter(|u| is_http(u.as_str())).map(String::from),
         date,
         citations,
     }
@@ -401,7 +394,7 @@ fn html_post(ctx: &Ctx, origin: &Origin, text: &str) -> Result<Post, String> {
             .canonical
             .as_deref()
             .and_then(|c| Url::parse(c.trim()).ok())
-            .filter(is_web),
+            .filter(|u| is_http(u.as_str())),
     };
     let base = pick_base(ctx, origin, ex.meta.base_href.as_deref(), own);
     Ok(finish_post(origin.name, base, ex.meta.date, &ex.blocks))
@@ -448,7 +441,7 @@ fn feed_posts(ctx: &Ctx, origin: &Origin, t: &str, format: Format) -> Vec<Found>
                 .link
                 .as_deref()
                 .and_then(|l| analyze::resolve(l, origin.url))
-                .filter(is_web);
+                .filter(|u| is_http(u.as_str()));
             let page = html::parse(&item.content);
             let rule = html::ContentRule {
                 selector: None,

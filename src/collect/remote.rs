@@ -91,12 +91,7 @@ impl Remote {
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|ct| {
-                    ct.split(';')
-                        .filter_map(|p| p.trim().split_once('='))
-                        .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
-                        .map(|(_, v)| v.trim().trim_matches('"').to_string())
-                });
+                .and_then(crate::base::web::charset);
             let mut body = Vec::new();
             while let Some(chunk) = resp
                 .chunk()

@@ -11,7 +11,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::analyze::{Block, BlockKind, Cite, introduces_quote};
-use super::html::bare_urls;
+use super::bare::bare_urls;
+use crate::base::text::newlines_before;
 use crate::model::Kind;
 
 /// A quote rarely runs longer than this many paragraphs.
@@ -90,7 +91,7 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
         let mut block = Block::new(kind, p.line + line_offset);
         block.text = text[s..e].to_string();
         for (at, url) in bare_urls(&block.text) {
-            let line = block.line + block.text[..at].bytes().filter(|&b| b == b'\n').count();
+            let line = block.line + newlines_before(&block.text, at);
             block.cites.push(Cite {
                 raw: url.clone(),
                 text: url,

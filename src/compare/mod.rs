@@ -152,8 +152,7 @@ pub fn compare(baseline: &str, live: &str, quotes: &[String], threshold: f64) ->
 /// now a PDF or an image is no longer what was cited; `text/html` against
 /// `application/xhtml+xml` is the same thing.
 pub fn content_family(content_type: Option<&str>) -> &'static str {
-    let ct = content_type.unwrap_or("").to_ascii_lowercase();
-    match ct.split(';').next().unwrap_or("").trim() {
+    match crate::base::web::essence(content_type.unwrap_or("")).as_str() {
         "text/html" | "application/xhtml+xml" => "html",
         "application/pdf" => "pdf",
         t if t.starts_with("image/") => "image",

@@ -153,7 +153,7 @@ const CHALLENGE_PHRASES: &[&str] = &[
 
 /// Pages with more visible text than this are "long": body phrases alone
 /// never make them soft-404s or bot walls.
-const LONG_PAGE: usize = 3000;
+pub(crate) const LONG_PAGE: usize = 3000;
 
 /// What the visible parts of a page say, for the soft-404 and challenge
 /// checks: its title and headings, and the first part of its text.
@@ -179,7 +179,7 @@ impl PageSignals {
             regex::Regex::new(r"(?is)<h[12]\b[^>]*>(.*?)</h[12]\s*>").expect("valid regex")
         });
         // Titles and top headings sit near the top of a page.
-        let top = &html[..floor_char(html, 64 * 1024)];
+        let top = &html[..crate::base::text::floor_char_boundary(html, 64 * 1024)];
         let title = TITLE
             .captures(top)
             .map(|c| visible_text(&c[1], 500))
@@ -208,16 +208,6 @@ impl PageSignals {
 /// visible text, up to a generous cap.
 pub fn comparable(html: &str) -> String {
     visible_text(html, 20_000)
-}
-
-fn floor_char(s: &str, mut i: usize) -> usize {
-    if i >= s.len() {
-        return s.len();
-    }
-    while !s.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// The visible text of an HTML fragment, whitespace collapsed, at most

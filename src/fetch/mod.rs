@@ -259,7 +259,7 @@ impl Fetcher {
                 );
             }
         };
-        if !matches!(url.scheme(), "http" | "https") {
+        if !crate::base::web::is_http(url.as_str()) {
             return finish(
                 Attempt::failed(
                     Verdict::Skipped,
@@ -480,14 +480,10 @@ impl Fetcher {
                 .map(|(_, v)| v.clone())
         };
         let content_type_full = header("content-type");
-        let content_type = content_type_full.as_deref().map(|c| {
-            c.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        });
-        let charset = content_type_full.as_deref().and_then(charset_of);
+        let content_type = content_type_full.as_deref().map(crate::base::web::essence);
+        let charset = content_type_full
+            .as_deref()
+            .and_then(crate::base::web::charset);
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
         let http_version = format!("{:?}", resp.version());
         let (mut verdict, mut reason) = classify::status_verdict(status, &self.config.accept);
@@ -546,7 +542,7 @@ impl Fetcher {
                 .unwrap_or_default();
             let page = PageSignals::from_html(&text);
             if let Some(p) = classify::challenge_phrase(&page)
-                && (verdict != Verdict::Ok || page.text_len < 3000)
+                && (verdict != Verdict::Ok || page.text_len < classify::LONG_PAGE)
             {
                 verdict = Verdict::Unreachable;
                 reason = Reason::Blocked;
@@ -721,15 +717,6 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn charset_of(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_string())
-    })
-}
-
 fn looks_like_html(head: &[u8]) -> bool {
     let start = String::from_utf8_lossy(&head[..head.len().min(2048)]).to_ascii_lowercase();
     start.contains("<html")
@@ -776,14 +763,5 @@ mod tests {
             Some(Duration::ZERO)
         );
         assert_eq!(parse_retry_after("soon"), None);
-    }
-
-    #[test]
-    fn charset_is_read_from_the_content_type() {
-        assert_eq!(
-            charset_of("text/html; charset=ISO-8859-1").as_deref(),
-            Some("ISO-8859-1")
-        );
-        assert_eq!(charset_of("text/html"), None);
     }
 }

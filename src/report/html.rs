@@ -18,8 +18,9 @@ use std::io;
 use data_encoding::BASE64;
 use sha2::{Digest, Sha256};
 
-use super::text::reason_in_words;
+use super::text::{day, reason_in_words};
 use crate::base::escape::{self, strip_controls};
+use crate::base::web::is_http;
 use crate::model::{Change, CitationResult, DiffOp, Reason, Report, Verdict};
 
 pub fn render(report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
@@ -212,7 +213,7 @@ fn write_row(
         r.line
     )?;
     if let Some(date) = &r.post_date {
-        write!(p, "<br><small>posted {}</small>", esc(day(date)))?;
+        write!(p, "<br><small>posted {}</small>", esc(&day(date)))?;
     }
     writeln!(p, "</td>")?;
 
@@ -264,13 +265,13 @@ fn write_row(
             p,
             "<p class=\"archived\">suggested replacement: <a href=\"{}\" rel=\"noopener noreferrer\" target=\"_blank\">archived copy of {}</a></p>",
             esc(&href),
-            esc(day(&a.datetime))
+            esc(&day(&a.datetime))
         )?;
     }
     if let Some(o) = &r.offline {
         write!(p, "<p class=\"offline\">offline copy")?;
         if let Some(at) = &o.baseline_at {
-            write!(p, " of {}", esc(day(at)))?;
+            write!(p, " of {}", esc(&day(at)))?;
         }
         write!(p, ": <code>{}</code>", esc(&o.show))?;
         if let Some(page) = o.page.as_deref().filter(|pg| is_relative_path(pg)) {
@@ -387,7 +388,7 @@ fn change_marker(r: &CitationResult) -> Option<String> {
         Change::Still => (
             "still",
             match since {
-                Some(d) => format!("still broken since {}", esc(d)),
+                Some(d) => format!("still broken since {}", esc(&d)),
                 None => format!("still {}", r.verdict),
             },
         ),
@@ -397,14 +398,6 @@ fn change_marker(r: &CitationResult) -> Option<String> {
     Some(format!(
         "<span class=\"change change-{class}\">{words}</span>"
     ))
-}
-
-/// The date part of an RFC 3339 time stamp (the whole string otherwise).
-fn day(t: &str) -> &str {
-    match t.get(..10) {
-        Some(d) if d.as_bytes().iter().filter(|b| **b == b'-').count() == 2 => d,
-        _ => t,
-    }
 }
 
 /// A link when the URL is http(s), the escaped text alone otherwise.
@@ -425,8 +418,8 @@ fn safe_href(url: &str) -> Option<String> {
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
-    let scheme = u.split_once(':')?.0.to_ascii_lowercase();
-    (matches!(scheme.as_str(), "http" | "https") && u.len() > scheme.len() + 3).then_some(u)
+    let rest = u.split_once("://").map_or("", |(_, rest)| rest);
+    (is_http(&u) && !rest.is_empty()).then_some(u)
 }
 
 /// `<store>/<path>` as a relative or absolute file reference. Every byte

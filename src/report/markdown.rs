@@ -10,8 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use super::text::{change_marker, day, diff_lines, reason_with_history};
+use super::text::{change_marker, day, diff_lines, reason_with_history, shorten};
 use crate::base::escape::strip_controls;
+use crate::base::web::is_http;
 use crate::model::{Change, CitationResult, Report};
 
 pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -198,8 +199,7 @@ fn link(text: &str, url: &str) -> String {
     let text = if text.trim().is_empty() { url } else { text };
     let label = escape(&shorten(text, 60));
     let clean = strip_controls(url);
-    let lower = clean.trim_start().to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    if is_http(clean.trim_start()) {
         format!("[{label}]({})", link_target(clean.trim()))
     } else if text == url {
         code_span(&clean)
@@ -269,14 +269,6 @@ fn link_target(u: &str) -> String {
             c => c.to_string(),
         })
         .collect()
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        format!("{}…", s.chars().take(max - 1).collect::<String>())
-    } else {
-        s.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -254,7 +254,8 @@ pub(crate) fn day(s: &str) -> String {
     }
 }
 
-fn shorten(s: &str, max: usize) -> String {
+/// At most `max` characters, an ellipsis marking a cut.
+pub(crate) fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() > max {
         format!("{}…", s.chars().take(max - 1).collect::<String>())
     } else {

@@ -30,6 +30,8 @@ use scraper::node::{Element, Text};
 use scraper::{Html, HtmlTreeSink, Node, StrTendril};
 use url::Url;
 
+use crate::base::web::{charset, essence, is_http};
+
 /// What a requisite is for; it decides how the page uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RequisiteKind {
@@ -235,12 +237,8 @@ fn document_base(doc: &Html, base: &Url) -> Url {
         .filter_map(|n| n.value().as_element())
         .find(|el| el.name() == "base" && attr(el, "href").is_some())
         .and_then(|el| base.join(attr(el, "href")?.trim()).ok())
-        .filter(is_http)
+        .filter(|u| is_http(u.as_str()))
         .unwrap_or_else(|| base.clone())
-}
-
-fn is_http(url: &Url) -> bool {
-    matches!(url.scheme(), "http" | "https")
 }
 
 /// A reference as a requisite's URL: resolved, http(s) only, no fragment.
@@ -250,7 +248,7 @@ fn resolve(raw: &str, base: &Url) -> Option<Url> {
     if raw.is_empty() || raw.starts_with('#') {
         return None;
     }
-    let mut url = base.join(raw).ok().filter(is_http)?;
+    let mut url = base.join(raw).ok().filter(|u| is_http(u.as_str()))?;
     url.set_fragment(None);
     Some(url)
 }
@@ -918,7 +916,7 @@ impl Renderer<'_> {
             .or(attr(el, "data"))
             .or(source_child)
             .and_then(|s| self.base.join(s.trim()).ok())
-            .filter(is_http);
+            .filter(|u| is_http(u.as_str()));
         let title = attr(el, "title")
             .or(attr(el, "aria-label"))
             .map(str::trim)
@@ -1024,7 +1022,7 @@ fn open_body(doc: &mut Html, banner: &Banner) {
         ],
     ));
     div.append(new_text("Offline copy of "));
-    match Url::parse(banner.url).ok().filter(is_http) {
+    match Url::parse(banner.url).ok().filter(|u| is_http(u.as_str())) {
         Some(_) => {
             div.append(new_element(
                 "a",
@@ -1207,12 +1205,7 @@ fn media_type(declared: Option<&str>, bytes: &[u8], url: &Url, kind: RequisiteKi
 
 /// The declared content type's essence, if it names something specific.
 fn declared_type(content_type: &str) -> Option<String> {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let essence = essence(content_type);
     let clean = essence.contains('/')
         && essence
             .bytes()
@@ -1278,14 +1271,7 @@ fn decode_css(content_type: Option<&str>, bytes: &[u8]) -> String {
             .0
             .into_owned();
     }
-    let declared = content_type.and_then(|ct| {
-        ct.split(';').skip(1).find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case("charset")
-                .then(|| v.trim().trim_matches('"').to_string())
-        })
-    });
+    let declared = content_type.and_then(charset);
     let rule = bytes
         .strip_prefix(b"@charset \"")
         .and_then(|rest| rest.iter().position(|&c| c == b'"').map(|end| &rest[..end]))
