@@ -19,3 +19,6 @@ pub mod schedule;
 pub mod store;
 
 pub use error::{Error, Result};
+
+#[cfg(test)]
+mod contract_strings;

@@ -383,18 +383,16 @@ fn change_marker(r: &CitationResult) -> Option<String> {
         .as_ref()
         .and_then(|h| h.failing_since.as_deref())
         .map(day);
-    let (class, words) = match r.change? {
-        Change::New => ("new", "new".to_string()),
-        Change::Still => (
-            "still",
-            match since {
-                Some(d) => format!("still broken since {}", esc(&d)),
-                None => format!("still {}", r.verdict),
-            },
-        ),
-        Change::Recovered => ("recovered", "recovered".to_string()),
+    let change = r.change?;
+    let words = match change {
+        Change::New | Change::Recovered => change.as_str().to_string(),
+        Change::Still => match since {
+            Some(d) => format!("still broken since {}", esc(&d)),
+            None => format!("still {}", r.verdict),
+        },
         Change::Unchanged => return None,
     };
+    let class = change.as_str();
     Some(format!(
         "<span class=\"change change-{class}\">{words}</span>"
     ))

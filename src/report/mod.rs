@@ -10,21 +10,34 @@ mod markdown;
 mod sarif;
 pub mod text;
 
+use crate::base::names::names;
 use crate::model::Report;
 
 /// The control-character filter every renderer applies (it lives in
 /// `base::escape`; named here too for the callers that render reports).
 pub use crate::base::escape::strip_controls;
 
-/// The output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Text,
-    Json,
-    Markdown,
-    Junit,
-    Sarif,
-    Html,
+names! {
+    /// The output formats, as `--format` spells them.
+    pub enum Format: "report format" {
+        Text = "text",
+        Json = "json",
+        Markdown = "markdown",
+        Junit = "junit",
+        Sarif = "sarif",
+        Html = "html",
+    }
+}
+
+/// `--format`'s values come from the same table.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        Format::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
 }
 
 /// How to render.
