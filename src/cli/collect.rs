@@ -31,25 +31,17 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
         },
         &mut |e| {
             failed += 1;
-            eprintln!("citeguard: {}", super::one_line(&e));
+            crate::print_error(&e);
         },
     );
     let finished = match write_error {
         Some(e) => Err(e),
         None => printer.finish(&mut out, failed).and_then(|_| out.flush()),
     };
-    match finished {
-        // A reader that stops early (`| head`) is not an error.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            let name = args
-                .output
-                .clone()
-                .unwrap_or_else(|| std::path::PathBuf::from("<stdout>"));
-            return Err(Error::io(name, e));
-        }
-        Ok(()) => {}
-    }
+    finished.map_err(|e| {
+        let name = args.output.clone().unwrap_or_else(|| "<stdout>".into());
+        Error::io(name, e)
+    })?;
     Ok(if failed > 0 {
         Outcome::InputErrors
     } else {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::Outcome;
+use super::{Outcome, block_on};
 use citeguard::config::Config;
 use citeguard::error::{Error, Result};
 use citeguard::model::{DiffOp, Report};
@@ -107,18 +107,6 @@ pub struct ExportArgs {
     pub store: StoreArgs,
 }
 
-/// Runs a command's future, then stops the runtime without waiting on
-/// background tasks (the index pool's upkeep) that could hold the exit.
-fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    let out = rt.block_on(f);
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    out
-}
-
 async fn open(args: &StoreArgs, access: Access) -> Result<Store> {
     let config = args.config()?;
     Store::open(&args.path(&config), access).await
@@ -191,7 +179,7 @@ pub fn verify(args: StoreArgs) -> Result<Outcome> {
     block_on(async {
         let store = open(&args, Access::Tend).await?;
         let problems = verify_store(&store).await?;
-        let mut out = std::io::stdout().lock();
+        let mut out = super::stdout();
         for p in &problems {
             let _ = writeln!(out, "{p}");
         }
@@ -319,7 +307,7 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
         };
         let (bt, lt) = (text(&b)?, text(&l)?);
         let color = super::check::color(None);
-        let mut out = std::io::stdout().lock();
+        let mut out = super::stdout();
         let io = |e| Error::io("stdout", e);
         writeln!(
             out,
@@ -383,7 +371,12 @@ pub fn accept(args: AcceptArgs) -> Result<Outcome> {
                 .set_baseline(source.id, latest.id, &now, "accepted")
                 .await
                 .map_err(e)?;
-            println!("{url}: baseline is now the copy of {}", latest.fetched_at);
+            writeln!(
+                super::stdout(),
+                "{url}: baseline is now the copy of {}",
+                latest.fetched_at
+            )
+            .map_err(|e| Error::io("stdout", e))?;
         }
         Ok(Outcome::Clean)
     })

@@ -180,7 +180,7 @@ impl Fetcher {
             .deflate(true)
             .zstd(true)
             .build()
-            .map_err(|e| Error::Usage(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::setup("build the HTTP client", e))?;
         if let Some(dir) = &spool {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
