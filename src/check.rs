@@ -457,3 +457,60 @@ pub fn flagged(report: &Report, fail_on: &[Verdict]) -> bool {
         .iter()
         .any(|c| fail_on.contains(&c.verdict))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(verdict: Verdict, reason: Reason) -> Check {
+        Check {
+            url: "https://news.example/story".into(),
+            verdict,
+            reason,
+            status: Some(200),
+            final_url: None,
+            redirects: Vec::new(),
+            content_type: Some("text/html".into()),
+            attempts: 1,
+            elapsed_ms: 0,
+            detail: None,
+            checked_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn found(in_baseline: bool, in_live: bool) -> Option<QuoteFinding> {
+        Some(QuoteFinding {
+            in_baseline,
+            in_live,
+        })
+    }
+
+    #[test]
+    fn a_quote_the_source_dropped_makes_an_ok_source_changed_for_this_citation_only() {
+        let ok = checked(Verdict::Ok, Reason::Ok);
+        let (v, r, _) = by_own_quote(&ok, found(true, false));
+        assert_eq!((v, r), (Verdict::Changed, Reason::QuoteMissing));
+        let (v, r, _) = by_own_quote(&ok, found(true, true));
+        assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
+        let (v, r, _) = by_own_quote(&ok, None);
+        assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
+    }
+
+    #[test]
+    fn a_quote_never_in_the_source_is_a_note_not_a_verdict() {
+        let ok = checked(Verdict::Ok, Reason::Ok);
+        let (v, r, detail) = by_own_quote(&ok, found(false, false));
+        assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
+        assert!(detail.is_some_and(|d| d.contains("misquote")));
+    }
+
+    #[test]
+    fn an_unreachable_source_is_not_judged_by_its_quote() {
+        let down = checked(Verdict::Unreachable, Reason::Http5xx);
+        let (v, r, detail) = by_own_quote(&down, found(true, false));
+        assert_eq!(
+            (v, r, detail),
+            (Verdict::Unreachable, Reason::Http5xx, None)
+        );
+    }
+}
