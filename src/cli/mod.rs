@@ -5,7 +5,7 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use citeguard::config::{CONFIG_FILE, Config};
 use citeguard::error::{Error, Result};
@@ -77,21 +77,14 @@ pub struct InputArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CollectFormat {
-    Text,
-    Json,
-    Jsonl,
-}
-
 #[derive(Debug, Args)]
 pub struct CollectArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Output: text (grouped by post, unlinked ones marked), json
     /// (`{"citations": [...]}`) or jsonl (one citation a line).
-    #[arg(long, value_enum, default_value_t = CollectFormat::Text)]
-    pub format: CollectFormat,
+    #[arg(long, value_enum, default_value_t = citeguard::collect::listing::Format::Text)]
+    pub format: citeguard::collect::listing::Format,
     /// Write the output to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,

@@ -12,6 +12,7 @@ mod dates;
 mod feed;
 mod html;
 mod input;
+pub mod listing;
 mod markdown;
 mod remote;
 mod text;
