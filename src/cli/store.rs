@@ -290,10 +290,7 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
             .await
             .map_err(e)?;
         let (Some(b), Some(l)) = (baseline, latest) else {
-            return Err(Error::Usage(format!(
-                "{}: no snapshot stored yet",
-                args.url
-            )));
+            return Err(Error::not_found(&args.url, "no snapshot stored yet"));
         };
         let text = |s: &SnapshotRow| {
             store.text_of(s).ok_or_else(|| {
@@ -358,7 +355,7 @@ pub fn accept(args: AcceptArgs) -> Result<Outcome> {
                 .await
                 .map_err(e)?;
             let Some(latest) = latest else {
-                return Err(Error::Usage(format!("{url}: no snapshot stored yet")));
+                return Err(Error::not_found(url, "no snapshot stored yet"));
             };
             if !store.objects.exists(&latest.body_sha256) {
                 return Err(Error::Usage(format!(
@@ -410,10 +407,11 @@ async fn pick(store: &Store, url: &str, at: Option<&str>) -> Result<SnapshotRow>
             .map_err(e)?,
     };
     found.ok_or_else(|| {
-        Error::Usage(match at {
-            Some(d) => format!("{url}: no snapshot at or before {d}"),
-            None => format!("{url}: no snapshot stored yet"),
-        })
+        let cause = match at {
+            Some(d) => format!("no snapshot at or before {d}"),
+            None => "no snapshot stored yet".into(),
+        };
+        Error::not_found(url, cause)
     })
 }
 
@@ -443,7 +441,7 @@ pub fn show(args: ShowArgs) -> Result<Outcome> {
                 let (Some(file), Some(offset), Some(length)) =
                     (&snap.warc_file, snap.warc_offset, snap.warc_length)
                 else {
-                    return Err(Error::Usage(format!("{}: no WARC record stored", args.url)));
+                    return Err(Error::not_found(&args.url, "no WARC record stored"));
                 };
                 let path = store.warc_dir().join(file);
                 write_out(args.output.as_ref(), |out| {
