@@ -7,6 +7,10 @@
 //! `max_body`, the first part kept for classification and the whole spooled
 //! to a file when a spool directory is given.
 //!
+//! Here: the client, the retry loop (`Fetcher::fetch`) and the redirect
+//! loop (`attempt`); `response.rs` turns a final response into its body and
+//! its verdict, step by named step; `classify.rs` holds the pure rules.
+//!
 //! It never touches the store: it hands the caller a spooled file and its
 //! hash, and the caller decides what to keep. It never prints.
 
