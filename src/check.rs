@@ -113,6 +113,40 @@ enum Plan {
     Source(String),
 }
 
+/// Checks every citation of `posts`. `started_at` is the run's start (the
+/// caller owns the clock).
+///
+/// A citation's verdict is set, then revised, by these steps in order:
+/// `plan` (no link → `missing`, another scheme or excluded → `skipped`,
+/// else a source to fetch); the fetcher (`Fetcher::fetch`: status, bot
+/// wall, soft-404, redirects); the store's `SourceHook::source` (the
+/// baseline comparison, the history rule); and `by_own_quote` (a passage
+/// this post quotes that the source dropped → `changed`).
+pub async fn check<H: SourceHook>(
+    posts: Vec<Post>,
+    config: &Config,
+    fetcher: Arc<Fetcher>,
+    hook: &mut H,
+    progress: &dyn Progress,
+    started_at: chrono::DateTime<chrono::Utc>,
+) -> Result<Report> {
+    let opts = NormalizeOptions::from_config(&config.collect);
+    let plans: Vec<Vec<Plan>> = posts
+        .iter()
+        .map(|p| {
+            p.citations
+                .iter()
+                .map(|c| plan(c, &fetcher, &opts))
+                .collect()
+        })
+        .collect();
+    let order = queue_order(&plans);
+    let sources = Sources::new(&order, &posts, &plans);
+    let checks = fetch_sources(&sources, &fetcher, hook, progress).await?;
+    let (rows, summary) = judge_citations(posts, plans, &sources, &checks);
+    Ok(finish_report(rows, summary, started_at))
+}
+
 fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOptions) -> Plan {
     let Some(url) = citation.url.as_deref() else {
         let reason = match citation.missing {
@@ -148,29 +182,9 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
     Plan::Source(key)
 }
 
-/// Checks every citation of `posts`. `started_at` is the run's start (the
-/// caller owns the clock).
-pub async fn check<H: SourceHook>(
-    posts: Vec<Post>,
-    config: &Config,
-    fetcher: Arc<Fetcher>,
-    hook: &mut H,
-    progress: &dyn Progress,
-    started_at: chrono::DateTime<chrono::Utc>,
-) -> Result<Report> {
-    let opts = NormalizeOptions::from_config(&config.collect);
-    let plans: Vec<Vec<Plan>> = posts
-        .iter()
-        .map(|p| {
-            p.citations
-                .iter()
-                .map(|c| plan(c, &fetcher, &opts))
-                .collect()
-        })
-        .collect();
-
-    // Unique sources, busiest host first, so that the host that bounds the
-    // run starts at once and never waits behind the others.
+/// The unique sources, busiest host first, so that the host that bounds
+/// the run starts at once and never waits behind the others.
+fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
     let mut per_host: HashMap<String, usize> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -183,37 +197,66 @@ pub async fn check<H: SourceHook>(
         }
     }
     order.sort_by_key(|u| std::cmp::Reverse(per_host.get(&host_key(u)).copied().unwrap_or(0)));
+    order
+}
 
-    // The passages each source is quoted for, across posts.
-    let mut quotes: HashMap<&str, Vec<String>> = HashMap::new();
-    for (post, plans) in posts.iter().zip(&plans) {
-        for (c, p) in post.citations.iter().zip(plans) {
-            if let (Plan::Source(url), Some(q)) = (p, &c.quote) {
-                let list = quotes.entry(url.as_str()).or_default();
-                if !list.contains(q) {
-                    list.push(q.clone());
+/// The run's unique sources in queue order, each one's position (checks are
+/// kept by position, so a URL is not held a second time as a map key), and
+/// the passages the citing posts quote from each, across posts.
+struct Sources<'a> {
+    order: &'a [String],
+    position: HashMap<&'a str, usize>,
+    quotes: Vec<Vec<String>>,
+}
+
+impl<'a> Sources<'a> {
+    fn new(order: &'a [String], posts: &[Post], plans: &[Vec<Plan>]) -> Sources<'a> {
+        let position: HashMap<&str, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.as_str(), i))
+            .collect();
+        let mut quotes = vec![Vec::new(); order.len()];
+        for (post, plans) in posts.iter().zip(plans) {
+            for (c, p) in post.citations.iter().zip(plans) {
+                if let (Plan::Source(url), Some(q)) = (p, &c.quote)
+                    && let Some(&i) = position.get(url.as_str())
+                {
+                    let list: &mut Vec<String> = &mut quotes[i];
+                    if !list.contains(q) {
+                        list.push(q.clone());
+                    }
                 }
             }
         }
+        Sources {
+            order,
+            position,
+            quotes,
+        }
     }
+}
 
-    progress.start(order.len());
+/// Fetches every source once through the queue, hands each `Fetched` to the
+/// hook (which may revise its check), and fetches the requisites the hook
+/// names, two levels deep and at most `REQUISITES_PER_PAGE` per page.
+/// Returns each source's check and evidence by position.
+async fn fetch_sources<H: SourceHook>(
+    sources: &Sources<'_>,
+    fetcher: &Arc<Fetcher>,
+    hook: &mut H,
+    progress: &dyn Progress,
+) -> Result<Vec<Option<(Check, Evidence)>>> {
+    progress.start(sources.order.len());
     let (queue, mut results) = Queue::new(fetcher.clone());
-    for url in &order {
+    for url in sources.order {
         let validators = hook.validators(url).await?;
         queue.push(Job {
             url: url.clone(),
             validators,
         });
     }
-    // Checks are kept by the source's position in `order`, so the URL is
-    // not held a second time as a map key.
-    let index: HashMap<&str, usize> = order
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.as_str(), i))
-        .collect();
-    let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; order.len()];
+    let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; sources.order.len()];
     let mut done = 0;
     // Requisites in flight, with their depth (1: a page's, 2: its
     // stylesheets').
@@ -221,7 +264,7 @@ pub async fn check<H: SourceHook>(
     let push_requisites = |list: Vec<String>, depth: u8, requisites: &mut HashMap<String, u8>| {
         for url in list.into_iter().take(REQUISITES_PER_PAGE) {
             if depth <= REQUISITE_DEPTH
-                && !index.contains_key(url.as_str())
+                && !sources.position.contains_key(url.as_str())
                 && !fetcher.is_excluded(&url)
                 && queue.push(Job::new(url.clone()))
             {
@@ -229,7 +272,7 @@ pub async fn check<H: SourceHook>(
             }
         }
     };
-    while done < order.len() || !requisites.is_empty() {
+    while done < sources.order.len() || !requisites.is_empty() {
         let Some(fetched) = results.recv().await else {
             break;
         };
@@ -238,26 +281,35 @@ pub async fn check<H: SourceHook>(
             push_requisites(more, depth + 1, &mut requisites);
             continue;
         }
-        let url = fetched.check.url.clone();
-        let quoted = quotes.get(url.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+        let position = sources.position.get(fetched.check.url.as_str()).copied();
+        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
         let outcome = hook.source(fetched, quoted).await?;
         progress.source_done(&outcome.check);
         push_requisites(outcome.requisites, 1, &mut requisites);
-        if let Some(&i) = index.get(url.as_str()) {
+        if let Some(i) = position {
             done += usize::from(checks[i].is_none());
             checks[i] = Some((outcome.check, outcome.evidence));
         }
     }
     drop(queue);
     progress.finish();
+    Ok(checks)
+}
 
+/// Every citation's row, in the posts' order, and the counts. The posts are
+/// consumed: each row takes its citation's strings rather than a copy,
+/// which halves what a large run holds.
+fn judge_citations(
+    posts: Vec<Post>,
+    plans: Vec<Vec<Plan>>,
+    sources: &Sources<'_>,
+    checks: &[Option<(Check, Evidence)>],
+) -> (Vec<CitationResult>, Summary) {
     let mut summary = Summary {
-        sources: order.len(),
+        sources: sources.order.len(),
         ..Summary::default()
     };
     let mut rows = Vec::new();
-    // The posts are consumed: each row takes its citation's strings rather
-    // than a copy, which halves what a large run holds.
     for (post, plans) in posts.into_iter().zip(plans) {
         let date = post.date.as_deref();
         for (c, p) in post.citations.into_iter().zip(plans) {
@@ -267,7 +319,11 @@ pub async fn check<H: SourceHook>(
                     result_row(post, c, verdict, reason, None, detail)
                 }
                 Plan::Source(url) => {
-                    match index.get(url.as_str()).and_then(|&i| checks[i].as_ref()) {
+                    let checked = sources
+                        .position
+                        .get(url.as_str())
+                        .and_then(|&i| checks[i].as_ref());
+                    match checked {
                         Some((check, evidence)) => evidenced_row(post, c, check, evidence),
                         None => result_row(
                             post,
@@ -285,9 +341,17 @@ pub async fn check<H: SourceHook>(
             rows.push(row);
         }
     }
+    (rows, summary)
+}
+
+fn finish_report(
+    citations: Vec<CitationResult>,
+    summary: Summary,
+    started_at: chrono::DateTime<chrono::Utc>,
+) -> Report {
     let finished_at =
         started_at + chrono::Duration::milliseconds(0).max(chrono::Utc::now() - started_at);
-    Ok(Report {
+    Report {
         version: Report::VERSION,
         run: RunInfo {
             id: run_id(started_at),
@@ -295,16 +359,15 @@ pub async fn check<H: SourceHook>(
             finished_at: rfc3339(finished_at),
         },
         summary,
-        citations: rows,
+        citations,
         recovered: Vec::new(),
         still: Vec::new(),
         store: None,
-    })
+    }
 }
 
-/// A citation's row from its source's check and evidence. The quote is the
-/// citation's own: one post may quote a passage the source dropped while
-/// another cites the same source for something still there.
+/// A citation's row from its source's check and evidence, revised by the
+/// citation's own quote.
 fn evidenced_row(
     post: &str,
     c: crate::model::Citation,
@@ -318,20 +381,7 @@ fn evidenced_row(
             .find(|(text, _)| text == q)
             .map(|(_, f)| *f)
     });
-    let (mut verdict, mut reason, mut detail) = (check.verdict, check.reason, check.detail.clone());
-    if let Some(f) = finding {
-        let reachable = matches!(verdict, Verdict::Ok | Verdict::Changed);
-        if reachable && f.in_baseline && !f.in_live {
-            verdict = Verdict::Changed;
-            reason = Reason::QuoteMissing;
-        } else if !f.in_baseline && !f.in_live && reachable {
-            detail = Some(
-                "the quoted passage is not in the source, not even in the first copy taken: \
-                 the post may misquote it"
-                    .into(),
-            );
-        }
-    }
+    let (verdict, reason, detail) = by_own_quote(check, finding);
     let mut row = result_row(post, c, verdict, reason, Some(check), detail);
     row.similarity = evidence.similarity;
     row.quote_found = finding.map(|f| f.in_live);
@@ -342,6 +392,31 @@ fn evidenced_row(
         row.diff = evidence.diff.clone();
     }
     row
+}
+
+/// The last step: the quote is the citation's own, since one post may quote
+/// a passage the source dropped while another cites the same source for
+/// something still there. A reachable source that lost this post's quote
+/// is `changed`/`quote-missing`; one that never had it is left as it is,
+/// with a note that the post may misquote it.
+fn by_own_quote(check: &Check, finding: Option<QuoteFinding>) -> (Verdict, Reason, Option<String>) {
+    let (verdict, reason, detail) = (check.verdict, check.reason, check.detail.clone());
+    let reachable = matches!(verdict, Verdict::Ok | Verdict::Changed);
+    match finding {
+        Some(f) if reachable && f.in_baseline && !f.in_live => {
+            (Verdict::Changed, Reason::QuoteMissing, detail)
+        }
+        Some(f) if reachable && !f.in_baseline && !f.in_live => (
+            verdict,
+            reason,
+            Some(
+                "the quoted passage is not in the source, not even in the first copy taken: \
+                 the post may misquote it"
+                    .into(),
+            ),
+        ),
+        _ => (verdict, reason, detail),
+    }
 }
 
 fn result_row(
@@ -366,4 +441,61 @@ fn result_row(
 /// Whether the report flags anything per `fail_on`.
 pub fn flagged(report: &Report, fail_on: &[Verdict]) -> bool {
     report.citations.iter().any(|c| c.verdict.fails(fail_on))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(verdict: Verdict, reason: Reason) -> Check {
+        Check {
+            url: "https://news.example/story".into(),
+            verdict,
+            reason,
+            status: Some(200),
+            final_url: None,
+            redirects: Vec::new(),
+            content_type: Some("text/html".into()),
+            attempts: 1,
+            elapsed_ms: 0,
+            detail: None,
+            checked_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn found(in_baseline: bool, in_live: bool) -> Option<QuoteFinding> {
+        Some(QuoteFinding {
+            in_baseline,
+            in_live,
+        })
+    }
+
+    #[test]
+    fn a_quote_the_source_dropped_makes_an_ok_source_changed_for_this_citation_only() {
+        let ok = checked(Verdict::Ok, Reason::Ok);
+        let (v, r, _) = by_own_quote(&ok, found(true, false));
+        assert_eq!((v, r), (Verdict::Changed, Reason::QuoteMissing));
+        let (v, r, _) = by_own_quote(&ok, found(true, true));
+        assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
+        let (v, r, _) = by_own_quote(&ok, None);
+        assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
+    }
+
+    #[test]
+    fn a_quote_never_in_the_source_is_a_note_not_a_verdict() {
+        let ok = checked(Verdict::Ok, Reason::Ok);
+        let (v, r, detail) = by_own_quote(&ok, found(false, false));
+        assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
+        assert!(detail.is_some_and(|d| d.contains("misquote")));
+    }
+
+    #[test]
+    fn an_unreachable_source_is_not_judged_by_its_quote() {
+        let down = checked(Verdict::Unreachable, Reason::Http5xx);
+        let (v, r, detail) = by_own_quote(&down, found(true, false));
+        assert_eq!(
+            (v, r, detail),
+            (Verdict::Unreachable, Reason::Http5xx, None)
+        );
+    }
 }

@@ -128,7 +128,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         &mut |p| posts.push(p),
         &mut |e| {
             failed_inputs += 1;
-            eprintln!("citeguard: {}", super::one_line(&e));
+            crate::print_error(&e);
         },
     );
 
@@ -149,10 +149,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         .progress_chars("=> "),
     );
 
-    let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
     let now = args.now.unwrap_or(started_at);
-    let (mut report, mementos) = runtime.block_on(async {
+    let (mut report, mementos) = super::block_on(async {
         if args.no_store {
             let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
             let mut report = check::check(
@@ -190,8 +188,6 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         store.close().await;
         Ok((report, mementos))
     })?;
-    // Nothing left to wait for: background tasks must not hold the exit.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if args.new_only {
         keep_new_only(&mut report);
     }

@@ -2,9 +2,10 @@
 //! these definitions), resolved into one `Config`, and passed to the
 //! library. Each command's glue lives in its own file.
 
-use std::path::PathBuf;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use citeguard::config::{CONFIG_FILE, Config};
 use citeguard::error::{Error, Result};
@@ -40,7 +41,7 @@ pub enum Command {
     Export(store::ExportArgs),
 }
 
-/// What a command ended with, for the exit code.
+/// What a command ended with; `main` makes it the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Nothing flagged.
@@ -49,16 +50,6 @@ pub enum Outcome {
     Flagged,
     /// Some input failed (its error was printed) but the rest was processed.
     InputErrors,
-}
-
-impl From<Outcome> for std::process::ExitCode {
-    fn from(o: Outcome) -> Self {
-        std::process::ExitCode::from(match o {
-            Outcome::Clean => 0,
-            Outcome::Flagged => 1,
-            Outcome::InputErrors => 2,
-        })
-    }
 }
 
 /// Flags shared by the commands that read posts.
@@ -86,21 +77,14 @@ pub struct InputArgs {
     pub config: Option<PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CollectFormat {
-    Text,
-    Json,
-    Jsonl,
-}
-
 #[derive(Debug, Args)]
 pub struct CollectArgs {
     #[command(flatten)]
     pub input: InputArgs,
     /// Output: text (grouped by post, unlinked ones marked), json
     /// (`{"citations": [...]}`) or jsonl (one citation a line).
-    #[arg(long, value_enum, default_value_t = CollectFormat::Text)]
-    pub format: CollectFormat,
+    #[arg(long, value_enum, default_value_t = citeguard::collect::listing::Format::Text)]
+    pub format: citeguard::collect::listing::Format,
     /// Write the output to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -282,28 +266,82 @@ pub fn apply_input_args(config: &mut Config, args: &InputArgs) {
     }
 }
 
+/// Runs a command's async part on a runtime of its own, then stops the
+/// runtime without waiting on background tasks (the index pool's upkeep, a
+/// request still in flight) that could hold the exit.
+pub(crate) fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| Error::setup("start the runtime", e))?;
+    let out = runtime.block_on(work);
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    out
+}
+
 /// Opens the output: `--output FILE` or stdout. A missing directory is an
 /// error naming the file, before any work is done.
-pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn std::io::Write>> {
+pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>> {
     match path {
-        None => Ok(Box::new(std::io::BufWriter::new(std::io::stdout().lock()))),
+        None => Ok(Box::new(BufWriter::new(stdout()))),
         Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty())
-                && !dir.is_dir()
-            {
-                return Err(Error::Usage(format!(
-                    "--output {}: the directory {} does not exist",
-                    p.display(),
-                    dir.display()
-                )));
-            }
+            check_parent("--output", p)?;
             let f = std::fs::File::create(p).map_err(|e| Error::io(p, e))?;
-            Ok(Box::new(std::io::BufWriter::new(f)))
+            Ok(Box::new(BufWriter::new(f)))
         }
     }
 }
 
-/// One line for an error: its message and its causes, newlines folded.
-pub fn one_line(e: &Error) -> String {
-    citeguard::error::chain_text(e)
+/// Fails, naming `flag` and the file, when the directory a file is to be
+/// written in does not exist: checked before any work is done.
+pub(crate) fn check_parent(flag: &str, path: &Path) -> Result<()> {
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(Error::Usage(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Standard output, for everything a command prints there (never `print!`,
+/// which panics on a closed pipe). A reader that goes away early
+/// (`citeguard check … | head -1`) is a normal end, not an error: from then
+/// on writes are dropped, so the command finishes its work and ends with the
+/// exit code it would have had. No command has to remember.
+pub(crate) struct Stdout {
+    closed: bool,
+}
+
+pub(crate) fn stdout() -> Stdout {
+    Stdout { closed: false }
+}
+
+impl Stdout {
+    fn pass<T>(&mut self, done: T, result: io::Result<T>) -> io::Result<T> {
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(done)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let result = io::stdout().write(buf);
+        self.pass(buf.len(), result)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = io::stdout().flush();
+        self.pass((), result)
+    }
 }

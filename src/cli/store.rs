@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 
-use super::Outcome;
+use super::{Outcome, block_on};
 use citeguard::config::Config;
 use citeguard::error::{Error, Result};
 use citeguard::model::{DiffOp, Report};
@@ -107,18 +107,6 @@ pub struct ExportArgs {
     pub store: StoreArgs,
 }
 
-/// Runs a command's future, then stops the runtime without waiting on
-/// background tasks (the index pool's upkeep) that could hold the exit.
-fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
-    let out = rt.block_on(f);
-    rt.shutdown_timeout(std::time::Duration::from_secs(1));
-    out
-}
-
 async fn open(args: &StoreArgs, access: Access) -> Result<Store> {
     let config = args.config()?;
     Store::open(&args.path(&config), access).await
@@ -191,7 +179,7 @@ pub fn verify(args: StoreArgs) -> Result<Outcome> {
     block_on(async {
         let store = open(&args, Access::Tend).await?;
         let problems = verify_store(&store).await?;
-        let mut out = std::io::stdout().lock();
+        let mut out = super::stdout();
         for p in &problems {
             let _ = writeln!(out, "{p}");
         }
@@ -302,10 +290,7 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
             .await
             .map_err(e)?;
         let (Some(b), Some(l)) = (baseline, latest) else {
-            return Err(Error::Usage(format!(
-                "{}: no snapshot stored yet",
-                args.url
-            )));
+            return Err(Error::not_found(&args.url, "no snapshot stored yet"));
         };
         let text = |s: &SnapshotRow| {
             store.text_of(s).ok_or_else(|| {
@@ -319,7 +304,7 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
         };
         let (bt, lt) = (text(&b)?, text(&l)?);
         let color = super::check::color(None);
-        let mut out = std::io::stdout().lock();
+        let mut out = super::stdout();
         let io = |e| Error::io("stdout", e);
         writeln!(
             out,
@@ -370,7 +355,7 @@ pub fn accept(args: AcceptArgs) -> Result<Outcome> {
                 .await
                 .map_err(e)?;
             let Some(latest) = latest else {
-                return Err(Error::Usage(format!("{url}: no snapshot stored yet")));
+                return Err(Error::not_found(url, "no snapshot stored yet"));
             };
             if !store.objects.exists(&latest.body_sha256) {
                 return Err(Error::Usage(format!(
@@ -383,7 +368,12 @@ pub fn accept(args: AcceptArgs) -> Result<Outcome> {
                 .set_baseline(source.id, latest.id, &now, "accepted")
                 .await
                 .map_err(e)?;
-            println!("{url}: baseline is now the copy of {}", latest.fetched_at);
+            writeln!(
+                super::stdout(),
+                "{url}: baseline is now the copy of {}",
+                latest.fetched_at
+            )
+            .map_err(|e| Error::io("stdout", e))?;
         }
         Ok(Outcome::Clean)
     })
@@ -417,10 +407,11 @@ async fn pick(store: &Store, url: &str, at: Option<&str>) -> Result<SnapshotRow>
             .map_err(e)?,
     };
     found.ok_or_else(|| {
-        Error::Usage(match at {
-            Some(d) => format!("{url}: no snapshot at or before {d}"),
-            None => format!("{url}: no snapshot stored yet"),
-        })
+        let cause = match at {
+            Some(d) => format!("no snapshot at or before {d}"),
+            None => "no snapshot stored yet".into(),
+        };
+        Error::not_found(url, cause)
     })
 }
 
@@ -450,7 +441,7 @@ pub fn show(args: ShowArgs) -> Result<Outcome> {
                 let (Some(file), Some(offset), Some(length)) =
                     (&snap.warc_file, snap.warc_offset, snap.warc_length)
                 else {
-                    return Err(Error::Usage(format!("{}: no WARC record stored", args.url)));
+                    return Err(Error::not_found(&args.url, "no WARC record stored"));
                 };
                 let path = store.warc_dir().join(file);
                 write_out(args.output.as_ref(), |out| {

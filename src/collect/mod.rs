@@ -13,6 +13,7 @@ mod dates;
 mod feed;
 mod html;
 mod input;
+pub mod listing;
 mod markdown;
 mod remote;
 mod text;

@@ -354,6 +354,13 @@ pub fn challenge_phrase(page: &PageSignals) -> Option<&'static str> {
         .copied()
 }
 
+/// The phrase that makes a response a bot wall: a challenge phrase on an
+/// error page, or on a short page that answered ok (a long one is content
+/// that happens to mention, say, a captcha).
+pub fn bot_wall_phrase(page: &PageSignals, answered_ok: bool) -> Option<&'static str> {
+    challenge_phrase(page).filter(|_| !answered_ok || page.text_len < LONG_PAGE)
+}
+
 /// Whether a redirect target is the site's front page or a login page, the
 /// way publishers bury deleted articles.
 pub fn is_root_or_login(original: &url::Url, target: &url::Url) -> bool {

@@ -7,31 +7,32 @@
 //! `max_body`, the first part kept for classification and the whole spooled
 //! to a file when a spool directory is given.
 //!
+//! Here: the client, the retry loop (`Fetcher::fetch`) and the redirect
+//! loop (`attempt`); `response.rs` turns a final response into its body and
+//! its verdict, step by named step; `classify.rs` holds the pure rules.
+//!
 //! It never touches the store: it hands the caller a spooled file and its
 //! hash, and the caller decides what to keep. It never prints.
 
 pub mod classify;
 pub mod queue;
 pub mod resolve;
+mod response;
 pub mod robots;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
 use regex::Regex;
-use sha2::{Digest, Sha256};
 use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::config::{Config, FetchConfig, HostConfig};
 use crate::error::{Error, Result};
 use crate::model::{Check, Reason, Redirect, Verdict};
-
-use classify::PageSignals;
 
 pub use queue::Queue;
 
@@ -85,16 +86,6 @@ pub struct FetchedBody {
     pub charset: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
-}
-
-/// What `read_body` gives: the body's hash, size and head, and its spool.
-struct ReadBody {
-    sha256: String,
-    size: u64,
-    truncated: bool,
-    head: Vec<u8>,
-    spool: Option<PathBuf>,
-    spool_error: Option<String>,
 }
 
 /// What fetching one source gave.
@@ -180,7 +171,7 @@ impl Fetcher {
             .deflate(true)
             .zstd(true)
             .build()
-            .map_err(|e| Error::Usage(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Error::setup("build the HTTP client", e))?;
         if let Some(dir) = &spool {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
@@ -225,10 +216,15 @@ impl Fetcher {
             || (!self.include.is_empty() && !self.include.iter().any(|r| r.is_match(url)))
     }
 
-    /// Fetches one source, with retries, and classifies it.
+    /// Fetches one source, with retries, and classifies it: skipped when
+    /// it is not to be fetched, else what the last attempt made of it.
     pub async fn fetch(&self, job: &Job) -> Fetched {
         let started = Instant::now();
-        let finish = |a: Attempt, attempts: u32| Fetched {
+        let (a, attempts) = match self.fetchable(&job.url).await {
+            Ok(url) => self.attempts(&url, job.validators.as_ref()).await,
+            Err(skipped) => (skipped, 0),
+        };
+        Fetched {
             check: Check {
                 url: job.url.clone(),
                 verdict: a.verdict,
@@ -244,77 +240,61 @@ impl Fetcher {
             },
             body: a.body,
             request_headers: a.request_headers,
-        };
-        let url = match Url::parse(&job.url) {
-            Ok(u) => u,
-            Err(e) => {
-                return finish(
-                    Attempt::failed(
-                        Verdict::Skipped,
-                        Reason::Scheme,
-                        format!("not a URL: {e}"),
-                        vec![],
-                    ),
-                    0,
-                );
-            }
-        };
+        }
+    }
+
+    /// The URL to fetch, or why it is `skipped`: not a URL, not http(s),
+    /// excluded, or disallowed by robots.txt.
+    async fn fetchable(&self, url: &str) -> std::result::Result<Url, Attempt> {
+        let skipped =
+            |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
+        let url =
+            Url::parse(url).map_err(|e| skipped(Reason::Scheme, format!("not a URL: {e}")))?;
         if !crate::base::web::is_http(url.as_str()) {
-            return finish(
-                Attempt::failed(
-                    Verdict::Skipped,
-                    Reason::Scheme,
-                    format!("{}: not fetched", url.scheme()),
-                    vec![],
-                ),
-                0,
-            );
+            return Err(skipped(
+                Reason::Scheme,
+                format!("{}: not fetched", url.scheme()),
+            ));
         }
         if self.is_excluded(url.as_str()) {
-            return finish(
-                Attempt::failed(
-                    Verdict::Skipped,
-                    Reason::Excluded,
-                    "matches --exclude/--include".into(),
-                    vec![],
-                ),
-                0,
-            );
+            return Err(skipped(
+                Reason::Excluded,
+                "matches --exclude/--include".into(),
+            ));
         }
         if !self.config.ignore_robots && !self.robots_allow(&url).await {
-            return finish(
-                Attempt::failed(
-                    Verdict::Skipped,
-                    Reason::Robots,
-                    "robots.txt disallows it".into(),
-                    vec![],
-                ),
-                0,
-            );
+            return Err(skipped(Reason::Robots, "robots.txt disallows it".into()));
         }
+        Ok(url)
+    }
+
+    /// Attempts until one is final: a transient failure is retried after a
+    /// backoff, and a refusal of our request's shape is tried once more
+    /// dressed as a browser. Returns the last attempt and the count.
+    async fn attempts(&self, url: &Url, validators: Option<&Validators>) -> (Attempt, u32) {
         let mut attempts = 0u32;
         let mut browser = false;
         loop {
             attempts += 1;
-            let a = self.attempt(&url, job.validators.as_ref(), browser).await;
+            let a = self.attempt(url, validators, browser).await;
             // A server that refuses our request shape (405, 501, a 403 to a
             // bot user agent) gets one more try dressed as a browser.
             if !browser && matches!(a.status, Some(403 | 405 | 501)) && a.reason != Reason::Soft404
             {
                 browser = true;
                 attempts += 1;
-                let again = self.attempt(&url, job.validators.as_ref(), true).await;
+                let again = self.attempt(url, validators, true).await;
                 if again.verdict == Verdict::Ok || again.status != a.status {
                     if !self.retryable(&again, attempts) {
-                        return finish(again, attempts);
+                        return (again, attempts);
                     }
                     self.backoff(&again, attempts).await;
                     continue;
                 }
-                return finish(a, attempts);
+                return (a, attempts);
             }
             if !self.retryable(&a, attempts) {
-                return finish(a, attempts);
+                return (a, attempts);
             }
             self.backoff(&a, attempts).await;
         }
@@ -462,248 +442,6 @@ impl Fetcher {
                 .await;
         }
     }
-
-    async fn finish_response(
-        &self,
-        original: &Url,
-        final_url: Url,
-        redirects: Vec<Redirect>,
-        resp: reqwest::Response,
-        request_headers: Vec<(String, String)>,
-    ) -> Attempt {
-        let status = resp.status().as_u16();
-        let headers = header_pairs(resp.headers());
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        let content_type_full = header("content-type");
-        let content_type = content_type_full.as_deref().map(crate::base::web::essence);
-        let charset = content_type_full
-            .as_deref()
-            .and_then(crate::base::web::charset);
-        let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let http_version = format!("{:?}", resp.version());
-        let (mut verdict, mut reason) = classify::status_verdict(status, &self.config.accept);
-        let mut detail = None;
-        let final_str = final_url.to_string();
-
-        // Read the body: always for a 2xx (it is the snapshot), and the
-        // start of an error page, which may be a bot wall.
-        let want_body = status != 304 && !(300..400).contains(&status);
-        let body = if want_body {
-            let limit = if (200..300).contains(&status) {
-                self.config.max_body
-            } else {
-                64 * 1024
-            };
-            match self
-                .read_body(resp, limit, (200..300).contains(&status))
-                .await
-            {
-                Ok(b) => Some(b),
-                Err(e) => {
-                    let (v, r, d) = classify::error_reason(&e);
-                    return Attempt {
-                        status: Some(status),
-                        final_url: Some(final_str),
-                        content_type,
-                        retry_after,
-                        request_headers,
-                        ..Attempt::failed(v, r, d, redirects)
-                    };
-                }
-            }
-        } else {
-            None
-        };
-        let body = body.map(|b| FetchedBody {
-            sha256: b.sha256,
-            size: b.size,
-            truncated: b.truncated,
-            head: b.head,
-            spool: b.spool,
-            spool_error: b.spool_error,
-            status,
-            headers: headers.clone(),
-            http_version,
-            content_type: content_type.clone(),
-            charset: charset.clone(),
-            etag: header("etag"),
-            last_modified: header("last-modified"),
-        });
-
-        let is_html = content_type.as_deref().is_none_or(|c| c.contains("html"))
-            && body.as_ref().is_some_and(|b| looks_like_html(&b.head));
-        if is_html && let Some(b) = &body {
-            let text = crate::base::text::decode_text(b.head.clone(), charset.as_deref())
-                .unwrap_or_default();
-            let page = PageSignals::from_html(&text);
-            if let Some(p) = classify::challenge_phrase(&page)
-                && (verdict != Verdict::Ok || page.text_len < classify::LONG_PAGE)
-            {
-                verdict = Verdict::Unreachable;
-                reason = Reason::Blocked;
-                detail = Some(format!("bot wall or challenge page (\"{p}\")"));
-            } else if verdict == Verdict::Ok {
-                if let Some(p) = classify::soft_404_phrase(&page) {
-                    verdict = Verdict::Dead;
-                    reason = Reason::Soft404;
-                    detail = Some(format!("the page says \"{p}\""));
-                } else if final_url.path() != "/"
-                    && self.host_answers_anything_with(&final_url, &text).await
-                {
-                    verdict = Verdict::Dead;
-                    reason = Reason::Soft404;
-                    detail = Some("the host answers any path with this same page".into());
-                }
-            }
-        }
-        // Body-less outcomes drop their spool file: nothing will adopt it.
-        let body = match body {
-            Some(b) if !(200..300).contains(&status) => {
-                if let Some(p) = &b.spool {
-                    let _ = std::fs::remove_file(p);
-                }
-                None
-            }
-            other => other,
-        };
-
-        if verdict == Verdict::Ok && !redirects.is_empty() {
-            if classify::is_root_or_login(original, &final_url) {
-                verdict = Verdict::Dead;
-                reason = Reason::RedirectToRoot;
-                detail = Some(format!("redirected to {final_url}"));
-            } else if redirects.iter().all(|r| matches!(r.status, 301 | 308)) {
-                reason = Reason::Moved;
-            }
-        }
-        // The final URL is worth keeping only when it differs from the
-        // source's: a run of 100,000 sources keeps one record per source.
-        let final_url = (!redirects.is_empty()).then_some(final_str);
-        Attempt {
-            verdict,
-            reason,
-            status: Some(status),
-            final_url,
-            redirects,
-            content_type,
-            detail,
-            body,
-            retry_after,
-            request_headers,
-        }
-    }
-
-    /// Streams a body: hashes it, keeps the head, spools it, stops at `limit`.
-    async fn read_body(
-        &self,
-        mut resp: reqwest::Response,
-        limit: u64,
-        spool: bool,
-    ) -> std::result::Result<ReadBody, reqwest::Error> {
-        let mut hasher = Sha256::new();
-        let mut head = Vec::new();
-        let mut size = 0u64;
-        let mut truncated = false;
-        let mut spool_error = None;
-        let mut file = match (&self.spool, spool) {
-            (Some(dir), true) => match tempfile::Builder::new().prefix("body-").tempfile_in(dir) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    spool_error = Some(format!("{}: {e}", dir.display()));
-                    None
-                }
-            },
-            _ => None,
-        };
-        while let Some(chunk) = resp.chunk().await? {
-            let room = limit.saturating_sub(size) as usize;
-            let take = &chunk[..chunk.len().min(room)];
-            hasher.update(take);
-            if head.len() < HEAD_BYTES {
-                head.extend_from_slice(&take[..take.len().min(HEAD_BYTES - head.len())]);
-            }
-            if let Some(f) = file.as_mut()
-                && let Err(e) = f.write_all(take)
-            {
-                spool_error = Some(format!("{}: {e}", f.path().display()));
-                file = None;
-            }
-            size += take.len() as u64;
-            if take.len() < chunk.len() || size >= limit {
-                truncated =
-                    take.len() < chunk.len() || resp.content_length().is_some_and(|n| n > limit);
-                break;
-            }
-        }
-        let spooled = match file.map(|f| f.into_temp_path().keep()) {
-            Some(Ok(p)) => Some(p),
-            Some(Err(e)) => {
-                spool_error = Some(e.to_string());
-                None
-            }
-            None => None,
-        };
-        Ok(ReadBody {
-            sha256: hex::encode(hasher.finalize()),
-            size,
-            truncated,
-            head,
-            spool: spooled,
-            spool_error,
-        })
-    }
-
-    /// Asks the host for a random path once per run; true when it answers
-    /// 200 with the same page as `page` (Bar-Yossef et al., 2004).
-    async fn host_answers_anything_with(&self, url: &Url, html: &str) -> bool {
-        let origin = url.origin().ascii_serialization();
-        let cell = {
-            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(origin.clone()).or_default().clone()
-        };
-        let probe = cell
-            .get_or_init(|| async {
-                let token: String = (0..20)
-                    .map(|_| rand::rng().random_range(b'a'..=b'z') as char)
-                    .collect();
-                let mut probe_url = url.join(&format!("/{token}-citeguard-probe")).ok()?;
-                for _ in 0..5 {
-                    let resp = self.client.get(probe_url.clone()).send().await.ok()?;
-                    let status = resp.status();
-                    if status.is_redirection() {
-                        let loc = resp
-                            .headers()
-                            .get(reqwest::header::LOCATION)?
-                            .to_str()
-                            .ok()?;
-                        probe_url = probe_url.join(loc).ok()?;
-                        continue;
-                    }
-                    if !status.is_success() {
-                        return None;
-                    }
-                    let bytes = resp.bytes().await.ok()?;
-                    let text = crate::base::text::decode_text(
-                        bytes[..bytes.len().min(HEAD_BYTES)].to_vec(),
-                        None,
-                    )
-                    .ok()?;
-                    return Some(classify::comparable(&text));
-                }
-                None
-            })
-            .await;
-        // The page's own text is only worked out for hosts whose random path
-        // answered 200; most hosts answer 404 and cost nothing here.
-        probe
-            .as_deref()
-            .is_some_and(|p| classify::same_page(p, &classify::comparable(html)))
-    }
 }
 
 fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -717,28 +455,6 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-fn looks_like_html(head: &[u8]) -> bool {
-    let start = String::from_utf8_lossy(&head[..head.len().min(2048)]).to_ascii_lowercase();
-    start.contains("<html")
-        || start.contains("<!doctype html")
-        || start.contains("<head")
-        || start.contains("<body")
-        || start.contains("<title")
-}
-
-/// Retry-After: delta-seconds or an HTTP date.
-fn parse_retry_after(v: &str) -> Option<Duration> {
-    let v = v.trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let when = httpdate::parse_http_date(v).ok()?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
 /// Removes spool files that no one adopted (a body that was not stored).
 pub fn discard_spool(body: &FetchedBody) {
     if let Some(p) = &body.spool {
@@ -749,19 +465,4 @@ pub fn discard_spool(body: &FetchedBody) {
 /// The spool directory inside a store directory.
 pub fn spool_dir(store: &Path) -> PathBuf {
     store.join("tmp")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_takes_seconds_or_a_date() {
-        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(parse_retry_after("soon"), None);
-    }
 }

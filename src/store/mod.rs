@@ -158,10 +158,13 @@ impl Store {
         {
             return Ok(s);
         }
-        Err(Error::Usage(format!(
-            "{url}: not in the store {} (no check has fetched it)",
-            self.root.display()
-        )))
+        Err(Error::not_found(
+            url,
+            format!(
+                "not in the store {} (no check has fetched it)",
+                self.root.display()
+            ),
+        ))
     }
 }
 

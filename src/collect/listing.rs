@@ -1,0 +1,241 @@
+//! The listing `citeguard collect` prints: each post's citations as text
+//! (grouped by post, unlinked ones marked, a summary at the end), as one
+//! JSON document (`{"citations": [...]}`), or as JSON Lines (one citation a
+//! line). Written post by post as the collector hands them over, so a large
+//! site starts printing at once. It writes to any `Write` and knows nothing
+//! of the terminal.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+use super::Post;
+use crate::model::{Kind, Missing};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Jsonl,
+}
+
+/// Writes posts as they come, in one of the formats.
+pub struct Listing {
+    format: Format,
+    posts: usize,
+    citations: usize,
+    kinds: BTreeMap<Kind, usize>,
+}
+
+const TEXT_WIDTH: usize = 42;
+
+impl Listing {
+    pub fn new(format: Format) -> Self {
+        Listing {
+            format,
+            posts: 0,
+            citations: 0,
+            kinds: BTreeMap::new(),
+        }
+    }
+
+    /// Writes one post's citations.
+    pub fn post(&mut self, out: &mut dyn Write, post: &Post) -> io::Result<()> {
+        for c in &post.citations {
+            *self.kinds.entry(c.kind).or_default() += 1;
+        }
+        match self.format {
+            Format::Text => self.text_post(out, post)?,
+            Format::Json => {
+                for c in &post.citations {
+                    out.write_all(if self.citations == 0 {
+                        b"{\"citations\": [\n  "
+                    } else {
+                        b",\n  "
+                    })?;
+                    serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                    self.citations += 1;
+                }
+            }
+            Format::Jsonl => {
+                for c in &post.citations {
+                    serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+        }
+        self.posts += 1;
+        if self.format != Format::Json {
+            self.citations += post.citations.len();
+        }
+        Ok(())
+    }
+
+    fn text_post(&mut self, out: &mut dyn Write, post: &Post) -> io::Result<()> {
+        if self.posts > 0 {
+            writeln!(out)?;
+        }
+        let unlinked = post
+            .citations
+            .iter()
+            .filter(|c| c.kind == Kind::Unlinked)
+            .count();
+        write!(out, "{}", post.name)?;
+        write!(
+            out,
+            "  ({} citation{}",
+            post.citations.len(),
+            plural(post.citations.len())
+        )?;
+        if unlinked > 0 {
+            write!(out, ", {unlinked} unlinked")?;
+        }
+        if let Some(d) = &post.date {
+            write!(out, ", posted {d}")?;
+        }
+        writeln!(out, ")")?;
+        if let Some(b) = &post.base_url
+            && b != &post.name
+        {
+            writeln!(out, "  base {b}")?;
+        }
+        for c in &post.citations {
+            let text = if c.text.is_empty() {
+                "-".to_string()
+            } else {
+                fit(&c.text, TEXT_WIDTH)
+            };
+            let pad = TEXT_WIDTH.saturating_sub(text.chars().count());
+            write!(
+                out,
+                "  {:>5}  {:<8}  {}{}  ",
+                c.line,
+                c.kind.as_str(),
+                text,
+                " ".repeat(pad)
+            )?;
+            match (&c.url, c.missing) {
+                (Some(u), _) => writeln!(out, "{u}")?,
+                (None, Some(Missing::EmptyLink)) => writeln!(
+                    out,
+                    "!! MISSING: empty link (href=\"{}\")",
+                    c.raw.as_deref().unwrap_or("")
+                )?,
+                (None, Some(Missing::NoLink)) => writeln!(out, "!! MISSING: no link")?,
+                (None, None) => writeln!(out, "(not a URL: {})", c.raw.as_deref().unwrap_or(""))?,
+            }
+            if let Some(q) = &c.quote {
+                writeln!(out, "  {:>5}  {:<8}  quote: “{}”", "", "", fit(q, 90))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the listing: closes the JSON document, or writes the text
+    /// summary (counts by kind, and how many inputs failed).
+    pub fn finish(&mut self, out: &mut dyn Write, failed: usize) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                if self.citations == 0 {
+                    out.write_all(b"{\"citations\": [")?;
+                }
+                out.write_all(b"\n]}\n")?;
+            }
+            Format::Jsonl => {}
+            Format::Text => {
+                if self.posts > 0 {
+                    writeln!(out)?;
+                }
+                let mut parts: Vec<String> = Vec::new();
+                for (kind, n) in &self.kinds {
+                    let name = match kind {
+                        Kind::Link => "link",
+                        Kind::Image => "image",
+                        Kind::Embed => "embed",
+                        Kind::Quote => "quote",
+                        Kind::BareUrl => "bare URL",
+                        Kind::Unlinked => "unlinked",
+                    };
+                    let s = if *kind == Kind::Unlinked {
+                        ""
+                    } else {
+                        plural(*n)
+                    };
+                    parts.push(format!("{n} {name}{s}"));
+                }
+                write!(
+                    out,
+                    "{} post{}, {} citation{}",
+                    self.posts,
+                    plural(self.posts),
+                    self.citations,
+                    plural(self.citations)
+                )?;
+                if !parts.is_empty() {
+                    write!(out, ": {}", parts.join(", "))?;
+                }
+                if failed > 0 {
+                    write!(
+                        out,
+                        "; {failed} input{} failed (see stderr)",
+                        plural(failed)
+                    )?;
+                }
+                writeln!(out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// Shortens a text to `max` characters on one line.
+fn fit(s: &str, max: usize) -> String {
+    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one.char_indices().nth(max.saturating_sub(1)) {
+        Some((i, _)) if one.chars().count() > max => format!("{}…", &one[..i]),
+        _ => one,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(format: Format, posts: &[Post], failed: usize) -> String {
+        let mut out = Vec::new();
+        let mut listing = Listing::new(format);
+        for p in posts {
+            listing.post(&mut out, p).unwrap();
+        }
+        listing.finish(&mut out, failed).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn post(name: &str) -> Post {
+        Post {
+            name: name.into(),
+            base_url: None,
+            date: Some("2010-05-02".into()),
+            citations: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_json_listing_is_one_document_even_with_nothing_cited() {
+        for posts in [vec![], vec![post("a.html"), post("b.html")]] {
+            let json = listed(Format::Json, &posts, 0);
+            let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+            assert_eq!(v["citations"], serde_json::json!([]));
+        }
+    }
+
+    #[test]
+    fn the_text_listing_ends_with_the_counts_and_the_failed_inputs() {
+        let text = listed(Format::Text, &[post("a.html")], 2);
+        assert!(text.starts_with("a.html  (0 citations, posted 2010-05-02)\n"));
+        assert!(text.ends_with("1 post, 0 citations; 2 inputs failed (see stderr)\n"));
+    }
+}
