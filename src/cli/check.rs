@@ -159,7 +159,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
                 posts,
                 &config,
                 fetcher.clone(),
-                &mut check::NoStore,
+                &mut citeguard::store::hook::NoStore,
                 &bar,
                 now,
             )

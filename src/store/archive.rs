@@ -8,11 +8,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::Store;
+use super::hook::{Evidence, REQUISITES_PER_PAGE, SourceHook, SourceOutcome};
 use super::index::{CheckRow, NewSnapshot, SnapshotRow};
 use super::objects::Objects;
 use super::warc::{Body, Exchange, WarcWriter};
-use crate::check::{Evidence, SourceHook, SourceOutcome, rfc3339};
+use super::{Store, rfc3339};
 use crate::compare;
 use crate::config::Config;
 use crate::error::Result;
@@ -301,7 +301,7 @@ impl<'a> Archive<'a> {
             .insert_snapshot(source_id, &snapshot)
             .await
             .map_err(|e| store.err(e))?;
-        requisites.truncate(crate::check::REQUISITES_PER_PAGE);
+        requisites.truncate(REQUISITES_PER_PAGE);
         for r in &requisites {
             store
                 .index

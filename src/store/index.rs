@@ -252,7 +252,7 @@ fn time(s: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 fn stamp(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
-    t.map(crate::check::rfc3339)
+    t.map(super::rfc3339)
 }
 
 impl Index {
