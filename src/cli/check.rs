@@ -10,9 +10,8 @@ use super::{CheckArgs, Outcome};
 use citeguard::check::{self, Progress};
 use citeguard::config::Config;
 use citeguard::error::{Error, Result};
-use citeguard::model::{Check, Recovered, Report, StillBroken, Verdict};
+use citeguard::model::{Check, Report, Verdict};
 use citeguard::report::{self, RenderOptions};
-use citeguard::schedule::Change;
 use citeguard::store::archive::Archive;
 use citeguard::store::{Access, Store};
 
@@ -178,7 +177,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
             check::check(posts, &config, fetcher.clone(), &mut archive, &bar, now).await?;
         report.run.id = run_id;
         report.store = Some(store.root().display().to_string());
-        mark_changes(&mut report, previous.as_ref());
+        citeguard::schedule::mark_changes(&mut report, previous.as_ref());
         let mementos =
             ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
         archive.finish(&report).await?;
@@ -193,7 +192,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     // Nothing left to wait for: background tasks must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     if args.new_only {
-        keep_new_only(&mut report);
+        citeguard::schedule::keep_new_only(&mut report);
     }
 
     let opts = RenderOptions {
@@ -226,66 +225,6 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
-}
-
-/// Marks each row new, still or recovered against the previous run, and
-/// lists what recovered.
-fn mark_changes(report: &mut Report, previous: Option<&Report>) {
-    let changes = citeguard::schedule::classify_changes(previous, report);
-    for (row, change) in report.citations.iter_mut().zip(changes) {
-        row.change = Some(change);
-    }
-    if let Some(prev) = previous {
-        let was: std::collections::HashMap<(&str, &str, citeguard::model::Kind), Verdict> = prev
-            .citations
-            .iter()
-            .filter_map(|c| Some(((c.post.as_str(), c.url.as_deref()?, c.kind), c.verdict)))
-            .collect();
-        let mut listed = std::collections::HashSet::new();
-        report.recovered = report
-            .citations
-            .iter()
-            .filter(|c| c.change == Some(Change::Recovered))
-            .filter_map(|c| {
-                let url = c.url.as_deref()?;
-                let before = *was.get(&(c.post.as_str(), url, c.kind))?;
-                listed.insert((c.post.as_str(), url)).then(|| Recovered {
-                    post: c.post.clone(),
-                    url: url.to_string(),
-                    was: before,
-                })
-            })
-            .collect();
-    }
-}
-
-/// `--new-only`: the report lists (and fails on) only what got worse since
-/// the previous run; what recovered is still listed.
-fn keep_new_only(report: &mut Report) {
-    let (keep, still): (Vec<_>, Vec<_>) = std::mem::take(&mut report.citations)
-        .into_iter()
-        .partition(|c| c.change.is_none_or(|ch| ch == Change::New));
-    report.citations = keep;
-    report.still = still
-        .into_iter()
-        .filter(|c| c.change == Some(Change::Still))
-        .map(|c| StillBroken {
-            since: c.history.as_ref().and_then(|h| h.failing_since.clone()),
-            post: c.post,
-            line: c.line,
-            url: c.url,
-            verdict: c.verdict,
-            reason: c.reason,
-        })
-        .collect();
-    let mut summary = citeguard::model::Summary {
-        sources: report.summary.sources,
-        ..Default::default()
-    };
-    for c in &report.citations {
-        summary.count(c.verdict);
-    }
-    report.summary = summary;
 }
 
 /// Asks the Memento TimeGate for an archived copy of each dead source,
