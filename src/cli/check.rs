@@ -79,11 +79,6 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     }
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set.
-pub fn color(output: Option<&std::path::PathBuf>) -> bool {
-    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
 /// The progress bar: sources done/total, rate, failures so far.
 struct Bar {
     bar: ProgressBar,
@@ -168,7 +163,10 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
             return Ok((report, mementos));
         }
         let store = Store::open(&config.store, Access::Write).await?;
-        let previous = super::store::last_report(&store).await.ok().flatten();
+        let previous = citeguard::store::report::last_report(&store)
+            .await
+            .ok()
+            .flatten();
         let spool = citeguard::fetch::spool_dir(store.root());
         let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, Some(spool))?);
         let run_id = check::run_id(now);
@@ -184,7 +182,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         if args.report.format == report::Format::Html
             && let Some(out) = &args.report.output
         {
-            super::store::attach_offline_pages(&store, &mut report, out).await?;
+            citeguard::store::pages::attach_offline_pages(&store, &mut report, out).await?;
         }
         store.close().await;
         Ok((report, mementos))
@@ -196,7 +194,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     }
 
     let opts = RenderOptions {
-        color: color(args.report.output.as_ref()),
+        color: super::color(args.report.output.as_ref()),
         fail_on: config.fail_on.clone(),
     };
     if std::env::var_os("GITHUB_ACTIONS").is_some() {

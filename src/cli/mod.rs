@@ -304,6 +304,12 @@ pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn std::io::Write>> {
     }
 }
 
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+pub fn color(output: Option<&PathBuf>) -> bool {
+    use std::io::IsTerminal;
+    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
 /// One line for an error: its message and its causes, newlines folded.
 pub fn one_line(e: &Error) -> String {
     citeguard::error::chain_text(e)

@@ -1,0 +1,103 @@
+//! For the store's unit tests only: a store in a temporary directory, and
+//! snapshots put into it the way a run puts them (object, text, WARC
+//! record, index row). Never built outside `cargo test`.
+
+use super::index::NewSnapshot;
+use super::warc::{Body, Exchange, WarcWriter};
+use super::{Access, SnapshotRow, Store};
+
+/// A writable store in a fresh temporary directory, which lives as long as
+/// the returned guard.
+pub async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = Store::open(&dir.path().join("snapshots"), Access::Write)
+        .await
+        .expect("a new store opens");
+    (dir, store)
+}
+
+/// What to store for one snapshot.
+pub struct Snap<'a> {
+    pub url: &'a str,
+    pub fetched_at: &'a str,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    /// The extracted main text, if one is kept.
+    pub text: Option<&'a str>,
+    /// Whether a WARC record is written for it.
+    pub warc: bool,
+}
+
+impl<'a> Snap<'a> {
+    pub fn html(url: &'a str, fetched_at: &'a str, body: &'a str) -> Snap<'a> {
+        Snap {
+            url,
+            fetched_at,
+            content_type: Some("text/html"),
+            body: body.as_bytes(),
+            text: None,
+            warc: false,
+        }
+    }
+}
+
+/// Stores a snapshot of `snap.url` in run `run`, and returns its row.
+pub async fn put(store: &Store, run: &str, snap: &Snap<'_>) -> SnapshotRow {
+    let body_sha = store.objects.put_bytes(snap.body).expect("the body");
+    let text_sha = snap
+        .text
+        .map(|t| store.objects.put_bytes(t.as_bytes()).expect("the text"));
+    let written = snap.warc.then(|| {
+        let dir = store.warc_dir();
+        std::fs::create_dir_all(&dir).expect("warc/");
+        let mut w = WarcWriter::create(&dir.join(format!("{run}.warc.gz"))).expect("a WARC");
+        let headers = [("Content-Type".to_string(), "text/html".to_string())];
+        let written = w
+            .write_exchange(&Exchange {
+                target_uri: snap.url,
+                date: chrono::Utc::now(),
+                method: "GET",
+                request_headers: &[],
+                http_version: "HTTP/1.1",
+                status: 200,
+                response_headers: &headers,
+                body: Body::Bytes(snap.body),
+                ip: None,
+            })
+            .expect("a record");
+        w.sync().expect("synced");
+        written
+    });
+    let source = store.index.source(snap.url).await.expect("a source row");
+    let id = store
+        .index
+        .insert_snapshot(
+            source.id,
+            &NewSnapshot {
+                run_id: run,
+                fetched_at: snap.fetched_at,
+                status: 200,
+                final_url: None,
+                content_type: snap.content_type,
+                charset: None,
+                size: snap.body.len() as u64,
+                truncated: false,
+                body_sha256: &body_sha,
+                text_sha256: text_sha.as_deref(),
+                norm_sha256: None,
+                etag: None,
+                last_modified: None,
+                warc_file: written.as_ref().map(|w| w.file.as_str()),
+                warc_offset: written.as_ref().map(|w| w.offset),
+                warc_length: written.as_ref().map(|w| w.length),
+            },
+        )
+        .await
+        .expect("a snapshot row");
+    store
+        .index
+        .snapshot(id)
+        .await
+        .expect("read back")
+        .expect("just stored")
+}
