@@ -225,79 +225,27 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     })
 }
 
-/// Asks the Memento TimeGate for an archived copy of each dead source,
-/// closest to the citing post's date. An archive that cannot be reached is
-/// one line on stderr; the report goes on without it.
-///
-/// With `every` (`--robust-links`), every cited source is looked up, for the
-/// Robust Links of each citation; only dead ones get a suggested
-/// replacement in the report.
+/// Asks the web archive for replacements of dead sources (of every source
+/// with `--robust-links`); a failing archive is one line on stderr, and
+/// the report goes on without it.
 async fn ask_archives(
     report: &mut Report,
     config: &Config,
     client: &reqwest::Client,
     every: bool,
 ) -> std::collections::HashMap<String, citeguard::model::Memento> {
-    use futures_util::StreamExt;
     let endpoint = config.schedule.memento_endpoint.as_str();
-    if endpoint.is_empty() {
-        return Default::default();
+    let lookups = citeguard::memento::archived_copies(report, client, endpoint, every).await;
+    if let Some(first) = lookups.failures.first() {
+        eprintln!("citeguard: {}", citeguard::error::chain_text(first));
     }
-    let mut wanted: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
-    for c in &report.citations {
-        if (every || c.verdict == Verdict::Dead)
-            && let Some(url) = &c.url
-            && !wanted.iter().any(|(u, _)| u == url)
-        {
-            wanted.push((url.clone(), c.post_date.as_deref().and_then(post_time)));
-        }
+    if lookups.failures.len() > 1 {
+        eprintln!(
+            "citeguard: the web archive failed for {} sources in all",
+            lookups.failures.len()
+        );
     }
-    let answers: Vec<_> = futures_util::stream::iter(wanted)
-        .map(|(url, when)| async move {
-            let answer = citeguard::memento::closest(client, endpoint, &url, when).await;
-            (url, answer)
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    let mut found = std::collections::HashMap::new();
-    let mut failures = 0;
-    for (url, answer) in answers {
-        match answer {
-            Ok(Some(m)) => {
-                found.insert(url, m);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                if failures == 0 {
-                    eprintln!("citeguard: {}", citeguard::error::chain_text(&e));
-                }
-                failures += 1;
-            }
-        }
-    }
-    if failures > 1 {
-        eprintln!("citeguard: the web archive failed for {failures} sources in all");
-    }
-    for c in &mut report.citations {
-        if c.verdict == Verdict::Dead
-            && let Some(m) = c.url.as_ref().and_then(|u| found.get(u))
-        {
-            c.archived = Some(m.clone());
-        }
-    }
-    found
-}
-
-/// A post's date (`YYYY-MM-DD` or RFC 3339) as a time.
-fn post_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&chrono::Utc));
-    }
-    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(12, 0, 0)
-        .map(|t| t.and_utc())
+    lookups.found
 }
 
 /// `--robust-links`: for each citation, the Robust Links HTML an author can
