@@ -22,6 +22,7 @@ pub mod diff;
 pub mod export;
 pub mod hook;
 pub mod index;
+mod judge;
 pub mod objects;
 pub mod offline;
 pub mod pages;

@@ -5,6 +5,7 @@
 use super::index::NewSnapshot;
 use super::warc::{Body, Exchange, WarcWriter};
 use super::{Access, SnapshotRow, Store};
+use crate::model::{Check, Reason, Verdict};
 
 /// A writable store in a fresh temporary directory, which lives as long as
 /// the returned guard.
@@ -101,3 +102,28 @@ pub async fn put(store: &Store, run: &str, snap: &Snap<'_>) -> SnapshotRow {
         .expect("read back")
         .expect("just stored")
 }
+
+/// A check as the fetcher hands it over, of `url`.
+pub fn check(url: &str, verdict: Verdict, reason: Reason, status: Option<u16>) -> Check {
+    Check {
+        url: url.into(),
+        verdict,
+        reason,
+        status,
+        final_url: None,
+        redirects: Vec::new(),
+        content_type: None,
+        attempts: 1,
+        elapsed_ms: 1,
+        detail: None,
+        checked_at: String::new(),
+    }
+}
+
+/// A cited passage of some length, and a page that has nothing in common
+/// with it.
+pub const CITED: &str = "The minister said on Tuesday that the new dam on the river would be \
+    finished by the spring, and that the villages below it would be moved to higher ground \
+    before the water rose.";
+pub const OTHER: &str = "Our shop sells garden furniture, barbecues and outdoor lighting at \
+    prices you will love, with free delivery on every order over fifty pounds this summer.";
