@@ -1,5 +1,6 @@
-//! `citeguard check`: flags over config, collect, fetch with a progress bar
-//! on a terminal, render, and the exit code.
+//! `citeguard check`: flags over config, collect, check (through the store
+//! unless `--no-store`) with a progress bar on a terminal, render, and the
+//! exit code. Glue only: what a run does is in the library.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -13,6 +14,9 @@ use citeguard::error::{Error, Result};
 use citeguard::model::{Check, Report, Verdict};
 use citeguard::report::{self, RenderOptions};
 use citeguard::store::archive::Archive;
+use citeguard::store::hook::NoStore;
+use citeguard::store::pages::attach_offline_pages;
+use citeguard::store::report::last_report;
 use citeguard::store::{Access, Store};
 
 fn apply(config: &mut Config, a: &CheckArgs) {
@@ -104,6 +108,81 @@ impl Progress for Bar {
     }
 }
 
+impl Bar {
+    /// A bar on stderr when `show`, else one that draws nothing.
+    fn new(show: bool) -> Bar {
+        let bar = if show {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} checking {pos}/{len} sources [{bar:30}] {per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        Bar {
+            bar,
+            failures: Default::default(),
+        }
+    }
+}
+
+/// Found archived copies, by source URL.
+type Mementos = std::collections::HashMap<String, citeguard::model::Memento>;
+
+// TODO(merge): the two functions below drive library stages (store,
+// check, schedule, memento) in order; that belongs in the `check` driver
+// (src/check.rs, h-fetch's), leaving this file flags → one call → output.
+
+/// `--no-store`: the check alone, and the archives asked about what died.
+async fn check_without_store(
+    posts: Vec<citeguard::collect::Post>,
+    config: &Config,
+    args: &CheckArgs,
+    bar: &Bar,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Report, Mementos)> {
+    let fetcher = Arc::new(citeguard::fetch::Fetcher::new(config, None)?);
+    let mut report = check::check(posts, config, fetcher.clone(), &mut NoStore, bar, now).await?;
+    let mementos = ask_archives(&mut report, config, fetcher.client(), args.robust_links).await;
+    Ok((report, mementos))
+}
+
+/// The check through the store, in order: the previous run's report read,
+/// every source checked and archived, changes since then marked, the web
+/// archives asked, the report kept, and offline pages written beside an
+/// HTML report.
+async fn check_with_store(
+    posts: Vec<citeguard::collect::Post>,
+    config: &Config,
+    args: &CheckArgs,
+    bar: &Bar,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(Report, Mementos)> {
+    let store = Store::open(&config.store, Access::Write).await?;
+    let previous = last_report(&store).await.ok().flatten();
+    let spool = citeguard::fetch::spool_dir(store.root());
+    let fetcher = Arc::new(citeguard::fetch::Fetcher::new(config, Some(spool))?);
+    let run_id = check::run_id(now);
+    let mut archive = Archive::begin(&store, config, &run_id, now).await?;
+    let mut report = check::check(posts, config, fetcher.clone(), &mut archive, bar, now).await?;
+    report.run.id = run_id;
+    report.store = Some(store.root().display().to_string());
+    citeguard::schedule::mark_changes(&mut report, previous.as_ref());
+    let mementos = ask_archives(&mut report, config, fetcher.client(), args.robust_links).await;
+    archive.finish(&report).await?;
+    if args.report.format == report::Format::Html
+        && let Some(out) = &args.report.output
+    {
+        attach_offline_pages(&store, &mut report, out).await?;
+    }
+    store.close().await;
+    Ok((report, mementos))
+}
+
 pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut config = super::load_config(args.input.config.as_ref())?;
     super::apply_input_args(&mut config, &args.input);
@@ -126,66 +205,18 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         },
     );
 
-    let show_bar = !args.quiet && std::io::stderr().is_terminal();
-    let bar = Bar {
-        bar: if show_bar {
-            ProgressBar::new(0)
-        } else {
-            ProgressBar::hidden()
-        },
-        failures: Default::default(),
-    };
-    bar.bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} checking {pos}/{len} sources [{bar:30}] {per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-
+    let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
+    // TODO(merge): one runtime helper in cli/mod.rs (h-fetch's) for this
+    // and cli/store.rs's `block_on`.
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| Error::Usage(format!("cannot start the runtime: {e}")))?;
     let now = args.now.unwrap_or(started_at);
     let (mut report, mementos) = runtime.block_on(async {
         if args.no_store {
-            let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
-            let mut report = check::check(
-                posts,
-                &config,
-                fetcher.clone(),
-                &mut citeguard::store::hook::NoStore,
-                &bar,
-                now,
-            )
-            .await?;
-            let mementos =
-                ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
-            return Ok((report, mementos));
+            check_without_store(posts, &config, &args, &bar, now).await
+        } else {
+            check_with_store(posts, &config, &args, &bar, now).await
         }
-        let store = Store::open(&config.store, Access::Write).await?;
-        let previous = citeguard::store::report::last_report(&store)
-            .await
-            .ok()
-            .flatten();
-        let spool = citeguard::fetch::spool_dir(store.root());
-        let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, Some(spool))?);
-        let run_id = check::run_id(now);
-        let mut archive = Archive::begin(&store, &config, &run_id, now).await?;
-        let mut report =
-            check::check(posts, &config, fetcher.clone(), &mut archive, &bar, now).await?;
-        report.run.id = run_id;
-        report.store = Some(store.root().display().to_string());
-        citeguard::schedule::mark_changes(&mut report, previous.as_ref());
-        let mementos =
-            ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
-        archive.finish(&report).await?;
-        if args.report.format == report::Format::Html
-            && let Some(out) = &args.report.output
-        {
-            citeguard::store::pages::attach_offline_pages(&store, &mut report, out).await?;
-        }
-        store.close().await;
-        Ok((report, mementos))
     })?;
     // Nothing left to wait for: background tasks must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
@@ -233,7 +264,7 @@ async fn ask_archives(
     config: &Config,
     client: &reqwest::Client,
     every: bool,
-) -> std::collections::HashMap<String, citeguard::model::Memento> {
+) -> Mementos {
     let endpoint = config.schedule.memento_endpoint.as_str();
     let lookups = citeguard::memento::archived_copies(report, client, endpoint, every).await;
     if let Some(first) = lookups.failures.first() {
@@ -251,10 +282,7 @@ async fn ask_archives(
 /// `--robust-links`: for each citation, the Robust Links HTML an author can
 /// paste into the post in place of its link, on stderr (stdout holds the
 /// report).
-fn print_robust_links(
-    report: &Report,
-    mementos: &std::collections::HashMap<String, citeguard::model::Memento>,
-) {
+fn print_robust_links(report: &Report, mementos: &Mementos) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
