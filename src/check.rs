@@ -17,11 +17,11 @@ use crate::collect::url::NormalizeOptions;
 use crate::compare::QuoteFinding;
 use crate::config::Config;
 use crate::error::Result;
-use crate::fetch::{Fetched, Fetcher, Job, Queue, Validators, queue::host_key};
-use crate::model::{
-    Check, CitationResult, DiffSpan, Missing, Offline, Reason, Report, RunInfo, SourceHistory,
-    Summary, Verdict,
-};
+use crate::fetch::{Fetcher, Job, Queue, queue::host_key};
+use crate::model::{Check, CitationResult, Missing, Reason, Report, RunInfo, Summary, Verdict};
+use crate::store::archive::Archive;
+use crate::store::hook::{Evidence, NoStore, REQUISITES_PER_PAGE, SourceHook};
+use crate::store::{Access, Store};
 
 /// Told about the run's progress; the binary draws a bar with it.
 pub trait Progress: Send + Sync {
@@ -34,77 +34,6 @@ pub trait Progress: Send + Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
-/// What the store adds to a source's check: the comparison with the
-/// baseline and where the offline copies are.
-#[derive(Debug, Clone, Default)]
-pub struct Evidence {
-    pub similarity: Option<f64>,
-    /// Each quoted passage of the citations of this source, and where it
-    /// was found.
-    pub quotes: Vec<(String, QuoteFinding)>,
-    /// sha256 of the baseline body.
-    pub baseline: Option<String>,
-    pub offline: Option<Offline>,
-    pub history: Option<SourceHistory>,
-    pub diff: Vec<DiffSpan>,
-}
-
-/// What the hook made of one fetched source.
-#[derive(Debug, Clone)]
-pub struct SourceOutcome {
-    pub check: Check,
-    pub evidence: Evidence,
-    /// Page requisites (stylesheets, images, fonts) to fetch for the
-    /// offline copy.
-    pub requisites: Vec<String>,
-}
-
-impl SourceOutcome {
-    pub fn plain(check: Check) -> SourceOutcome {
-        SourceOutcome {
-            check,
-            evidence: Evidence::default(),
-            requisites: Vec::new(),
-        }
-    }
-}
-
-/// Where the store meets the pipeline: asked for validators before a
-/// source is queued, handed each `Fetched` as it arrives.
-///
-/// The pipeline is generic over its hook (never a trait object), so the
-/// methods are plain `async fn`s without a `Send` bound.
-#[allow(async_fn_in_trait)]
-pub trait SourceHook {
-    async fn validators(&mut self, _url: &str) -> Result<Option<Validators>> {
-        Ok(None)
-    }
-    /// Keeps what it wants of a cited source's `fetched` and returns its
-    /// check, possibly revised, with the evidence. `quotes` are the
-    /// passages the citing posts quote from it. The default drops the body.
-    async fn source(&mut self, fetched: Fetched, _quotes: &[String]) -> Result<SourceOutcome> {
-        if let Some(b) = &fetched.body {
-            crate::fetch::discard_spool(b);
-        }
-        Ok(SourceOutcome::plain(fetched.check))
-    }
-    /// Keeps a fetched requisite; returns the requisites it needs in turn
-    /// (a stylesheet's fonts and images).
-    async fn requisite(&mut self, fetched: Fetched) -> Result<Vec<String>> {
-        if let Some(b) = &fetched.body {
-            crate::fetch::discard_spool(b);
-        }
-        Ok(Vec::new())
-    }
-}
-
-/// No store: bodies are dropped.
-pub struct NoStore;
-impl SourceHook for NoStore {}
-
-/// How many requisites one run fetches at most per page, and in all: the
-/// offline copy's size budget, so a gallery page cannot fill the disk.
-pub const REQUISITES_PER_PAGE: usize = 48;
 const REQUISITE_DEPTH: u8 = 2;
 
 /// What to do with one citation before any fetching.
@@ -436,6 +365,77 @@ fn result_row(
         quote: c.quote,
         ..CitationResult::new(post, c.line, c.url, c.text, c.kind, verdict, reason)
     }
+}
+
+/// What a whole run is asked to do beside checking.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Keep copies and history in the store (`--no-store` turns it off).
+    pub keep: bool,
+    /// Ask the web archive about every source, not only the dead ones.
+    pub robust_links: bool,
+    /// An HTML report is written to this file: write each baseline as an
+    /// offline page in a folder beside it.
+    pub offline_pages_beside: Option<std::path::PathBuf>,
+}
+
+/// What a whole run gave: the report and what the web archive answered.
+pub struct Run {
+    pub report: Report,
+    pub mementos: crate::memento::Lookups,
+}
+
+/// A whole `check` run, in order: (with the store) the previous run's
+/// report read; every source checked, and archived through the store;
+/// changes since the previous run marked; the web archive asked about
+/// what died; the report kept in the store; offline pages written beside
+/// an HTML report.
+pub async fn run(
+    posts: Vec<Post>,
+    config: &Config,
+    options: &RunOptions,
+    progress: &dyn Progress,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Run> {
+    let endpoint = config.schedule.memento_endpoint.as_str();
+    if !options.keep {
+        let fetcher = Arc::new(Fetcher::new(config, None)?);
+        let mut report = check(posts, config, fetcher.clone(), &mut NoStore, progress, now).await?;
+        let mementos = crate::memento::archived_copies(
+            &mut report,
+            fetcher.client(),
+            endpoint,
+            options.robust_links,
+        )
+        .await;
+        return Ok(Run { report, mementos });
+    }
+    let store = Store::open(&config.store, Access::Write).await?;
+    let previous = crate::store::report::last_report(&store)
+        .await
+        .ok()
+        .flatten();
+    let spool = crate::fetch::spool_dir(store.root());
+    let fetcher = Arc::new(Fetcher::new(config, Some(spool))?);
+    let id = run_id(now);
+    let mut archive = Archive::begin(&store, config, &id, now).await?;
+    let mut report = check(posts, config, fetcher.clone(), &mut archive, progress, now).await?;
+    report.run.id = id;
+    report.store = Some(store.root().display().to_string());
+    crate::schedule::mark_changes(&mut report, previous.as_ref());
+    let mementos = crate::memento::archived_copies(
+        &mut report,
+        fetcher.client(),
+        endpoint,
+        options.robust_links,
+    )
+    .await;
+    archive.finish(&report).await?;
+    if let Some(out) = &options.offline_pages_beside {
+        crate::store::pages::attach_offline_pages(&store, &mut report, out).await?;
+    }
+    store.close().await;
+    Ok(Run { report, mementos })
 }
 
 /// Whether the report flags anything per `fail_on`.

@@ -3,16 +3,19 @@
 //!
 //! It owns the conversation with the archive: the `Accept-Datetime`
 //! request, the TimeGate's redirect and `Link` header, the memento's
-//! `Memento-Datetime`, and the choice of the memento closest to a date. It
-//! never decides a verdict and never prints: a failure comes back as a
+//! `Memento-Datetime`, the choice of the memento closest to a date, and
+//! which citations of a report are looked up and offered a copy. It never
+//! decides a verdict and never prints: a failure comes back as a
 //! `MementoError` whose message fits on one line, and the caller goes on.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 
-use crate::model::{CitationResult, Memento};
+use crate::model::{CitationResult, Memento, Report, Verdict};
 
 /// Redirects followed from the TimeGate to the memento. Archives need one
 /// or two (the TimeGate's answer, then the capture's exact timestamp).
@@ -40,7 +43,7 @@ pub enum MementoError {
 }
 
 /// A memento the archive told us about, with its capture time.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Candidate {
     url: String,
     at: DateTime<Utc>,
@@ -55,6 +58,10 @@ struct Candidate {
 /// points at (dated by its `Memento-Datetime`) and those its `Link` headers
 /// list with a `datetime`. `Ok(None)` when the archive has no copy (a 404
 /// or 410 before any memento was named).
+///
+/// Three steps, in this order: follow the TimeGate and gather what it
+/// names (`follow`), date the archive's own choice by its URL when nothing
+/// else did (`Trail::date_the_choice`), and pick (`Trail::best`).
 pub async fn closest(
     client: &reqwest::Client,
     endpoint: &str,
@@ -62,17 +69,47 @@ pub async fn closest(
     when: Option<DateTime<Utc>>,
 ) -> Result<Option<Memento>, MementoError> {
     let gate = format!("{endpoint}{url}");
-    let shown = printable(&gate);
-    let mut current = gate.clone();
-    let mut candidates: Vec<Candidate> = Vec::new();
-    // The memento the archive itself chose: the last redirect target, or
-    // the response that carried a Memento-Datetime.
-    let mut chosen: Option<String> = None;
-    let mut failure: Option<MementoError> = None;
-    let mut redirects = 0;
+    let Some(mut trail) = follow(client, &gate, when).await? else {
+        return Ok(None);
+    };
+    trail.date_the_choice();
+    trail.best(when, &printable(&gate)).map(Some)
+}
 
-    loop {
-        let first = redirects == 0;
+/// What following a TimeGate gathered.
+#[derive(Debug, Default)]
+struct Trail {
+    /// Every memento named with a date.
+    candidates: Vec<Candidate>,
+    /// The memento the archive itself chose: the last redirect target, or
+    /// the response that carried a Memento-Datetime.
+    chosen: Option<String>,
+    /// Why the walk stopped short, when it did after naming something.
+    failure: Option<MementoError>,
+}
+
+/// Where the walk goes after one response.
+#[derive(Debug, PartialEq)]
+enum Next {
+    Follow(String),
+    Stop,
+    /// The archive has no copy at all.
+    NoCopy,
+}
+
+/// Follows the TimeGate's redirects (at most `MAX_REDIRECTS`) and reads
+/// each response. A failure of the first request is the answer; a later
+/// one stops the walk with what was gathered so far. `None`: no copy.
+async fn follow(
+    client: &reqwest::Client,
+    gate: &str,
+    when: Option<DateTime<Utc>>,
+) -> Result<Option<Trail>, MementoError> {
+    let shown = printable(gate);
+    let mut trail = Trail::default();
+    let mut current = gate.to_string();
+    for hop in 0..=MAX_REDIRECTS {
+        let first = hop == 0;
         let mut request = client.get(&current).timeout(TIMEOUT);
         if let Some(t) = when {
             request = request.header("Accept-Datetime", http_date(t));
@@ -88,138 +125,256 @@ pub async fn closest(
                 if first {
                     return Err(err);
                 }
-                failure = Some(err);
-                break;
+                trail.failure = Some(err);
+                return Ok(Some(trail));
             }
         };
-        let status = response.status();
-        let base = response.url().clone();
-        let headers = response.headers();
-        candidates.extend(linked_mementos(headers, &base));
-
-        if let Some(at) =
-            header_str(headers, "memento-datetime").and_then(|v| parse_http_datetime(&v))
-        {
-            let here = header_str(headers, header::CONTENT_LOCATION.as_str())
-                .and_then(|l| base.join(&l).ok())
-                .map(String::from)
-                .unwrap_or_else(|| base.to_string());
-            candidates.push(Candidate {
-                url: here.clone(),
-                at,
-            });
-            chosen = Some(here);
-            break;
+        let (status, base) = (response.status(), response.url().clone());
+        match trail.read(status, &base, response.headers(), first, &shown)? {
+            Next::Follow(next) => current = next,
+            Next::Stop => return Ok(Some(trail)),
+            Next::NoCopy => return Ok(None),
         }
+    }
+    trail.failure = Some(MementoError::TooManyRedirects {
+        gate: shown,
+        max: MAX_REDIRECTS,
+    });
+    Ok(Some(trail))
+}
 
+impl Trail {
+    /// Reads one response of the walk: the mementos it lists, then, by the
+    /// first rule that applies, a dated memento (the end), a redirect, or
+    /// an answer. `Err` is a failure of the first request that named
+    /// nothing, which is the whole answer.
+    fn read(
+        &mut self,
+        status: StatusCode,
+        base: &url::Url,
+        headers: &HeaderMap,
+        first: bool,
+        shown: &str,
+    ) -> Result<Next, MementoError> {
+        self.candidates.extend(linked_mementos(headers, base));
+        if let Some(here) = dated_memento(headers, base) {
+            self.chosen = Some(here.url.clone());
+            self.candidates.push(here);
+            return Ok(Next::Stop);
+        }
         if status.is_redirection() {
-            let Some(next) = header_str(headers, header::LOCATION.as_str())
-                .and_then(|l| base.join(&l).ok())
-                .map(String::from)
-            else {
-                failure = Some(MementoError::Invalid {
-                    gate: shown.clone(),
-                    cause: format!(
-                        "HTTP {} without a usable Location from {}",
-                        status.as_u16(),
-                        printable(base.as_str())
-                    ),
-                });
-                break;
-            };
-            chosen = Some(next.clone());
-            // A Link header that already dated this memento spares a request.
-            if candidates.iter().any(|c| c.url == next) {
-                break;
-            }
-            redirects += 1;
-            if redirects > MAX_REDIRECTS {
-                failure = Some(MementoError::TooManyRedirects {
-                    gate: shown.clone(),
-                    max: MAX_REDIRECTS,
-                });
-                break;
-            }
-            current = next;
-            continue;
+            return Ok(self.redirect(status, base, headers, shown));
         }
+        self.answer(status, base, first, shown)
+    }
 
+    /// A redirect names the archive's choice so far; a Link header that
+    /// already dated it spares following it.
+    fn redirect(
+        &mut self,
+        status: StatusCode,
+        base: &url::Url,
+        headers: &HeaderMap,
+        shown: &str,
+    ) -> Next {
+        let Some(next) = header_str(headers, header::LOCATION.as_str())
+            .and_then(|l| base.join(&l).ok())
+            .map(String::from)
+        else {
+            self.failure = Some(MementoError::Invalid {
+                gate: shown.to_string(),
+                cause: format!(
+                    "HTTP {} without a usable Location from {}",
+                    status.as_u16(),
+                    printable(base.as_str())
+                ),
+            });
+            return Next::Stop;
+        };
+        self.chosen = Some(next.clone());
+        if self.candidates.iter().any(|c| c.url == next) {
+            return Next::Stop;
+        }
+        Next::Follow(next)
+    }
+
+    /// Any other status ends the walk.
+    fn answer(
+        &mut self,
+        status: StatusCode,
+        base: &url::Url,
+        first: bool,
+        shown: &str,
+    ) -> Result<Next, MementoError> {
         let code = status.as_u16();
+        let failed = || MementoError::Status {
+            gate: shown.to_string(),
+            url: printable(base.as_str()),
+            status: code,
+        };
         if matches!(code, 404 | 410) {
             // No copy here: said by the TimeGate, by the one it moved to, or
             // by a memento it pointed at that is gone.
-            if candidates.is_empty() {
-                return Ok(None);
+            if self.candidates.is_empty() {
+                return Ok(Next::NoCopy);
             }
-            failure = Some(MementoError::Status {
-                gate: shown.clone(),
-                url: printable(base.as_str()),
-                status: code,
-            });
-            break;
+            self.failure = Some(failed());
+            return Ok(Next::Stop);
         }
         if first {
-            match code {
-                200..=299 if !candidates.is_empty() => break,
-                200..=299 => {
-                    return Err(MementoError::Invalid {
-                        gate: shown,
-                        cause: format!(
-                            "HTTP {code} with no memento (no Memento-Datetime, no Link header listing mementos)"
-                        ),
-                    });
-                }
-                _ => {
-                    return Err(MementoError::Status {
-                        gate: shown,
-                        url: printable(base.as_str()),
-                        status: code,
-                    });
-                }
-            }
+            return match code {
+                200..=299 if !self.candidates.is_empty() => Ok(Next::Stop),
+                200..=299 => Err(MementoError::Invalid {
+                    gate: shown.to_string(),
+                    cause: format!(
+                        "HTTP {code} with no memento (no Memento-Datetime, no Link header listing mementos)"
+                    ),
+                }),
+                _ => Err(failed()),
+            };
         }
         // The memento itself answered, without a Memento-Datetime.
         if !status.is_success() {
-            failure = Some(MementoError::Status {
-                gate: shown.clone(),
-                url: printable(base.as_str()),
-                status: code,
-            });
+            self.failure = Some(failed());
         }
-        break;
+        Ok(Next::Stop)
     }
 
-    // An archive that names its mementos by timestamp (/web/20100825…/URL)
-    // still dates the one it chose when the memento did not say (or did not
-    // answer in time); one that answered with an error is not offered.
-    let usable = matches!(failure, None | Some(MementoError::Network { .. }));
-    if let Some(c) = &chosen
-        && usable
-        && !candidates.iter().any(|k| &k.url == c)
-        && let Some(at) = timestamp_in_url(c)
-    {
-        candidates.push(Candidate { url: c.clone(), at });
+    /// An archive that names its mementos by timestamp (/web/20100825…/URL)
+    /// still dates the one it chose when the memento did not say (or did
+    /// not answer in time); one that answered with an error is not offered.
+    fn date_the_choice(&mut self) {
+        let usable = matches!(self.failure, None | Some(MementoError::Network { .. }));
+        if let Some(c) = &self.chosen
+            && usable
+            && !self.candidates.iter().any(|k| &k.url == c)
+            && let Some(at) = timestamp_in_url(c)
+        {
+            self.candidates.push(Candidate { url: c.clone(), at });
+        }
     }
 
-    let best = match when {
-        Some(t) => candidates
-            .iter()
-            .min_by_key(|c| ((c.at - t).num_seconds().unsigned_abs(), c.at)),
-        None => chosen
-            .as_ref()
-            .and_then(|u| candidates.iter().find(|c| &c.url == u))
-            .or_else(|| candidates.iter().max_by_key(|c| c.at)),
-    };
-    match best {
-        Some(c) => Ok(Some(Memento {
-            url: c.url.clone(),
-            datetime: crate::base::time::rfc3339(c.at),
-        })),
-        None => Err(failure.unwrap_or(MementoError::Invalid {
-            gate: shown,
-            cause: "the archive named no memento with a date".into(),
-        })),
+    /// The memento closest to `when` (the earlier of two as close); without
+    /// `when`, the archive's own choice, else the most recent. With none,
+    /// the failure that stopped the walk.
+    fn best(self, when: Option<DateTime<Utc>>, shown: &str) -> Result<Memento, MementoError> {
+        let best = match when {
+            Some(t) => self
+                .candidates
+                .iter()
+                .min_by_key(|c| ((c.at - t).num_seconds().unsigned_abs(), c.at)),
+            None => self
+                .chosen
+                .as_ref()
+                .and_then(|u| self.candidates.iter().find(|c| &c.url == u))
+                .or_else(|| self.candidates.iter().max_by_key(|c| c.at)),
+        };
+        match best {
+            Some(c) => Ok(Memento {
+                url: c.url.clone(),
+                datetime: crate::base::time::rfc3339(c.at),
+            }),
+            None => Err(self.failure.unwrap_or(MementoError::Invalid {
+                gate: shown.to_string(),
+                cause: "the archive named no memento with a date".into(),
+            })),
+        }
     }
+}
+
+/// The memento a response says it is: its `Memento-Datetime`, at its
+/// `Content-Location` or its own URL.
+fn dated_memento(headers: &HeaderMap, base: &url::Url) -> Option<Candidate> {
+    let at = header_str(headers, "memento-datetime").and_then(|v| parse_http_datetime(&v))?;
+    let url = header_str(headers, header::CONTENT_LOCATION.as_str())
+        .and_then(|l| base.join(&l).ok())
+        .map(String::from)
+        .unwrap_or_else(|| base.to_string());
+    Some(Candidate { url, at })
+}
+
+/// What asking the archive about a report's sources gave.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    /// The archived copy of each source that has one, by URL.
+    pub found: HashMap<String, Memento>,
+    /// The look-ups that failed, in no particular order.
+    pub failures: Vec<MementoError>,
+}
+
+/// Asks the TimeGate at `endpoint` for an archived copy of each dead
+/// source of `report`, closest to the citing post's date, eight at a time,
+/// and offers each dead citation its copy (`archived`). With `every`
+/// (`--robust-links`) every cited source is looked up, for the Robust
+/// Links of each citation; still only dead ones are offered a copy. An
+/// empty `endpoint` asks nothing.
+pub async fn archived_copies(
+    report: &mut Report,
+    client: &reqwest::Client,
+    endpoint: &str,
+    every: bool,
+) -> Lookups {
+    use futures_util::StreamExt;
+    if endpoint.is_empty() {
+        return Lookups::default();
+    }
+    let answers: Vec<_> = futures_util::stream::iter(wanted(report, every))
+        .map(|(url, when)| async move {
+            let answer = closest(client, endpoint, &url, when).await;
+            (url, answer)
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    let mut lookups = Lookups::default();
+    for (url, answer) in answers {
+        match answer {
+            Ok(Some(m)) => {
+                lookups.found.insert(url, m);
+            }
+            Ok(None) => {}
+            Err(e) => lookups.failures.push(e),
+        }
+    }
+    offer(report, &lookups.found);
+    lookups
+}
+
+/// The sources to look up, once each, with the date of the first post
+/// that cites them.
+fn wanted(report: &Report, every: bool) -> Vec<(String, Option<DateTime<Utc>>)> {
+    let mut wanted: Vec<(String, Option<DateTime<Utc>>)> = Vec::new();
+    for c in &report.citations {
+        if (every || c.verdict == Verdict::Dead)
+            && let Some(url) = &c.url
+            && !wanted.iter().any(|(u, _)| u == url)
+        {
+            wanted.push((url.clone(), c.post_date.as_deref().and_then(post_time)));
+        }
+    }
+    wanted
+}
+
+/// Each dead citation is offered its source's archived copy.
+fn offer(report: &mut Report, found: &HashMap<String, Memento>) {
+    for c in &mut report.citations {
+        if c.verdict == Verdict::Dead
+            && let Some(m) = c.url.as_ref().and_then(|u| found.get(u))
+        {
+            c.archived = Some(m.clone());
+        }
+    }
+}
+
+/// A post's date (`YYYY-MM-DD`, taken as its noon, or RFC 3339) as a time.
+fn post_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = crate::base::time::parse_rfc3339(s) {
+        return Some(t);
+    }
+    NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(12, 0, 0)
+        .map(|t| t.and_utc())
 }
 
 /// The mementos listed in a response's `Link` headers (`rel` containing
@@ -476,4 +631,305 @@ fn clean(s: &str) -> String {
 /// For messages: the caller prints them on a terminal.
 fn printable(s: &str) -> String {
     clean(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use reqwest::header::HeaderValue;
+
+    const GATE: &str = "http://archive.test/gate/http://example.org/a";
+
+    fn base(u: &str) -> url::Url {
+        url::Url::parse(u).unwrap()
+    }
+
+    fn headers(list: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (name, value) in list {
+            h.append(
+                header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        h
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn candidate(url: &str, at: DateTime<Utc>) -> Candidate {
+        Candidate {
+            url: url.into(),
+            at,
+        }
+    }
+
+    #[test]
+    fn a_response_with_a_memento_datetime_ends_the_walk_as_the_choice() {
+        let mut trail = Trail::default();
+        let h = headers(&[("memento-datetime", "Wed, 25 Aug 2010 00:00:00 GMT")]);
+        let here = base("http://archive.test/web/20100825000000/http://example.org/a");
+        let next = trail.read(StatusCode::OK, &here, &h, false, GATE).unwrap();
+        assert_eq!(next, Next::Stop);
+        assert_eq!(trail.chosen.as_deref(), Some(here.as_str()));
+        assert_eq!(
+            trail.candidates,
+            [candidate(here.as_str(), day(2010, 8, 25))]
+        );
+    }
+
+    #[test]
+    fn a_redirect_is_followed_unless_a_link_header_already_dated_its_target() {
+        let gate = base(GATE);
+        let to = "http://archive.test/web/20100825000000/http://example.org/a";
+        let mut trail = Trail::default();
+        let h = headers(&[("location", to)]);
+        let next = trail
+            .read(StatusCode::FOUND, &gate, &h, true, GATE)
+            .unwrap();
+        assert_eq!(next, Next::Follow(to.into()));
+        assert_eq!(trail.chosen.as_deref(), Some(to));
+
+        let mut trail = Trail::default();
+        let link = format!("<{to}>; rel=\"memento\"; datetime=\"Wed, 25 Aug 2010 00:00:00 GMT\"");
+        let h = headers(&[("location", to), ("link", &link)]);
+        let next = trail
+            .read(StatusCode::FOUND, &gate, &h, true, GATE)
+            .unwrap();
+        assert_eq!(next, Next::Stop, "no request for what is already dated");
+    }
+
+    #[test]
+    fn a_redirect_without_location_is_a_failure_that_stops_the_walk() {
+        let mut trail = Trail::default();
+        let next = trail
+            .read(
+                StatusCode::FOUND,
+                &base(GATE),
+                &HeaderMap::new(),
+                true,
+                GATE,
+            )
+            .unwrap();
+        assert_eq!(next, Next::Stop);
+        assert!(matches!(trail.failure, Some(MementoError::Invalid { .. })));
+    }
+
+    #[test]
+    fn a_404_before_any_memento_means_no_copy_and_after_one_a_failure() {
+        let mut trail = Trail::default();
+        let gone = trail.read(
+            StatusCode::NOT_FOUND,
+            &base(GATE),
+            &HeaderMap::new(),
+            true,
+            GATE,
+        );
+        assert_eq!(gone.unwrap(), Next::NoCopy);
+
+        let mut trail = Trail {
+            candidates: vec![candidate("http://archive.test/web/1/x", day(2010, 1, 1))],
+            ..Trail::default()
+        };
+        let next = trail.read(
+            StatusCode::GONE,
+            &base(GATE),
+            &HeaderMap::new(),
+            false,
+            GATE,
+        );
+        assert_eq!(next.unwrap(), Next::Stop);
+        assert!(matches!(
+            trail.failure,
+            Some(MementoError::Status { status: 410, .. })
+        ));
+    }
+
+    #[test]
+    fn a_first_answer_naming_nothing_is_the_error() {
+        let mut trail = Trail::default();
+        let err = trail
+            .read(StatusCode::OK, &base(GATE), &HeaderMap::new(), true, GATE)
+            .unwrap_err();
+        assert!(matches!(err, MementoError::Invalid { .. }), "{err}");
+        let err = trail
+            .read(
+                StatusCode::BAD_GATEWAY,
+                &base(GATE),
+                &HeaderMap::new(),
+                true,
+                GATE,
+            )
+            .unwrap_err();
+        assert!(
+            matches!(err, MementoError::Status { status: 502, .. }),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_choice_is_dated_by_its_url_unless_it_answered_with_an_error() {
+        let chosen = "http://archive.test/web/20100825123456id_/http://example.org/a";
+        let mut trail = Trail {
+            chosen: Some(chosen.into()),
+            failure: Some(MementoError::Network {
+                gate: GATE.into(),
+                cause: "timed out".into(),
+            }),
+            ..Trail::default()
+        };
+        trail.date_the_choice();
+        let at = Utc.with_ymd_and_hms(2010, 8, 25, 12, 34, 56).unwrap();
+        assert_eq!(trail.candidates, [candidate(chosen, at)]);
+
+        let mut refused = Trail {
+            chosen: Some(chosen.into()),
+            failure: Some(MementoError::Status {
+                gate: GATE.into(),
+                url: chosen.into(),
+                status: 503,
+            }),
+            ..Trail::default()
+        };
+        refused.date_the_choice();
+        assert!(refused.candidates.is_empty());
+    }
+
+    fn three() -> Trail {
+        Trail {
+            candidates: vec![
+                candidate("http://a.test/2009", day(2009, 3, 1)),
+                candidate("http://a.test/2010", day(2010, 8, 20)),
+                candidate("http://a.test/2015", day(2015, 6, 1)),
+            ],
+            chosen: Some("http://a.test/2009".into()),
+            failure: None,
+        }
+    }
+
+    #[test]
+    fn the_best_is_the_closest_to_the_date_else_the_archives_choice_else_the_latest() {
+        let near = three().best(Some(day(2010, 9, 1)), GATE).unwrap();
+        assert_eq!(near.url, "http://a.test/2010");
+        assert_eq!(near.datetime, "2010-08-20T00:00:00Z");
+        let chosen = three().best(None, GATE).unwrap();
+        assert_eq!(chosen.url, "http://a.test/2009");
+        let latest = Trail {
+            chosen: None,
+            ..three()
+        };
+        assert_eq!(latest.best(None, GATE).unwrap().url, "http://a.test/2015");
+    }
+
+    #[test]
+    fn of_two_as_close_the_earlier_is_the_best() {
+        let trail = Trail {
+            candidates: vec![
+                candidate("http://a.test/late", day(2010, 1, 3)),
+                candidate("http://a.test/early", day(2010, 1, 1)),
+            ],
+            ..Trail::default()
+        };
+        let best = trail.best(Some(day(2010, 1, 2)), GATE).unwrap();
+        assert_eq!(best.url, "http://a.test/early");
+    }
+
+    #[test]
+    fn nothing_dated_gives_the_failure_that_stopped_the_walk() {
+        let err = Trail::default().best(None, GATE).unwrap_err();
+        assert!(
+            err.to_string().contains("named no memento with a date"),
+            "{err}"
+        );
+    }
+
+    fn row(url: &str, verdict: Verdict, date: Option<&str>) -> CitationResult {
+        let mut c = CitationResult::new(
+            "post.md",
+            1,
+            Some(url.into()),
+            "t",
+            crate::model::Kind::Link,
+            verdict,
+            crate::model::Reason::Ok,
+        );
+        c.post_date = date.map(str::to_string);
+        c
+    }
+
+    fn report(rows: Vec<CitationResult>) -> Report {
+        Report {
+            version: Report::VERSION,
+            run: crate::model::RunInfo {
+                id: "r".into(),
+                started_at: String::new(),
+                finished_at: String::new(),
+            },
+            summary: Default::default(),
+            citations: rows,
+            recovered: Vec::new(),
+            still: Vec::new(),
+            store: None,
+        }
+    }
+
+    #[test]
+    fn dead_sources_are_looked_up_once_at_the_first_citing_posts_date() {
+        let r = report(vec![
+            row("http://a/", Verdict::Dead, Some("2010-08-25")),
+            row("http://a/", Verdict::Dead, Some("2015-01-01")),
+            row("http://b/", Verdict::Ok, None),
+            row("http://c/", Verdict::Dead, None),
+        ]);
+        let noon = Utc.with_ymd_and_hms(2010, 8, 25, 12, 0, 0).unwrap();
+        assert_eq!(
+            wanted(&r, false),
+            vec![("http://a/".into(), Some(noon)), ("http://c/".into(), None)]
+        );
+        assert_eq!(
+            wanted(&r, true).len(),
+            3,
+            "--robust-links asks for every source"
+        );
+    }
+
+    #[test]
+    fn only_dead_citations_are_offered_a_copy() {
+        let mut r = report(vec![
+            row("http://a/", Verdict::Dead, None),
+            row("http://a/", Verdict::Ok, None),
+        ]);
+        let copy = Memento {
+            url: "http://archive.test/web/2010/http://a/".into(),
+            datetime: "2010-08-25T00:00:00Z".into(),
+        };
+        let found = HashMap::from([("http://a/".to_string(), copy.clone())]);
+        offer(&mut r, &found);
+        assert_eq!(r.citations[0].archived, Some(copy));
+        assert_eq!(r.citations[1].archived, None);
+    }
+
+    #[test]
+    fn a_post_date_is_a_day_at_noon_or_an_exact_time() {
+        assert_eq!(
+            post_time("2010-08-25T08:30:00+02:00"),
+            Some(Utc.with_ymd_and_hms(2010, 8, 25, 6, 30, 0).unwrap())
+        );
+        assert_eq!(
+            post_time("2010-08-25"),
+            Some(Utc.with_ymd_and_hms(2010, 8, 25, 12, 0, 0).unwrap())
+        );
+        assert_eq!(post_time("last Tuesday"), None);
+    }
+
+    #[tokio::test]
+    async fn no_endpoint_asks_nothing() {
+        let mut r = report(vec![row("http://a/", Verdict::Dead, None)]);
+        let lookups = archived_copies(&mut r, &reqwest::Client::new(), "", true).await;
+        assert!(lookups.found.is_empty() && lookups.failures.is_empty());
+        assert_eq!(r.citations[0].archived, None);
+    }
 }

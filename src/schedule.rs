@@ -1,15 +1,18 @@
 //! The rules of scheduled checks, as pure functions of a source's history
 //! and an injected clock: when a run of transient failures becomes `dead`,
-//! and what is new, still broken or recovered since the previous run.
+//! what is new, still broken or recovered since the previous run, and what
+//! `--new-only` keeps of a report.
 //!
 //! Nothing here does I/O or reads the clock: the caller (the check
 //! pipeline, with the store's history) passes `now` in, so the rules can be
 //! tested across simulated days.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 
 use crate::config::ScheduleConfig;
-use crate::model::{Reason, Report, Verdict};
+use crate::model::{CitationResult, Reason, Recovered, Report, StillBroken, Summary, Verdict};
 
 /// How a citation moved since the previous run (declared with the other
 /// contract strings in `model`).
@@ -68,12 +71,10 @@ pub fn apply(
     }
 }
 
-/// The identity of a citation across runs: its post and what it cites
-/// (line numbers move when a post is edited).
 /// A citation's identity across runs: its post, its source and its kind
 /// (a post that links a page and quotes it has two citations of it, which
 /// can fare differently). Not the line: lines move when a post is edited.
-fn key(c: &crate::model::CitationResult) -> (String, String) {
+fn key(c: &CitationResult) -> (String, String) {
     (
         c.post.clone(),
         match &c.url {
@@ -83,46 +84,76 @@ fn key(c: &crate::model::CitationResult) -> (String, String) {
     )
 }
 
-/// Marks each citation of `current` against the previous run's report; the
-/// result is in the order of `current.citations`.
-pub fn classify_changes(previous: Option<&Report>, current: &Report) -> Vec<Change> {
-    let before: std::collections::HashMap<(String, String), Verdict> = previous
-        .map(|p| p.citations.iter().map(|c| (key(c), c.verdict)).collect())
-        .unwrap_or_default();
-    current
-        .citations
-        .iter()
-        .map(|c| {
-            let was = before.get(&key(c)).copied();
-            match (was, c.verdict.is_flagged()) {
-                (Some(w), true) if w.severity() >= c.verdict.severity() => Change::Still,
-                (_, true) => Change::New,
-                (Some(w), false) if w.is_flagged() => Change::Recovered,
-                _ => Change::Unchanged,
-            }
-        })
-        .collect()
+/// How a citation moved from the verdict it had in the previous run (if
+/// it was there) to the one it has now.
+fn change(was: Option<Verdict>, now: Verdict) -> Change {
+    match (was, now.is_flagged()) {
+        (Some(w), true) if w.severity() >= now.severity() => Change::Still,
+        (_, true) => Change::New,
+        (Some(w), false) if w.is_flagged() => Change::Recovered,
+        _ => Change::Unchanged,
+    }
 }
 
-/// Citations flagged in the previous run that are fine now (by post and
-/// source), for the report's "recovered" list.
-pub fn recovered(previous: &Report, current: &Report) -> Vec<(String, String)> {
-    let now: std::collections::HashMap<(String, String), Verdict> = current
-        .citations
-        .iter()
-        .map(|c| (key(c), c.verdict))
-        .collect();
-    previous
-        .citations
-        .iter()
-        .filter(|c| c.verdict.is_flagged() && now.get(&key(c)).is_some_and(|v| !v.is_flagged()))
-        .map(|c| {
-            (
-                c.post.clone(),
-                c.url.clone().unwrap_or_else(|| c.text.clone()),
-            )
+/// Marks each citation of `report` new, still, recovered or unchanged
+/// against the previous run's report, and lists what recovered: once per
+/// post and source, with the verdict it had. Without a previous report
+/// every flagged citation is new.
+pub fn mark_changes(report: &mut Report, previous: Option<&Report>) {
+    let before: HashMap<(String, String), Verdict> = previous
+        .map(|p| p.citations.iter().map(|c| (key(c), c.verdict)).collect())
+        .unwrap_or_default();
+    let mut recovered = Vec::new();
+    let mut listed = HashSet::new();
+    for row in &mut report.citations {
+        let was = before.get(&key(row)).copied();
+        let moved = change(was, row.verdict);
+        row.change = Some(moved);
+        if moved == Change::Recovered
+            && let (Some(url), Some(was)) = (&row.url, was)
+            && listed.insert((row.post.clone(), url.clone()))
+        {
+            recovered.push(Recovered {
+                post: row.post.clone(),
+                url: url.clone(),
+                was,
+            });
+        }
+    }
+    if previous.is_some() {
+        report.recovered = recovered;
+    }
+}
+
+/// `--new-only`: the report keeps (and fails on) only what got worse since
+/// the previous run, and what was never marked; what is still broken moves
+/// to the report's short "still" list, and the summary counts what is
+/// kept. Needs `mark_changes` first.
+pub fn keep_new_only(report: &mut Report) {
+    let (keep, still): (Vec<_>, Vec<_>) = std::mem::take(&mut report.citations)
+        .into_iter()
+        .partition(|c| c.change.is_none_or(|ch| ch == Change::New));
+    report.citations = keep;
+    report.still = still
+        .into_iter()
+        .filter(|c| c.change == Some(Change::Still))
+        .map(|c| StillBroken {
+            since: c.history.as_ref().and_then(|h| h.failing_since.clone()),
+            post: c.post,
+            line: c.line,
+            url: c.url,
+            verdict: c.verdict,
+            reason: c.reason,
         })
-        .collect()
+        .collect();
+    let mut summary = Summary {
+        sources: report.summary.sources,
+        ..Default::default()
+    };
+    for c in &report.citations {
+        summary.count(c.verdict);
+    }
+    report.summary = summary;
 }
 
 #[cfg(test)]
@@ -223,6 +254,17 @@ mod tests {
         }
     }
 
+    fn marked(previous: Option<&Report>, current: &Report) -> (Vec<Change>, Report) {
+        let mut report = current.clone();
+        mark_changes(&mut report, previous);
+        let changes = report
+            .citations
+            .iter()
+            .map(|c| c.change.expect("every row is marked"))
+            .collect();
+        (changes, report)
+    }
+
     #[test]
     fn breakage_is_new_once_then_still_then_recovered() {
         let night1 = report(&[("a", Verdict::Ok), ("b", Verdict::Ok)]);
@@ -230,25 +272,101 @@ mod tests {
         let night3 = report(&[("a", Verdict::Dead), ("b", Verdict::Dead)]);
         let night4 = report(&[("a", Verdict::Ok), ("b", Verdict::Dead)]);
         assert_eq!(
-            classify_changes(Some(&night1), &night2),
+            marked(Some(&night1), &night2).0,
             vec![Change::New, Change::New]
         );
         assert_eq!(
-            classify_changes(Some(&night2), &night3),
+            marked(Some(&night2), &night3).0,
             vec![Change::Still, Change::New],
             "worse is new again"
         );
+        let (changes, night4) = marked(Some(&night3), &night4);
+        assert_eq!(changes, vec![Change::Recovered, Change::Still]);
         assert_eq!(
-            classify_changes(Some(&night3), &night4),
-            vec![Change::Recovered, Change::Still]
+            night4.recovered,
+            vec![Recovered {
+                post: "post.md".into(),
+                url: "a".into(),
+                was: Verdict::Dead,
+            }]
         );
+        assert_eq!(marked(None, &night2).0, vec![Change::New, Change::New]);
+    }
+
+    #[test]
+    fn fine_then_and_now_is_unchanged_and_nothing_is_listed_as_recovered() {
+        let night = report(&[("a", Verdict::Ok), ("b", Verdict::Skipped)]);
+        let (changes, marked) = marked(Some(&night), &night);
+        assert_eq!(changes, vec![Change::Unchanged, Change::Unchanged]);
+        assert!(marked.recovered.is_empty());
+    }
+
+    #[test]
+    fn a_source_linked_and_quoted_by_one_post_is_listed_once_when_it_recovers() {
+        let mut before = report(&[("a", Verdict::Changed), ("a", Verdict::Changed)]);
+        before.citations[1].kind = crate::model::Kind::Quote;
+        let mut now = report(&[("a", Verdict::Ok), ("a", Verdict::Ok)]);
+        now.citations[1].kind = crate::model::Kind::Quote;
+        let (changes, now) = marked(Some(&before), &now);
+        assert_eq!(changes, vec![Change::Recovered, Change::Recovered]);
+        assert_eq!(now.recovered.len(), 1, "{:?}", now.recovered);
+        assert_eq!(now.recovered[0].was, Verdict::Changed);
+    }
+
+    #[test]
+    fn a_citation_is_matched_by_post_source_and_kind_not_by_line() {
+        let before = report(&[("a", Verdict::Dead)]);
+        let mut moved = report(&[("a", Verdict::Dead)]);
+        moved.citations[0].line = 40;
+        assert_eq!(marked(Some(&before), &moved).0, vec![Change::Still]);
+        let mut image = report(&[("a", Verdict::Dead)]);
+        image.citations[0].kind = crate::model::Kind::Image;
         assert_eq!(
-            recovered(&night3, &night4),
-            vec![("post.md".to_string(), "a".to_string())]
+            marked(Some(&before), &image).0,
+            vec![Change::New],
+            "an image of the same source is another citation"
         );
+    }
+
+    #[test]
+    fn new_only_keeps_what_got_worse_and_lists_what_is_still_broken() {
+        let before = report(&[
+            ("a", Verdict::Ok),
+            ("b", Verdict::Dead),
+            ("c", Verdict::Dead),
+            ("d", Verdict::Ok),
+        ]);
+        let mut now = report(&[
+            ("a", Verdict::Dead),
+            ("b", Verdict::Dead),
+            ("c", Verdict::Ok),
+            ("d", Verdict::Ok),
+        ]);
+        now.summary.sources = 4;
+        now.citations[1].history = Some(crate::model::SourceHistory {
+            failing_since: Some("2026-11-01T03:00:00Z".into()),
+            ..Default::default()
+        });
+        mark_changes(&mut now, Some(&before));
+        keep_new_only(&mut now);
+        let urls: Vec<_> = now.citations.iter().map(|c| c.url.as_deref()).collect();
+        assert_eq!(urls, vec![Some("a")]);
+        assert_eq!(now.still.len(), 1);
+        assert_eq!(now.still[0].url.as_deref(), Some("b"));
+        assert_eq!(now.still[0].since.as_deref(), Some("2026-11-01T03:00:00Z"));
+        assert_eq!(now.recovered.len(), 1, "what recovered is still listed");
         assert_eq!(
-            classify_changes(None, &night2),
-            vec![Change::New, Change::New]
+            (now.summary.sources, now.summary.citations, now.summary.dead),
+            (4, 1, 1)
         );
+        assert_eq!(now.summary.ok, 0, "the summary counts what is kept");
+    }
+
+    #[test]
+    fn new_only_keeps_rows_that_were_never_marked() {
+        let mut now = report(&[("a", Verdict::Dead)]);
+        keep_new_only(&mut now);
+        assert_eq!(now.citations.len(), 1);
+        assert!(now.still.is_empty());
     }
 }

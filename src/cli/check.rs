@@ -1,8 +1,8 @@
-//! `citeguard check`: flags over config, collect, fetch with a progress bar
-//! on a terminal, render, and the exit code.
+//! `citeguard check`: flags over config, collect, check (through the store
+//! unless `--no-store`) with a progress bar on a terminal, render, and the
+//! exit code. Glue only: what a run does is in the library.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -10,11 +10,8 @@ use super::{CheckArgs, Outcome};
 use citeguard::check::{self, Progress};
 use citeguard::config::Config;
 use citeguard::error::{Error, Result};
-use citeguard::model::{Check, Recovered, Report, StillBroken, Verdict};
+use citeguard::model::{Check, Report};
 use citeguard::report::{self, RenderOptions};
-use citeguard::schedule::Change;
-use citeguard::store::archive::Archive;
-use citeguard::store::{Access, Store};
 
 fn apply(config: &mut Config, a: &CheckArgs) {
     let f = &mut config.fetch;
@@ -80,11 +77,6 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     }
 }
 
-/// Colour only on a terminal, and never when `NO_COLOR` is set.
-pub fn color(output: Option<&std::path::PathBuf>) -> bool {
-    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-}
-
 /// The progress bar: sources done/total, rate, failures so far.
 struct Bar {
     bar: ProgressBar,
@@ -110,6 +102,28 @@ impl Progress for Bar {
     }
 }
 
+impl Bar {
+    /// A bar on stderr when `show`, else one that draws nothing.
+    fn new(show: bool) -> Bar {
+        let bar = if show {
+            ProgressBar::new(0)
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} checking {pos}/{len} sources [{bar:30}] {per_sec} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        Bar {
+            bar,
+            failures: Default::default(),
+        }
+    }
+}
+
 pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut config = super::load_config(args.input.config.as_ref())?;
     super::apply_input_args(&mut config, &args.input);
@@ -132,68 +146,29 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         },
     );
 
-    let show_bar = !args.quiet && std::io::stderr().is_terminal();
-    let bar = Bar {
-        bar: if show_bar {
-            ProgressBar::new(0)
-        } else {
-            ProgressBar::hidden()
-        },
-        failures: Default::default(),
-    };
-    bar.bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} checking {pos}/{len} sources [{bar:30}] {per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-
+    let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let now = args.now.unwrap_or(started_at);
-    let (mut report, mementos) = super::block_on(async {
-        if args.no_store {
-            let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, None)?);
-            let mut report = check::check(
-                posts,
-                &config,
-                fetcher.clone(),
-                &mut check::NoStore,
-                &bar,
-                now,
-            )
-            .await?;
-            let mementos =
-                ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
-            return Ok((report, mementos));
-        }
-        let store = Store::open(&config.store, Access::Write).await?;
-        let previous = super::store::last_report(&store).await.ok().flatten();
-        let spool = citeguard::fetch::spool_dir(store.root());
-        let fetcher = Arc::new(citeguard::fetch::Fetcher::new(&config, Some(spool))?);
-        let run_id = citeguard::base::time::run_id(now);
-        let mut archive = Archive::begin(&store, &config, &run_id, now).await?;
-        let mut report =
-            check::check(posts, &config, fetcher.clone(), &mut archive, &bar, now).await?;
-        report.run.id = run_id;
-        report.store = Some(store.root().display().to_string());
-        mark_changes(&mut report, previous.as_ref());
-        let mementos =
-            ask_archives(&mut report, &config, fetcher.client(), args.robust_links).await;
-        archive.finish(&report).await?;
-        if args.report.format == report::Format::Html
-            && let Some(out) = &args.report.output
-        {
-            super::store::attach_offline_pages(&store, &mut report, out).await?;
-        }
-        store.close().await;
-        Ok((report, mementos))
-    })?;
+    let options = check::RunOptions {
+        keep: !args.no_store,
+        robust_links: args.robust_links,
+        offline_pages_beside: args
+            .report
+            .output
+            .clone()
+            .filter(|_| args.report.format == report::Format::Html),
+    };
+    let check::Run {
+        mut report,
+        mementos,
+    } = super::block_on(check::run(posts, &config, &options, &bar, now))?;
+    say_archive_failures(&mementos.failures);
+    let mementos = mementos.found;
     if args.new_only {
-        keep_new_only(&mut report);
+        citeguard::schedule::keep_new_only(&mut report);
     }
 
     let opts = RenderOptions {
-        color: color(args.report.output.as_ref()),
+        color: super::color(args.report.output.as_ref()),
         fail_on: config.fail_on.clone(),
     };
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
@@ -224,139 +199,18 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     })
 }
 
-/// Marks each row new, still or recovered against the previous run, and
-/// lists what recovered.
-fn mark_changes(report: &mut Report, previous: Option<&Report>) {
-    let changes = citeguard::schedule::classify_changes(previous, report);
-    for (row, change) in report.citations.iter_mut().zip(changes) {
-        row.change = Some(change);
+/// A failing web archive is one line on stderr (and a count when it failed
+/// more than once); the report goes on without it.
+fn say_archive_failures(failures: &[citeguard::memento::MementoError]) {
+    if let Some(first) = failures.first() {
+        eprintln!("citeguard: {}", citeguard::error::chain_text(first));
     }
-    if let Some(prev) = previous {
-        let was: std::collections::HashMap<(&str, &str, citeguard::model::Kind), Verdict> = prev
-            .citations
-            .iter()
-            .filter_map(|c| Some(((c.post.as_str(), c.url.as_deref()?, c.kind), c.verdict)))
-            .collect();
-        let mut listed = std::collections::HashSet::new();
-        report.recovered = report
-            .citations
-            .iter()
-            .filter(|c| c.change == Some(Change::Recovered))
-            .filter_map(|c| {
-                let url = c.url.as_deref()?;
-                let before = *was.get(&(c.post.as_str(), url, c.kind))?;
-                listed.insert((c.post.as_str(), url)).then(|| Recovered {
-                    post: c.post.clone(),
-                    url: url.to_string(),
-                    was: before,
-                })
-            })
-            .collect();
+    if failures.len() > 1 {
+        eprintln!(
+            "citeguard: the web archive failed for {} sources in all",
+            failures.len()
+        );
     }
-}
-
-/// `--new-only`: the report lists (and fails on) only what got worse since
-/// the previous run; what recovered is still listed.
-fn keep_new_only(report: &mut Report) {
-    let (keep, still): (Vec<_>, Vec<_>) = std::mem::take(&mut report.citations)
-        .into_iter()
-        .partition(|c| c.change.is_none_or(|ch| ch == Change::New));
-    report.citations = keep;
-    report.still = still
-        .into_iter()
-        .filter(|c| c.change == Some(Change::Still))
-        .map(|c| StillBroken {
-            since: c.history.as_ref().and_then(|h| h.failing_since.clone()),
-            post: c.post,
-            line: c.line,
-            url: c.url,
-            verdict: c.verdict,
-            reason: c.reason,
-        })
-        .collect();
-    let mut summary = citeguard::model::Summary {
-        sources: report.summary.sources,
-        ..Default::default()
-    };
-    for c in &report.citations {
-        summary.count(c.verdict);
-    }
-    report.summary = summary;
-}
-
-/// Asks the Memento TimeGate for an archived copy of each dead source,
-/// closest to the citing post's date. An archive that cannot be reached is
-/// one line on stderr; the report goes on without it.
-///
-/// With `every` (`--robust-links`), every cited source is looked up, for the
-/// Robust Links of each citation; only dead ones get a suggested
-/// replacement in the report.
-async fn ask_archives(
-    report: &mut Report,
-    config: &Config,
-    client: &reqwest::Client,
-    every: bool,
-) -> std::collections::HashMap<String, citeguard::model::Memento> {
-    use futures_util::StreamExt;
-    let endpoint = config.schedule.memento_endpoint.as_str();
-    if endpoint.is_empty() {
-        return Default::default();
-    }
-    let mut wanted: Vec<(String, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
-    for c in &report.citations {
-        if (every || c.verdict == Verdict::Dead)
-            && let Some(url) = &c.url
-            && !wanted.iter().any(|(u, _)| u == url)
-        {
-            wanted.push((url.clone(), c.post_date.as_deref().and_then(post_time)));
-        }
-    }
-    let answers: Vec<_> = futures_util::stream::iter(wanted)
-        .map(|(url, when)| async move {
-            let answer = citeguard::memento::closest(client, endpoint, &url, when).await;
-            (url, answer)
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    let mut found = std::collections::HashMap::new();
-    let mut failures = 0;
-    for (url, answer) in answers {
-        match answer {
-            Ok(Some(m)) => {
-                found.insert(url, m);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                if failures == 0 {
-                    eprintln!("citeguard: {}", citeguard::error::chain_text(&e));
-                }
-                failures += 1;
-            }
-        }
-    }
-    if failures > 1 {
-        eprintln!("citeguard: the web archive failed for {failures} sources in all");
-    }
-    for c in &mut report.citations {
-        if c.verdict == Verdict::Dead
-            && let Some(m) = c.url.as_ref().and_then(|u| found.get(u))
-        {
-            c.archived = Some(m.clone());
-        }
-    }
-    found
-}
-
-/// A post's date (`YYYY-MM-DD` or RFC 3339) as a time.
-fn post_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
-    if let Ok(t) = citeguard::base::time::parse_rfc3339(s) {
-        return Some(t);
-    }
-    chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(12, 0, 0)
-        .map(|t| t.and_utc())
 }
 
 /// `--robust-links`: for each citation, the Robust Links HTML an author can

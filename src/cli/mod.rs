@@ -345,3 +345,9 @@ impl Write for Stdout {
         self.pass((), result)
     }
 }
+
+/// Colour only on a terminal, and never when `NO_COLOR` is set.
+pub fn color(output: Option<&PathBuf>) -> bool {
+    use std::io::IsTerminal;
+    output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}

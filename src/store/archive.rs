@@ -1,7 +1,11 @@
 //! The store's side of a check run: every fetched body becomes an object,
-//! a WARC record and a snapshot row; the first snapshot of a source is its
-//! baseline; each live copy is compared with the baseline; the source's
-//! history decides when a run of failures becomes `dead`.
+//! a WARC record and a snapshot row, in that order; the first snapshot of a
+//! source is its baseline; the fetch's verdict is then revised by the
+//! rules in `judge.rs` (history, lost baseline, comparison), and the check
+//! is kept. `finish` keeps the run's report.
+//!
+//! It never fetches and never prints; it writes only through `Objects`,
+//! the WARC writer and the index.
 
 use std::collections::HashMap;
 
@@ -9,16 +13,17 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::Store;
-use super::index::{CheckRow, NewSnapshot, SnapshotRow};
+use super::hook::{Evidence, REQUISITES_PER_PAGE, SourceHook, SourceOutcome};
+use super::index::{CheckRow, NewSnapshot, SnapshotRow, SourceRow};
+use super::judge::{self, Texts};
 use super::objects::Objects;
-use super::warc::{Body, Exchange, WarcWriter};
+use super::warc::{Body, Exchange, WarcWriter, Written};
 use crate::base::time::rfc3339;
-use crate::check::{Evidence, SourceHook, SourceOutcome};
 use crate::compare;
-use crate::config::Config;
+use crate::config::{Config, ScheduleConfig};
 use crate::error::Result;
 use crate::fetch::{Fetched, FetchedBody, Validators};
-use crate::model::{Offline, Reason, SourceHistory, Verdict};
+use crate::model::{Check, Offline, SourceHistory};
 
 /// A requisite larger than this is not kept: the offline copy goes without
 /// that image rather than the store filling with video posters.
@@ -30,7 +35,7 @@ pub struct Archive<'a> {
     run_id: String,
     now: DateTime<Utc>,
     threshold: f64,
-    schedule: crate::config::ScheduleConfig,
+    schedule: ScheduleConfig,
     warc: Option<WarcWriter>,
     /// How `show` is told where the store is, for the report.
     store_arg: String,
@@ -53,6 +58,17 @@ struct Incoming<'x> {
 /// What storing one body gave.
 struct Stored {
     snapshot: SnapshotRow,
+    requisites: Vec<String>,
+}
+
+/// What the index keeps from a body's content.
+#[derive(Default)]
+struct Page {
+    /// The object holding the main text.
+    text_sha: Option<String>,
+    /// The hash of the normalised main text.
+    norm_sha: Option<String>,
+    /// What an offline copy of it needs, at most `REQUISITES_PER_PAGE`.
     requisites: Vec<String>,
 }
 
@@ -174,9 +190,10 @@ impl<'a> Archive<'a> {
         Ok(self.warc.as_mut().expect("just opened"))
     }
 
-    /// Stores a body: the object, its main text, the WARC records, the
-    /// snapshot row. A body identical to the latest snapshot's is not
-    /// stored again: the latest snapshot stands for it.
+    /// Stores a body in the order the store's invariant wants: the object
+    /// (whole on disk), then the WARC record, then the index row. A body
+    /// identical to the latest snapshot's is not stored again: the latest
+    /// snapshot stands for it.
     async fn store_body(
         &mut self,
         exchange: Incoming<'_>,
@@ -185,19 +202,39 @@ impl<'a> Archive<'a> {
         latest: Option<&SnapshotRow>,
         want_text: bool,
     ) -> Result<Stored> {
-        let Incoming {
-            url,
-            final_url,
-            request_headers,
-        } = exchange;
+        self.keep_object(exchange.url, &body).await?;
+        if let Some(l) = latest
+            && l.body_sha256 == body.sha256
+            && l.status == body.status
+            && self.is_whole(l)
+        {
+            return Ok(Stored {
+                snapshot: l.clone(),
+                requisites: Vec::new(),
+            });
+        }
+        let page = self.read_page(&exchange, &body, want_text)?;
+        let written = self.write_record(&exchange, &body)?;
+        let snapshot = self
+            .index_snapshot(&exchange, source_id, &body, &page, &written)
+            .await?;
+        Ok(Stored {
+            snapshot,
+            requisites: page.requisites,
+        })
+    }
+
+    /// The body becomes an object (adopted from the spool, or written from
+    /// the head when it all fits there); a damage mark on those bytes is
+    /// cleared, since they are whole again.
+    async fn keep_object(&mut self, url: &str, body: &FetchedBody) -> Result<()> {
         let store = self.store;
-        let objects = &store.objects;
         let err = |e: std::io::Error| store.err(format!("{url}: {e}"));
         match &body.spool {
-            Some(path) => objects.adopt(path, &body.sha256).map_err(err)?,
+            Some(path) => store.objects.adopt(path, &body.sha256).map_err(err)?,
             // The whole body is in the head: small enough to store as is.
             None if body.head.len() as u64 == body.size => {
-                objects.put_bytes(&body.head).map_err(err)?;
+                store.objects.put_bytes(&body.head).map_err(err)?;
             }
             None => {
                 return Err(store.err(format!(
@@ -213,84 +250,99 @@ impl<'a> Archive<'a> {
                 .await
                 .map_err(|e| store.err(e))?;
         }
-        if let Some(l) = latest
-            && l.body_sha256 == body.sha256
-            && l.status == body.status
-            && l.text_sha256.as_deref().is_none_or(|t| objects.exists(t))
-        {
-            return Ok(Stored {
-                snapshot: l.clone(),
-                requisites: Vec::new(),
-            });
-        }
+        Ok(())
+    }
 
+    /// What the index keeps from a body's content: the main text (as an
+    /// object, with the hash of its normalised form) when `want_text`, and
+    /// the requisites an offline copy needs (a page's, or a style sheet's),
+    /// at most `REQUISITES_PER_PAGE`.
+    fn read_page(
+        &self,
+        exchange: &Incoming<'_>,
+        body: &FetchedBody,
+        want_text: bool,
+    ) -> Result<Page> {
+        let mut page = Page::default();
         let family = compare::content_family(body.content_type.as_deref());
-        let base = url::Url::parse(final_url.unwrap_or(url)).ok();
-        let mut text_sha = None;
-        let mut norm_sha = None;
-        let mut requisites: Vec<String> = Vec::new();
-        if matches!(family, "html" | "text" | "css") {
-            let bytes = objects.read(&body.sha256).map_err(err)?;
-            let decoded = crate::base::text::decode_text(bytes, body.charset.as_deref()).ok();
-            if let Some(decoded) = decoded {
-                if family == "html"
-                    && let Some(base) = &base
-                {
-                    requisites = super::offline::requisites(&decoded, base)
-                        .into_iter()
-                        .map(|r| r.url.to_string())
-                        .collect();
-                } else if family == "css"
-                    && let Some(base) = &base
-                {
-                    requisites = super::offline::css_requisites(&decoded, base)
-                        .into_iter()
-                        .map(|r| r.url.to_string())
-                        .collect();
-                }
-                if want_text && family != "css" {
-                    let text = if family == "html" {
-                        crate::collect::main_text(&decoded)
-                    } else {
-                        decoded
-                    };
-                    text_sha = Some(objects.put_bytes(text.as_bytes()).map_err(err)?);
-                    norm_sha = Some(hex::encode(Sha256::digest(
-                        compare::normalize(&text).as_bytes(),
-                    )));
-                }
-            }
+        if !matches!(family, "html" | "text" | "css") {
+            return Ok(page);
         }
+        let objects = &self.store.objects;
+        let err = |e: std::io::Error| self.store.err(format!("{}: {e}", exchange.url));
+        let bytes = objects.read(&body.sha256).map_err(err)?;
+        let Ok(decoded) = crate::base::text::decode_text(bytes, body.charset.as_deref()) else {
+            return Ok(page);
+        };
+        if let Ok(base) = url::Url::parse(exchange.final_url.unwrap_or(exchange.url)) {
+            let found = match family {
+                "html" => super::offline::requisites(&decoded, &base),
+                "css" => super::offline::css_requisites(&decoded, &base),
+                _ => Vec::new(),
+            };
+            page.requisites = found.into_iter().map(|r| r.url.to_string()).collect();
+            page.requisites.truncate(REQUISITES_PER_PAGE);
+        }
+        if want_text && family != "css" {
+            let text = if family == "html" {
+                crate::collect::main_text(&decoded)
+            } else {
+                decoded
+            };
+            page.text_sha = Some(objects.put_bytes(text.as_bytes()).map_err(err)?);
+            page.norm_sha = Some(hex::encode(Sha256::digest(
+                compare::normalize(&text).as_bytes(),
+            )));
+        }
+        Ok(page)
+    }
 
-        let fetched_at = rfc3339(self.now);
-        let object_path = objects.path(&body.sha256);
-        let exchange = Exchange {
-            target_uri: final_url.unwrap_or(url),
+    /// The exchange as a WARC record of this run's file, the body streamed
+    /// from its object.
+    fn write_record(&mut self, exchange: &Incoming<'_>, body: &FetchedBody) -> Result<Written> {
+        let object_path = self.store.objects.path(&body.sha256);
+        let record = Exchange {
+            target_uri: exchange.final_url.unwrap_or(exchange.url),
             date: self.now,
             method: "GET",
-            request_headers,
+            request_headers: exchange.request_headers,
             http_version: &body.http_version,
             status: body.status,
             response_headers: &body.headers,
             body: Body::File(&object_path),
             ip: None,
         };
-        let written = self
-            .warc()?
-            .write_exchange(&exchange)
-            .map_err(|e| store.err(format!("WARC: {e}")))?;
+        let store = self.store;
+        self.warc()?
+            .write_exchange(&record)
+            .map_err(|e| store.err(format!("WARC: {e}")))
+    }
+
+    /// The snapshot row and its requisites, once the object and the record
+    /// are whole; read back as the index holds it.
+    async fn index_snapshot(
+        &self,
+        exchange: &Incoming<'_>,
+        source_id: i64,
+        body: &FetchedBody,
+        page: &Page,
+        written: &Written,
+    ) -> Result<SnapshotRow> {
+        let store = self.store;
+        let e = |e| store.err(e);
+        let fetched_at = rfc3339(self.now);
         let snapshot = NewSnapshot {
             run_id: &self.run_id,
             fetched_at: &fetched_at,
             status: body.status,
-            final_url,
+            final_url: exchange.final_url,
             content_type: body.content_type.as_deref(),
             charset: body.charset.as_deref(),
             size: body.size,
             truncated: body.truncated,
             body_sha256: &body.sha256,
-            text_sha256: text_sha.as_deref(),
-            norm_sha256: norm_sha.as_deref(),
+            text_sha256: page.text_sha.as_deref(),
+            norm_sha256: page.norm_sha.as_deref(),
             etag: body.etag.as_deref(),
             last_modified: body.last_modified.as_deref(),
             warc_file: Some(&written.file),
@@ -301,41 +353,25 @@ impl<'a> Archive<'a> {
             .index
             .insert_snapshot(source_id, &snapshot)
             .await
-            .map_err(|e| store.err(e))?;
-        requisites.truncate(crate::check::REQUISITES_PER_PAGE);
-        for r in &requisites {
-            store
-                .index
-                .add_requisite(id, r)
-                .await
-                .map_err(|e| store.err(e))?;
+            .map_err(e)?;
+        for r in &page.requisites {
+            store.index.add_requisite(id, r).await.map_err(e)?;
         }
-        let snapshot = store
-            .index
-            .snapshot(id)
-            .await
-            .map_err(|e| store.err(e))?
-            .ok_or_else(|| {
-                store.err(format!(
-                    "{url}: the snapshot just stored cannot be read back"
-                ))
-            })?;
-        Ok(Stored {
-            snapshot,
-            requisites,
+        store.index.snapshot(id).await.map_err(e)?.ok_or_else(|| {
+            store.err(format!(
+                "{}: the snapshot just stored cannot be read back",
+                exchange.url
+            ))
         })
     }
 
     /// Whether a snapshot's objects are whole on disk, as far as a run can
     /// tell without re-hashing (`verify` re-hashes and marks damage).
-    async fn intact(&self, s: &SnapshotRow) -> Result<bool> {
+    fn is_whole(&self, s: &SnapshotRow) -> bool {
         let o = &self.store.objects;
-        let present =
-            o.exists(&s.body_sha256) && s.text_sha256.as_deref().is_none_or(|t| o.exists(t));
-        if !present {
-            return Ok(false);
-        }
-        Ok(!self.damaged.contains(&s.body_sha256))
+        o.exists(&s.body_sha256)
+            && s.text_sha256.as_deref().is_none_or(|t| o.exists(t))
+            && !self.damaged.contains(&s.body_sha256)
     }
 
     fn show_command(&self, url: &str) -> String {
@@ -344,6 +380,117 @@ impl<'a> Archive<'a> {
             shell_quote(url),
             self.store_arg
         )
+    }
+
+    /// The copy this check saw: the body, stored now, with the requisites
+    /// it names; or, for a 304, the latest copy, which the server says is
+    /// still current.
+    async fn live_copy(
+        &mut self,
+        check: &Check,
+        body: Option<FetchedBody>,
+        request_headers: &[(String, String)],
+        source_id: i64,
+        latest: Option<&SnapshotRow>,
+    ) -> Result<(Option<SnapshotRow>, Vec<String>)> {
+        match body {
+            Some(body) => {
+                let incoming = Incoming {
+                    url: &check.url,
+                    final_url: check.final_url.as_deref(),
+                    request_headers,
+                };
+                let stored = self
+                    .store_body(incoming, source_id, body, latest, true)
+                    .await?;
+                Ok((Some(stored.snapshot), stored.requisites))
+            }
+            None if check.status == Some(304) => Ok((latest.cloned(), Vec::new())),
+            None => Ok((None, Vec::new())),
+        }
+    }
+
+    /// The source's baseline; a source without one takes the live copy
+    /// (its first) as its baseline.
+    async fn baseline_or_first(
+        &self,
+        source_id: i64,
+        live: Option<&SnapshotRow>,
+    ) -> Result<Option<SnapshotRow>> {
+        let e = |e| self.store.err(e);
+        let baseline = self.store.index.baseline(source_id).await.map_err(e)?;
+        if baseline.is_some() {
+            return Ok(baseline);
+        }
+        let Some(live) = live else {
+            return Ok(None);
+        };
+        self.store
+            .index
+            .set_baseline(source_id, live.id, &rfc3339(self.now), "first")
+            .await
+            .map_err(e)?;
+        Ok(Some(live.clone()))
+    }
+
+    /// Revision 1 of the verdict, the history: a run of transient failures
+    /// becomes dead only by the schedule's rule. The history is saved.
+    async fn judge_by_history(
+        &self,
+        source: &SourceRow,
+        check: &mut Check,
+    ) -> Result<SourceHistory> {
+        let history = judge::by_history(check, &source.history, &self.schedule, self.now);
+        let checks = source.checks + 1;
+        self.store
+            .index
+            .save_history(source.id, &history, checks)
+            .await
+            .map_err(|e| self.store.err(e))?;
+        Ok(SourceHistory {
+            first_seen: history.first_seen.map(rfc3339),
+            last_ok: history.last_ok.map(rfc3339),
+            consecutive_failures: history.consecutive_failures,
+            failing_since: history.failing_since.map(rfc3339),
+            checks,
+        })
+    }
+
+    /// Revision 3 of the verdict, the baseline: a reachable source whose
+    /// live copy is of another type, or whose text drifted below the
+    /// threshold, is `changed`; the quotes are looked for on the way.
+    fn judge_by_baseline(
+        &self,
+        baseline: &SnapshotRow,
+        live: &SnapshotRow,
+        quotes: &[String],
+        check: &mut Check,
+        evidence: &mut Evidence,
+    ) {
+        if !judge::reachable(check.verdict) || judge::by_type(check, baseline, live) {
+            return;
+        }
+        if baseline.body_sha256 == live.body_sha256 {
+            evidence.similarity = Some(1.0);
+        }
+        let same_text = baseline.id == live.id
+            || (baseline.norm_sha256.is_some() && baseline.norm_sha256 == live.norm_sha256);
+        if same_text && quotes.is_empty() {
+            // The common case of a nightly run: nothing to compute.
+            evidence.similarity = Some(1.0);
+            return;
+        }
+        let (Some(b_text), Some(l_text)) = (self.store.text_of(baseline), self.store.text_of(live))
+        else {
+            return;
+        };
+        let texts = Texts {
+            baseline: &b_text,
+            live: &l_text,
+            same: same_text,
+            taken: judge::day(&baseline.fetched_at),
+        };
+        judge::by_text(check, evidence, &texts, quotes, self.threshold);
     }
 }
 
@@ -356,16 +503,17 @@ impl SourceHook for Archive<'_> {
             return Ok(None);
         }
         // A 304 is only worth having when the copy it points to is whole.
-        let o = &self.store.objects;
-        let whole = o.exists(&latest.body_sha256)
-            && latest.text_sha256.as_deref().is_none_or(|t| o.exists(t))
-            && !self.damaged.contains(&latest.body_sha256);
-        Ok(whole.then(|| Validators {
+        Ok(self.is_whole(latest).then(|| Validators {
             etag: latest.etag.clone(),
             last_modified: latest.last_modified.clone(),
         }))
     }
 
+    /// Stores the live copy, then revises the fetch's verdict in three
+    /// steps, in this order: the history (`judge_by_history`), a lost
+    /// baseline (`judge::snapshot_lost`), the comparison with the baseline
+    /// (`judge_by_baseline`). Each step sees the verdict the one before
+    /// left; the check is then kept in the index.
     async fn source(&mut self, fetched: Fetched, quotes: &[String]) -> Result<SourceOutcome> {
         let Fetched {
             mut check,
@@ -373,104 +521,29 @@ impl SourceHook for Archive<'_> {
             request_headers,
         } = fetched;
         let url = check.url.clone();
-        let index = &self.store.index;
-        let e = |e| self.store.err(e);
-        let source = index.source(&url).await.map_err(e)?;
-        let id = source.id;
-        let latest = self.latest.remove(&url);
-        let mut baseline = index.baseline(id).await.map_err(e)?;
-
-        let mut requisites = Vec::new();
-        let live = match body {
-            Some(body) => {
-                let final_url = check.final_url.clone();
-                let stored = self
-                    .store_body(
-                        Incoming {
-                            url: &url,
-                            final_url: final_url.as_deref(),
-                            request_headers: &request_headers,
-                        },
-                        id,
-                        body,
-                        latest.as_ref(),
-                        true,
-                    )
-                    .await?;
-                requisites = stored.requisites;
-                Some(stored.snapshot)
-            }
-            None if check.status == Some(304) => latest.clone(),
-            None => None,
-        };
-        if baseline.is_none()
-            && let Some(l) = &live
-        {
-            self.store
-                .index
-                .set_baseline(id, l.id, &rfc3339(self.now), "first")
-                .await
-                .map_err(|e| self.store.err(e))?;
-            baseline = Some(l.clone());
-        }
-
-        // The history judges the fetch itself: a run of transient failures
-        // becomes dead only by the schedule's rule.
-        let ((verdict, reason), history) = crate::schedule::apply(
-            (check.verdict, check.reason),
-            &source.history,
-            &self.schedule,
-            self.now,
-        );
-        if (verdict, reason) != (check.verdict, check.reason) {
-            check.detail = Some(match check.detail.take() {
-                Some(d) => format!(
-                    "failing on {} checks since {}: {d}",
-                    history.consecutive_failures,
-                    history.failing_since.map(rfc3339).unwrap_or_default()
-                ),
-                None => format!("failing on {} checks", history.consecutive_failures),
-            });
-        }
-        check.verdict = verdict;
-        check.reason = reason;
-        let checks = source.checks + 1;
-        self.store
+        let source = self
+            .store
             .index
-            .save_history(id, &history, checks)
+            .source(&url)
             .await
             .map_err(|e| self.store.err(e))?;
+        let latest = self.latest.remove(&url);
+        let (live, requisites) = self
+            .live_copy(&check, body, &request_headers, source.id, latest.as_ref())
+            .await?;
+        let baseline = self.baseline_or_first(source.id, live.as_ref()).await?;
 
+        let history = self.judge_by_history(&source, &mut check).await?;
         let mut evidence = Evidence {
-            history: Some(SourceHistory {
-                first_seen: history.first_seen.map(rfc3339),
-                last_ok: history.last_ok.map(rfc3339),
-                consecutive_failures: history.consecutive_failures,
-                failing_since: history.failing_since.map(rfc3339),
-                checks,
-            }),
+            history: Some(history),
             ..Evidence::default()
         };
-
         if let Some(b) = &baseline {
-            evidence.baseline = Some(b.body_sha256.clone());
-            let reachable = matches!(check.verdict, Verdict::Ok | Verdict::Changed);
-            if !self.intact(b).await? {
-                if reachable {
-                    check.verdict = Verdict::Missing;
-                    check.reason = Reason::SnapshotLost;
-                    check.detail = Some(format!(
-                        "the copy of {} (sha256 {}) is gone from the store or fails its hash; \
-                         `citeguard accept {url}` takes the current page as the new baseline",
-                        day(&b.fetched_at),
-                        &b.body_sha256[..12.min(b.body_sha256.len())]
-                    ));
-                }
-            } else if reachable && let Some(l) = &live {
-                self.compare(b, l, quotes, &mut check, &mut evidence);
+            judge::snapshot_lost(&mut check, b, self.is_whole(b));
+            if let Some(l) = &live {
+                self.judge_by_baseline(b, l, quotes, &mut check, &mut evidence);
             }
-        }
-        if let Some(b) = &baseline {
+            evidence.baseline = Some(b.body_sha256.clone());
             let latest = live.as_ref().or(latest.as_ref());
             evidence.offline = Some(Offline {
                 baseline: Some(b.body_sha256.clone()),
@@ -487,7 +560,7 @@ impl SourceHook for Archive<'_> {
             .index
             .insert_check(&CheckRow {
                 run_id: &self.run_id,
-                source_id: id,
+                source_id: source.id,
                 check: &check,
                 similarity: evidence.similarity,
                 snapshot_id: live.as_ref().map(|l| l.id),
@@ -538,89 +611,6 @@ impl SourceHook for Archive<'_> {
     }
 }
 
-impl Archive<'_> {
-    /// Compares a live snapshot with the baseline: type, main text, quotes.
-    fn compare(
-        &self,
-        baseline: &SnapshotRow,
-        live: &SnapshotRow,
-        quotes: &[String],
-        check: &mut crate::model::Check,
-        evidence: &mut Evidence,
-    ) {
-        let (b_type, l_type) = (
-            baseline.content_type.as_deref(),
-            live.content_type.as_deref(),
-        );
-        if compare::type_changed(b_type, l_type) {
-            check.verdict = Verdict::Changed;
-            check.reason = Reason::TypeChanged;
-            check.detail = Some(format!(
-                "was {} on {}, now {}",
-                b_type.unwrap_or("untyped"),
-                day(&baseline.fetched_at),
-                l_type.unwrap_or("untyped")
-            ));
-            return;
-        }
-        if baseline.body_sha256 == live.body_sha256 {
-            evidence.similarity = Some(1.0);
-        }
-        let same_text = baseline.id == live.id
-            || (baseline.norm_sha256.is_some() && baseline.norm_sha256 == live.norm_sha256);
-        if same_text && quotes.is_empty() {
-            // The common case of a nightly run: nothing to compute.
-            evidence.similarity = Some(1.0);
-            return;
-        }
-        let (Some(b_text), Some(l_text)) = (self.store.text_of(baseline), self.store.text_of(live))
-        else {
-            return;
-        };
-        // Quotes are judged per citation by the pipeline; the source's own
-        // verdict is the text as a whole.
-        let (similarity, findings) = if same_text {
-            let found: Vec<_> = quotes
-                .iter()
-                .map(|q| {
-                    let f = compare::quote_found(q, &b_text);
-                    compare::QuoteFinding {
-                        in_baseline: f,
-                        in_live: f,
-                    }
-                })
-                .collect();
-            (1.0, found)
-        } else {
-            let cmp = compare::compare(&b_text, &l_text, quotes, self.threshold);
-            (cmp.similarity, cmp.quotes)
-        };
-        evidence.quotes = quotes.iter().cloned().zip(findings).collect();
-        evidence.similarity = Some(similarity);
-        if similarity < self.threshold {
-            check.verdict = Verdict::Changed;
-            check.reason = Reason::ContentDrift;
-            check.detail = Some(format!(
-                "text {:.0}% similar to the copy of {}",
-                similarity * 100.0,
-                day(&baseline.fetched_at)
-            ));
-        }
-        let any_quote_gone = evidence
-            .quotes
-            .iter()
-            .any(|(_, f)| f.in_baseline && !f.in_live);
-        if similarity < self.threshold || any_quote_gone {
-            evidence.diff = compare::word_diff(&b_text, &l_text);
-        }
-    }
-}
-
-/// The date part of an RFC 3339 time stamp.
-fn day(stamp: &str) -> &str {
-    stamp.get(..10).unwrap_or(stamp)
-}
-
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_quote(s: &str) -> String {
     let plain = !s.is_empty()
@@ -630,5 +620,123 @@ pub fn shell_quote(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Reason, Verdict};
+    use crate::store::testing;
+    use chrono::TimeZone;
+
+    const URL: &str = "https://example.org/story";
+
+    fn day_n(n: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 1, 3, 0, 0).unwrap() + chrono::Duration::days(n)
+    }
+
+    fn page(text: &str) -> String {
+        format!("<html><body><article><p>{text}</p></article></body></html>")
+    }
+
+    fn fetched(html: Option<&str>, status: u16) -> Fetched {
+        let body = html.map(|h| FetchedBody {
+            sha256: hex::encode(Sha256::digest(h.as_bytes())),
+            size: h.len() as u64,
+            truncated: false,
+            head: h.as_bytes().to_vec(),
+            spool: None,
+            spool_error: None,
+            status,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            http_version: "HTTP/1.1".into(),
+            content_type: Some("text/html".into()),
+            charset: None,
+            etag: None,
+            last_modified: None,
+        });
+        Fetched {
+            check: testing::check(URL, Verdict::Ok, Reason::Ok, Some(status)),
+            body,
+            request_headers: Vec::new(),
+        }
+    }
+
+    async fn run(store: &Store, n: i64, f: Fetched) -> SourceOutcome {
+        let id = format!("run{n}");
+        let mut archive = Archive::begin(store, &Config::default(), &id, day_n(n))
+            .await
+            .unwrap();
+        let outcome = archive.source(f, &[]).await.unwrap();
+        if let Some(w) = archive.warc.as_mut() {
+            w.sync().unwrap();
+        }
+        outcome
+    }
+
+    #[tokio::test]
+    async fn the_first_copy_is_the_baseline_and_the_same_page_later_is_ok() {
+        let (_dir, store) = testing::store().await;
+        let first = run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        assert_eq!(first.check.verdict, Verdict::Ok);
+        let sha = hex::encode(Sha256::digest(page(testing::CITED).as_bytes()));
+        assert_eq!(first.evidence.baseline.as_deref(), Some(sha.as_str()));
+        assert_eq!(first.evidence.similarity, Some(1.0));
+        let history = first.evidence.history.unwrap();
+        assert_eq!(history.checks, 1);
+
+        let again = run(&store, 1, fetched(Some(&page(testing::CITED)), 200)).await;
+        assert_eq!(again.check.verdict, Verdict::Ok);
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        assert_eq!(
+            store.index.snapshots(source.id).await.unwrap().len(),
+            1,
+            "the same bytes are not stored twice"
+        );
+    }
+
+    #[tokio::test]
+    async fn another_text_later_is_changed_and_a_304_stands_on_the_latest_copy() {
+        let (_dir, store) = testing::store().await;
+        run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        let drifted = run(&store, 1, fetched(Some(&page(testing::OTHER)), 200)).await;
+        assert_eq!(
+            (drifted.check.verdict, drifted.check.reason),
+            (Verdict::Changed, Reason::ContentDrift)
+        );
+        let offline = drifted.evidence.offline.unwrap();
+        assert_ne!(offline.baseline, offline.latest);
+
+        let not_modified = run(&store, 2, fetched(None, 304)).await;
+        assert_eq!(not_modified.check.reason, Reason::ContentDrift);
+        assert_eq!(
+            not_modified.evidence.offline.unwrap().latest,
+            offline.latest
+        );
+    }
+
+    #[tokio::test]
+    async fn a_baseline_gone_from_disk_is_snapshot_lost_and_not_offered_as_a_validator() {
+        let (_dir, store) = testing::store().await;
+        let mut f = fetched(Some(&page(testing::CITED)), 200);
+        f.body.as_mut().unwrap().etag = Some("\"v1\"".into());
+        let first = run(&store, 0, f).await;
+        let sha = first.evidence.baseline.unwrap();
+        std::fs::remove_file(store.objects.path(&sha)).unwrap();
+
+        let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        assert_eq!(archive.validators(URL).await.unwrap(), None);
+        let lost = archive
+            .source(fetched(Some(&page(testing::OTHER)), 200), &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            (lost.check.verdict, lost.check.reason),
+            (Verdict::Missing, Reason::SnapshotLost)
+        );
+        assert_eq!(lost.evidence.similarity, None, "nothing to compare with");
     }
 }

@@ -17,9 +17,20 @@
 //! the half record and closes the killed run.
 
 pub mod archive;
+pub mod baseline;
+pub mod diff;
+pub mod export;
+pub mod hook;
 pub mod index;
+mod judge;
 pub mod objects;
 pub mod offline;
+pub mod pages;
+pub mod report;
+pub mod show;
+#[cfg(test)]
+mod testing;
+pub mod verify;
 pub mod wacz;
 pub mod warc;
 

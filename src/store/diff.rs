@@ -1,0 +1,136 @@
+//! `diff`: a source's baseline text against its latest, for a person to
+//! review before `accept`. It reads the store only; the similarity and the
+//! word diff are `compare`'s, and showing them is the caller's.
+
+use super::{SnapshotRow, Store};
+use crate::error::{Error, Result};
+use crate::model::DiffSpan;
+
+/// A source's baseline and latest snapshots, and how their texts differ.
+#[derive(Debug, Clone)]
+pub struct TextDiff {
+    pub baseline: SnapshotRow,
+    pub latest: SnapshotRow,
+    /// `None` when the texts are the same.
+    pub change: Option<TextChange>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TextChange {
+    /// Of the latest text to the baseline's, in [0, 1].
+    pub similarity: f64,
+    pub spans: Vec<DiffSpan>,
+}
+
+/// The baseline text of the source cited as `url` against its latest. An
+/// error when either snapshot is missing or has no stored text.
+pub async fn baseline_vs_latest(store: &Store, url: &str) -> Result<TextDiff> {
+    let source = store.find_source(url).await?;
+    let e = |e| store.err(e);
+    let baseline = store.index.baseline(source.id).await.map_err(e)?;
+    let latest = store
+        .index
+        .latest_snapshot(source.id, None)
+        .await
+        .map_err(e)?;
+    let (Some(baseline), Some(latest)) = (baseline, latest) else {
+        return Err(Error::not_found(url, "no snapshot stored yet"));
+    };
+    let text = |s: &SnapshotRow| {
+        store.text_of(s).ok_or_else(|| {
+            Error::Usage(format!(
+                "{url}: the snapshot of {} has no stored text ({})",
+                s.fetched_at,
+                s.content_type.as_deref().unwrap_or("no content type")
+            ))
+        })
+    };
+    let (before, after) = (text(&baseline)?, text(&latest)?);
+    let change = (baseline.id != latest.id && before != after).then(|| TextChange {
+        similarity: crate::compare::similarity(&before, &after),
+        spans: crate::compare::word_diff(&before, &after),
+    });
+    Ok(TextDiff {
+        baseline,
+        latest,
+        change,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::{self, Snap};
+
+    const URL: &str = "https://example.org/a";
+
+    fn snap<'a>(at: &'a str, text: &'a str) -> Snap<'a> {
+        Snap {
+            text: Some(text),
+            ..Snap::html(URL, at, text)
+        }
+    }
+
+    async fn with_baseline(store: &Store, text: &str) {
+        let s = testing::put(store, "run1", &snap("2026-11-01T03:00:00Z", text)).await;
+        store
+            .index
+            .set_baseline(s.source_id, s.id, "2026-11-01T03:00:00Z", "first")
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn one_snapshot_is_the_same_text_as_itself() {
+        let (_dir, store) = testing::store().await;
+        with_baseline(&store, "the cited words").await;
+        let diff = baseline_vs_latest(&store, URL).await.unwrap();
+        assert_eq!(diff.baseline.id, diff.latest.id);
+        assert!(diff.change.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_changed_text_gives_its_similarity_and_word_diff() {
+        let (_dir, store) = testing::store().await;
+        with_baseline(&store, "the cited words stand here").await;
+        testing::put(
+            &store,
+            "run2",
+            &snap("2026-11-02T03:00:00Z", "other words entirely"),
+        )
+        .await;
+        let diff = baseline_vs_latest(&store, URL).await.unwrap();
+        let change = diff.change.expect("the texts differ");
+        assert!(change.similarity < 1.0);
+        assert!(!change.spans.is_empty());
+        assert_eq!(diff.latest.fetched_at, "2026-11-02T03:00:00Z");
+    }
+
+    #[tokio::test]
+    async fn a_source_never_stored_is_not_in_the_store() {
+        let (_dir, store) = testing::store().await;
+        let err = baseline_vs_latest(&store, URL).await.unwrap_err();
+        assert!(err.to_string().contains("not in the store"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_without_text_says_so() {
+        let (_dir, store) = testing::store().await;
+        let s = testing::put(
+            &store,
+            "run1",
+            &Snap::html(URL, "2026-11-01T03:00:00Z", "x"),
+        )
+        .await;
+        store
+            .index
+            .set_baseline(s.source_id, s.id, "2026-11-01T03:00:00Z", "first")
+            .await
+            .unwrap();
+        let err = baseline_vs_latest(&store, URL).await.unwrap_err();
+        assert!(
+            err.to_string().contains("has no stored text (text/html)"),
+            "{err}"
+        );
+    }
+}

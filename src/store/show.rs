@@ -1,0 +1,203 @@
+//! What `show` serves of a source: the snapshot a date names, and that
+//! snapshot as raw bytes, as its text, as its WARC record or as an offline
+//! page. It reads the store only, and writes nothing anywhere: the bytes
+//! go back to the caller.
+
+use super::{SnapshotRow, Store};
+use crate::error::{Error, Result};
+
+/// Which snapshot of a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    Latest,
+    Baseline,
+    /// The latest taken at or before `bound` (RFC 3339); `asked` is the
+    /// date as the person wrote it, for messages.
+    AtOrBefore {
+        bound: String,
+        asked: String,
+    },
+}
+
+/// How a snapshot is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    /// One self-contained HTML file that opens offline.
+    Html,
+    /// The extracted main text, as a text file.
+    Text,
+    /// The WARC record of the response, gzipped as stored.
+    Warc,
+    /// The body exactly as received.
+    Raw,
+}
+
+/// The snapshot `pick` names of the source cited as `url`.
+pub async fn snapshot(store: &Store, url: &str, pick: &Pick) -> Result<SnapshotRow> {
+    let source = store.find_source(url).await?;
+    let e = |e| store.err(e);
+    let found = match pick {
+        Pick::Latest => store.index.latest_snapshot(source.id, None).await,
+        Pick::Baseline => store.index.baseline(source.id).await,
+        Pick::AtOrBefore { bound, .. } => store.index.latest_snapshot(source.id, Some(bound)).await,
+    }
+    .map_err(e)?;
+    found.ok_or_else(|| {
+        Error::not_found(
+            url,
+            match pick {
+                Pick::Latest => "no snapshot stored yet".to_string(),
+                Pick::Baseline => "no baseline stored yet".to_string(),
+                Pick::AtOrBefore { asked, .. } => format!("no snapshot at or before {asked}"),
+            },
+        )
+    })
+}
+
+/// The snapshot `pick` names of the source cited as `url`, in `form`.
+pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> Result<Vec<u8>> {
+    let snap = snapshot(store, url, pick).await?;
+    let body = store.objects.read(&snap.body_sha256).map_err(|e| {
+        store.err(format!(
+            "{url}: the copy of {} is gone ({e}); `citeguard verify` lists what is lost",
+            snap.fetched_at
+        ))
+    })?;
+    match form {
+        Form::Raw => Ok(body),
+        Form::Text => {
+            let text = store.text_of(&snap).ok_or_else(|| {
+                Error::Usage(format!(
+                    "{url}: no text was extracted from this snapshot ({}); try --as raw",
+                    snap.content_type.as_deref().unwrap_or("no content type")
+                ))
+            })?;
+            Ok(format!("{text}\n").into_bytes())
+        }
+        Form::Warc => warc_record(store, url, &snap),
+        Form::Html => Ok(super::pages::offline_html(store, &snap, &body)
+            .await?
+            .into_bytes()),
+    }
+}
+
+/// The gzip member of the snapshot's response record: a WARC file of its
+/// own.
+fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> {
+    let (Some(file), Some(offset), Some(length)) =
+        (&snap.warc_file, snap.warc_offset, snap.warc_length)
+    else {
+        return Err(Error::not_found(url, "no WARC record stored"));
+    };
+    let path = store.warc_dir().join(file);
+    let mut out = Vec::new();
+    super::warc::copy_member(&path, offset, length, &mut out).map_err(|e| Error::io(&path, e))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::testing::{self, Snap};
+
+    const URL: &str = "https://example.org/a";
+
+    async fn two_days(store: &Store) -> (SnapshotRow, SnapshotRow) {
+        let first = Snap {
+            text: Some("first text"),
+            warc: true,
+            ..Snap::html(URL, "2026-11-01T03:00:00Z", "<p>first</p>")
+        };
+        let first = testing::put(store, "r1", &first).await;
+        store
+            .index
+            .set_baseline(first.source_id, first.id, "2026-11-01T03:00:00Z", "first")
+            .await
+            .unwrap();
+        let second = testing::put(
+            store,
+            "r2",
+            &Snap::html(URL, "2026-11-02T03:00:00Z", "<p>2</p>"),
+        )
+        .await;
+        (first, second)
+    }
+
+    fn at(bound: &str) -> Pick {
+        Pick::AtOrBefore {
+            bound: bound.into(),
+            asked: bound.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn each_pick_names_its_snapshot() {
+        let (_dir, store) = testing::store().await;
+        let (first, second) = two_days(&store).await;
+        assert_eq!(snapshot(&store, URL, &Pick::Latest).await.unwrap(), second);
+        assert_eq!(snapshot(&store, URL, &Pick::Baseline).await.unwrap(), first);
+        let day_one = at("2026-11-01T23:59:59Z");
+        assert_eq!(snapshot(&store, URL, &day_one).await.unwrap(), first);
+        let before = Pick::AtOrBefore {
+            bound: "2000-01-01T23:59:59Z".into(),
+            asked: "2000-01-01".into(),
+        };
+        let err = snapshot(&store, URL, &before)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no snapshot at or before 2000-01-01"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn each_form_serves_the_snapshot_as_it_says() {
+        let (_dir, store) = testing::store().await;
+        two_days(&store).await;
+        let day_one = at("2026-11-01T23:59:59Z");
+        let raw = offline_copy(&store, URL, &day_one, Form::Raw)
+            .await
+            .unwrap();
+        assert_eq!(raw, b"<p>first</p>");
+        let text = offline_copy(&store, URL, &day_one, Form::Text)
+            .await
+            .unwrap();
+        assert_eq!(text, b"first text\n");
+        let warc = offline_copy(&store, URL, &day_one, Form::Warc)
+            .await
+            .unwrap();
+        assert_eq!(&warc[..2], [0x1f, 0x8b], "a gzip member");
+        let html = offline_copy(&store, URL, &day_one, Form::Html)
+            .await
+            .unwrap();
+        assert!(String::from_utf8(html).unwrap().contains("first"));
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_without_text_or_record_says_what_to_try() {
+        let (_dir, store) = testing::store().await;
+        two_days(&store).await;
+        let err = offline_copy(&store, URL, &Pick::Latest, Form::Text)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("try --as raw"), "{err}");
+        let err = offline_copy(&store, URL, &Pick::Latest, Form::Warc)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("no WARC record stored"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_lost_body_points_to_verify() {
+        let (_dir, store) = testing::store().await;
+        let (_, second) = two_days(&store).await;
+        std::fs::remove_file(store.objects.path(&second.body_sha256)).unwrap();
+        let err = offline_copy(&store, URL, &Pick::Latest, Form::Raw)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`citeguard verify` lists what is lost"),
+            "{err}"
+        );
+    }
+}
