@@ -192,7 +192,7 @@ fn check_a_vanished_domain(canary_resolves: bool) -> serde_json::Value {
 }
 
 #[test]
-fn a_domain_that_no_longer_exists_is_dead() {
+fn a_domain_that_no_longer_exists_is_dead_when_the_resolver_works() {
     let report = check_a_vanished_domain(true);
     let c = &report["citations"][0];
     assert_eq!(

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use crate::util::{Dir, json, stderr, stdout};
+use crate::util::{CITEGUARD, Dir, json, stderr, stdout};
 use crate::web::Web;
 use crate::web::changing::QUOTE;
 
@@ -364,7 +364,9 @@ fn a_run_killed_at_any_point_leaves_a_store_that_verifies_and_carries_on() {
 }
 
 /// Runs `script` in a private mount namespace where `$STORE` is a tiny
-/// tmpfs: a disk that fills, without touching the machine's disks.
+/// tmpfs: a disk that fills, without touching the machine's disks. The
+/// script runs the binary as `$CITEGUARD`, in the environment `util` gives
+/// every run.
 fn with_small_disk(script: &str, store: &Path, kib: u32, dir: &Path) -> Output {
     let full =
         format!("set -u; mount -t tmpfs -o size={kib}k tmpfs \"$STORE\" || exit 97; {script}");
@@ -379,8 +381,10 @@ fn with_small_disk(script: &str, store: &Path, kib: u32, dir: &Path) -> Output {
     }
     cmd.args(["--propagation", "private", "sh", "-c", &full])
         .env("STORE", store)
-        .env("CITEGUARD", env!("CARGO_BIN_EXE_citeguard"))
+        .env("CITEGUARD", CITEGUARD)
         .env("NO_COLOR", "1")
+        .env_remove("CITEGUARD_NOW")
+        .env_remove("GITHUB_ACTIONS")
         .current_dir(dir)
         .output()
         .unwrap()

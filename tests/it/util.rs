@@ -6,6 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
+/// The binary under test.
+pub const CITEGUARD: &str = env!("CARGO_BIN_EXE_citeguard");
+
 /// A temporary directory, removed when dropped: a test's posts, store and
 /// outputs, and the working directory of every `citeguard` it runs.
 pub struct Dir(tempfile::TempDir);
@@ -68,7 +71,7 @@ impl Citeguard {
         if args.first().is_some_and(|a| a == "check") && !names_an_archive {
             args.insert(1, "--no-memento".into());
         }
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_citeguard"));
+        let mut cmd = Command::new(CITEGUARD);
         cmd.args(args)
             .current_dir(dir)
             .env("NO_COLOR", "1")
