@@ -110,6 +110,11 @@ pub struct FetchConfig {
     pub ignore_robots: bool,
     /// Host name → address, like curl's `--resolve`: skips DNS for that host.
     pub resolve: BTreeMap<String, std::net::IpAddr>,
+    /// Host names answered "no such host" without asking DNS, as `resolve`
+    /// answers an address. The answer is weighed against the canary like
+    /// DNS's own, so a test can play a dead domain, and an offline machine
+    /// by listing the canary.
+    pub no_such_host: Vec<String>,
 }
 
 impl Default for FetchConfig {
@@ -130,6 +135,7 @@ impl Default for FetchConfig {
             include: Vec::new(),
             ignore_robots: false,
             resolve: BTreeMap::new(),
+            no_such_host: Vec::new(),
         }
     }
 }

@@ -164,7 +164,7 @@ impl Fetcher {
             .timeout(fc.timeout())
             .connect_timeout(fc.connect_timeout())
             .user_agent(fc.user_agent.clone())
-            .dns_resolver(Arc::new(resolve::Resolver::new(fc.resolve.clone())))
+            .dns_resolver(Arc::new(resolve::Resolver::new(fc)))
             .pool_max_idle_per_host(fc.per_host.max(1))
             .gzip(true)
             .brotli(true)

@@ -3,7 +3,7 @@
 // pick a post. Prints one JSON object on stdout with the rows visible after
 // each step, and everything that must not happen (network requests, dialogs,
 // page errors, console errors). Exits non-zero only when the driving itself
-// fails; judging the result is the Rust test's job (tests/report_html.rs).
+// fails; judging the result is the Rust test's job (tests/it/report_html.rs).
 //
 // usage: node check-report.mjs file:///path/to/report.html
 

@@ -8,8 +8,6 @@
 //! `cargo test` works on a fresh machine. Nothing here touches the network
 //! apart from that script's package install.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -19,6 +17,9 @@ use citeguard::store::wacz::{CdxEntry, PageEntry, concat_warcs, write_wacz};
 use citeguard::store::warc::{
     Body, Exchange, WarcWriter, Written, copy_member, http_payload, read_record,
 };
+
+use crate::util::{Dir, root, stderr};
+use crate::web::Web;
 
 /// The venv holding warcio and wacz, set up once per test binary.
 fn tools() -> &'static Path {
@@ -32,7 +33,7 @@ fn tools() -> &'static Path {
             }
         };
         if !venv.join("bin/warcio").is_file() || !venv.join("bin/wacz").is_file() {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/setup-archive");
+            let script = root().join(".ci/setup-archive");
             let status = Command::new("bash")
                 .arg(&script)
                 .status()
@@ -242,7 +243,7 @@ fn expected_records() -> Vec<(String, Option<String>, Option<String>)> {
 
 #[test]
 fn warcio_passes_the_digests_of_every_record_we_write() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let archive = write_archive(dir.path(), "run.warc.gz");
     assert_warcio_passes_every_digest(&archive.path, 7);
     assert_eq!(warcio_index(&archive.path), expected_records());
@@ -250,7 +251,7 @@ fn warcio_passes_the_digests_of_every_record_we_write() {
 
 #[test]
 fn replay_sees_the_decoded_body_without_the_encodings_reqwest_undid() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let archive = write_archive(dir.path(), "run.warc.gz");
     let file = path_str(&archive.path);
 
@@ -292,7 +293,7 @@ fn replay_sees_the_decoded_body_without_the_encodings_reqwest_undid() {
 
 #[test]
 fn a_torn_last_record_is_cut_off_so_the_file_validates_again() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let path = dir.path().join("torn.warc.gz");
     let body = noise(50_000);
     let request = headers(&[("User-Agent", "citeguard/test")]);
@@ -355,7 +356,7 @@ fn a_torn_last_record_is_cut_off_so_the_file_validates_again() {
 
 #[test]
 fn one_copied_member_and_concatenated_files_are_valid_warcs() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let first = write_archive(dir.path(), "first.warc.gz");
     let second = write_archive(dir.path(), "second.warc.gz");
 
@@ -381,7 +382,7 @@ fn one_copied_member_and_concatenated_files_are_valid_warcs() {
 
 #[test]
 fn wacz_validate_accepts_our_export() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let first = write_archive(dir.path(), "run-1.warc.gz");
     let second = write_archive(dir.path(), "run-2.warc.gz");
     let ts = Utc.with_ymd_and_hms(2024, 3, 1, 12, 30, 45).unwrap();
@@ -501,63 +502,33 @@ fn copy_zip_flipping_a_byte(from: &Path, to: &Path, victim: &str) {
 /// The whole path a user takes: `check` archives a loopback web into a
 /// store, `export` writes one WARC and one WACZ, and the community's tools
 /// accept both.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_checked_store_exports_a_warc_and_a_wacz_the_tools_accept() {
-    let web = common::publisher_on("127.0.0.43").await;
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    std::fs::write(
-        d.join("post.md"),
+#[test]
+fn a_checked_store_exports_a_warc_and_a_wacz_the_tools_accept() {
+    let web = Web::on("127.0.0.43");
+    let dir = Dir::new();
+    dir.write(
+        "post.md",
         format!(
             "See [the story]({}) and [the old address]({}).\n",
             web.url("/ok"),
             web.url("/moved")
         ),
-    )
-    .unwrap();
-    let out = tokio::task::spawn_blocking(move || {
-        let cg = |args: &[&str]| {
-            Command::new(env!("CARGO_BIN_EXE_citeguard"))
-                .args(args)
-                .current_dir(&d)
-                .output()
-                .unwrap()
-        };
-        let check = cg(&["check", "post.md", "--no-memento", "--store", "store"]);
-        let warc = cg(&["export", "--warc", "all.warc.gz", "--store", "store"]);
-        let wacz = cg(&["export", "--wacz", "all.wacz", "--store", "store"]);
-        let nowhere = cg(&[
-            "export",
-            "--wacz",
-            "no/such/dir/all.wacz",
-            "--store",
-            "store",
-        ]);
-        (check, warc, wacz, nowhere)
-    })
-    .await
-    .unwrap();
-    let (check, warc, wacz, nowhere) = out;
-    assert_eq!(
-        check.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
     );
-    assert_eq!(
-        warc.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&warc.stderr)
-    );
-    assert_eq!(
-        wacz.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&wacz.stderr)
-    );
+    let check = dir.run(["check", "post.md", "--no-memento", "--store", "store"]);
+    let warc = dir.run(["export", "--warc", "all.warc.gz", "--store", "store"]);
+    let wacz = dir.run(["export", "--wacz", "all.wacz", "--store", "store"]);
+    let nowhere = dir.run([
+        "export",
+        "--wacz",
+        "no/such/dir/all.wacz",
+        "--store",
+        "store",
+    ]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    assert_eq!(warc.status.code(), Some(0), "{}", stderr(&warc));
+    assert_eq!(wacz.status.code(), Some(0), "{}", stderr(&wacz));
     assert_eq!(nowhere.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&nowhere.stderr).contains("does not exist"));
+    assert!(stderr(&nowhere).contains("does not exist"));
 
     let warc_path = dir.path().join("all.warc.gz");
     let (o, text) = run("warcio", &["check", "-v", path_str(&warc_path)]);

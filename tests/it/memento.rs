@@ -1,204 +1,19 @@
-//! The Memento client against a small web archive on a loopback address:
-//! a proper TimeGate that redirects by `Accept-Datetime` (as the Wayback
+//! The Memento client against the test web's archive (`web::archive`): a
+//! proper TimeGate that redirects by `Accept-Datetime` (as the Wayback
 //! Machine does, through a second redirect to the exact capture), a lazy
 //! one that always redirects to its first capture but lists every capture
 //! in its `Link` header, one that answers with a list only, and archives
 //! that fail, loop or send garbage. Plus the `Link` parser and Robust
 //! Links on their own.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::net::SocketAddr;
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeZone, Utc};
 use citeguard::memento::{self, MementoError, parse_link_header, robust_link};
 use citeguard::model::{CitationResult, Kind, Memento, Reason, Verdict};
 
-/// The one page the archive holds, with a comma in its path (a `Link`
-/// header must not split on it).
-const ORIGINAL: &str = "http://example.org/2010/08/story,tajik.html";
-
-/// Its captures, oldest first.
-const CAPTURES: [&str; 4] = [
-    "20090301000000",
-    "20100820120000",
-    "20100915080000",
-    "20150601000000",
-];
-
-#[derive(Default)]
-struct Archive {
-    /// Requests for a memento (`/web/…`).
-    memento_hits: AtomicUsize,
-}
-
-fn capture_time(ts: &str) -> DateTime<Utc> {
-    chrono::NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
-        .unwrap()
-        .and_utc()
-}
-
-fn nearest(t: DateTime<Utc>) -> &'static str {
-    CAPTURES
-        .iter()
-        .min_by_key(|c| (capture_time(c) - t).num_seconds().abs())
-        .unwrap()
-}
-
-fn http_date(ts: &str) -> String {
-    httpdate::fmt_http_date(capture_time(ts).into())
-}
-
-/// Every capture as `Link` entries, with the relation types a TimeGate
-/// uses (`first memento`, `memento`, `last memento`).
-fn link_list(host: &str) -> Vec<String> {
-    let mut entries = vec![format!("<{ORIGINAL}>; rel=\"original\"")];
-    for (i, ts) in CAPTURES.iter().enumerate() {
-        let rel = match i {
-            0 => "first memento",
-            i if i == CAPTURES.len() - 1 => "last memento",
-            _ => "memento",
-        };
-        entries.push(format!(
-            "<http://{host}/web/{ts}/{ORIGINAL}>; rel=\"{rel}\"; datetime=\"{}\"",
-            http_date(ts)
-        ));
-    }
-    entries
-}
-
-fn with_link(mut resp: Response, link: &str) -> Response {
-    resp.headers_mut()
-        .append(header::LINK, HeaderValue::from_str(link).unwrap());
-    resp
-}
-
-fn redirect(to: &str) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, to.to_string())]).into_response()
-}
-
-async fn archive(State(a): State<Arc<Archive>>, headers: HeaderMap, req: Request) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("")
-        .to_string();
-    let full = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_default();
-    let (prefix, rest) = full[1..].split_once('/').unwrap_or((&full[1..], ""));
-    let asked = match headers.get("accept-datetime") {
-        None => None,
-        Some(v) => match v
-            .to_str()
-            .ok()
-            .and_then(|s| httpdate::parse_http_date(s).ok())
-        {
-            Some(t) => Some(DateTime::<Utc>::from(t)),
-            None => return (StatusCode::BAD_REQUEST, "bad Accept-Datetime").into_response(),
-        },
-    };
-    match prefix {
-        // Mementos: an exact capture answers with its Memento-Datetime; any
-        // other timestamp redirects to the nearest capture.
-        "web" => {
-            a.memento_hits.fetch_add(1, Ordering::SeqCst);
-            let Some((ts, orig)) = rest.split_once('/') else {
-                return StatusCode::NOT_FOUND.into_response();
-            };
-            if orig != ORIGINAL {
-                return StatusCode::NOT_FOUND.into_response();
-            }
-            if CAPTURES.contains(&ts) {
-                return (
-                    StatusCode::OK,
-                    [
-                        ("memento-datetime", http_date(ts)),
-                        ("content-type", "text/html".to_string()),
-                    ],
-                    "<p>About 25 prisoners escaped…</p>",
-                )
-                    .into_response();
-            }
-            let t = chrono::NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
-                .map(|d| d.and_utc())
-                .unwrap_or_else(|_| capture_time(CAPTURES[CAPTURES.len() - 1]));
-            redirect(&format!("/web/{}/{orig}", nearest(t)))
-        }
-        // A page that is no memento.
-        "plain" => (StatusCode::OK, "just a page").into_response(),
-        // A TimeGate that moved: every URL to the new address.
-        "moved-gate" => (
-            StatusCode::MOVED_PERMANENTLY,
-            [(header::LOCATION, format!("/gate/{rest}"))],
-        )
-            .into_response(),
-        _ if rest != ORIGINAL && !matches!(prefix, "broken" | "loop" | "garbage") => {
-            StatusCode::NOT_FOUND.into_response()
-        }
-        // A TimeGate as RFC 7089 describes it: 302 to the memento for the
-        // asked date, by way of the asked timestamp like the Wayback Machine.
-        "gate" => {
-            let ts = asked
-                .map(|t| t.format("%Y%m%d%H%M%S").to_string())
-                .unwrap_or_else(|| CAPTURES[CAPTURES.len() - 1].to_string());
-            let mut r = redirect(&format!("/web/{ts}/{ORIGINAL}"));
-            r.headers_mut()
-                .insert(header::VARY, HeaderValue::from_static("accept-datetime"));
-            with_link(
-                r,
-                &format!(
-                    "<{ORIGINAL}>; rel=\"original\", <http://{host}/timemap/link/{ORIGINAL}>; rel=\"timemap\"; type=\"application/link-format\""
-                ),
-            )
-        }
-        // Ignores the asked date: always its first capture, but lists them all.
-        "lazy" => with_link(
-            redirect(&format!("http://{host}/web/{}/{ORIGINAL}", CAPTURES[0])),
-            &link_list(&host).join(", "),
-        ),
-        // No redirect, only the list, one Link header per entry.
-        "listing" => {
-            let mut r = (StatusCode::OK, "").into_response();
-            for entry in link_list(&host) {
-                r.headers_mut()
-                    .append(header::LINK, HeaderValue::from_str(&entry).unwrap());
-            }
-            r
-        }
-        // A garbage Link header on a redirect that still leads to a memento.
-        "garbage-redirect" => with_link(
-            redirect(&format!("/web/{}/{ORIGINAL}", CAPTURES[1])),
-            "<<<;;; rel=memento; datetime=\"Thu, 32 Foo 2010\", <unterminated; rel=\"memento",
-        ),
-        // A redirect to a page that is no memento and carries no date.
-        "undated" => redirect("/plain/page"),
-        "broken" => (StatusCode::INTERNAL_SERVER_ERROR, "oops").into_response(),
-        "loop" => redirect(&full),
-        "garbage" => with_link(
-            (StatusCode::OK, "").into_response(),
-            "\"; rel=, <>;;;=\"\\\", memento datetime",
-        ),
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn archive_on(ip: &str) -> (SocketAddr, Arc<Archive>) {
-    let state = Arc::new(Archive::default());
-    let app = Router::new().fallback(archive).with_state(state.clone());
-    let listener = tokio::net::TcpListener::bind((ip.parse::<IpAddr>().unwrap(), 0))
-        .await
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, state)
-}
+use crate::web::archive::ORIGINAL;
+use crate::web::{Web, nothing_listening_on};
 
 /// The fetcher's kind of client: redirects are followed by hand.
 fn client() -> reqwest::Client {
@@ -214,15 +29,16 @@ fn day(y: i32, m: u32, d: u32) -> Option<DateTime<Utc>> {
 
 fn memento_at(addr: SocketAddr, ts: &str, datetime: &str) -> Memento {
     Memento {
-        url: format!("http://{addr}/web/{ts}/{ORIGINAL}"),
+        url: format!("http://{addr}/archive/web/{ts}/{ORIGINAL}"),
         datetime: datetime.to_string(),
     }
 }
 
 #[tokio::test]
 async fn a_timegate_redirect_leads_to_the_capture_nearest_the_asked_date() {
-    let (addr, _) = archive_on("127.0.0.41").await;
-    let gate = format!("http://{addr}/gate/");
+    let web = Web::on("127.0.0.41");
+    let addr = web.addr;
+    let gate = format!("http://{addr}/archive/gate/");
     let found = memento::closest(&client(), &gate, ORIGINAL, day(2010, 8, 25))
         .await
         .unwrap();
@@ -241,10 +57,16 @@ async fn a_timegate_redirect_leads_to_the_capture_nearest_the_asked_date() {
 
 #[tokio::test]
 async fn without_a_date_the_archive_chooses_its_latest_capture() {
-    let (addr, _) = archive_on("127.0.0.41").await;
-    let found = memento::closest(&client(), &format!("http://{addr}/gate/"), ORIGINAL, None)
-        .await
-        .unwrap();
+    let web = Web::on("127.0.0.41");
+    let addr = web.addr;
+    let found = memento::closest(
+        &client(),
+        &format!("http://{addr}/archive/gate/"),
+        ORIGINAL,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         found,
         Some(memento_at(addr, "20150601000000", "2015-06-01T00:00:00Z"))
@@ -253,10 +75,11 @@ async fn without_a_date_the_archive_chooses_its_latest_capture() {
 
 #[tokio::test]
 async fn a_client_that_follows_redirects_itself_gets_the_same_memento() {
-    let (addr, _) = archive_on("127.0.0.41").await;
+    let web = Web::on("127.0.0.41");
+    let addr = web.addr;
     let found = memento::closest(
         &reqwest::Client::new(),
-        &format!("http://{addr}/gate/"),
+        &format!("http://{addr}/archive/gate/"),
         ORIGINAL,
         day(2010, 8, 25),
     )
@@ -270,10 +93,11 @@ async fn a_client_that_follows_redirects_itself_gets_the_same_memento() {
 
 #[tokio::test]
 async fn the_link_header_overrules_a_timegate_that_redirects_to_a_far_capture() {
-    let (addr, archive) = archive_on("127.0.0.42").await;
+    let web = Web::on("127.0.0.42");
+    let addr = web.addr;
     let found = memento::closest(
         &client(),
-        &format!("http://{addr}/lazy/"),
+        &format!("http://{addr}/archive/lazy/"),
         ORIGINAL,
         day(2010, 8, 25),
     )
@@ -284,7 +108,7 @@ async fn the_link_header_overrules_a_timegate_that_redirects_to_a_far_capture() 
         Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
     );
     assert_eq!(
-        archive.memento_hits.load(Ordering::SeqCst),
+        web.hits_under("/archive/web/"),
         0,
         "the Link header dated the redirect target: no request to it"
     );
@@ -292,10 +116,11 @@ async fn the_link_header_overrules_a_timegate_that_redirects_to_a_far_capture() 
 
 #[tokio::test]
 async fn a_list_of_mementos_over_several_link_headers_is_enough() {
-    let (addr, _) = archive_on("127.0.0.42").await;
+    let web = Web::on("127.0.0.42");
+    let addr = web.addr;
     let found = memento::closest(
         &client(),
-        &format!("http://{addr}/listing/"),
+        &format!("http://{addr}/archive/listing/"),
         ORIGINAL,
         day(2016, 1, 1),
     )
@@ -309,10 +134,11 @@ async fn a_list_of_mementos_over_several_link_headers_is_enough() {
 
 #[tokio::test]
 async fn a_url_the_archive_never_captured_has_no_memento_even_behind_a_moved_timegate() {
-    let (addr, _) = archive_on("127.0.0.43").await;
+    let web = Web::on("127.0.0.43");
+    let addr = web.addr;
     let found = memento::closest(
         &client(),
-        &format!("http://{addr}/gate/"),
+        &format!("http://{addr}/archive/gate/"),
         "http://example.org/never-archived",
         day(2010, 8, 25),
     )
@@ -321,7 +147,7 @@ async fn a_url_the_archive_never_captured_has_no_memento_even_behind_a_moved_tim
     assert_eq!(found, None);
     let moved = memento::closest(
         &client(),
-        &format!("http://{addr}/moved-gate/"),
+        &format!("http://{addr}/archive/moved-gate/"),
         "http://example.org/never-archived",
         day(2010, 8, 25),
     )
@@ -330,7 +156,7 @@ async fn a_url_the_archive_never_captured_has_no_memento_even_behind_a_moved_tim
     assert_eq!(moved, None, "the moved TimeGate's 404 says the same");
     let found = memento::closest(
         &client(),
-        &format!("http://{addr}/moved-gate/"),
+        &format!("http://{addr}/archive/moved-gate/"),
         ORIGINAL,
         day(2010, 8, 25),
     )
@@ -344,10 +170,11 @@ async fn a_url_the_archive_never_captured_has_no_memento_even_behind_a_moved_tim
 
 #[tokio::test]
 async fn a_server_error_is_an_error_that_fits_on_one_line() {
-    let (addr, _) = archive_on("127.0.0.43").await;
+    let web = Web::on("127.0.0.43");
+    let addr = web.addr;
     let err = memento::closest(
         &client(),
-        &format!("http://{addr}/broken/"),
+        &format!("http://{addr}/archive/broken/"),
         ORIGINAL,
         day(2010, 8, 25),
     )
@@ -367,10 +194,11 @@ async fn a_server_error_is_an_error_that_fits_on_one_line() {
 
 #[tokio::test]
 async fn a_garbage_link_header_is_an_error_not_a_panic() {
-    let (addr, _) = archive_on("127.0.0.44").await;
+    let web = Web::on("127.0.0.44");
+    let addr = web.addr;
     let err = memento::closest(
         &client(),
-        &format!("http://{addr}/garbage/"),
+        &format!("http://{addr}/archive/garbage/"),
         ORIGINAL,
         day(2010, 8, 25),
     )
@@ -381,10 +209,11 @@ async fn a_garbage_link_header_is_an_error_not_a_panic() {
 
 #[tokio::test]
 async fn a_garbage_link_header_beside_a_good_redirect_is_ignored() {
-    let (addr, _) = archive_on("127.0.0.44").await;
+    let web = Web::on("127.0.0.44");
+    let addr = web.addr;
     let found = memento::closest(
         &client(),
-        &format!("http://{addr}/garbage-redirect/"),
+        &format!("http://{addr}/archive/garbage-redirect/"),
         ORIGINAL,
         day(2012, 1, 1),
     )
@@ -398,10 +227,16 @@ async fn a_garbage_link_header_beside_a_good_redirect_is_ignored() {
 
 #[tokio::test]
 async fn a_redirect_loop_stops_after_a_few_hops() {
-    let (addr, _) = archive_on("127.0.0.45").await;
-    let err = memento::closest(&client(), &format!("http://{addr}/loop/"), ORIGINAL, None)
-        .await
-        .unwrap_err();
+    let web = Web::on("127.0.0.45");
+    let addr = web.addr;
+    let err = memento::closest(
+        &client(),
+        &format!("http://{addr}/archive/loop/"),
+        ORIGINAL,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(err, MementoError::TooManyRedirects { .. }),
         "{err:?}"
@@ -410,10 +245,11 @@ async fn a_redirect_loop_stops_after_a_few_hops() {
 
 #[tokio::test]
 async fn a_redirect_to_a_page_without_a_date_is_no_memento() {
-    let (addr, _) = archive_on("127.0.0.45").await;
+    let web = Web::on("127.0.0.45");
+    let addr = web.addr;
     let err = memento::closest(
         &client(),
-        &format!("http://{addr}/undated/"),
+        &format!("http://{addr}/archive/undated/"),
         ORIGINAL,
         day(2010, 8, 25),
     )
@@ -424,12 +260,15 @@ async fn a_redirect_to_a_page_without_a_date_is_no_memento() {
 
 #[tokio::test]
 async fn an_archive_that_is_down_is_a_network_error() {
-    let l = tokio::net::TcpListener::bind("127.0.0.46:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    drop(l);
-    let err = memento::closest(&client(), &format!("http://{addr}/web/"), ORIGINAL, None)
-        .await
-        .unwrap_err();
+    let addr = nothing_listening_on("127.0.0.46");
+    let err = memento::closest(
+        &client(),
+        &format!("http://{addr}/archive/web/"),
+        ORIGINAL,
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, MementoError::Network { .. }), "{err:?}");
     assert!(
         err.to_string()

@@ -9,11 +9,7 @@ use std::path::{Path, PathBuf};
 use citeguard::collect::{CollectConfig, Post, collect_all, main_text};
 use citeguard::model::{Citation, Kind, Missing};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/collect")
-        .join(name)
-}
+use crate::util::{Dir, fixture};
 
 fn collect_with(inputs: &[PathBuf], config: &CollectConfig) -> Vec<Post> {
     let inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
@@ -216,7 +212,7 @@ fn quotes_go_to_the_link_that_introduces_them_or_to_their_cite_attribute() {
 
 #[test]
 fn a_link_inside_a_blockquote_is_its_source() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let page = dir.path().join("p.html");
     std::fs::write(
         &page,
@@ -466,7 +462,7 @@ fn wxr_export_gives_published_posts_and_reports_a_broken_item_without_losing_the
 
 #[test]
 fn relative_urls_resolve_against_base_href_then_the_post_url_then_base_url() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let write = |name: &str, body: &str| {
         let p = dir.path().join(name);
         std::fs::write(&p, body).unwrap();
@@ -516,7 +512,7 @@ fn relative_urls_resolve_against_base_href_then_the_post_url_then_base_url() {
 
 #[test]
 fn one_source_cited_several_ways_is_one_source_and_keeps_its_fragment_in_the_record() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let p = dir.path().join("p.html");
     std::fs::write(
         &p,
@@ -577,7 +573,7 @@ fn a_content_selector_that_matches_nothing_is_an_error_naming_the_page() {
 
 #[test]
 fn directories_are_walked_in_order_skipping_hidden_vcs_and_non_post_files() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let d = dir.path();
     for sub in ["b", "a/deeper", ".git", ".hidden", "CVS"] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
@@ -635,7 +631,7 @@ fn main_text_is_the_article_in_paragraphs_without_the_chrome() {
 
 #[test]
 fn media_embeds_objects_and_edit_citations_are_collected_with_their_kinds() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Dir::new();
     let p = dir.path().join("media.html");
     std::fs::write(
         &p,

@@ -1,27 +1,12 @@
-//! `citeguard check` end to end: the binary over posts on disk that cite a
-//! loopback web, as a user would run it.
+//! `citeguard check` end to end: the binary over posts on disk that cite
+//! the test web, as a user would run it.
 
-mod common;
+use crate::util::{Dir, json, stderr};
+use crate::web::Web;
 
-use std::process::Command;
-
-use common::*;
-
-fn citeguard(args: &[&str], dir: &std::path::Path) -> std::process::Output {
-    // No test asks a real web archive.
-    let mut args = args.to_vec();
-    if args.first() == Some(&"check") {
-        args.insert(1, "--no-memento");
-    }
-    Command::new(env!("CARGO_BIN_EXE_citeguard"))
-        .args(&args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn write_post(dir: &std::path::Path, name: &str, links: &[String]) {
+/// A post citing each of `links` in a sentence of its own, and one source
+/// named without a link.
+fn write_post(dir: &Dir, name: &str, links: &[String]) {
     let items: String = links
         .iter()
         .map(|u| format!("<p>As <a href=\"{u}\">this report</a> says, it happened.</p>\n"))
@@ -29,15 +14,15 @@ fn write_post(dir: &std::path::Path, name: &str, links: &[String]) {
     let html = format!(
         "<!doctype html><html><body><article>\n{items}<p>According to Reuters, more arrests followed on Monday.</p>\n</article></body></html>\n"
     );
-    std::fs::write(dir.join(name), html).unwrap();
+    dir.write(name, html);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn json_report_follows_the_contract_and_flags_exit_1() {
-    let web = publisher_on("127.0.0.7").await;
-    let dir = tempfile::tempdir().unwrap();
+#[test]
+fn json_report_follows_the_contract_and_flags_exit_1() {
+    let web = Web::on("127.0.0.7");
+    let dir = Dir::new();
     write_post(
-        dir.path(),
+        &dir,
         "post.html",
         &[
             web.url("/ok"),
@@ -46,17 +31,7 @@ async fn json_report_follows_the_contract_and_flags_exit_1() {
             "mailto:x@example.org".into(),
         ],
     );
-    let out = tokio::task::spawn_blocking({
-        let d = dir.path().to_path_buf();
-        move || {
-            citeguard(
-                &["check", "post.html", "--format", "json", "--retries", "0"],
-                &d,
-            )
-        }
-    })
-    .await
-    .unwrap();
+    let out = dir.run(["check", "post.html", "--format", "json", "--retries", "0"]);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -126,10 +101,10 @@ async fn json_report_follows_the_contract_and_flags_exit_1() {
     assert!(unlinked["url"].is_null());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn one_url_cited_by_many_posts_is_fetched_once() {
-    let web = publisher_on("127.0.0.8").await;
-    let dir = tempfile::tempdir().unwrap();
+#[test]
+fn one_url_cited_by_many_posts_is_fetched_once() {
+    let web = Web::on("127.0.0.8");
+    let dir = Dir::new();
     for i in 0..20 {
         // The same source, written several ways.
         let links = vec![
@@ -137,14 +112,9 @@ async fn one_url_cited_by_many_posts_is_fetched_once() {
             format!("{}?utm_source=post{i}", web.url("/ok")),
             format!("{}#section-{i}", web.url("/ok")),
         ];
-        write_post(dir.path(), &format!("post-{i}.html"), &links);
+        write_post(&dir, &format!("post-{i}.html"), &links);
     }
-    let out = tokio::task::spawn_blocking({
-        let d = dir.path().to_path_buf();
-        move || citeguard(&["check", ".", "--format", "json", "--fail-on", "dead"], &d)
-    })
-    .await
-    .unwrap();
+    let out = dir.run(["check", ".", "--format", "json", "--fail-on", "dead"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -154,24 +124,19 @@ async fn one_url_cited_by_many_posts_is_fetched_once() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["summary"]["citations"], 80);
     assert_eq!(v["summary"]["sources"], 1);
-    assert_eq!(web.counters.hits("/ok"), 1);
+    assert_eq!(web.hits("/ok"), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn text_report_groups_by_verdict_and_says_why_in_words() {
-    let web = publisher_on("127.0.0.9").await;
-    let dir = tempfile::tempdir().unwrap();
+#[test]
+fn text_report_groups_by_verdict_and_says_why_in_words() {
+    let web = Web::on("127.0.0.9");
+    let dir = Dir::new();
     write_post(
-        dir.path(),
+        &dir,
         "post.html",
         &[web.url("/gone410"), web.url("/soft404"), web.url("/ok")],
     );
-    let out = tokio::task::spawn_blocking({
-        let d = dir.path().to_path_buf();
-        move || citeguard(&["check", "post.html"], &d)
-    })
-    .await
-    .unwrap();
+    let out = dir.run(["check", "post.html"]);
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text.contains("dead (2)"), "{text}");
@@ -192,20 +157,58 @@ async fn text_report_groups_by_verdict_and_says_why_in_words() {
 
 #[test]
 fn an_unreadable_input_is_named_and_the_rest_still_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("good.md"),
-        "Source: the [wire](mailto:desk@example.org).\n",
-    )
-    .unwrap();
-    let out = citeguard(
-        &["check", "missing.html", "good.md", "--format", "json"],
-        dir.path(),
-    );
+    let dir = Dir::new();
+    dir.write("good.md", "Source: the [wire](mailto:desk@example.org).\n");
+    let out = dir.run(["check", "missing.html", "good.md", "--format", "json"]);
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("missing.html"), "{err}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json(&out);
     assert_eq!(v["citations"][0]["post"], "good.md");
+}
+
+/// A post citing a domain that no longer exists, checked with the
+/// resolver's answers set in `citeguard.toml`: the canary (a name that must
+/// exist) resolves or not. No query leaves the machine.
+fn check_a_vanished_domain(canary_resolves: bool) -> serde_json::Value {
+    let dir = Dir::new();
+    let canary = citeguard::fetch::resolve::CANARY;
+    let answers = if canary_resolves {
+        format!("no_such_host = [\"gone.example\"]\nresolve = {{ \"{canary}\" = \"127.0.0.1\" }}\n")
+    } else {
+        format!("no_such_host = [\"gone.example\", \"{canary}\"]\n")
+    };
+    dir.write("citeguard.toml", format!("[fetch]\n{answers}"));
+    dir.write(
+        "post.md",
+        "The [ministry's statement](http://gone.example/2010/08/statement.html).\n",
+    );
+    let out = dir.run(["check", "post.md", "--no-store", "--format", "json"]);
+    let report = json(&out);
+    let expected = if canary_resolves { 1 } else { 0 };
+    assert_eq!(out.status.code(), Some(expected), "{report}");
+    report
+}
+
+#[test]
+fn a_domain_that_no_longer_exists_is_dead_when_the_resolver_works() {
+    let report = check_a_vanished_domain(true);
+    let c = &report["citations"][0];
+    assert_eq!(
+        (c["verdict"].as_str(), c["reason"].as_str()),
+        (Some("dead"), Some("dns")),
+        "{c}"
+    );
+}
+
+#[test]
+fn an_offline_machine_never_makes_a_citation_dead() {
+    let report = check_a_vanished_domain(false);
+    let c = &report["citations"][0];
+    assert_eq!(
+        (c["verdict"].as_str(), c["reason"].as_str()),
+        (Some("unreachable"), Some("dns-temporary")),
+        "{c}"
+    );
 }

@@ -1,257 +1,11 @@
-//! Every report format rendered from one report that holds every kind of
-//! row and hostile text, as a run with a store makes it (history, changes
-//! since the last run, offline copies, diffs, archived copies, recovered
-//! citations): each must keep its structure, say what happened in words and
-//! escape what came from a post or a server.
+//! Every report format but HTML rendered from the sample report: each must
+//! keep its structure, say what happened in words and escape what came
+//! from a post or a server.
 
 use citeguard::model::*;
 use citeguard::report::{Format, RenderOptions, render};
-use citeguard::schedule::Change;
 
-fn row(
-    post: &str,
-    line: usize,
-    url: Option<&str>,
-    text: &str,
-    verdict: Verdict,
-    reason: Reason,
-    status: Option<u16>,
-) -> CitationResult {
-    let kind = if url.is_some() {
-        Kind::Link
-    } else {
-        Kind::Unlinked
-    };
-    CitationResult {
-        status,
-        ..CitationResult::new(
-            post,
-            line,
-            url.map(String::from),
-            text,
-            kind,
-            verdict,
-            reason,
-        )
-    }
-}
-
-fn history(since: &str, failures: u32) -> Option<SourceHistory> {
-    Some(SourceHistory {
-        first_seen: Some("2010-08-25T09:00:00Z".into()),
-        last_ok: Some("2026-10-30T03:00:00Z".into()),
-        consecutive_failures: failures,
-        failing_since: Some(since.into()),
-        checks: 40,
-    })
-}
-
-fn offline(url: &str) -> Option<Offline> {
-    Some(Offline {
-        baseline: Some("a".repeat(64)),
-        baseline_at: Some("2010-08-25T09:00:00Z".into()),
-        latest: Some("b".repeat(64)),
-        latest_at: Some("2026-11-24T12:00:01Z".into()),
-        show: format!("citeguard show '{url}' --as html"),
-        path: Some(format!("objects/aa/{}", "a".repeat(62))),
-        page: None,
-    })
-}
-
-const NYT: &str = "http://www.nytimes.com/2010/08/24/world/asia/24tajik.html";
-const NYT_ARCHIVED: &str = "https://web.archive.org/web/20100825000000/http://www.nytimes.com/2010/08/24/world/asia/24tajik.html";
-const MONITOR: &str = "http://tajikistanmonitor.blogspot.com/2010/08/x.html";
-const EURASIANET: &str = "http://www.eurasianet.org/node/61799";
-const EVIL: &str = "http://evil.example/\u{1b}[31mred\u{1b}[0m";
-
-fn report() -> Report {
-    let mut citations = vec![
-        CitationResult {
-            history: history("2026-11-02T03:00:00Z", 3),
-            change: Some(Change::Still),
-            offline: offline(NYT),
-            archived: Some(Memento {
-                url: NYT_ARCHIVED.into(),
-                datetime: "2010-08-25T00:00:00Z".into(),
-            }),
-            post_date: Some("2010-08-25".into()),
-            ..row(
-                "posts/tajik.html",
-                62,
-                Some(NYT),
-                "NYT",
-                Verdict::Dead,
-                Reason::HttpStatus,
-                Some(404),
-            )
-        },
-        CitationResult {
-            change: Some(Change::Still),
-            ..row(
-                "posts/tajik.html",
-                64,
-                None,
-                "reported by <b>AFP</b> & co",
-                Verdict::Missing,
-                Reason::NoLink,
-                None,
-            )
-        },
-        CitationResult {
-            change: Some(Change::Recovered),
-            ..row(
-                "posts/tajik.html",
-                66,
-                Some(MONITOR),
-                "Tajikistan Monitor",
-                Verdict::Ok,
-                Reason::Ok,
-                Some(200),
-            )
-        },
-        CitationResult {
-            change: Some(Change::New),
-            history: history("2026-11-24T12:00:02Z", 1),
-            ..row(
-                "posts/evil.md",
-                3,
-                Some(EVIL),
-                "<script>alert(1)</script> | *bold* [x](y)",
-                Verdict::Unreachable,
-                Reason::Http5xx,
-                Some(503),
-            )
-        },
-        row(
-            "posts/evil.md",
-            4,
-            Some("mailto:desk@example.org"),
-            "mail us",
-            Verdict::Skipped,
-            Reason::Scheme,
-            None,
-        ),
-        CitationResult {
-            similarity: Some(0.41),
-            change: Some(Change::New),
-            offline: offline(EURASIANET),
-            diff: vec![
-                DiffSpan {
-                    op: DiffOp::Equal,
-                    text: "… the escape could ".into(),
-                },
-                DiffSpan {
-                    op: DiffOp::Delete,
-                    text: "turn up the heat on the administration".into(),
-                },
-                DiffSpan {
-                    op: DiffOp::Insert,
-                    text: "<b>be</b> | forgotten `soon`".into(),
-                },
-            ],
-            ..row(
-                "posts/tajik.html",
-                68,
-                Some(EURASIANET),
-                "Eurasianet",
-                Verdict::Changed,
-                Reason::ContentDrift,
-                Some(200),
-            )
-        },
-        CitationResult {
-            kind: Kind::Quote,
-            quote: Some("About 25 prisoners escaped".into()),
-            quote_found: Some(false),
-            change: Some(Change::Still),
-            ..row(
-                "posts/tajik.html",
-                70,
-                Some("http://wire.example/story"),
-                "the wire story",
-                Verdict::Changed,
-                Reason::QuoteMissing,
-                Some(200),
-            )
-        },
-        CitationResult {
-            detail: Some("was text/html on 2010-08-25, now application/pdf".into()),
-            change: Some(Change::New),
-            ..row(
-                "posts/tajik.html",
-                72,
-                Some("http://report.example/2010"),
-                "the report",
-                Verdict::Changed,
-                Reason::TypeChanged,
-                Some(200),
-            )
-        },
-        CitationResult {
-            change: Some(Change::New),
-            ..row(
-                "posts/tajik.html",
-                74,
-                Some("http://asiaplus.example/news"),
-                "Asia-Plus",
-                Verdict::Missing,
-                Reason::SnapshotLost,
-                Some(200),
-            )
-        },
-        CitationResult {
-            history: history("2026-11-02T03:00:00Z", 3),
-            detail: Some("connection refused".into()),
-            change: Some(Change::New),
-            offline: offline("http://evil.example/`whoami`"),
-            archived: Some(Memento {
-                url: "javascript:alert(1)".into(),
-                datetime: "2010-08-25T00:00:00Z".into(),
-            }),
-            ..row(
-                "posts/evil.md",
-                5,
-                Some("http://down.example/"),
-                "`rm -rf /` @admins #1",
-                Verdict::Dead,
-                Reason::PersistentFailure,
-                None,
-            )
-        },
-    ];
-    citations.sort_by(|a, b| (&a.post, a.line).cmp(&(&b.post, b.line)));
-    let mut summary = Summary {
-        sources: 9,
-        ..Summary::default()
-    };
-    for c in &citations {
-        summary.count(c.verdict);
-    }
-    Report {
-        version: 1,
-        run: RunInfo {
-            id: "20261124T120000Z-0001".into(),
-            started_at: "2026-11-24T12:00:00Z".into(),
-            finished_at: "2026-11-24T12:00:05Z".into(),
-        },
-        summary,
-        citations,
-        still: Vec::new(),
-        recovered: vec![
-            Recovered {
-                post: "posts/tajik.html".into(),
-                url: MONITOR.into(),
-                was: Verdict::Unreachable,
-            },
-            Recovered {
-                post: "posts/evil.md".into(),
-                url: "http://back.example/\u{1b}[2J|*x*".into(),
-                was: Verdict::Dead,
-            },
-        ],
-        store: Some("snapshots".into()),
-    }
-}
+use crate::sample::{EURASIANET, MONITOR, NYT, NYT_ARCHIVED, STORE, report};
 
 fn rendered(format: Format) -> String {
     let opts = RenderOptions {
@@ -270,7 +24,7 @@ fn text_never_carries_terminal_escapes_from_a_url() {
     assert!(t.contains("http://evil.example/[31mred[0m"));
     assert!(t.contains("http://back.example/[2J|*x*  (was dead)"), "{t}");
     assert!(t.trim_end().lines().last().unwrap().starts_with(
-        "10 citations, 9 sources: 1 ok, 2 dead, 3 changed, 2 missing, 1 unreachable, 1 skipped"
+        "12 citations, 11 sources: 1 ok, 3 dead, 3 changed, 2 missing, 1 unreachable, 2 skipped"
     ));
     assert!(
         t.trim_end()
@@ -376,14 +130,14 @@ fn json_carries_history_changes_copies_diffs_and_recoveries() {
     assert!(at(4).get("offline").is_none() && at(4).get("diff").is_none());
     assert_eq!(v["recovered"][1]["was"], "dead");
     assert_eq!(v["recovered"][0]["url"], MONITOR);
-    assert_eq!(v["store"], "snapshots");
+    assert_eq!(v["store"], STORE);
 }
 
 #[test]
 fn markdown_is_an_issue_body_with_escaped_cells() {
     let m = rendered(Format::Markdown);
     assert!(
-        m.starts_with("## citeguard: 8 of 10 citations need attention\n"),
+        m.starts_with("## citeguard: 9 of 12 citations need attention\n"),
         "{m}"
     );
     assert!(m.contains("Since the last run: **5 new**, 3 still flagged, 2 recovered."));
@@ -425,7 +179,7 @@ fn markdown_puts_what_is_new_first_then_a_task_list_per_post() {
         "- [x] posts/tajik.html: [{MONITOR}]({MONITOR}) (was **unreachable**)"
     )));
     // each flagged citation has exactly one checkbox
-    assert_eq!(m.matches("- [ ] ").count(), 8, "{m}");
+    assert_eq!(m.matches("- [ ] ").count(), 9, "{m}");
     assert_eq!(m.matches("line 62:").count(), 1);
 }
 
@@ -434,12 +188,14 @@ fn markdown_escapes_code_spans_mentions_and_links_from_hostile_sources() {
     let m = rendered(Format::Markdown);
     // backticks in a command cannot close its code span
     assert!(
-        m.contains("``citeguard show 'http://evil.example/`whoami`' --as html``"),
+        m.contains("``citeguard show 'http://down.example/`whoami`' --as html``"),
         "{m}"
     );
     // an anchor text cannot run code, mention a team or reference an issue
     assert!(
-        m.contains("[\\`rm -rf /\\` @\u{2060}admins \\#\u{2060}1](http://down.example/)"),
+        m.contains(
+            "[\\`rm -rf /\\` @\u{2060}admins \\#\u{2060}1](http://down.example/%60whoami%60)"
+        ),
         "{m}"
     );
     assert!(!m.contains("@admins") && !m.contains("#1"));
@@ -480,9 +236,9 @@ fn junit_is_xml_with_a_case_per_citation_and_failures_for_flagged_ones() {
             _ => {}
         }
     }
-    assert_eq!(cases, 10);
-    assert_eq!(failures, 7, "dead, changed and missing fail");
-    assert_eq!(skipped, 2, "unreachable and skipped are not failures");
+    assert_eq!(cases, 12);
+    assert_eq!(failures, 8, "dead, changed and missing fail");
+    assert_eq!(skipped, 3, "unreachable and skipped are not failures");
     assert!(located.contains(&("posts/tajik.html".to_string(), "62".to_string())));
     assert!(
         x.contains("reported by &lt;b&gt;AFP&lt;/b&gt; &amp; co"),
@@ -497,10 +253,13 @@ fn sarif_locates_each_flagged_citation_at_its_post_and_line() {
     let v: serde_json::Value = serde_json::from_str(&rendered(Format::Sarif)).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let results = v["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 8, "dead, changed, missing, unreachable");
+    assert_eq!(results.len(), 9, "dead, changed, missing, unreachable");
     let dead = results
         .iter()
-        .find(|r| r["ruleId"] == "dead/http-status")
+        .find(|r| {
+            r["ruleId"] == "dead/http-status"
+                && r["message"]["text"].as_str().unwrap().contains(NYT)
+        })
         .unwrap();
     assert_eq!(dead["level"], "error");
     let loc = &dead["locations"][0]["physicalLocation"];
@@ -528,5 +287,5 @@ fn github_annotations_point_at_the_citing_line() {
             .any(|l| l.starts_with("::warning file=posts/evil.md,line=3,")),
         "{a}"
     );
-    assert_eq!(a.lines().count(), 8);
+    assert_eq!(a.lines().count(), 9);
 }

@@ -1,14 +1,15 @@
 //! The fetcher against a misbehaving web on loopback: every publisher
 //! behaviour asserted against its verdict and reason.
 
-mod common;
-
 use std::sync::Arc;
 
 use citeguard::config::Config;
 use citeguard::fetch::{Fetched, Fetcher, Job};
 use citeguard::model::{Reason, Verdict};
-use common::*;
+
+use crate::util::fast_config;
+use crate::web::publisher::ARTICLE;
+use crate::web::{Web, catch_all_on, nothing_listening_on, resetting_on};
 
 async fn fetch_with(config: &Config, url: &str) -> Fetched {
     let fetcher = Fetcher::new(config, None).unwrap();
@@ -30,7 +31,7 @@ fn assert_verdict(f: &Fetched, verdict: Verdict, reason: Reason) {
 
 #[tokio::test]
 async fn ok_when_the_page_is_there() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/ok")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
     assert_eq!(f.check.status, Some(200));
@@ -41,7 +42,7 @@ async fn ok_when_the_page_is_there() {
 
 #[tokio::test]
 async fn dead_on_404_and_410() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/gone404")).await;
     assert_verdict(&f, Verdict::Dead, Reason::HttpStatus);
     assert_eq!(f.check.status, Some(404));
@@ -52,29 +53,29 @@ async fn dead_on_404_and_410() {
 
 #[tokio::test]
 async fn a_definitive_404_is_not_retried() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     fetch(&web.url("/gone404")).await;
-    assert_eq!(web.counters.hits("/gone404"), 1);
+    assert_eq!(web.hits("/gone404"), 1);
 }
 
 #[tokio::test]
 async fn blocked_not_dead_when_the_server_says_403() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/forbidden")).await;
     assert_verdict(&f, Verdict::Unreachable, Reason::Blocked);
 }
 
 #[tokio::test]
 async fn a_403_to_the_bot_user_agent_is_retried_as_a_browser_would() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/bot-403")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
-    assert_eq!(web.counters.hits("/bot-403"), 2);
+    assert_eq!(web.hits("/bot-403"), 2);
 }
 
 #[tokio::test]
 async fn dead_soft_404_when_a_200_page_says_not_found() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/soft404")).await;
     assert_verdict(&f, Verdict::Dead, Reason::Soft404);
     assert_eq!(f.check.status, Some(200));
@@ -82,7 +83,7 @@ async fn dead_soft_404_when_a_200_page_says_not_found() {
 
 #[tokio::test]
 async fn dead_when_host_answers_every_path_with_the_same_page() {
-    let web = catch_all_on("127.0.0.3").await;
+    let web = catch_all_on("127.0.0.3");
     let f = fetch(&web.url("/2010/08/prison-break.html")).await;
     assert_verdict(&f, Verdict::Dead, Reason::Soft404);
     assert!(f.check.detail.unwrap().contains("any path"));
@@ -90,14 +91,14 @@ async fn dead_when_host_answers_every_path_with_the_same_page() {
 
 #[tokio::test]
 async fn the_front_page_of_a_catch_all_host_is_not_a_soft_404() {
-    let web = catch_all_on("127.0.0.3").await;
+    let web = catch_all_on("127.0.0.3");
     let f = fetch(&web.url("/")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
 }
 
 #[tokio::test]
 async fn dead_when_an_article_redirects_to_the_front_page_or_a_login() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/old-story")).await;
     assert_verdict(&f, Verdict::Dead, Reason::RedirectToRoot);
     let f = fetch(&web.url("/members-only")).await;
@@ -106,7 +107,7 @@ async fn dead_when_an_article_redirects_to_the_front_page_or_a_login() {
 
 #[tokio::test]
 async fn moved_when_a_permanent_redirect_leads_to_the_copy() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/moved")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Moved);
     assert_eq!(
@@ -119,7 +120,7 @@ async fn moved_when_a_permanent_redirect_leads_to_the_copy() {
 
 #[tokio::test]
 async fn every_hop_of_a_three_hop_chain_is_recorded() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/chain1")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
     let hops: Vec<(String, u16)> = f
@@ -141,46 +142,55 @@ async fn every_hop_of_a_three_hop_chain_is_recorded() {
 
 #[tokio::test]
 async fn a_redirect_loop_is_detected_and_not_called_dead() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/loop-a")).await;
     assert_verdict(&f, Verdict::Unreachable, Reason::RedirectLoop);
     assert_eq!(f.check.redirects.len(), 2);
 }
 
+/// citeguard never sends HEAD (every source is fetched with GET: a HEAD
+/// tells nothing about soft-404s or content, and many servers answer it
+/// wrongly), so a server that refuses HEAD is simply fetched with GET.
 #[tokio::test]
-async fn ok_when_head_is_refused_but_get_works() {
-    let web = publisher_on("127.0.0.2").await;
-    let f = fetch(&web.url("/head405")).await;
+async fn ok_with_get_alone_where_the_server_refuses_head() {
+    let web = Web::on("127.0.0.2");
+    let url = web.url("/head405");
+    let f = fetch(&url).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
+    assert_eq!(web.methods("/head405"), ["GET"], "one GET and no HEAD");
+    // The server does refuse HEAD.
+    let head = reqwest::Client::new().head(&url).send().await.unwrap();
+    assert_eq!(head.status(), 405);
+    assert_eq!(web.methods("/head405"), ["GET", "HEAD"]);
 }
 
 #[tokio::test]
 async fn a_429_with_retry_after_is_retried_and_then_ok() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/ratelimited")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
     assert_eq!(f.check.attempts, 2);
-    assert_eq!(web.counters.hits("/ratelimited"), 2);
+    assert_eq!(web.hits("/ratelimited"), 2);
 }
 
 #[tokio::test]
 async fn always_503_is_unreachable_after_retries_never_dead() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/always503")).await;
     assert_verdict(&f, Verdict::Unreachable, Reason::Http5xx);
-    assert_eq!(web.counters.hits("/always503"), 2, "one try and one retry");
+    assert_eq!(web.hits("/always503"), 2, "one try and one retry");
 }
 
 #[tokio::test]
 async fn a_reset_connection_is_unreachable_reset() {
-    let addr = resetting_on("127.0.0.5").await;
+    let addr = resetting_on("127.0.0.5");
     let f = fetch(&format!("http://{addr}/story")).await;
     assert_verdict(&f, Verdict::Unreachable, Reason::Reset);
 }
 
 #[tokio::test]
 async fn a_response_that_never_finishes_is_cut_off_as_a_timeout() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let mut config = fast_config();
     config.fetch.timeout_secs = 0.5;
     config.fetch.retries = 0;
@@ -190,7 +200,7 @@ async fn a_response_that_never_finishes_is_cut_off_as_a_timeout() {
 
 #[tokio::test]
 async fn gzip_and_brotli_bodies_are_decoded() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     for path in ["/gzip", "/brotli"] {
         let f = fetch(&web.url(path)).await;
         assert_verdict(&f, Verdict::Ok, Reason::Ok);
@@ -201,7 +211,7 @@ async fn gzip_and_brotli_bodies_are_decoded() {
 
 #[tokio::test]
 async fn a_latin1_page_is_decoded_before_it_is_read() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/latin1")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
     assert_eq!(f.body.unwrap().charset.as_deref(), Some("iso-8859-1"));
@@ -212,7 +222,7 @@ async fn a_latin1_page_is_decoded_before_it_is_read() {
 
 #[tokio::test]
 async fn a_pdf_is_ok_and_keeps_its_content_type() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/paper.pdf")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
     assert_eq!(f.check.content_type.as_deref(), Some("application/pdf"));
@@ -220,7 +230,7 @@ async fn a_pdf_is_ok_and_keeps_its_content_type() {
 
 #[tokio::test]
 async fn a_two_gigabyte_body_is_capped_not_downloaded() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let mut config = fast_config();
     config.fetch.max_body = 1024 * 1024;
     let f = fetch_with(&config, &web.url("/huge")).await;
@@ -232,10 +242,10 @@ async fn a_two_gigabyte_body_is_capped_not_downloaded() {
 
 #[tokio::test]
 async fn robots_txt_disallow_skips_the_page_without_fetching_it() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/private/page")).await;
     assert_verdict(&f, Verdict::Skipped, Reason::Robots);
-    assert_eq!(web.counters.hits("/private/page"), 0);
+    assert_eq!(web.hits("/private/page"), 0);
     let mut config = fast_config();
     config.fetch.ignore_robots = true;
     let f = fetch_with(&config, &web.url("/private/page")).await;
@@ -244,20 +254,62 @@ async fn robots_txt_disallow_skips_the_page_without_fetching_it() {
 
 #[tokio::test]
 async fn refused_when_nothing_listens() {
-    let addr = nothing_listening_on("127.0.0.4").await;
+    let addr = nothing_listening_on("127.0.0.4");
     let f = fetch(&format!("http://{addr}/story")).await;
     assert_verdict(&f, Verdict::Unreachable, Reason::Refused);
 }
 
 #[tokio::test]
-async fn dead_dns_for_a_name_that_does_not_exist() {
+async fn dead_dns_for_a_name_reserved_never_to_exist() {
     let f = fetch("http://gone-publisher.invalid/2010/08/story.html").await;
     assert_verdict(&f, Verdict::Dead, Reason::Dns);
 }
 
+/// A config whose resolver answers locally: `canary` (the name that must
+/// exist) resolves or not, `gone.example` never does. No query leaves the
+/// machine.
+fn resolver(canary_resolves: bool) -> Config {
+    let canary = citeguard::fetch::resolve::CANARY.to_string();
+    let mut config = fast_config();
+    config.fetch.no_such_host = vec!["gone.example".into()];
+    if canary_resolves {
+        config
+            .fetch
+            .resolve
+            .insert(canary, "127.0.0.1".parse().unwrap());
+    } else {
+        config.fetch.no_such_host.push(canary);
+    }
+    config
+}
+
+#[tokio::test]
+async fn dead_dns_when_a_name_does_not_exist_and_the_resolver_knows_the_canary() {
+    let f = fetch_with(&resolver(true), "http://gone.example/2010/08/story.html").await;
+    assert_verdict(&f, Verdict::Dead, Reason::Dns);
+    assert!(
+        f.check.detail.as_deref().unwrap().contains("gone.example"),
+        "{:?}",
+        f.check.detail
+    );
+}
+
+#[tokio::test]
+async fn unreachable_not_dead_when_the_canary_does_not_resolve_either() {
+    // An offline machine, or a resolver that denies everything: its "no
+    // such host" proves nothing.
+    let f = fetch_with(&resolver(false), "http://gone.example/2010/08/story.html").await;
+    assert_verdict(&f, Verdict::Unreachable, Reason::DnsTemporary);
+    assert!(
+        f.check.detail.as_deref().unwrap().contains("offline"),
+        "{:?}",
+        f.check.detail
+    );
+}
+
 #[tokio::test]
 async fn accept_makes_a_status_ok() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let mut config = fast_config();
     config.fetch.accept = vec![410];
     let f = fetch_with(&config, &web.url("/gone410")).await;
@@ -268,17 +320,17 @@ async fn accept_makes_a_status_ok() {
 async fn excluded_and_non_http_sources_are_skipped() {
     let mut config = fast_config();
     config.fetch.exclude = vec!["^http://127\\.0\\.0\\.2:\\d+/ok$".into()];
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch_with(&config, &web.url("/ok")).await;
     assert_verdict(&f, Verdict::Skipped, Reason::Excluded);
-    assert_eq!(web.counters.hits("/ok"), 0);
+    assert_eq!(web.hits("/ok"), 0);
     let f = fetch("mailto:editor@example.org").await;
     assert_verdict(&f, Verdict::Skipped, Reason::Scheme);
 }
 
 #[tokio::test]
 async fn a_conditional_request_sends_the_validators() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let fetcher = Fetcher::new(&fast_config(), None).unwrap();
     let job = Job {
         url: web.url("/ok"),
@@ -299,7 +351,7 @@ async fn a_conditional_request_sends_the_validators() {
 
 #[tokio::test]
 async fn a_host_never_gets_more_concurrent_requests_than_per_host() {
-    let web = publisher_on("127.0.0.6").await;
+    let web = Web::on("127.0.0.6");
     let mut config = fast_config();
     config.fetch.per_host = 3;
     config.fetch.concurrency = 64;
@@ -312,10 +364,7 @@ async fn a_host_never_gets_more_concurrent_requests_than_per_host() {
         let f = results.recv().await.unwrap();
         assert_eq!(f.check.verdict, Verdict::Ok);
     }
-    let max = web
-        .counters
-        .max_in_flight
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let max = web.max_in_flight();
     assert!(max <= 3, "{max} requests in flight at once");
     assert!(
         max >= 2,
@@ -325,18 +374,18 @@ async fn a_host_never_gets_more_concurrent_requests_than_per_host() {
 
 #[tokio::test]
 async fn the_queue_fetches_a_url_once_however_often_it_is_pushed() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let fetcher = Arc::new(Fetcher::new(&fast_config(), None).unwrap());
     let (queue, mut results) = citeguard::fetch::Queue::new(fetcher);
     assert!(queue.push(Job::new(web.url("/ok"))));
     assert!(!queue.push(Job::new(web.url("/ok"))));
     results.recv().await.unwrap();
-    assert_eq!(web.counters.hits("/ok"), 1);
+    assert_eq!(web.hits("/ok"), 1);
 }
 
 #[tokio::test]
 async fn per_host_headers_from_the_config_get_through_a_cookie_wall() {
-    let web = publisher_on("127.0.0.2").await;
+    let web = Web::on("127.0.0.2");
     let f = fetch(&web.url("/cookie-wall")).await;
     assert_verdict(&f, Verdict::Unreachable, Reason::Blocked);
     let config = Config::parse(

@@ -1,248 +1,20 @@
-//! The HTML report, read as text and used in a real browser. One report
-//! holds every verdict, a store's evidence (history, offline copies, a diff,
-//! an archived copy, a recovered citation) and hostile text: a `<script>`
-//! anchor text, a post named like a tag, a URL with terminal escapes, a
-//! `javascript:` link.
+//! The HTML report of the sample report, read as text and used in a real
+//! browser.
 //!
 //! The browser test renders the report to a file and runs
 //! `tests/browser/check-report.mjs` in headless chromium (installed by
 //! `.ci/setup-browser` when missing), which clicks, types and sorts, blocks
 //! and counts any request that is not a local file, and prints what it saw.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use citeguard::model::*;
 use citeguard::report::{Format, RenderOptions, render, strip_controls};
-use citeguard::schedule::Change;
 use serde_json::Value;
 
-const STORE: &str = "/var/lib/citeguard/store";
-const NYT: &str = "http://www.nytimes.com/2010/08/24/world/asia/24tajik.html";
-const NYT_ARCHIVED: &str = "http://web.archive.org/web/20100826000000/http://www.nytimes.com/2010/08/24/world/asia/24tajik.html";
-const RFERL: &str = "https://www.rferl.org/a/tajikistan-prison-break/2131.html";
-const ANSI_URL: &str = "http://evil.example/\u{1b}[31mred\u{1b}[0m";
-const EVIL_POST: &str = "posts/<img src=x onerror=alert(5)>.md";
-const RECOVERED: &str = "https://eurasianet.org/tajikistan-prison-break";
-
-fn row(
-    post: &str,
-    line: usize,
-    url: Option<&str>,
-    text: &str,
-    verdict: Verdict,
-    reason: Reason,
-) -> CitationResult {
-    let kind = if url.is_some() {
-        Kind::Link
-    } else {
-        Kind::Unlinked
-    };
-    CitationResult::new(
-        post,
-        line,
-        url.map(String::from),
-        text,
-        kind,
-        verdict,
-        reason,
-    )
-}
-
-fn report() -> Report {
-    let tajik = "posts/tajik.html";
-    let reading = "posts/reading.md";
-    let evil = "posts/evil.md";
-    let citations = vec![
-        CitationResult {
-            status: Some(404),
-            history: Some(SourceHistory {
-                first_seen: Some("2026-10-01T03:00:00Z".into()),
-                last_ok: Some("2026-11-01T03:00:00Z".into()),
-                consecutive_failures: 3,
-                failing_since: Some("2026-11-02T03:00:00Z".into()),
-                checks: 12,
-            }),
-            change: Some(Change::Still),
-            offline: Some(Offline {
-                baseline: Some("ab".repeat(32)),
-                baseline_at: Some("2010-08-25T10:00:00Z".into()),
-                latest: None,
-                latest_at: None,
-                show: format!("citeguard show {NYT}"),
-                path: Some(format!("objects/ab/{}", "ab".repeat(31))),
-                page: None,
-            }),
-            archived: Some(Memento {
-                url: NYT_ARCHIVED.into(),
-                datetime: "2010-08-26T00:00:00Z".into(),
-            }),
-            post_date: Some("2010-08-25".into()),
-            ..row(
-                tajik,
-                62,
-                Some(NYT),
-                "NYT",
-                Verdict::Dead,
-                Reason::HttpStatus,
-            )
-        },
-        row(
-            tajik,
-            64,
-            None,
-            "reported by AFP",
-            Verdict::Missing,
-            Reason::NoLink,
-        ),
-        CitationResult {
-            status: Some(200),
-            ..row(
-                tajik,
-                66,
-                Some("http://tajikistanmonitor.blogspot.com/2010/08/x.html"),
-                "Tajikistan Monitor",
-                Verdict::Ok,
-                Reason::Ok,
-            )
-        },
-        CitationResult {
-            status: Some(200),
-            similarity: Some(0.41),
-            change: Some(Change::New),
-            offline: Some(Offline {
-                baseline_at: Some("2010-08-25T09:00:00Z".into()),
-                show: format!("citeguard show {RFERL}"),
-                ..Offline::default()
-            }),
-            diff: vec![
-                DiffSpan {
-                    op: DiffOp::Equal,
-                    text: "Twenty-five militants ".into(),
-                },
-                DiffSpan {
-                    op: DiffOp::Delete,
-                    text: "escaped from a prison <b>".into(),
-                },
-                DiffSpan {
-                    op: DiffOp::Insert,
-                    text: "were moved to another prison".into(),
-                },
-                DiffSpan {
-                    op: DiffOp::Equal,
-                    text: " in Dushanbe.".into(),
-                },
-            ],
-            ..row(
-                tajik,
-                70,
-                Some(RFERL),
-                "Radio Free Europe",
-                Verdict::Changed,
-                Reason::ContentDrift,
-            )
-        },
-        CitationResult {
-            change: Some(Change::New),
-            ..row(
-                reading,
-                3,
-                Some("https://gone.example/essay"),
-                "an essay",
-                Verdict::Dead,
-                Reason::Dns,
-            )
-        },
-        CitationResult {
-            quote: Some("Cite what you read, not what you heard.".into()),
-            quote_found: Some(false),
-            ..row(
-                reading,
-                5,
-                Some("https://essays.example.org/on-citing"),
-                "On citing",
-                Verdict::Changed,
-                Reason::QuoteMissing,
-            )
-        },
-        CitationResult {
-            detail: Some("mailto".into()),
-            ..row(
-                reading,
-                8,
-                Some("mailto:desk@example.org"),
-                "write to us",
-                Verdict::Skipped,
-                Reason::Scheme,
-            )
-        },
-        row(
-            reading,
-            10,
-            Some("https://www.rust-lang.org/"),
-            "Rust",
-            Verdict::Ok,
-            Reason::Ok,
-        ),
-        CitationResult {
-            status: Some(503),
-            ..row(
-                evil,
-                3,
-                Some(ANSI_URL),
-                "<script>alert(1)</script>",
-                Verdict::Unreachable,
-                Reason::Http5xx,
-            )
-        },
-        CitationResult {
-            detail: Some("javascript".into()),
-            ..row(
-                evil,
-                4,
-                Some("javascript:alert(3)"),
-                "\"><img src=x onerror=alert(2)>",
-                Verdict::Skipped,
-                Reason::Scheme,
-            )
-        },
-        CitationResult {
-            status: Some(410),
-            ..row(
-                EVIL_POST,
-                1,
-                Some("https://x.example/'\"><script>alert(6)</script>"),
-                "it's \"quoted\" & <i>tagged</i>",
-                Verdict::Dead,
-                Reason::HttpStatus,
-            )
-        },
-    ];
-    let mut summary = Summary {
-        sources: 10,
-        ..Summary::default()
-    };
-    for c in &citations {
-        summary.count(c.verdict);
-    }
-    Report {
-        version: Report::VERSION,
-        run: RunInfo {
-            id: "20261124T120000Z-0001".into(),
-            started_at: "2026-11-24T12:00:00Z".into(),
-            finished_at: "2026-11-24T12:00:05Z".into(),
-        },
-        summary,
-        citations,
-        still: Vec::new(),
-        recovered: vec![Recovered {
-            post: "posts/tajik.html".into(),
-            url: RECOVERED.into(),
-            was: Verdict::Dead,
-        }],
-        store: Some(STORE.into()),
-    }
-}
+use crate::sample::{EVIL_POST, MONITOR, NYT, NYT_ARCHIVED, STORE, report};
+use crate::util::{Dir, root};
 
 fn html() -> String {
     let mut out = Vec::new();
@@ -308,7 +80,7 @@ fn html_escapes_every_tag_and_quote_that_came_from_a_post() {
     assert!(h.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"));
     assert!(h.contains("it&#39;s &quot;quoted&quot; &amp; &lt;i&gt;tagged&lt;/i&gt;"));
     assert!(h.contains("<option value=\"posts/&lt;img src=x onerror=alert(5)&gt;.md\">"));
-    assert!(h.contains("escaped from a prison &lt;b&gt;"));
+    assert!(h.contains("&lt;b&gt;be&lt;/b&gt; | forgotten"));
 }
 
 #[test]
@@ -337,8 +109,10 @@ fn html_links_only_http_sources_and_the_store() {
     assert!(!h.contains("href=\"mailto"));
     assert!(h.contains("rel=\"noopener noreferrer\" target=\"_blank\""));
     // The offline copy: the command to show it and a link into the store.
-    assert!(h.contains(&format!("<code>citeguard show {NYT}</code>")));
-    assert!(h.contains(&format!("href=\"{STORE}/objects/ab/{}\"", "ab".repeat(31))));
+    assert!(h.contains(&format!(
+        "<code>citeguard show &#39;{NYT}&#39; --as html</code>"
+    )));
+    assert!(h.contains(&format!("href=\"{STORE}/objects/aa/{}\"", "a".repeat(62))));
 }
 
 #[test]
@@ -358,7 +132,7 @@ fn html_holds_no_url_but_the_citations_and_their_copies() {
         .flatten()
         .map(|u| strip_controls(&u))
         .collect();
-    allowed.extend(r.recovered.iter().map(|x| x.url.clone()));
+    allowed.extend(r.recovered.iter().map(|x| strip_controls(&x.url)));
     let any_url = regex::Regex::new(r#"(?i)https?://[^\s"'<>&]+"#).unwrap();
     for m in any_url.find_iter(&h) {
         assert!(
@@ -388,16 +162,16 @@ fn html_says_why_with_the_store_evidence() {
     assert!(h.contains("still broken since 2026-11-02"));
     assert!(h.contains("text 41% similar to the copy of 2010-08-25"));
     assert!(h.contains("quoted passage no longer on the page"));
-    assert!(h.contains("Cite what you read, not what you heard."));
+    assert!(h.contains("About 25 prisoners escaped"));
     assert!(h.contains(&format!(
-        "suggested replacement: <a href=\"{NYT_ARCHIVED}\" rel=\"noopener noreferrer\" target=\"_blank\">archived copy of 2010-08-26</a>"
+        "suggested replacement: <a href=\"{NYT_ARCHIVED}\" rel=\"noopener noreferrer\" target=\"_blank\">archived copy of 2010-08-25</a>"
     )));
     assert!(h.contains("<span class=\"change change-new\">new</span>"));
     assert!(h.contains("<details class=\"diff\">"));
-    assert!(h.contains("<del>escaped from a prison &lt;b&gt;</del>"));
-    assert!(h.contains("<ins>were moved to another prison</ins>"));
+    assert!(h.contains("<del>turn up the heat on the administration</del>"));
+    assert!(h.contains("<ins>&lt;b&gt;be&lt;/b&gt; | forgotten `soon`</ins>"));
     assert!(h.contains("Recovered since last run"));
-    assert!(h.contains(RECOVERED));
+    assert!(h.contains(MONITOR));
     assert!(h.contains(&format!("<code>{STORE}</code>")));
     assert!(h.contains("20261124T120000Z-0001"));
 }
@@ -422,10 +196,6 @@ fn unescape(s: &str) -> String {
 }
 
 // ---- the page in a browser ----
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Installs chromium and playwright-core with the project's own script
 /// when either is missing.
@@ -484,9 +254,8 @@ fn assert_clean(result: &Value, pass: &str) {
 #[test]
 fn html_report_filters_searches_and_sorts_in_chromium_offline() {
     ensure_browser();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("report.html");
-    std::fs::write(&file, html()).unwrap();
+    let dir = Dir::new();
+    let file = dir.write("report.html", html());
     let url = format!("file://{}", file.display());
     let out = Command::new("node")
         .arg(root().join("tests/browser/check-report.mjs"))
@@ -507,7 +276,7 @@ fn html_report_filters_searches_and_sorts_in_chromium_offline() {
 
     let all = expected(|_| true, by_verdict);
     assert_eq!(rows_of(step(&result, "initial")), all);
-    assert_eq!(result["shown"], "11 of 11 citations shown");
+    assert_eq!(result["shown"], "12 of 12 citations shown");
     assert_eq!(result["controls_visible"], true);
     assert_eq!(
         rows_of(step(&result, "dead")),
@@ -517,7 +286,7 @@ fn html_report_filters_searches_and_sorts_in_chromium_offline() {
         rows_of(step(&result, "dead")),
         [
             key(EVIL_POST, 1),
-            key("posts/reading.md", 3),
+            key("posts/evil.md", 5),
             key("posts/tajik.html", 62)
         ]
     );
@@ -535,7 +304,7 @@ fn html_report_filters_searches_and_sorts_in_chromium_offline() {
     );
     assert_eq!(
         rows_of(step(&result, "search:similar")),
-        [key("posts/tajik.html", 70)]
+        [key("posts/tajik.html", 68)]
     );
 
     let by_url_rows = rows_of(step(&result, "sort:url"));
@@ -560,7 +329,7 @@ fn html_report_filters_searches_and_sorts_in_chromium_offline() {
     assert!(urls.contains(&"http://evil.example/[31mred[0m"), "{urls:?}");
 
     // Without scripting every row is there and the dead controls are not.
-    assert_eq!(result["no_js"]["rows"], 11);
+    assert_eq!(result["no_js"]["rows"], 12);
     assert_eq!(result["no_js"]["controls_visible"], false);
-    assert_eq!(result["no_csp"]["rows"], 11);
+    assert_eq!(result["no_csp"]["rows"], 12);
 }

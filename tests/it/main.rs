@@ -1,0 +1,25 @@
+//! citeguard's integration tests: one binary, a module per area.
+//!
+//! Every test that needs a web uses the one misbehaving test web in
+//! [`web`] (real HTTP servers on 127.0.0.x, nothing else is ever reached);
+//! every test that runs the binary does it through [`util`], in a
+//! temporary directory of its own; the report renderers are all tested on
+//! the one sample report in [`sample`]. Real files, real SQLite.
+//!
+//! `cargo test --test it fetch::` runs one area.
+
+mod sample;
+mod util;
+mod web;
+
+mod archive_tools;
+mod check;
+mod collect;
+mod collect_cli;
+mod fetch;
+mod memento;
+mod offline;
+mod report_formats;
+mod report_html;
+mod schedule;
+mod store;
