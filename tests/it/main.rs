@@ -13,6 +13,7 @@ mod util;
 mod web;
 
 mod archive_tools;
+mod broken_pipe;
 mod check;
 mod collect;
 mod collect_cli;

@@ -6,8 +6,8 @@
 //! Markdown and mentions in anchor texts, backticks in a command, a
 //! `javascript:` link and a `javascript:` archived copy.
 
+use citeguard::model::Change;
 use citeguard::model::*;
-use citeguard::schedule::Change;
 
 /// The store the run wrote to.
 pub const STORE: &str = "/var/lib/citeguard/store";

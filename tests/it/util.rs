@@ -107,6 +107,12 @@ impl Citeguard {
         child.wait_with_output().unwrap()
     }
 
+    /// The command itself, for a test that wires its standard streams its
+    /// own way (a pipe closed early).
+    pub fn command(self) -> Command {
+        self.cmd
+    }
+
     /// Starts it with its output thrown away, to kill it midway.
     pub fn spawn_quiet(mut self) -> Child {
         self.cmd

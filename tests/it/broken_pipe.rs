@@ -6,20 +6,16 @@
 //! output much larger than a pipe holds), so every write after that meets
 //! a closed pipe: no test depends on timing.
 
-mod common;
-
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::*;
+use crate::util::{Citeguard, stderr};
+use crate::web::Web;
 
 fn citeguard(args: &[&str], dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_citeguard"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped());
+    let mut cmd = Citeguard::new(dir, args).command();
+    cmd.stderr(Stdio::piped());
     cmd
 }
 
@@ -54,10 +50,6 @@ fn like_head_1(args: &[&str], dir: &Path) -> (String, Output) {
 /// The same command with stdout read to the end.
 fn read_to_the_end(args: &[&str], dir: &Path) -> Output {
     citeguard(args, dir).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn assert_quiet(out: &Output) {
@@ -154,14 +146,14 @@ fn check_with_a_failed_input_still_exits_2_when_stdout_is_closed() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn store_commands_end_quietly_with_their_own_exit_codes() {
-    let web = publisher_on("127.0.0.90").await;
+#[test]
+fn store_commands_end_quietly_with_their_own_exit_codes() {
+    let web = Web::on("127.0.0.90");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_path_buf();
     let (ok, gone) = (web.url("/ok"), web.url("/gone404"));
     write_post(&d, "post.html", &[ok.clone(), gone]);
-    tokio::task::spawn_blocking(move || {
+    {
         let first = with_closed_stdout(
             &["check", "--no-memento", "--retries", "0", "post.html"],
             &d,
@@ -186,7 +178,5 @@ async fn store_commands_end_quietly_with_their_own_exit_codes() {
             "{}",
             stderr(&missing)
         );
-    })
-    .await
-    .unwrap();
+    }
 }
