@@ -288,21 +288,28 @@ pub fn show(args: ShowArgs) -> Result<Outcome> {
 pub fn export(args: ExportArgs) -> Result<Outcome> {
     block_on(async {
         let store = open(&args.store, Access::Read).await?;
-        let warcs = export::warc_files(&store)?;
+        let contents = export::contents(&store).await?;
         if let Some(out) = &args.target.warc {
             super::check_parent("--warc", out)?;
-            export::write_warc(&warcs, out)?;
+            export::write_warc(&contents, out)?;
             eprintln!(
                 "citeguard: wrote {} ({} WARC files)",
                 out.display(),
-                warcs.len()
+                contents.parts.len()
             );
         }
         if let Some(out) = &args.target.wacz {
             super::check_parent("--wacz", out)?;
-            export::write_wacz(&store, &warcs, out).await?;
+            export::write_wacz(&store, &contents, out)?;
             eprintln!("citeguard: wrote {}", out.display());
         }
-        Ok(Outcome::Clean)
+        for line in &contents.left_out {
+            eprintln!("citeguard: left out a damaged record: {line}");
+        }
+        Ok(if contents.left_out.is_empty() {
+            Outcome::Clean
+        } else {
+            Outcome::Flagged
+        })
     })
 }

@@ -2,6 +2,10 @@
 //! snapshot as raw bytes, as its text, as its WARC record or as an offline
 //! page. It reads the store only, and writes nothing anywhere: the bytes
 //! go back to the caller.
+//!
+//! It never serves damaged bytes: an object must hash to its name and a
+//! WARC record must match its digests, or `show` refuses with an error
+//! that says so.
 
 use super::{SnapshotRow, Store};
 use crate::error::{Error, Result};
@@ -57,32 +61,49 @@ pub async fn snapshot(store: &Store, url: &str, pick: &Pick) -> Result<SnapshotR
 /// The snapshot `pick` names of the source cited as `url`, in `form`.
 pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> Result<Vec<u8>> {
     let snap = snapshot(store, url, pick).await?;
-    let body = store.objects.read(&snap.body_sha256).map_err(|e| {
-        store.err(format!(
-            "{url}: the copy of {} is gone ({e}); `citeguard verify` lists what is lost",
-            snap.fetched_at
-        ))
-    })?;
     match form {
-        Form::Raw => Ok(body),
+        Form::Raw => read_object(store, url, &snap, &snap.body_sha256),
         Form::Text => {
-            let text = store.text_of(&snap).ok_or_else(|| {
-                Error::Usage(format!(
+            let Some(sha) = snap.text_sha256.as_deref() else {
+                return Err(Error::Usage(format!(
                     "{url}: no text was extracted from this snapshot ({}); try --as raw",
                     snap.content_type.as_deref().unwrap_or("no content type")
-                ))
-            })?;
-            Ok(format!("{text}\n").into_bytes())
+                )));
+            };
+            let mut text = read_object(store, url, &snap, sha)?;
+            text.push(b'\n');
+            Ok(text)
         }
         Form::Warc => warc_record(store, url, &snap),
-        Form::Html => Ok(super::pages::offline_html(store, &snap, &body)
-            .await?
-            .into_bytes()),
+        Form::Html => {
+            let body = read_object(store, url, &snap, &snap.body_sha256)?;
+            Ok(super::pages::offline_html(store, &snap, &body)
+                .await?
+                .into_bytes())
+        }
     }
 }
 
+/// One object of the snapshot, whole and sound, or an error that says it
+/// is gone or damaged.
+fn read_object(store: &Store, url: &str, snap: &SnapshotRow, sha: &str) -> Result<Vec<u8>> {
+    store.objects.read(sha).map_err(|e| {
+        let what = if e.kind() == std::io::ErrorKind::InvalidData {
+            "is damaged"
+        } else {
+            "is gone"
+        };
+        store.err(format!(
+            "{url}: the copy of {} {what} ({e}); nothing was served. `citeguard verify` \
+             lists what is lost or damaged, and a later check that fetches the same page \
+             again repairs it",
+            snap.fetched_at
+        ))
+    })
+}
+
 /// The gzip member of the snapshot's response record: a WARC file of its
-/// own.
+/// own, served only when it decompresses whole and matches its digest.
 fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> {
     let (Some(file), Some(offset), Some(length)) =
         (&snap.warc_file, snap.warc_offset, snap.warc_length)
@@ -91,7 +112,15 @@ fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> 
     };
     let path = store.warc_dir().join(file);
     let mut out = Vec::new();
-    super::warc::copy_member(&path, offset, length, &mut out).map_err(|e| Error::io(&path, e))?;
+    super::warc::copy_member(&path, offset, length, &mut out)
+        .and_then(|()| super::warc::check_record_bytes(&out).map(drop))
+        .map_err(|e| {
+            store.err(format!(
+                "{url}: the WARC record of the copy of {} (warc/{file} at offset {offset}) is \
+                 damaged ({e}); nothing was served. `citeguard verify` lists what is damaged",
+                snap.fetched_at
+            ))
+        })?;
     Ok(out)
 }
 
@@ -194,9 +223,51 @@ mod tests {
         let err = offline_copy(&store, URL, &Pick::Latest, Form::Raw)
             .await
             .unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("is gone"), "{err}");
         assert!(
-            err.to_string()
-                .contains("`citeguard verify` lists what is lost"),
+            err.contains("`citeguard verify` lists what is lost"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_copy_is_refused_in_every_form() {
+        let (_dir, store) = testing::store().await;
+        let (first, _) = two_days(&store).await;
+        let day_one = at("2026-11-01T23:59:59Z");
+        let text = first.text_sha256.clone().unwrap();
+        std::fs::write(store.objects.path(&text), "first te").unwrap();
+        let err = offline_copy(&store, URL, &day_one, Form::Text)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is damaged") && err.contains("nothing was served"),
+            "{err}"
+        );
+
+        std::fs::write(store.objects.path(&first.body_sha256), "<p>fir").unwrap();
+        for form in [Form::Raw, Form::Html] {
+            let err = offline_copy(&store, URL, &day_one, form)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is damaged"), "{form:?}: {err}");
+        }
+
+        // One byte of the record's gzip member flipped.
+        let path = store.warc_dir().join(first.warc_file.as_deref().unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = (first.warc_offset.unwrap() + first.warc_length.unwrap() / 2) as usize;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = offline_copy(&store, URL, &day_one, Form::Warc)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WARC record") && err.contains("is damaged"),
             "{err}"
         );
     }

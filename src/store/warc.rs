@@ -411,6 +411,151 @@ pub fn copy_member(path: &Path, offset: u64, length: u64, out: &mut dyn Write) -
     Ok(())
 }
 
+/// One gzip member of a WARC file, as [`members`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub offset: u64,
+    pub length: u64,
+    /// Why the member cannot be trusted; `None` when it is sound.
+    pub damage: Option<String>,
+}
+
+/// Every member of a `.warc.gz` file, each checked as [`check_record_at`]
+/// checks one. A damaged stretch is one member with `damage` set, reaching
+/// to where the next complete member starts (or to the end of the file),
+/// so that the sound members around it can still be used.
+pub fn members(path: &Path) -> io::Result<Vec<Member>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while offset < len {
+        file.seek(SeekFrom::Start(offset))?;
+        let mut reader = CountingBufRead {
+            inner: BufReader::with_capacity(64 * 1024, &mut file),
+            pos: offset,
+        };
+        match check_member(&mut reader) {
+            Ok(_) => {
+                out.push(Member {
+                    offset,
+                    length: reader.pos - offset,
+                    damage: None,
+                });
+                offset = reader.pos;
+            }
+            Err(err) if is_damage(&err) => {
+                drop(reader);
+                let next = complete_member_after(&mut file, offset + 1)?.unwrap_or(len);
+                out.push(Member {
+                    offset,
+                    length: next - offset,
+                    damage: Some(err.to_string()),
+                });
+                offset = next;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(out)
+}
+
+/// Checks the record whose gzip member is `offset..offset + length` of
+/// `path`: the member decompresses whole (gzip's CRC-32 and length match),
+/// it holds exactly one WARC record, and the record's block matches its
+/// `WARC-Block-Digest`. Returns the record's WARC headers; damage is an
+/// `InvalidData` (or `UnexpectedEof`) error saying what is wrong.
+pub fn check_record_at(path: &Path, offset: u64, length: u64) -> io::Result<Vec<(String, String)>> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut reader = CountingBufRead {
+        inner: BufReader::new(file.take(length)),
+        pos: 0,
+    };
+    let headers = check_member(&mut reader)?;
+    if reader.pos != length {
+        return Err(invalid(format!(
+            "the record at offset {offset} is not one gzip member of {length} bytes"
+        )));
+    }
+    Ok(headers)
+}
+
+/// [`check_record_at`] for a member already in memory (what `show --as
+/// warc` is about to serve).
+pub fn check_record_bytes(member: &[u8]) -> io::Result<Vec<(String, String)>> {
+    let mut reader = CountingBufRead {
+        inner: member,
+        pos: 0,
+    };
+    let headers = check_member(&mut reader)?;
+    if reader.pos != member.len() as u64 {
+        return Err(invalid(
+            "more than one gzip member where one record was expected",
+        ));
+    }
+    Ok(headers)
+}
+
+/// Reads one gzip member to its end (so that its CRC-32 is checked) and
+/// checks the one WARC record in it; returns the record's headers.
+fn check_member(input: &mut impl BufRead) -> io::Result<Vec<(String, String)>> {
+    let mut member = BufReader::new(flate2::bufread::GzDecoder::new(input));
+    let headers = check_record(&mut member)?;
+    let mut tail = Vec::new();
+    (&mut member).take(64).read_to_end(&mut tail)?;
+    if tail != b"\r\n\r\n" {
+        return Err(invalid(
+            "the record does not end where its Content-Length says",
+        ));
+    }
+    Ok(headers)
+}
+
+/// The WARC headers of a record, with its block hashed against its
+/// `WARC-Block-Digest` (a `sha256:` one; other algorithms are not
+/// checked).
+fn check_record(r: &mut impl BufRead) -> io::Result<Vec<(String, String)>> {
+    let version = read_line(r)?.ok_or_else(|| invalid("an empty gzip member"))?;
+    if !version.starts_with("WARC/") {
+        return Err(invalid("not a WARC record"));
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    loop {
+        let line = read_line(r)?.ok_or_else(|| invalid("WARC headers cut short"))?;
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid("a WARC header line without a colon"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let length: u64 = header_value(&headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| invalid("no Content-Length"))?;
+    let mut hashing = HashingWriter::new(io::sink(), Sha256::new());
+    let copied = io::copy(&mut r.take(length), &mut hashing)?;
+    if copied != length {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the record's block is shorter than its Content-Length",
+        ));
+    }
+    let digest = digest_label(&hashing.digest());
+    if let Some(want) = header_value(&headers, "WARC-Block-Digest")
+        && want
+            .get(..7)
+            .is_some_and(|a| a.eq_ignore_ascii_case("sha256:"))
+        && !want[7..].eq_ignore_ascii_case(&digest[7..])
+    {
+        return Err(invalid(
+            "the record's block does not match its WARC-Block-Digest",
+        ));
+    }
+    Ok(headers)
+}
+
 /// The response headers as stored. reqwest has already undone any
 /// `Content-Encoding` and `Transfer-Encoding` when the fetcher hands the body
 /// over, so those headers no longer describe the stored bytes: kept, they
@@ -1167,5 +1312,92 @@ mod tests {
         let mut out = Vec::new();
         let err = copy_member(&path, written.offset, 1 << 20, &mut out).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn members_are_checked_and_a_damaged_one_is_fenced_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let first = write_one(&mut w, "http://a.test/1", &[b'x'; 5000]);
+        let second = write_one(&mut w, "http://a.test/2", b"two");
+        drop(w);
+        let sound = members(&path).unwrap();
+        assert_eq!(sound.len(), 5, "warcinfo and two pairs: {sound:?}");
+        assert!(sound.iter().all(|m| m.damage.is_none()));
+        assert_eq!(
+            (sound[1].offset, sound[1].length),
+            (first.offset, first.length)
+        );
+        check_record_at(&path, first.offset, first.length).unwrap();
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(first.offset + first.length / 2) as usize] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+        let found = members(&path).unwrap();
+        let damaged: Vec<_> = found.iter().filter(|m| m.damage.is_some()).collect();
+        assert_eq!(damaged.len(), 1, "{found:?}");
+        assert_eq!(
+            (damaged[0].offset, damaged[0].length),
+            (first.offset, first.length)
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.offset == second.offset && m.damage.is_none())
+        );
+        assert!(check_record_at(&path, first.offset, first.length).is_err());
+        check_record_at(&path, second.offset, second.length).unwrap();
+    }
+
+    #[test]
+    fn a_record_whose_block_does_not_match_its_digest_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let written = write_one(&mut w, "http://a.test/1", b"the body as fetched");
+        drop(w);
+        // The member re-made with one byte of the body changed: gzip is
+        // whole, the record is not.
+        let mut member = Vec::new();
+        copy_member(&path, written.offset, written.length, &mut member).unwrap();
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&member[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        let at = find(&plain, b"as fetched").unwrap();
+        plain[at] = b'A';
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let forged = gz.finish().unwrap();
+        let err = check_record_bytes(&forged).unwrap_err();
+        assert!(err.to_string().contains("WARC-Block-Digest"), "{err}");
+        check_record_bytes(&member).unwrap();
+        let two = [member.clone(), member].concat();
+        assert!(check_record_bytes(&two).is_err(), "one record, one member");
+    }
+
+    #[test]
+    fn a_file_cut_short_ends_in_one_damaged_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let written = write_one(&mut w, "http://a.test/1", b"one");
+        drop(w);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let cut = written.offset + written.length + 10;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        assert!(cut < len);
+        let found = members(&path).unwrap();
+        let last = found.last().unwrap();
+        assert_eq!(last.offset, written.offset + written.length);
+        assert_eq!(last.length, 10);
+        assert!(last.damage.is_some());
+        assert!(found[..found.len() - 1].iter().all(|m| m.damage.is_none()));
     }
 }
