@@ -45,6 +45,9 @@ pub struct Archive<'a> {
     latest: HashMap<String, SnapshotRow>,
     /// Objects `verify` marked damaged.
     damaged: std::collections::HashSet<String>,
+    /// Request headers `citeguard.toml` sets for some host: their values
+    /// are credentials as far as the WARC records know.
+    secret_headers: Vec<String>,
 }
 
 /// Where a body came from: the source, the URL that answered after
@@ -123,6 +126,11 @@ impl<'a> Archive<'a> {
             warc: None,
             store_arg,
             ids: HashMap::new(),
+            secret_headers: config
+                .hosts
+                .values()
+                .flat_map(|h| h.headers.keys().cloned())
+                .collect(),
         })
     }
 
@@ -182,9 +190,10 @@ impl<'a> Archive<'a> {
         if self.warc.is_none() {
             let dir = self.store.warc_dir();
             let path = dir.join(format!("{}.warc.gz", self.run_id));
-            let w = std::fs::create_dir_all(&dir)
+            let mut w = std::fs::create_dir_all(&dir)
                 .and_then(|_| WarcWriter::create(&path))
                 .map_err(|e| self.store.err(format!("{}: {e}", path.display())))?;
+            w.redact_headers(&self.secret_headers);
             self.warc = Some(w);
         }
         Ok(self.warc.as_mut().expect("just opened"))

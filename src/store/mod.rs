@@ -174,7 +174,8 @@ impl Store {
     }
 
     /// Finds a source by URL as the user typed it: exactly, or after the
-    /// same normalisation the collector applies.
+    /// same normalisation the collector applies, or as the reports show it
+    /// (a URL cited with credentials is shown, and so typed, without them).
     pub async fn find_source(&self, url: &str) -> Result<SourceRow> {
         if let Some(s) = self.index.find_source(url).await.map_err(|e| self.err(e))? {
             return Ok(s);
@@ -185,6 +186,9 @@ impl Store {
         {
             return Ok(s);
         }
+        if let Some(s) = self.find_without_userinfo(url, normal.as_deref()).await? {
+            return Ok(s);
+        }
         Err(Error::not_found(
             url,
             format!(
@@ -192,5 +196,33 @@ impl Store {
                 self.root.display()
             ),
         ))
+    }
+
+    /// The one source whose URL, without its user-info, is `url` (or its
+    /// normal form).
+    async fn find_without_userinfo(
+        &self,
+        url: &str,
+        normal: Option<&str>,
+    ) -> Result<Option<SourceRow>> {
+        use crate::base::web::without_userinfo;
+        let e = |e| self.err(e);
+        let candidates = self.index.source_urls_with_at().await.map_err(e)?;
+        let matching: Vec<&String> = candidates
+            .iter()
+            .filter(|c| {
+                let plain = without_userinfo(c);
+                plain != c.as_str() && (plain == url || Some(&*plain) == normal)
+            })
+            .collect();
+        match matching.as_slice() {
+            [] => Ok(None),
+            [one] => self.index.find_source(one).await.map_err(e),
+            _ => Err(Error::Usage(format!(
+                "{url}: {} sources were cited at this address with different credentials; \
+                 name the one you mean with its credentials",
+                matching.len()
+            ))),
+        }
     }
 }

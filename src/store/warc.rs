@@ -7,6 +7,12 @@
 //! remembers those offsets, and it never fetches anything: the fetcher's
 //! exchange arrives as an [`Exchange`], its body as bytes or as a file.
 //!
+//! No credential is written in clear: a target URI loses its user-info
+//! (`user:password@`), and the values of the request headers that carry
+//! credentials (`Authorization`, `Proxy-Authorization`, `Cookie`, and any
+//! the caller names: those `citeguard.toml` sets) are written as
+//! [`REDACTED`].
+//!
 //! A record is only ever appended whole. A process that dies mid-append
 //! leaves an incomplete member at the tail; [`WarcWriter::create`] cuts it
 //! off before appending again, so the file stays readable by other tools.
@@ -22,6 +28,7 @@ use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use crate::base::time::rfc3339;
+use crate::base::web::without_userinfo;
 
 /// One HTTP request and its response, as the fetcher saw them.
 #[derive(Debug, Clone, Copy)]
@@ -89,7 +96,17 @@ pub struct WarcWriter {
     name: String,
     /// Where the next record starts: the end of the last complete member.
     end: u64,
+    /// Request headers written as [`REDACTED`], lower-case, beside
+    /// [`SECRET_HEADERS`].
+    secret_headers: Vec<String>,
 }
+
+/// Request headers that carry credentials, whoever set them (reqwest turns
+/// a URL's user-info into `Authorization`): never written in clear.
+pub const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
+/// What a secret header's value is written as.
+pub const REDACTED: &str = "[redacted by citeguard]";
 
 impl WarcWriter {
     /// Opens `path` for appending, creating it (with a `warcinfo` record
@@ -110,7 +127,12 @@ impl WarcWriter {
         }
         file.seek(SeekFrom::Start(end))?;
         let name = file_name(path);
-        let mut writer = WarcWriter { file, name, end };
+        let mut writer = WarcWriter {
+            file,
+            name,
+            end,
+            secret_headers: Vec::new(),
+        };
         if end == 0 {
             writer.write_warcinfo(Utc::now())?;
         }
@@ -133,6 +155,19 @@ impl WarcWriter {
         }
     }
 
+    /// Writes the values of these request headers (beside
+    /// [`SECRET_HEADERS`]) as [`REDACTED`]: the headers `citeguard.toml`
+    /// adds for a host, which may be a paywall's session.
+    pub fn redact_headers<S: AsRef<str>>(&mut self, names: impl IntoIterator<Item = S>) {
+        self.secret_headers
+            .extend(names.into_iter().map(|n| n.as_ref().to_ascii_lowercase()));
+    }
+
+    fn is_secret(&self, header: &str) -> bool {
+        let lower = header.to_ascii_lowercase();
+        SECRET_HEADERS.contains(&lower.as_str()) || self.secret_headers.contains(&lower)
+    }
+
     /// Flushes and fsyncs what was written so far.
     pub fn sync(&mut self) -> io::Result<()> {
         self.file.flush()?;
@@ -142,7 +177,8 @@ impl WarcWriter {
     fn write_pair(&mut self, ex: &Exchange) -> io::Result<Written> {
         let response_id = new_record_id();
         let date = rfc3339(ex.date);
-        let target = encode_uri(ex.target_uri);
+        let plain = without_userinfo(ex.target_uri);
+        let target = encode_uri(&plain);
 
         // The digests go in the headers, before the body, so the body is
         // read twice: once here to hash it and once to write it (when it is
@@ -190,6 +226,11 @@ impl WarcWriter {
             push_field(&mut request, "Host", host);
         }
         for (name, value) in ex.request_headers {
+            let value = if self.is_secret(name) {
+                REDACTED
+            } else {
+                value
+            };
             push_field(&mut request, name, value);
         }
         request.extend_from_slice(b"\r\n");
@@ -1399,5 +1440,62 @@ mod tests {
         assert_eq!(last.length, 10);
         assert!(last.damage.is_some());
         assert!(found[..found.len() - 1].iter().all(|m| m.damage.is_none()));
+    }
+
+    #[test]
+    fn no_credential_is_written_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        w.redact_headers(["X-Paywall-Session"]);
+        let req = headers(&[
+            ("Authorization", "Basic YWxpY2U6czNjcmV0cGFzcw=="),
+            ("cookie", "session=s3cretcookie"),
+            ("Proxy-Authorization", "Basic cHJveHk6cHc="),
+            ("x-paywall-session", "s3cretsession"),
+            ("User-Agent", "citeguard-test"),
+        ]);
+        let resp = headers(&[("Content-Type", "text/html")]);
+        let written = w
+            .write_exchange(&exchange(
+                "http://alice:s3cretpass@a.test:8080/p",
+                &req,
+                &resp,
+                Body::Bytes(b"<p>x</p>"),
+            ))
+            .unwrap();
+        drop(w);
+        let mut all = Vec::new();
+        MultiGzDecoder::new(File::open(&path).unwrap())
+            .read_to_end(&mut all)
+            .unwrap();
+        let all = String::from_utf8_lossy(&all);
+        for secret in ["s3cret", "YWxpY2U6", "cHJveHk6cHc", "alice"] {
+            assert!(!all.contains(secret), "{secret} in {all}");
+        }
+        let response = read_record(&path, written.offset).unwrap();
+        assert_eq!(
+            response.header("WARC-Target-URI"),
+            Some("http://a.test:8080/p")
+        );
+        let request = read_record(&path, written.offset + written.length).unwrap();
+        let block = String::from_utf8(request.block).unwrap();
+        assert!(
+            block.contains(&format!("Authorization: {REDACTED}\r\n")),
+            "{block}"
+        );
+        assert!(
+            block.contains(&format!("cookie: {REDACTED}\r\n")),
+            "{block}"
+        );
+        assert!(
+            block.contains(&format!("x-paywall-session: {REDACTED}\r\n")),
+            "{block}"
+        );
+        assert!(block.contains("User-Agent: citeguard-test\r\n"), "{block}");
+        assert!(
+            block.starts_with("GET /p HTTP/1.1\r\nHost: a.test:8080\r\n"),
+            "{block}"
+        );
     }
 }
