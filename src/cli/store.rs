@@ -172,6 +172,7 @@ pub fn verify(args: StoreArgs) -> Result<Outcome> {
         for p in &found.problems {
             let _ = writeln!(out, "{p}");
         }
+        store.close().await;
         let n = found.problems.len();
         let _ = writeln!(
             out,
@@ -243,6 +244,7 @@ pub fn accept(args: AcceptArgs) -> Result<Outcome> {
             )
             .map_err(|e| Error::io("stdout", e))?;
         }
+        store.close().await;
         Ok(Outcome::Clean)
     })
 }

@@ -247,6 +247,8 @@ pub struct CheckRow<'a> {
 
 pub struct Index {
     pool: SqlitePool,
+    /// Opened read-write (a writer or `verify`).
+    writes: bool,
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
@@ -314,6 +316,7 @@ impl Index {
             .synchronous(SqliteSynchronous::Normal);
         let index = Index {
             pool: pool(opts).await?,
+            writes: true,
         };
         if access == Access::Write {
             index.quick_check().await?;
@@ -326,7 +329,10 @@ impl Index {
         let opts = opts.read_only(true);
         let first = match pool(opts.clone()).await {
             Ok(pool) => {
-                let index = Index { pool };
+                let index = Index {
+                    pool,
+                    writes: false,
+                };
                 match index.schema_version().await {
                     Ok(found) => return index.readable(found),
                     Err(e) => {
@@ -342,6 +348,7 @@ impl Index {
         }
         let index = Index {
             pool: pool(opts.immutable(true)).await.map_err(|_| first)?,
+            writes: false,
         };
         let found = index.schema_version().await?;
         index.readable(found)
@@ -420,7 +427,17 @@ impl Index {
         Ok(())
     }
 
+    /// Closes the index. A writer first moves everything in the WAL into
+    /// the main file and empties the WAL, so the file alone is the whole
+    /// index: a copy of the store, or a reader that must open it as
+    /// immutable (on a read-only disk), misses nothing.
     pub async fn close(self) {
+        if self.writes {
+            // Best effort: a failure leaves the WAL, which SQLite replays.
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await;
+        }
         self.pool.close().await;
     }
 
