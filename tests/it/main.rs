@@ -12,6 +12,7 @@ mod sample;
 mod util;
 mod web;
 
+mod architecture;
 mod archive_tools;
 mod broken_pipe;
 mod check;
