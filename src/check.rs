@@ -397,17 +397,10 @@ pub async fn run(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Run> {
-    let endpoint = config.schedule.memento_endpoint.as_str();
     if !options.keep {
         let fetcher = Arc::new(Fetcher::new(config, None)?);
         let mut report = check(posts, config, fetcher.clone(), &mut NoStore, progress, now).await?;
-        let mementos = crate::memento::archived_copies(
-            &mut report,
-            fetcher.client(),
-            endpoint,
-            options.robust_links,
-        )
-        .await;
+        let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         return Ok(Run { report, mementos });
     }
     let store = Store::open(&config.store, Access::Write).await?;
@@ -423,19 +416,25 @@ pub async fn run(
     report.run.id = id;
     report.store = Some(store.root().display().to_string());
     crate::schedule::mark_changes(&mut report, previous.as_ref());
-    let mementos = crate::memento::archived_copies(
-        &mut report,
-        fetcher.client(),
-        endpoint,
-        options.robust_links,
-    )
-    .await;
+    let mementos = archived_copies(&mut report, &fetcher, config, options).await;
     archive.finish(&report).await?;
     if let Some(out) = &options.offline_pages_beside {
         crate::store::pages::attach_offline_pages(&store, &mut report, out).await?;
     }
     store.close().await;
     Ok(Run { report, mementos })
+}
+
+/// The web archive asked about the report's dead sources (every source
+/// with `--robust-links`), through the run's HTTP client.
+async fn archived_copies(
+    report: &mut Report,
+    fetcher: &Fetcher,
+    config: &Config,
+    options: &RunOptions,
+) -> crate::memento::Lookups {
+    let endpoint = config.schedule.memento_endpoint.as_str();
+    crate::memento::archived_copies(report, fetcher.client(), endpoint, options.robust_links).await
 }
 
 /// Whether the report flags anything per `fail_on`.

@@ -291,20 +291,7 @@ async fn the_index_stores_the_table_spelling_and_reads_back() {
         .begin_run(&report.run.id, &report.run.started_at)
         .await
         .unwrap();
-    let rows: Vec<CitationRow> = report
-        .citations
-        .iter()
-        .map(|c| CitationRow {
-            post: &c.post,
-            post_date: None,
-            line: c.line,
-            url: c.url.as_deref(),
-            text: &c.text,
-            kind: c.kind.as_str(),
-            verdict: c.verdict,
-            reason: c.reason,
-        })
-        .collect();
+    let rows: Vec<CitationRow> = report.citations.iter().map(CitationRow::of).collect();
     index.insert_citations(&report.run.id, &rows).await.unwrap();
     let source = index.source("https://example.org/").await.unwrap();
     for c in &report.citations {
