@@ -37,6 +37,9 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from derive import is_registry  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CACHE = Path(os.environ.get("CITEGUARD_CORPUS") or Path.home() / ".cache/citeguard/corpus")
@@ -56,7 +59,9 @@ def norm_url(url):
 
 
 def is_http(url):
-    return bool(url) and re.match(r"https?://", url, re.I) is not None
+    """An http(s) URL, other than one on a package registry's host (derive.py
+    leaves those out of the ground truth)."""
+    return bool(url) and re.match(r"https?://", url, re.I) is not None and not is_registry(url)
 
 
 def run(citeguard, entry, timeout):
