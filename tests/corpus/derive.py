@@ -704,6 +704,7 @@ def markdown_truth(entries):
 import json, sys
 from markdown_it import MarkdownIt
 md = MarkdownIt("commonmark", {"linkify": True}).enable("linkify").enable("table")
+md.linkify.set({"fuzzy_link": False, "fuzzy_email": False})  # "README.md" is no URL
 out = {}
 for line in sys.stdin:
     req = json.loads(line)
