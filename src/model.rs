@@ -1,8 +1,8 @@
 //! The plain types that flow through the pipeline: a `Citation` (collect),
 //! a `Verdict` with its `Reason` (fetch, compare), and the run's `Report`.
 //!
-//! Every stage depends on these types and never on the stages after it;
-//! this module imports nothing but `base`.
+//! Every stage depends on these types; this module, part of the ground,
+//! imports nothing but `base`.
 //! Strings that appear in the reports are fixed by `../shared/DESIGN.md`:
 //! each enum's are spelled once, in its `names!` table, from which serde,
 //! `as_str`, `FromStr` and `Display` all come.

@@ -203,13 +203,13 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 /// more than once); the report goes on without it.
 fn say_archive_failures(failures: &[citeguard::memento::MementoError]) {
     if let Some(first) = failures.first() {
-        eprintln!("citeguard: {}", citeguard::error::chain_text(first));
+        crate::say(citeguard::error::chain_text(first));
     }
     if failures.len() > 1 {
-        eprintln!(
-            "citeguard: the web archive failed for {} sources in all",
+        crate::say(format_args!(
+            "the web archive failed for {} sources in all",
             failures.len()
-        );
+        ));
     }
 }
 

@@ -292,16 +292,16 @@ pub fn export(args: ExportArgs) -> Result<Outcome> {
         if let Some(out) = &args.target.warc {
             super::check_parent("--warc", out)?;
             export::write_warc(&warcs, out)?;
-            eprintln!(
-                "citeguard: wrote {} ({} WARC files)",
+            crate::say(format_args!(
+                "wrote {} ({} WARC files)",
                 out.display(),
                 warcs.len()
-            );
+            ));
         }
         if let Some(out) = &args.target.wacz {
             super::check_parent("--wacz", out)?;
             export::write_wacz(&store, &warcs, out).await?;
-            eprintln!("citeguard: wrote {}", out.display());
+            crate::say(format_args!("wrote {}", out.display()));
         }
         Ok(Outcome::Clean)
     })
