@@ -325,14 +325,14 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
             out,
             "--- baseline {} ({})",
             b.fetched_at,
-            &b.body_sha256[..12]
+            &b.body_sha256[..citeguard::base::text::floor_char_boundary(&b.body_sha256, 12)]
         )
         .map_err(io)?;
         writeln!(
             out,
             "+++ latest   {} ({})",
             l.fetched_at,
-            &l.body_sha256[..12]
+            &l.body_sha256[..citeguard::base::text::floor_char_boundary(&l.body_sha256, 12)]
         )
         .map_err(io)?;
         if b.id == l.id || bt == lt {
@@ -626,7 +626,10 @@ pub async fn attach_offline_pages(store: &Store, report: &mut Report, output: &P
             let page = offline_page(store, &url, &sha).await;
             let name = match page {
                 Some(html) => {
-                    let name = format!("{}.html", &sha[..16.min(sha.len())]);
+                    let name = format!(
+                        "{}.html",
+                        &sha[..citeguard::base::text::floor_char_boundary(&sha, 16)]
+                    );
                     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                     let path = dir.join(&name);
                     std::fs::write(&path, html).map_err(|e| Error::io(&path, e))?;

@@ -9,6 +9,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::input::Format;
+use crate::base::text::floor_char_boundary;
 
 /// One item or entry: a post inside a feed.
 #[derive(Debug)]
@@ -92,7 +93,9 @@ fn unescape_into(s: &str, out: &mut String) {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         let tail = &rest[p..];
-        let end = tail[..tail.len().min(12)].find(';');
+        // An entity is short: look for its `;` in the next few bytes only,
+        // cut at a character boundary (the text around it is any script).
+        let end = tail[..floor_char_boundary(tail, 12)].find(';');
         let decoded = end.and_then(|e| {
             let name = &tail[1..e];
             let c = match name {
@@ -158,7 +161,12 @@ pub(crate) fn items(text: &str, format: Format, each: &mut dyn FnMut(Result<Item
                 } else {
                     "<item"
                 };
-                let after = offset.max(start + 1).min(text.len());
+                // The reader's error position is a byte offset: step to the
+                // next character boundary before searching from it.
+                let mut after = offset.max(start + 1).min(text.len());
+                while !text.is_char_boundary(after) {
+                    after += 1;
+                }
                 match text[after..].find(tag) {
                     Some(p) => start = after + p,
                     None => return,
@@ -230,7 +238,9 @@ fn read_items(
                     .read_to_end(e.name())
                     .map_err(|err| (start + reader.error_position() as usize, err.to_string()))?;
                 let (s, t) = (start + span.start as usize, start + span.end as usize);
-                let raw = &text[s..t];
+                let raw = text
+                    .get(s..t)
+                    .ok_or_else(|| (s, "content split inside a character".to_string()))?;
                 match name.as_str() {
                     "content:encoded" | "content" | "description" | "summary" => {
                         let rank = match name.as_str() {
@@ -351,9 +361,10 @@ pub(crate) fn sitemap(text: &str) -> Result<Vec<String>, String> {
                 let span = reader
                     .read_to_end(e.name())
                     .map_err(|e| format!("ill-formed sitemap XML: {e}"))?;
-                let loc = xml_text(&text[span.start as usize..span.end as usize])
-                    .trim()
-                    .to_string();
+                let raw = text
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or_default();
+                let loc = xml_text(raw).trim().to_string();
                 if !loc.is_empty() {
                     urls.push(loc);
                 }
@@ -375,5 +386,13 @@ mod tests {
         );
         assert_eq!(xml_text("<![CDATA[<p>&amp;</p>]]>"), "<p>&amp;</p>");
         assert_eq!(xml_text("a &#233; &#x41; &bogus; &"), "a é A &bogus; &");
+    }
+
+    #[test]
+    fn an_entity_beside_curly_quotes_or_cjk_is_decoded_without_a_split_character() {
+        assert_eq!(xml_text("&amp;“quoted”"), "&“quoted”");
+        assert_eq!(xml_text("a&#8217;中文中文中文"), "a’中文中文中文");
+        assert_eq!(xml_text("&中文中文中文;"), "&中文中文中文;");
+        assert_eq!(xml_text("x &lt;中"), "x <中");
     }
 }

@@ -136,6 +136,16 @@ pub(crate) fn read_capped(r: impl Read, cap: u64) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// `s` after `prefix` (ASCII, matched in any case), if it starts with it.
+/// Compares bytes, so a first character of any width is fine.
+fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    // An ASCII prefix matched: the byte after it starts a character.
+    head.eq_ignore_ascii_case(prefix.as_bytes())
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
 /// The name of the first element of a document, lower-cased, skipping the
 /// XML declaration, comments, processing instructions and the doctype.
 pub(crate) fn root_element(text: &str) -> Option<String> {
@@ -145,8 +155,7 @@ pub(crate) fn root_element(text: &str) -> Option<String> {
             s = rest.split_once("-->")?.1.trim_start();
         } else if s.starts_with("<?") {
             s = s.split_once("?>")?.1.trim_start();
-        } else if s.len() >= 9 && s[..9].eq_ignore_ascii_case("<!doctype") {
-            let rest = &s[9..];
+        } else if let Some(rest) = strip_prefix_ci(s, "<!doctype") {
             if rest
                 .trim_start()
                 .get(..4)

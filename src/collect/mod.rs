@@ -14,6 +14,8 @@ mod feed;
 mod html;
 mod input;
 mod markdown;
+#[cfg(test)]
+mod proptests;
 mod remote;
 mod text;
 pub mod url;

@@ -463,7 +463,8 @@ impl SourceHook for Archive<'_> {
                         "the copy of {} (sha256 {}) is gone from the store or fails its hash; \
                          `citeguard accept {url}` takes the current page as the new baseline",
                         day(&b.fetched_at),
-                        &b.body_sha256[..12.min(b.body_sha256.len())]
+                        &b.body_sha256
+                            [..crate::base::text::floor_char_boundary(&b.body_sha256, 12)]
                     ));
                 }
             } else if reachable && let Some(l) = &live {
