@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+use super::output::Output;
 use super::{CollectArgs, CollectFormat, Outcome};
+use citeguard::base::escape::{is_bidi_control, visible};
 use citeguard::collect::{self, Post};
 use citeguard::error::{Error, Result};
 use citeguard::model::{Kind, Missing};
@@ -15,7 +17,8 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
     let mut config = super::load_config(args.input.config.as_ref())?;
     super::apply_input_args(&mut config, &args.input);
     collect::validate(&config.collect)?;
-    let mut out = super::open_output(args.output.as_ref())?;
+    quiet_input_panics();
+    let mut out = Output::open(args.output.as_ref())?;
     let mut printer = Printer::new(args.format);
     let mut failed = 0usize;
     let mut write_error: Option<io::Error> = None;
@@ -31,23 +34,19 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
         },
         &mut |e| {
             failed += 1;
-            eprintln!("citeguard: {}", super::one_line(&e));
+            eprintln!("citeguard: {}", visible(&super::one_line(&e)));
         },
     );
+    let name = out.name().to_path_buf();
     let finished = match write_error {
+        // The output file, if any, is left as it was.
         Some(e) => Err(e),
-        None => printer.finish(&mut out, failed).and_then(|_| out.flush()),
+        None => printer.finish(&mut out, failed).and_then(|_| out.commit()),
     };
     match finished {
         // A reader that stops early (`| head`) is not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            let name = args
-                .output
-                .clone()
-                .unwrap_or_else(|| std::path::PathBuf::from("<stdout>"));
-            return Err(Error::io(name, e));
-        }
+        Err(e) => return Err(Error::io(name, e)),
         Ok(()) => {}
     }
     Ok(if failed > 0 {
@@ -55,6 +54,42 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
     } else {
         Outcome::Clean
     })
+}
+
+/// A panic while one input is read (a bug) is reported by the collector
+/// as that input's one error line, and the run goes on: keep the default
+/// hook's multi-line message for every other panic only. With
+/// `RUST_BACKTRACE` set, every panic is shown in full, for debugging.
+fn quiet_input_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !collect::is_reading_input() {
+            default(info);
+        }
+    }));
+}
+
+/// A citation as one line of JSON. serde escapes control characters; the
+/// bidi controls it leaves raw are escaped too (`\u202e` in a JSON string
+/// is the same character), so no line can reorder a terminal's view of it.
+fn json(c: &citeguard::model::Citation) -> io::Result<String> {
+    let raw = serde_json::to_string(c).map_err(io::Error::other)?;
+    if !raw.chars().any(is_bidi_control) {
+        return Ok(raw);
+    }
+    Ok(raw
+        .chars()
+        .map(|ch| {
+            if is_bidi_control(ch) {
+                format!("\\u{:04x}", ch as u32)
+            } else {
+                ch.to_string()
+            }
+        })
+        .collect())
 }
 
 /// Writes posts as they come, in one of the output formats.
@@ -90,13 +125,13 @@ impl Printer {
                     } else {
                         b",\n  "
                     })?;
-                    serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                    out.write_all(json(c)?.as_bytes())?;
                     self.citations += 1;
                 }
             }
             CollectFormat::Jsonl => {
                 for c in &post.citations {
-                    serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                    out.write_all(json(c)?.as_bytes())?;
                     out.write_all(b"\n")?;
                 }
             }
@@ -117,7 +152,7 @@ impl Printer {
             .iter()
             .filter(|c| c.kind == Kind::Unlinked)
             .count();
-        write!(out, "{}", post.name)?;
+        write!(out, "{}", visible(&post.name))?;
         write!(
             out,
             "  ({} citation{}",
@@ -128,13 +163,13 @@ impl Printer {
             write!(out, ", {unlinked} unlinked")?;
         }
         if let Some(d) = &post.date {
-            write!(out, ", posted {d}")?;
+            write!(out, ", posted {}", visible(d))?;
         }
         writeln!(out, ")")?;
         if let Some(b) = &post.base_url
             && b != &post.name
         {
-            writeln!(out, "  base {b}")?;
+            writeln!(out, "  base {}", visible(b))?;
         }
         for c in &post.citations {
             let text = if c.text.is_empty() {
@@ -151,15 +186,14 @@ impl Printer {
                 text,
                 " ".repeat(pad)
             )?;
+            let raw = visible(c.raw.as_deref().unwrap_or(""));
             match (&c.url, c.missing) {
-                (Some(u), _) => writeln!(out, "{u}")?,
-                (None, Some(Missing::EmptyLink)) => writeln!(
-                    out,
-                    "!! MISSING: empty link (href=\"{}\")",
-                    c.raw.as_deref().unwrap_or("")
-                )?,
+                (Some(u), _) => writeln!(out, "{}", visible(u))?,
+                (None, Some(Missing::EmptyLink)) => {
+                    writeln!(out, "!! MISSING: empty link (href=\"{raw}\")")?
+                }
                 (None, Some(Missing::NoLink)) => writeln!(out, "!! MISSING: no link")?,
-                (None, None) => writeln!(out, "(not a URL: {})", c.raw.as_deref().unwrap_or(""))?,
+                (None, None) => writeln!(out, "(not a URL: {raw})")?,
             }
             if let Some(q) = &c.quote {
                 writeln!(out, "  {:>5}  {:<8}  quote: “{}”", "", "", fit(q, 90))?;
@@ -227,9 +261,10 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Shortens a text to `max` characters on one line.
+/// Shortens a text to `max` characters on one line, controls escaped.
 fn fit(s: &str, max: usize) -> String {
     let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one = visible(&one).into_owned();
     match one.char_indices().nth(max.saturating_sub(1)) {
         Some((i, _)) if one.chars().count() > max => format!("{}…", &one[..i]),
         _ => one,

@@ -148,7 +148,7 @@ pub fn collect(
                         path: None,
                         ext: None,
                     };
-                    let found = read_post(&ctx, &origin, bytes, None);
+                    let found = guarded("-", || read_post(&ctx, &origin, bytes, None));
                     out.take(&ctx, found);
                 }
                 Err(e) => (out.on_error)(Error::input("-", e)),
@@ -244,7 +244,9 @@ impl Out<'_> {
             path: None,
             ext,
         };
-        let mut found = read_post(ctx, &origin, fetched.body, fetched.charset.as_deref());
+        let mut found = guarded(url, || {
+            read_post(ctx, &origin, fetched.body, fetched.charset.as_deref())
+        });
         for f in &mut found {
             if let Found::Follow { depth: d, .. } = f {
                 *d = depth + 1;
@@ -266,7 +268,7 @@ fn run_batch(ctx: &Ctx, batch: &mut Vec<(String, PathBuf)>, out: &mut Out) {
     let files = std::mem::take(batch);
     if files.len() <= 1 {
         for (name, path) in &files {
-            let found = read_file(ctx, name, path);
+            let found = guarded(name, || read_file(ctx, name, path));
             out.take(ctx, found);
         }
         return;
@@ -278,7 +280,7 @@ fn run_batch(ctx: &Ctx, batch: &mut Vec<(String, PathBuf)>, out: &mut Out) {
             for chunk in files.chunks(BATCH) {
                 let parsed: Vec<Vec<Found>> = chunk
                     .par_iter()
-                    .map(|(name, path)| read_file(ctx, name, path))
+                    .map(|(name, path)| guarded(name, || read_file(ctx, name, path)))
                     .collect();
                 if tx.send(parsed).is_err() {
                     return;
@@ -291,6 +293,41 @@ fn run_batch(ctx: &Ctx, batch: &mut Vec<(String, PathBuf)>, out: &mut Out) {
             }
         }
     });
+}
+
+thread_local! {
+    /// Set while this thread reads one input under `guarded`.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is reading an input, where a panic becomes
+/// that input's error. The binary's panic hook asks, to keep the default
+/// multi-line panic message off the terminal for what ends as one line.
+pub fn is_reading_input() -> bool {
+    READING.with(|r| r.get())
+}
+
+/// Reads one input as the last line of defence: a panic while reading it
+/// (a bug: no input should cause one) becomes that input's one error, and
+/// the other inputs are still collected.
+fn guarded(name: &str, read: impl FnOnce() -> Vec<Found>) -> Vec<Found> {
+    let was = READING.with(|r| r.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    READING.with(|r| r.set(was));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        vec![Found::Error(Error::input(
+            name,
+            format!(
+                "internal error while reading ({what}); this input was skipped, the others \
+                 were read. This is a bug in citeguard: please report it with the input"
+            ),
+        ))]
+    })
 }
 
 fn read_file(ctx: &Ctx, name: &str, path: &Path) -> Vec<Found> {

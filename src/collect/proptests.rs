@@ -281,3 +281,20 @@ fn a_markdown_post_in_cyrillic_is_read() {
         Some("https://example.org/a")
     );
 }
+
+#[test]
+fn a_panic_while_reading_one_input_is_that_inputs_one_error() {
+    let found = guarded("posts/bad.md", || {
+        panic!("byte index 9 is not a char boundary")
+    });
+    let [Found::Error(e)] = &found[..] else {
+        panic!("one error expected");
+    };
+    let line = e.to_string();
+    assert!(line.starts_with("posts/bad.md: internal error"), "{line}");
+    assert!(line.contains("byte index 9"), "{line}");
+    assert!(!is_reading_input(), "the marker is reset after the panic");
+    // The next input is read as usual.
+    let found = guarded("posts/good.md", Vec::new);
+    assert!(found.is_empty());
+}

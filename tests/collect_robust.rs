@@ -1,0 +1,282 @@
+//! `citeguard collect` on the input the web and a file system really hold:
+//! posts in any script, feeds whose entities sit beside curly quotes, FIFOs
+//! and sockets among the posts, hostile file names, an output file that a
+//! failed run must not empty.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn citeguard(args: &[&str], cwd: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_citeguard"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run citeguard");
+    // A hang is a failure, not a test that never ends.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("citeguard {args:?} did not finish in 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn jsonl(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
+}
+
+fn urls(cites: &[serde_json::Value]) -> Vec<String> {
+    cites
+        .iter()
+        .filter_map(|c| c["url"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn posts_that_start_in_cyrillic_greek_cjk_hebrew_arabic_devanagari_or_thai_are_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let posts = [
+        (
+            "ru.md",
+            "# Привет мир\n\nСм. [отчёт](https://ru.example/a).",
+        ),
+        ("el.md", "Ελληνικά: https://el.example/b"),
+        ("zh.txt", "中文的引用 https://zh.example/c 。"),
+        ("he.md", "שלום [מקור](https://he.example/d)"),
+        ("ar.txt", "مرحبا https://ar.example/e"),
+        ("hi.md", "नमस्ते [स्रोत](https://hi.example/f)"),
+        ("th.txt", "สวัสดี https://th.example/g"),
+        ("ja", "日本語の記事 https://ja.example/h"),
+    ];
+    for (name, text) in posts {
+        std::fs::write(d.join(name), text).unwrap();
+    }
+    let mut args = vec!["collect", "--format", "jsonl"];
+    args.extend(posts.iter().map(|(n, _)| *n));
+    let o = citeguard(&args, d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        urls(&jsonl(&o)),
+        [
+            "https://ru.example/a",
+            "https://el.example/b",
+            "https://zh.example/c",
+            "https://he.example/d",
+            "https://ar.example/e",
+            "https://hi.example/f",
+            "https://th.example/g",
+            "https://ja.example/h",
+        ]
+    );
+}
+
+#[test]
+fn a_feed_whose_escaped_entities_sit_beside_curly_quotes_and_cjk_gives_every_item() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>t</title>
+<item><link>https://blog.example/1</link><description>&lt;p&gt;&amp;“Quoted” &lt;a href="https://src.example/1"&gt;中文中文&lt;/a&gt;&lt;/p&gt;</description></item>
+<item><link>https://blog.example/2</link><description>&lt;p&gt;He said&#8217;中文中文中文 &lt;a href="https://src.example/2"&gt;x&lt;/a&gt;&lt;/p&gt;</description></item>
+</channel></rss>"#;
+    std::fs::write(dir.path().join("feed.xml"), feed).unwrap();
+    let o = citeguard(&["collect", "--format", "jsonl", "feed.xml"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        urls(&jsonl(&o)),
+        ["https://src.example/1", "https://src.example/2"]
+    );
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let ok = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_or_socket_among_the_posts_is_skipped_with_one_line_and_never_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("posts")).unwrap();
+    std::fs::write(d.join("posts/a.md"), "[a](https://a.example/)").unwrap();
+    mkfifo(&d.join("posts/b.md"));
+    let _socket = std::os::unix::net::UnixListener::bind(d.join("posts/c.html")).unwrap();
+    std::fs::write(d.join("posts/d.md"), "[d](https://d.example/)").unwrap();
+    mkfifo(&d.join("named.md"));
+
+    let o = citeguard(&["collect", "--format", "jsonl", "posts", "named.md"], d);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        urls(&jsonl(&o)),
+        ["https://a.example/", "https://d.example/"]
+    );
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "one line per skipped file:\n{err}");
+    assert!(
+        lines[0].contains("b.md") && lines[0].contains("FIFO"),
+        "{err}"
+    );
+    assert!(
+        lines[1].contains("c.html") && lines[1].contains("socket"),
+        "{err}"
+    );
+    assert!(
+        lines[2].contains("named.md") && lines[2].contains("FIFO"),
+        "{err}"
+    );
+    assert!(lines.iter().all(|l| l.contains("skipped")), "{err}");
+}
+
+#[test]
+fn max_file_size_takes_the_size_syntax_of_max_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("big.md"), "x".repeat(2000)).unwrap();
+    std::fs::write(d.join("small.md"), "[s](https://s.example/)").unwrap();
+    let o = citeguard(
+        &["collect", "--max-file-size", "1k", "big.md", "small.md"],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("big.md"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1.0 KB input size limit"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stdout(&o).contains("https://s.example/"));
+    for ok in ["2G", "500k", "64M", "1000"] {
+        let o = citeguard(&["collect", "--max-file-size", ok, "small.md"], d);
+        assert_eq!(o.status.code(), Some(0), "{ok}: {}", stderr(&o));
+    }
+    let o = citeguard(&["collect", "--max-file-size", "lots", "small.md"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a size"), "{}", stderr(&o));
+}
+
+#[cfg(unix)]
+#[test]
+fn hostile_file_names_are_escaped_on_stdout_and_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let names = [
+        "evil\u{1b}[31mred.md",
+        "two\nlines.md",
+        "::warning file=x::pwned.md",
+        "txt.\u{202e}dm.md",
+    ];
+    for n in names {
+        std::fs::write(
+            d.join(n),
+            "[a](https://a.example/) https://b.example/\u{202e}x",
+        )
+        .unwrap();
+    }
+    let bad = "::error::gone\u{1b}.md";
+    let mut args = vec!["collect"];
+    args.extend(names);
+    args.push(bad);
+    let o = citeguard(&args, d);
+    assert_eq!(o.status.code(), Some(2));
+    for (what, text) in [("stdout", stdout(&o)), ("stderr", stderr(&o))] {
+        assert!(!text.contains('\u{1b}'), "{what}: raw ESC\n{text}");
+        assert!(!text.contains('\u{202e}'), "{what}: raw U+202E\n{text}");
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("::")),
+            "{what}: a workflow command\n{text}"
+        );
+        assert!(
+            !text.contains("two\nlines"),
+            "{what}: a raw newline\n{text}"
+        );
+    }
+    let out = stdout(&o);
+    assert!(out.contains("evil\\x1b[31mred.md"), "{out}");
+    assert!(out.contains("two\\nlines.md"), "{out}");
+    assert!(out.contains("\\x3a:warning file=x::pwned.md"), "{out}");
+    assert!(out.contains("txt.\\u{202e}dm.md"), "{out}");
+    assert!(
+        stderr(&o).contains("\\x3a:error::gone\\x1b.md"),
+        "{}",
+        stderr(&o)
+    );
+
+    // JSON keeps the exact name, escaped the JSON way.
+    let o = citeguard(&["collect", "--format", "jsonl", names[3]], d);
+    let line = stdout(&o);
+    assert!(line.contains("\\u202e"), "{line}");
+    assert_eq!(jsonl(&o)[0]["post"], names[3]);
+}
+
+#[cfg(unix)]
+fn collect_from_stdin_into(dir: &Path, out: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_citeguard"))
+        .args(["collect", "--format", "jsonl", "-o", out, "-"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_output_file_keeps_its_old_content_until_the_new_one_is_complete() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = d.join("citations.jsonl");
+    let old = "the previous run\n";
+    std::fs::write(&out, old).unwrap();
+    // Collecting from stdin waits for it: meanwhile the old file stands.
+    let mut child = collect_from_stdin_into(d, "citations.jsonl");
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), old);
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"[new](https://new.example/)")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let now = std::fs::read_to_string(&out).unwrap();
+    assert!(now.contains("https://new.example/"), "{now}");
+    // Nothing of the temporary file is left beside it.
+    let left = std::fs::read_dir(d).unwrap().count();
+    assert_eq!(left, 1);
+
+    // A run killed half way leaves the file whole.
+    std::fs::write(&out, old).unwrap();
+    let mut child = collect_from_stdin_into(d, "citations.jsonl");
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), old);
+}
