@@ -35,7 +35,7 @@ names! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Citation {
     /// The post: a path or URL as the user gave it (feed items and WXR
-    /// items use the item's link, or `file#item-N` when there is none).
+    /// items use the item's own link, else `file#guid`, else `file#item-N`).
     pub post: String,
     /// 1-based line in the source file where the citation starts.
     pub line: usize,

@@ -280,3 +280,161 @@ fn the_output_file_keeps_its_old_content_until_the_new_one_is_complete() {
     child.wait().unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), old);
 }
+
+/// Collects files written into a temporary directory, through the library.
+fn collect_files(files: &[(&str, &str)]) -> (Vec<citeguard::collect::Post>, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs = Vec::new();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        inputs.push(path.display().to_string());
+    }
+    let (posts, errors) =
+        citeguard::collect::collect_all(&inputs, &citeguard::config::CollectConfig::default());
+    let errors = errors.iter().map(|e| e.to_string()).collect();
+    (posts, errors)
+}
+
+fn post_urls(post: &citeguard::collect::Post) -> Vec<&str> {
+    post.citations
+        .iter()
+        .filter_map(|c| c.url.as_deref())
+        .collect()
+}
+
+#[test]
+fn an_empty_content_encoded_does_not_hide_a_full_description() {
+    let feed = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd">
+<channel><title>A podcast</title><link>https://pod.example/</link>
+<item><title>Episode 1</title><link>https://pod.example/1</link>
+<description>&lt;p&gt;Show notes: &lt;a href="https://paper.example/study"&gt;the study&lt;/a&gt;.&lt;/p&gt;</description>
+<content:encoded><![CDATA[]]></content:encoded>
+</item>
+<item><title>Episode 2</title><link>https://pod.example/2</link>
+<content:encoded><![CDATA[ <p> </p> ]]></content:encoded>
+<itunes:summary>Notes &amp; links: https://book.example/isbn</itunes:summary>
+</item>
+<item><title>Episode 3</title><link>https://pod.example/3</link>
+<description>A short teaser.</description>
+<content:encoded><![CDATA[<p>Full notes, with <a href="https://full.example/">the source</a>.</p>]]></content:encoded>
+</item>
+</channel></rss>"#;
+    let (posts, errors) = collect_files(&[("podcast.xml", feed)]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(posts.len(), 3);
+    assert_eq!(post_urls(&posts[0]), ["https://paper.example/study"]);
+    assert_eq!(post_urls(&posts[1]), ["https://book.example/isbn"]);
+    assert_eq!(post_urls(&posts[2]), ["https://full.example/"]);
+}
+
+#[test]
+fn a_link_blog_entry_cites_the_page_it_links_to_and_its_quote_is_from_that_page() {
+    let rss = r#"<rss version="2.0"><channel><title>Links</title><link>https://links.example/</link>
+<item><title>The budget office on the deficit</title>
+<link>https://news.example/2024/deficit</link>
+<guid isPermaLink="true">https://links.example/2024/01/deficit</guid>
+<description>&lt;p&gt;Worth reading in full:&lt;/p&gt;&lt;blockquote&gt;&lt;p&gt;The deficit will double by 2030.&lt;/p&gt;&lt;/blockquote&gt;&lt;p&gt;I agree.&lt;/p&gt;</description>
+</item>
+<item><title>A note without a quote</title>
+<link>https://other.example/essay</link>
+<guid isPermaLink="false">note-2</guid>
+<description>&lt;p&gt;Nice essay.&lt;/p&gt;</description>
+</item>
+<item><title>My own post</title>
+<link>https://links.example/2024/01/own</link>
+<description>&lt;p&gt;Nothing cited.&lt;/p&gt;</description>
+</item>
+</channel></rss>"#;
+    let (posts, errors) = collect_files(&[("links.xml", rss)]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(posts.len(), 3);
+
+    // Named by its permalink, not by the page it links to.
+    let p = &posts[0];
+    assert_eq!(p.name, "https://links.example/2024/01/deficit");
+    let quoted: Vec<_> = p.citations.iter().filter(|c| c.quote.is_some()).collect();
+    assert_eq!(quoted.len(), 1, "{:#?}", p.citations);
+    assert_eq!(
+        quoted[0].url.as_deref(),
+        Some("https://news.example/2024/deficit")
+    );
+    assert_eq!(
+        quoted[0].quote.as_deref(),
+        Some("The deficit will double by 2030.")
+    );
+    assert!(
+        !p.citations.iter().any(|c| c.url.is_none()),
+        "the quote is not unlinked: {:#?}",
+        p.citations
+    );
+
+    // No permalink: named by the feed and its guid; the linked page is
+    // cited under the entry's title.
+    let p = &posts[1];
+    assert!(p.name.ends_with("links.xml#note-2"), "{}", p.name);
+    assert_eq!(post_urls(p), ["https://other.example/essay"]);
+    assert_eq!(p.citations[0].text, "A note without a quote");
+
+    // An entry on the site itself cites nothing it does not link.
+    assert_eq!(posts[2].name, "https://links.example/2024/01/own");
+    assert!(posts[2].citations.is_empty(), "{:#?}", posts[2].citations);
+}
+
+#[test]
+fn an_atom_link_blog_entry_tells_its_permalink_from_the_page_it_links_to() {
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>DF-like</title>
+<link rel="alternate" href="https://fireball.example/"/>
+<link rel="self" href="https://fireball.example/feeds/main"/>
+<entry><title>The Verge on phones</title>
+<link rel="alternate" type="text/html" href="https://www.verge.example/phones"/>
+<link rel="shorturl" href="http://fb4.example/x"/>
+<link rel="related" type="text/html" href="https://fireball.example/linked/2024/phones"/>
+<id>tag:fireball.example,2024:/linked//6.1</id>
+<content type="html">&lt;blockquote&gt;&lt;p&gt;Phones got bigger again.&lt;/p&gt;&lt;/blockquote&gt;&lt;p&gt;Of course they did.&lt;/p&gt;</content>
+</entry>
+</feed>"#;
+    let (posts, errors) = collect_files(&[("df.xml", atom)]);
+    assert!(errors.is_empty(), "{errors:?}");
+    let p = &posts[0];
+    assert_eq!(p.name, "https://fireball.example/linked/2024/phones");
+    assert_eq!(post_urls(p), ["https://www.verge.example/phones"]);
+    assert_eq!(
+        p.citations[0].quote.as_deref(),
+        Some("Phones got bigger again.")
+    );
+}
+
+#[test]
+fn every_entry_has_a_stable_non_empty_name_even_with_an_empty_href() {
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>
+<entry><title>a</title><link href=""/><id>urn:uuid:1225c695</id><content type="html">&lt;a href="https://a.example/"&gt;a&lt;/a&gt;</content></entry>
+<entry><title>b</title><link href="  "/><content type="html">&lt;a href="https://b.example/"&gt;b&lt;/a&gt;</content></entry>
+<entry><title>c</title><link href="/posts/c"/><content type="html">c</content></entry>
+</feed>"#;
+    let first = collect_files(&[("feed.atom", atom)]);
+    let second = collect_files(&[("feed.atom", atom)]);
+    let names = |posts: &[citeguard::collect::Post]| -> Vec<String> {
+        posts
+            .iter()
+            .map(|p| {
+                let n = &p.name;
+                n[n.rfind("feed.atom").unwrap_or(0)..].to_string()
+            })
+            .collect()
+    };
+    assert_eq!(
+        names(&first.0),
+        [
+            "feed.atom#urn:uuid:1225c695",
+            "feed.atom#item-2",
+            "feed.atom#/posts/c"
+        ]
+    );
+    assert_eq!(names(&first.0), names(&second.0));
+    for p in &first.0 {
+        for c in &p.citations {
+            assert_eq!(c.post, p.name);
+        }
+    }
+}

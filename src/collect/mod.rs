@@ -30,8 +30,8 @@ use serde::Serialize;
 use crate::base::web::is_http;
 pub use crate::config::CollectConfig;
 use crate::error::Error;
-use crate::model::Citation;
-use analyze::{Block, PostCtx};
+use crate::model::{Citation, Kind};
+use analyze::{Block, BlockKind, PostCtx};
 use input::Format;
 
 pub use html::main_text;
@@ -39,8 +39,9 @@ pub use html::main_text;
 /// One post and the citations in its content.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Post {
-    /// The path or URL as given, or a feed item's link (`file#item-N` when
-    /// it has none).
+    /// The path or URL as given, or a feed item's own link (for a
+    /// link-blog entry its permalink), else `feed#guid`, else
+    /// `feed#item-N`: never empty, the same on every run.
     pub name: String,
     /// The URL relative links were resolved against, when the post has one.
     pub base_url: Option<String>,
@@ -467,41 +468,116 @@ fn text_post(ctx: &Ctx, origin: &Origin, t: &str) -> Post {
     finish_post(origin.name, base, text::date(t), &text::blocks(t, 0))
 }
 
-/// Each item of a feed or WXR export is a post; its link is its URL.
+/// Each item of a feed or WXR export is a post, named by its own page's
+/// URL, else by the feed and the item's guid, else by the feed and the
+/// item's position: never empty, the same on every run.
 fn feed_posts(ctx: &Ctx, origin: &Origin, t: &str, format: Format) -> Vec<Found> {
     let mut found = Vec::new();
-    feed::items(t, format, &mut |item| match item {
-        Ok(item) => {
-            let name = match &item.link {
-                Some(l) => l.clone(),
-                None => format!("{}#item-{}", origin.name, item.index),
-            };
-            let own = item
-                .link
-                .as_deref()
-                .and_then(|l| analyze::resolve(l, origin.url))
-                .filter(|u| is_http(u.as_str()));
-            let page = html::parse(&item.content);
-            let rule = html::ContentRule {
-                selector: None,
-                all_links: ctx.config.all_links,
-                fragment: true,
-            };
-            let item_origin = Origin {
-                name: &name,
-                url: origin.url,
-                path: origin.path,
-                ext: None,
-            };
-            match html::extract(&page, &rule, item.content_line.saturating_sub(1)) {
-                Ok(ex) => {
-                    let base = pick_base(ctx, &item_origin, ex.meta.base_href.as_deref(), own);
-                    found.push(Found::Post(finish_post(&name, base, item.date, &ex.blocks)));
-                }
-                Err(e) => found.push(Found::Error(Error::input(name.as_str(), e))),
-            }
-        }
+    feed::items(t, format, origin.url, &mut |item| match item {
+        Ok(item) => found.push(feed_post(ctx, origin, item)),
         Err(e) => found.push(Found::Error(Error::input(origin.name, e))),
     });
     found
+}
+
+fn feed_post(ctx: &Ctx, origin: &Origin, item: feed::Item) -> Found {
+    let site = origin.url.or(ctx.base_url.as_ref());
+    let own = item
+        .link
+        .as_deref()
+        .and_then(|l| analyze::resolve(l, site))
+        .filter(|u| is_http(u.as_str()));
+    // An absolute link names the post as written; a relative one as
+    // resolved against the feed's URL or --base-url, else after the feed.
+    let name = match (&item.link, &item.guid) {
+        (Some(l), _) if Url::parse(l).is_ok() => l.clone(),
+        (Some(l), _) => own
+            .as_ref()
+            .map_or_else(|| format!("{}#{l}", origin.name), Url::to_string),
+        (None, Some(g)) => format!("{}#{g}", origin.name),
+        (None, None) => format!("{}#item-{}", origin.name, item.index),
+    };
+    let page = html::parse(&item.content);
+    let rule = html::ContentRule {
+        selector: None,
+        all_links: ctx.config.all_links,
+        fragment: true,
+    };
+    let item_origin = Origin {
+        name: &name,
+        url: origin.url,
+        path: origin.path,
+        ext: None,
+    };
+    match html::extract(&page, &rule, item.content_line.saturating_sub(1)) {
+        Ok(mut ex) => {
+            let base = pick_base(ctx, &item_origin, ex.meta.base_href.as_deref(), own);
+            if let Some((linked, line)) = &item.linked {
+                cite_linked_page(
+                    &mut ex.blocks,
+                    linked,
+                    *line,
+                    item.title.as_deref(),
+                    base.as_ref(),
+                );
+            }
+            Found::Post(finish_post(&name, base, item.date, &ex.blocks))
+        }
+        Err(e) => Found::Error(Error::input(name.as_str(), e)),
+    }
+}
+
+/// A link-blog entry is a post about the page it links to: that page is a
+/// citation of the post, and the passages the entry quotes without naming
+/// a source of their own (no link in the quote or in the sentence before
+/// it) are quoted from it.
+fn cite_linked_page(
+    blocks: &mut Vec<Block>,
+    linked: &str,
+    line: usize,
+    title: Option<&str>,
+    base: Option<&Url>,
+) {
+    let target = analyze::resolve(linked, base);
+    let is_target = |raw: &str| target.is_some() && analyze::resolve(raw, base) == target;
+    let links = |b: &Block| {
+        b.cites
+            .iter()
+            .filter(|c| c.kind == Kind::Link && !analyze::is_placeholder(&c.raw))
+            .map(|c| c.raw.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut cited = blocks
+        .iter()
+        .any(|b| b.cites.iter().any(|c| is_target(&c.raw)));
+    for i in 0..blocks.len() {
+        if blocks[i].kind != BlockKind::Quote || blocks[i].cite_attr.is_some() {
+            continue;
+        }
+        if !links(&blocks[i]).is_empty() {
+            continue;
+        }
+        let intro_links = match i.checked_sub(1).map(|p| &blocks[p]) {
+            Some(prev) if prev.kind == BlockKind::Para => links(prev),
+            _ => Vec::new(),
+        };
+        if intro_links.iter().all(|l| is_target(l)) {
+            blocks[i].cite_attr = Some((linked.to_string(), line));
+            cited = true;
+        }
+    }
+    if !cited {
+        let text = title.unwrap_or_default().to_string();
+        let mut block = Block::new(BlockKind::Para, line);
+        block.cites.push(analyze::Cite {
+            raw: linked.to_string(),
+            text: text.clone(),
+            kind: Kind::Link,
+            line,
+            at: 0,
+            attribution: false,
+        });
+        block.text = text;
+        blocks.insert(0, block);
+    }
 }
