@@ -438,3 +438,182 @@ fn every_entry_has_a_stable_non_empty_name_even_with_an_empty_href() {
         }
     }
 }
+
+/// A local Markdown post with every kind of href a user would not want
+/// fetched as written.
+const LOCAL_POST: &str = r##"# Links
+
+<p>Raw HTML in a Markdown post: <a href="{{ "/x/" | url }}">the index</a></p>
+
+And [a Liquid link]({{site.baseurl}}/a/).
+
+A chart: ![chart](/graphics/chart.png) and [a missing page](/gone/).
+
+[Back](javascript:history.back()), and a placeholder: <a href="#">the source</a>.
+
+[A CDN script](//cdn.example/lib.js) and [a sibling](notes.md).
+"##;
+
+/// The citation (or report row) whose href as written (`raw`, or a
+/// skipped row's `detail`), or else whose `text`, is `key`.
+fn by<'a>(cites: &'a [serde_json::Value], key: &str) -> &'a serde_json::Value {
+    cites
+        .iter()
+        .find(|c| c["raw"] == key || c["detail"] == key)
+        .or_else(|| cites.iter().find(|c| c["text"] == key))
+        .unwrap_or_else(|| panic!("no citation {key:?} in {cites:#?}"))
+}
+
+#[test]
+fn templates_javascript_and_unresolvable_links_are_named_for_what_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("post.md"), LOCAL_POST).unwrap();
+    let o = citeguard(&["collect", "--format", "jsonl", "post.md"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cites = jsonl(&o);
+    for text in ["{{ ", "a Liquid link"] {
+        let c = by(&cites, text);
+        assert_eq!(c["skip"], "template", "{c}");
+        assert!(c["url"].is_null(), "{c}");
+    }
+    for text in ["chart", "a missing page"] {
+        let c = by(&cites, text);
+        assert_eq!(c["skip"], "unresolved", "{c}");
+        assert!(c["url"].is_null(), "not file:///graphics: {c}");
+        assert!(c["raw"].as_str().unwrap().starts_with('/'), "{c}");
+    }
+    let back = by(&cites, "Back");
+    assert_eq!(back["url"], "javascript:history.back()");
+    assert_eq!(back["kind"], "link");
+    assert!(back["missing"].is_null(), "{back}");
+    let placeholder = by(&cites, "#");
+    assert_eq!(placeholder["missing"], "empty-link");
+    assert_eq!(
+        by(&cites, "A CDN script")["url"],
+        "https://cdn.example/lib.js"
+    );
+    let sibling = by(&cites, "a sibling")["url"].as_str().unwrap().to_string();
+    assert!(
+        sibling.starts_with("file:///") && sibling.ends_with("/notes.md"),
+        "{sibling}"
+    );
+
+    // The text output says why, in words a user knows.
+    let o = citeguard(&["collect", "post.md"], d);
+    let out = stdout(&o);
+    assert!(!out.contains("file:///graphics"), "{out}");
+    assert!(!out.contains("%7B%7B"), "{out}");
+
+    // From stdin, a relative link has nothing at all to resolve against.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_citeguard"))
+        .args(["collect", "--format", "jsonl", "-"])
+        .current_dir(d)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"# Notes\n\n[a sibling](notes.md)")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(jsonl(&o)[0]["skip"], "unresolved", "{}", stdout(&o));
+}
+
+#[test]
+fn root_dir_makes_root_relative_links_name_files_of_the_local_site() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("public/graphics")).unwrap();
+    std::fs::write(d.join("public/graphics/chart.png"), b"png").unwrap();
+    std::fs::write(d.join("post.md"), LOCAL_POST).unwrap();
+    let o = citeguard(
+        &[
+            "collect",
+            "--format",
+            "jsonl",
+            "--root-dir",
+            "public",
+            "post.md",
+        ],
+        d,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let cites = jsonl(&o);
+    let root = std::fs::canonicalize(d.join("public")).unwrap();
+    let root = url::Url::from_directory_path(root).unwrap();
+    assert_eq!(
+        by(&cites, "chart")["url"],
+        format!("{root}graphics/chart.png")
+    );
+    assert_eq!(by(&cites, "a missing page")["url"], format!("{root}gone/"));
+
+    let o = citeguard(&["collect", "--root-dir", "nowhere", "post.md"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--root-dir nowhere"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_reports_them_skipped_or_looks_for_the_files_and_fetches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("public/graphics")).unwrap();
+    std::fs::write(d.join("public/graphics/chart.png"), b"png").unwrap();
+    std::fs::write(d.join("notes.md"), "notes").unwrap();
+    // No CDN here: the one http link is to a closed port, and is excluded.
+    std::fs::write(
+        d.join("post.md"),
+        LOCAL_POST.replace("//cdn.example/lib.js", "http://127.0.0.1:9/lib.js"),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "check",
+            "--no-store",
+            "--no-memento",
+            "--format",
+            "json",
+            "--exclude",
+            "127\\.0\\.0\\.1",
+        ];
+        args.extend(extra);
+        args.push("post.md");
+        let o = citeguard(&args, d);
+        let report: serde_json::Value =
+            serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&o)));
+        report["citations"].as_array().unwrap().clone()
+    };
+    let verdict = |rows: &[serde_json::Value], text: &str| {
+        let r = by(rows, text);
+        (
+            r["verdict"].as_str().unwrap().to_string(),
+            r["reason"].as_str().unwrap().to_string(),
+        )
+    };
+    let pair = |v: &str, r: &str| (v.to_string(), r.to_string());
+
+    let rows = run(&[]);
+    assert_eq!(verdict(&rows, "{{ "), pair("skipped", "template"));
+    assert_eq!(verdict(&rows, "a Liquid link"), pair("skipped", "template"));
+    assert_eq!(verdict(&rows, "chart"), pair("skipped", "unresolved"));
+    assert_eq!(verdict(&rows, "Back"), pair("skipped", "scheme"));
+    // The author's placeholder stays a missing link.
+    assert!(
+        rows.iter()
+            .any(|r| r["verdict"] == "missing" && r["reason"] == "empty-link"),
+        "{rows:#?}"
+    );
+    assert_eq!(verdict(&rows, "a sibling"), pair("ok", "ok"));
+
+    let rows = run(&["--root-dir", "public"]);
+    assert_eq!(verdict(&rows, "chart"), pair("ok", "ok"));
+    assert_eq!(
+        verdict(&rows, "a missing page"),
+        pair("dead", "file-not-found")
+    );
+}

@@ -310,6 +310,7 @@ async fn ask_archives(
     for c in &report.citations {
         if (every || c.verdict == Verdict::Dead)
             && let Some(url) = &c.url
+            && citeguard::base::web::is_http(url)
             && !wanted.iter().any(|(u, _)| u == url)
         {
             wanted.push((url.clone(), c.post_date.as_deref().and_then(post_time)));

@@ -11,7 +11,7 @@ use super::{CollectArgs, CollectFormat, Outcome};
 use citeguard::base::escape::{is_bidi_control, visible};
 use citeguard::collect::{self, Post};
 use citeguard::error::{Error, Result};
-use citeguard::model::{Kind, Missing};
+use citeguard::model::{Kind, Missing, Skip};
 
 pub fn run(args: CollectArgs) -> Result<Outcome> {
     let mut config = super::load_config(args.input.config.as_ref())?;
@@ -188,6 +188,13 @@ impl Printer {
             )?;
             let raw = visible(c.raw.as_deref().unwrap_or(""));
             match (&c.url, c.missing) {
+                _ if c.skip == Some(Skip::Template) => {
+                    writeln!(out, "(template, not a URL: {raw})")?
+                }
+                _ if c.skip == Some(Skip::Unresolved) => writeln!(
+                    out,
+                    "(unresolved: {raw} has no base; give --base-url or --root-dir)"
+                )?,
                 (Some(u), _) => writeln!(out, "{}", visible(u))?,
                 (None, Some(Missing::EmptyLink)) => {
                     writeln!(out, "!! MISSING: empty link (href=\"{raw}\")")?

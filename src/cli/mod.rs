@@ -77,6 +77,10 @@ pub struct InputArgs {
     /// Base URL for relative links when the post does not give one.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// The local site's root: root-relative links (`/img/a.png`) in local
+    /// files name files under DIR, which `check` looks for on disk.
+    #[arg(long, value_name = "DIR")]
+    pub root_dir: Option<PathBuf>,
     /// Refuse inputs (files, stdin, fetched posts) larger than this, e.g.
     /// 500k, 64M, 1G [default: 64M, or collect.max_file_size].
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
@@ -277,6 +281,9 @@ pub fn apply_input_args(config: &mut Config, args: &InputArgs) {
     }
     if let Some(b) = &args.base_url {
         config.collect.base_url = Some(b.clone());
+    }
+    if let Some(d) = &args.root_dir {
+        config.collect.root_dir = Some(d.clone());
     }
     if let Some(n) = args.max_file_size {
         config.collect.max_file_size = n;

@@ -30,7 +30,7 @@ use serde::Serialize;
 use crate::base::web::is_http;
 pub use crate::config::CollectConfig;
 use crate::error::Error;
-use crate::model::{Citation, Kind};
+use crate::model::{Citation, Kind, Skip};
 use analyze::{Block, BlockKind, PostCtx};
 use input::Format;
 
@@ -62,6 +62,8 @@ struct Ctx<'a> {
     config: &'a CollectConfig,
     selector: Option<Selector>,
     base_url: Option<Url>,
+    /// `--root-dir` as a `file:` URL ending in `/`.
+    root: Option<Url>,
 }
 
 impl<'a> Ctx<'a> {
@@ -80,10 +82,26 @@ impl<'a> Ctx<'a> {
             })?),
             None => None,
         };
+        let root = match &config.root_dir {
+            Some(dir) => {
+                let not_dir =
+                    |why: String| Error::Usage(format!("--root-dir {}: {why}", dir.display()));
+                if !dir.is_dir() {
+                    return Err(not_dir("not a directory".into()));
+                }
+                let abs = std::path::absolute(dir).map_err(|e| not_dir(e.to_string()))?;
+                Some(
+                    Url::from_directory_path(&abs)
+                        .map_err(|_| not_dir("cannot be written as a file: URL".into()))?,
+                )
+            }
+            None => None,
+        };
         Ok(Ctx {
             config,
             selector,
             base_url,
+            root,
         })
     }
 }
@@ -381,8 +399,15 @@ fn file_url(path: Option<&Path>) -> Option<Url> {
     Url::from_file_path(abs).ok()
 }
 
-/// Builds a post: resolves its citations against `base`.
-fn finish_post(name: &str, base: Option<Url>, date: Option<String>, blocks: &[Block]) -> Post {
+/// Builds a post: resolves its citations against `base`, and says which
+/// cannot be fetched as they are written.
+fn finish_post(
+    ctx: &Ctx,
+    name: &str,
+    base: Option<Url>,
+    date: Option<String>,
+    blocks: &[Block],
+) -> Post {
     let mut citations = Vec::new();
     analyze::citations(
         &PostCtx {
@@ -392,11 +417,63 @@ fn finish_post(name: &str, base: Option<Url>, date: Option<String>, blocks: &[Bl
         blocks,
         &mut citations,
     );
+    for c in &mut citations {
+        settle(c, base.as_ref(), ctx.root.as_ref());
+    }
     Post {
         name: name.to_string(),
         base_url: base.filter(|u| is_http(u.as_str())).map(String::from),
         date,
         citations,
+    }
+}
+
+/// Makes a citation's URL one a user would recognise, or says why there
+/// is none to fetch: template syntax is `template`; `javascript:` is a URL
+/// of its own scheme (skipped as such), not an empty link; and when the
+/// post has no web address (a local file or stdin with no `--base-url`),
+/// `//host/x` is taken as https, `/x` names a file under `--root-dir`, and
+/// what is left with nothing to resolve against is `unresolved` rather
+/// than a mangled `file:///x`.
+fn settle(c: &mut Citation, base: Option<&Url>, root: Option<&Url>) {
+    let Some(raw) = c.raw.as_deref().map(str::trim) else {
+        return;
+    };
+    let unfetchable = |c: &mut Citation, skip: Skip| {
+        c.url = None;
+        c.missing = None;
+        c.skip = Some(skip);
+    };
+    if url::is_template(raw) {
+        return unfetchable(c, Skip::Template);
+    }
+    if raw
+        .get(..11)
+        .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
+    {
+        if let Ok(u) = Url::parse(raw) {
+            c.url = Some(u.into());
+            c.raw = None;
+            c.missing = None;
+            if c.kind == Kind::Unlinked {
+                c.kind = Kind::Link;
+            }
+        }
+        return;
+    }
+    if base.is_some_and(|b| is_http(b.as_str())) {
+        return;
+    }
+    match url::relative(raw) {
+        Some(url::Relative::Scheme) => {
+            c.url = Url::parse(&format!("https:{raw}")).ok().map(String::from);
+        }
+        Some(url::Relative::Root) => match root.and_then(|r| url::under_root(raw, r)) {
+            Some(u) => c.url = Some(u.into()),
+            None => unfetchable(c, Skip::Unresolved),
+        },
+        Some(url::Relative::Document) if base.is_none() => unfetchable(c, Skip::Unresolved),
+        _ => {}
     }
 }
 
@@ -437,7 +514,13 @@ fn html_post(ctx: &Ctx, origin: &Origin, text: &str) -> Result<Post, String> {
             .filter(|u| is_http(u.as_str())),
     };
     let base = pick_base(ctx, origin, ex.meta.base_href.as_deref(), own);
-    Ok(finish_post(origin.name, base, ex.meta.date, &ex.blocks))
+    Ok(finish_post(
+        ctx,
+        origin.name,
+        base,
+        ex.meta.date,
+        &ex.blocks,
+    ))
 }
 
 fn markdown_post(ctx: &Ctx, origin: &Origin, text: &str) -> Post {
@@ -460,12 +543,12 @@ fn markdown_post(ctx: &Ctx, origin: &Origin, text: &str) -> Post {
         let stem = origin.path?.file_name()?.to_string_lossy().into_owned();
         stem.get(..10).and_then(dates::normalize)
     });
-    finish_post(origin.name, base, date, &markdown::blocks(text, 0))
+    finish_post(ctx, origin.name, base, date, &markdown::blocks(text, 0))
 }
 
 fn text_post(ctx: &Ctx, origin: &Origin, t: &str) -> Post {
     let base = pick_base(ctx, origin, None, None);
-    finish_post(origin.name, base, text::date(t), &text::blocks(t, 0))
+    finish_post(ctx, origin.name, base, text::date(t), &text::blocks(t, 0))
 }
 
 /// Each item of a feed or WXR export is a post, named by its own page's
@@ -521,7 +604,7 @@ fn feed_post(ctx: &Ctx, origin: &Origin, item: feed::Item) -> Found {
                     base.as_ref(),
                 );
             }
-            Found::Post(finish_post(&name, base, item.date, &ex.blocks))
+            Found::Post(finish_post(ctx, &name, base, item.date, &ex.blocks))
         }
         Err(e) => Found::Error(Error::input(name.as_str(), e)),
     }
