@@ -34,7 +34,7 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
         },
         &mut |e| {
             failed += 1;
-            eprintln!("citeguard: {}", visible(&super::one_line(&e)));
+            eprintln!("citeguard: {}", super::one_line(&e));
         },
     );
     let name = out.name().to_path_buf();

@@ -311,7 +311,9 @@ pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn std::io::Write>> {
     }
 }
 
-/// One line for an error: its message and its causes, newlines folded.
+/// One line for an error: its message and its causes, newlines folded,
+/// and the names in it (file names, URLs) escaped so that none can steer
+/// a terminal or a CI log (`base::escape::visible`).
 pub fn one_line(e: &Error) -> String {
-    citeguard::error::chain_text(e)
+    citeguard::base::escape::visible(&citeguard::error::chain_text(e)).into_owned()
 }
