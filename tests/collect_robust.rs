@@ -279,6 +279,18 @@ fn the_output_file_keeps_its_old_content_until_the_new_one_is_complete() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert_eq!(std::fs::read_to_string(&out).unwrap(), old);
+
+    // A stream is written in place, not replaced by a file.
+    std::fs::write(d.join("p.md"), "[p](https://p.example/)").unwrap();
+    let o = citeguard(&["collect", "-o", "/dev/stdout", "p.md"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("https://p.example/"));
+    assert!(
+        std::fs::symlink_metadata("/dev/stdout")
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
 }
 
 /// Collects files written into a temporary directory, through the library.

@@ -2,7 +2,8 @@
 //! whole or not at all. The file is written to a temporary file in the same
 //! directory and renamed over FILE only once everything is written, so a
 //! failure (an error, a panic, a kill) never empties or truncates what FILE
-//! held before.
+//! held before. A FILE that is no regular file (`/dev/stdout`, a FIFO) is
+//! a stream: written in place, never replaced.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,12 @@ use citeguard::error::{Error, Result};
 /// An output being written: stdout, or a temporary file beside the target.
 pub enum Output {
     Stdout(io::BufWriter<io::StdoutLock<'static>>),
+    /// FILE is no regular file (`/dev/stdout`, a FIFO, a terminal): a
+    /// stream, written in place, never replaced.
+    Stream {
+        target: PathBuf,
+        file: io::BufWriter<std::fs::File>,
+    },
     File {
         target: PathBuf,
         tmp: io::BufWriter<tempfile::NamedTempFile>,
@@ -25,6 +32,19 @@ impl Output {
         let Some(p) = path else {
             return Ok(Output::Stdout(io::BufWriter::new(io::stdout().lock())));
         };
+        if let Ok(meta) = std::fs::metadata(p)
+            && !meta.is_file()
+            && !meta.is_dir()
+        {
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(p)
+                .map_err(|e| Error::io(p, e))?;
+            return Ok(Output::Stream {
+                target: p.clone(),
+                file: io::BufWriter::new(file),
+            });
+        }
         // Through a symbolic link to the file it names, which is replaced.
         let target = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
         let dir = match target.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -69,6 +89,7 @@ impl Output {
     pub fn commit(self) -> io::Result<()> {
         match self {
             Output::Stdout(mut w) => w.flush(),
+            Output::Stream { mut file, .. } => file.flush(),
             Output::File { target, tmp } => {
                 let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
                 tmp.as_file().sync_all()?;
@@ -82,7 +103,7 @@ impl Output {
     pub fn name(&self) -> &Path {
         match self {
             Output::Stdout(_) => Path::new("<stdout>"),
-            Output::File { target, .. } => target,
+            Output::Stream { target, .. } | Output::File { target, .. } => target,
         }
     }
 }
@@ -91,6 +112,7 @@ impl Write for Output {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Output::Stdout(w) => w.write(buf),
+            Output::Stream { file, .. } => file.write(buf),
             Output::File { tmp, .. } => tmp.write(buf),
         }
     }
@@ -98,6 +120,7 @@ impl Write for Output {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.write_all(buf),
+            Output::Stream { file, .. } => file.write_all(buf),
             Output::File { tmp, .. } => tmp.write_all(buf),
         }
     }
@@ -105,6 +128,7 @@ impl Write for Output {
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Output::Stdout(w) => w.flush(),
+            Output::Stream { file, .. } => file.flush(),
             Output::File { tmp, .. } => tmp.flush(),
         }
     }
