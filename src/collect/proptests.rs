@@ -160,6 +160,25 @@ fn read_every_way(t: &str) {
     for format in [Format::Rss, Format::Atom, Format::Wxr] {
         let _ = feed_posts(&ctx, &origin, t, format);
     }
+    // Fetched, with --root-dir: link blogs tell hosts apart, and
+    // root-relative links go under the root.
+    let rooted = CollectConfig {
+        root_dir: Some(".".into()),
+        ..CollectConfig::default()
+    };
+    let ctx = ctx_for(&rooted);
+    let feed_url = Url::parse("https://feed.example/feed.xml").expect("static URL");
+    let fetched = Origin {
+        name: "https://feed.example/feed.xml",
+        url: Some(&feed_url),
+        path: None,
+        ext: None,
+    };
+    let _ = html_post(&ctx, &fetched, t);
+    let _ = markdown_post(&ctx, &origin, t);
+    for format in [Format::Rss, Format::Atom] {
+        let _ = feed_posts(&ctx, &fetched, t, format);
+    }
     let _ = feed::sitemap(t);
     let _ = markdown::front_matter(t);
     let _ = dates::normalize(t);
