@@ -629,3 +629,20 @@ fn check_reports_them_skipped_or_looks_for_the_files_and_fetches_nothing() {
         pair("dead", "file-not-found")
     );
 }
+
+#[test]
+fn a_feed_service_redirecting_links_is_not_a_link_blog() {
+    let rss = r#"<rss version="2.0" xmlns:feedburner="http://rssnamespace.org/feedburner/ext/1.0"><channel><link>https://blog.example/</link>
+<item><title>One</title><link>http://feedproxy.google.com/~r/Blog/~3/abc/</link>
+<feedburner:origLink>https://blog.example/2012/one/</feedburner:origLink>
+<description>&lt;p&gt;See &lt;a href="https://src.example/"&gt;this&lt;/a&gt;.&lt;/p&gt;</description></item>
+<item><title>Two</title><link>http://feedproxy.google.com/~r/Blog/~3/def/</link>
+<description>&lt;p&gt;Nothing.&lt;/p&gt;</description></item>
+</channel></rss>"#;
+    let (posts, errors) = collect_files(&[("fb.xml", rss)]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(posts[0].name, "https://blog.example/2012/one/");
+    assert_eq!(post_urls(&posts[0]), ["https://src.example/"]);
+    assert_eq!(posts[1].name, "http://feedproxy.google.com/~r/Blog/~3/def/");
+    assert!(posts[1].citations.is_empty(), "{:#?}", posts[1].citations);
+}

@@ -152,7 +152,7 @@ impl Feed<'_> {
                     .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
             });
         let off_site = |u: &str| match (&home, host_of(u)) {
-            (Some(h), Some(this)) => !same_site(h, &this),
+            (Some(h), Some(this)) => !same_site(h, &this) && !FEED_REDIRECTORS.contains(&&*this),
             _ => false,
         };
         if self.format == Format::Wxr || home.is_none() {
@@ -171,6 +171,16 @@ impl Feed<'_> {
         (own, linked)
     }
 }
+
+/// Hosts that feed services put in front of a blog's own links, to count
+/// clicks: a link through them is still the blog's (Feedburner's
+/// `origLink`, when there is one, names the post itself).
+const FEED_REDIRECTORS: &[&str] = &[
+    "feedproxy.google.com",
+    "feeds.feedburner.com",
+    "feedburner.google.com",
+    "feeds.feedblitz.com",
+];
 
 /// The host of an absolute http(s) URL, lower-cased, `www.` left off.
 fn host_of(u: &str) -> Option<String> {
