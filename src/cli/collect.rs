@@ -57,13 +57,11 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
 }
 
 /// A panic while one input is read (a bug) is reported by the collector
-/// as that input's one error line, and the run goes on: keep the default
-/// hook's multi-line message for every other panic only. With
-/// `RUST_BACKTRACE` set, every panic is shown in full, for debugging.
+/// as that input's one error line, with the panic's message, and the run
+/// goes on: the default hook's message (and backtrace, under
+/// `RUST_BACKTRACE`, which CI images often set) is kept for every other
+/// panic only.
 fn quiet_input_panics() {
-    if std::env::var_os("RUST_BACKTRACE").is_some() {
-        return;
-    }
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         if !collect::is_reading_input() {

@@ -135,9 +135,59 @@ fn mixed() -> impl Strategy<Value = String> {
     proptest::collection::vec(piece, 0..48).prop_map(|v| v.concat())
 }
 
+/// Markup soup: block and inline tags opened and closed in any order around
+/// white space and characters of one to four bytes, the shapes in which a
+/// reader keeps byte offsets into text it is still building.
+fn markup() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        "<article>",
+        "</article>",
+        "<div>",
+        "</div>",
+        "<p>",
+        "</p>",
+        "<li>",
+        "</li>",
+        "<blockquote>",
+        "</blockquote>",
+        "<blockquote cite=\"https://c.example/\">",
+        "<a href=\"https://x.example/\">",
+        "<a href=\"#\">",
+        "<a href=\"javascript:void(0)\">",
+        "</a>",
+        "<q cite=\"https://q.example/\">",
+        "</q>",
+        "<cite>",
+        "</cite>",
+        "<footer>",
+        "</footer>",
+        "<h2>",
+        "</h2>",
+        "<table><tr><td>",
+        "</td></tr></table>",
+        "<pre><code>",
+        "</code></pre>",
+        "<img src=\"a.png\" alt=\"中\">",
+        "<br>",
+        " ",
+        "  ",
+        "\n",
+        "\u{a0}",
+        "中",
+        "П",
+        "é",
+        "😀",
+        "x",
+        "according to Reuters",
+        ":",
+        ". ",
+    ];
+    proptest::collection::vec(proptest::sample::select(PIECES), 0..40).prop_map(|v| v.concat())
+}
+
 /// Any string: arbitrary Unicode or the mixture.
 fn text() -> impl Strategy<Value = String> {
-    prop_oneof![any::<String>(), mixed()]
+    prop_oneof![any::<String>(), mixed(), markup()]
 }
 
 fn ctx_for(config: &CollectConfig) -> Ctx<'_> {
@@ -272,6 +322,31 @@ proptest! {
         let origin = Origin { name: "post", url: None, path: None, ext: None };
         let _ = read_post(&ctx, &origin, format!("{head}{rest}").into_bytes(), None);
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 1500,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn no_reader_panics_on_markup_soup(t in markup()) {
+        let config = CollectConfig::default();
+        let ctx = ctx_for(&config);
+        let origin = Origin { name: "post.html", url: None, path: None, ext: None };
+        let _ = html_post(&ctx, &origin, &t);
+        let _ = feed_posts(&ctx, &origin, &wrapped(3, &t), Format::Wxr);
+        let _ = main_text(&t);
+    }
+}
+
+#[test]
+fn a_block_inside_a_link_after_white_space_and_cjk_is_read() {
+    read_every_way(
+        "<article><div> <a href=\"https://x.example/\">中<blockquote>q</blockquote></a></div></article>",
+    );
 }
 
 #[test]
