@@ -185,6 +185,62 @@ fn markup() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(PIECES), 0..40).prop_map(|v| v.concat())
 }
 
+/// Markdown soup: link, image, quote, list, emphasis, code and footnote
+/// marks, raw HTML, around white space and characters of any width.
+fn markdown_soup() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        "[",
+        "]",
+        "](",
+        ")",
+        "![",
+        "[^1]",
+        "[^1]: ",
+        "[ref]",
+        "[ref]: ",
+        "<",
+        ">",
+        "> ",
+        "\n",
+        "\n\n",
+        "  ",
+        " ",
+        "\t",
+        "- ",
+        "1. ",
+        "* ",
+        "**",
+        "_",
+        "`",
+        "```\n",
+        "# ",
+        "---\n",
+        "+++\n",
+        "|",
+        "<a href=\"",
+        "\">",
+        "</a>",
+        "<img src=\"x\">",
+        "https://x.example/",
+        "/abs",
+        "rel.md",
+        "#frag",
+        "javascript:x()",
+        "{{ a }}",
+        "中",
+        "П",
+        "é",
+        "😀",
+        "\u{202e}",
+        "according to Reuters",
+        ":",
+        ". ",
+        "&amp;",
+        "\\",
+    ];
+    proptest::collection::vec(proptest::sample::select(PIECES), 0..48).prop_map(|v| v.concat())
+}
+
 /// Any string: arbitrary Unicode or the mixture.
 fn text() -> impl Strategy<Value = String> {
     prop_oneof![any::<String>(), mixed(), markup()]
@@ -339,6 +395,17 @@ proptest! {
         let _ = html_post(&ctx, &origin, &t);
         let _ = feed_posts(&ctx, &origin, &wrapped(3, &t), Format::Wxr);
         let _ = main_text(&t);
+    }
+
+    #[test]
+    fn no_reader_panics_on_markdown_soup(t in markdown_soup()) {
+        let config = CollectConfig { root_dir: Some(".".into()), ..CollectConfig::default() };
+        let ctx = ctx_for(&config);
+        let origin = Origin { name: "post.md", url: None, path: Some(Path::new("post.md")), ext: None };
+        let _ = markdown_post(&ctx, &origin, &t);
+        let _ = text_post(&ctx, &origin, &t);
+        let stdin = Origin { name: "-", url: None, path: None, ext: None };
+        let _ = markdown_post(&ctx, &stdin, &t);
     }
 }
 
