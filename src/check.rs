@@ -77,6 +77,10 @@ pub async fn check<H: SourceHook>(
 }
 
 fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOptions) -> Plan {
+    if let Some(skip) = citation.skip {
+        let raw = citation.raw.as_deref().unwrap_or_default();
+        return Plan::Fixed(Verdict::Skipped, skip.reason(), Some(raw.to_string()));
+    }
     let Some(url) = citation.url.as_deref() else {
         let reason = match citation.missing {
             Some(Missing::EmptyLink) => Reason::EmptyLink,
@@ -91,6 +95,19 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
             Some(format!("not a usable URL: {url}")),
         );
     };
+    // A local post's links to local files (relative links, or root-relative
+    // ones under --root-dir) are looked for on disk. A post read from the
+    // web never makes citeguard look at the local disk.
+    if parsed.scheme() == "file" && !crate::base::web::is_http(&citation.post) {
+        return match crate::collect::url::local_file(&parsed) {
+            Some(_) => Plan::Fixed(Verdict::Ok, Reason::Ok, Some("a local file".into())),
+            None => Plan::Fixed(
+                Verdict::Dead,
+                Reason::FileNotFound,
+                parsed.to_file_path().ok().map(|p| p.display().to_string()),
+            ),
+        };
+    }
     if !crate::collect::url::is_fetchable(&parsed) {
         return Plan::Fixed(
             Verdict::Skipped,

@@ -134,6 +134,14 @@ fn every_enum_is_spelled_once() {
     spelled_alike(Reason::ALL, Reason::NAMES);
     spelled_alike(Kind::ALL, Kind::NAMES);
     spelled_alike(Missing::ALL, Missing::NAMES);
+    spelled_alike(Skip::ALL, Skip::NAMES);
+    for s in Skip::ALL {
+        assert_eq!(
+            s.as_str(),
+            s.reason().as_str(),
+            "a skip is the reason it gives"
+        );
+    }
     spelled_alike(Change::ALL, Change::NAMES);
     spelled_alike(DiffOp::ALL, DiffOp::NAMES);
     spelled_alike(Format::ALL, Format::NAMES);
@@ -190,6 +198,7 @@ fn json_report_spells_every_variant_and_reads_back() {
             quote: None,
             missing: Some(m),
             raw: None,
+            skip: None,
         };
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["missing"], m.as_str());

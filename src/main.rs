@@ -64,7 +64,11 @@ pub(crate) fn print_error(e: &Error) {
 /// One line on stderr after "citeguard: ". Never `eprintln!`, which
 /// panics when stderr is closed: then there is nowhere to say anything,
 /// and the command goes on.
+/// The names in it (file names, URLs) are escaped so that none can steer a
+/// terminal or a CI log (`base::escape::visible`).
 pub(crate) fn say(line: impl std::fmt::Display) {
+    let line = line.to_string();
+    let line = citeguard::base::escape::visible(&line);
     let _ = writeln!(std::io::stderr(), "citeguard: {line}");
 }
 
