@@ -37,7 +37,10 @@ pub struct History {
 /// `dead_after_days`, then it is `dead`/`persistent-failure`. One success
 /// resets the count. Definitive answers (404, 410, NXDOMAIN, soft-404) are
 /// `dead` at once and are left as they are. `blocked` never becomes dead:
-/// a page behind a bot wall may be fine for a person.
+/// a page behind a bot wall may be fine for a person. A resolver that
+/// fails (`dns-temporary`) says nothing of the source, only of the machine
+/// or its network: it neither counts towards the run of failures nor ends
+/// it, so a machine offline for a week never makes a citation dead.
 pub fn apply(
     outcome: (Verdict, Reason),
     previous: &History,
@@ -53,6 +56,7 @@ pub fn apply(
             h.failing_since = None;
             (outcome, h)
         }
+        Verdict::Unreachable if outcome.1 == Reason::DnsTemporary => (outcome, h),
         Verdict::Dead | Verdict::Unreachable => {
             h.consecutive_failures += 1;
             let since = *h.failing_since.get_or_insert(now);
@@ -209,6 +213,22 @@ mod tests {
     fn one_success_resets_the_count() {
         let v = nightly(&[FLAKY, FLAKY, FLAKY, OK, FLAKY, FLAKY, FLAKY]);
         assert!(v.iter().all(|x| x.0 != Verdict::Dead), "{v:?}");
+    }
+
+    #[test]
+    fn an_offline_machine_never_makes_a_citation_dead_however_long_it_stays_offline() {
+        let offline = (Verdict::Unreachable, Reason::DnsTemporary);
+        let v = nightly(&[offline; 10]);
+        assert!(v.iter().all(|x| *x == offline), "{v:?}");
+    }
+
+    #[test]
+    fn nights_offline_neither_count_nor_end_a_run_of_failures() {
+        let offline = (Verdict::Unreachable, Reason::DnsTemporary);
+        let v = nightly(&[FLAKY, offline, FLAKY, offline, FLAKY]);
+        assert_eq!(&v[..4], &[FLAKY, offline, FLAKY, offline], "{v:?}");
+        // The third real failure, four days after the first: dead.
+        assert_eq!(v[4], (Verdict::Dead, Reason::PersistentFailure), "{v:?}");
     }
 
     #[test]

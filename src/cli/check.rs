@@ -131,7 +131,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     config.validate().map_err(Error::Usage)?;
     citeguard::collect::validate(&config.collect)?;
     // Open the output first: a bad --output path fails before any fetching.
-    let mut out = super::open_output(args.report.output.as_ref())?;
+    let mut out = super::Output::open(args.report.output.as_ref())?;
 
     let started_at = chrono::Utc::now();
     let mut failed_inputs = 0usize;
@@ -175,17 +175,10 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
+    let name = out.name().to_path_buf();
     report::render(&report, args.report.format, &opts, &mut out)
-        .and_then(|_| out.flush())
-        .map_err(|e| {
-            Error::io(
-                args.report
-                    .output
-                    .clone()
-                    .unwrap_or_else(|| "stdout".into()),
-                e,
-            )
-        })?;
+        .and_then(|_| out.commit())
+        .map_err(|e| Error::io(name, e))?;
     if args.robust_links {
         print_robust_links(&report, &mementos);
     }
@@ -203,13 +196,13 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 /// more than once); the report goes on without it.
 fn say_archive_failures(failures: &[citeguard::memento::MementoError]) {
     if let Some(first) = failures.first() {
-        eprintln!("citeguard: {}", citeguard::error::chain_text(first));
+        crate::say(citeguard::error::chain_text(first));
     }
     if failures.len() > 1 {
-        eprintln!(
-            "citeguard: the web archive failed for {} sources in all",
+        crate::say(format_args!(
+            "the web archive failed for {} sources in all",
             failures.len()
-        );
+        ));
     }
 }
 

@@ -2,7 +2,7 @@
 //! these definitions), resolved into one `Config`, and passed to the
 //! library. Each command's glue lives in its own file.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
@@ -68,9 +68,13 @@ pub struct InputArgs {
     /// Base URL for relative links when the post does not give one.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Refuse inputs (files, stdin, fetched posts) larger than this many
-    /// bytes [default: 67108864, or collect.max_file_size].
-    #[arg(long, value_name = "BYTES")]
+    /// The local site's root: root-relative links (`/img/a.png`) in local
+    /// files name files under DIR, which `check` looks for on disk.
+    #[arg(long, value_name = "DIR")]
+    pub root_dir: Option<PathBuf>,
+    /// Refuse inputs (files, stdin, fetched posts) larger than this, e.g.
+    /// 500k, 64M, 1G [default: 64M, or collect.max_file_size].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
     /// Config file [default: ./citeguard.toml if present].
     #[arg(long, value_name = "FILE")]
@@ -92,6 +96,8 @@ pub struct CollectArgs {
 
 mod check;
 mod collect;
+mod output;
+pub(crate) use output::Output;
 mod store;
 
 /// How a report is written: shared by `check` and `report`.
@@ -261,6 +267,9 @@ pub fn apply_input_args(config: &mut Config, args: &InputArgs) {
     if let Some(b) = &args.base_url {
         config.collect.base_url = Some(b.clone());
     }
+    if let Some(d) = &args.root_dir {
+        config.collect.root_dir = Some(d.clone());
+    }
     if let Some(n) = args.max_file_size {
         config.collect.max_file_size = n;
     }
@@ -275,19 +284,6 @@ pub(crate) fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) ->
     let out = runtime.block_on(work);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     out
-}
-
-/// Opens the output: `--output FILE` or stdout. A missing directory is an
-/// error naming the file, before any work is done.
-pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>> {
-    match path {
-        None => Ok(Box::new(BufWriter::new(stdout()))),
-        Some(p) => {
-            check_parent("--output", p)?;
-            let f = std::fs::File::create(p).map_err(|e| Error::io(p, e))?;
-            Ok(Box::new(BufWriter::new(f)))
-        }
-    }
 }
 
 /// Fails, naming `flag` and the file, when the directory a file is to be

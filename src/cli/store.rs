@@ -122,10 +122,11 @@ fn write_out(
     output: Option<&PathBuf>,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let mut out = super::open_output(output)?;
+    let mut out = super::Output::open(output)?;
+    let name = out.name().to_path_buf();
     f(&mut out)
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::io(output.cloned().unwrap_or_else(|| "stdout".into()), e))
+        .and_then(|_| out.commit())
+        .map_err(|e| Error::io(name, e))
 }
 
 pub fn report(args: ReportArgs) -> Result<Outcome> {
@@ -145,7 +146,7 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         if args.report.format == report::Format::Html
             && let Some(out) = &args.report.output
         {
-            super::open_output(Some(out))?;
+            super::check_parent("--output", out)?;
             attach_offline_pages(&store, &mut report, out).await?;
         }
         Ok::<_, Error>(report)
@@ -200,14 +201,14 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
             out,
             "--- baseline {} ({})",
             b.fetched_at,
-            &b.body_sha256[..12]
+            &b.body_sha256[..citeguard::base::text::floor_char_boundary(&b.body_sha256, 12)]
         )
         .map_err(io)?;
         writeln!(
             out,
             "+++ latest   {} ({})",
             l.fetched_at,
-            &l.body_sha256[..12]
+            &l.body_sha256[..citeguard::base::text::floor_char_boundary(&l.body_sha256, 12)]
         )
         .map_err(io)?;
         let Some(change) = diff.change else {
@@ -294,19 +295,19 @@ pub fn export(args: ExportArgs) -> Result<Outcome> {
         if let Some(out) = &args.target.warc {
             super::check_parent("--warc", out)?;
             export::write_warc(&contents, out)?;
-            eprintln!(
-                "citeguard: wrote {} ({} WARC files)",
+            crate::say(format_args!(
+                "wrote {} ({} WARC files)",
                 out.display(),
                 contents.parts.len()
-            );
+            ));
         }
         if let Some(out) = &args.target.wacz {
             super::check_parent("--wacz", out)?;
             export::write_wacz(&store, &contents, out)?;
-            eprintln!("citeguard: wrote {}", out.display());
+            crate::say(format_args!("wrote {}", out.display()));
         }
         for line in &contents.left_out {
-            eprintln!("citeguard: left out a damaged record: {line}");
+            crate::say(format_args!("left out a damaged record: {line}"));
         }
         Ok(if contents.left_out.is_empty() {
             Outcome::Clean

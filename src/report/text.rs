@@ -439,6 +439,15 @@ fn words(r: &CitationResult, with_history: bool) -> String {
             "robots.txt asks robots not to fetch it (--ignore-robots to override)".into()
         }
         Reason::Scheme => format!("not a web link{}", paren(&detail)),
+        Reason::FileNotFound => format!("no such local file{}", paren(&detail)),
+        Reason::Template => format!(
+            "template syntax, not a URL: check the built page{}",
+            paren(&detail)
+        ),
+        Reason::Unresolved => format!(
+            "a relative link with no base to resolve it against (--base-url or --root-dir){}",
+            paren(&detail)
+        ),
     };
     // Other failures say how long they have lasted, when the store knows.
     let told = matches!(r.reason, Reason::HttpStatus | Reason::PersistentFailure);

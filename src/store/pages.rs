@@ -105,7 +105,10 @@ pub async fn attach_offline_pages(store: &Store, report: &mut Report, output: &P
         if !written.contains_key(&sha) {
             let name = match baseline_page(store, &url, &sha).await {
                 Some(html) => {
-                    let name = format!("{}.html", &sha[..16.min(sha.len())]);
+                    let name = format!(
+                        "{}.html",
+                        &sha[..crate::base::text::floor_char_boundary(&sha, 16)]
+                    );
                     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                     let path = dir.join(&name);
                     std::fs::write(&path, html).map_err(|e| Error::io(&path, e))?;

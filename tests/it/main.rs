@@ -12,11 +12,13 @@ mod sample;
 mod util;
 mod web;
 
+mod architecture;
 mod archive_tools;
 mod broken_pipe;
 mod check;
 mod collect;
 mod collect_cli;
+mod collect_robust;
 mod fetch;
 mod hostile_store;
 mod memento;
