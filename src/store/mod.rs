@@ -167,6 +167,24 @@ impl Store {
         Ok(())
     }
 
+    /// One object of a snapshot (its body or its text), whole and sound,
+    /// or an error saying that the copy is gone or damaged: what `show`
+    /// and `diff` give instead of broken bytes.
+    pub fn read_copy(&self, url: &str, snap: &SnapshotRow, sha: &str) -> Result<Vec<u8>> {
+        self.objects.read(sha).map_err(|e| {
+            let what = if e.kind() == std::io::ErrorKind::InvalidData {
+                "is damaged"
+            } else {
+                "is gone"
+            };
+            self.err(format!(
+                "{url}: the copy of {} {what} ({e}). `citeguard verify` lists what is lost \
+                 or damaged; a later check that fetches the same page again repairs it",
+                snap.fetched_at
+            ))
+        })
+    }
+
     /// The main text stored for a snapshot.
     pub fn text_of(&self, snap: &SnapshotRow) -> Option<String> {
         let sha = snap.text_sha256.as_deref()?;

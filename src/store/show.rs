@@ -62,7 +62,7 @@ pub async fn snapshot(store: &Store, url: &str, pick: &Pick) -> Result<SnapshotR
 pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> Result<Vec<u8>> {
     let snap = snapshot(store, url, pick).await?;
     match form {
-        Form::Raw => read_object(store, url, &snap, &snap.body_sha256),
+        Form::Raw => store.read_copy(url, &snap, &snap.body_sha256),
         Form::Text => {
             let Some(sha) = snap.text_sha256.as_deref() else {
                 return Err(Error::Usage(format!(
@@ -70,36 +70,18 @@ pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> 
                     snap.content_type.as_deref().unwrap_or("no content type")
                 )));
             };
-            let mut text = read_object(store, url, &snap, sha)?;
+            let mut text = store.read_copy(url, &snap, sha)?;
             text.push(b'\n');
             Ok(text)
         }
         Form::Warc => warc_record(store, url, &snap),
         Form::Html => {
-            let body = read_object(store, url, &snap, &snap.body_sha256)?;
+            let body = store.read_copy(url, &snap, &snap.body_sha256)?;
             Ok(super::pages::offline_html(store, &snap, &body)
                 .await?
                 .into_bytes())
         }
     }
-}
-
-/// One object of the snapshot, whole and sound, or an error that says it
-/// is gone or damaged.
-fn read_object(store: &Store, url: &str, snap: &SnapshotRow, sha: &str) -> Result<Vec<u8>> {
-    store.objects.read(sha).map_err(|e| {
-        let what = if e.kind() == std::io::ErrorKind::InvalidData {
-            "is damaged"
-        } else {
-            "is gone"
-        };
-        store.err(format!(
-            "{url}: the copy of {} {what} ({e}); nothing was served. `citeguard verify` \
-             lists what is lost or damaged, and a later check that fetches the same page \
-             again repairs it",
-            snap.fetched_at
-        ))
-    })
 }
 
 /// The gzip member of the snapshot's response record: a WARC file of its
@@ -243,7 +225,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("is damaged") && err.contains("nothing was served"),
+            err.contains("is damaged") && err.contains("`citeguard verify` lists"),
             "{err}"
         );
 
