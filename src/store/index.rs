@@ -362,6 +362,11 @@ impl Index {
         if !cannot_open(&first) {
             return Err(first);
         }
+        // Immutable: SQLite reads the main file alone, without the WAL's
+        // shared memory. Every writer empties the WAL into the file when it
+        // closes; one that was killed may leave its last commits in the
+        // WAL, which are then not seen: the index read is an older whole
+        // one, never half of one.
         let index = Index {
             pool: pool(opts.immutable(true)).await.map_err(|_| first)?,
             writes: false,
