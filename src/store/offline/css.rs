@@ -67,7 +67,7 @@ pub(super) fn scan_css(css: &str) -> Vec<CssRef> {
                 }
                 i = end;
             }
-            b'\\' => i = skip_escape(css, i),
+            b'\\' if !starts_escape(css, i) => i = skip_escape(css, i),
             b'{' => {
                 braces += 1;
                 if font_face_next {
@@ -96,7 +96,7 @@ pub(super) fn scan_css(css: &str) -> Vec<CssRef> {
             }
             b'@' => {
                 let end = name_end(css, i + 1);
-                let name = &css[i + 1..end];
+                let name = unescaped(css, i + 1, end);
                 if name.eq_ignore_ascii_case("import")
                     && let Some((r, next)) = read_import(css, i, end)
                 {
@@ -110,9 +110,9 @@ pub(super) fn scan_css(css: &str) -> Vec<CssRef> {
                 i = end;
             }
             b'#' => i = name_end(css, i + 1),
-            c if is_name_byte(c) && !c.is_ascii_digit() => {
+            c if (is_name_byte(c) && !c.is_ascii_digit()) || starts_escape(css, i) => {
                 let end = name_end(css, i);
-                let name = &css[i..end];
+                let name = unescaped(css, i, end);
                 if b.get(end) == Some(&b'(') {
                     if name.eq_ignore_ascii_case("url") {
                         match read_url(css, end + 1) {
@@ -163,13 +163,46 @@ fn name_end(css: &str, mut i: usize) -> usize {
     while i < b.len() {
         if is_name_byte(b[i]) {
             i += 1;
-        } else if b[i] == b'\\' && b.get(i + 1).is_some_and(|&c| c != b'\n') {
-            i = skip_escape(css, i);
+        } else if starts_escape(css, i) {
+            i = unescape_at(css, i).1;
         } else {
             break;
         }
     }
     i
+}
+
+/// Whether a valid escape (a `\\` not followed by a newline) starts at
+/// `i`: it starts a name, as a letter would.
+fn starts_escape(css: &str, i: usize) -> bool {
+    let b = css.as_bytes();
+    b.get(i) == Some(&b'\\')
+        && b.get(i + 1)
+            .is_some_and(|&c| !matches!(c, b'\n' | b'\r' | b'\x0c'))
+}
+
+/// The name between `start` and `end` with its escapes undone, as CSS
+/// compares names: `u\\72l(` and `\\75 rl(` are both `url(`, and
+/// `@\\69mport` is `@import`.
+fn unescaped(css: &str, start: usize, end: usize) -> std::borrow::Cow<'_, str> {
+    let raw = &css[start..end];
+    if !raw.contains('\\') {
+        return raw.into();
+    }
+    let mut name = String::new();
+    let mut i = start;
+    while i < end {
+        if starts_escape(css, i) {
+            let (c, next) = unescape_at(css, i);
+            name.push(c);
+            i = next;
+        } else {
+            let c = css[i..].chars().next().unwrap_or('\u{FFFD}');
+            name.push(c);
+            i += c.len_utf8();
+        }
+    }
+    name.into()
 }
 
 /// Past the comment opening at `i`; an unclosed comment runs to the end.
@@ -339,7 +372,7 @@ fn read_import(css: &str, at: usize, after_name: usize) -> Option<(CssRef, usize
         b'"' | b'\'' => read_string(css, j),
         _ => {
             let end = name_end(css, j);
-            if !css[j..end].eq_ignore_ascii_case("url") || b.get(end) != Some(&b'(') {
+            if !unescaped(css, j, end).eq_ignore_ascii_case("url") || b.get(end) != Some(&b'(') {
                 return None;
             }
             match read_url(css, end + 1) {
@@ -410,6 +443,13 @@ mod tests {
         assert_eq!(&css[refs[0].span.clone()], "url(x.png)");
         assert_eq!(refs[0].target, "x.png");
         assert_eq!(&css[refs[1].span.clone()], "@import 'y.css' print;");
+    }
+
+    #[test]
+    fn escaped_names_are_the_names_they_spell() {
+        let css = r"a{background:u\72l(1.png)} b{background:\75 rl(2.png)} @\69mport '3.css'; @import \55RL(4.css);";
+        let targets: Vec<String> = scan_css(css).into_iter().map(|r| r.target).collect();
+        assert_eq!(targets, ["1.png", "2.png", "3.css", "4.css"]);
     }
 
     #[test]

@@ -23,7 +23,8 @@
 //!   what is a tracker or a script URL, how references resolve;
 //! - `render` — the walk that cleans the tree and rewrites attributes;
 //! - `inline` — stored requisites as `data:` URIs and inlined style sheets;
-//! - `frame` — the charset, the policy and the banner citeguard adds;
+//! - `frame` — the document around the page: charset, policy, banner;
+//! - `sanitize` — the allow-list every part from the page passes last;
 //! - `css` — the style sheet scanner; `srcset` — candidate lists;
 //! - `media` — media types and style sheet text from stored bytes;
 //! - `tree` — parsing to a consistent tree, and small tree edits.
@@ -35,6 +36,7 @@ mod media;
 mod policy;
 mod render;
 mod requisites;
+mod sanitize;
 mod srcset;
 mod tree;
 
@@ -81,5 +83,8 @@ pub(super) type Lookup<'a> = dyn Fn(&Url) -> Option<Stored> + 'a;
 
 /// The policy of every offline copy: nothing from the network, ever. Inline
 /// styles are allowed because inlined style sheets are inline styles.
+/// Forms and `<base>` are named too: `default-src` does not govern where a
+/// form goes or what a base URL may be.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; img-src data:; \
-    style-src 'unsafe-inline' data:; font-src data:; media-src data:";
+    style-src 'unsafe-inline' data:; font-src data:; media-src data:; \
+    form-action 'none'; base-uri 'none'";
