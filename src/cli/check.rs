@@ -175,17 +175,16 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
-    report::render(&report, args.report.format, &opts, &mut out)
-        .and_then(|_| out.flush())
-        .map_err(|e| {
-            Error::io(
-                args.report
-                    .output
-                    .clone()
-                    .unwrap_or_else(|| "stdout".into()),
-                e,
-            )
-        })?;
+    report::render(&report, args.report.format, &opts, &mut out).map_err(|e| {
+        Error::io(
+            args.report
+                .output
+                .clone()
+                .unwrap_or_else(|| "stdout".into()),
+            e,
+        )
+    })?;
+    out.finish()?;
     if args.robust_links {
         print_robust_links(&report, &mementos);
     }

@@ -3,8 +3,6 @@
 //! (`collect::listing`), input errors on stderr as they happen, and ends
 //! with exit code 2 if any input failed.
 
-use std::io::Write;
-
 use super::{CollectArgs, Outcome};
 use citeguard::collect::{self, listing::Listing};
 use citeguard::error::{Error, Result};
@@ -35,11 +33,11 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
     write_error
         .map_or(Ok(()), Err)
         .and_then(|()| listing.finish(&mut out, failed))
-        .and_then(|()| out.flush())
         .map_err(|e| {
             let name = args.output.clone().unwrap_or_else(|| "<stdout>".into());
             Error::io(name, e)
         })?;
+    out.finish()?;
     Ok(if failed > 0 {
         Outcome::InputErrors
     } else {

@@ -18,6 +18,7 @@ mod check;
 mod collect;
 mod collect_cli;
 mod fetch;
+mod hostile_offline;
 mod memento;
 mod offline;
 mod report_formats;
