@@ -8,13 +8,14 @@
 //! `render_offline` is then handed a lookup over what was stored.
 //!
 //! It never fetches anything and never reads files. The page it renders must
-//! never load anything from the network: every requisite becomes a `data:`
-//! URI or disappears, scripts and frames go, and a Content-Security-Policy
-//! forbids whatever a rule here missed.
+//! never load anything, navigate or run anything when opened: every
+//! requisite becomes a `data:` URI or disappears, scripts, forms and frames
+//! go, everything from the page passes an allow-list sanitizer last, and a
+//! Content-Security-Policy forbids whatever a rule here missed.
 //!
-//! The page is parsed and serialised with html5ever (through scraper); only
-//! style sheets are rewritten as text, by the scanner at the end of this
-//! file.
+//! The page is parsed with html5ever (through scraper) and cleaned as a
+//! tree; style sheets are rewritten as text, by the scanner in `css`; the
+//! sanitizer (ammonia, on html5ever too) has the last word on the markup.
 //!
 //! One file per concern:
 //! - `requisites` — what a page (`requisites`) or a style sheet
