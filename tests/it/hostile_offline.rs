@@ -763,3 +763,18 @@ fn a_finished_run_replaces_the_whole_file() {
     assert!(!entries(dir.path()).iter().any(|e| e.starts_with('.')));
     assert!(stdout(&shown).contains("Prison break"));
 }
+
+#[test]
+fn a_deeply_nested_page_renders_without_overflowing_the_stack() {
+    // Deep enough for any recursion over the tree to overflow a test
+    // thread's stack; html5ever's parse of it is already slow (quadratic in
+    // the depth), so no deeper.
+    let depth = 3_000;
+    let page = format!(
+        "{}deep{}",
+        "<div><span>".repeat(depth),
+        "</span></div>".repeat(depth)
+    );
+    let out = render(&page, "http://127.0.0.71:9/deep");
+    assert!(out.contains("deep"));
+}
