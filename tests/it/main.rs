@@ -20,6 +20,7 @@ mod collect;
 mod collect_cli;
 mod collect_robust;
 mod fetch;
+mod hostile_offline;
 mod memento;
 mod offline;
 mod report_formats;
