@@ -25,3 +25,4 @@ mod report_formats;
 mod report_html;
 mod schedule;
 mod store;
+mod warc_replay;
