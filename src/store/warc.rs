@@ -553,6 +553,77 @@ fn read_head(
     Ok((version, headers))
 }
 
+/// A `response` or `revisit` record as a replay index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    /// `response` or `revisit`.
+    pub record_type: String,
+    pub target_uri: String,
+    /// The `WARC-Date`, as written.
+    pub date: String,
+    /// The HTTP status; `None` for a revisit whose block is empty.
+    pub status: Option<u16>,
+    /// The essence of the HTTP `Content-Type`, if the response had one.
+    pub mime: Option<String>,
+    pub payload_digest: Option<String>,
+    /// Where the record's gzip member is in the file.
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// Every `response` and `revisit` record of a WARC file, in order: what a
+/// replay index (CDXJ) lists. Each member is decompressed once, to find
+/// where it ends; only the start of a block (the HTTP head) is kept.
+pub fn index_file(path: &Path) -> io::Result<Vec<Indexed>> {
+    const HTTP_HEAD_BYTES: u64 = 64 * 1024;
+    let file = File::open(path)?;
+    let mut counting = CountingBufRead {
+        inner: BufReader::with_capacity(64 * 1024, file),
+        pos: 0,
+    };
+    let mut out = Vec::new();
+    while !counting.fill_buf()?.is_empty() {
+        let offset = counting.pos;
+        let mut reader = BufReader::new(flate2::bufread::GzDecoder::new(&mut counting));
+        let (_, headers) = read_head(&mut reader, offset)?;
+        let record_type = header_value(&headers, "WARC-Type").unwrap_or_default();
+        let listed = matches!(record_type, "response" | "revisit");
+        let mut http = None;
+        if listed {
+            let length: u64 = header_value(&headers, "content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut start = Vec::new();
+            (&mut reader)
+                .take(length.min(HTTP_HEAD_BYTES))
+                .read_to_end(&mut start)?;
+            http = http_payload(&start)
+                .ok()
+                .map(|(status, headers, _)| (status, headers));
+        }
+        io::copy(&mut reader, &mut io::sink())?;
+        drop(reader);
+        if !listed {
+            continue;
+        }
+        let get = |name| header_value(&headers, name).map(str::to_string);
+        out.push(Indexed {
+            record_type: record_type.to_string(),
+            target_uri: get("WARC-Target-URI").unwrap_or_default(),
+            date: get("WARC-Date").unwrap_or_default(),
+            status: http.as_ref().map(|(status, _)| *status),
+            mime: http
+                .as_ref()
+                .and_then(|(_, h)| header_value(h, "content-type"))
+                .map(crate::base::web::essence),
+            payload_digest: get("WARC-Payload-Digest"),
+            offset,
+            length: counting.pos - offset,
+        });
+    }
+    Ok(out)
+}
+
 /// Splits an HTTP response block (status line, headers, blank line, body)
 /// into the status, the headers and the body.
 pub fn http_payload(block: &[u8]) -> io::Result<HttpPayload<'_>> {

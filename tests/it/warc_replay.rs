@@ -29,7 +29,13 @@ const DAY_TWO: &str = "2026-11-02T03:00:00Z";
 const AT_DAY_ONE: &str = "20261101030000";
 const AT_DAY_TWO: &str = "20261102030000";
 
-const COLLECTION: &str = "citations";
+/// The two collections pywb serves: one made from the exported WARC, which
+/// pywb indexes itself, and one of the exported WACZ's files as they are,
+/// WARCs and index: what pywb replays is then found through our CDXJ.
+/// (`wb-manager add --unpack-wacz` would do the same but only looks for
+/// indexes named `.cdx`, where the WACZ spec's name is `index.cdxj`.)
+const FROM_WARC: &str = "from-warc";
+const FROM_WACZ: &str = "from-wacz";
 
 #[test]
 fn a_redirect_a_deduplicated_body_and_a_304_replay_from_the_exported_archive() {
@@ -67,24 +73,41 @@ fn a_redirect_a_deduplicated_body_and_a_304_replay_from_the_exported_archive() {
     assert_the_tools_accept(&warc, &wacz);
     assert_the_warc_holds_every_exchange(&web, &warc);
 
-    let pywb = Wayback::serve(&dir, &warc, "127.0.0.61");
+    let first_copy = dir.run(["show", &web.url("/etag"), "--as", "raw", "--store", "store"]);
+    assert!(String::from_utf8_lossy(&first_copy.stdout).contains("the archive"));
 
+    let pywb = Wayback::serve(
+        &dir,
+        &[
+            (FROM_WARC, Export::Warc(&warc)),
+            (FROM_WACZ, Export::Wacz(&wacz)),
+        ],
+        "127.0.0.61",
+    );
+    for collection in [FROM_WARC, FROM_WACZ] {
+        assert_replays(&pywb.collection(collection), &web, &first_copy.stdout);
+    }
+}
+
+/// What a reader of one collection gets.
+fn assert_replays(pywb: &Collection, web: &Web, etag_first_copy: &[u8]) {
+    let name = pywb.name;
     // The redirected citation: the 301 as it was answered, and, as a
     // browser replays it (pywb's `mp_` mode, which rewrites links and
     // `Location` to stay in the archive), the page it leads to.
     let moved = pywb.get(AT_DAY_ONE, "id_", &web.url("/moved"));
-    assert_eq!(moved.status, 301, "{moved:?}");
+    assert_eq!(moved.status, 301, "{name}: {moved:?}");
     assert_eq!(moved.header("location"), Some("/new-home/story"));
     let moved = pywb.get(AT_DAY_ONE, "mp_", &web.url("/moved"));
     assert_eq!(moved.status, 301, "{moved:?}");
     let location = moved.header("location").expect("the 301 names a place");
     let story = web.url("/new-home/story");
     assert!(
-        location.ends_with(&format!("/{COLLECTION}/{AT_DAY_ONE}mp_/{story}")),
-        "{location}"
+        location.ends_with(&format!("/{name}/{AT_DAY_ONE}mp_/{story}")),
+        "{name}: {location}"
     );
     let landed = pywb.get_url(location);
-    assert_eq!(landed.status, 200, "{landed:?}");
+    assert_eq!(landed.status, 200, "{name}: {landed:?}");
     assert!(
         landed.text().contains("About 25 prisoners escaped"),
         "{landed:?}"
@@ -96,12 +119,16 @@ fn a_redirect_a_deduplicated_body_and_a_304_replay_from_the_exported_archive() {
         assert_eq!(
             (page.status, page.text()),
             (200, ARTICLE.to_string()),
-            "{path}"
+            "{name}: {path}"
         );
     }
     // The second day's copies are revisits of the first's.
     let again = pywb.get(AT_DAY_TWO, "id_", &web.url("/ok"));
-    assert_eq!((again.status, again.text()), (200, ARTICLE.to_string()));
+    assert_eq!(
+        (again.status, again.text()),
+        (200, ARTICLE.to_string()),
+        "{name}"
+    );
     assert_eq!(
         again.memento_datetime(),
         Some("Mon, 02 Nov 2026 03:00:00 GMT")
@@ -109,11 +136,9 @@ fn a_redirect_a_deduplicated_body_and_a_304_replay_from_the_exported_archive() {
 
     // The 304: on the second day the page is the one the server said had
     // not changed, with its first day's headers.
-    let first_copy = dir.run(["show", &web.url("/etag"), "--as", "raw", "--store", "store"]);
-    assert!(String::from_utf8_lossy(&first_copy.stdout).contains("the archive"));
     let revisited = pywb.get(AT_DAY_TWO, "id_", &web.url("/etag"));
-    assert_eq!(revisited.status, 200, "{revisited:?}");
-    assert!(revisited.body == first_copy.stdout, "{revisited:?}");
+    assert_eq!(revisited.status, 200, "{name}: {revisited:?}");
+    assert!(revisited.body == etag_first_copy, "{name}: {revisited:?}");
     assert_eq!(
         revisited.memento_datetime(),
         Some("Mon, 02 Nov 2026 03:00:00 GMT"),
@@ -125,7 +150,8 @@ fn a_redirect_a_deduplicated_body_and_a_304_replay_from_the_exported_archive() {
     let gone = pywb.get(AT_DAY_ONE, "id_", &web.url("/gone404"));
     assert_eq!(
         (gone.status, gone.text()),
-        (404, "<title>404</title>".to_string())
+        (404, "<title>404</title>".to_string()),
+        "{name}"
     );
 }
 
@@ -256,7 +282,7 @@ fn assert_the_warc_holds_every_exchange(web: &Web, warc: &Path) {
     }
 }
 
-/// pywb's `wayback` serving one collection on a loopback address, stopped
+/// pywb's `wayback` serving collections on a loopback address, stopped
 /// when dropped.
 struct Wayback {
     child: Child,
@@ -265,11 +291,18 @@ struct Wayback {
 }
 
 /// One HTTP response from the replay server.
-#[derive(Debug)]
 struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let body = self.text();
+        let cut = body.char_indices().nth(2000).map_or(body.len(), |(i, _)| i);
+        write!(f, "{} {:?}\n{}", self.status, self.headers, &body[..cut])
+    }
 }
 
 impl Reply {
@@ -290,17 +323,14 @@ impl Reply {
 }
 
 impl Wayback {
-    /// Makes a collection of `warc` with `wb-manager` in `dir`/pywb and
-    /// serves it with `wayback` on `ip`.
-    fn serve(dir: &Dir, warc: &Path, ip: &str) -> Wayback {
+    /// Makes each collection with `wb-manager` in `dir`/pywb and serves
+    /// them with `wayback` on `ip`.
+    fn serve(dir: &Dir, collections: &[(&str, Export)], ip: &str) -> Wayback {
         let root = dir.join("pywb");
         std::fs::create_dir_all(&root).unwrap();
-        for args in [
-            vec!["init", COLLECTION],
-            vec!["add", COLLECTION, path_str(warc)],
-        ] {
+        let wb_manager = |args: &[&str]| {
             let out = Command::new(tools().join("bin/wb-manager"))
-                .args(&args)
+                .args(args)
                 .current_dir(&root)
                 .output()
                 .expect("wb-manager runs");
@@ -309,6 +339,13 @@ impl Wayback {
                 "wb-manager {args:?}: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
+        };
+        for (name, export) in collections {
+            wb_manager(&["init", name]);
+            match export {
+                Export::Warc(warc) => wb_manager(&["add", name, path_str(warc)]),
+                Export::Wacz(wacz) => unpack(wacz, &root.join("collections").join(name)),
+            }
         }
 
         let port = free_port(ip);
@@ -368,11 +405,8 @@ impl Wayback {
         }
     }
 
-    /// The capture of `url` closest to `at` (14 digits) in a replay mode:
-    /// `id_` serves it as it was received, `mp_` as a browser gets it
-    /// (links rewritten into the archive). Redirects are not followed.
-    fn get(&self, at: &str, mode: &str, url: &str) -> Reply {
-        self.get_path(&format!("/{COLLECTION}/{at}{mode}/{url}"))
+    fn collection<'w>(&'w self, name: &'w str) -> Collection<'w> {
+        Collection { server: self, name }
     }
 
     /// A URL pywb handed out (a rewritten `Location`), absolute or a path.
@@ -422,6 +456,58 @@ impl Wayback {
             headers,
             body: raw[end + 4..].to_vec(),
         }
+    }
+}
+
+/// An exported file a collection is made of.
+enum Export<'a> {
+    Warc(&'a Path),
+    Wacz(&'a Path),
+}
+
+/// The WACZ's WARCs into the collection's `archive/`, its index into
+/// `indexes/`, unchanged.
+fn unpack(wacz: &Path, collection: &Path) {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(wacz).unwrap()).unwrap();
+    let mut found = (0, 0);
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let name = entry.name().to_string();
+        let to = match name.split_once('/') {
+            Some(("archive", file)) if file.ends_with(".warc.gz") => {
+                found.0 += 1;
+                collection.join("archive").join(file)
+            }
+            Some(("indexes", file)) if file.ends_with(".cdxj") => {
+                found.1 += 1;
+                collection.join("indexes").join(file)
+            }
+            _ => continue,
+        };
+        let mut out = std::fs::File::create(&to).unwrap();
+        std::io::copy(&mut entry, &mut out).unwrap();
+    }
+    assert_eq!(found, (2, 1), "two runs' WARCs and one index in the WACZ");
+}
+
+/// One collection of the replay server.
+struct Collection<'w> {
+    server: &'w Wayback,
+    name: &'w str,
+}
+
+impl Collection<'_> {
+    /// The capture of `url` closest to `at` (14 digits) in a replay mode:
+    /// `id_` serves it as it was received, `mp_` as a browser gets it
+    /// (links rewritten into the archive). Redirects are not followed.
+    fn get(&self, at: &str, mode: &str, url: &str) -> Reply {
+        let name = self.name;
+        self.server.get_path(&format!("/{name}/{at}{mode}/{url}"))
+    }
+
+    /// A URL pywb handed out (a rewritten `Location`).
+    fn get_url(&self, url: &str) -> Reply {
+        self.server.get_url(url)
     }
 }
 
