@@ -131,7 +131,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     config.validate().map_err(Error::Usage)?;
     citeguard::collect::validate(&config.collect)?;
     // Open the output first: a bad --output path fails before any fetching.
-    let mut out = super::Output::open(args.report.output.as_ref())?;
+    let mut out = super::open_output(args.report.output.as_ref())?;
 
     let started_at = chrono::Utc::now();
     let mut failed_inputs = 0usize;
@@ -175,10 +175,16 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
-    let name = out.name().to_path_buf();
-    report::render(&report, args.report.format, &opts, &mut out)
-        .and_then(|_| out.commit())
-        .map_err(|e| Error::io(name, e))?;
+    report::render(&report, args.report.format, &opts, &mut out).map_err(|e| {
+        Error::io(
+            args.report
+                .output
+                .clone()
+                .unwrap_or_else(|| "stdout".into()),
+            e,
+        )
+    })?;
+    out.finish()?;
     if args.robust_links {
         print_robust_links(&report, &mementos);
     }

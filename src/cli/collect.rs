@@ -12,8 +12,7 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
     super::apply_input_args(&mut config, &args.input);
     collect::validate(&config.collect)?;
     quiet_input_panics();
-    let mut out = super::Output::open(args.output.as_ref())?;
-    let name = out.name().to_path_buf();
+    let mut out = super::open_output(args.output.as_ref())?;
     let mut listing = Listing::new(args.format);
     let mut failed = 0usize;
     // After a failed write the posts are still collected: the exit code
@@ -36,8 +35,11 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
     write_error
         .map_or(Ok(()), Err)
         .and_then(|()| listing.finish(&mut out, failed))
-        .and_then(|()| out.commit())
-        .map_err(|e| Error::io(name, e))?;
+        .map_err(|e| {
+            let name = args.output.clone().unwrap_or_else(|| "<stdout>".into());
+            Error::io(name, e)
+        })?;
+    out.finish()?;
     Ok(if failed > 0 {
         Outcome::InputErrors
     } else {

@@ -2,13 +2,14 @@
 //! these definitions), resolved into one `Config`, and passed to the
 //! library. Each command's glue lives in its own file.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
 use citeguard::config::{CONFIG_FILE, Config};
 use citeguard::error::{Error, Result};
+use citeguard::store::whole_file::WholeFile;
 
 /// Keeps the citations of published writing honest: finds the sources a post
 /// cites that are dead, changed or missing, and keeps offline copies of them.
@@ -96,8 +97,6 @@ pub struct CollectArgs {
 
 mod check;
 mod collect;
-mod output;
-pub(crate) use output::Output;
 mod store;
 
 /// How a report is written: shared by `check` and `report`.
@@ -284,6 +283,54 @@ pub(crate) fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) ->
     let out = runtime.block_on(work);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     out
+}
+
+/// Opens the output: `--output FILE` or stdout. A missing or unwritable
+/// directory is an error naming the file, before any work is done. The
+/// file is written beside its target and put in place by `Output::finish`
+/// only: a run that fails or panics first leaves what was there untouched.
+pub fn open_output(path: Option<&PathBuf>) -> Result<Output> {
+    match path {
+        None => Ok(Output::Stdout(BufWriter::new(stdout()))),
+        Some(p) => {
+            check_parent("--output", p)?;
+            let file = WholeFile::create(p).map_err(|e| Error::io(p, e))?;
+            Ok(Output::File(file, p.clone()))
+        }
+    }
+}
+
+/// Where a command's output goes: standard output, or a file that replaces
+/// its target at `finish`.
+pub enum Output {
+    Stdout(BufWriter<Stdout>),
+    File(WholeFile, PathBuf),
+}
+
+impl Output {
+    /// Flushes, and puts a file in place of its target.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut out) => out.flush().map_err(|e| Error::io("stdout", e)),
+            Output::File(file, path) => file.commit().map_err(|e| Error::io(path, e)),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(out) => out.write(buf),
+            Output::File(file, _) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush(),
+            Output::File(file, _) => file.flush(),
+        }
+    }
 }
 
 /// Fails, naming `flag` and the file, when the directory a file is to be

@@ -70,7 +70,8 @@ pub enum ShowAs {
     Html,
     /// The extracted main text.
     Text,
-    /// The WARC record of the response, gzipped as stored.
+    /// The WARC records of the capture (the response, or a revisit of an
+    /// earlier identical one, and its request), gzipped as stored.
     Warc,
     /// The body exactly as received.
     Raw,
@@ -118,15 +119,15 @@ async fn open(args: &StoreArgs, access: Access) -> Result<Store> {
     Store::open(&args.path(&config), access).await
 }
 
+/// Writes a command's output through `f` into what `open_output` opened;
+/// a file takes its target's place only once all of it is written.
 fn write_out(
+    mut out: super::Output,
     output: Option<&PathBuf>,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let mut out = super::Output::open(output)?;
-    let name = out.name().to_path_buf();
-    f(&mut out)
-        .and_then(|_| out.commit())
-        .map_err(|e| Error::io(name, e))
+    f(&mut out).map_err(|e| Error::io(output.cloned().unwrap_or_else(|| "stdout".into()), e))?;
+    out.finish()
 }
 
 pub fn report(args: ReportArgs) -> Result<Outcome> {
@@ -137,6 +138,9 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         .clone()
         .unwrap_or(config.fail_on.clone());
     let path = args.store.path(&config);
+    // Opened first, so a bad path fails before any work; the file replaces
+    // what was there only once the report is written whole.
+    let out = super::open_output(args.report.output.as_ref())?;
     let report = block_on(async {
         let store = Store::open(&path, Access::Read).await?;
         let mut report = last_report(&store).await?.ok_or_else(|| Error::Store {
@@ -146,7 +150,6 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         if args.report.format == report::Format::Html
             && let Some(out) = &args.report.output
         {
-            super::check_parent("--output", out)?;
             attach_offline_pages(&store, &mut report, out).await?;
         }
         Ok::<_, Error>(report)
@@ -155,7 +158,7 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         color: super::color(args.report.output.as_ref()),
         fail_on: fail_on.clone(),
     };
-    write_out(args.report.output.as_ref(), |out| {
+    write_out(out, args.report.output.as_ref(), |out| {
         report::render(&report, args.report.format, &opts, out)
     })?;
     Ok(if citeguard::check::flagged(&report, &fail_on) {
@@ -280,11 +283,12 @@ pub fn show(args: ShowArgs) -> Result<Outcome> {
         ShowAs::Warc => Form::Warc,
         ShowAs::Raw => Form::Raw,
     };
+    let out = super::open_output(args.output.as_ref())?;
     let copy = block_on(async {
         let store = open(&args.store, Access::Read).await?;
         offline_copy(&store, &args.url, &pick, form).await
     })?;
-    write_out(args.output.as_ref(), |out| out.write_all(&copy))?;
+    write_out(out, args.output.as_ref(), |out| out.write_all(&copy))?;
     Ok(Outcome::Clean)
 }
 

@@ -40,6 +40,12 @@ pub use queue::Queue;
 /// extraction; the rest only passes through the hasher and the spool file.
 pub const HEAD_BYTES: usize = 512 * 1024;
 
+/// How much of a redirect's body is read and kept for the archive.
+const HOP_BODY_BYTES: usize = 64 * 1024;
+
+/// How much of robots.txt is read (Google reads 500 KiB).
+const ROBOTS_BYTES: usize = 512 * 1024;
+
 /// The validators of the last snapshot, for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -96,6 +102,57 @@ pub struct Fetched {
     pub body: Option<FetchedBody>,
     /// The headers of the final request, for the archive.
     pub request_headers: Vec<(String, String)>,
+    /// Every exchange of this fetch that got a response, in the order
+    /// they happened, for the archive: robots.txt (when this fetch was
+    /// the one to ask for it), each redirect, each attempt that was
+    /// retried, and the final answer.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request and the response it got, as sent and received.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The URL asked for.
+    pub url: String,
+    /// The headers sent, including the client's `User-Agent`.
+    pub request_headers: Vec<(String, String)>,
+    pub status: u16,
+    /// As the status line spells it: "HTTP/1.1", "HTTP/2.0".
+    pub http_version: String,
+    /// In the order received.
+    pub response_headers: Vec<(String, String)>,
+    pub body: ExchangeBody,
+    /// The address that answered.
+    pub ip: Option<String>,
+}
+
+/// The body of an [`Exchange`]'s response.
+#[derive(Debug, Clone)]
+pub enum ExchangeBody {
+    /// It is [`Fetched::body`]: this exchange is the final 2xx answer.
+    Fetched,
+    /// Read into memory (a redirect's, an error page's, robots.txt; empty
+    /// for a 304): whole, or its first bytes when `truncated`.
+    Read { bytes: Vec<u8>, truncated: bool },
+}
+
+impl Exchange {
+    /// The exchange of `resp` to the request whose headers were `sent`,
+    /// before its body is read.
+    fn of(url: &Url, sent: Vec<(String, String)>, resp: &reqwest::Response) -> Exchange {
+        Exchange {
+            url: url.to_string(),
+            request_headers: sent,
+            status: resp.status().as_u16(),
+            http_version: format!("{:?}", resp.version()),
+            response_headers: header_pairs(resp.headers()),
+            body: ExchangeBody::Read {
+                bytes: Vec::new(),
+                truncated: false,
+            },
+            ip: resp.remote_addr().map(|a| a.ip().to_string()),
+        }
+    }
 }
 
 /// The HTTP side of a run. Shared by the queue's workers.
@@ -122,6 +179,8 @@ struct Attempt {
     body: Option<FetchedBody>,
     retry_after: Option<Duration>,
     request_headers: Vec<(String, String)>,
+    /// Every exchange of this attempt, redirects first.
+    exchanges: Vec<Exchange>,
 }
 
 impl Attempt {
@@ -142,7 +201,26 @@ impl Attempt {
             body: None,
             retry_after: None,
             request_headers: Vec::new(),
+            exchanges: Vec::new(),
         }
+    }
+
+    /// The exchanges of an attempt that a later one replaces: its body,
+    /// which no one will store, is kept in memory as far as it was read
+    /// for classification, and its spool file is removed.
+    fn into_exchanges(mut self) -> Vec<Exchange> {
+        if let Some(body) = self.body.take() {
+            for e in &mut self.exchanges {
+                if matches!(e.body, ExchangeBody::Fetched) {
+                    e.body = ExchangeBody::Read {
+                        truncated: body.truncated || body.size > body.head.len() as u64,
+                        bytes: body.head.clone(),
+                    };
+                }
+            }
+            discard_spool(&body);
+        }
+        self.exchanges
     }
 }
 
@@ -220,10 +298,12 @@ impl Fetcher {
     /// it is not to be fetched, else what the last attempt made of it.
     pub async fn fetch(&self, job: &Job) -> Fetched {
         let started = Instant::now();
-        let (a, attempts) = match self.fetchable(&job.url).await {
+        let mut robots = None;
+        let (a, attempts) = match self.fetchable(&job.url, &mut robots).await {
             Ok(url) => self.attempts(&url, job.validators.as_ref()).await,
             Err(skipped) => (skipped, 0),
         };
+        let exchanges = robots.into_iter().chain(a.exchanges).collect();
         Fetched {
             check: Check {
                 url: job.url.clone(),
@@ -240,12 +320,18 @@ impl Fetcher {
             },
             body: a.body,
             request_headers: a.request_headers,
+            exchanges,
         }
     }
 
     /// The URL to fetch, or why it is `skipped`: not a URL, not http(s),
-    /// excluded, or disallowed by robots.txt.
-    async fn fetchable(&self, url: &str) -> std::result::Result<Url, Attempt> {
+    /// excluded, or disallowed by robots.txt. `robots` gets the exchange
+    /// of robots.txt when this call is the one that fetched it.
+    async fn fetchable(
+        &self,
+        url: &str,
+        robots: &mut Option<Exchange>,
+    ) -> std::result::Result<Url, Attempt> {
         let skipped =
             |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
         let url =
@@ -262,7 +348,7 @@ impl Fetcher {
                 "matches --exclude/--include".into(),
             ));
         }
-        if !self.config.ignore_robots && !self.robots_allow(&url).await {
+        if !self.config.ignore_robots && !self.robots_allow(&url, robots).await {
             return Err(skipped(Reason::Robots, "robots.txt disallows it".into()));
         }
         Ok(url)
@@ -274,6 +360,13 @@ impl Fetcher {
     async fn attempts(&self, url: &Url, validators: Option<&Validators>) -> (Attempt, u32) {
         let mut attempts = 0u32;
         let mut browser = false;
+        // The exchanges of the attempts replaced so far, for the archive.
+        let mut earlier: Vec<Exchange> = Vec::new();
+        let last = |mut a: Attempt, mut earlier: Vec<Exchange>, attempts| {
+            earlier.append(&mut a.exchanges);
+            a.exchanges = earlier;
+            (a, attempts)
+        };
         loop {
             attempts += 1;
             let a = self.attempt(url, validators, browser).await;
@@ -285,18 +378,23 @@ impl Fetcher {
                 attempts += 1;
                 let again = self.attempt(url, validators, true).await;
                 if again.verdict == Verdict::Ok || again.status != a.status {
+                    earlier.extend(a.into_exchanges());
                     if !self.retryable(&again, attempts) {
-                        return (again, attempts);
+                        return last(again, earlier, attempts);
                     }
                     self.backoff(&again, attempts).await;
+                    earlier.extend(again.into_exchanges());
                     continue;
                 }
-                return (a, attempts);
+                let mut a = a;
+                a.exchanges.extend(again.into_exchanges());
+                return last(a, earlier, attempts);
             }
             if !self.retryable(&a, attempts) {
-                return (a, attempts);
+                return last(a, earlier, attempts);
             }
             self.backoff(&a, attempts).await;
+            earlier.extend(a.into_exchanges());
         }
     }
 
@@ -322,23 +420,35 @@ impl Fetcher {
         tokio::time::sleep(wait.min(cap)).await;
     }
 
-    async fn robots_allow(&self, url: &Url) -> bool {
+    async fn robots_allow(&self, url: &Url, exchange: &mut Option<Exchange>) -> bool {
         let origin = url.origin().ascii_serialization();
         let cell = self.robots.cell(&origin);
         let robot = cell
-            .get_or_init(|| async {
-                let Ok(robots_url) = url.join("/robots.txt") else {
-                    return None;
-                };
-                let resp = self.client.get(robots_url).send().await.ok()?;
-                if !resp.status().is_success() {
-                    return None;
-                }
-                let bytes = resp.bytes().await.ok()?;
-                robots::parse(&bytes[..bytes.len().min(512 * 1024)])
+            .get_or_init(|| async move {
+                let robots_url = url.join("/robots.txt").ok()?;
+                let request = self.client.get(robots_url.clone()).build().ok()?;
+                let sent = self.sent_headers(&request);
+                let resp = self.client.execute(request).await.ok()?;
+                let ok = resp.status().is_success();
+                let mut e = Exchange::of(&robots_url, sent, &resp);
+                let (bytes, truncated) = read_some(resp, ROBOTS_BYTES).await;
+                let robot = if ok { robots::parse(&bytes) } else { None };
+                e.body = ExchangeBody::Read { bytes, truncated };
+                *exchange = Some(e);
+                robot
             })
             .await;
         robot.as_ref().is_none_or(|r| r.allowed(url.as_str()))
+    }
+
+    /// The headers a request goes out with, as the archive records them:
+    /// its own and the client's `User-Agent`.
+    fn sent_headers(&self, request: &reqwest::Request) -> Vec<(String, String)> {
+        let mut sent = header_pairs(request.headers());
+        if !request.headers().contains_key(reqwest::header::USER_AGENT) {
+            sent.push(("user-agent".into(), self.config.user_agent.clone()));
+        }
+        sent
     }
 
     fn request(
@@ -382,6 +492,7 @@ impl Fetcher {
         let mut current = original.clone();
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut visited: HashSet<String> = HashSet::new();
+        let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
             visited.insert(current.as_str().to_string());
             // The stored validators are the final page's (a snapshot keeps
@@ -390,20 +501,26 @@ impl Fetcher {
             let request = match self.request(&current, validators, browser).build() {
                 Ok(r) => r,
                 Err(e) => {
-                    return Attempt::failed(
-                        Verdict::Unreachable,
-                        Reason::Network,
-                        crate::error::chain_text(&e),
-                        redirects,
-                    );
+                    return Attempt {
+                        exchanges,
+                        ..Attempt::failed(
+                            Verdict::Unreachable,
+                            Reason::Network,
+                            crate::error::chain_text(&e),
+                            redirects,
+                        )
+                    };
                 }
             };
-            let request_headers = header_pairs(request.headers());
+            let request_headers = self.sent_headers(&request);
             let resp = match self.client.execute(request).await {
                 Ok(r) => r,
                 Err(e) => {
                     let (v, r, d) = classify::error_reason(&e);
-                    return Attempt::failed(v, r, d, redirects);
+                    return Attempt {
+                        exchanges,
+                        ..Attempt::failed(v, r, d, redirects)
+                    };
                 }
             };
             let status = resp.status().as_u16();
@@ -413,32 +530,45 @@ impl Fetcher {
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok());
                 if let Some(next) = location.and_then(|l| current.join(l).ok()) {
+                    let mut hop = Exchange::of(&current, request_headers, &resp);
+                    let (bytes, truncated) = read_some(resp, HOP_BODY_BYTES).await;
+                    hop.body = ExchangeBody::Read { bytes, truncated };
+                    exchanges.push(hop);
                     redirects.push(Redirect {
                         url: next.to_string(),
                         status,
                     });
-                    if visited.contains(next.as_str()) {
-                        return Attempt::failed(
-                            Verdict::Unreachable,
-                            Reason::RedirectLoop,
-                            format!("redirect loop back to {next}"),
-                            redirects,
-                        );
-                    }
-                    if redirects.len() > self.config.max_redirects {
-                        return Attempt::failed(
-                            Verdict::Unreachable,
-                            Reason::RedirectLoop,
-                            format!("more than {} redirects", self.config.max_redirects),
-                            redirects,
-                        );
+                    let looped = if visited.contains(next.as_str()) {
+                        Some(format!("redirect loop back to {next}"))
+                    } else if redirects.len() > self.config.max_redirects {
+                        Some(format!("more than {} redirects", self.config.max_redirects))
+                    } else {
+                        None
+                    };
+                    if let Some(detail) = looped {
+                        return Attempt {
+                            exchanges,
+                            ..Attempt::failed(
+                                Verdict::Unreachable,
+                                Reason::RedirectLoop,
+                                detail,
+                                redirects,
+                            )
+                        };
                     }
                     current = next;
                     continue;
                 }
             }
             return self
-                .finish_response(original, current, redirects, resp, request_headers)
+                .finish_response(
+                    original,
+                    current,
+                    redirects,
+                    resp,
+                    request_headers,
+                    exchanges,
+                )
                 .await;
         }
     }
@@ -453,6 +583,27 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Reads at most `limit` bytes of a body that is kept in memory (a
+/// redirect's, robots.txt); true when there was more, or the body broke
+/// off. What came is kept either way.
+async fn read_some(mut resp: reqwest::Response, limit: usize) -> (Vec<u8>, bool) {
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - bytes.len();
+                if chunk.len() > room {
+                    bytes.extend_from_slice(&chunk[..room]);
+                    return (bytes, true);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(None) => return (bytes, false),
+            Err(_) => return (bytes, true),
+        }
+    }
 }
 
 /// Removes spool files that no one adopted (a body that was not stored).

@@ -1,34 +1,35 @@
-//! `export`: the archive's WARC files as the store holds them, and what the
-//! index knows of their records turned into the CDX index and page list of
-//! a WACZ. The layout of the exported files is `wacz.rs`'s; this file only
-//! gathers their inputs from the store. It never writes the store.
+//! `export`: the archive's WARC files as the store holds them, and for a
+//! WACZ, the CDX index of every capture in them (responses and revisits:
+//! redirects, error pages and 304s too) and the page list the index's
+//! snapshots give. The layout of the exported files is `wacz.rs`'s; this
+//! file only gathers their inputs from the store. It never writes the
+//! store.
 //!
 //! Nothing damaged is exported: every record is checked first (its gzip
 //! member decompresses whole, its block matches its digest), a damaged one
-//! is left out, and the caller is told which, so it can say so and fail.
-//! Nothing secret is either: the URLs of the index and pages lose their
-//! user-info, as the records' target URIs did when they were written.
+//! is left out, and the caller is told which, so it can say so and fail;
+//! the CDX index is made from the records as exported. Nothing secret is
+//! either: the pages' URLs lose their user-info, as the records' target
+//! URIs did when they were written.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use super::wacz::{CdxEntry, PageEntry, WarcPart};
-use super::warc::Member;
 use super::{SnapshotRow, Store};
 use crate::base::web::without_userinfo;
 use crate::error::{Error, Result};
 
-/// What an export takes from the store: the sound parts of its WARC files,
-/// and a line for each damaged record left out.
+/// What an export takes from the store: the sound records of its WARC
+/// files, and a line for each damaged one left out.
 pub struct Contents {
     pub parts: Vec<WarcPart>,
-    /// `warc/<file> at offset N (L bytes): why`, and the snapshot whose
-    /// response it was, if any.
+    /// `warc/<file> at offset N (L bytes)`, the snapshot whose response it
+    /// was if any, and what is wrong with it.
     pub left_out: Vec<String>,
-    /// Per WARC file, its members as found.
-    members: HashMap<String, Vec<Member>>,
+    /// The snapshots whose records are exported.
     snapshots: Vec<SnapshotRow>,
 }
 
@@ -54,26 +55,27 @@ pub fn warc_files(store: &Store) -> Result<Vec<PathBuf>> {
 /// what is sound.
 pub async fn contents(store: &Store) -> Result<Contents> {
     let warcs = warc_files(store)?;
-    let snapshots = store
+    let all = store
         .index
         .all_snapshots()
         .await
         .map_err(|e| store.err(e))?;
-    let mut responses: HashMap<(&str, u64), &SnapshotRow> = HashMap::new();
-    for s in &snapshots {
-        if let (Some(file), Some(offset)) = (&s.warc_file, s.warc_offset) {
-            responses.insert((file.as_str(), offset), s);
-        }
-    }
     let mut parts = Vec::new();
     let mut left_out = Vec::new();
-    let mut members = HashMap::new();
+    let mut dropped: HashSet<(String, u64)> = HashSet::new();
     for path in warcs {
         let name = file_name(&path);
         let found = super::warc::members(&path).map_err(|e| Error::io(&path, e))?;
-        let damaged: Vec<&Member> = found.iter().filter(|m| m.damage.is_some()).collect();
-        for m in &damaged {
-            let of = match responses.get(&(name.as_str(), m.offset)) {
+        let mut ranges = Vec::new();
+        for m in &found {
+            let Some(why) = &m.damage else {
+                ranges.push((m.offset, m.length));
+                continue;
+            };
+            let of = match all
+                .iter()
+                .find(|s| s.warc_file.as_deref() == Some(&name) && s.warc_offset == Some(m.offset))
+            {
                 Some(s) => format!(
                     " (the response of {} taken {})",
                     without_userinfo(&s.url),
@@ -82,98 +84,94 @@ pub async fn contents(store: &Store) -> Result<Contents> {
                 None => String::new(),
             };
             left_out.push(format!(
-                "warc/{name} at offset {} ({} bytes){of}: {}",
-                m.offset,
-                m.length,
-                m.damage.as_deref().unwrap_or_default()
+                "warc/{name} at offset {} ({} bytes){of}: {why}",
+                m.offset, m.length
             ));
+            dropped.insert((name.clone(), m.offset));
         }
-        let ranges = (!damaged.is_empty()).then(|| {
-            found
-                .iter()
-                .filter(|m| m.damage.is_none())
-                .map(|m| (m.offset, m.length))
-                .collect()
+        let whole = ranges.len() == found.len();
+        parts.push(WarcPart {
+            path,
+            ranges: (!whole).then_some(ranges),
         });
-        parts.push(WarcPart { path, ranges });
-        members.insert(name, found);
     }
+    let snapshots = all
+        .into_iter()
+        .filter(|s| match (&s.warc_file, s.warc_offset) {
+            (Some(f), Some(o)) => !dropped.contains(&(f.clone(), o)),
+            _ => true,
+        })
+        .collect();
     Ok(Contents {
         parts,
         left_out,
-        members,
         snapshots,
     })
 }
 
-impl Contents {
-    /// Where the record that starts at `offset` of `file` is in the
-    /// export: its offset once the damaged records before it are left
-    /// out; `None` when it is not a sound record.
-    fn exported_offset(&self, file: &str, offset: u64) -> Option<u64> {
-        let members = self.members.get(file)?;
-        let i = members.binary_search_by_key(&offset, |m| m.offset).ok()?;
-        if members[i].damage.is_some() {
-            return None;
-        }
-        let dropped: u64 = members[..i]
-            .iter()
-            .filter(|m| m.damage.is_some())
-            .map(|m| m.length)
-            .sum();
-        Some(offset - dropped)
-    }
-}
-
 /// One WARC file holding every sound exchange of the archive.
-pub fn write_warc(archive: &Contents, out: &Path) -> Result<()> {
-    super::wacz::concat_parts(&archive.parts, out).map_err(|e| Error::io(out, e))
+pub fn write_warc(contents: &Contents, out: &Path) -> Result<()> {
+    super::wacz::concat_parts(&contents.parts, out).map_err(|e| Error::io(out, e))
 }
 
-/// A WACZ package of the archive: its WARC files (their sound records),
-/// with a CDX entry for every snapshot's record and a page for every HTML
-/// source.
-pub fn write_wacz(store: &Store, archive: &Contents, out: &Path) -> Result<()> {
-    let located: Vec<SnapshotRow> = archive
-        .snapshots
-        .iter()
-        .filter_map(|s| {
-            let offset = archive.exported_offset(s.warc_file.as_deref()?, s.warc_offset?)?;
-            Some(SnapshotRow {
-                warc_offset: Some(offset),
-                ..s.clone()
-            })
-        })
-        .collect();
-    let (cdx, pages) = cdx_and_pages(&located);
+/// A WACZ package of the archive: the sound records of its WARC files,
+/// with a CDX entry for every response and revisit record among them and a
+/// page for every HTML source.
+pub fn write_wacz(store: &Store, contents: &Contents, out: &Path) -> Result<()> {
+    let pages = pages(&contents.snapshots);
+    let mut cdx = Vec::new();
+    for part in &contents.parts {
+        cdx.extend(cdx_of_part(part).map_err(|e| Error::io(&part.path, e))?);
+    }
     let title = format!("citeguard archive of {}", store.root().display());
-    super::wacz::write_wacz_parts(out, &archive.parts, &cdx, &pages, &title)
+    super::wacz::write_wacz_parts(out, &contents.parts, &cdx, &pages, &title)
         .map_err(|e| Error::io(out, e))
 }
 
-/// What the WACZ indexes: each snapshot with a WARC record is a CDX entry
-/// under the URL that answered (without user-info, as the record's target
-/// URI); each HTML one is a page, once per URL (the first snapshot of it).
-pub fn cdx_and_pages(snapshots: &[SnapshotRow]) -> (Vec<CdxEntry>, Vec<PageEntry>) {
-    let mut cdx = Vec::new();
+/// A CDX entry for every response and revisit record of one WARC file, as
+/// replay tools index them: a revisit's type is `warc/revisit`, its digest
+/// the payload's it refers to, and its status absent (0) when its block
+/// is empty (a 304's).
+pub fn cdx_of(path: &Path) -> std::io::Result<Vec<CdxEntry>> {
+    cdx_of_part(&WarcPart {
+        path: path.to_path_buf(),
+        ranges: None,
+    })
+}
+
+/// [`cdx_of`] the records of a WARC file that go out, at their offsets in
+/// the exported file.
+fn cdx_of_part(part: &WarcPart) -> std::io::Result<Vec<CdxEntry>> {
+    let filename = file_name(&part.path);
+    Ok(super::warc::index_reader(part.reader()?)?
+        .into_iter()
+        .map(|r| CdxEntry {
+            ts: time(&r.date),
+            mime: if r.record_type == "revisit" {
+                Some("warc/revisit".to_string())
+            } else {
+                r.mime
+            },
+            status: r.status.unwrap_or(0),
+            digest: r.payload_digest.unwrap_or_default(),
+            filename: filename.clone(),
+            offset: r.offset,
+            length: r.length,
+            url: r.target_uri,
+        })
+        .collect())
+}
+
+/// The WACZ's pages: each HTML snapshot with a WARC record, under the URL
+/// that answered, once per URL (the first snapshot of it).
+pub fn pages(snapshots: &[SnapshotRow]) -> Vec<PageEntry> {
     let mut pages = Vec::new();
     let mut seen_pages = HashSet::new();
     for s in snapshots {
-        let (Some(file), Some(offset), Some(length)) = (&s.warc_file, s.warc_offset, s.warc_length)
-        else {
+        if s.warc_file.is_none() {
             continue;
-        };
+        }
         let url = without_userinfo(s.final_url.as_deref().unwrap_or(&s.url)).into_owned();
-        cdx.push(CdxEntry {
-            url: url.clone(),
-            ts: time(&s.fetched_at),
-            mime: s.content_type.clone(),
-            status: s.status,
-            digest: format!("sha256:{}", s.body_sha256),
-            filename: file.clone(),
-            offset,
-            length,
-        });
         let is_page = crate::compare::content_family(s.content_type.as_deref()) == "html";
         if is_page && seen_pages.insert(url.clone()) {
             pages.push(PageEntry {
@@ -183,7 +181,7 @@ pub fn cdx_and_pages(snapshots: &[SnapshotRow]) -> (Vec<CdxEntry>, Vec<PageEntry
             });
         }
     }
-    (cdx, pages)
+    pages
 }
 
 fn file_name(path: &Path) -> String {
@@ -227,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn each_record_is_indexed_under_the_url_that_answered_and_each_html_url_is_one_page() {
+    fn each_html_url_with_a_record_is_one_page_under_the_url_that_answered() {
         let snapshots = [
             row(
                 "https://a.example/",
@@ -244,25 +242,103 @@ mod tests {
             row("https://a.example/s.css", None, "text/css", true),
             row("https://b.example/", None, "text/html", false),
         ];
-        let (cdx, pages) = cdx_and_pages(&snapshots);
-        let urls: Vec<_> = cdx.iter().map(|c| c.url.as_str()).collect();
+        let pages = pages(&snapshots);
+        let urls: Vec<_> = pages.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, ["https://a.example/home"]);
+        assert_eq!(pages[0].ts.to_rfc3339(), "2026-11-01T03:00:00+00:00");
+    }
+
+    #[test]
+    fn every_response_and_revisit_of_a_warc_file_is_indexed_where_it_is() {
+        use crate::store::warc::{Body, Capture, Earlier, Exchange, Profile, WarcWriter};
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run1.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let date = Utc.with_ymd_and_hms(2026, 11, 1, 3, 0, 0).unwrap();
+        let html = vec![(
+            "Content-Type".to_string(),
+            "text/html; charset=utf-8".to_string(),
+        )];
+        let moved = vec![("Location".to_string(), "/new".to_string())];
+        let ex = |uri, status, headers, body| Exchange {
+            target_uri: uri,
+            date,
+            method: "GET",
+            request_headers: &[],
+            http_version: "HTTP/1.1",
+            status,
+            response_headers: headers,
+            body: Body::Bytes(body),
+            ip: None,
+        };
+        let redirect = w
+            .write_exchange(&ex("https://a.example/old", 301, &moved, b""))
+            .unwrap();
+        let page = w
+            .write_exchange(&ex("https://a.example/new", 200, &html, b"<p>page</p>"))
+            .unwrap();
+        let earlier = Earlier {
+            record_id: Some(page.record_id.clone()),
+            target_uri: "https://a.example/new".into(),
+            date: "2026-11-01T03:00:00Z".into(),
+            payload_digest: page.payload_digest.clone(),
+        };
+        let not_modified = w
+            .write_capture(
+                &ex("https://a.example/new", 304, &[], b""),
+                &Capture::Revisit {
+                    profile: Profile::ServerNotModified,
+                    earlier: &earlier,
+                },
+            )
+            .unwrap();
+        w.sync().unwrap();
+
+        let cdx = cdx_of(&path).unwrap();
+        let listed: Vec<_> = cdx
+            .iter()
+            .map(|c| {
+                (
+                    c.url.as_str(),
+                    c.status,
+                    c.mime.as_deref(),
+                    c.offset,
+                    c.length,
+                )
+            })
+            .collect();
         assert_eq!(
-            urls,
+            listed,
             [
-                "https://a.example/home",
-                "https://a.example/home",
-                "https://a.example/s.css"
+                (
+                    "https://a.example/old",
+                    301,
+                    None,
+                    redirect.offset,
+                    redirect.length
+                ),
+                (
+                    "https://a.example/new",
+                    200,
+                    Some("text/html"),
+                    page.offset,
+                    page.length
+                ),
+                (
+                    "https://a.example/new",
+                    0,
+                    Some("warc/revisit"),
+                    not_modified.offset,
+                    not_modified.length
+                ),
             ],
-            "a snapshot without a record is not indexed"
+            "requests and the warcinfo are not indexed"
         );
-        assert_eq!(cdx[0].digest, format!("sha256:{}", "ab".repeat(32)));
-        assert_eq!(
-            (cdx[0].filename.as_str(), cdx[0].offset, cdx[0].length),
-            ("run1.warc.gz", 100, 50)
-        );
-        assert_eq!(cdx[0].ts.to_rfc3339(), "2026-11-01T03:00:00+00:00");
-        let pages: Vec<_> = pages.iter().map(|p| p.url.as_str()).collect();
-        assert_eq!(pages, ["https://a.example/home"]);
+        assert!(cdx.iter().all(|c| c.filename == "run1.warc.gz"));
+        assert_eq!(cdx[1].digest, page.payload_digest);
+        assert_eq!(cdx[2].digest, page.payload_digest, "the revisit's payload");
+        assert_eq!(cdx[1].ts, date);
     }
 
     #[tokio::test]
@@ -322,11 +398,16 @@ mod tests {
             )) && line.contains("the response of https://example.org/a taken"),
             "{line}"
         );
-        assert_eq!(contents.exported_offset("run1.warc.gz", a_offset), None);
+        let cdx = cdx_of_part(&contents.parts[0]).unwrap();
+        let urls: Vec<_> = cdx.iter().map(|c| (c.url.as_str(), c.offset)).collect();
         let b_offset = b.warc_offset.unwrap();
+        assert_eq!(urls, [("https://example.org/b", b_offset - a_length)]);
         assert_eq!(
-            contents.exported_offset("run1.warc.gz", b_offset),
-            Some(b_offset - a_length)
+            pages(&contents.snapshots)
+                .iter()
+                .map(|p| p.url.as_str())
+                .collect::<Vec<_>>(),
+            ["https://example.org/b"]
         );
 
         let out = dir.path().join("all.warc.gz");
@@ -341,7 +422,7 @@ mod tests {
     }
 
     #[test]
-    fn the_index_of_a_wacz_carries_no_credentials() {
+    fn the_pages_of_a_wacz_carry_no_credentials() {
         let mut r = row(
             "http://alice:s3cretpass@a.example/",
             None,
@@ -349,8 +430,6 @@ mod tests {
             true,
         );
         r.final_url = Some("http://bob:hunter2@a.example/home".into());
-        let (cdx, pages) = cdx_and_pages(&[r]);
-        assert_eq!(cdx[0].url, "http://a.example/home");
-        assert_eq!(pages[0].url, "http://a.example/home");
+        assert_eq!(pages(&[r])[0].url, "http://a.example/home");
     }
 }

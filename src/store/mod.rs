@@ -36,6 +36,7 @@ mod testing;
 pub mod verify;
 pub mod wacz;
 pub mod warc;
+pub mod whole_file;
 
 use std::path::{Path, PathBuf};
 

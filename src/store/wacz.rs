@@ -4,8 +4,8 @@
 //! tools open as one web archive) and of an exported plain `.warc.gz`. It
 //! takes the WARC files and what the index knows about their records as
 //! arguments; it never opens the store's index itself. Every output is
-//! written to a temporary file beside the target and renamed into place at
-//! the end, so a failure never leaves half a file under the asked-for name.
+//! written whole or not at all (`whole_file`), so a failure never leaves
+//! half a file under the asked-for name.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -13,6 +13,7 @@ use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use super::warc::HashingWriter;
+use super::whole_file::WholeFile;
 use crate::base::time::rfc3339;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
@@ -34,6 +35,8 @@ pub struct CdxEntry {
     pub url: String,
     pub ts: DateTime<Utc>,
     pub mime: Option<String>,
+    /// The HTTP status; 0 for a record that holds none (a revisit with an
+    /// empty block), which the index then leaves out.
     pub status: u16,
     /// The record's payload digest, e.g. `sha256:<BASE32>`.
     pub digest: String,
@@ -90,6 +93,20 @@ impl WarcPart {
         }
     }
 
+    /// What goes out, as one stream (for indexing it as exported).
+    pub fn reader(&self) -> io::Result<Box<dyn Read>> {
+        let Some(ranges) = &self.ranges else {
+            return Ok(Box::new(File::open(&self.path)?));
+        };
+        let mut out: Box<dyn Read> = Box::new(io::empty());
+        for &(offset, length) in ranges {
+            let mut file = File::open(&self.path)?;
+            file.seek(io::SeekFrom::Start(offset))?;
+            out = Box::new(out.chain(file.take(length)));
+        }
+        Ok(out)
+    }
+
     /// Copies what goes out to `out`; returns the bytes copied.
     fn copy_to(&self, out: &mut dyn Write) -> io::Result<u64> {
         let mut file = File::open(&self.path)?;
@@ -144,8 +161,7 @@ pub fn write_wacz_parts(
         .last_modified_time(mtime)
         .unix_permissions(0o644);
 
-    let tmp = temp_beside(out)?;
-    let mut zip = zip::ZipWriter::new(tmp.reopen()?);
+    let mut zip = zip::ZipWriter::new(WholeFile::create(out)?);
     let mut resources = Vec::new();
 
     for (warc, name) in warcs.iter().zip(&names) {
@@ -196,10 +212,7 @@ pub fn write_wacz_parts(
     zip.start_file("datapackage-digest.json", deflated)?;
     zip.write_all(&digest)?;
 
-    let file = zip.finish()?;
-    file.sync_all()?;
-    drop(file);
-    persist(tmp, out)
+    zip.finish()?.commit()
 }
 
 /// Writes the WARC files one after the other into `out`. Each record is a
@@ -211,14 +224,11 @@ pub fn concat_warcs(warcs: &[PathBuf], out: &Path) -> io::Result<()> {
 
 /// [`concat_warcs`] of some parts of the WARC files.
 pub fn concat_parts(warcs: &[WarcPart], out: &Path) -> io::Result<()> {
-    let tmp = temp_beside(out)?;
-    let mut file = tmp.reopen()?;
+    let mut file = WholeFile::create(out)?;
     for warc in warcs {
         warc.copy_to(&mut file)?;
     }
-    file.sync_all()?;
-    drop(file);
-    persist(tmp, out)
+    file.commit()
 }
 
 /// The SURT form of a URL, the sort key of CDXJ lines, following the
@@ -286,7 +296,7 @@ fn cdxj(entries: &[CdxEntry]) -> Vec<u8> {
             let fields = CdxFields {
                 url: &e.url,
                 mime: e.mime.as_deref(),
-                status: e.status.to_string(),
+                status: (e.status != 0).then(|| e.status.to_string()),
                 digest: &e.digest,
                 length: e.length.to_string(),
                 offset: e.offset.to_string(),
@@ -326,7 +336,8 @@ struct CdxFields<'a> {
     url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     mime: Option<&'a str>,
-    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
     digest: &'a str,
     length: String,
     offset: String,
@@ -391,7 +402,7 @@ fn resource_name(path: &str) -> String {
 }
 
 fn add_small(
-    zip: &mut zip::ZipWriter<File>,
+    zip: &mut zip::ZipWriter<WholeFile>,
     resources: &mut Vec<Resource>,
     path: &str,
     bytes: &[u8],
@@ -432,22 +443,6 @@ fn warc_names(warcs: &[PathBuf]) -> io::Result<Vec<String>> {
         names.push(name);
     }
     Ok(names)
-}
-
-/// A temporary file in `out`'s directory, so the final rename stays on one
-/// file system and is atomic. Dropped unpersisted, it is deleted.
-fn temp_beside(out: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let dir = match out.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".citeguard-export-")
-        .tempfile_in(dir)
-}
-
-fn persist(tmp: tempfile::NamedTempFile, out: &Path) -> io::Result<()> {
-    tmp.persist(out).map(drop).map_err(|e| e.error)
 }
 
 /// A zip time stamp (local-time-free MS-DOS fields, 1980 to 2107).

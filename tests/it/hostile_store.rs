@@ -551,7 +551,7 @@ fn credentials_reach_no_report_warc_record_wacz_or_web_archive() {
     let lower = records.to_ascii_lowercase();
     for header in ["cookie", "authorization", "x-paywall"] {
         assert!(
-            lower.contains(&format!("\r\n{header}: [redacted by citeguard]\r\n")),
+            lower.contains(&format!("\r\n{header}: [redacted]\r\n")),
             "{header}: {records}"
         );
     }
