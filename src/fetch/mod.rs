@@ -334,8 +334,10 @@ impl Fetcher {
                 if !resp.status().is_success() {
                     return None;
                 }
-                let bytes = resp.bytes().await.ok()?;
-                robots::parse(&bytes[..bytes.len().min(512 * 1024)])
+                let body = crate::base::cap::read_capped(resp.bytes_stream(), robots::MAX_BYTES)
+                    .await
+                    .ok()?;
+                robots::parse(&body.bytes)
             })
             .await;
         robot.as_ref().is_none_or(|r| r.allowed(url.as_str()))

@@ -202,7 +202,8 @@ impl Fetcher {
         }))
     }
 
-    /// Streams a body: hashes it, keeps the head, spools it, stops at `limit`.
+    /// Streams a body: hashes it, keeps the head, spools it, stops at `limit`
+    /// decoded bytes (the rest is neither downloaded nor decompressed).
     async fn read_body(
         &self,
         mut resp: reqwest::Response,
@@ -211,8 +212,7 @@ impl Fetcher {
     ) -> std::result::Result<ReadBody, reqwest::Error> {
         let mut hasher = Sha256::new();
         let mut head = Vec::new();
-        let mut size = 0u64;
-        let mut truncated = false;
+        let mut cap = crate::base::cap::Cap::new(limit);
         let mut spool_error = None;
         let mut file = match (&self.spool, spool) {
             (Some(dir), true) => match tempfile::Builder::new().prefix("body-").tempfile_in(dir) {
@@ -225,8 +225,7 @@ impl Fetcher {
             _ => None,
         };
         while let Some(chunk) = resp.chunk().await? {
-            let room = limit.saturating_sub(size) as usize;
-            let take = &chunk[..chunk.len().min(room)];
+            let take = cap.take(&chunk);
             hasher.update(take);
             if head.len() < HEAD_BYTES {
                 head.extend_from_slice(&take[..take.len().min(HEAD_BYTES - head.len())]);
@@ -237,13 +236,11 @@ impl Fetcher {
                 spool_error = Some(format!("{}: {e}", f.path().display()));
                 file = None;
             }
-            size += take.len() as u64;
-            if take.len() < chunk.len() || size >= limit {
-                truncated =
-                    take.len() < chunk.len() || resp.content_length().is_some_and(|n| n > limit);
+            if cap.was_cut() {
                 break;
             }
         }
+        let (size, truncated) = (cap.taken(), cap.was_cut());
         let spooled = match file.map(|f| f.into_temp_path().keep()) {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
@@ -311,12 +308,11 @@ impl Fetcher {
                     if !status.is_success() {
                         return None;
                     }
-                    let bytes = resp.bytes().await.ok()?;
-                    let text = crate::base::text::decode_text(
-                        bytes[..bytes.len().min(HEAD_BYTES)].to_vec(),
-                        None,
-                    )
-                    .ok()?;
+                    let head =
+                        crate::base::cap::read_capped(resp.bytes_stream(), HEAD_BYTES as u64)
+                            .await
+                            .ok()?;
+                    let text = crate::base::text::decode_text(head.bytes, None).ok()?;
                     return Some(classify::comparable(&text));
                 }
                 None

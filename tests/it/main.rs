@@ -19,6 +19,7 @@ mod check;
 mod collect;
 mod collect_cli;
 mod fetch;
+mod hostile_fetch;
 mod memento;
 mod offline;
 mod report_formats;

@@ -12,7 +12,11 @@
 //!   ([`Web::set_gone`]), a page answered "304 Not Modified";
 //! - [`archive`]: Memento TimeGates and captures under `/archive/`, good
 //!   ones and broken ones;
-//! - [`blog`]: a post, a feed and a sitemap that `collect` reads by URL.
+//! - [`blog`]: a post, a feed and a sitemap that `collect` reads by URL;
+//! - [`hostile`]: decompression bombs, markup nested too deep, numbers
+//!   that are not statuses, redirects to other schemes and into a private
+//!   network (and, as whole hosts, a brotli-bomb robots.txt and a host
+//!   that answers every path with a gzip bomb).
 //!
 //! Hosts that misbehave below HTTP are here too: one that answers every
 //! path with the same page ([`catch_all_on`]), one where nothing listens
@@ -26,6 +30,7 @@
 pub mod archive;
 pub mod blog;
 pub mod changing;
+pub mod hostile;
 pub mod publisher;
 
 use std::net::{IpAddr, SocketAddr};
@@ -314,6 +319,9 @@ async fn answer(
         return r;
     }
     if let Some(r) = blog::answer(&asked) {
+        return r;
+    }
+    if let Some(r) = hostile::answer(&asked) {
         return r;
     }
     html(StatusCode::NOT_FOUND, "<title>404 Not Found</title>")
