@@ -14,6 +14,7 @@
 //! It never touches the store: it hands the caller a spooled file and its
 //! hash, and the caller decides what to keep. It never prints.
 
+pub mod bound;
 pub mod classify;
 pub mod queue;
 pub mod resolve;

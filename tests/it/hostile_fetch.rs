@@ -6,6 +6,7 @@
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use crate::util::{Dir, json, stderr, stdout};
 use crate::web::Web;
@@ -15,9 +16,13 @@ use crate::web::hostile::{self, BOMB_MIB};
 /// debug build, and a small fraction of what the bombs inflate to.
 const PEAK_MIB: u64 = 256;
 
+/// How long any run of these tests may take before it counts as a hang.
+const HANG: Duration = Duration::from_secs(120);
+
 /// Runs a command to its end and returns its output and its peak
 /// resident memory in MiB, read from `wait4` for that one child (so other
-/// tests' processes do not count).
+/// tests' processes do not count). A run still going after `HANG` is
+/// killed and fails the test: a hang must fail, not hang the suite.
 // The child is reaped by `wait4`, which `Child` does not know about.
 #[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command) -> (Output, u64) {
@@ -27,26 +32,32 @@ fn run_measured(mut cmd: Command) -> (Output, u64) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("run citeguard");
-    let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        out.read_to_end(&mut b).unwrap();
-        b
+    let pid = child.id() as libc::pid_t;
+    let read = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            let _ = r.read_to_end(&mut b);
+            b
+        })
+    };
+    let out = read(Box::new(child.stdout.take().unwrap()));
+    let err = read(Box::new(child.stderr.take().unwrap()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut status = 0;
+        // SAFETY: wait4 on our own child's pid; the kernel fills `usage`.
+        let usage = unsafe {
+            let mut usage: libc::rusage = std::mem::zeroed();
+            let waited = libc::wait4(pid, &mut status, 0, &mut usage);
+            assert_eq!(waited, pid, "wait4 failed");
+            usage
+        };
+        let _ = tx.send((status, usage.ru_maxrss));
     });
-    let err = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        err.read_to_end(&mut b).unwrap();
-        b
-    });
-    let mut status = 0;
-    // SAFETY: plain libc call on our own child's pid; `usage` is written
-    // by the kernel before it returns.
-    let usage = unsafe {
-        let mut usage: libc::rusage = std::mem::zeroed();
-        let pid = libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage);
-        assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-        usage
+    let Ok((status, maxrss_kib)) = rx.recv_timeout(HANG) else {
+        // SAFETY: kill(2) on our own child, not yet reaped.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("citeguard still running after {HANG:?}: a hang");
     };
     use std::os::unix::process::ExitStatusExt;
     let output = Output {
@@ -54,8 +65,7 @@ fn run_measured(mut cmd: Command) -> (Output, u64) {
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
     };
-    // ru_maxrss is in KiB on Linux.
-    (output, usage.ru_maxrss as u64 / 1024)
+    (output, maxrss_kib as u64 / 1024)
 }
 
 fn post_citing(dir: &Dir, urls: &[String]) -> std::path::PathBuf {
@@ -172,4 +182,31 @@ fn a_post_or_sitemap_given_by_url_that_is_a_bomb_is_refused_at_the_input_cap() {
         );
         assert_small(peak, &o);
     }
+}
+
+#[test]
+fn a_cited_page_nested_100000_deep_is_parsed_only_as_far_as_is_cheap_and_says_so() {
+    let web = Web::on("127.0.0.36");
+    let url = web.url("/hostile/deep");
+    let dir = Dir::new();
+    let post = post_citing(&dir, std::slice::from_ref(&url));
+    let mut cmd = dir
+        .citeguard(["check", "--timeout", "5", "--format", "json"])
+        .command();
+    cmd.arg(&post);
+    let (o, _) = run_measured(cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let row = &json(&o)["citations"][0];
+    assert_eq!(row["verdict"], "ok", "{row:#}");
+    let detail = row["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains("nested more than 512 levels deep"),
+        "{row:#}"
+    );
+    // The offline copy is rendered from the same cut.
+    let mut cmd = dir.citeguard(["show", "--as", "html", &url]).command();
+    cmd.current_dir(dir.path());
+    let (o, _) = run_measured(cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("The start of a page"), "{}", stdout(&o));
 }
