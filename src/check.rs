@@ -205,6 +205,8 @@ async fn fetch_sources<H: SourceHook>(
         let Some(fetched) = results.recv().await else {
             break;
         };
+        // A fetch that panicked ends the run with its error.
+        let fetched = fetched?;
         if let Some(depth) = requisites.remove(&fetched.check.url) {
             let more = hook.requisite(fetched).await?;
             push_requisites(more, depth + 1, &mut requisites);

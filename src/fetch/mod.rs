@@ -204,7 +204,7 @@ impl Fetcher {
             .and_then(|h| h.per_host)
             .unwrap_or(self.config.per_host)
             .max(1);
-        let delay = Duration::from_millis(
+        let delay = crate::config::millis(
             h.and_then(|h| h.host_delay_ms)
                 .unwrap_or(self.config.host_delay_ms),
         );

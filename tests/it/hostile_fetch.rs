@@ -210,3 +210,69 @@ fn a_cited_page_nested_100000_deep_is_parsed_only_as_far_as_is_cheap_and_says_so
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("The start of a page"), "{}", stdout(&o));
 }
+
+#[test]
+fn time_flags_that_are_not_finite_negative_or_over_a_day_are_usage_errors() {
+    let dir = Dir::new();
+    let post = post_citing(&dir, &["http://127.0.0.1:9/".to_string()]);
+    for (flag, value) in [
+        ("--timeout", "inf"),
+        ("--timeout", "1e30"),
+        ("--timeout", "NaN"),
+        ("--timeout", "0"),
+        ("--connect-timeout", "1e300"),
+        ("--connect-timeout", "-1"),
+        ("--max-retry-wait", "inf"),
+        ("--max-retry-wait", "86401"),
+        ("--host-delay", "100000000000"),
+    ] {
+        let o = dir.run([
+            "check".as_ref(),
+            format!("{flag}={value}").as_ref(),
+            post.as_os_str(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{flag} {value}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    // The same settings in citeguard.toml are refused the same way.
+    for key in [
+        "timeout_secs = inf",
+        "connect_timeout_secs = 1e300",
+        "max_retry_wait_secs = inf",
+    ] {
+        dir.write("citeguard.toml", format!("[fetch]\n{key}\n"));
+        let o = dir.run(["check".as_ref(), post.as_os_str()]);
+        assert_eq!(o.status.code(), Some(2), "{key}: {}", stderr(&o));
+        let name = key.split(' ').next().unwrap();
+        assert!(stderr(&o).contains(name), "{key}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_source_that_always_answers_503_ends_the_run_after_its_retries() {
+    let web = Web::on("127.0.0.37");
+    let dir = Dir::new();
+    let post = post_citing(&dir, &[web.url("/always503")]);
+    let mut cmd = dir
+        .citeguard([
+            "check",
+            "--no-store",
+            "--format",
+            "json",
+            "--retries",
+            "2",
+            "--max-retry-wait",
+            "0.2",
+        ])
+        .command();
+    cmd.arg(&post);
+    let (o, _) = run_measured(cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let row = &json(&o)["citations"][0];
+    assert_eq!(
+        (row["verdict"].as_str(), row["reason"].as_str()),
+        (Some("unreachable"), Some("http-5xx"))
+    );
+    assert_eq!(web.hits("/always503"), 3);
+}
