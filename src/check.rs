@@ -78,18 +78,18 @@ pub async fn check<H: SourceHook>(
 
 fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOptions) -> Plan {
     let Some(url) = citation.url.as_deref() else {
-        let reason = match citation.missing {
-            Some(Missing::EmptyLink) => Reason::EmptyLink,
+        let reason = match (citation.missing, &citation.raw) {
+            (Some(Missing::EmptyLink), _) => Reason::EmptyLink,
+            // A link was written, but it is no URL.
+            (None, Some(raw)) if citation.kind != crate::model::Kind::Unlinked => {
+                return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(raw)));
+            }
             _ => Reason::NoLink,
         };
         return Plan::Fixed(Verdict::Missing, reason, None);
     };
     let Ok(parsed) = url::Url::parse(url) else {
-        return Plan::Fixed(
-            Verdict::Missing,
-            Reason::EmptyLink,
-            Some(format!("not a usable URL: {url}")),
-        );
+        return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(url)));
     };
     if !crate::collect::url::is_fetchable(&parsed) {
         return Plan::Fixed(
@@ -99,16 +99,23 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
         );
     }
     let Some(key) = citation.source_url(opts) else {
-        return Plan::Fixed(
-            Verdict::Missing,
-            Reason::EmptyLink,
-            Some(format!("not a usable URL: {url}")),
-        );
+        return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(url)));
     };
     if fetcher.is_excluded(&key) {
         return Plan::Fixed(Verdict::Skipped, Reason::Excluded, None);
     }
     Plan::Source(key)
+}
+
+/// Why a link as written is no URL, in words.
+fn why_invalid(raw: &str) -> String {
+    match url::Url::parse(raw.trim()) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            "a relative link, and the post gives no base URL (--base-url)".into()
+        }
+        Err(e) => e.to_string(),
+        Ok(_) => "not a URL citeguard can fetch".into(),
+    }
 }
 
 /// The unique sources, busiest host first, so that the host that bounds

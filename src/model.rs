@@ -141,6 +141,9 @@ names! {
         Soft404 = "soft-404" | "soft404",
         RedirectToRoot = "redirect-to-root",
         PersistentFailure = "persistent-failure",
+        /// A redirect to another scheme (`file:`, `data:`, `ftp:`,
+        /// `mailto:`): no page at the end of the link for a reader.
+        RedirectScheme = "redirect-scheme",
         // changed
         ContentDrift = "content-drift",
         QuoteMissing = "quote-missing",
@@ -149,6 +152,9 @@ names! {
         NoLink = "no-link",
         EmptyLink = "empty-link",
         SnapshotLost = "snapshot-lost",
+        /// The link is written but is no URL (a port out of range, a
+        /// relative link in a post with no base URL).
+        InvalidUrl = "invalid-url",
         // unreachable
         Timeout = "timeout",
         Refused = "refused",
@@ -168,6 +174,11 @@ names! {
         Excluded = "excluded",
         Robots = "robots",
         Scheme = "scheme",
+        /// A URL longer than citeguard fetches (8 KiB).
+        UrlTooLong = "url-too-long",
+        /// A public page's redirect or requisite that leads to a loopback,
+        /// private, link-local or unique-local address.
+        PrivateAddress = "private-address",
     }
 }
 

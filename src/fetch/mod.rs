@@ -41,6 +41,11 @@ pub use queue::Queue;
 /// extraction; the rest only passes through the hasher and the spool file.
 pub const HEAD_BYTES: usize = 512 * 1024;
 
+/// The longest URL fetched (as a source or a redirect's target): most
+/// servers refuse longer ones (414), and a longer one is rarely a link a
+/// person wrote.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
 /// The validators of the last snapshot, for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -249,6 +254,9 @@ impl Fetcher {
     async fn fetchable(&self, url: &str) -> std::result::Result<Url, Attempt> {
         let skipped =
             |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
+        if let Some(long) = too_long(url) {
+            return Err(skipped(Reason::UrlTooLong, long));
+        }
         let url =
             Url::parse(url).map_err(|e| skipped(Reason::Scheme, format!("not a URL: {e}")))?;
         if !crate::base::web::is_http(url.as_str()) {
@@ -416,10 +424,29 @@ impl Fetcher {
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok());
                 if let Some(next) = location.and_then(|l| current.join(l).ok()) {
+                    if let Some(long) = too_long(next.as_str()) {
+                        return Attempt::failed(
+                            Verdict::Skipped,
+                            Reason::UrlTooLong,
+                            format!("redirects to {long}"),
+                            redirects,
+                        );
+                    }
                     redirects.push(Redirect {
                         url: next.to_string(),
                         status,
                     });
+                    // A reader's browser follows no redirect from a web page
+                    // to a file, data, FTP or mail address: the link leads
+                    // to no page. A fact about the server, so not retried.
+                    if !crate::base::web::is_http(next.as_str()) {
+                        return Attempt::failed(
+                            Verdict::Dead,
+                            Reason::RedirectScheme,
+                            format!("redirects to a {}: address", next.scheme()),
+                            redirects,
+                        );
+                    }
                     if visited.contains(next.as_str()) {
                         return Attempt::failed(
                             Verdict::Unreachable,
@@ -445,6 +472,17 @@ impl Fetcher {
                 .await;
         }
     }
+}
+
+/// Why a URL is too long to fetch, when it is.
+fn too_long(url: &str) -> Option<String> {
+    (url.len() > MAX_URL_BYTES).then(|| {
+        format!(
+            "a URL of {} KiB; citeguard fetches none longer than {} KiB",
+            url.len().div_ceil(1024),
+            MAX_URL_BYTES / 1024
+        )
+    })
 }
 
 fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {

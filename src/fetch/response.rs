@@ -332,7 +332,7 @@ fn by_status(head: &Head, accept: &[u16]) -> Judgement {
     Judgement {
         verdict,
         reason,
-        detail: None,
+        detail: classify::odd_status(head.status, accept),
     }
 }
 

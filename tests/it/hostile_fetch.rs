@@ -8,7 +8,10 @@ use std::io::Read;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::util::{Dir, json, stderr, stdout};
+use citeguard::fetch::{Fetched, Fetcher, Job};
+use citeguard::model::{Reason, Verdict};
+
+use crate::util::{Dir, fast_config, json, stderr, stdout};
 use crate::web::Web;
 use crate::web::hostile::{self, BOMB_MIB};
 
@@ -275,4 +278,117 @@ fn a_source_that_always_answers_503_ends_the_run_after_its_retries() {
         (Some("unreachable"), Some("http-5xx"))
     );
     assert_eq!(web.hits("/always503"), 3);
+}
+
+async fn fetch(url: &str) -> Fetched {
+    let fetcher = Fetcher::new(&fast_config(), None).unwrap();
+    fetcher.fetch(&Job::new(url)).await
+}
+
+fn verdict_of(f: &Fetched) -> (Verdict, Reason) {
+    (f.check.verdict, f.check.reason)
+}
+
+#[tokio::test]
+async fn a_number_in_a_title_that_is_no_status_is_not_a_soft_404() {
+    let web = Web::on("127.0.0.38");
+    for path in ["/hostile/area-code", "/hostile/commit"] {
+        let f = fetch(&web.url(path)).await;
+        assert_eq!(
+            verdict_of(&f),
+            (Verdict::Ok, Reason::Ok),
+            "{path}: {:#?}",
+            f.check
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_scheme_is_dead_with_its_own_reason_and_not_retried() {
+    let web = Web::on("127.0.0.39");
+    for (path, scheme) in [
+        ("/hostile/to-file", "file"),
+        ("/hostile/to-data", "data"),
+        ("/hostile/to-ftp", "ftp"),
+        ("/hostile/to-mailto", "mailto"),
+    ] {
+        let f = fetch(&web.url(path)).await;
+        assert_eq!(
+            verdict_of(&f),
+            (Verdict::Dead, Reason::RedirectScheme),
+            "{path}: {:#?}",
+            f.check
+        );
+        let detail = f.check.detail.as_deref().unwrap_or_default();
+        assert!(detail.contains(&format!("{scheme}:")), "{detail}");
+        assert_eq!(f.check.redirects.len(), 1);
+        assert_eq!(web.hits(path), 1, "{path} was retried");
+    }
+}
+
+#[tokio::test]
+async fn a_status_no_http_defines_is_named_as_such() {
+    let web = Web::on("127.0.0.40");
+    let f = fetch(&web.url("/hostile/status999")).await;
+    assert_eq!(f.check.status, Some(999));
+    assert_eq!(f.check.verdict, Verdict::Unreachable);
+    assert_eq!(
+        f.check.detail.as_deref(),
+        Some("status 999 is not an HTTP status"),
+        "{:#?}",
+        f.check
+    );
+}
+
+#[tokio::test]
+async fn a_url_longer_than_8_kib_is_skipped_as_too_long_without_a_request() {
+    let web = Web::on("127.0.0.41");
+    let long = web.url(&format!("/ok?q={}", "a".repeat(100 * 1024)));
+    let f = fetch(&long).await;
+    assert_eq!(
+        verdict_of(&f),
+        (Verdict::Skipped, Reason::UrlTooLong),
+        "{:#?}",
+        f.check.detail
+    );
+    assert!(
+        f.check
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("101 KiB")
+    );
+    assert_eq!(web.requests(), 0);
+}
+
+#[test]
+fn a_link_with_a_port_out_of_range_is_an_invalid_url_not_an_unlinked_attribution() {
+    let dir = Dir::new();
+    let post = dir.write(
+        "post.html",
+        "<html><body><article><p>According to <a href=\"http://127.0.0.1:99999/story\">the wire</a>, it happened.</p></article></body></html>",
+    );
+    let o = dir.run([
+        "check".as_ref(),
+        "--no-store".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        post.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report = json(&o);
+    let rows = report["citations"].as_array().unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["text"] == "the wire")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(
+        (row["verdict"].as_str(), row["reason"].as_str()),
+        (Some("missing"), Some("invalid-url")),
+        "{row:#}"
+    );
+    assert!(
+        row["detail"].as_str().unwrap_or_default().contains("port"),
+        "{row:#}"
+    );
 }
