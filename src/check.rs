@@ -17,7 +17,7 @@ use crate::collect::url::NormalizeOptions;
 use crate::compare::QuoteFinding;
 use crate::config::Config;
 use crate::error::Result;
-use crate::fetch::{Fetcher, Job, Queue, queue::host_key};
+use crate::fetch::{Fetcher, Job, Queue, Reach, queue::host_key};
 use crate::model::{Check, CitationResult, Missing, Reason, Report, RunInfo, Summary, Verdict};
 use crate::store::archive::Archive;
 use crate::store::hook::{Evidence, NoStore, REQUISITES_PER_PAGE, SourceHook};
@@ -188,42 +188,44 @@ async fn fetch_sources<H: SourceHook>(
     for url in sources.order {
         let validators = hook.validators(url).await?;
         queue.push(Job {
-            url: url.clone(),
             validators,
+            ..Job::new(url.clone())
         });
     }
     let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; sources.order.len()];
     let mut done = 0;
     // Requisites in flight, with their depth (1: a page's, 2: its
-    // stylesheets').
+    // stylesheets'). Each may reach no further than its page could.
     let mut requisites: HashMap<String, u8> = HashMap::new();
-    let push_requisites = |list: Vec<String>, depth: u8, requisites: &mut HashMap<String, u8>| {
-        for url in list.into_iter().take(REQUISITES_PER_PAGE) {
-            if depth <= REQUISITE_DEPTH
-                && !sources.position.contains_key(url.as_str())
-                && !fetcher.is_excluded(&url)
-                && queue.push(Job::new(url.clone()))
-            {
-                requisites.insert(url, depth);
+    let push_requisites =
+        |list: Vec<String>, depth: u8, reach: Reach, requisites: &mut HashMap<String, u8>| {
+            for url in list.into_iter().take(REQUISITES_PER_PAGE) {
+                if depth <= REQUISITE_DEPTH
+                    && !sources.position.contains_key(url.as_str())
+                    && !fetcher.is_excluded(&url)
+                    && queue.push(Job::requisite(url.clone(), reach))
+                {
+                    requisites.insert(url, depth);
+                }
             }
-        }
-    };
+        };
     while done < sources.order.len() || !requisites.is_empty() {
         let Some(fetched) = results.recv().await else {
             break;
         };
         // A fetch that panicked ends the run with its error.
         let fetched = fetched?;
+        let reach = fetched.reach;
         if let Some(depth) = requisites.remove(&fetched.check.url) {
             let more = hook.requisite(fetched).await?;
-            push_requisites(more, depth + 1, &mut requisites);
+            push_requisites(more, depth + 1, reach, &mut requisites);
             continue;
         }
         let position = sources.position.get(fetched.check.url.as_str()).copied();
         let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
         let outcome = hook.source(fetched, quoted).await?;
         progress.source_done(&outcome.check);
-        push_requisites(outcome.requisites, 1, &mut requisites);
+        push_requisites(outcome.requisites, 1, reach, &mut requisites);
         if let Some(i) = position {
             done += usize::from(checks[i].is_none());
             checks[i] = Some((outcome.check, outcome.evidence));
@@ -412,7 +414,7 @@ pub async fn run(
         let mut report = check(posts, config, fetcher.clone(), &mut NoStore, progress, now).await?;
         let mementos = crate::memento::archived_copies(
             &mut report,
-            fetcher.client(),
+            fetcher.client_for(endpoint).await,
             endpoint,
             options.robust_links,
         )
@@ -434,7 +436,7 @@ pub async fn run(
     crate::schedule::mark_changes(&mut report, previous.as_ref());
     let mementos = crate::memento::archived_copies(
         &mut report,
-        fetcher.client(),
+        fetcher.client_for(endpoint).await,
         endpoint,
         options.robust_links,
     )

@@ -115,6 +115,13 @@ pub struct FetchConfig {
     /// DNS's own, so a test can play a dead domain, and an offline machine
     /// by listing the canary.
     pub no_such_host: Vec<String>,
+    /// Let every fetch reach loopback, private, link-local and unique-local
+    /// addresses: without it, only a cited source on such an address may
+    /// (`--allow-private`).
+    pub allow_private: bool,
+    /// Addresses treated as public, for tests whose whole web is on
+    /// loopback (not documented: no one else needs it).
+    pub public_addresses: Vec<std::net::IpAddr>,
 }
 
 impl Default for FetchConfig {
@@ -136,6 +143,8 @@ impl Default for FetchConfig {
             ignore_robots: false,
             resolve: BTreeMap::new(),
             no_such_host: Vec::new(),
+            allow_private: false,
+            public_addresses: Vec::new(),
         }
     }
 }

@@ -156,6 +156,11 @@ pub struct CheckArgs {
     /// Fetch even what robots.txt disallows.
     #[arg(long)]
     pub ignore_robots: bool,
+    /// Let redirects and requisites of a page on a public address reach
+    /// loopback, private and link-local addresses (by default only a cited
+    /// source on such an address may).
+    #[arg(long)]
+    pub allow_private: bool,
     /// Resolve HOST to ADDR instead of asking DNS, like curl's --resolve (repeatable).
     #[arg(long, value_name = "HOST:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<(String, std::net::IpAddr)>,

@@ -52,6 +52,13 @@ pub fn odd_status(status: u16, accept: &[u16]) -> Option<String> {
 /// Classifies a transport error from reqwest by walking its source chain.
 pub fn error_reason(err: &reqwest::Error) -> (Verdict, Reason, String) {
     let detail = crate::error::chain_text(err);
+    if let Some(refused) = find_in_chain::<super::address::Refused>(err) {
+        return (
+            Verdict::Skipped,
+            Reason::PrivateAddress,
+            refused.to_string(),
+        );
+    }
     if let Some(dns) = find_in_chain::<DnsError>(err) {
         return match dns {
             DnsError::NoSuchHost(_) => (Verdict::Dead, Reason::Dns, dns.to_string()),

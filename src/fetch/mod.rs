@@ -14,6 +14,7 @@
 //! It never touches the store: it hands the caller a spooled file and its
 //! hash, and the caller decides what to keep. It never prints.
 
+pub mod address;
 pub mod bound;
 pub mod classify;
 pub mod queue;
@@ -35,6 +36,7 @@ use crate::config::{Config, FetchConfig, HostConfig};
 use crate::error::{Error, Result};
 use crate::model::{Check, Reason, Redirect, Verdict};
 
+pub use address::Reach;
 pub use queue::Queue;
 
 /// How much of a body is kept in memory for classification and text
@@ -59,13 +61,27 @@ pub struct Job {
     /// The source key (normalised, no fragment).
     pub url: String,
     pub validators: Option<Validators>,
+    /// Where the fetch may connect: `None` for a cited source, whose own
+    /// address decides; a requisite's is its page's (`address`).
+    pub reach: Option<Reach>,
 }
 
 impl Job {
+    /// A cited source.
     pub fn new(url: impl Into<String>) -> Job {
         Job {
             url: url.into(),
             validators: None,
+            reach: None,
+        }
+    }
+
+    /// A requisite of a page that was fetched with `reach`: it may go no
+    /// further than its page could.
+    pub fn requisite(url: impl Into<String>, reach: Reach) -> Job {
+        Job {
+            reach: Some(reach),
+            ..Job::new(url)
         }
     }
 }
@@ -102,11 +118,21 @@ pub struct Fetched {
     pub body: Option<FetchedBody>,
     /// The headers of the final request, for the archive.
     pub request_headers: Vec<(String, String)>,
+    /// Where this fetch could connect: what its requisites inherit.
+    pub reach: Reach,
 }
 
 /// The HTTP side of a run. Shared by the queue's workers.
 pub struct Fetcher {
+    /// For fetches that may reach public addresses only (`address`); the
+    /// same as `open` with `--allow-private`.
     client: reqwest::Client,
+    /// For fetches that may reach any address.
+    open: reqwest::Client,
+    resolver: Arc<resolve::Resolver>,
+    guard: Arc<address::Guard>,
+    /// Where each cited host may reach, worked out once per run.
+    reaches: Mutex<HashMap<String, Arc<OnceCell<Reach>>>>,
     config: FetchConfig,
     hosts: BTreeMap<String, HostConfig>,
     exclude: Vec<Regex>,
@@ -165,24 +191,27 @@ impl Fetcher {
                 .map(|r| Regex::new(r).map_err(|e| Error::Usage(format!("bad regex '{r}': {e}"))))
                 .collect()
         };
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(fc.timeout())
-            .connect_timeout(fc.connect_timeout())
-            .user_agent(fc.user_agent.clone())
-            .dns_resolver(Arc::new(resolve::Resolver::new(fc)))
-            .pool_max_idle_per_host(fc.per_host.max(1))
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .zstd(true)
-            .build()
-            .map_err(|e| Error::setup("build the HTTP client", e))?;
+        let resolver = Arc::new(resolve::Resolver::new(fc));
+        let guard = Arc::new(address::Guard::new(fc.public_addresses.iter().copied()));
+        let open = http_client(fc, resolver.clone())?;
+        let client = if fc.allow_private {
+            open.clone()
+        } else {
+            let public_only = address::PublicOnly {
+                inner: resolver.clone(),
+                guard: guard.clone(),
+            };
+            http_client(fc, Arc::new(public_only))?
+        };
         if let Some(dir) = &spool {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         Ok(Fetcher {
             client,
+            open,
+            resolver,
+            guard,
+            reaches: Mutex::new(HashMap::new()),
             config: fc.clone(),
             hosts: config.hosts.clone(),
             exclude: compile(&fc.exclude)?,
@@ -197,9 +226,68 @@ impl Fetcher {
         &self.config
     }
 
-    /// The client, for other HTTP work of the run (page requisites, Memento).
+    /// The client for fetches that may reach only public addresses (any
+    /// address with `--allow-private`).
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// The client for a conversation that starts at `url` (a web archive's
+    /// TimeGate): public addresses only, unless `url` is itself on a
+    /// private network.
+    pub async fn client_for(&self, url: &str) -> &reqwest::Client {
+        match Url::parse(url) {
+            Ok(u) => self.client_of(self.reach_of_cited(&u).await),
+            Err(_) => &self.client,
+        }
+    }
+
+    fn client_of(&self, reach: Reach) -> &reqwest::Client {
+        match reach {
+            Reach::Public => &self.client,
+            Reach::Any => &self.open,
+        }
+    }
+
+    /// Where a fetch that starts at the cited `url` may reach: anywhere
+    /// when its host is on a private network (every address it resolves
+    /// to is not public) or `--allow-private` is given, else public
+    /// addresses only. Worked out once per host and run; a host that does
+    /// not resolve stays public (its fetch then fails on its own).
+    async fn reach_of_cited(&self, url: &Url) -> Reach {
+        if self.config.allow_private {
+            return Reach::Any;
+        }
+        let addrs: Vec<std::net::IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+            Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+            Some(url::Host::Domain(name)) => {
+                let cell = {
+                    let mut reaches = self.reaches.lock().unwrap_or_else(|p| p.into_inner());
+                    reaches
+                        .entry(name.to_ascii_lowercase())
+                        .or_default()
+                        .clone()
+                };
+                return *cell
+                    .get_or_init(|| async {
+                        use reqwest::dns::Resolve;
+                        let Ok(name) = name.parse::<reqwest::dns::Name>() else {
+                            return Reach::Public;
+                        };
+                        match self.resolver.resolve(name).await {
+                            Ok(addrs) => {
+                                let ips: Vec<_> = addrs.map(|a| a.ip()).collect();
+                                self.guard.reach_of(&ips)
+                            }
+                            Err(_) => Reach::Public,
+                        }
+                    })
+                    .await;
+            }
+            None => Vec::new(),
+        };
+        self.guard.reach_of(&addrs)
     }
 
     /// Per-host limit and spacing, with `citeguard.toml` host overrides.
@@ -226,8 +314,12 @@ impl Fetcher {
     /// it is not to be fetched, else what the last attempt made of it.
     pub async fn fetch(&self, job: &Job) -> Fetched {
         let started = Instant::now();
-        let (a, attempts) = match self.fetchable(&job.url).await {
-            Ok(url) => self.attempts(&url, job.validators.as_ref()).await,
+        let mut reach = job.reach.unwrap_or(Reach::Public);
+        let (a, attempts) = match self.fetchable(job).await {
+            Ok((url, to)) => {
+                reach = to;
+                self.attempts(&url, job.validators.as_ref(), to).await
+            }
             Err(skipped) => (skipped, 0),
         };
         Fetched {
@@ -246,14 +338,18 @@ impl Fetcher {
             },
             body: a.body,
             request_headers: a.request_headers,
+            reach,
         }
     }
 
-    /// The URL to fetch, or why it is `skipped`: not a URL, not http(s),
-    /// excluded, or disallowed by robots.txt.
-    async fn fetchable(&self, url: &str) -> std::result::Result<Url, Attempt> {
+    /// The URL to fetch and where its fetch may connect, or why it is
+    /// `skipped`: too long, not a URL, not http(s), excluded, on a private
+    /// address for a fetch that may reach only public ones, or disallowed
+    /// by robots.txt.
+    async fn fetchable(&self, job: &Job) -> std::result::Result<(Url, Reach), Attempt> {
         let skipped =
             |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
+        let url = job.url.as_str();
         if let Some(long) = too_long(url) {
             return Err(skipped(Reason::UrlTooLong, long));
         }
@@ -271,28 +367,40 @@ impl Fetcher {
                 "matches --exclude/--include".into(),
             ));
         }
-        if !self.config.ignore_robots && !self.robots_allow(&url).await {
+        let reach = match job.reach {
+            Some(reach) => reach,
+            None => self.reach_of_cited(&url).await,
+        };
+        if let Some(refused) = self.guard.refuses(reach, &url) {
+            return Err(skipped(Reason::PrivateAddress, refused.to_string()));
+        }
+        if !self.config.ignore_robots && !self.robots_allow(&url, reach).await {
             return Err(skipped(Reason::Robots, "robots.txt disallows it".into()));
         }
-        Ok(url)
+        Ok((url, reach))
     }
 
     /// Attempts until one is final: a transient failure is retried after a
     /// backoff, and a refusal of our request's shape is tried once more
     /// dressed as a browser. Returns the last attempt and the count.
-    async fn attempts(&self, url: &Url, validators: Option<&Validators>) -> (Attempt, u32) {
+    async fn attempts(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        reach: Reach,
+    ) -> (Attempt, u32) {
         let mut attempts = 0u32;
         let mut browser = false;
         loop {
             attempts += 1;
-            let a = self.attempt(url, validators, browser).await;
+            let a = self.attempt(url, validators, browser, reach).await;
             // A server that refuses our request shape (405, 501, a 403 to a
             // bot user agent) gets one more try dressed as a browser.
             if !browser && matches!(a.status, Some(403 | 405 | 501)) && a.reason != Reason::Soft404
             {
                 browser = true;
                 attempts += 1;
-                let again = self.attempt(url, validators, true).await;
+                let again = self.attempt(url, validators, true, reach).await;
                 if again.verdict == Verdict::Ok || again.status != a.status {
                     if !self.retryable(&again, attempts) {
                         return (again, attempts);
@@ -331,7 +439,7 @@ impl Fetcher {
         tokio::time::sleep(wait.min(cap)).await;
     }
 
-    async fn robots_allow(&self, url: &Url) -> bool {
+    async fn robots_allow(&self, url: &Url, reach: Reach) -> bool {
         let origin = url.origin().ascii_serialization();
         let cell = self.robots.cell(&origin);
         let robot = cell
@@ -339,7 +447,7 @@ impl Fetcher {
                 let Ok(robots_url) = url.join("/robots.txt") else {
                     return None;
                 };
-                let resp = self.client.get(robots_url).send().await.ok()?;
+                let resp = self.client_of(reach).get(robots_url).send().await.ok()?;
                 if !resp.status().is_success() {
                     return None;
                 }
@@ -389,12 +497,23 @@ impl Fetcher {
         original: &Url,
         validators: Option<&Validators>,
         browser: bool,
+        reach: Reach,
     ) -> Attempt {
         let mut current = original.clone();
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut visited: HashSet<String> = HashSet::new();
         loop {
             visited.insert(current.as_str().to_string());
+            // A hop written as an address is judged here; a name, when the
+            // public-only client's resolver answers.
+            if let Some(refused) = self.guard.refuses(reach, &current) {
+                return Attempt::failed(
+                    Verdict::Skipped,
+                    Reason::PrivateAddress,
+                    refused.to_string(),
+                    redirects,
+                );
+            }
             // The stored validators are the final page's (a snapshot keeps
             // what answered after the redirects), so every hop carries them:
             // a redirect ignores them and the page at the end can say 304.
@@ -410,7 +529,7 @@ impl Fetcher {
                 }
             };
             let request_headers = header_pairs(request.headers());
-            let resp = match self.client.execute(request).await {
+            let resp = match self.client_of(reach).execute(request).await {
                 Ok(r) => r,
                 Err(e) => {
                     let (v, r, d) = classify::error_reason(&e);
@@ -468,10 +587,31 @@ impl Fetcher {
                 }
             }
             return self
-                .finish_response(original, current, redirects, resp, request_headers)
+                .finish_response(original, current, redirects, resp, request_headers, reach)
                 .await;
         }
     }
+}
+
+/// The run's HTTP client on a resolver: redirects are followed by hand,
+/// bodies decompressed.
+fn http_client<R: reqwest::dns::Resolve + 'static>(
+    fc: &FetchConfig,
+    dns: Arc<R>,
+) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(fc.timeout())
+        .connect_timeout(fc.connect_timeout())
+        .user_agent(fc.user_agent.clone())
+        .dns_resolver(dns)
+        .pool_max_idle_per_host(fc.per_host.max(1))
+        .gzip(true)
+        .brotli(true)
+        .deflate(true)
+        .zstd(true)
+        .build()
+        .map_err(|e| Error::setup("build the HTTP client", e))
 }
 
 /// Why a URL is too long to fetch, when it is.

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::classify::{self, PageSignals};
-use super::{Attempt, FetchedBody, Fetcher, HEAD_BYTES};
+use super::{Attempt, FetchedBody, Fetcher, HEAD_BYTES, Reach};
 use crate::model::{Reason, Redirect, Verdict};
 
 /// How much of an error page is read: enough to tell a bot wall.
@@ -128,6 +128,7 @@ impl Fetcher {
         redirects: Vec<Redirect>,
         resp: reqwest::Response,
         request_headers: Vec<(String, String)>,
+        reach: Reach,
     ) -> Attempt {
         let head = Head::of(&resp);
         let body = match self.response_body(resp, &head).await {
@@ -148,7 +149,9 @@ impl Fetcher {
 
         let judged = by_status(&head, &self.config.accept);
         let judged = by_bot_wall(judged, page.as_ref());
-        let judged = self.by_soft_404(judged, page.as_ref(), &final_url).await;
+        let judged = self
+            .by_soft_404(judged, page.as_ref(), &final_url, reach)
+            .await;
         let judged = by_redirects(judged, original, &final_url, &redirects);
 
         // The final URL is worth keeping only when it differs from the
@@ -261,13 +264,23 @@ impl Fetcher {
 
     /// Step 3: an ok page that says "not found", or that is what the host
     /// answers for any path, is `dead`/`soft-404`.
-    async fn by_soft_404(&self, judged: Judgement, page: Option<&Page>, url: &Url) -> Judgement {
+    async fn by_soft_404(
+        &self,
+        judged: Judgement,
+        page: Option<&Page>,
+        url: &Url,
+        reach: Reach,
+    ) -> Judgement {
         let Some(page) = page.filter(|_| judged.verdict == Verdict::Ok) else {
             return judged;
         };
         let detail = if let Some(p) = classify::soft_404_phrase(&page.signals) {
             format!("the page says \"{p}\"")
-        } else if url.path() != "/" && self.host_answers_anything_with(url, &page.html).await {
+        } else if url.path() != "/"
+            && self
+                .host_answers_anything_with(url, &page.html, reach)
+                .await
+        {
             "the host answers any path with this same page".into()
         } else {
             return judged;
@@ -281,7 +294,7 @@ impl Fetcher {
 
     /// Asks the host for a random path once per run; true when it answers
     /// 200 with the same page as `page` (Bar-Yossef et al., 2004).
-    async fn host_answers_anything_with(&self, url: &Url, html: &str) -> bool {
+    async fn host_answers_anything_with(&self, url: &Url, html: &str, reach: Reach) -> bool {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
@@ -294,7 +307,16 @@ impl Fetcher {
                     .collect();
                 let mut probe_url = url.join(&format!("/{token}-citeguard-probe")).ok()?;
                 for _ in 0..5 {
-                    let resp = self.client.get(probe_url.clone()).send().await.ok()?;
+                    // The probe keeps to the page's reach, like a redirect.
+                    if self.guard.refuses(reach, &probe_url).is_some() {
+                        return None;
+                    }
+                    let resp = self
+                        .client_of(reach)
+                        .get(probe_url.clone())
+                        .send()
+                        .await
+                        .ok()?;
                     let status = resp.status();
                     if status.is_redirection() {
                         let loc = resp

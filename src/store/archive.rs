@@ -535,6 +535,7 @@ impl SourceHook for Archive<'_> {
             mut check,
             body,
             request_headers,
+            ..
         } = fetched;
         let url = check.url.clone();
         let source = self
@@ -601,6 +602,7 @@ impl SourceHook for Archive<'_> {
             check,
             body,
             request_headers,
+            ..
         } = fetched;
         let Some(body) = body else {
             return Ok(Vec::new());
@@ -682,6 +684,7 @@ mod tests {
             check: testing::check(URL, Verdict::Ok, Reason::Ok, Some(status)),
             body,
             request_headers: Vec::new(),
+            reach: crate::fetch::Reach::Public,
         }
     }
 

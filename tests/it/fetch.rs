@@ -333,11 +333,11 @@ async fn a_conditional_request_sends_the_validators() {
     let web = Web::on("127.0.0.2");
     let fetcher = Fetcher::new(&fast_config(), None).unwrap();
     let job = Job {
-        url: web.url("/ok"),
         validators: Some(citeguard::fetch::Validators {
             etag: Some("\"v1\"".into()),
             last_modified: None,
         }),
+        ..Job::new(web.url("/ok"))
     };
     let f = fetcher.fetch(&job).await;
     assert!(

@@ -392,3 +392,146 @@ fn a_link_with_a_port_out_of_range_is_an_invalid_url_not_an_unlinked_attribution
         "{row:#}"
     );
 }
+
+/// A config that treats `public` (a loopback address of the test web) as
+/// a public address, as if the host were on the internet.
+fn public_config(public: &Web) -> citeguard::config::Config {
+    let mut c = fast_config();
+    c.fetch.public_addresses = vec![public.addr.ip()];
+    c
+}
+
+#[tokio::test]
+async fn a_redirect_from_a_public_page_into_a_private_network_is_refused_with_its_reason() {
+    let public = Web::on("127.0.0.50");
+    let private = Web::on("127.0.0.51");
+    let mut config = public_config(&public);
+    // By address, and by a name that resolves to the private address.
+    config
+        .fetch
+        .resolve
+        .insert("intranet.test".into(), private.addr.ip());
+    let by_name = format!("http://intranet.test:{}/ok", private.addr.port());
+    let fetcher = Fetcher::new(&config, None).unwrap();
+    for target in [private.url("/ok"), by_name] {
+        let url = public.url(&format!("/hostile/redirect-to?u={target}"));
+        let f = fetcher.fetch(&Job::new(url)).await;
+        assert_eq!(
+            verdict_of(&f),
+            (Verdict::Skipped, Reason::PrivateAddress),
+            "{target}: {:#?}",
+            f.check
+        );
+        let detail = f.check.detail.clone().unwrap_or_default();
+        assert!(detail.contains("loopback"), "{detail}");
+        assert!(detail.contains("--allow-private"), "{detail}");
+        assert!(f.body.is_none());
+    }
+    assert_eq!(private.requests(), 0, "the private host was reached");
+
+    // With --allow-private the redirect is followed.
+    config.fetch.allow_private = true;
+    let fetcher = Fetcher::new(&config, None).unwrap();
+    let url = public.url(&format!("/hostile/redirect-to?u={}", private.url("/ok")));
+    let f = fetcher.fetch(&Job::new(url)).await;
+    assert_eq!(verdict_of(&f), (Verdict::Ok, Reason::Ok), "{:#?}", f.check);
+    assert_eq!(private.hits("/ok"), 1);
+}
+
+#[tokio::test]
+async fn a_cited_source_on_a_private_address_may_redirect_within_its_network() {
+    let cited = Web::on("127.0.0.52");
+    let other = Web::on("127.0.0.53");
+    let fetcher = Fetcher::new(&fast_config(), None).unwrap();
+    let url = cited.url(&format!("/hostile/redirect-to?u={}", other.url("/ok")));
+    let f = fetcher.fetch(&Job::new(url)).await;
+    assert_eq!(verdict_of(&f), (Verdict::Ok, Reason::Ok), "{:#?}", f.check);
+    assert_eq!(f.reach, citeguard::fetch::Reach::Any);
+}
+
+#[test]
+fn a_public_page_cannot_make_citeguard_fetch_or_inline_a_style_sheet_on_a_private_address() {
+    let public = Web::on("127.0.0.54");
+    let private = Web::on("127.0.0.55");
+    let intranet = Web::on("127.0.0.56");
+    let secret = |web: &Web| web.url("/hostile/secret.css");
+    let by_name = format!(
+        "http://styles.test:{}/hostile/secret.css",
+        private.addr.port()
+    );
+    let pages = [
+        // A public page asks for an internal style sheet by address...
+        public.url(&format!("/hostile/links-to?u={}", secret(&private))),
+        // ...and by a name that resolves to the internal address.
+        public.url(&format!("/hostile/links-to?u={by_name}")),
+    ];
+    let dir = Dir::new();
+    dir.write(
+        "citeguard.toml",
+        format!("[fetch]\npublic_addresses = [\"{}\"]\n", public.addr.ip()),
+    );
+    let post = post_citing(&dir, &pages);
+    let resolve = format!("styles.test:{}", private.addr.ip());
+    let mut cmd = dir
+        .citeguard(["check", "--format", "json", "--resolve", &resolve])
+        .command();
+    cmd.arg(&post);
+    let (o, _) = run_measured(cmd);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for row in json(&o)["citations"].as_array().unwrap() {
+        assert_eq!(row["verdict"], "ok", "{row:#}");
+    }
+    assert_eq!(private.requests(), 0, "the private host was reached");
+    for page in &pages {
+        let o = dir.run(["show", "--as", "html", page.as_str()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert!(!stdout(&o).contains(hostile::SECRET), "inlined for {page}");
+    }
+    let mut stored = Vec::new();
+    collect_files(&dir.join("snapshots/objects"), &mut stored);
+    for file in stored {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(hostile::SECRET),
+            "{} holds the internal style sheet",
+            file.display()
+        );
+    }
+
+    // A cited page on a private network keeps its requisites there.
+    let inside = intranet.url(&format!("/hostile/links-to?u={}", secret(&private)));
+    let post = post_citing(&dir, std::slice::from_ref(&inside));
+    let o = dir.run(["check".as_ref(), "--no-store".as_ref(), post.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = dir.run([
+        "check".as_ref(),
+        "--store".as_ref(),
+        "intranet".as_ref(),
+        post.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(private.hits("/hostile/secret.css"), 1);
+
+    // And --allow-private lets a public page's requisites through.
+    let post = post_citing(&dir, &pages[..1]);
+    let o = dir.run([
+        "check".as_ref(),
+        "--allow-private".as_ref(),
+        "--store".as_ref(),
+        "allowed".as_ref(),
+        post.as_os_str(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(private.hits("/hostile/secret.css"), 2);
+}
+
+fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
