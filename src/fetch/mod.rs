@@ -226,12 +226,6 @@ impl Fetcher {
         &self.config
     }
 
-    /// The client for fetches that may reach only public addresses (any
-    /// address with `--allow-private`).
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     /// The client for a conversation that starts at `url` (a web archive's
     /// TimeGate): public addresses only, unless `url` is itself on a
     /// private network.
@@ -440,7 +434,9 @@ impl Fetcher {
     }
 
     async fn robots_allow(&self, url: &Url, reach: Reach) -> bool {
-        let origin = url.origin().ascii_serialization();
+        // Kept per reach too: a robots.txt that a public page's requisite
+        // could not reach says nothing of it for a fetch that may.
+        let origin = format!("{} {reach:?}", url.origin().ascii_serialization());
         let cell = self.robots.cell(&origin);
         let robot = cell
             .get_or_init(|| async {
