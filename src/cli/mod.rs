@@ -68,9 +68,9 @@ pub struct InputArgs {
     /// Base URL for relative links when the post does not give one.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Refuse inputs (files, stdin, fetched posts) larger than this many
-    /// bytes [default: 67108864, or collect.max_file_size].
-    #[arg(long, value_name = "BYTES")]
+    /// Refuse inputs (files, stdin, fetched posts) larger than this, e.g.
+    /// 64M, 1G [default: 64M, or collect.max_file_size].
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
     /// Config file [default: ./citeguard.toml if present].
     #[arg(long, value_name = "FILE")]

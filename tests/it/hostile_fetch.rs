@@ -535,3 +535,26 @@ fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         }
     }
 }
+
+#[test]
+fn the_input_size_cap_takes_the_same_sizes_as_the_body_cap() {
+    let dir = Dir::new();
+    let big = dir.write("big.html", "<p>x</p>".repeat(1000));
+    let collect = |size: &str| {
+        dir.run([
+            "collect".as_ref(),
+            "--max-file-size".as_ref(),
+            size.as_ref(),
+            big.as_os_str(),
+        ])
+    };
+    let o = collect("1G");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = collect("2K");
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("over the 2.0 KB input size limit"),
+        "{}",
+        stderr(&o)
+    );
+}
