@@ -1,15 +1,20 @@
 //! Fetch: source URLs in, `Fetched` (a `Check` and the body) out.
 //!
-//! One reqwest client for the run (connection reuse, HTTP/2, compressed
-//! bodies), redirects followed by hand so every hop is recorded, retries
-//! with backoff for what may pass, robots.txt once per host, and the
-//! soft-404 checks. Bodies are streamed: hashed while they arrive, capped at
-//! `max_body`, the first part kept for classification and the whole spooled
-//! to a file when a spool directory is given.
+//! Two reqwest clients for the run (connection reuse, HTTP/2, compressed
+//! bodies): one that connects only to public addresses, for every fetch
+//! that starts at one, and one that connects anywhere, for a cited source
+//! on a private network (`address.rs` has the rule). Redirects are followed
+//! by hand so every hop is recorded (and judged), retries with backoff for
+//! what may pass, robots.txt once per host, and the soft-404 checks. Bodies
+//! are streamed: hashed while they arrive, capped at `max_body` counted
+//! after decompression (`base::cap`, like every other body read here), the
+//! first part kept for classification and the whole spooled to a file when
+//! a spool directory is given.
 //!
-//! Here: the client, the retry loop (`Fetcher::fetch`) and the redirect
+//! Here: the clients, the retry loop (`Fetcher::fetch`) and the redirect
 //! loop (`attempt`); `response.rs` turns a final response into its body and
-//! its verdict, step by named step; `classify.rs` holds the pure rules.
+//! its verdict, step by named step; `classify.rs` holds the pure rules;
+//! `bound.rs` says how much of a fetched page its readers may parse.
 //!
 //! It never touches the store: it hands the caller a spooled file and its
 //! hash, and the caller decides what to keep. It never prints.
