@@ -1,5 +1,5 @@
 //! The fetcher against a hostile web (servers on 127.0.0.x, see
-//! `web::hostile`): every byte read from the network is capped after
+//! `web::hostile_fetch`): every byte read from the network is capped after
 //! decompression, no parse of a fetched page runs unbounded, nothing is
 //! fetched from a private address on a public page's say-so, no flag value
 //! hangs or panics a run, and every reason says what happened.
@@ -13,7 +13,7 @@ use citeguard::model::{Reason, Verdict};
 
 use crate::util::{Dir, fast_config, json, stderr, stdout};
 use crate::web::Web;
-use crate::web::hostile::{self, BOMB_MIB};
+use crate::web::hostile_fetch::{self as hostile, BOMB_MIB};
 
 /// Peak memory a run may reach with a bomb in front of it: generous for a
 /// debug build, and a small fraction of what the bombs inflate to.
@@ -124,13 +124,13 @@ fn a_gzip_bomb_where_the_soft_404_probe_looks_is_read_no_further_than_its_cap() 
 #[test]
 fn bombs_as_page_requisites_and_as_a_cited_page_are_cut_at_the_body_cap() {
     let web = Web::on("127.0.0.32");
-    let bomb_css = web.url("/hostile/bomb.css");
+    let bomb_css = web.url("/hostile-fetch/bomb.css");
     let dir = Dir::new();
     let post = post_citing(
         &dir,
         &[
-            web.url(&format!("/hostile/links-to?u={bomb_css}")),
-            web.url("/hostile/bomb.html"),
+            web.url(&format!("/hostile-fetch/links-to?u={bomb_css}")),
+            web.url("/hostile-fetch/bomb.html"),
         ],
     );
     let mut cmd = dir
@@ -139,7 +139,7 @@ fn bombs_as_page_requisites_and_as_a_cited_page_are_cut_at_the_body_cap() {
     cmd.arg(&post);
     let (o, peak) = run_measured(cmd);
     assert!(o.status.code().is_some_and(|c| c < 2), "{}", stderr(&o));
-    assert!(web.hits("/hostile/bomb.css") >= 1);
+    assert!(web.hits("/hostile-fetch/bomb.css") >= 1);
     assert_small(peak, &o);
 }
 
@@ -190,7 +190,7 @@ fn a_post_or_sitemap_given_by_url_that_is_a_bomb_is_refused_at_the_input_cap() {
 #[test]
 fn a_cited_page_nested_100000_deep_is_parsed_only_as_far_as_is_cheap_and_says_so() {
     let web = Web::on("127.0.0.36");
-    let url = web.url("/hostile/deep");
+    let url = web.url("/hostile-fetch/deep");
     let dir = Dir::new();
     let post = post_citing(&dir, std::slice::from_ref(&url));
     let mut cmd = dir
@@ -292,7 +292,7 @@ fn verdict_of(f: &Fetched) -> (Verdict, Reason) {
 #[tokio::test]
 async fn a_number_in_a_title_that_is_no_status_is_not_a_soft_404() {
     let web = Web::on("127.0.0.38");
-    for path in ["/hostile/area-code", "/hostile/commit"] {
+    for path in ["/hostile-fetch/area-code", "/hostile-fetch/commit"] {
         let f = fetch(&web.url(path)).await;
         assert_eq!(
             verdict_of(&f),
@@ -307,10 +307,10 @@ async fn a_number_in_a_title_that_is_no_status_is_not_a_soft_404() {
 async fn a_redirect_to_another_scheme_is_dead_with_its_own_reason_and_not_retried() {
     let web = Web::on("127.0.0.39");
     for (path, scheme) in [
-        ("/hostile/to-file", "file"),
-        ("/hostile/to-data", "data"),
-        ("/hostile/to-ftp", "ftp"),
-        ("/hostile/to-mailto", "mailto"),
+        ("/hostile-fetch/to-file", "file"),
+        ("/hostile-fetch/to-data", "data"),
+        ("/hostile-fetch/to-ftp", "ftp"),
+        ("/hostile-fetch/to-mailto", "mailto"),
     ] {
         let f = fetch(&web.url(path)).await;
         assert_eq!(
@@ -329,7 +329,7 @@ async fn a_redirect_to_another_scheme_is_dead_with_its_own_reason_and_not_retrie
 #[tokio::test]
 async fn a_status_no_http_defines_is_named_as_such() {
     let web = Web::on("127.0.0.40");
-    let f = fetch(&web.url("/hostile/status999")).await;
+    let f = fetch(&web.url("/hostile-fetch/status999")).await;
     assert_eq!(f.check.status, Some(999));
     assert_eq!(f.check.verdict, Verdict::Unreachable);
     assert_eq!(
@@ -414,7 +414,7 @@ async fn a_redirect_from_a_public_page_into_a_private_network_is_refused_with_it
     let by_name = format!("http://intranet.test:{}/ok", private.addr.port());
     let fetcher = Fetcher::new(&config, None).unwrap();
     for target in [private.url("/ok"), by_name] {
-        let url = public.url(&format!("/hostile/redirect-to?u={target}"));
+        let url = public.url(&format!("/hostile-fetch/redirect-to?u={target}"));
         let f = fetcher.fetch(&Job::new(url)).await;
         assert_eq!(
             verdict_of(&f),
@@ -432,7 +432,10 @@ async fn a_redirect_from_a_public_page_into_a_private_network_is_refused_with_it
     // With --allow-private the redirect is followed.
     config.fetch.allow_private = true;
     let fetcher = Fetcher::new(&config, None).unwrap();
-    let url = public.url(&format!("/hostile/redirect-to?u={}", private.url("/ok")));
+    let url = public.url(&format!(
+        "/hostile-fetch/redirect-to?u={}",
+        private.url("/ok")
+    ));
     let f = fetcher.fetch(&Job::new(url)).await;
     assert_eq!(verdict_of(&f), (Verdict::Ok, Reason::Ok), "{:#?}", f.check);
     assert_eq!(private.hits("/ok"), 1);
@@ -443,7 +446,10 @@ async fn a_cited_source_on_a_private_address_may_redirect_within_its_network() {
     let cited = Web::on("127.0.0.52");
     let other = Web::on("127.0.0.53");
     let fetcher = Fetcher::new(&fast_config(), None).unwrap();
-    let url = cited.url(&format!("/hostile/redirect-to?u={}", other.url("/ok")));
+    let url = cited.url(&format!(
+        "/hostile-fetch/redirect-to?u={}",
+        other.url("/ok")
+    ));
     let f = fetcher.fetch(&Job::new(url)).await;
     assert_eq!(verdict_of(&f), (Verdict::Ok, Reason::Ok), "{:#?}", f.check);
     assert_eq!(f.reach, citeguard::fetch::Reach::Any);
@@ -454,16 +460,16 @@ fn a_public_page_cannot_make_citeguard_fetch_or_inline_a_style_sheet_on_a_privat
     let public = Web::on("127.0.0.54");
     let private = Web::on("127.0.0.55");
     let intranet = Web::on("127.0.0.56");
-    let secret = |web: &Web| web.url("/hostile/secret.css");
+    let secret = |web: &Web| web.url("/hostile-fetch/secret.css");
     let by_name = format!(
-        "http://styles.test:{}/hostile/secret.css",
+        "http://styles.test:{}/hostile-fetch/secret.css",
         private.addr.port()
     );
     let pages = [
         // A public page asks for an internal style sheet by address...
-        public.url(&format!("/hostile/links-to?u={}", secret(&private))),
+        public.url(&format!("/hostile-fetch/links-to?u={}", secret(&private))),
         // ...and by a name that resolves to the internal address.
-        public.url(&format!("/hostile/links-to?u={by_name}")),
+        public.url(&format!("/hostile-fetch/links-to?u={by_name}")),
     ];
     let dir = Dir::new();
     dir.write(
@@ -499,7 +505,7 @@ fn a_public_page_cannot_make_citeguard_fetch_or_inline_a_style_sheet_on_a_privat
     }
 
     // A cited page on a private network keeps its requisites there.
-    let inside = intranet.url(&format!("/hostile/links-to?u={}", secret(&private)));
+    let inside = intranet.url(&format!("/hostile-fetch/links-to?u={}", secret(&private)));
     let post = post_citing(&dir, std::slice::from_ref(&inside));
     let o = dir.run(["check".as_ref(), "--no-store".as_ref(), post.as_os_str()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -510,7 +516,7 @@ fn a_public_page_cannot_make_citeguard_fetch_or_inline_a_style_sheet_on_a_privat
         post.as_os_str(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(private.hits("/hostile/secret.css"), 1);
+    assert_eq!(private.hits("/hostile-fetch/secret.css"), 1);
 
     // And --allow-private lets a public page's requisites through.
     let post = post_citing(&dir, &pages[..1]);
@@ -522,7 +528,7 @@ fn a_public_page_cannot_make_citeguard_fetch_or_inline_a_style_sheet_on_a_privat
         post.as_os_str(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(private.hits("/hostile/secret.css"), 2);
+    assert_eq!(private.hits("/hostile-fetch/secret.css"), 2);
 }
 
 fn collect_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {

@@ -13,7 +13,7 @@
 //! - [`archive`]: Memento TimeGates and captures under `/archive/`, good
 //!   ones and broken ones;
 //! - [`blog`]: a post, a feed and a sitemap that `collect` reads by URL;
-//! - [`hostile`]: decompression bombs, markup nested too deep, numbers
+//! - [`hostile_fetch`]: decompression bombs, markup nested too deep, numbers
 //!   that are not statuses, redirects to other schemes and into a private
 //!   network (and, as whole hosts, a brotli-bomb robots.txt and a host
 //!   that answers every path with a gzip bomb).
@@ -30,7 +30,7 @@
 pub mod archive;
 pub mod blog;
 pub mod changing;
-pub mod hostile;
+pub mod hostile_fetch;
 pub mod publisher;
 
 use std::net::{IpAddr, SocketAddr};
@@ -321,7 +321,7 @@ async fn answer(
     if let Some(r) = blog::answer(&asked) {
         return r;
     }
-    if let Some(r) = hostile::answer(&asked) {
+    if let Some(r) = hostile_fetch::answer(&asked) {
         return r;
     }
     html(StatusCode::NOT_FOUND, "<title>404 Not Found</title>")

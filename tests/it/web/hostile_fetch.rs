@@ -1,20 +1,20 @@
 //! A hostile publisher: pages and hosts built to hurt the fetcher, one
-//! path each, under `/hostile/`:
+//! path each, under `/hostile-fetch/`:
 //!
 //! - decompression bombs: [`gzip_bomb`] and [`brotli_bomb`] are real ones
 //!   (a few KB that inflate to gigabytes), built here without ever holding
-//!   what they inflate to; `/hostile/bomb.css` and `/hostile/bomb.html`
+//!   what they inflate to; `/hostile-fetch/bomb.css` and `/hostile-fetch/bomb.html`
 //!   serve them;
-//! - `/hostile/deep`: an article followed by markup nested 100,000 deep;
-//! - titles with numbers that are not statuses: `/hostile/area-code`
-//!   ("Area code 410 gets an overlay"), `/hostile/commit` ("commit
+//! - `/hostile-fetch/deep`: an article followed by markup nested 100,000 deep;
+//! - titles with numbers that are not statuses: `/hostile-fetch/area-code`
+//!   ("Area code 410 gets an overlay"), `/hostile-fetch/commit` ("commit
 //!   9a404be");
-//! - redirects to other schemes: `/hostile/to-file`, `/hostile/to-data`,
-//!   `/hostile/to-ftp`, `/hostile/to-mailto`;
-//! - `/hostile/status999`: a status code no HTTP defines;
-//! - for the SSRF tests: `/hostile/links-to?u=URL` (a page whose style
-//!   sheet and image are at URL), `/hostile/redirect-to?u=URL` (a 302 to
-//!   URL), and `/hostile/secret.css`, an "internal" style sheet with a
+//! - redirects to other schemes: `/hostile-fetch/to-file`, `/hostile-fetch/to-data`,
+//!   `/hostile-fetch/to-ftp`, `/hostile-fetch/to-mailto`;
+//! - `/hostile-fetch/status999`: a status code no HTTP defines;
+//! - for the SSRF tests: `/hostile-fetch/links-to?u=URL` (a page whose style
+//!   sheet and image are at URL), `/hostile-fetch/redirect-to?u=URL` (a 302 to
+//!   URL), and `/hostile-fetch/secret.css`, an "internal" style sheet with a
 //!   marker that must never reach a copy.
 //!
 //! Two hosts misbehave as a whole: [`bomb_robots_on`] (its robots.txt is a
@@ -217,23 +217,23 @@ pub fn answer(asked: &Asked) -> Option<Response> {
         )
     };
     let r = match asked.path() {
-        "/hostile/bomb.css" => gzipped("text/css"),
-        "/hostile/bomb.html" => brotlied("text/html; charset=utf-8"),
-        "/hostile/deep" => html(StatusCode::OK, deep_page()),
-        "/hostile/area-code" => titled("Area code 410 gets an overlay"),
-        "/hostile/commit" => titled("Parser crash fixed in commit 9a404be"),
-        "/hostile/to-file" => redirect(StatusCode::FOUND, "file:///etc/passwd"),
-        "/hostile/to-data" => redirect(StatusCode::FOUND, "data:text/html,<h1>hi</h1>"),
-        "/hostile/to-ftp" => redirect(
+        "/hostile-fetch/bomb.css" => gzipped("text/css"),
+        "/hostile-fetch/bomb.html" => brotlied("text/html; charset=utf-8"),
+        "/hostile-fetch/deep" => html(StatusCode::OK, deep_page()),
+        "/hostile-fetch/area-code" => titled("Area code 410 gets an overlay"),
+        "/hostile-fetch/commit" => titled("Parser crash fixed in commit 9a404be"),
+        "/hostile-fetch/to-file" => redirect(StatusCode::FOUND, "file:///etc/passwd"),
+        "/hostile-fetch/to-data" => redirect(StatusCode::FOUND, "data:text/html,<h1>hi</h1>"),
+        "/hostile-fetch/to-ftp" => redirect(
             StatusCode::MOVED_PERMANENTLY,
             "ftp://files.example/story.txt",
         ),
-        "/hostile/to-mailto" => redirect(StatusCode::FOUND, "mailto:editor@example.org"),
-        "/hostile/status999" => html(
+        "/hostile-fetch/to-mailto" => redirect(StatusCode::FOUND, "mailto:editor@example.org"),
+        "/hostile-fetch/status999" => html(
             StatusCode::from_u16(999).unwrap(),
             "<title>Request denied</title>",
         ),
-        "/hostile/links-to" => {
+        "/hostile-fetch/links-to" => {
             let u = query_url(asked);
             html(
                 StatusCode::OK,
@@ -242,8 +242,8 @@ pub fn answer(asked: &Asked) -> Option<Response> {
                 ),
             )
         }
-        "/hostile/redirect-to" => redirect(StatusCode::FOUND, &query_url(asked)),
-        "/hostile/secret.css" => (
+        "/hostile-fetch/redirect-to" => redirect(StatusCode::FOUND, &query_url(asked)),
+        "/hostile-fetch/secret.css" => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/css")],
             format!("body::after {{ content: \"{SECRET}\" }}"),
