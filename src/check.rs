@@ -77,6 +77,10 @@ pub async fn check<H: SourceHook>(
 }
 
 fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOptions) -> Plan {
+    if let Some(skip) = citation.skip {
+        let raw = citation.raw.as_deref().unwrap_or_default();
+        return Plan::Fixed(Verdict::Skipped, skip.reason(), Some(raw.to_string()));
+    }
     let Some(url) = citation.url.as_deref() else {
         let reason = match (citation.missing, &citation.raw) {
             (Some(Missing::EmptyLink), _) => Reason::EmptyLink,
@@ -91,6 +95,19 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
     let Ok(parsed) = url::Url::parse(url) else {
         return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(url)));
     };
+    // A local post's links to local files (relative links, or root-relative
+    // ones under --root-dir) are looked for on disk. A post read from the
+    // web never makes citeguard look at the local disk.
+    if parsed.scheme() == "file" && !crate::base::web::is_http(&citation.post) {
+        return match crate::collect::url::local_file(&parsed) {
+            Some(_) => Plan::Fixed(Verdict::Ok, Reason::Ok, Some("a local file".into())),
+            None => Plan::Fixed(
+                Verdict::Dead,
+                Reason::FileNotFound,
+                parsed.to_file_path().ok().map(|p| p.display().to_string()),
+            ),
+        };
+    }
     if !crate::collect::url::is_fetchable(&parsed) {
         return Plan::Fixed(
             Verdict::Skipped,
@@ -408,17 +425,10 @@ pub async fn run(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Run> {
-    let endpoint = config.schedule.memento_endpoint.as_str();
     if !options.keep {
         let fetcher = Arc::new(Fetcher::new(config, None)?);
         let mut report = check(posts, config, fetcher.clone(), &mut NoStore, progress, now).await?;
-        let mementos = crate::memento::archived_copies(
-            &mut report,
-            fetcher.client_for(endpoint).await,
-            endpoint,
-            options.robust_links,
-        )
-        .await;
+        let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         return Ok(Run { report, mementos });
     }
     let store = Store::open(&config.store, Access::Write).await?;
@@ -434,19 +444,27 @@ pub async fn run(
     report.run.id = id;
     report.store = Some(store.root().display().to_string());
     crate::schedule::mark_changes(&mut report, previous.as_ref());
-    let mementos = crate::memento::archived_copies(
-        &mut report,
-        fetcher.client_for(endpoint).await,
-        endpoint,
-        options.robust_links,
-    )
-    .await;
+    let mementos = archived_copies(&mut report, &fetcher, config, options).await;
     archive.finish(&report).await?;
     if let Some(out) = &options.offline_pages_beside {
         crate::store::pages::attach_offline_pages(&store, &mut report, out).await?;
     }
     store.close().await;
     Ok(Run { report, mementos })
+}
+
+/// The web archive asked about the report's dead sources (every source
+/// with `--robust-links`), through the run's HTTP client.
+async fn archived_copies(
+    report: &mut Report,
+    fetcher: &Fetcher,
+    config: &Config,
+    options: &RunOptions,
+) -> crate::memento::Lookups {
+    let endpoint = config.schedule.memento_endpoint.as_str();
+    // Asked with the client its own address calls for (`fetch::address`).
+    let client = fetcher.client_for(endpoint).await;
+    crate::memento::archived_copies(report, client, endpoint, options.robust_links).await
 }
 
 /// Whether the report flags anything per `fail_on`.

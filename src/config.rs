@@ -55,6 +55,9 @@ pub struct CollectConfig {
     pub all_links: bool,
     /// The base URL for relative links when the post gives none.
     pub base_url: Option<String>,
+    /// The local directory a local post's root-relative links (`/img/a.png`)
+    /// name files under, as the web server serving it would.
+    pub root_dir: Option<PathBuf>,
     /// Query parameters dropped from a URL's identity; a trailing `*` is a
     /// prefix match (`utm_*`).
     pub strip_params: Vec<String>,
@@ -69,6 +72,7 @@ impl Default for CollectConfig {
             content_selector: None,
             all_links: false,
             base_url: None,
+            root_dir: None,
             strip_params: [
                 "utm_*", "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "_hsenc",
                 "_hsmi", "igshid", "yclid", "ref_src",

@@ -134,6 +134,14 @@ fn every_enum_is_spelled_once() {
     spelled_alike(Reason::ALL, Reason::NAMES);
     spelled_alike(Kind::ALL, Kind::NAMES);
     spelled_alike(Missing::ALL, Missing::NAMES);
+    spelled_alike(Skip::ALL, Skip::NAMES);
+    for s in Skip::ALL {
+        assert_eq!(
+            s.as_str(),
+            s.reason().as_str(),
+            "a skip is the reason it gives"
+        );
+    }
     spelled_alike(Change::ALL, Change::NAMES);
     spelled_alike(DiffOp::ALL, DiffOp::NAMES);
     spelled_alike(Format::ALL, Format::NAMES);
@@ -190,6 +198,7 @@ fn json_report_spells_every_variant_and_reads_back() {
             quote: None,
             missing: Some(m),
             raw: None,
+            skip: None,
         };
         let v = serde_json::to_value(&c).unwrap();
         assert_eq!(v["missing"], m.as_str());
@@ -291,20 +300,7 @@ async fn the_index_stores_the_table_spelling_and_reads_back() {
         .begin_run(&report.run.id, &report.run.started_at)
         .await
         .unwrap();
-    let rows: Vec<CitationRow> = report
-        .citations
-        .iter()
-        .map(|c| CitationRow {
-            post: &c.post,
-            post_date: None,
-            line: c.line,
-            url: c.url.as_deref(),
-            text: &c.text,
-            kind: c.kind.as_str(),
-            verdict: c.verdict,
-            reason: c.reason,
-        })
-        .collect();
+    let rows: Vec<CitationRow> = report.citations.iter().map(CitationRow::of).collect();
     index.insert_citations(&report.run.id, &rows).await.unwrap();
     let source = index.source("https://example.org/").await.unwrap();
     for c in &report.citations {

@@ -1,8 +1,11 @@
 //! citeguard keeps the citations of published writing honest.
 //!
-//! The modules are the pipeline (see ARCHITECTURE.md):
-//! `collect` → `fetch` → `store` → `compare` → `report`, over the plain
-//! types of `model`, configured by one `config::Config`. The library never
+//! The modules are the pipeline (see ARCHITECTURE.md): `collect` reads
+//! posts into citations, `fetch` checks each source, `store` keeps copies
+//! and judges them against their baselines with `compare` and `schedule`,
+//! `report` renders the verdicts; `check` drives one run. They sit on the
+//! ground of `error`, `base`, `model` and `config`, and each module uses
+//! only the layers below it (tests/it/architecture.rs). The library never
 //! prints to the terminal: the binary does.
 
 pub mod base;

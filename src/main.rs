@@ -37,11 +37,10 @@ fn main() -> ExitCode {
         }
         Err(panic) => {
             let message = citeguard::fetch::queue::panic_message(panic.as_ref());
-            let _ = writeln!(
-                std::io::stderr(),
-                "citeguard: internal error: {message}{}; this is a bug",
+            say(format!(
+                "internal error: {message}{}; this is a bug",
                 panicked_at()
-            );
+            ));
             ExitCode::from(2)
         }
     }
@@ -98,13 +97,22 @@ fn error_code(e: &Error) -> u8 {
 /// with each cause in its chain once. Also used by commands for an input
 /// that fails while the others go on.
 pub(crate) fn print_error(e: &Error) {
-    // A closed stderr leaves nowhere to say anything: ignore it.
-    let _ = writeln!(
-        std::io::stderr(),
-        "citeguard: {}{}",
+    say(format!(
+        "{}{}",
         citeguard::error::chain_text(e),
         panicked_at()
-    );
+    ));
+}
+
+/// One line on stderr after "citeguard: ". Never `eprintln!`, which
+/// panics when stderr is closed: then there is nowhere to say anything,
+/// and the command goes on.
+/// The names in it (file names, URLs) are escaped so that none can steer a
+/// terminal or a CI log (`base::escape::visible`).
+pub(crate) fn say(line: impl std::fmt::Display) {
+    let line = line.to_string();
+    let line = citeguard::base::escape::visible(&line);
+    let _ = writeln!(std::io::stderr(), "citeguard: {line}");
 }
 
 /// Whether the error, or any cause in its chain, is a write to a pipe whose

@@ -347,6 +347,7 @@ fn wanted(report: &Report, every: bool) -> Vec<(String, Option<DateTime<Utc>>)> 
     for c in &report.citations {
         if (every || c.verdict == Verdict::Dead)
             && let Some(url) = &c.url
+            && crate::base::web::is_http(url)
             && !wanted.iter().any(|(u, _)| u == url)
         {
             wanted.push((url.clone(), c.post_date.as_deref().and_then(post_time)));

@@ -1,8 +1,8 @@
 //! The plain types that flow through the pipeline: a `Citation` (collect),
 //! a `Verdict` with its `Reason` (fetch, compare), and the run's `Report`.
 //!
-//! Every stage depends on these types and never on the stages after it;
-//! this module imports nothing but `base`.
+//! Every stage depends on these types; this module, part of the ground,
+//! imports nothing but `base`.
 //! Strings that appear in the reports are fixed by `../shared/DESIGN.md`:
 //! each enum's are spelled once, in its `names!` table, from which serde,
 //! `as_str`, `FromStr` and `Display` all come.
@@ -35,7 +35,7 @@ names! {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Citation {
     /// The post: a path or URL as the user gave it (feed items and WXR
-    /// items use the item's link, or `file#item-N` when there is none).
+    /// items use the item's own link, else `file#guid`, else `file#item-N`).
     pub post: String,
     /// 1-based line in the source file where the citation starts.
     pub line: usize,
@@ -57,9 +57,39 @@ pub struct Citation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Missing>,
     /// The raw href/src as written, when it differs from `url` or when
-    /// there is no usable URL (`#`, `javascript:void(0)`).
+    /// there is no usable URL (`#`, a template, a relative link with
+    /// nothing to resolve it against).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub raw: Option<String>,
+    /// Why the collector already knows this citation is not to be fetched
+    /// (`check` reports it `skipped` with this reason); `url` is then
+    /// `None` and `raw` says what was written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<Skip>,
+}
+
+names! {
+    /// Why a citation is `skipped` before any fetching, as the collector
+    /// finds it: each is also a `Reason` of the same name.
+    pub enum Skip: "skip reason" {
+        /// Template syntax in the href (`{{ … }}`, `{% … %}`, `<%= … %>`,
+        /// `${…}`): the post's source was read, not the page it becomes.
+        Template = "template",
+        /// A relative link with nothing to resolve it against: a
+        /// root-relative link in a local file with no `--base-url` or
+        /// `--root-dir`, a relative link read from stdin.
+        Unresolved = "unresolved",
+    }
+}
+
+impl Skip {
+    /// The reason a `skipped` row gives.
+    pub fn reason(self) -> Reason {
+        match self {
+            Skip::Template => Reason::Template,
+            Skip::Unresolved => Reason::Unresolved,
+        }
+    }
 }
 
 names! {
@@ -144,6 +174,9 @@ names! {
         /// A redirect to another scheme (`file:`, `data:`, `ftp:`,
         /// `mailto:`): no page at the end of the link for a reader.
         RedirectScheme = "redirect-scheme",
+        /// A local file a post links to (a relative link in a local post,
+        /// or a root-relative one under `--root-dir`) does not exist.
+        FileNotFound = "file-not-found",
         // changed
         ContentDrift = "content-drift",
         QuoteMissing = "quote-missing",
@@ -153,7 +186,7 @@ names! {
         EmptyLink = "empty-link",
         SnapshotLost = "snapshot-lost",
         /// The link is written but is no URL (a port out of range, a
-        /// relative link in a post with no base URL).
+        /// malformed host).
         InvalidUrl = "invalid-url",
         // unreachable
         Timeout = "timeout",
@@ -179,6 +212,10 @@ names! {
         /// A public page's redirect or requisite that leads to a loopback,
         /// private, link-local or unique-local address.
         PrivateAddress = "private-address",
+        /// See `Skip::Template`.
+        Template = "template",
+        /// See `Skip::Unresolved`.
+        Unresolved = "unresolved",
     }
 }
 

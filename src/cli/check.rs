@@ -178,17 +178,16 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
-    report::render(&report, args.report.format, &opts, &mut out)
-        .and_then(|_| out.flush())
-        .map_err(|e| {
-            Error::io(
-                args.report
-                    .output
-                    .clone()
-                    .unwrap_or_else(|| "stdout".into()),
-                e,
-            )
-        })?;
+    report::render(&report, args.report.format, &opts, &mut out).map_err(|e| {
+        Error::io(
+            args.report
+                .output
+                .clone()
+                .unwrap_or_else(|| "stdout".into()),
+            e,
+        )
+    })?;
+    out.finish()?;
     if args.robust_links {
         print_robust_links(&report, &mementos);
     }
@@ -206,13 +205,13 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 /// more than once); the report goes on without it.
 fn say_archive_failures(failures: &[citeguard::memento::MementoError]) {
     if let Some(first) = failures.first() {
-        eprintln!("citeguard: {}", citeguard::error::chain_text(first));
+        crate::say(citeguard::error::chain_text(first));
     }
     if failures.len() > 1 {
-        eprintln!(
-            "citeguard: the web archive failed for {} sources in all",
+        crate::say(format_args!(
+            "the web archive failed for {} sources in all",
             failures.len()
-        );
+        ));
     }
 }
 

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use citeguard::config::{CONFIG_FILE, Config};
 use citeguard::error::{Error, Result};
+use citeguard::store::whole_file::WholeFile;
 
 /// Keeps the citations of published writing honest: finds the sources a post
 /// cites that are dead, changed or missing, and keeps offline copies of them.
@@ -68,8 +69,12 @@ pub struct InputArgs {
     /// Base URL for relative links when the post does not give one.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// The local site's root: root-relative links (`/img/a.png`) in local
+    /// files name files under DIR, which `check` looks for on disk.
+    #[arg(long, value_name = "DIR")]
+    pub root_dir: Option<PathBuf>,
     /// Refuse inputs (files, stdin, fetched posts) larger than this, e.g.
-    /// 64M, 1G [default: 64M, or collect.max_file_size].
+    /// 500k, 64M, 1G [default: 64M, or collect.max_file_size].
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
     /// Config file [default: ./citeguard.toml if present].
@@ -285,6 +290,9 @@ pub fn apply_input_args(config: &mut Config, args: &InputArgs) {
     if let Some(b) = &args.base_url {
         config.collect.base_url = Some(b.clone());
     }
+    if let Some(d) = &args.root_dir {
+        config.collect.root_dir = Some(d.clone());
+    }
     if let Some(n) = args.max_file_size {
         config.collect.max_file_size = n;
     }
@@ -301,15 +309,50 @@ pub(crate) fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) ->
     out
 }
 
-/// Opens the output: `--output FILE` or stdout. A missing directory is an
-/// error naming the file, before any work is done.
-pub fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>> {
+/// Opens the output: `--output FILE` or stdout. A missing or unwritable
+/// directory is an error naming the file, before any work is done. The
+/// file is written beside its target and put in place by `Output::finish`
+/// only: a run that fails or panics first leaves what was there untouched.
+pub fn open_output(path: Option<&PathBuf>) -> Result<Output> {
     match path {
-        None => Ok(Box::new(BufWriter::new(stdout()))),
+        None => Ok(Output::Stdout(BufWriter::new(stdout()))),
         Some(p) => {
             check_parent("--output", p)?;
-            let f = std::fs::File::create(p).map_err(|e| Error::io(p, e))?;
-            Ok(Box::new(BufWriter::new(f)))
+            let file = WholeFile::create(p).map_err(|e| Error::io(p, e))?;
+            Ok(Output::File(file, p.clone()))
+        }
+    }
+}
+
+/// Where a command's output goes: standard output, or a file that replaces
+/// its target at `finish`.
+pub enum Output {
+    Stdout(BufWriter<Stdout>),
+    File(WholeFile, PathBuf),
+}
+
+impl Output {
+    /// Flushes, and puts a file in place of its target.
+    pub fn finish(self) -> Result<()> {
+        match self {
+            Output::Stdout(mut out) => out.flush().map_err(|e| Error::io("stdout", e)),
+            Output::File(file, path) => file.commit().map_err(|e| Error::io(path, e)),
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Output::Stdout(out) => out.write(buf),
+            Output::File(file, _) => file.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Output::Stdout(out) => out.flush(),
+            Output::File(file, _) => file.flush(),
         }
     }
 }

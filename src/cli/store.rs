@@ -118,14 +118,15 @@ async fn open(args: &StoreArgs, access: Access) -> Result<Store> {
     Store::open(&args.path(&config), access).await
 }
 
+/// Writes a command's output through `f` into what `open_output` opened;
+/// a file takes its target's place only once all of it is written.
 fn write_out(
+    mut out: super::Output,
     output: Option<&PathBuf>,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
-    let mut out = super::open_output(output)?;
-    f(&mut out)
-        .and_then(|_| out.flush())
-        .map_err(|e| Error::io(output.cloned().unwrap_or_else(|| "stdout".into()), e))
+    f(&mut out).map_err(|e| Error::io(output.cloned().unwrap_or_else(|| "stdout".into()), e))?;
+    out.finish()
 }
 
 pub fn report(args: ReportArgs) -> Result<Outcome> {
@@ -136,6 +137,9 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         .clone()
         .unwrap_or(config.fail_on.clone());
     let path = args.store.path(&config);
+    // Opened first, so a bad path fails before any work; the file replaces
+    // what was there only once the report is written whole.
+    let out = super::open_output(args.report.output.as_ref())?;
     let report = block_on(async {
         let store = Store::open(&path, Access::Read).await?;
         let mut report = last_report(&store).await?.ok_or_else(|| Error::Store {
@@ -145,7 +149,6 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         if args.report.format == report::Format::Html
             && let Some(out) = &args.report.output
         {
-            super::open_output(Some(out))?;
             attach_offline_pages(&store, &mut report, out).await?;
         }
         Ok::<_, Error>(report)
@@ -154,7 +157,7 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         color: super::color(args.report.output.as_ref()),
         fail_on: fail_on.clone(),
     };
-    write_out(args.report.output.as_ref(), |out| {
+    write_out(out, args.report.output.as_ref(), |out| {
         report::render(&report, args.report.format, &opts, out)
     })?;
     Ok(if citeguard::check::flagged(&report, &fail_on) {
@@ -199,14 +202,14 @@ pub fn diff(args: DiffArgs) -> Result<Outcome> {
             out,
             "--- baseline {} ({})",
             b.fetched_at,
-            &b.body_sha256[..12]
+            &b.body_sha256[..citeguard::base::text::floor_char_boundary(&b.body_sha256, 12)]
         )
         .map_err(io)?;
         writeln!(
             out,
             "+++ latest   {} ({})",
             l.fetched_at,
-            &l.body_sha256[..12]
+            &l.body_sha256[..citeguard::base::text::floor_char_boundary(&l.body_sha256, 12)]
         )
         .map_err(io)?;
         let Some(change) = diff.change else {
@@ -277,11 +280,12 @@ pub fn show(args: ShowArgs) -> Result<Outcome> {
         ShowAs::Warc => Form::Warc,
         ShowAs::Raw => Form::Raw,
     };
+    let out = super::open_output(args.output.as_ref())?;
     let copy = block_on(async {
         let store = open(&args.store, Access::Read).await?;
         offline_copy(&store, &args.url, &pick, form).await
     })?;
-    write_out(args.output.as_ref(), |out| out.write_all(&copy))?;
+    write_out(out, args.output.as_ref(), |out| out.write_all(&copy))?;
     Ok(Outcome::Clean)
 }
 
@@ -292,16 +296,16 @@ pub fn export(args: ExportArgs) -> Result<Outcome> {
         if let Some(out) = &args.target.warc {
             super::check_parent("--warc", out)?;
             export::write_warc(&warcs, out)?;
-            eprintln!(
-                "citeguard: wrote {} ({} WARC files)",
+            crate::say(format_args!(
+                "wrote {} ({} WARC files)",
                 out.display(),
                 warcs.len()
-            );
+            ));
         }
         if let Some(out) = &args.target.wacz {
             super::check_parent("--wacz", out)?;
             export::write_wacz(&store, &warcs, out).await?;
-            eprintln!("citeguard: wrote {}", out.display());
+            crate::say(format_args!("wrote {}", out.display()));
         }
         Ok(Outcome::Clean)
     })

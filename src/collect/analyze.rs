@@ -152,6 +152,7 @@ pub(crate) fn citations(ctx: &PostCtx, blocks: &[Block], out: &mut Vec<Citation>
                             quote: None,
                             missing: Some(Missing::NoLink),
                             raw: None,
+                            skip: None,
                         });
                     }
                 }
@@ -193,6 +194,7 @@ fn cite_to_citation(
             quote: None,
             missing: Some(Missing::EmptyLink),
             raw: Some(cite.raw.clone()),
+            skip: None,
         };
     }
     let url = resolve(&cite.raw, ctx.base).map(String::from);
@@ -210,6 +212,7 @@ fn cite_to_citation(
         quote: None,
         missing: None,
         raw,
+        skip: None,
     }
 }
 
@@ -330,6 +333,7 @@ fn attribute_quote(
         quote: Some(passage),
         missing: Some(Missing::NoLink),
         raw: None,
+        skip: None,
     });
 }
 

@@ -2,20 +2,39 @@
 //! WordPress WXR items become posts (their HTML content, their link, their
 //! date); a sitemap becomes the list of post URLs it names.
 //!
+//! Of an item's content fields (`content:encoded`, Atom `content`,
+//! `description`, `summary`, `itunes:summary`) the richest non-empty one
+//! is the post: an empty `content:encoded` never hides a full description.
+//! An entry whose link points off the feed's site (a link blog) is a post
+//! about that page: its own page is its permalink, and the page it links
+//! to is returned as what the post cites.
+//!
 //! A broken item is reported and skipped: reading resumes at the next item,
 //! so one bad item does not lose the rest of an export. It never fetches.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
+use url::Url;
 
 use super::input::Format;
+use crate::base::text::floor_char_boundary;
 
 /// One item or entry: a post inside a feed.
 #[derive(Debug)]
 pub(crate) struct Item {
     /// 1-based position in the feed.
     pub index: usize,
+    /// The entry's own page, as written (maybe relative): the link, or for
+    /// a link-blog entry its permalink. Never empty.
     pub link: Option<String>,
+    /// Its `guid` (RSS), `id` (Atom) or `rdf:about` (RSS 1.0), as written.
+    /// Never empty.
+    pub guid: Option<String>,
+    /// For a link-blog entry, the page the entry links to (off the feed's
+    /// site), and the line of the feed file where that link is written.
+    pub linked: Option<(String, usize)>,
+    /// The entry's title, as plain text.
+    pub title: Option<String>,
     pub date: Option<String>,
     /// The item's HTML.
     pub content: String,
@@ -23,17 +42,166 @@ pub(crate) struct Item {
     pub content_line: usize,
 }
 
-/// The item being read and the best content seen so far.
+/// A content field: how it ranks when others are as rich, its HTML, the
+/// line it starts on.
+struct Field {
+    rank: u8,
+    html: String,
+    line: usize,
+}
+
+impl Field {
+    /// How rich the field is: the links and images it holds, then its
+    /// text. (0, 0) is empty: white space, or markup with nothing in it.
+    fn richness(&self) -> (usize, usize) {
+        let lower = self.html.to_ascii_lowercase();
+        let links = ["href=", "src=", "cite="]
+            .iter()
+            .map(|a| lower.matches(a).count())
+            .sum();
+        let mut text = 0;
+        let mut in_tag = false;
+        for c in self.html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag && !c.is_whitespace() => text += 1,
+                _ => {}
+            }
+        }
+        (links, text)
+    }
+}
+
+/// The item being read.
 #[derive(Default)]
 struct Draft {
     index: usize,
-    link: Option<String>,
+    /// RSS `link`, Atom `rel=alternate` (or no rel), with its line.
+    link: Option<(String, usize)>,
+    /// Atom `rel=related`, with its line.
+    related: Option<(String, usize)>,
+    /// Feedburner's `origLink`: the real link behind a redirecting one.
+    orig_link: Option<(String, usize)>,
+    guid: Option<String>,
+    /// The guid when it is an http(s) permalink.
     guid_link: Option<String>,
+    title: Option<String>,
     date: Option<String>,
     date_rank: u8,
-    content: Option<(u8, String, usize)>,
+    fields: Vec<Field>,
     status: Option<String>,
     post_type: Option<String>,
+}
+
+/// What is known of the whole feed when an item ends.
+struct Feed<'a> {
+    format: Format,
+    /// The feed's own URL, when it was fetched.
+    url: Option<&'a Url>,
+    /// The site the feed is of: the channel's `link`, the feed's
+    /// `rel=alternate` link.
+    site: Option<String>,
+}
+
+impl Feed<'_> {
+    /// Turns an ended item into what the reader hands over.
+    fn finish(&self, d: Draft) -> Item {
+        let richest = d
+            .fields
+            .into_iter()
+            .map(|f| (f.richness(), f))
+            .filter(|(r, _)| *r != (0, 0))
+            .max_by_key(|((links, text), f)| (*links, std::cmp::Reverse(f.rank), *text));
+        let (content, content_line) = match richest {
+            Some((_, f)) => (f.html, f.line),
+            None => (String::new(), 1),
+        };
+        let link = d.orig_link.or(d.link);
+        let (permalink, linked) = self.split_links(link, d.related, d.guid_link.as_deref());
+        Item {
+            index: d.index,
+            link: permalink,
+            guid: d.guid,
+            linked,
+            title: d.title,
+            date: d.date,
+            content,
+            content_line,
+        }
+    }
+
+    /// The entry's own page and, for a link-blog entry, the page it links
+    /// to. A link is off-site when it names another host than the feed's
+    /// site (its channel link, else its permalinks, else its own URL); a
+    /// relative link is on the site. A WXR export holds the site's own
+    /// posts: nothing in it is off-site.
+    fn split_links(
+        &self,
+        link: Option<(String, usize)>,
+        related: Option<(String, usize)>,
+        guid_link: Option<&str>,
+    ) -> (Option<String>, Option<(String, usize)>) {
+        let home = self
+            .site
+            .as_deref()
+            .and_then(host_of)
+            .or_else(|| guid_link.and_then(host_of))
+            .or_else(|| {
+                self.url
+                    .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            });
+        let off_site = |u: &str| match (&home, host_of(u)) {
+            (Some(h), Some(this)) => !same_site(h, &this) && !FEED_REDIRECTORS.contains(&&*this),
+            _ => false,
+        };
+        if self.format == Format::Wxr || home.is_none() {
+            let own = link.map(|(l, _)| l).or(guid_link.map(str::to_string));
+            return (own, None);
+        }
+        let candidates = [link, related];
+        let own = candidates
+            .iter()
+            .flatten()
+            .map(|(l, _)| l.as_str())
+            .chain(guid_link)
+            .find(|l| !off_site(l))
+            .map(str::to_string);
+        let linked = candidates.into_iter().flatten().find(|(l, _)| off_site(l));
+        (own, linked)
+    }
+}
+
+/// Hosts that feed services put in front of a blog's own links, to count
+/// clicks: a link through them is still the blog's (Feedburner's
+/// `origLink`, when there is one, names the post itself).
+const FEED_REDIRECTORS: &[&str] = &[
+    "feedproxy.google.com",
+    "feeds.feedburner.com",
+    "feedburner.google.com",
+    "feeds.feedblitz.com",
+];
+
+/// The host of an absolute http(s) URL, lower-cased, `www.` left off.
+fn host_of(u: &str) -> Option<String> {
+    let url = Url::parse(u.trim()).ok()?;
+    if !crate::base::web::is_http(url.as_str()) {
+        return None;
+    }
+    let host = url.host_str()?.to_ascii_lowercase();
+    Some(host.strip_prefix("www.").unwrap_or(&host).to_string())
+}
+
+/// Whether two hosts are one site: the same, or one inside the other
+/// (`blog.example.org` and `example.org`).
+fn same_site(a: &str, b: &str) -> bool {
+    a == b || a.ends_with(&format!(".{b}")) || b.ends_with(&format!(".{a}"))
+}
+
+/// A non-empty value, trimmed.
+fn non_empty(s: String) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
 }
 
 /// Counts newlines up to a byte offset, remembering where it got to, so
@@ -92,7 +260,9 @@ fn unescape_into(s: &str, out: &mut String) {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         let tail = &rest[p..];
-        let end = tail[..tail.len().min(12)].find(';');
+        // An entity is short: look for its `;` in the next few bytes only,
+        // cut at a character boundary (the text around it is any script).
+        let end = tail[..floor_char_boundary(tail, 12)].find(';');
         let decoded = end.and_then(|e| {
             let name = &tail[1..e];
             let c = match name {
@@ -136,16 +306,26 @@ fn attr(e: &BytesStart, name: &str) -> Option<String> {
 /// Reads the items of a feed or WXR export, calling `each` for every item
 /// (or broken item) in order. Unpublished WXR items (drafts, attachments,
 /// menu entries) are passed over.
-pub(crate) fn items(text: &str, format: Format, each: &mut dyn FnMut(Result<Item, String>)) {
+pub(crate) fn items(
+    text: &str,
+    format: Format,
+    url: Option<&Url>,
+    each: &mut dyn FnMut(Result<Item, String>),
+) {
     let mut lines = LineCounter {
         text,
         pos: 0,
         line: 1,
     };
+    let mut feed = Feed {
+        format,
+        url,
+        site: None,
+    };
     let mut start = 0usize;
     let mut index = 0usize;
     loop {
-        match read_items(text, start, format, &mut index, &mut lines, each) {
+        match read_items(text, start, &mut feed, &mut index, &mut lines, each) {
             Ok(()) => return,
             Err((offset, cause)) => {
                 let line = lines.at(offset);
@@ -158,7 +338,12 @@ pub(crate) fn items(text: &str, format: Format, each: &mut dyn FnMut(Result<Item
                 } else {
                     "<item"
                 };
-                let after = offset.max(start + 1).min(text.len());
+                // The reader's error position is a byte offset: step to the
+                // next character boundary before searching from it.
+                let mut after = offset.max(start + 1).min(text.len());
+                while !text.is_char_boundary(after) {
+                    after += 1;
+                }
                 match text[after..].find(tag) {
                     Some(p) => start = after + p,
                     None => return,
@@ -173,11 +358,12 @@ type ReadError = (usize, String);
 fn read_items(
     text: &str,
     start: usize,
-    format: Format,
+    feed: &mut Feed,
     index: &mut usize,
     lines: &mut LineCounter,
     each: &mut dyn FnMut(Result<Item, String>),
 ) -> Result<(), ReadError> {
+    let format = feed.format;
     let mut reader = Reader::from_str(&text[start..]);
     // Resumed after a broken item, the reader starts mid-document: the
     // closing tags of the channel and feed have no opening tag to match.
@@ -213,16 +399,33 @@ fn read_items(
                     *index += 1;
                     draft = Some(Draft {
                         index: *index,
+                        guid: attr(&e, "rdf:about").and_then(non_empty),
                         ..Default::default()
                     });
                     continue;
                 }
+                let name = String::from_utf8_lossy(name).into_owned();
+                let here = start + reader.buffer_position() as usize;
                 let Some(d) = draft.as_mut() else {
+                    // The feed's own link, before its items: the site.
+                    if name == "link" && feed.site.is_none() {
+                        if format == Format::Atom {
+                            feed.site = atom_link(&e)
+                                .and_then(|(rel, href)| (rel == "alternate").then_some(href));
+                        } else {
+                            let span = reader.read_to_end(e.name()).map_err(|err| {
+                                (start + reader.error_position() as usize, err.to_string())
+                            })?;
+                            let raw = text
+                                .get(start + span.start as usize..start + span.end as usize)
+                                .unwrap_or_default();
+                            feed.site = non_empty(xml_text(raw));
+                        }
+                    }
                     continue;
                 };
-                let name = String::from_utf8_lossy(name).into_owned();
                 if name == "link" && format == Format::Atom {
-                    take_atom_link(&e, d);
+                    take_atom_link(&e, d, lines.at(here));
                 }
                 let kind = attr(&e, "type");
                 let permalink = attr(&e, "isPermaLink");
@@ -230,36 +433,51 @@ fn read_items(
                     .read_to_end(e.name())
                     .map_err(|err| (start + reader.error_position() as usize, err.to_string()))?;
                 let (s, t) = (start + span.start as usize, start + span.end as usize);
-                let raw = &text[s..t];
+                let raw = text
+                    .get(s..t)
+                    .ok_or_else(|| (s, "content split inside a character".to_string()))?;
                 match name.as_str() {
-                    "content:encoded" | "content" | "description" | "summary" => {
+                    "content:encoded" | "content" | "description" | "summary"
+                    | "itunes:summary" => {
                         let rank = match name.as_str() {
                             "content:encoded" | "content" => 0,
-                            _ => 1,
+                            "description" | "summary" => 1,
+                            _ => 2,
                         };
-                        if d.content.as_ref().is_none_or(|(r, _, _)| rank < *r) {
-                            let html = if kind.as_deref() == Some("xhtml") {
-                                raw.to_string()
-                            } else {
-                                xml_text(raw)
-                            };
-                            // Leading white space is kept in `html`, and
-                            // CDATA markers take no line: the HTML's first
-                            // line is the line the content starts on.
-                            let line = lines.at(s);
-                            d.content = Some((rank, html, line));
-                        }
+                        let html = if kind.as_deref() == Some("xhtml") {
+                            raw.to_string()
+                        } else if name == "itunes:summary" || kind.as_deref() == Some("text") {
+                            // Plain text: its `<` and `&` are text, not markup.
+                            crate::base::escape::html(&xml_text(raw))
+                        } else {
+                            xml_text(raw)
+                        };
+                        // Leading white space is kept in `html`, and CDATA
+                        // markers take no line: the HTML's first line is the
+                        // line the content starts on.
+                        let line = lines.at(s);
+                        d.fields.push(Field { rank, html, line });
                     }
                     "link" if format != Format::Atom => {
-                        let l = xml_text(raw).trim().to_string();
-                        if !l.is_empty() {
-                            d.link = Some(l);
+                        if let Some(l) = non_empty(xml_text(raw)) {
+                            d.link = Some((l, lines.at(s)));
                         }
                     }
-                    "guid" => {
-                        let g = xml_text(raw).trim().to_string();
-                        if permalink.as_deref() != Some("false") && crate::base::web::is_http(&g) {
-                            d.guid_link = Some(g);
+                    "feedburner:origLink" => {
+                        if let Some(l) = non_empty(xml_text(raw)) {
+                            d.orig_link = Some((l, lines.at(s)));
+                        }
+                    }
+                    "title" => d.title = non_empty(plain_text(&xml_text(raw))),
+                    "guid" | "id" => {
+                        if let Some(g) = non_empty(xml_text(raw)) {
+                            if name == "guid"
+                                && permalink.as_deref() != Some("false")
+                                && crate::base::web::is_http(&g)
+                            {
+                                d.guid_link = Some(g.clone());
+                            }
+                            d.guid = Some(g);
                         }
                     }
                     "pubDate" | "published" | "dc:date" | "wp:post_date_gmt" | "wp:post_date"
@@ -292,11 +510,17 @@ fn read_items(
             }
             Event::Empty(e) => {
                 seen_root = true;
-                if let Some(d) = draft.as_mut()
-                    && e.local_name().as_ref() == b"link"
-                    && format == Format::Atom
-                {
-                    take_atom_link(&e, d);
+                if e.local_name().as_ref() != b"link" || format != Format::Atom {
+                    continue;
+                }
+                let here = start + reader.buffer_position() as usize;
+                match draft.as_mut() {
+                    Some(d) => take_atom_link(&e, d, lines.at(here)),
+                    None if feed.site.is_none() && e.name().as_ref() == b"link" => {
+                        feed.site = atom_link(&e)
+                            .and_then(|(rel, href)| (rel == "alternate").then_some(href));
+                    }
+                    None => {}
                 }
             }
             Event::End(e) => {
@@ -309,14 +533,7 @@ fn read_items(
                                 .as_deref()
                                 .is_none_or(|t| t == "post" || t == "page"));
                     if published {
-                        let (_, content, content_line) = d.content.unwrap_or((0, String::new(), 1));
-                        each(Ok(Item {
-                            index: d.index,
-                            link: d.link.or(d.guid_link),
-                            date: d.date,
-                            content,
-                            content_line,
-                        }));
+                        each(Ok(feed.finish(d)));
                     }
                 }
             }
@@ -325,13 +542,43 @@ fn read_items(
     }
 }
 
-fn take_atom_link(e: &BytesStart, d: &mut Draft) {
-    let rel = attr(e, "rel");
-    if rel.as_deref().is_none_or(|r| r == "alternate")
-        && d.link.is_none()
-        && let Some(href) = attr(e, "href")
-    {
-        d.link = Some(href);
+/// An Atom link's `rel` (`alternate` when it has none) and its non-empty
+/// `href`.
+fn atom_link(e: &BytesStart) -> Option<(String, String)> {
+    let href = attr(e, "href").and_then(non_empty)?;
+    let rel = attr(e, "rel")
+        .and_then(non_empty)
+        .unwrap_or_else(|| "alternate".into());
+    Some((rel, href))
+}
+
+/// A title as text: Atom and RSS titles may hold escaped markup.
+fn plain_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An entry's `rel=alternate` link is its own (the first one); a
+/// `rel=related` link is kept to tell a link blog's permalink from the
+/// page it links to; `self`, `edit`, `enclosure`… are neither.
+fn take_atom_link(e: &BytesStart, d: &mut Draft, line: usize) {
+    match atom_link(e) {
+        Some((rel, href)) if rel == "alternate" && d.link.is_none() => {
+            d.link = Some((href, line));
+        }
+        Some((rel, href)) if rel == "related" && d.related.is_none() => {
+            d.related = Some((href, line));
+        }
+        _ => {}
     }
 }
 
@@ -351,9 +598,10 @@ pub(crate) fn sitemap(text: &str) -> Result<Vec<String>, String> {
                 let span = reader
                     .read_to_end(e.name())
                     .map_err(|e| format!("ill-formed sitemap XML: {e}"))?;
-                let loc = xml_text(&text[span.start as usize..span.end as usize])
-                    .trim()
-                    .to_string();
+                let raw = text
+                    .get(span.start as usize..span.end as usize)
+                    .unwrap_or_default();
+                let loc = xml_text(raw).trim().to_string();
                 if !loc.is_empty() {
                     urls.push(loc);
                 }
@@ -375,5 +623,13 @@ mod tests {
         );
         assert_eq!(xml_text("<![CDATA[<p>&amp;</p>]]>"), "<p>&amp;</p>");
         assert_eq!(xml_text("a &#233; &#x41; &bogus; &"), "a é A &bogus; &");
+    }
+
+    #[test]
+    fn an_entity_beside_curly_quotes_or_cjk_is_decoded_without_a_split_character() {
+        assert_eq!(xml_text("&amp;“quoted”"), "&“quoted”");
+        assert_eq!(xml_text("a&#8217;中文中文中文"), "a’中文中文中文");
+        assert_eq!(xml_text("&中文中文中文;"), "&中文中文中文;");
+        assert_eq!(xml_text("x &lt;中"), "x <中");
     }
 }

@@ -760,10 +760,11 @@ impl<'p> Builder<'p> {
     }
 
     fn flush(&mut self, next: BlockKind) {
-        let text_len = self.cur.text.len();
         for p in self.pending.iter_mut().filter(|p| p.serial == self.serial) {
             if let Some(c) = self.cur.cites.get_mut(p.cite) {
-                c.text = self.cur.text[p.start.min(text_len)..].to_string();
+                // The text may have been cleared and refilled since `start`.
+                let start = crate::base::text::floor_char_boundary(&self.cur.text, p.start);
+                c.text = self.cur.text[start..].to_string();
             }
             p.serial = usize::MAX;
         }

@@ -45,7 +45,7 @@ pub(crate) fn walk(
             return;
         }
     };
-    let mut children: Vec<(PathBuf, bool)> = Vec::new();
+    let mut children: Vec<(PathBuf, fs::FileType)> = Vec::new();
     for entry in entries {
         let entry = match entry {
             Ok(e) => e,
@@ -61,26 +61,65 @@ pub(crate) fn walk(
         }
         // A linked post is a post, but a linked directory is not walked:
         // links can loop.
-        let Ok(kind) = entry.file_type() else {
+        let Ok(mut kind) = entry.file_type() else {
             continue;
         };
-        if kind.is_symlink() && fs::metadata(entry.path()).is_ok_and(|m| m.is_dir()) {
-            continue;
+        if kind.is_symlink() {
+            // What the link points to; a dangling link is passed over.
+            match fs::metadata(entry.path()) {
+                Ok(m) if m.is_dir() => continue,
+                Ok(m) => kind = m.file_type(),
+                Err(_) => continue,
+            }
         }
         let is_dir = kind.is_dir();
         if is_dir && VCS_DIRS.contains(&name.as_ref()) {
             continue;
         }
-        children.push((entry.path(), is_dir));
+        children.push((entry.path(), kind));
     }
-    children.sort();
-    for (path, is_dir) in children {
-        if is_dir {
+    children.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, kind) in children {
+        if kind.is_dir() {
             walk(&path, out, on_error);
         } else if extension(&path).is_some_and(|e| POST_EXTENSIONS.contains(&e.as_str())) {
-            out.push(path);
+            // A FIFO, socket or device named like a post is never opened:
+            // reading a FIFO would wait for a writer forever.
+            match not_regular(kind) {
+                Some(what) => on_error(path, std::io::Error::other(skipped_line(what))),
+                None => out.push(path),
+            }
         }
     }
+}
+
+/// What a file that is not a regular file is, in words; `None` for a
+/// regular file.
+fn not_regular(kind: fs::FileType) -> Option<&'static str> {
+    if kind.is_file() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a FIFO (named pipe)");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return Some("a device");
+        }
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    Some("not a regular file")
+}
+
+fn skipped_line(what: &str) -> String {
+    format!("{what}, not a regular file; skipped without reading (use - for standard input)")
 }
 
 pub(crate) fn extension(path: &Path) -> Option<String> {
@@ -108,17 +147,41 @@ fn too_big(len: u64, cap: u64) -> String {
     )
 }
 
-/// Reads a file, refusing it before reading when it is over `cap` bytes.
+/// Reads a regular file, refusing it before reading when it is over `cap`
+/// bytes. Anything else (a directory, a FIFO, a socket, a device) is
+/// refused without being opened for reading.
 pub(crate) fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     let meta = fs::metadata(path).map_err(|e| e.to_string())?;
     if meta.is_dir() {
         return Err("is a directory".into());
     }
+    if let Some(what) = not_regular(meta.file_type()) {
+        return Err(skipped_line(what));
+    }
     if meta.len() > cap {
         return Err(too_big(meta.len(), cap));
     }
-    let file = fs::File::open(path).map_err(|e| e.to_string())?;
+    let file = open_regular(path).map_err(|e| e.to_string())?;
+    // Checked again on the open file: the path may have changed since.
+    let meta = file.metadata().map_err(|e| e.to_string())?;
+    if let Some(what) = not_regular(meta.file_type()) {
+        return Err(skipped_line(what));
+    }
     read_capped(file, cap)
+}
+
+/// Opens a file for reading without blocking: should the path have become
+/// a FIFO after it was looked at, the open returns at once instead of
+/// waiting for a writer (non-blocking changes nothing for regular files).
+fn open_regular(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 /// Reads a stream to its end, or fails once it passes `cap` bytes.
@@ -136,6 +199,16 @@ pub(crate) fn read_capped(r: impl Read, cap: u64) -> Result<Vec<u8>, String> {
     Ok(buf)
 }
 
+/// `s` after `prefix` (ASCII, matched in any case), if it starts with it.
+/// Compares bytes, so a first character of any width is fine.
+fn strip_prefix_ci<'s>(s: &'s str, prefix: &str) -> Option<&'s str> {
+    let head = s.as_bytes().get(..prefix.len())?;
+    // An ASCII prefix matched: the byte after it starts a character.
+    head.eq_ignore_ascii_case(prefix.as_bytes())
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
 /// The name of the first element of a document, lower-cased, skipping the
 /// XML declaration, comments, processing instructions and the doctype.
 pub(crate) fn root_element(text: &str) -> Option<String> {
@@ -145,8 +218,7 @@ pub(crate) fn root_element(text: &str) -> Option<String> {
             s = rest.split_once("-->")?.1.trim_start();
         } else if s.starts_with("<?") {
             s = s.split_once("?>")?.1.trim_start();
-        } else if s.len() >= 9 && s[..9].eq_ignore_ascii_case("<!doctype") {
-            let rest = &s[9..];
+        } else if let Some(rest) = strip_prefix_ci(s, "<!doctype") {
             if rest
                 .trim_start()
                 .get(..4)

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::Post;
-use crate::model::{Kind, Missing};
+use crate::base::escape::{is_bidi_control, visible};
+use crate::model::{Kind, Missing, Skip};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -52,13 +53,13 @@ impl Listing {
                     } else {
                         b",\n  "
                     })?;
-                    serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                    out.write_all(json(c)?.as_bytes())?;
                     self.citations += 1;
                 }
             }
             Format::Jsonl => {
                 for c in &post.citations {
-                    serde_json::to_writer(&mut *out, c).map_err(io::Error::other)?;
+                    out.write_all(json(c)?.as_bytes())?;
                     out.write_all(b"\n")?;
                 }
             }
@@ -79,7 +80,7 @@ impl Listing {
             .iter()
             .filter(|c| c.kind == Kind::Unlinked)
             .count();
-        write!(out, "{}", post.name)?;
+        write!(out, "{}", visible(&post.name))?;
         write!(
             out,
             "  ({} citation{}",
@@ -90,13 +91,13 @@ impl Listing {
             write!(out, ", {unlinked} unlinked")?;
         }
         if let Some(d) = &post.date {
-            write!(out, ", posted {d}")?;
+            write!(out, ", posted {}", visible(d))?;
         }
         writeln!(out, ")")?;
         if let Some(b) = &post.base_url
             && b != &post.name
         {
-            writeln!(out, "  base {b}")?;
+            writeln!(out, "  base {}", visible(b))?;
         }
         for c in &post.citations {
             let text = if c.text.is_empty() {
@@ -113,15 +114,21 @@ impl Listing {
                 text,
                 " ".repeat(pad)
             )?;
+            let raw = visible(c.raw.as_deref().unwrap_or(""));
             match (&c.url, c.missing) {
-                (Some(u), _) => writeln!(out, "{u}")?,
-                (None, Some(Missing::EmptyLink)) => writeln!(
+                _ if c.skip == Some(Skip::Template) => {
+                    writeln!(out, "(template, not a URL: {raw})")?
+                }
+                _ if c.skip == Some(Skip::Unresolved) => writeln!(
                     out,
-                    "!! MISSING: empty link (href=\"{}\")",
-                    c.raw.as_deref().unwrap_or("")
+                    "(unresolved: {raw} has no base; give --base-url or --root-dir)"
                 )?,
+                (Some(u), _) => writeln!(out, "{}", visible(u))?,
+                (None, Some(Missing::EmptyLink)) => {
+                    writeln!(out, "!! MISSING: empty link (href=\"{raw}\")")?
+                }
                 (None, Some(Missing::NoLink)) => writeln!(out, "!! MISSING: no link")?,
-                (None, None) => writeln!(out, "(not a URL: {})", c.raw.as_deref().unwrap_or(""))?,
+                (None, None) => writeln!(out, "(not a URL: {raw})")?,
             }
             if let Some(q) = &c.quote {
                 writeln!(out, "  {:>5}  {:<8}  quote: “{}”", "", "", fit(q, 90))?;
@@ -191,9 +198,30 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// A citation as one line of JSON. serde escapes control characters; the
+/// bidi controls it leaves raw are escaped too (`\u202e` in a JSON string
+/// is the same character), so no line can reorder a terminal's view of it.
+fn json(c: &crate::model::Citation) -> io::Result<String> {
+    let raw = serde_json::to_string(c).map_err(io::Error::other)?;
+    if !raw.chars().any(is_bidi_control) {
+        return Ok(raw);
+    }
+    Ok(raw
+        .chars()
+        .map(|ch| {
+            if is_bidi_control(ch) {
+                format!("\\u{:04x}", ch as u32)
+            } else {
+                ch.to_string()
+            }
+        })
+        .collect())
+}
+
 /// Shortens a text to `max` characters on one line.
 fn fit(s: &str, max: usize) -> String {
     let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let one = visible(&one).into_owned();
     match one.char_indices().nth(max.saturating_sub(1)) {
         Some((i, _)) if one.chars().count() > max => format!("{}…", &one[..i]),
         _ => one,

@@ -15,6 +15,8 @@ mod html;
 mod input;
 pub mod listing;
 mod markdown;
+#[cfg(test)]
+mod proptests;
 mod remote;
 mod text;
 pub mod url;
@@ -29,8 +31,8 @@ use serde::Serialize;
 use crate::base::web::is_http;
 pub use crate::config::CollectConfig;
 use crate::error::Error;
-use crate::model::Citation;
-use analyze::{Block, PostCtx};
+use crate::model::{Citation, Kind, Skip};
+use analyze::{Block, BlockKind, PostCtx};
 use input::Format;
 
 pub use html::main_text;
@@ -38,8 +40,9 @@ pub use html::main_text;
 /// One post and the citations in its content.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Post {
-    /// The path or URL as given, or a feed item's link (`file#item-N` when
-    /// it has none).
+    /// The path or URL as given, or a feed item's own link (for a
+    /// link-blog entry its permalink), else `feed#guid`, else
+    /// `feed#item-N`: never empty, the same on every run.
     pub name: String,
     /// The URL relative links were resolved against, when the post has one.
     pub base_url: Option<String>,
@@ -60,6 +63,8 @@ struct Ctx<'a> {
     config: &'a CollectConfig,
     selector: Option<Selector>,
     base_url: Option<Url>,
+    /// `--root-dir` as a `file:` URL ending in `/`.
+    root: Option<Url>,
 }
 
 impl<'a> Ctx<'a> {
@@ -78,10 +83,26 @@ impl<'a> Ctx<'a> {
             })?),
             None => None,
         };
+        let root = match &config.root_dir {
+            Some(dir) => {
+                let not_dir =
+                    |why: String| Error::Usage(format!("--root-dir {}: {why}", dir.display()));
+                if !dir.is_dir() {
+                    return Err(not_dir("not a directory".into()));
+                }
+                let abs = std::path::absolute(dir).map_err(|e| not_dir(e.to_string()))?;
+                Some(
+                    Url::from_directory_path(&abs)
+                        .map_err(|_| not_dir("cannot be written as a file: URL".into()))?,
+                )
+            }
+            None => None,
+        };
         Ok(Ctx {
             config,
             selector,
             base_url,
+            root,
         })
     }
 }
@@ -147,7 +168,7 @@ pub fn collect(
                         path: None,
                         ext: None,
                     };
-                    let found = read_post(&ctx, &origin, bytes, None);
+                    let found = guarded("-", || read_post(&ctx, &origin, bytes, None));
                     out.take(&ctx, found);
                 }
                 Err(e) => (out.on_error)(Error::input("-", e)),
@@ -243,7 +264,9 @@ impl Out<'_> {
             path: None,
             ext,
         };
-        let mut found = read_post(ctx, &origin, fetched.body, fetched.charset.as_deref());
+        let mut found = guarded(url, || {
+            read_post(ctx, &origin, fetched.body, fetched.charset.as_deref())
+        });
         for f in &mut found {
             if let Found::Follow { depth: d, .. } = f {
                 *d = depth + 1;
@@ -265,7 +288,7 @@ fn run_batch(ctx: &Ctx, batch: &mut Vec<(String, PathBuf)>, out: &mut Out) {
     let files = std::mem::take(batch);
     if files.len() <= 1 {
         for (name, path) in &files {
-            let found = read_file(ctx, name, path);
+            let found = guarded(name, || read_file(ctx, name, path));
             out.take(ctx, found);
         }
         return;
@@ -277,7 +300,7 @@ fn run_batch(ctx: &Ctx, batch: &mut Vec<(String, PathBuf)>, out: &mut Out) {
             for chunk in files.chunks(BATCH) {
                 let parsed: Vec<Vec<Found>> = chunk
                     .par_iter()
-                    .map(|(name, path)| read_file(ctx, name, path))
+                    .map(|(name, path)| guarded(name, || read_file(ctx, name, path)))
                     .collect();
                 if tx.send(parsed).is_err() {
                     return;
@@ -290,6 +313,41 @@ fn run_batch(ctx: &Ctx, batch: &mut Vec<(String, PathBuf)>, out: &mut Out) {
             }
         }
     });
+}
+
+thread_local! {
+    /// Set while this thread reads one input under `guarded`.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is reading an input, where a panic becomes
+/// that input's error. The binary's panic hook asks, to keep the default
+/// multi-line panic message off the terminal for what ends as one line.
+pub fn is_reading_input() -> bool {
+    READING.with(|r| r.get())
+}
+
+/// Reads one input as the last line of defence: a panic while reading it
+/// (a bug: no input should cause one) becomes that input's one error, and
+/// the other inputs are still collected.
+fn guarded(name: &str, read: impl FnOnce() -> Vec<Found>) -> Vec<Found> {
+    let was = READING.with(|r| r.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    READING.with(|r| r.set(was));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown cause".into());
+        vec![Found::Error(Error::input(
+            name,
+            format!(
+                "internal error while reading ({what}); this input was skipped, the others \
+                 were read. This is a bug in citeguard: please report it with the input"
+            ),
+        ))]
+    })
 }
 
 fn read_file(ctx: &Ctx, name: &str, path: &Path) -> Vec<Found> {
@@ -342,8 +400,15 @@ fn file_url(path: Option<&Path>) -> Option<Url> {
     Url::from_file_path(abs).ok()
 }
 
-/// Builds a post: resolves its citations against `base`.
-fn finish_post(name: &str, base: Option<Url>, date: Option<String>, blocks: &[Block]) -> Post {
+/// Builds a post: resolves its citations against `base`, and says which
+/// cannot be fetched as they are written.
+fn finish_post(
+    ctx: &Ctx,
+    name: &str,
+    base: Option<Url>,
+    date: Option<String>,
+    blocks: &[Block],
+) -> Post {
     let mut citations = Vec::new();
     analyze::citations(
         &PostCtx {
@@ -353,11 +418,63 @@ fn finish_post(name: &str, base: Option<Url>, date: Option<String>, blocks: &[Bl
         blocks,
         &mut citations,
     );
+    for c in &mut citations {
+        settle(c, base.as_ref(), ctx.root.as_ref());
+    }
     Post {
         name: name.to_string(),
         base_url: base.filter(|u| is_http(u.as_str())).map(String::from),
         date,
         citations,
+    }
+}
+
+/// Makes a citation's URL one a user would recognise, or says why there
+/// is none to fetch: template syntax is `template`; `javascript:` is a URL
+/// of its own scheme (skipped as such), not an empty link; and when the
+/// post has no web address (a local file or stdin with no `--base-url`),
+/// `//host/x` is taken as https, `/x` names a file under `--root-dir`, and
+/// what is left with nothing to resolve against is `unresolved` rather
+/// than a mangled `file:///x`.
+fn settle(c: &mut Citation, base: Option<&Url>, root: Option<&Url>) {
+    let Some(raw) = c.raw.as_deref().map(str::trim) else {
+        return;
+    };
+    let unfetchable = |c: &mut Citation, skip: Skip| {
+        c.url = None;
+        c.missing = None;
+        c.skip = Some(skip);
+    };
+    if url::is_template(raw) {
+        return unfetchable(c, Skip::Template);
+    }
+    if raw
+        .get(..11)
+        .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
+    {
+        if let Ok(u) = Url::parse(raw) {
+            c.url = Some(u.into());
+            c.raw = None;
+            c.missing = None;
+            if c.kind == Kind::Unlinked {
+                c.kind = Kind::Link;
+            }
+        }
+        return;
+    }
+    if base.is_some_and(|b| is_http(b.as_str())) {
+        return;
+    }
+    match url::relative(raw) {
+        Some(url::Relative::Scheme) => {
+            c.url = Url::parse(&format!("https:{raw}")).ok().map(String::from);
+        }
+        Some(url::Relative::Root) => match root.and_then(|r| url::under_root(raw, r)) {
+            Some(u) => c.url = Some(u.into()),
+            None => unfetchable(c, Skip::Unresolved),
+        },
+        Some(url::Relative::Document) if base.is_none() => unfetchable(c, Skip::Unresolved),
+        _ => {}
     }
 }
 
@@ -398,7 +515,13 @@ fn html_post(ctx: &Ctx, origin: &Origin, text: &str) -> Result<Post, String> {
             .filter(|u| is_http(u.as_str())),
     };
     let base = pick_base(ctx, origin, ex.meta.base_href.as_deref(), own);
-    Ok(finish_post(origin.name, base, ex.meta.date, &ex.blocks))
+    Ok(finish_post(
+        ctx,
+        origin.name,
+        base,
+        ex.meta.date,
+        &ex.blocks,
+    ))
 }
 
 fn markdown_post(ctx: &Ctx, origin: &Origin, text: &str) -> Post {
@@ -421,49 +544,124 @@ fn markdown_post(ctx: &Ctx, origin: &Origin, text: &str) -> Post {
         let stem = origin.path?.file_name()?.to_string_lossy().into_owned();
         stem.get(..10).and_then(dates::normalize)
     });
-    finish_post(origin.name, base, date, &markdown::blocks(text, 0))
+    finish_post(ctx, origin.name, base, date, &markdown::blocks(text, 0))
 }
 
 fn text_post(ctx: &Ctx, origin: &Origin, t: &str) -> Post {
     let base = pick_base(ctx, origin, None, None);
-    finish_post(origin.name, base, text::date(t), &text::blocks(t, 0))
+    finish_post(ctx, origin.name, base, text::date(t), &text::blocks(t, 0))
 }
 
-/// Each item of a feed or WXR export is a post; its link is its URL.
+/// Each item of a feed or WXR export is a post, named by its own page's
+/// URL, else by the feed and the item's guid, else by the feed and the
+/// item's position: never empty, the same on every run.
 fn feed_posts(ctx: &Ctx, origin: &Origin, t: &str, format: Format) -> Vec<Found> {
     let mut found = Vec::new();
-    feed::items(t, format, &mut |item| match item {
-        Ok(item) => {
-            let name = match &item.link {
-                Some(l) => l.clone(),
-                None => format!("{}#item-{}", origin.name, item.index),
-            };
-            let own = item
-                .link
-                .as_deref()
-                .and_then(|l| analyze::resolve(l, origin.url))
-                .filter(|u| is_http(u.as_str()));
-            let page = html::parse(&item.content);
-            let rule = html::ContentRule {
-                selector: None,
-                all_links: ctx.config.all_links,
-                fragment: true,
-            };
-            let item_origin = Origin {
-                name: &name,
-                url: origin.url,
-                path: origin.path,
-                ext: None,
-            };
-            match html::extract(&page, &rule, item.content_line.saturating_sub(1)) {
-                Ok(ex) => {
-                    let base = pick_base(ctx, &item_origin, ex.meta.base_href.as_deref(), own);
-                    found.push(Found::Post(finish_post(&name, base, item.date, &ex.blocks)));
-                }
-                Err(e) => found.push(Found::Error(Error::input(name.as_str(), e))),
-            }
-        }
+    feed::items(t, format, origin.url, &mut |item| match item {
+        Ok(item) => found.push(feed_post(ctx, origin, item)),
         Err(e) => found.push(Found::Error(Error::input(origin.name, e))),
     });
     found
+}
+
+fn feed_post(ctx: &Ctx, origin: &Origin, item: feed::Item) -> Found {
+    let site = origin.url.or(ctx.base_url.as_ref());
+    let own = item
+        .link
+        .as_deref()
+        .and_then(|l| analyze::resolve(l, site))
+        .filter(|u| is_http(u.as_str()));
+    // An absolute link names the post as written; a relative one as
+    // resolved against the feed's URL or --base-url, else after the feed.
+    let name = match (&item.link, &item.guid) {
+        (Some(l), _) if Url::parse(l).is_ok() => l.clone(),
+        (Some(l), _) => own
+            .as_ref()
+            .map_or_else(|| format!("{}#{l}", origin.name), Url::to_string),
+        (None, Some(g)) => format!("{}#{g}", origin.name),
+        (None, None) => format!("{}#item-{}", origin.name, item.index),
+    };
+    let page = html::parse(&item.content);
+    let rule = html::ContentRule {
+        selector: None,
+        all_links: ctx.config.all_links,
+        fragment: true,
+    };
+    let item_origin = Origin {
+        name: &name,
+        url: origin.url,
+        path: origin.path,
+        ext: None,
+    };
+    match html::extract(&page, &rule, item.content_line.saturating_sub(1)) {
+        Ok(mut ex) => {
+            let base = pick_base(ctx, &item_origin, ex.meta.base_href.as_deref(), own);
+            if let Some((linked, line)) = &item.linked {
+                cite_linked_page(
+                    &mut ex.blocks,
+                    linked,
+                    *line,
+                    item.title.as_deref(),
+                    base.as_ref(),
+                );
+            }
+            Found::Post(finish_post(ctx, &name, base, item.date, &ex.blocks))
+        }
+        Err(e) => Found::Error(Error::input(name.as_str(), e)),
+    }
+}
+
+/// A link-blog entry is a post about the page it links to: that page is a
+/// citation of the post, and the passages the entry quotes without naming
+/// a source of their own (no link in the quote or in the sentence before
+/// it) are quoted from it.
+fn cite_linked_page(
+    blocks: &mut Vec<Block>,
+    linked: &str,
+    line: usize,
+    title: Option<&str>,
+    base: Option<&Url>,
+) {
+    let target = analyze::resolve(linked, base);
+    let is_target = |raw: &str| target.is_some() && analyze::resolve(raw, base) == target;
+    let links = |b: &Block| {
+        b.cites
+            .iter()
+            .filter(|c| c.kind == Kind::Link && !analyze::is_placeholder(&c.raw))
+            .map(|c| c.raw.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut cited = blocks
+        .iter()
+        .any(|b| b.cites.iter().any(|c| is_target(&c.raw)));
+    for i in 0..blocks.len() {
+        if blocks[i].kind != BlockKind::Quote || blocks[i].cite_attr.is_some() {
+            continue;
+        }
+        if !links(&blocks[i]).is_empty() {
+            continue;
+        }
+        let intro_links = match i.checked_sub(1).map(|p| &blocks[p]) {
+            Some(prev) if prev.kind == BlockKind::Para => links(prev),
+            _ => Vec::new(),
+        };
+        if intro_links.iter().all(|l| is_target(l)) {
+            blocks[i].cite_attr = Some((linked.to_string(), line));
+            cited = true;
+        }
+    }
+    if !cited {
+        let text = title.unwrap_or_default().to_string();
+        let mut block = Block::new(BlockKind::Para, line);
+        block.cites.push(analyze::Cite {
+            raw: linked.to_string(),
+            text: text.clone(),
+            kind: Kind::Link,
+            line,
+            at: 0,
+            attribution: false,
+        });
+        block.text = text;
+        blocks.insert(0, block);
+    }
 }

@@ -62,6 +62,79 @@ pub fn source_key(raw: &str, opts: &NormalizeOptions) -> Option<String> {
     Some(url.into())
 }
 
+/// Whether an href holds template syntax (`{{ … }}`, `{% … %}`, `<%= … %>`,
+/// `<?php … ?>`, `${…}`), written as is or percent-encoded: the source of
+/// a page was read, and the URL is only known once the site is built. An
+/// opening mark is enough: `href="{{ "/x/" | url }}"` reaches us cut at its
+/// inner quote, as a browser reads it, and no URL holds these marks.
+pub(crate) fn is_template(raw: &str) -> bool {
+    const OPENERS: &[&str] = &[
+        "{{", "{%", "<%", "<?", "${", "%7b%7b", "%7b%25", "%3c%25", "$%7b",
+    ];
+    let lower = raw.to_ascii_lowercase();
+    OPENERS.iter().any(|o| lower.contains(o))
+}
+
+/// How a reference that is not an absolute URL is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Relative {
+    /// `//host/path`: the scheme of the page it is on.
+    Scheme,
+    /// `/path`: the root of the site it is on.
+    Root,
+    /// `path`, `../path`, `?query`: the page's own place.
+    Document,
+}
+
+/// How `raw` is relative, or `None` when it is an absolute URL (or not a
+/// URL at all).
+pub(crate) fn relative(raw: &str) -> Option<Relative> {
+    let t = raw.trim();
+    match Url::parse(t) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => {}
+        _ => return None,
+    }
+    Some(if t.starts_with("//") || t.starts_with("\\\\") {
+        Relative::Scheme
+    } else if t.starts_with(['/', '\\']) {
+        Relative::Root
+    } else {
+        Relative::Document
+    })
+}
+
+/// A root-relative reference resolved under a local site's root directory
+/// (`root` is its `file:` URL, ending in `/`), as the web server serving
+/// that directory would: `..` never climbs above the root.
+pub(crate) fn under_root(raw: &str, root: &Url) -> Option<Url> {
+    // Resolved on a stand-in site first, so `..` stops at its root.
+    let stand_in = Url::parse("http://root.invalid/").ok()?;
+    let on_site = stand_in.join(raw.trim()).ok()?;
+    if on_site.host_str() != Some("root.invalid") {
+        return None;
+    }
+    // "./" keeps a first segment with a colon from reading as a scheme.
+    let path = format!("./{}", on_site.path().trim_start_matches('/'));
+    let mut url = root.join(&path).ok()?;
+    url.set_query(on_site.query());
+    url.set_fragment(on_site.fragment());
+    Some(url)
+}
+
+/// The local file a `file:` URL names, if it exists: the file itself (a
+/// directory stands for its index page), or the file with `.html` added,
+/// as static site servers answer `/post` with `post.html`.
+pub fn local_file(url: &Url) -> Option<std::path::PathBuf> {
+    let path = url.to_file_path().ok()?;
+    if path.exists() {
+        return Some(path);
+    }
+    let mut html = path.into_os_string();
+    html.push(".html");
+    let html = std::path::PathBuf::from(html);
+    html.is_file().then_some(html)
+}
+
 /// Whether a URL's scheme is one citeguard fetches.
 pub fn is_fetchable(url: &Url) -> bool {
     crate::base::web::is_http(url.as_str())
@@ -110,6 +183,57 @@ mod tests {
     fn meaningful_query_parameters_stay_in_order() {
         let k = source_key("http://example.com/view?b=2&utm_campaign=x&a=1", &opts()).unwrap();
         assert_eq!(k, "http://example.com/view?b=2&a=1");
+    }
+
+    #[test]
+    fn template_syntax_is_told_from_urls() {
+        for t in [
+            "{{ \"/x/\" | url }}",
+            "{{ site.baseurl }}/a",
+            "{% link _posts/a.md %}",
+            "<%= post.url %>",
+            "<?php the_permalink(); ?>",
+            "${base}/a",
+            "%7B%7B%20site.url%20%7D%7D/a",
+            "{{< ref \"a.md\" >}}",
+            "{{ ",
+        ] {
+            assert!(is_template(t), "{t}");
+        }
+        for u in [
+            "https://example.org/a?q={x",
+            "/a/b",
+            "https://example.org/%7Bid%7D",
+            "$HOME",
+        ] {
+            assert!(!is_template(u), "{u}");
+        }
+    }
+
+    #[test]
+    fn relative_references_are_told_apart() {
+        assert_eq!(relative("//cdn.example/a.js"), Some(Relative::Scheme));
+        assert_eq!(relative("/graphics/a.png"), Some(Relative::Root));
+        assert_eq!(relative("../a.html"), Some(Relative::Document));
+        assert_eq!(relative("?page=2"), Some(Relative::Document));
+        assert_eq!(relative("https://example.org/"), None);
+        assert_eq!(relative("mailto:a@example.org"), None);
+    }
+
+    #[test]
+    fn root_relative_links_stay_under_the_root() {
+        let root = Url::parse("file:///srv/site/").unwrap();
+        let at = |r: &str| under_root(r, &root).map(String::from);
+        assert_eq!(
+            at("/graphics/a b.png?x=1#top").as_deref(),
+            Some("file:///srv/site/graphics/a%20b.png?x=1#top")
+        );
+        assert_eq!(
+            at("/../../etc/passwd").as_deref(),
+            Some("file:///srv/site/etc/passwd")
+        );
+        assert_eq!(at("/a:b/c").as_deref(), Some("file:///srv/site/a:b/c"));
+        assert_eq!(at("//other.example/x"), None);
     }
 
     #[test]

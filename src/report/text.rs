@@ -441,6 +441,15 @@ fn words(r: &CitationResult, with_history: bool) -> String {
             "leads into a private network, not fetched{}",
             colon(&detail)
         ),
+        Reason::FileNotFound => format!("no such local file{}", paren(&detail)),
+        Reason::Template => format!(
+            "template syntax, not a URL: check the built page{}",
+            paren(&detail)
+        ),
+        Reason::Unresolved => format!(
+            "a relative link with no base to resolve it against (--base-url or --root-dir){}",
+            paren(&detail)
+        ),
     };
     // Other failures say how long they have lasted, when the store knows.
     let told = matches!(r.reason, Reason::HttpStatus | Reason::PersistentFailure);

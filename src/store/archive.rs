@@ -142,16 +142,7 @@ impl<'a> Archive<'a> {
         let rows: Vec<_> = report
             .citations
             .iter()
-            .map(|c| super::index::CitationRow {
-                post: &c.post,
-                post_date: c.post_date.as_deref(),
-                line: c.line,
-                url: c.url.as_deref(),
-                text: &c.text,
-                kind: c.kind.as_str(),
-                verdict: c.verdict,
-                reason: c.reason,
-            })
+            .map(super::index::CitationRow::of)
             .collect();
         let err = |e| self.store.err(e);
         self.store

@@ -202,6 +202,22 @@ pub struct CitationRow<'a> {
     pub reason: Reason,
 }
 
+impl<'a> CitationRow<'a> {
+    /// The row the index keeps for one citation of a report.
+    pub fn of(c: &'a crate::model::CitationResult) -> CitationRow<'a> {
+        CitationRow {
+            post: &c.post,
+            post_date: c.post_date.as_deref(),
+            line: c.line,
+            url: c.url.as_deref(),
+            text: &c.text,
+            kind: c.kind.as_str(),
+            verdict: c.verdict,
+            reason: c.reason,
+        }
+    }
+}
+
 /// One check row.
 pub struct CheckRow<'a> {
     pub run_id: &'a str,

@@ -62,7 +62,7 @@ pub(super) fn snapshot_lost(check: &mut Check, baseline: &SnapshotRow, whole: bo
         "the copy of {} (sha256 {}) is gone from the store or fails its hash; \
          `citeguard accept {}` takes the current page as the new baseline",
         day(&baseline.fetched_at),
-        &baseline.body_sha256[..12.min(baseline.body_sha256.len())],
+        &baseline.body_sha256[..crate::base::text::floor_char_boundary(&baseline.body_sha256, 12)],
         check.url
     ));
 }

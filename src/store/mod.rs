@@ -33,6 +33,7 @@ mod testing;
 pub mod verify;
 pub mod wacz;
 pub mod warc;
+pub mod whole_file;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};

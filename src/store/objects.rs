@@ -44,12 +44,12 @@ impl Objects {
 
     /// Where the object with this hash lives (relative to the store).
     pub fn relative_path(sha256: &str) -> String {
-        let (a, b) = sha256.split_at(2.min(sha256.len()));
+        let (a, b) = sha256.split_at(crate::base::text::floor_char_boundary(sha256, 2));
         format!("objects/{a}/{b}")
     }
 
     pub fn path(&self, sha256: &str) -> PathBuf {
-        let (a, b) = sha256.split_at(2.min(sha256.len()));
+        let (a, b) = sha256.split_at(crate::base::text::floor_char_boundary(sha256, 2));
         self.root.join(a).join(b)
     }
 

@@ -9,9 +9,11 @@
 //! store; the only files it writes are the report's folder of pages.
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::Path;
 
 use super::offline::{Banner, Stored, render_offline};
+use super::whole_file::WholeFile;
 use super::{SnapshotRow, Store};
 use crate::error::{Error, Result};
 use crate::model::Report;
@@ -105,10 +107,13 @@ pub async fn attach_offline_pages(store: &Store, report: &mut Report, output: &P
         if !written.contains_key(&sha) {
             let name = match baseline_page(store, &url, &sha).await {
                 Some(html) => {
-                    let name = format!("{}.html", &sha[..16.min(sha.len())]);
+                    let name = format!(
+                        "{}.html",
+                        &sha[..crate::base::text::floor_char_boundary(&sha, 16)]
+                    );
                     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
                     let path = dir.join(&name);
-                    std::fs::write(&path, html).map_err(|e| Error::io(&path, e))?;
+                    write_whole(&path, html.as_bytes()).map_err(|e| Error::io(&path, e))?;
                     Some(format!("{folder}/{name}"))
                 }
                 None => None,
@@ -118,6 +123,14 @@ pub async fn attach_offline_pages(store: &Store, report: &mut Report, output: &P
         offline.page = written.get(&sha).cloned().flatten();
     }
     Ok(())
+}
+
+/// A page written whole or not at all: a failed report leaves last
+/// time's page as it was.
+fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = WholeFile::create(path)?;
+    file.write_all(bytes)?;
+    file.commit()
 }
 
 /// The offline page of a source's baseline, when it can be made (an HTML

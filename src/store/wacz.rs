@@ -4,8 +4,8 @@
 //! tools open as one web archive) and of an exported plain `.warc.gz`. It
 //! takes the WARC files and what the index knows about their records as
 //! arguments; it never opens the store's index itself. Every output is
-//! written to a temporary file beside the target and renamed into place at
-//! the end, so a failure never leaves half a file under the asked-for name.
+//! written whole or not at all (`whole_file`), so a failure never leaves
+//! half a file under the asked-for name.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -13,6 +13,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::warc::HashingWriter;
+use super::whole_file::WholeFile;
 use crate::base::time::rfc3339;
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
@@ -80,8 +81,7 @@ pub fn write_wacz(
         .last_modified_time(mtime)
         .unix_permissions(0o644);
 
-    let tmp = temp_beside(out)?;
-    let mut zip = zip::ZipWriter::new(tmp.reopen()?);
+    let mut zip = zip::ZipWriter::new(WholeFile::create(out)?);
     let mut resources = Vec::new();
 
     for (warc, name) in warcs.iter().zip(&names) {
@@ -132,24 +132,18 @@ pub fn write_wacz(
     zip.start_file("datapackage-digest.json", deflated)?;
     zip.write_all(&digest)?;
 
-    let file = zip.finish()?;
-    file.sync_all()?;
-    drop(file);
-    persist(tmp, out)
+    zip.finish()?.commit()
 }
 
 /// Writes the WARC files one after the other into `out`. Each record is a
 /// gzip member of its own, and gzip members concatenate, so the result is
 /// one valid `.warc.gz` (with each input's `warcinfo` record where it began).
 pub fn concat_warcs(warcs: &[PathBuf], out: &Path) -> io::Result<()> {
-    let tmp = temp_beside(out)?;
-    let mut file = tmp.reopen()?;
+    let mut file = WholeFile::create(out)?;
     for warc in warcs {
         io::copy(&mut File::open(warc)?, &mut file)?;
     }
-    file.sync_all()?;
-    drop(file);
-    persist(tmp, out)
+    file.commit()
 }
 
 /// The SURT form of a URL, the sort key of CDXJ lines, following the
@@ -322,7 +316,7 @@ fn resource_name(path: &str) -> String {
 }
 
 fn add_small(
-    zip: &mut zip::ZipWriter<File>,
+    zip: &mut zip::ZipWriter<WholeFile>,
     resources: &mut Vec<Resource>,
     path: &str,
     bytes: &[u8],
@@ -363,22 +357,6 @@ fn warc_names(warcs: &[PathBuf]) -> io::Result<Vec<String>> {
         names.push(name);
     }
     Ok(names)
-}
-
-/// A temporary file in `out`'s directory, so the final rename stays on one
-/// file system and is atomic. Dropped unpersisted, it is deleted.
-fn temp_beside(out: &Path) -> io::Result<tempfile::NamedTempFile> {
-    let dir = match out.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    tempfile::Builder::new()
-        .prefix(".citeguard-export-")
-        .tempfile_in(dir)
-}
-
-fn persist(tmp: tempfile::NamedTempFile, out: &Path) -> io::Result<()> {
-    tmp.persist(out).map(drop).map_err(|e| e.error)
 }
 
 /// A zip time stamp (local-time-free MS-DOS fields, 1980 to 2107).

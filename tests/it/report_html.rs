@@ -199,7 +199,7 @@ fn unescape(s: &str) -> String {
 
 /// Installs chromium and playwright-core with the project's own script
 /// when either is missing.
-fn ensure_browser() {
+pub(crate) fn ensure_browser() {
     let root = root();
     if Path::new("/usr/bin/chromium").exists()
         && root

@@ -16,7 +16,8 @@
 //! - [`hostile_fetch`]: decompression bombs, markup nested too deep, numbers
 //!   that are not statuses, redirects to other schemes and into a private
 //!   network (and, as whole hosts, a brotli-bomb robots.txt and a host
-//!   that answers every path with a gzip bomb).
+//!   that answers every path with a gzip bomb);
+//! - [`hostile`]: mutation-XSS and navigation payloads for offline copies.
 //!
 //! Hosts that misbehave below HTTP are here too: one that answers every
 //! path with the same page ([`catch_all_on`]), one where nothing listens
@@ -30,6 +31,7 @@
 pub mod archive;
 pub mod blog;
 pub mod changing;
+pub mod hostile;
 pub mod hostile_fetch;
 pub mod publisher;
 
@@ -322,6 +324,9 @@ async fn answer(
         return r;
     }
     if let Some(r) = hostile_fetch::answer(&asked) {
+        return r;
+    }
+    if let Some(r) = hostile::answer(&asked) {
         return r;
     }
     html(StatusCode::NOT_FOUND, "<title>404 Not Found</title>")
