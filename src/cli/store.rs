@@ -70,7 +70,8 @@ pub enum ShowAs {
     Html,
     /// The extracted main text.
     Text,
-    /// The WARC record of the response, gzipped as stored.
+    /// The WARC records of the capture (the response, or a revisit of an
+    /// earlier identical one, and its request), gzipped as stored.
     Warc,
     /// The body exactly as received.
     Raw,

@@ -53,6 +53,9 @@ pub const HEAD_BYTES: usize = 512 * 1024;
 /// person wrote.
 pub const MAX_URL_BYTES: usize = 8 * 1024;
 
+/// How much of a redirect's body is read and kept for the archive.
+const HOP_BODY_BYTES: usize = 64 * 1024;
+
 /// The validators of the last snapshot, for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -125,6 +128,57 @@ pub struct Fetched {
     pub request_headers: Vec<(String, String)>,
     /// Where this fetch could connect: what its requisites inherit.
     pub reach: Reach,
+    /// Every exchange of this fetch that got a response, in the order
+    /// they happened, for the archive: robots.txt (when this fetch was
+    /// the one to ask for it), each redirect, each attempt that was
+    /// retried, and the final answer.
+    pub exchanges: Vec<Exchange>,
+}
+
+/// One request and the response it got, as sent and received.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The URL asked for.
+    pub url: String,
+    /// The headers sent, including the client's `User-Agent`.
+    pub request_headers: Vec<(String, String)>,
+    pub status: u16,
+    /// As the status line spells it: "HTTP/1.1", "HTTP/2.0".
+    pub http_version: String,
+    /// In the order received.
+    pub response_headers: Vec<(String, String)>,
+    pub body: ExchangeBody,
+    /// The address that answered.
+    pub ip: Option<String>,
+}
+
+/// The body of an [`Exchange`]'s response.
+#[derive(Debug, Clone)]
+pub enum ExchangeBody {
+    /// It is [`Fetched::body`]: this exchange is the final 2xx answer.
+    Fetched,
+    /// Read into memory (a redirect's, an error page's, robots.txt; empty
+    /// for a 304): whole, or its first bytes when `truncated`.
+    Read { bytes: Vec<u8>, truncated: bool },
+}
+
+impl Exchange {
+    /// The exchange of `resp` to the request whose headers were `sent`,
+    /// before its body is read.
+    fn of(url: &Url, sent: Vec<(String, String)>, resp: &reqwest::Response) -> Exchange {
+        Exchange {
+            url: url.to_string(),
+            request_headers: sent,
+            status: resp.status().as_u16(),
+            http_version: format!("{:?}", resp.version()),
+            response_headers: header_pairs(resp.headers()),
+            body: ExchangeBody::Read {
+                bytes: Vec::new(),
+                truncated: false,
+            },
+            ip: resp.remote_addr().map(|a| a.ip().to_string()),
+        }
+    }
 }
 
 /// The HTTP side of a run. Shared by the queue's workers.
@@ -159,6 +213,8 @@ struct Attempt {
     body: Option<FetchedBody>,
     retry_after: Option<Duration>,
     request_headers: Vec<(String, String)>,
+    /// Every exchange of this attempt, redirects first.
+    exchanges: Vec<Exchange>,
 }
 
 impl Attempt {
@@ -179,7 +235,26 @@ impl Attempt {
             body: None,
             retry_after: None,
             request_headers: Vec::new(),
+            exchanges: Vec::new(),
         }
+    }
+
+    /// The exchanges of an attempt that a later one replaces: its body,
+    /// which no one will store, is kept in memory as far as it was read
+    /// for classification, and its spool file is removed.
+    fn into_exchanges(mut self) -> Vec<Exchange> {
+        if let Some(body) = self.body.take() {
+            for e in &mut self.exchanges {
+                if matches!(e.body, ExchangeBody::Fetched) {
+                    e.body = ExchangeBody::Read {
+                        truncated: body.truncated || body.size > body.head.len() as u64,
+                        bytes: body.head.clone(),
+                    };
+                }
+            }
+            discard_spool(&body);
+        }
+        self.exchanges
     }
 }
 
@@ -314,13 +389,15 @@ impl Fetcher {
     pub async fn fetch(&self, job: &Job) -> Fetched {
         let started = Instant::now();
         let mut reach = job.reach.unwrap_or(Reach::Public);
-        let (a, attempts) = match self.fetchable(job).await {
+        let mut robots = None;
+        let (a, attempts) = match self.fetchable(job, &mut robots).await {
             Ok((url, to)) => {
                 reach = to;
                 self.attempts(&url, job.validators.as_ref(), to).await
             }
             Err(skipped) => (skipped, 0),
         };
+        let exchanges = robots.into_iter().chain(a.exchanges).collect();
         Fetched {
             check: Check {
                 url: job.url.clone(),
@@ -337,6 +414,7 @@ impl Fetcher {
             },
             body: a.body,
             request_headers: a.request_headers,
+            exchanges,
             reach,
         }
     }
@@ -344,8 +422,13 @@ impl Fetcher {
     /// The URL to fetch and where its fetch may connect, or why it is
     /// `skipped`: too long, not a URL, not http(s), excluded, on a private
     /// address for a fetch that may reach only public ones, or disallowed
-    /// by robots.txt.
-    async fn fetchable(&self, job: &Job) -> std::result::Result<(Url, Reach), Attempt> {
+    /// by robots.txt. `robots` gets the exchange of robots.txt when this
+    /// call is the one that fetched it.
+    async fn fetchable(
+        &self,
+        job: &Job,
+        robots: &mut Option<Exchange>,
+    ) -> std::result::Result<(Url, Reach), Attempt> {
         let skipped =
             |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
         let url = job.url.as_str();
@@ -373,7 +456,7 @@ impl Fetcher {
         if let Some(refused) = self.guard.refuses(reach, &url) {
             return Err(skipped(Reason::PrivateAddress, refused.to_string()));
         }
-        if !self.config.ignore_robots && !self.robots_allow(&url, reach).await {
+        if !self.config.ignore_robots && !self.robots_allow(&url, reach, robots).await {
             return Err(skipped(Reason::Robots, "robots.txt disallows it".into()));
         }
         Ok((url, reach))
@@ -390,6 +473,13 @@ impl Fetcher {
     ) -> (Attempt, u32) {
         let mut attempts = 0u32;
         let mut browser = false;
+        // The exchanges of the attempts replaced so far, for the archive.
+        let mut earlier: Vec<Exchange> = Vec::new();
+        let last = |mut a: Attempt, mut earlier: Vec<Exchange>, attempts| {
+            earlier.append(&mut a.exchanges);
+            a.exchanges = earlier;
+            (a, attempts)
+        };
         loop {
             attempts += 1;
             let a = self.attempt(url, validators, browser, reach).await;
@@ -401,18 +491,23 @@ impl Fetcher {
                 attempts += 1;
                 let again = self.attempt(url, validators, true, reach).await;
                 if again.verdict == Verdict::Ok || again.status != a.status {
+                    earlier.extend(a.into_exchanges());
                     if !self.retryable(&again, attempts) {
-                        return (again, attempts);
+                        return last(again, earlier, attempts);
                     }
                     self.backoff(&again, attempts).await;
+                    earlier.extend(again.into_exchanges());
                     continue;
                 }
-                return (a, attempts);
+                let mut a = a;
+                a.exchanges.extend(again.into_exchanges());
+                return last(a, earlier, attempts);
             }
             if !self.retryable(&a, attempts) {
-                return (a, attempts);
+                return last(a, earlier, attempts);
             }
             self.backoff(&a, attempts).await;
+            earlier.extend(a.into_exchanges());
         }
     }
 
@@ -438,27 +533,38 @@ impl Fetcher {
         tokio::time::sleep(wait.min(cap)).await;
     }
 
-    async fn robots_allow(&self, url: &Url, reach: Reach) -> bool {
+    async fn robots_allow(&self, url: &Url, reach: Reach, exchange: &mut Option<Exchange>) -> bool {
         // Kept per reach too: a robots.txt that a public page's requisite
         // could not reach says nothing of it for a fetch that may.
         let origin = format!("{} {reach:?}", url.origin().ascii_serialization());
         let cell = self.robots.cell(&origin);
         let robot = cell
-            .get_or_init(|| async {
-                let Ok(robots_url) = url.join("/robots.txt") else {
-                    return None;
-                };
-                let resp = self.client_of(reach).get(robots_url).send().await.ok()?;
-                if !resp.status().is_success() {
-                    return None;
-                }
-                let body = crate::base::cap::read_capped(resp.bytes_stream(), robots::MAX_BYTES)
-                    .await
-                    .ok()?;
-                robots::parse(&body.bytes)
+            .get_or_init(|| async move {
+                let robots_url = url.join("/robots.txt").ok()?;
+                let client = self.client_of(reach);
+                let request = client.get(robots_url.clone()).build().ok()?;
+                let sent = self.sent_headers(&request);
+                let resp = client.execute(request).await.ok()?;
+                let ok = resp.status().is_success();
+                let mut e = Exchange::of(&robots_url, sent, &resp);
+                let (bytes, truncated) = read_some(resp, robots::MAX_BYTES as usize).await;
+                let robot = if ok { robots::parse(&bytes) } else { None };
+                e.body = ExchangeBody::Read { bytes, truncated };
+                *exchange = Some(e);
+                robot
             })
             .await;
         robot.as_ref().is_none_or(|r| r.allowed(url.as_str()))
+    }
+
+    /// The headers a request goes out with, as the archive records them:
+    /// its own and the client's `User-Agent`.
+    fn sent_headers(&self, request: &reqwest::Request) -> Vec<(String, String)> {
+        let mut sent = header_pairs(request.headers());
+        if !request.headers().contains_key(reqwest::header::USER_AGENT) {
+            sent.push(("user-agent".into(), self.config.user_agent.clone()));
+        }
+        sent
     }
 
     fn request(
@@ -503,17 +609,21 @@ impl Fetcher {
         let mut current = original.clone();
         let mut redirects: Vec<Redirect> = Vec::new();
         let mut visited: HashSet<String> = HashSet::new();
+        let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
             visited.insert(current.as_str().to_string());
             // A hop written as an address is judged here; a name, when the
             // public-only client's resolver answers.
             if let Some(refused) = self.guard.refuses(reach, &current) {
-                return Attempt::failed(
-                    Verdict::Skipped,
-                    Reason::PrivateAddress,
-                    refused.to_string(),
-                    redirects,
-                );
+                return Attempt {
+                    exchanges,
+                    ..Attempt::failed(
+                        Verdict::Skipped,
+                        Reason::PrivateAddress,
+                        refused.to_string(),
+                        redirects,
+                    )
+                };
             }
             // The stored validators are the final page's (a snapshot keeps
             // what answered after the redirects), so every hop carries them:
@@ -521,20 +631,26 @@ impl Fetcher {
             let request = match self.request(&current, validators, browser).build() {
                 Ok(r) => r,
                 Err(e) => {
-                    return Attempt::failed(
-                        Verdict::Unreachable,
-                        Reason::Network,
-                        crate::error::chain_text(&e),
-                        redirects,
-                    );
+                    return Attempt {
+                        exchanges,
+                        ..Attempt::failed(
+                            Verdict::Unreachable,
+                            Reason::Network,
+                            crate::error::chain_text(&e),
+                            redirects,
+                        )
+                    };
                 }
             };
-            let request_headers = header_pairs(request.headers());
+            let request_headers = self.sent_headers(&request);
             let resp = match self.client_of(reach).execute(request).await {
                 Ok(r) => r,
                 Err(e) => {
                     let (v, r, d) = classify::error_reason(&e);
-                    return Attempt::failed(v, r, d, redirects);
+                    return Attempt {
+                        exchanges,
+                        ..Attempt::failed(v, r, d, redirects)
+                    };
                 }
             };
             let status = resp.status().as_u16();
@@ -544,13 +660,20 @@ impl Fetcher {
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok());
                 if let Some(next) = location.and_then(|l| current.join(l).ok()) {
+                    let mut hop = Exchange::of(&current, request_headers, &resp);
+                    let (bytes, truncated) = read_some(resp, HOP_BODY_BYTES).await;
+                    hop.body = ExchangeBody::Read { bytes, truncated };
+                    exchanges.push(hop);
                     if let Some(long) = too_long(next.as_str()) {
-                        return Attempt::failed(
-                            Verdict::Skipped,
-                            Reason::UrlTooLong,
-                            format!("redirects to {long}"),
-                            redirects,
-                        );
+                        return Attempt {
+                            exchanges,
+                            ..Attempt::failed(
+                                Verdict::Skipped,
+                                Reason::UrlTooLong,
+                                format!("redirects to {long}"),
+                                redirects,
+                            )
+                        };
                     }
                     redirects.push(Redirect {
                         url: next.to_string(),
@@ -560,35 +683,50 @@ impl Fetcher {
                     // to a file, data, FTP or mail address: the link leads
                     // to no page. A fact about the server, so not retried.
                     if !crate::base::web::is_http(next.as_str()) {
-                        return Attempt::failed(
-                            Verdict::Dead,
-                            Reason::RedirectScheme,
-                            format!("redirects to a {}: address", next.scheme()),
-                            redirects,
-                        );
+                        return Attempt {
+                            exchanges,
+                            ..Attempt::failed(
+                                Verdict::Dead,
+                                Reason::RedirectScheme,
+                                format!("redirects to a {}: address", next.scheme()),
+                                redirects,
+                            )
+                        };
                     }
-                    if visited.contains(next.as_str()) {
-                        return Attempt::failed(
-                            Verdict::Unreachable,
-                            Reason::RedirectLoop,
-                            format!("redirect loop back to {next}"),
-                            redirects,
-                        );
-                    }
-                    if redirects.len() > self.config.max_redirects {
-                        return Attempt::failed(
-                            Verdict::Unreachable,
-                            Reason::RedirectLoop,
-                            format!("more than {} redirects", self.config.max_redirects),
-                            redirects,
-                        );
+                    let looped = if visited.contains(next.as_str()) {
+                        Some(format!("redirect loop back to {next}"))
+                    } else if redirects.len() > self.config.max_redirects {
+                        Some(format!("more than {} redirects", self.config.max_redirects))
+                    } else {
+                        None
+                    };
+                    if let Some(detail) = looped {
+                        return Attempt {
+                            exchanges,
+                            ..Attempt::failed(
+                                Verdict::Unreachable,
+                                Reason::RedirectLoop,
+                                detail,
+                                redirects,
+                            )
+                        };
                     }
                     current = next;
                     continue;
                 }
             }
             return self
-                .finish_response(original, current, redirects, resp, request_headers, reach)
+                .finish_response(
+                    original,
+                    current,
+                    resp,
+                    response::Reached {
+                        redirects,
+                        request_headers,
+                        exchanges,
+                        reach,
+                    },
+                )
                 .await;
         }
     }
@@ -635,6 +773,26 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Reads at most `limit` bytes of a body that is kept in memory (a
+/// redirect's, robots.txt); true when there was more, or the body broke
+/// off. What came is kept either way.
+async fn read_some(mut resp: reqwest::Response, limit: usize) -> (Vec<u8>, bool) {
+    let mut cap = crate::base::cap::Cap::new(limit as u64);
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                bytes.extend_from_slice(cap.take(&chunk));
+                if cap.was_cut() {
+                    return (bytes, true);
+                }
+            }
+            Ok(None) => return (bytes, false),
+            Err(_) => return (bytes, true),
+        }
+    }
 }
 
 /// Removes spool files that no one adopted (a body that was not stored).

@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::classify::{self, PageSignals};
-use super::{Attempt, FetchedBody, Fetcher, HEAD_BYTES, Reach};
+use super::{Attempt, Exchange, ExchangeBody, FetchedBody, Fetcher, HEAD_BYTES, Reach};
 use crate::model::{Reason, Redirect, Verdict};
 
 /// How much of an error page is read: enough to tell a bot wall.
@@ -118,6 +118,15 @@ struct ReadBody {
     spool_error: Option<String>,
 }
 
+/// How a final response was reached: the hops before it, the request
+/// that got it, and where the fetch may connect (for the soft-404 probe).
+pub(super) struct Reached {
+    pub redirects: Vec<Redirect>,
+    pub request_headers: Vec<(String, String)>,
+    pub exchanges: Vec<Exchange>,
+    pub reach: Reach,
+}
+
 impl Fetcher {
     /// The `Attempt` a final response makes: its body, and its verdict by
     /// the steps in order.
@@ -125,26 +134,51 @@ impl Fetcher {
         &self,
         original: &Url,
         final_url: Url,
-        redirects: Vec<Redirect>,
         resp: reqwest::Response,
-        request_headers: Vec<(String, String)>,
-        reach: Reach,
+        reached: Reached,
     ) -> Attempt {
+        let Reached {
+            redirects,
+            request_headers,
+            mut exchanges,
+            reach,
+        } = reached;
         let head = Head::of(&resp);
+        let mut exchange = Exchange::of(&final_url, request_headers.clone(), &resp);
+        // A 304 has no body; a 3xx that ends here is not read.
+        let unread_is_cut = head.status != 304 && resp.content_length() != Some(0);
         let body = match self.response_body(resp, &head).await {
             Ok(body) => body,
             Err(e) => {
                 let (verdict, reason, detail) = classify::error_reason(&e);
+                exchange.body = ExchangeBody::Read {
+                    bytes: Vec::new(),
+                    truncated: true,
+                };
+                exchanges.push(exchange);
                 return Attempt {
                     status: Some(head.status),
                     final_url: Some(final_url.to_string()),
                     content_type: head.content_type,
                     retry_after: head.retry_after,
                     request_headers,
+                    exchanges,
                     ..Attempt::failed(verdict, reason, detail, redirects)
                 };
             }
         };
+        exchange.body = match &body {
+            Some(_) if head.is_success() => ExchangeBody::Fetched,
+            Some(b) => ExchangeBody::Read {
+                bytes: b.head.clone(),
+                truncated: b.truncated || b.size > b.head.len() as u64,
+            },
+            None => ExchangeBody::Read {
+                bytes: Vec::new(),
+                truncated: unread_is_cut,
+            },
+        };
+        exchanges.push(exchange);
         let page = body.as_ref().and_then(|b| Page::of(&head, b));
 
         let judged = by_status(&head, &self.config.accept);
@@ -168,6 +202,7 @@ impl Fetcher {
             body: body.and_then(|b| only_a_success_keeps(b, &head)),
             retry_after: head.retry_after,
             request_headers,
+            exchanges,
         }
     }
 

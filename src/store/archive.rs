@@ -17,12 +17,12 @@ use super::hook::{Evidence, REQUISITES_PER_PAGE, SourceHook, SourceOutcome};
 use super::index::{CheckRow, NewSnapshot, SnapshotRow, SourceRow};
 use super::judge::{self, Texts};
 use super::objects::Objects;
-use super::warc::{Body, Exchange, WarcWriter, Written};
+use super::warc::{Body, Capture, Earlier, Exchange, Profile, WarcWriter, Written};
 use crate::base::time::rfc3339;
 use crate::compare;
 use crate::config::{Config, ScheduleConfig};
 use crate::error::Result;
-use crate::fetch::{Fetched, FetchedBody, Validators};
+use crate::fetch::{ExchangeBody, Fetched, FetchedBody, Validators};
 use crate::model::{Check, Offline, SourceHistory};
 
 /// A requisite larger than this is not kept: the offline copy goes without
@@ -53,6 +53,8 @@ struct Incoming<'x> {
     url: &'x str,
     final_url: Option<&'x str>,
     request_headers: &'x [(String, String)],
+    /// The address that answered.
+    ip: Option<&'x str>,
 }
 
 /// What storing one body gave.
@@ -188,7 +190,9 @@ impl<'a> Archive<'a> {
     /// Stores a body in the order the store's invariant wants: the object
     /// (whole on disk), then the WARC record, then the index row. A body
     /// identical to the latest snapshot's is not stored again: the latest
-    /// snapshot stands for it.
+    /// snapshot stands for it, and the WARC gets a revisit of it. A body
+    /// stored before under another source is a new snapshot whose record is
+    /// a revisit of the first capture of those bytes.
     async fn store_body(
         &mut self,
         exchange: Incoming<'_>,
@@ -197,12 +201,15 @@ impl<'a> Archive<'a> {
         latest: Option<&SnapshotRow>,
         want_text: bool,
     ) -> Result<Stored> {
+        let seen_before = self.store.objects.exists(&body.sha256);
         self.keep_object(exchange.url, &body).await?;
         if let Some(l) = latest
             && l.body_sha256 == body.sha256
             && l.status == body.status
             && self.is_whole(l)
         {
+            let earlier = self.earlier_capture(l);
+            self.write_record(&exchange, &body, earlier.as_ref())?;
             return Ok(Stored {
                 snapshot: l.clone(),
                 requisites: Vec::new(),
@@ -210,7 +217,12 @@ impl<'a> Archive<'a> {
             });
         }
         let page = self.read_page(&exchange, &body, want_text)?;
-        let written = self.write_record(&exchange, &body)?;
+        let earlier = if seen_before {
+            self.first_capture_of(&body.sha256).await?
+        } else {
+            None
+        };
+        let written = self.write_record(&exchange, &body, earlier.as_ref())?;
         let snapshot = self
             .index_snapshot(&exchange, source_id, &body, &page, &written)
             .await?;
@@ -298,9 +310,15 @@ impl<'a> Archive<'a> {
         Ok(page)
     }
 
-    /// The exchange as a WARC record of this run's file, the body streamed
-    /// from its object.
-    fn write_record(&mut self, exchange: &Incoming<'_>, body: &FetchedBody) -> Result<Written> {
+    /// The exchange as WARC records of this run's file: a response, the
+    /// body streamed from its object, or a revisit of `earlier`, the
+    /// capture that archived the same bytes; then the request.
+    fn write_record(
+        &mut self,
+        exchange: &Incoming<'_>,
+        body: &FetchedBody,
+        earlier: Option<&Earlier>,
+    ) -> Result<Written> {
         let object_path = self.store.objects.path(&body.sha256);
         let record = Exchange {
             target_uri: exchange.final_url.unwrap_or(exchange.url),
@@ -311,12 +329,91 @@ impl<'a> Archive<'a> {
             status: body.status,
             response_headers: &body.headers,
             body: Body::File(&object_path),
-            ip: None,
+            ip: exchange.ip,
+        };
+        let capture = match earlier {
+            Some(earlier) => Capture::Revisit {
+                profile: Profile::IdenticalPayloadDigest,
+                earlier,
+            },
+            None => Capture::Response {
+                truncated: body.truncated,
+            },
         };
         let store = self.store;
         self.warc()?
-            .write_exchange(&record)
+            .write_capture(&record, &capture)
             .map_err(|e| store.err(format!("WARC: {e}")))
+    }
+
+    /// The records of every exchange of a fetch but the one whose body is
+    /// stored (`store_body` writes that one with its snapshot): robots.txt,
+    /// redirects, error pages and retried attempts as response records
+    /// with what was read of their bodies; a 304 as a revisit of the copy
+    /// it confirms, `latest`.
+    fn write_hops(
+        &mut self,
+        exchanges: &[crate::fetch::Exchange],
+        latest: Option<&SnapshotRow>,
+    ) -> Result<()> {
+        for e in exchanges {
+            let ExchangeBody::Read { bytes, truncated } = &e.body else {
+                continue;
+            };
+            let confirmed = latest
+                .filter(|_| e.status == 304)
+                .and_then(|l| self.earlier_capture(l));
+            let capture = match &confirmed {
+                Some(earlier) => Capture::Revisit {
+                    profile: Profile::ServerNotModified,
+                    earlier,
+                },
+                None => Capture::Response {
+                    truncated: *truncated,
+                },
+            };
+            let record = Exchange {
+                target_uri: &e.url,
+                date: self.now,
+                method: "GET",
+                request_headers: &e.request_headers,
+                http_version: &e.http_version,
+                status: e.status,
+                response_headers: &e.response_headers,
+                body: Body::Bytes(bytes),
+                ip: e.ip.as_deref(),
+            };
+            let store = self.store;
+            self.warc()?
+                .write_capture(&record, &capture)
+                .map_err(|e| store.err(format!("WARC: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The capture holding a snapshot's payload, as a revisit names it: the
+    /// snapshot's own response record, or the one its revisit refers to.
+    /// `None` when the record cannot be read (then a response is written,
+    /// whole, rather than a revisit that points nowhere).
+    fn earlier_capture(&self, snap: &SnapshotRow) -> Option<Earlier> {
+        let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
+        let path = self.store.warc_dir().join(file);
+        let headers = super::warc::read_headers(&path, offset).ok()?;
+        let earlier = Earlier::of(&headers)?;
+        let digest = super::warc::payload_digest_of(&snap.body_sha256)?;
+        (earlier.payload_digest == digest).then_some(earlier)
+    }
+
+    /// The first capture of these bytes under any source, if it has a
+    /// record.
+    async fn first_capture_of(&self, sha256: &str) -> Result<Option<Earlier>> {
+        let first = self
+            .store
+            .index
+            .first_snapshot_with_body(sha256)
+            .await
+            .map_err(|e| self.store.err(e))?;
+        Ok(first.and_then(|s| self.earlier_capture(&s)))
     }
 
     /// The snapshot row and its requisites, once the object and the record
@@ -391,6 +488,7 @@ impl<'a> Archive<'a> {
         check: &mut Check,
         body: Option<FetchedBody>,
         request_headers: &[(String, String)],
+        ip: Option<&str>,
         source_id: i64,
         latest: Option<&SnapshotRow>,
     ) -> Result<(Option<SnapshotRow>, Vec<String>)> {
@@ -400,6 +498,7 @@ impl<'a> Archive<'a> {
                     url: &check.url,
                     final_url: check.final_url.as_deref(),
                     request_headers,
+                    ip,
                 };
                 let stored = self
                     .store_body(incoming, source_id, body, latest, true)
@@ -526,6 +625,7 @@ impl SourceHook for Archive<'_> {
             mut check,
             body,
             request_headers,
+            exchanges,
             ..
         } = fetched;
         let url = check.url.clone();
@@ -536,11 +636,14 @@ impl SourceHook for Archive<'_> {
             .await
             .map_err(|e| self.store.err(e))?;
         let latest = self.latest.remove(&url);
+        self.write_hops(&exchanges, latest.as_ref())?;
+        let ip = answered_from(&exchanges);
         let (live, requisites) = self
             .live_copy(
                 &mut check,
                 body,
                 &request_headers,
+                ip,
                 source.id,
                 latest.as_ref(),
             )
@@ -593,8 +696,10 @@ impl SourceHook for Archive<'_> {
             check,
             body,
             request_headers,
+            exchanges,
             ..
         } = fetched;
+        self.write_hops(&exchanges, None)?;
         let Some(body) = body else {
             return Ok(Vec::new());
         };
@@ -615,6 +720,7 @@ impl SourceHook for Archive<'_> {
                     url: &check.url,
                     final_url: check.final_url.as_deref(),
                     request_headers: &request_headers,
+                    ip: answered_from(&exchanges),
                 },
                 id,
                 body,
@@ -624,6 +730,14 @@ impl SourceHook for Archive<'_> {
             .await?;
         Ok(stored.requisites)
     }
+}
+
+/// The address that sent the body a fetch kept.
+fn answered_from(exchanges: &[crate::fetch::Exchange]) -> Option<&str> {
+    exchanges
+        .iter()
+        .find(|e| matches!(e.body, ExchangeBody::Fetched))
+        .and_then(|e| e.ip.as_deref())
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -675,8 +789,55 @@ mod tests {
             check: testing::check(URL, Verdict::Ok, Reason::Ok, Some(status)),
             body,
             request_headers: Vec::new(),
+            exchanges: Vec::new(),
             reach: crate::fetch::Reach::Public,
         }
+    }
+
+    fn hop(url: &str, status: u16, body: ExchangeBody) -> crate::fetch::Exchange {
+        crate::fetch::Exchange {
+            url: url.into(),
+            request_headers: vec![("user-agent".into(), "citeguard-test".into())],
+            status,
+            http_version: "HTTP/1.1".into(),
+            response_headers: vec![("Content-Type".into(), "text/plain".into())],
+            body,
+            ip: Some("127.0.0.1".into()),
+        }
+    }
+
+    fn read(bytes: &[u8]) -> ExchangeBody {
+        ExchangeBody::Read {
+            bytes: bytes.to_vec(),
+            truncated: false,
+        }
+    }
+
+    /// Each record of a run's WARC file: its type, target URI and, for a
+    /// revisit, the profile's last segment and the URI it refers to.
+    fn records(store: &Store, run: &str) -> Vec<(String, String, String)> {
+        let path = store.warc_dir().join(format!("{run}.warc.gz"));
+        let len = std::fs::metadata(&path).unwrap().len();
+        let mut out = Vec::new();
+        let mut offset = 0;
+        while offset < len {
+            let (r, member) = super::super::warc::read_member(&path, offset).unwrap();
+            let h = |n| r.header(n).unwrap_or_default().to_string();
+            let profile = h("WARC-Profile");
+            let revisit = match profile.rsplit('/').next() {
+                Some(p) if !p.is_empty() => format!("{p} of {}", h("WARC-Refers-To-Target-URI")),
+                _ => String::new(),
+            };
+            out.push((h("WARC-Type"), h("WARC-Target-URI"), revisit));
+            offset += member;
+        }
+        out
+    }
+
+    fn listed(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        rows.iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect()
     }
 
     async fn run(store: &Store, n: i64, f: Fetched) -> SourceOutcome {
@@ -729,6 +890,98 @@ mod tests {
         assert_eq!(
             not_modified.evidence.offline.unwrap().latest,
             offline.latest
+        );
+    }
+
+    #[tokio::test]
+    async fn every_exchange_is_archived_and_a_304_is_a_revisit_of_the_copy_it_confirms() {
+        let (_dir, store) = testing::store().await;
+        let robots = "https://example.org/robots.txt";
+        let old = "https://example.org/old-story";
+        let mut first = fetched(Some(&page(testing::CITED)), 200);
+        first.exchanges = vec![
+            hop(robots, 200, read(b"User-agent: *\n")),
+            hop(old, 301, read(b"moved")),
+            hop(URL, 200, ExchangeBody::Fetched),
+        ];
+        run(&store, 0, first).await;
+        assert_eq!(
+            records(&store, "run0"),
+            listed(&[
+                ("warcinfo", "", ""),
+                ("response", robots, ""),
+                ("request", robots, ""),
+                ("response", old, ""),
+                ("request", old, ""),
+                ("response", URL, ""),
+                ("request", URL, ""),
+            ])
+        );
+
+        let mut not_modified = fetched(None, 304);
+        not_modified.exchanges = vec![hop(URL, 304, read(b""))];
+        let outcome = run(&store, 1, not_modified).await;
+        assert_eq!(outcome.check.verdict, Verdict::Ok);
+        let confirms = format!("server-not-modified of {URL}");
+        assert_eq!(
+            records(&store, "run1"),
+            listed(&[
+                ("warcinfo", "", ""),
+                ("revisit", URL, &confirms),
+                ("request", URL, ""),
+            ])
+        );
+        // A page that fails leaves its answer in the archive too.
+        let mut gone = fetched(None, 404);
+        gone.check = testing::check(URL, Verdict::Dead, Reason::HttpStatus, Some(404));
+        gone.exchanges = vec![hop(URL, 404, read(b"<p>no such page</p>"))];
+        run(&store, 2, gone).await;
+        let path = store.warc_dir().join("run2.warc.gz");
+        let (warcinfo, len) = super::super::warc::read_member(&path, 0).unwrap();
+        assert_eq!(warcinfo.header("WARC-Type"), Some("warcinfo"));
+        let response = super::super::warc::read_record(&path, len).unwrap();
+        let (status, _, body) = super::super::warc::http_payload(&response.block).unwrap();
+        assert_eq!((status, body), (404, &b"<p>no such page</p>"[..]));
+    }
+
+    #[tokio::test]
+    async fn the_same_bytes_again_or_at_another_address_are_revisits_of_their_first_capture() {
+        let (_dir, store) = testing::store().await;
+        let html = page(testing::CITED);
+        run(&store, 0, fetched(Some(&html), 200)).await;
+
+        let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        archive
+            .source(fetched(Some(&html), 200), &[])
+            .await
+            .unwrap();
+        let mirror = "https://mirror.example/story";
+        let mut elsewhere = fetched(Some(&html), 200);
+        elsewhere.check.url = mirror.into();
+        archive.source(elsewhere, &[]).await.unwrap();
+        archive.warc.as_mut().unwrap().sync().unwrap();
+        let identical = format!("identical-payload-digest of {URL}");
+        assert_eq!(
+            records(&store, "run1"),
+            listed(&[
+                ("warcinfo", "", ""),
+                ("revisit", URL, &identical),
+                ("request", URL, ""),
+                ("revisit", mirror, &identical),
+                ("request", mirror, ""),
+            ])
+        );
+        // The mirror is a source of its own, whose snapshot is that revisit.
+        let source = store.index.find_source(mirror).await.unwrap().unwrap();
+        let snaps = store.index.snapshots(source.id).await.unwrap();
+        let path = store.warc_dir().join("run1.warc.gz");
+        let record = super::super::warc::read_record(&path, snaps[0].warc_offset.unwrap()).unwrap();
+        assert_eq!(record.header("WARC-Type"), Some("revisit"));
+        assert_eq!(
+            record.header("WARC-Refers-To-Date"),
+            Some("2026-11-01T03:00:00Z")
         );
     }
 

@@ -1,7 +1,9 @@
-//! `export`: the archive's WARC files as the store holds them, and what the
-//! index knows of their records turned into the CDX index and page list of
-//! a WACZ. The layout of the exported files is `wacz.rs`'s; this file only
-//! gathers their inputs from the store. It never writes the store.
+//! `export`: the archive's WARC files as the store holds them, and for a
+//! WACZ, the CDX index of every capture in them (responses and revisits:
+//! redirects, error pages and 304s too) and the page list the index's
+//! snapshots give. The layout of the exported files is `wacz.rs`'s; this
+//! file only gathers their inputs from the store. It never writes the
+//! store.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -36,41 +38,61 @@ pub fn write_warc(warcs: &[PathBuf], out: &Path) -> Result<()> {
 }
 
 /// A WACZ package of the archive: its WARC files, with a CDX entry for
-/// every snapshot's record and a page for every HTML source.
+/// every response and revisit record in them and a page for every HTML
+/// source.
 pub async fn write_wacz(store: &Store, warcs: &[PathBuf], out: &Path) -> Result<()> {
     let snapshots = store
         .index
         .all_snapshots()
         .await
         .map_err(|e| store.err(e))?;
-    let (cdx, pages) = cdx_and_pages(&snapshots);
+    let pages = pages(&snapshots);
+    let mut cdx = Vec::new();
+    for path in warcs {
+        cdx.extend(cdx_of(path).map_err(|e| Error::io(path, e))?);
+    }
     let title = format!("citeguard archive of {}", store.root().display());
     super::wacz::write_wacz(out, warcs, &cdx, &pages, &title).map_err(|e| Error::io(out, e))
 }
 
-/// What the WACZ indexes: each snapshot with a WARC record is a CDX entry
-/// under the URL that answered; each HTML one is a page, once per URL
-/// (the first snapshot of it).
-pub fn cdx_and_pages(snapshots: &[SnapshotRow]) -> (Vec<CdxEntry>, Vec<PageEntry>) {
-    let mut cdx = Vec::new();
+/// A CDX entry for every response and revisit record of one WARC file, as
+/// replay tools index them: a revisit's type is `warc/revisit`, its digest
+/// the payload's it refers to, and its status absent (0) when its block
+/// is empty (a 304's).
+pub fn cdx_of(path: &Path) -> std::io::Result<Vec<CdxEntry>> {
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(super::warc::index_file(path)?
+        .into_iter()
+        .map(|r| CdxEntry {
+            ts: time(&r.date),
+            mime: if r.record_type == "revisit" {
+                Some("warc/revisit".to_string())
+            } else {
+                r.mime
+            },
+            status: r.status.unwrap_or(0),
+            digest: r.payload_digest.unwrap_or_default(),
+            filename: filename.clone(),
+            offset: r.offset,
+            length: r.length,
+            url: r.target_uri,
+        })
+        .collect())
+}
+
+/// The WACZ's pages: each HTML snapshot with a WARC record, under the URL
+/// that answered, once per URL (the first snapshot of it).
+pub fn pages(snapshots: &[SnapshotRow]) -> Vec<PageEntry> {
     let mut pages = Vec::new();
     let mut seen_pages = HashSet::new();
     for s in snapshots {
-        let (Some(file), Some(offset), Some(length)) = (&s.warc_file, s.warc_offset, s.warc_length)
-        else {
+        if s.warc_file.is_none() {
             continue;
-        };
+        }
         let url = s.final_url.clone().unwrap_or_else(|| s.url.clone());
-        cdx.push(CdxEntry {
-            url: url.clone(),
-            ts: time(&s.fetched_at),
-            mime: s.content_type.clone(),
-            status: s.status,
-            digest: format!("sha256:{}", s.body_sha256),
-            filename: file.clone(),
-            offset,
-            length,
-        });
         let is_page = crate::compare::content_family(s.content_type.as_deref()) == "html";
         if is_page && seen_pages.insert(url.clone()) {
             pages.push(PageEntry {
@@ -80,7 +102,7 @@ pub fn cdx_and_pages(snapshots: &[SnapshotRow]) -> (Vec<CdxEntry>, Vec<PageEntry
             });
         }
     }
-    (cdx, pages)
+    pages
 }
 
 /// A time the index holds, or the epoch for what is not a time stamp.
@@ -118,7 +140,7 @@ mod tests {
     }
 
     #[test]
-    fn each_record_is_indexed_under_the_url_that_answered_and_each_html_url_is_one_page() {
+    fn each_html_url_with_a_record_is_one_page_under_the_url_that_answered() {
         let snapshots = [
             row(
                 "https://a.example/",
@@ -135,25 +157,103 @@ mod tests {
             row("https://a.example/s.css", None, "text/css", true),
             row("https://b.example/", None, "text/html", false),
         ];
-        let (cdx, pages) = cdx_and_pages(&snapshots);
-        let urls: Vec<_> = cdx.iter().map(|c| c.url.as_str()).collect();
+        let pages = pages(&snapshots);
+        let urls: Vec<_> = pages.iter().map(|p| p.url.as_str()).collect();
+        assert_eq!(urls, ["https://a.example/home"]);
+        assert_eq!(pages[0].ts.to_rfc3339(), "2026-11-01T03:00:00+00:00");
+    }
+
+    #[test]
+    fn every_response_and_revisit_of_a_warc_file_is_indexed_where_it_is() {
+        use crate::store::warc::{Body, Capture, Earlier, Exchange, Profile, WarcWriter};
+        use chrono::TimeZone;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run1.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let date = Utc.with_ymd_and_hms(2026, 11, 1, 3, 0, 0).unwrap();
+        let html = vec![(
+            "Content-Type".to_string(),
+            "text/html; charset=utf-8".to_string(),
+        )];
+        let moved = vec![("Location".to_string(), "/new".to_string())];
+        let ex = |uri, status, headers, body| Exchange {
+            target_uri: uri,
+            date,
+            method: "GET",
+            request_headers: &[],
+            http_version: "HTTP/1.1",
+            status,
+            response_headers: headers,
+            body: Body::Bytes(body),
+            ip: None,
+        };
+        let redirect = w
+            .write_exchange(&ex("https://a.example/old", 301, &moved, b""))
+            .unwrap();
+        let page = w
+            .write_exchange(&ex("https://a.example/new", 200, &html, b"<p>page</p>"))
+            .unwrap();
+        let earlier = Earlier {
+            record_id: Some(page.record_id.clone()),
+            target_uri: "https://a.example/new".into(),
+            date: "2026-11-01T03:00:00Z".into(),
+            payload_digest: page.payload_digest.clone(),
+        };
+        let not_modified = w
+            .write_capture(
+                &ex("https://a.example/new", 304, &[], b""),
+                &Capture::Revisit {
+                    profile: Profile::ServerNotModified,
+                    earlier: &earlier,
+                },
+            )
+            .unwrap();
+        w.sync().unwrap();
+
+        let cdx = cdx_of(&path).unwrap();
+        let listed: Vec<_> = cdx
+            .iter()
+            .map(|c| {
+                (
+                    c.url.as_str(),
+                    c.status,
+                    c.mime.as_deref(),
+                    c.offset,
+                    c.length,
+                )
+            })
+            .collect();
         assert_eq!(
-            urls,
+            listed,
             [
-                "https://a.example/home",
-                "https://a.example/home",
-                "https://a.example/s.css"
+                (
+                    "https://a.example/old",
+                    301,
+                    None,
+                    redirect.offset,
+                    redirect.length
+                ),
+                (
+                    "https://a.example/new",
+                    200,
+                    Some("text/html"),
+                    page.offset,
+                    page.length
+                ),
+                (
+                    "https://a.example/new",
+                    0,
+                    Some("warc/revisit"),
+                    not_modified.offset,
+                    not_modified.length
+                ),
             ],
-            "a snapshot without a record is not indexed"
+            "requests and the warcinfo are not indexed"
         );
-        assert_eq!(cdx[0].digest, format!("sha256:{}", "ab".repeat(32)));
-        assert_eq!(
-            (cdx[0].filename.as_str(), cdx[0].offset, cdx[0].length),
-            ("run1.warc.gz", 100, 50)
-        );
-        assert_eq!(cdx[0].ts.to_rfc3339(), "2026-11-01T03:00:00+00:00");
-        let pages: Vec<_> = pages.iter().map(|p| p.url.as_str()).collect();
-        assert_eq!(pages, ["https://a.example/home"]);
+        assert!(cdx.iter().all(|c| c.filename == "run1.warc.gz"));
+        assert_eq!(cdx[1].digest, page.payload_digest);
+        assert_eq!(cdx[2].digest, page.payload_digest, "the revisit's payload");
+        assert_eq!(cdx[1].ts, date);
     }
 
     #[tokio::test]

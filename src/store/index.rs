@@ -540,6 +540,22 @@ impl Index {
             .collect())
     }
 
+    /// The first snapshot, with a WARC record, of a body with this
+    /// SHA-256, under any source: the capture a later identical body is
+    /// archived as a revisit of.
+    pub async fn first_snapshot_with_body(&self, sha256: &str) -> IndexResult<Option<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
+             WHERE s.body_sha256 = $1 AND s.warc_file IS NOT NULL ORDER BY s.id LIMIT 1"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(snapshot_row))
+    }
+
     /// Every object `verify` found missing or corrupt.
     pub async fn damaged(&self) -> IndexResult<Vec<String>> {
         Ok(sqlx::query("SELECT sha256 FROM damaged")

@@ -26,7 +26,8 @@ pub enum Form {
     Html,
     /// The extracted main text, as a text file.
     Text,
-    /// The WARC record of the response, gzipped as stored.
+    /// The WARC records of the capture, gzipped as stored: the response
+    /// (or the revisit of an earlier identical one) and its request.
     Warc,
     /// The body exactly as received.
     Raw,
@@ -74,7 +75,11 @@ pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> 
             })?;
             Ok(format!("{text}\n").into_bytes())
         }
-        Form::Warc => warc_record(store, url, &snap),
+        Form::Warc => {
+            let mut out = warc_record(store, url, &snap)?;
+            out.extend(request_record(store, &snap)?);
+            Ok(out)
+        }
         Form::Html => Ok(super::pages::offline_html(store, &snap, &body)
             .await?
             .into_bytes()),
@@ -92,6 +97,38 @@ fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> 
     let path = store.warc_dir().join(file);
     let mut out = Vec::new();
     super::warc::copy_member(&path, offset, length, &mut out).map_err(|e| Error::io(&path, e))?;
+    Ok(out)
+}
+
+/// The gzip member of the `request` record concurrent to the snapshot's
+/// record: the one written right after it. Empty when the record that
+/// follows is not that request (a store written before requests were
+/// kept with every capture).
+fn request_record(store: &Store, snap: &SnapshotRow) -> Result<Vec<u8>> {
+    let (Some(file), Some(offset), Some(length)) =
+        (&snap.warc_file, snap.warc_offset, snap.warc_length)
+    else {
+        return Ok(Vec::new());
+    };
+    let path = store.warc_dir().join(file);
+    let first = super::warc::read_headers(&path, offset).map_err(|e| Error::io(&path, e))?;
+    let next = offset + length;
+    let is_end = std::fs::metadata(&path).is_ok_and(|m| m.len() <= next);
+    if is_end {
+        return Ok(Vec::new());
+    }
+    let (request, request_len) =
+        super::warc::read_member(&path, next).map_err(|e| Error::io(&path, e))?;
+    let id = first
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("WARC-Record-ID"));
+    let concurrent = id.is_some_and(|(_, id)| request.header("WARC-Concurrent-To") == Some(id));
+    if request.header("WARC-Type") != Some("request") || !concurrent {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    super::warc::copy_member(&path, next, request_len, &mut out)
+        .map_err(|e| Error::io(&path, e))?;
     Ok(out)
 }
 
@@ -166,6 +203,18 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(&warc[..2], [0x1f, 0x8b], "a gzip member");
+        let dir = tempfile::tempdir().unwrap();
+        let pair = dir.path().join("pair.warc.gz");
+        std::fs::write(&pair, &warc).unwrap();
+        let (response, len) = crate::store::warc::read_member(&pair, 0).unwrap();
+        let (request, rest) = crate::store::warc::read_member(&pair, len).unwrap();
+        assert_eq!(len + rest, warc.len() as u64, "the pair and nothing else");
+        assert_eq!(response.header("WARC-Type"), Some("response"));
+        assert_eq!(request.header("WARC-Type"), Some("request"));
+        assert_eq!(
+            request.header("WARC-Concurrent-To"),
+            response.header("WARC-Record-ID")
+        );
         let html = offline_copy(&store, URL, &day_one, Form::Html)
             .await
             .unwrap();

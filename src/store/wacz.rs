@@ -35,6 +35,8 @@ pub struct CdxEntry {
     pub url: String,
     pub ts: DateTime<Utc>,
     pub mime: Option<String>,
+    /// The HTTP status; 0 for a record that holds none (a revisit with an
+    /// empty block), which the index then leaves out.
     pub status: u16,
     /// The record's payload digest, e.g. `sha256:<BASE32>`.
     pub digest: String,
@@ -211,7 +213,7 @@ fn cdxj(entries: &[CdxEntry]) -> Vec<u8> {
             let fields = CdxFields {
                 url: &e.url,
                 mime: e.mime.as_deref(),
-                status: e.status.to_string(),
+                status: (e.status != 0).then(|| e.status.to_string()),
                 digest: &e.digest,
                 length: e.length.to_string(),
                 offset: e.offset.to_string(),
@@ -251,7 +253,8 @@ struct CdxFields<'a> {
     url: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     mime: Option<&'a str>,
-    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<String>,
     digest: &'a str,
     length: String,
     offset: String,

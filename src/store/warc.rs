@@ -63,6 +63,83 @@ pub struct Written {
     pub payload_digest: String,
 }
 
+/// How the first record of a capture is written.
+#[derive(Debug, Clone, Copy)]
+pub enum Capture<'a> {
+    /// A `response` record with the whole body; `truncated` when the body
+    /// was cut at the size cap (`WARC-Truncated: length`).
+    Response { truncated: bool },
+    /// A `revisit` record: the payload is the one `earlier` archived.
+    Revisit {
+        profile: Profile,
+        earlier: &'a Earlier,
+    },
+}
+
+/// The two revisit profiles of WARC 1.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The body is byte for byte one archived before (same SHA-256).
+    IdenticalPayloadDigest,
+    /// The server answered "304 Not Modified" to a conditional request.
+    ServerNotModified,
+}
+
+impl Profile {
+    /// The `WARC-Profile` URI.
+    pub fn uri(self) -> &'static str {
+        match self {
+            Profile::IdenticalPayloadDigest => {
+                "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+            }
+            Profile::ServerNotModified => {
+                "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+            }
+        }
+    }
+}
+
+/// The earlier capture a `revisit` record refers to: always a `response`
+/// record holding the payload, never another revisit, so a replay tool
+/// finds the body in one step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earlier {
+    /// Its `WARC-Record-ID`, when known.
+    pub record_id: Option<String>,
+    /// Its `WARC-Target-URI`.
+    pub target_uri: String,
+    /// Its `WARC-Date`.
+    pub date: String,
+    /// Its `WARC-Payload-Digest`.
+    pub payload_digest: String,
+}
+
+impl Earlier {
+    /// The capture holding the payload of the record with these WARC
+    /// headers: the record itself when it is a `response`, the capture it
+    /// refers to when it is a `revisit`; `None` for any other record, or
+    /// one that lacks what a revisit must name.
+    pub fn of(headers: &[(String, String)]) -> Option<Earlier> {
+        let get = |name| header_value(headers, name).map(str::to_string);
+        let payload_digest = get("WARC-Payload-Digest")?;
+        match header_value(headers, "WARC-Type")? {
+            "response" => Some(Earlier {
+                record_id: get("WARC-Record-ID"),
+                target_uri: get("WARC-Target-URI")?,
+                date: get("WARC-Date")?,
+                payload_digest,
+            }),
+            "revisit" => Some(Earlier {
+                record_id: get("WARC-Refers-To"),
+                target_uri: get("WARC-Refers-To-Target-URI")?,
+                date: get("WARC-Refers-To-Date")?,
+                payload_digest,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One record read back: its WARC headers and its block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -121,8 +198,16 @@ impl WarcWriter {
     /// (concurrent to the response). Either both are appended or, on an
     /// error, neither: the file is cut back to where it was.
     pub fn write_exchange(&mut self, ex: &Exchange) -> io::Result<Written> {
+        self.write_capture(ex, &Capture::Response { truncated: false })
+    }
+
+    /// Writes the first record of `ex` as `capture` says (a `response`, or
+    /// a `revisit` of an earlier capture), then its `request` record,
+    /// concurrent to it. Either both are appended or, on an error,
+    /// neither: the file is cut back to where it was.
+    pub fn write_capture(&mut self, ex: &Exchange, capture: &Capture) -> io::Result<Written> {
         let start = self.end;
-        match self.write_pair(ex) {
+        match self.write_pair(ex, capture) {
             Ok(written) => Ok(written),
             Err(err) => {
                 // Best effort: the error that stopped the write is the one
@@ -139,29 +224,52 @@ impl WarcWriter {
         self.file.sync_data()
     }
 
-    fn write_pair(&mut self, ex: &Exchange) -> io::Result<Written> {
-        let response_id = new_record_id();
+    fn write_pair(&mut self, ex: &Exchange, capture: &Capture) -> io::Result<Written> {
+        let first_id = new_record_id();
         let date = rfc3339(ex.date);
         let target = encode_uri(ex.target_uri);
+        let (offset, length, payload_digest) = match capture {
+            Capture::Response { truncated } => {
+                self.append_response(ex, &first_id, &date, &target, *truncated)?
+            }
+            Capture::Revisit { profile, earlier } => {
+                self.append_revisit(ex, &first_id, &date, &target, *profile, earlier)?
+            }
+        };
+        self.append_request(ex, &first_id, &date, &target)?;
+        Ok(Written {
+            file: self.name.clone(),
+            offset,
+            length,
+            record_id: first_id,
+            payload_digest,
+        })
+    }
 
+    /// The `response` record: the status line, the headers as stored and
+    /// the whole body. Returns its offset, length and payload digest.
+    fn append_response(
+        &mut self,
+        ex: &Exchange,
+        id: &str,
+        date: &str,
+        target: &str,
+        truncated: bool,
+    ) -> io::Result<(u64, u64, String)> {
         // The digests go in the headers, before the body, so the body is
         // read twice: once here to hash it and once to write it (when it is
         // re-hashed and must match, in case the file changed in between).
         let body_len = body_len(&ex.body)?;
-        let mut head = status_line(ex.http_version, ex.status);
-        for (name, value) in stored_response_headers(ex.response_headers, body_len) {
-            push_field(&mut head, &name, &value);
-        }
-        head.extend_from_slice(b"\r\n");
+        let head = http_head(ex, body_len);
         let (payload_hash, block_hash) = hash_body(&ex.body, body_len, &head)?;
         let payload_digest = digest_label(&payload_hash);
         let block_digest = digest_label(&block_hash);
 
         let mut fields: Vec<(&str, Cow<str>)> = vec![
             ("WARC-Type", "response".into()),
-            ("WARC-Record-ID", response_id.as_str().into()),
-            ("WARC-Date", date.as_str().into()),
-            ("WARC-Target-URI", target.as_ref().into()),
+            ("WARC-Record-ID", id.into()),
+            ("WARC-Date", date.into()),
+            ("WARC-Target-URI", target.into()),
         ];
         if let Some(ip) = ex.ip {
             fields.push(("WARC-IP-Address", clean(ip)));
@@ -169,37 +277,96 @@ impl WarcWriter {
         fields.push(("Content-Type", "application/http;msgtype=response".into()));
         fields.push(("WARC-Payload-Digest", payload_digest.as_str().into()));
         fields.push(("WARC-Block-Digest", block_digest.as_str().into()));
-
+        if truncated {
+            fields.push(("WARC-Truncated", "length".into()));
+        }
         let (offset, length) =
             self.append_record(&fields, &head, Some((&ex.body, body_len, &payload_hash)))?;
+        Ok((offset, length, payload_digest))
+    }
 
+    /// The `revisit` record of a payload archived before. For an identical
+    /// payload the block is the response's status line and headers, cut
+    /// before the body (`WARC-Truncated: length`, as the profile asks); for
+    /// a "304 Not Modified" the block is empty, which the standard allows
+    /// and which replay tools read as "the earlier capture's headers and
+    /// body" (a block holding the 304 would be replayed as a 304). The
+    /// body itself is not read: the payload digest is the earlier one's.
+    fn append_revisit(
+        &mut self,
+        ex: &Exchange,
+        id: &str,
+        date: &str,
+        target: &str,
+        profile: Profile,
+        earlier: &Earlier,
+    ) -> io::Result<(u64, u64, String)> {
+        let head = match profile {
+            Profile::IdenticalPayloadDigest => http_head(ex, body_len(&ex.body)?),
+            Profile::ServerNotModified => Vec::new(),
+        };
+        let block_digest = digest_label(&Sha256::digest(&head));
+        let mut fields: Vec<(&str, Cow<str>)> = vec![
+            ("WARC-Type", "revisit".into()),
+            ("WARC-Record-ID", id.into()),
+            ("WARC-Date", date.into()),
+            ("WARC-Target-URI", target.into()),
+        ];
+        if let Some(ip) = ex.ip {
+            fields.push(("WARC-IP-Address", clean(ip)));
+        }
+        fields.push(("WARC-Profile", profile.uri().into()));
+        if let Some(refers_to) = &earlier.record_id {
+            fields.push(("WARC-Refers-To", clean(refers_to)));
+        }
+        fields.push(("WARC-Refers-To-Target-URI", encode_uri(&earlier.target_uri)));
+        fields.push(("WARC-Refers-To-Date", clean(&earlier.date)));
+        if !head.is_empty() {
+            fields.push(("Content-Type", "application/http;msgtype=response".into()));
+            fields.push(("WARC-Truncated", "length".into()));
+        }
+        fields.push(("WARC-Payload-Digest", clean(&earlier.payload_digest)));
+        fields.push(("WARC-Block-Digest", block_digest.as_str().into()));
+        let (offset, length) = self.append_record(&fields, &head, None)?;
+        Ok((offset, length, earlier.payload_digest.clone()))
+    }
+
+    /// The `request` record of the capture whose first record is
+    /// `concurrent_to`: the request line and the headers sent.
+    fn append_request(
+        &mut self,
+        ex: &Exchange,
+        concurrent_to: &str,
+        date: &str,
+        target: &str,
+    ) -> io::Result<()> {
         let request_id = new_record_id();
         let mut request = Vec::new();
         request.extend_from_slice(
             format!(
                 "{} {} {}\r\n",
                 clean(ex.method),
-                request_target(&target),
+                request_target(target),
                 clean(ex.http_version)
             )
             .as_bytes(),
         );
         if header_value(ex.request_headers, "host").is_none()
-            && let Some(host) = authority(&target)
+            && let Some(host) = authority(target)
         {
             push_field(&mut request, "Host", host);
         }
         for (name, value) in ex.request_headers {
-            push_field(&mut request, name, value);
+            push_field(&mut request, name, &redacted(name, value));
         }
         request.extend_from_slice(b"\r\n");
         let request_digest = digest_label(&Sha256::digest(&request));
         let mut fields: Vec<(&str, Cow<str>)> = vec![
             ("WARC-Type", "request".into()),
             ("WARC-Record-ID", request_id.as_str().into()),
-            ("WARC-Date", date.as_str().into()),
-            ("WARC-Target-URI", target.as_ref().into()),
-            ("WARC-Concurrent-To", response_id.as_str().into()),
+            ("WARC-Date", date.into()),
+            ("WARC-Target-URI", target.into()),
+            ("WARC-Concurrent-To", concurrent_to.into()),
         ];
         if let Some(ip) = ex.ip {
             fields.push(("WARC-IP-Address", clean(ip)));
@@ -207,14 +374,7 @@ impl WarcWriter {
         fields.push(("Content-Type", "application/http;msgtype=request".into()));
         fields.push(("WARC-Block-Digest", request_digest.as_str().into()));
         self.append_record(&fields, &request, None)?;
-
-        Ok(Written {
-            file: self.name.clone(),
-            offset,
-            length,
-            record_id: response_id,
-            payload_digest,
-        })
+        Ok(())
     }
 
     fn write_warcinfo(&mut self, now: DateTime<Utc>) -> io::Result<()> {
@@ -301,19 +461,75 @@ impl WarcWriter {
 
 /// Reads the record whose gzip member starts at `offset`.
 pub fn read_record(path: &Path, offset: u64) -> io::Result<Record> {
+    Ok(read_member(path, offset)?.0)
+}
+
+/// The WARC headers of the record at `offset`, without reading its block
+/// (which may hold a body of megabytes).
+pub fn read_headers(path: &Path, offset: u64) -> io::Result<Vec<(String, String)>> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(offset))?;
     let gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
     let mut reader = BufReader::new(gz);
+    Ok(read_head(&mut reader, offset)?.1)
+}
 
-    let version = read_line(&mut reader)?
-        .ok_or_else(|| invalid(format!("no WARC record at offset {offset}")))?;
+/// The record whose gzip member starts at `offset`, and the length of that
+/// member: the next record starts at `offset` plus that length.
+pub fn read_member(path: &Path, offset: u64) -> io::Result<(Record, u64)> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut counting = CountingBufRead {
+        inner: BufReader::new(file),
+        pos: offset,
+    };
+    let gz = flate2::bufread::GzDecoder::new(&mut counting);
+    let mut reader = BufReader::new(gz);
+    let (version, headers) = read_head(&mut reader, offset)?;
+    let length: u64 = header_value(&headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| {
+            invalid(format!(
+                "no Content-Length in the record at offset {offset}"
+            ))
+        })?;
+    // Read through `take` rather than allocating `length` bytes up front:
+    // a damaged header must not make us allocate gigabytes.
+    let mut block = Vec::new();
+    (&mut reader).take(length).read_to_end(&mut block)?;
+    if block.len() as u64 != length {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("the record at offset {offset} is shorter than its Content-Length"),
+        ));
+    }
+    // The rest of the member (the closing CRLFs and the gzip trailer), so
+    // that `counting` stops exactly where the member ends.
+    io::copy(&mut reader, &mut io::sink())?;
+    drop(reader);
+    let member_len = counting.pos - offset;
+    let record = Record {
+        version,
+        headers,
+        block,
+    };
+    Ok((record, member_len))
+}
+
+/// The version line and the WARC header fields of a record, read up to
+/// the blank line that ends them.
+fn read_head(
+    reader: &mut impl BufRead,
+    offset: u64,
+) -> io::Result<(String, Vec<(String, String)>)> {
+    let version =
+        read_line(reader)?.ok_or_else(|| invalid(format!("no WARC record at offset {offset}")))?;
     if !version.starts_with("WARC/") {
         return Err(invalid(format!("no WARC record at offset {offset}")));
     }
     let mut headers: Vec<(String, String)> = Vec::new();
     loop {
-        let line = read_line(&mut reader)?
+        let line = read_line(reader)?
             .ok_or_else(|| invalid(format!("WARC headers cut short at offset {offset}")))?;
         if line.is_empty() {
             break;
@@ -334,28 +550,78 @@ pub fn read_record(path: &Path, offset: u64) -> io::Result<Record> {
             .ok_or_else(|| invalid(format!("bad WARC header at offset {offset}")))?;
         headers.push((name.trim().to_string(), value.trim().to_string()));
     }
-    let length: u64 = header_value(&headers, "content-length")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            invalid(format!(
-                "no Content-Length in the record at offset {offset}"
-            ))
-        })?;
-    // Read through `take` rather than allocating `length` bytes up front:
-    // a damaged header must not make us allocate gigabytes.
-    let mut block = Vec::new();
-    reader.take(length).read_to_end(&mut block)?;
-    if block.len() as u64 != length {
-        return Err(io::Error::new(
-            io::ErrorKind::UnexpectedEof,
-            format!("the record at offset {offset} is shorter than its Content-Length"),
-        ));
+    Ok((version, headers))
+}
+
+/// A `response` or `revisit` record as a replay index lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    /// `response` or `revisit`.
+    pub record_type: String,
+    pub target_uri: String,
+    /// The `WARC-Date`, as written.
+    pub date: String,
+    /// The HTTP status; `None` for a revisit whose block is empty.
+    pub status: Option<u16>,
+    /// The essence of the HTTP `Content-Type`, if the response had one.
+    pub mime: Option<String>,
+    pub payload_digest: Option<String>,
+    /// Where the record's gzip member is in the file.
+    pub offset: u64,
+    pub length: u64,
+}
+
+/// Every `response` and `revisit` record of a WARC file, in order: what a
+/// replay index (CDXJ) lists. Each member is decompressed once, to find
+/// where it ends; only the start of a block (the HTTP head) is kept.
+pub fn index_file(path: &Path) -> io::Result<Vec<Indexed>> {
+    const HTTP_HEAD_BYTES: u64 = 64 * 1024;
+    let file = File::open(path)?;
+    let mut counting = CountingBufRead {
+        inner: BufReader::with_capacity(64 * 1024, file),
+        pos: 0,
+    };
+    let mut out = Vec::new();
+    while !counting.fill_buf()?.is_empty() {
+        let offset = counting.pos;
+        let mut reader = BufReader::new(flate2::bufread::GzDecoder::new(&mut counting));
+        let (_, headers) = read_head(&mut reader, offset)?;
+        let record_type = header_value(&headers, "WARC-Type").unwrap_or_default();
+        let listed = matches!(record_type, "response" | "revisit");
+        let mut http = None;
+        if listed {
+            let length: u64 = header_value(&headers, "content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut start = Vec::new();
+            (&mut reader)
+                .take(length.min(HTTP_HEAD_BYTES))
+                .read_to_end(&mut start)?;
+            http = http_payload(&start)
+                .ok()
+                .map(|(status, headers, _)| (status, headers));
+        }
+        io::copy(&mut reader, &mut io::sink())?;
+        drop(reader);
+        if !listed {
+            continue;
+        }
+        let get = |name| header_value(&headers, name).map(str::to_string);
+        out.push(Indexed {
+            record_type: record_type.to_string(),
+            target_uri: get("WARC-Target-URI").unwrap_or_default(),
+            date: get("WARC-Date").unwrap_or_default(),
+            status: http.as_ref().map(|(status, _)| *status),
+            mime: http
+                .as_ref()
+                .and_then(|(_, h)| header_value(h, "content-type"))
+                .map(crate::base::web::essence),
+            payload_digest: get("WARC-Payload-Digest"),
+            offset,
+            length: counting.pos - offset,
+        });
     }
-    Ok(Record {
-        version,
-        headers,
-        block,
-    })
+    Ok(out)
 }
 
 /// Splits an HTTP response block (status line, headers, blank line, body)
@@ -645,6 +911,36 @@ fn body_changed() -> io::Error {
         io::ErrorKind::InvalidData,
         "the response body changed while it was being archived",
     )
+}
+
+/// The status line and the headers as stored, with the blank line that
+/// ends them: a response block up to its body.
+fn http_head(ex: &Exchange, body_len: u64) -> Vec<u8> {
+    let mut head = status_line(ex.http_version, ex.status);
+    for (name, value) in stored_response_headers(ex.response_headers, body_len) {
+        push_field(&mut head, &name, &value);
+    }
+    head.extend_from_slice(b"\r\n");
+    head
+}
+
+/// A request header's value as archived: credentials citeguard sent (a
+/// per-host `Authorization` or `Cookie` from the configuration) never go
+/// into a record in clear.
+fn redacted<'v>(name: &str, value: &'v str) -> Cow<'v, str> {
+    const SECRET: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+    if SECRET.iter().any(|s| name.eq_ignore_ascii_case(s)) {
+        Cow::Borrowed("[redacted]")
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// The `WARC-Payload-Digest` of a body whose SHA-256 is `hex` (as the
+/// store names objects); `None` when `hex` is not a SHA-256.
+pub fn payload_digest_of(hex_sha256: &str) -> Option<String> {
+    let raw = hex::decode(hex_sha256).ok()?;
+    (raw.len() == 32).then(|| digest_label(&raw))
 }
 
 /// `sha256:` and the uppercase, padded base32 of the raw digest: the form
@@ -945,6 +1241,175 @@ mod tests {
         assert!(request.starts_with("GET /page?x=1 HTTP/1.1\r\nHost: example.org\r\n"));
         assert!(request.ends_with("User-Agent: citeguard-test\r\n\r\n"));
         assert_eq!(record_types(&path), ["warcinfo", "response", "request"]);
+    }
+
+    #[test]
+    fn an_identical_payload_is_a_revisit_holding_only_the_headers_and_naming_the_first_capture() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let body = b"<p>the same bytes under two addresses</p>";
+        let first = write_one(&mut w, "http://a.test/one", body);
+        let response = read_record(&path, first.offset).unwrap();
+        let earlier = Earlier::of(&response.headers).unwrap();
+        assert_eq!(earlier.record_id.as_deref(), Some(first.record_id.as_str()));
+        assert_eq!(earlier.target_uri, "http://a.test/one");
+        assert_eq!(earlier.payload_digest, sha256_label(body));
+
+        let req = headers(&[]);
+        let resp = headers(&[("Content-Type", "text/html")]);
+        let mut ex = exchange("http://a.test/two", &req, &resp, Body::Bytes(body));
+        ex.date = Utc.with_ymd_and_hms(2024, 5, 7, 0, 0, 0).unwrap();
+        let capture = Capture::Revisit {
+            profile: Profile::IdenticalPayloadDigest,
+            earlier: &earlier,
+        };
+        let second = w.write_capture(&ex, &capture).unwrap();
+        assert_eq!(second.payload_digest, earlier.payload_digest);
+        let (revisit, len) = read_member(&path, second.offset).unwrap();
+        assert_eq!(len, second.length);
+        let h = |name| revisit.header(name).unwrap();
+        assert_eq!(h("WARC-Type"), "revisit");
+        assert_eq!(
+            h("WARC-Profile"),
+            "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+        );
+        assert_eq!(h("WARC-Target-URI"), "http://a.test/two");
+        assert_eq!(h("WARC-Date"), "2024-05-07T00:00:00Z");
+        assert_eq!(h("WARC-Refers-To"), first.record_id);
+        assert_eq!(h("WARC-Refers-To-Target-URI"), "http://a.test/one");
+        assert_eq!(h("WARC-Refers-To-Date"), "2024-05-06T07:08:09Z");
+        assert_eq!(h("WARC-Payload-Digest"), sha256_label(body));
+        assert_eq!(h("WARC-Truncated"), "length");
+        assert_eq!(h("WARC-Block-Digest"), sha256_label(&revisit.block));
+        // The block is the response up to its body, which is not repeated.
+        let (status, got, payload) = http_payload(&revisit.block).unwrap();
+        assert_eq!((status, payload), (200, &b""[..]));
+        assert!(got.contains(&("Content-Length".into(), body.len().to_string())));
+
+        // A revisit of the revisit names the first capture, never itself.
+        assert_eq!(Earlier::of(&revisit.headers), Some(earlier.clone()));
+        let request = read_record(&path, second.offset + second.length).unwrap();
+        assert_eq!(request.header("WARC-Type"), Some("request"));
+        assert_eq!(
+            request.header("WARC-Concurrent-To"),
+            Some(second.record_id.as_str())
+        );
+        assert_eq!(
+            record_types(&path),
+            ["warcinfo", "response", "request", "revisit", "request"]
+        );
+    }
+
+    #[test]
+    fn a_not_modified_answer_is_a_revisit_with_an_empty_block_and_the_earlier_payload() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let first = write_one(&mut w, "http://a.test/etag", b"<p>version one</p>");
+        let earlier = Earlier::of(&read_record(&path, first.offset).unwrap().headers).unwrap();
+        let req = headers(&[("If-None-Match", "\"v1\"")]);
+        let resp = headers(&[("ETag", "\"v1\"")]);
+        let mut ex = exchange("http://a.test/etag", &req, &resp, Body::Bytes(b""));
+        ex.status = 304;
+        let capture = Capture::Revisit {
+            profile: Profile::ServerNotModified,
+            earlier: &earlier,
+        };
+        let written = w.write_capture(&ex, &capture).unwrap();
+        let revisit = read_record(&path, written.offset).unwrap();
+        assert_eq!(
+            revisit.header("WARC-Profile"),
+            Some("http://netpreserve.org/warc/1.1/revisit/server-not-modified")
+        );
+        assert_eq!(revisit.header("Content-Length"), Some("0"));
+        assert!(revisit.block.is_empty());
+        assert_eq!(revisit.header("Content-Type"), None, "no block, no type");
+        assert_eq!(
+            revisit.header("WARC-Payload-Digest"),
+            Some(earlier.payload_digest.as_str())
+        );
+        assert_eq!(
+            revisit.header("WARC-Refers-To-Date"),
+            Some(earlier.date.as_str())
+        );
+        let request = String::from_utf8(
+            read_record(&path, written.offset + written.length)
+                .unwrap()
+                .block,
+        )
+        .unwrap();
+        assert!(request.contains("If-None-Match: \"v1\"\r\n"), "{request}");
+    }
+
+    #[test]
+    fn a_body_cut_at_the_size_cap_is_a_truncated_response() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let req = headers(&[]);
+        let ex = exchange(
+            "http://a.test/big",
+            &req,
+            &req,
+            Body::Bytes(b"the first part"),
+        );
+        let cut = w
+            .write_capture(&ex, &Capture::Response { truncated: true })
+            .unwrap();
+        let whole = w.write_exchange(&ex).unwrap();
+        let cut = read_record(&path, cut.offset).unwrap();
+        assert_eq!(cut.header("WARC-Truncated"), Some("length"));
+        assert_eq!(
+            read_record(&path, whole.offset)
+                .unwrap()
+                .header("WARC-Truncated"),
+            None
+        );
+    }
+
+    #[test]
+    fn credentials_sent_never_reach_a_request_record_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let req = headers(&[
+            ("Authorization", "Bearer s3cr3t"),
+            ("cookie", "session=s3cr3t"),
+            ("Accept", "text/html"),
+        ]);
+        let ex = exchange("http://a.test/", &req, &[], Body::Bytes(b"x"));
+        let written = w.write_exchange(&ex).unwrap();
+        let (request, _) = read_member(&path, written.offset + written.length).unwrap();
+        let text = String::from_utf8(request.block).unwrap();
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(text.contains("Authorization: [redacted]\r\n"), "{text}");
+        assert!(text.contains("cookie: [redacted]\r\n"), "{text}");
+        assert!(text.contains("Accept: text/html\r\n"), "{text}");
+    }
+
+    #[test]
+    fn read_member_says_where_the_next_record_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let written = write_one(&mut w, "http://a.test/1", &[b'y'; 70_000]);
+        let (response, len) = read_member(&path, written.offset).unwrap();
+        assert_eq!(len, written.length);
+        assert_eq!(response.header("WARC-Type"), Some("response"));
+        let (request, len) = read_member(&path, written.offset + written.length).unwrap();
+        assert_eq!(request.header("WARC-Type"), Some("request"));
+        assert_eq!(
+            written.offset + written.length + len,
+            std::fs::metadata(&path).unwrap().len()
+        );
+        let headers = read_headers(&path, written.offset).unwrap();
+        assert_eq!(headers, response.headers);
+        assert_eq!(
+            payload_digest_of(&"ab".repeat(32)).map(|d| d.len()),
+            Some(63)
+        );
+        assert_eq!(payload_digest_of("not hex"), None);
     }
 
     #[test]

@@ -28,3 +28,4 @@ mod report_formats;
 mod report_html;
 mod schedule;
 mod store;
+mod warc_replay;
