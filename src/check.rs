@@ -436,8 +436,8 @@ pub async fn run(
         .await
         .ok()
         .flatten();
-    let spool = crate::fetch::spool_dir(store.root());
-    let fetcher = Arc::new(Fetcher::new(config, Some(spool))?);
+    let spool = store.spool_dir().map(std::path::Path::to_path_buf);
+    let fetcher = Arc::new(Fetcher::new(config, spool)?);
     let id = run_id(now);
     let mut archive = Archive::begin(&store, config, &id, now).await?;
     let mut report = check(posts, config, fetcher.clone(), &mut archive, progress, now).await?;

@@ -295,7 +295,9 @@ async fn the_index_stores_the_table_spelling_and_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("index.sqlite");
     let report = report();
-    let index = Index::open(&path, true).await.unwrap();
+    let index = Index::open(&path, crate::store::Access::Write)
+        .await
+        .unwrap();
     index
         .begin_run(&report.run.id, &report.run.started_at)
         .await

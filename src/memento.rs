@@ -68,7 +68,8 @@ pub async fn closest(
     url: &str,
     when: Option<DateTime<Utc>>,
 ) -> Result<Option<Memento>, MementoError> {
-    let gate = format!("{endpoint}{url}");
+    // A web archive is asked about the page, never told its credentials.
+    let gate = format!("{endpoint}{}", crate::base::web::without_userinfo(url));
     let Some(mut trail) = follow(client, &gate, when).await? else {
         return Ok(None);
     };

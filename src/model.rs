@@ -330,6 +330,10 @@ pub struct CitationResult {
     /// date or date-time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_date: Option<String>,
+    /// The cited URL carried credentials (`user:password@`), which every
+    /// report removes (`report::redact`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub credentials: bool,
 }
 
 /// A source's history across runs, as the JSON report shows it.
@@ -423,6 +427,7 @@ impl CitationResult {
             diff: Vec::new(),
             archived: None,
             post_date: None,
+            credentials: false,
         }
     }
 }

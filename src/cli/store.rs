@@ -176,6 +176,7 @@ pub fn verify(args: StoreArgs) -> Result<Outcome> {
         for p in &found.problems {
             let _ = writeln!(out, "{p}");
         }
+        store.close().await;
         let n = found.problems.len();
         let _ = writeln!(
             out,
@@ -247,6 +248,7 @@ pub fn accept(args: AcceptArgs) -> Result<Outcome> {
             )
             .map_err(|e| Error::io("stdout", e))?;
         }
+        store.close().await;
         Ok(Outcome::Clean)
     })
 }
@@ -293,21 +295,28 @@ pub fn show(args: ShowArgs) -> Result<Outcome> {
 pub fn export(args: ExportArgs) -> Result<Outcome> {
     block_on(async {
         let store = open(&args.store, Access::Read).await?;
-        let warcs = export::warc_files(&store)?;
+        let contents = export::contents(&store).await?;
         if let Some(out) = &args.target.warc {
             super::check_parent("--warc", out)?;
-            export::write_warc(&warcs, out)?;
+            export::write_warc(&contents, out)?;
             crate::say(format_args!(
                 "wrote {} ({} WARC files)",
                 out.display(),
-                warcs.len()
+                contents.parts.len()
             ));
         }
         if let Some(out) = &args.target.wacz {
             super::check_parent("--wacz", out)?;
-            export::write_wacz(&store, &warcs, out).await?;
+            export::write_wacz(&store, &contents, out)?;
             crate::say(format_args!("wrote {}", out.display()));
         }
-        Ok(Outcome::Clean)
+        for line in &contents.left_out {
+            crate::say(format_args!("left out a damaged record: {line}"));
+        }
+        Ok(if contents.left_out.is_empty() {
+            Outcome::Clean
+        } else {
+            Outcome::Flagged
+        })
     })
 }

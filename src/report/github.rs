@@ -13,6 +13,7 @@ pub fn render(
     fail_on: &[Verdict],
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    let report = &*super::redact::redacted(report);
     for c in report.citations.iter().filter(|c| c.verdict.is_flagged()) {
         let level = if c.verdict.fails(fail_on) {
             "error"
@@ -21,6 +22,12 @@ pub fn render(
         };
         let title = format!("citation {}: {}", c.verdict, c.reason);
         let message = match &c.url {
+            Some(u) if c.credentials => format!(
+                "\"{}\" {u} ({}) — {}",
+                c.text,
+                super::redact::CREDENTIALS_REMOVED,
+                reason_in_words(c)
+            ),
             Some(u) => format!("\"{}\" {} — {}", c.text, u, reason_in_words(c)),
             None => format!("\"{}\" — {}", c.text, reason_in_words(c)),
         };

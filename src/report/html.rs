@@ -231,6 +231,13 @@ fn write_row(
         Some(u) => p.push_str(&link(u, &esc(u))),
         None => p.push_str("<span class=\"none\">no link</span>"),
     }
+    if r.credentials {
+        write!(
+            p,
+            " <small class=\"credentials\">({})</small>",
+            super::redact::CREDENTIALS_REMOVED
+        )?;
+    }
     if let Some(f) = &r.final_url
         && Some(f) != r.url.as_ref()
     {

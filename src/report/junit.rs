@@ -46,7 +46,10 @@ pub fn render(
             skipped
         )?;
         for r in rows {
-            let name = format!("line {}: {}", r.line, r.url.as_deref().unwrap_or(&r.text));
+            let mut name = format!("line {}: {}", r.line, r.url.as_deref().unwrap_or(&r.text));
+            if r.credentials {
+                name.push_str(&format!(" ({})", super::redact::CREDENTIALS_REMOVED));
+            }
             write!(
                 out,
                 r#"    <testcase classname="{}" name="{}" file="{}" line="{}">"#,

@@ -154,6 +154,11 @@ fn item(r: &CitationResult, with_post: bool, out: &mut dyn std::io::Write) -> st
         line.push_str(&format!("{}, ", escape(&r.post)));
     }
     let cited = match &r.url {
+        Some(u) if r.credentials => format!(
+            "{} *({})*",
+            link(&r.text, u),
+            super::redact::CREDENTIALS_REMOVED
+        ),
         Some(u) => link(&r.text, u),
         None => escape(&shorten(&r.text, 60)),
     };

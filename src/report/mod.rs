@@ -7,6 +7,7 @@ mod html;
 mod json;
 mod junit;
 mod markdown;
+pub mod redact;
 mod sarif;
 pub mod text;
 
@@ -49,12 +50,15 @@ pub struct RenderOptions {
     pub fail_on: Vec<crate::model::Verdict>,
 }
 
+/// Renders `report` in `format`, with every credential removed
+/// (`redact`).
 pub fn render(
     report: &Report,
     format: Format,
     opts: &RenderOptions,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    let report = &*redact::redacted(report);
     match format {
         Format::Text => text::render(report, opts, out),
         Format::Json => json::render(report, out),

@@ -28,10 +28,31 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
                 Verdict::Changed => "warning",
                 _ => "note",
             };
-            let text = match &c.url {
-                Some(u) => format!("{} citation \"{}\" ({}): {}", c.verdict, strip_controls(&c.text), strip_controls(u), reason_in_words(c)),
-                None => format!("{} citation \"{}\": {}", c.verdict, strip_controls(&c.text), reason_in_words(c)),
+            let credentials = if c.credentials {
+                format!(", {}", super::redact::CREDENTIALS_REMOVED)
+            } else {
+                String::new()
             };
+            let text = match &c.url {
+                Some(u) => format!(
+                    "{} citation \"{}\" ({}{credentials}): {}",
+                    c.verdict,
+                    strip_controls(&c.text),
+                    strip_controls(u),
+                    reason_in_words(c)
+                ),
+                None => format!(
+                    "{} citation \"{}\": {}",
+                    c.verdict,
+                    strip_controls(&c.text),
+                    reason_in_words(c)
+                ),
+            };
+            let mut properties =
+                json!({"verdict": c.verdict, "reason": c.reason, "url": c.url, "status": c.status});
+            if c.credentials {
+                properties["credentials"] = json!(true);
+            }
             json!({
                 "ruleId": rule_id(c.verdict, c.reason.as_str()),
                 "level": level,
@@ -42,7 +63,7 @@ pub fn render(report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<
                         "region": {"startLine": c.line.max(1)}
                     }
                 }],
-                "properties": {"verdict": c.verdict, "reason": c.reason, "url": c.url, "status": c.status}
+                "properties": properties
             })
         })
         .collect();

@@ -140,7 +140,12 @@ fn citation(
         None => writeln!(out, "    line {:<5} {}", r.line, text)?,
     }
     if let Some(url) = &r.url {
-        writeln!(out, "{INDENT}{}", strip_controls(url))?;
+        let note = if r.credentials {
+            format!("  ({})", super::redact::CREDENTIALS_REMOVED)
+        } else {
+            String::new()
+        };
+        writeln!(out, "{INDENT}{}{note}", strip_controls(url))?;
     }
     writeln!(out, "{INDENT}{}", reason_with_history(r))?;
     if !r.verdict.is_flagged() {

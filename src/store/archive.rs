@@ -45,6 +45,9 @@ pub struct Archive<'a> {
     latest: HashMap<String, SnapshotRow>,
     /// Objects `verify` marked damaged.
     damaged: std::collections::HashSet<String>,
+    /// Request headers `citeguard.toml` sets for some host: their values
+    /// are credentials as far as the WARC records know.
+    secret_headers: Vec<String>,
 }
 
 /// Where a body came from: the source, the URL that answered after
@@ -129,6 +132,11 @@ impl<'a> Archive<'a> {
             warc: None,
             store_arg,
             ids: HashMap::new(),
+            secret_headers: config
+                .hosts
+                .values()
+                .flat_map(|h| h.headers.keys().cloned())
+                .collect(),
         })
     }
 
@@ -179,9 +187,10 @@ impl<'a> Archive<'a> {
         if self.warc.is_none() {
             let dir = self.store.warc_dir();
             let path = dir.join(format!("{}.warc.gz", self.run_id));
-            let w = std::fs::create_dir_all(&dir)
+            let mut w = std::fs::create_dir_all(&dir)
                 .and_then(|_| WarcWriter::create(&path))
                 .map_err(|e| self.store.err(format!("{}: {e}", path.display())))?;
+            w.redact_headers(&self.secret_headers);
             self.warc = Some(w);
         }
         Ok(self.warc.as_mut().expect("just opened"))
@@ -217,6 +226,9 @@ impl<'a> Archive<'a> {
             });
         }
         let page = self.read_page(&exchange, &body, want_text)?;
+        if let Some(text) = &page.text_sha {
+            self.repaired(text).await?;
+        }
         let earlier = if seen_before {
             self.first_capture_of(&body.sha256).await?
         } else {
@@ -234,8 +246,10 @@ impl<'a> Archive<'a> {
     }
 
     /// The body becomes an object (adopted from the spool, or written from
-    /// the head when it all fits there); a damage mark on those bytes is
-    /// cleared, since they are whole again.
+    /// the head when it all fits there). Either way the object is sound
+    /// afterwards (`Objects` replaces a damaged file with these bytes, and
+    /// keeps an existing one only when it hashes to its name), so a damage
+    /// mark on it is cleared.
     async fn keep_object(&mut self, url: &str, body: &FetchedBody) -> Result<()> {
         let store = self.store;
         let err = |e: std::io::Error| store.err(format!("{url}: {e}"));
@@ -252,12 +266,18 @@ impl<'a> Archive<'a> {
                 )));
             }
         }
-        if self.damaged.remove(&body.sha256) {
-            store
+        self.repaired(&body.sha256).await
+    }
+
+    /// Clears the damage mark of an object this run has just stored, and
+    /// so made sound again.
+    async fn repaired(&mut self, sha256: &str) -> Result<()> {
+        if self.damaged.remove(sha256) {
+            self.store
                 .index
-                .clear_damaged(&body.sha256)
+                .clear_damaged(sha256)
                 .await
-                .map_err(|e| store.err(e))?;
+                .map_err(|e| self.store.err(e))?;
         }
         Ok(())
     }
@@ -467,9 +487,8 @@ impl<'a> Archive<'a> {
     /// tell without re-hashing (`verify` re-hashes and marks damage).
     fn is_whole(&self, s: &SnapshotRow) -> bool {
         let o = &self.store.objects;
-        o.exists(&s.body_sha256)
-            && s.text_sha256.as_deref().is_none_or(|t| o.exists(t))
-            && !self.damaged.contains(&s.body_sha256)
+        let sound = |sha: &str| o.exists(sha) && !self.damaged.contains(sha);
+        sound(&s.body_sha256) && s.text_sha256.as_deref().is_none_or(sound)
     }
 
     fn show_command(&self, url: &str) -> String {

@@ -37,13 +37,15 @@ pub async fn baseline_vs_latest(store: &Store, url: &str) -> Result<TextDiff> {
         return Err(Error::not_found(url, "no snapshot stored yet"));
     };
     let text = |s: &SnapshotRow| {
-        store.text_of(s).ok_or_else(|| {
+        let no_text = || {
             Error::Usage(format!(
                 "{url}: the snapshot of {} has no stored text ({})",
                 s.fetched_at,
                 s.content_type.as_deref().unwrap_or("no content type")
             ))
-        })
+        };
+        let sha = s.text_sha256.as_deref().ok_or_else(no_text)?;
+        String::from_utf8(store.read_copy(url, s, sha)?).map_err(|_| no_text())
     };
     let (before, after) = (text(&baseline)?, text(&latest)?);
     let change = (baseline.id != latest.id && before != after).then(|| TextChange {
@@ -132,5 +134,16 @@ mod tests {
             err.to_string().contains("has no stored text (text/html)"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_text_is_named_not_diffed() {
+        let (_dir, store) = testing::store().await;
+        with_baseline(&store, "the cited words").await;
+        let baseline = store.index.all_snapshots().await.unwrap().remove(0);
+        let text = baseline.text_sha256.unwrap();
+        std::fs::write(store.objects.path(&text), "the cit").unwrap();
+        let err = baseline_vs_latest(&store, URL).await.unwrap_err();
+        assert!(err.to_string().contains("is damaged"), "{err}");
     }
 }

@@ -4,15 +4,34 @@
 //! snapshots give. The layout of the exported files is `wacz.rs`'s; this
 //! file only gathers their inputs from the store. It never writes the
 //! store.
+//!
+//! Nothing damaged is exported: every record is checked first (its gzip
+//! member decompresses whole, its block matches its digest), a damaged one
+//! is left out, and the caller is told which, so it can say so and fail;
+//! the CDX index is made from the records as exported. Nothing secret is
+//! either: the pages' URLs lose their user-info, as the records' target
+//! URIs did when they were written.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::wacz::{CdxEntry, PageEntry};
+use super::wacz::{CdxEntry, PageEntry, WarcPart};
 use super::{SnapshotRow, Store};
+use crate::base::web::without_userinfo;
 use crate::error::{Error, Result};
+
+/// What an export takes from the store: the sound records of its WARC
+/// files, and a line for each damaged one left out.
+pub struct Contents {
+    pub parts: Vec<WarcPart>,
+    /// `warc/<file> at offset N (L bytes)`, the snapshot whose response it
+    /// was if any, and what is wrong with it.
+    pub left_out: Vec<String>,
+    /// The snapshots whose records are exported.
+    snapshots: Vec<SnapshotRow>,
+}
 
 /// The store's WARC files, in order (run ids sort by time); an error when
 /// nothing has been archived yet.
@@ -32,27 +51,81 @@ pub fn warc_files(store: &Store) -> Result<Vec<PathBuf>> {
     Ok(warcs)
 }
 
-/// One WARC file holding every exchange of the archive.
-pub fn write_warc(warcs: &[PathBuf], out: &Path) -> Result<()> {
-    super::wacz::concat_warcs(warcs, out).map_err(|e| Error::io(out, e))
-}
-
-/// A WACZ package of the archive: its WARC files, with a CDX entry for
-/// every response and revisit record in them and a page for every HTML
-/// source.
-pub async fn write_wacz(store: &Store, warcs: &[PathBuf], out: &Path) -> Result<()> {
-    let snapshots = store
+/// Reads every WARC file of the store once, record by record, and keeps
+/// what is sound.
+pub async fn contents(store: &Store) -> Result<Contents> {
+    let warcs = warc_files(store)?;
+    let all = store
         .index
         .all_snapshots()
         .await
         .map_err(|e| store.err(e))?;
-    let pages = pages(&snapshots);
-    let mut cdx = Vec::new();
+    let mut parts = Vec::new();
+    let mut left_out = Vec::new();
+    let mut dropped: HashSet<(String, u64)> = HashSet::new();
     for path in warcs {
-        cdx.extend(cdx_of(path).map_err(|e| Error::io(path, e))?);
+        let name = file_name(&path);
+        let found = super::warc::members(&path).map_err(|e| Error::io(&path, e))?;
+        let mut ranges = Vec::new();
+        for m in &found {
+            let Some(why) = &m.damage else {
+                ranges.push((m.offset, m.length));
+                continue;
+            };
+            let of = match all
+                .iter()
+                .find(|s| s.warc_file.as_deref() == Some(&name) && s.warc_offset == Some(m.offset))
+            {
+                Some(s) => format!(
+                    " (the response of {} taken {})",
+                    without_userinfo(&s.url),
+                    s.fetched_at
+                ),
+                None => String::new(),
+            };
+            left_out.push(format!(
+                "warc/{name} at offset {} ({} bytes){of}: {why}",
+                m.offset, m.length
+            ));
+            dropped.insert((name.clone(), m.offset));
+        }
+        let whole = ranges.len() == found.len();
+        parts.push(WarcPart {
+            path,
+            ranges: (!whole).then_some(ranges),
+        });
+    }
+    let snapshots = all
+        .into_iter()
+        .filter(|s| match (&s.warc_file, s.warc_offset) {
+            (Some(f), Some(o)) => !dropped.contains(&(f.clone(), o)),
+            _ => true,
+        })
+        .collect();
+    Ok(Contents {
+        parts,
+        left_out,
+        snapshots,
+    })
+}
+
+/// One WARC file holding every sound exchange of the archive.
+pub fn write_warc(contents: &Contents, out: &Path) -> Result<()> {
+    super::wacz::concat_parts(&contents.parts, out).map_err(|e| Error::io(out, e))
+}
+
+/// A WACZ package of the archive: the sound records of its WARC files,
+/// with a CDX entry for every response and revisit record among them and a
+/// page for every HTML source.
+pub fn write_wacz(store: &Store, contents: &Contents, out: &Path) -> Result<()> {
+    let pages = pages(&contents.snapshots);
+    let mut cdx = Vec::new();
+    for part in &contents.parts {
+        cdx.extend(cdx_of_part(part).map_err(|e| Error::io(&part.path, e))?);
     }
     let title = format!("citeguard archive of {}", store.root().display());
-    super::wacz::write_wacz(out, warcs, &cdx, &pages, &title).map_err(|e| Error::io(out, e))
+    super::wacz::write_wacz_parts(out, &contents.parts, &cdx, &pages, &title)
+        .map_err(|e| Error::io(out, e))
 }
 
 /// A CDX entry for every response and revisit record of one WARC file, as
@@ -60,11 +133,17 @@ pub async fn write_wacz(store: &Store, warcs: &[PathBuf], out: &Path) -> Result<
 /// the payload's it refers to, and its status absent (0) when its block
 /// is empty (a 304's).
 pub fn cdx_of(path: &Path) -> std::io::Result<Vec<CdxEntry>> {
-    let filename = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(super::warc::index_file(path)?
+    cdx_of_part(&WarcPart {
+        path: path.to_path_buf(),
+        ranges: None,
+    })
+}
+
+/// [`cdx_of`] the records of a WARC file that go out, at their offsets in
+/// the exported file.
+fn cdx_of_part(part: &WarcPart) -> std::io::Result<Vec<CdxEntry>> {
+    let filename = file_name(&part.path);
+    Ok(super::warc::index_reader(part.reader()?)?
         .into_iter()
         .map(|r| CdxEntry {
             ts: time(&r.date),
@@ -92,7 +171,7 @@ pub fn pages(snapshots: &[SnapshotRow]) -> Vec<PageEntry> {
         if s.warc_file.is_none() {
             continue;
         }
-        let url = s.final_url.clone().unwrap_or_else(|| s.url.clone());
+        let url = without_userinfo(s.final_url.as_deref().unwrap_or(&s.url)).into_owned();
         let is_page = crate::compare::content_family(s.content_type.as_deref()) == "html";
         if is_page && seen_pages.insert(url.clone()) {
             pages.push(PageEntry {
@@ -103,6 +182,12 @@ pub fn pages(snapshots: &[SnapshotRow]) -> Vec<PageEntry> {
         }
     }
     pages
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A time the index holds, or the epoch for what is not a time stamp.
@@ -286,5 +371,65 @@ mod tests {
                 "20261102T030000Z-0001.warc.gz"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_record_is_left_out_named_and_the_rest_re_indexed() {
+        let (dir, store) = testing::store().await;
+        let at = "2026-11-01T03:00:00Z";
+        let snap = |url| Snap {
+            warc: true,
+            ..Snap::html(url, at, "<p>x</p>")
+        };
+        let a = testing::put(&store, "run1", &snap("https://example.org/a")).await;
+        let b = testing::put(&store, "run1", &snap("https://example.org/b")).await;
+        let path = store.warc_dir().join("run1.warc.gz");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let (a_offset, a_length) = (a.warc_offset.unwrap(), a.warc_length.unwrap());
+        bytes[(a_offset + a_length / 2) as usize] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+
+        let contents = contents(&store).await.unwrap();
+        assert_eq!(contents.left_out.len(), 1, "{:?}", contents.left_out);
+        let line = &contents.left_out[0];
+        assert!(
+            line.starts_with(&format!(
+                "warc/run1.warc.gz at offset {a_offset} ({a_length} bytes)"
+            )) && line.contains("the response of https://example.org/a taken"),
+            "{line}"
+        );
+        let cdx = cdx_of_part(&contents.parts[0]).unwrap();
+        let urls: Vec<_> = cdx.iter().map(|c| (c.url.as_str(), c.offset)).collect();
+        let b_offset = b.warc_offset.unwrap();
+        assert_eq!(urls, [("https://example.org/b", b_offset - a_length)]);
+        assert_eq!(
+            pages(&contents.snapshots)
+                .iter()
+                .map(|p| p.url.as_str())
+                .collect::<Vec<_>>(),
+            ["https://example.org/b"]
+        );
+
+        let out = dir.path().join("all.warc.gz");
+        write_warc(&contents, &out).unwrap();
+        let exported = crate::store::warc::members(&out).unwrap();
+        assert!(exported.iter().all(|m| m.damage.is_none()), "{exported:?}");
+        let record = crate::store::warc::read_record(&out, b_offset - a_length).unwrap();
+        assert_eq!(
+            record.header("WARC-Target-URI"),
+            Some("https://example.org/b")
+        );
+    }
+
+    #[test]
+    fn the_pages_of_a_wacz_carry_no_credentials() {
+        let mut r = row(
+            "http://alice:s3cretpass@a.example/",
+            None,
+            "text/html",
+            true,
+        );
+        r.final_url = Some("http://bob:hunter2@a.example/home".into());
+        assert_eq!(pages(&[r])[0].url, "http://a.example/home");
     }
 }

@@ -3,18 +3,20 @@
 //!
 //! ```text
 //! snapshots/
-//!   lock              held by the one run that writes
 //!   index.sqlite      the index (WAL)
 //!   objects/ab/cdef…  bodies and extracted texts, by SHA-256
 //!   warc/<run>.warc.gz  every exchange of a run, one gzip member per record
-//!   tmp/              spool files and objects being written
+//!   tmp/writer-…/     each writer's spool files and objects being written
 //! ```
 //!
+//! The one writer holds a lock on the store directory itself (`lock.rs`).
 //! Writes go object first, then WARC record, then index row: an index row
 //! never names an object that is not whole on disk. A run killed at any
 //! point leaves orphans at worst (a spool file, an object no row names, a
-//! half WARC record at a file's end); the next writer sweeps `tmp/`, trims
-//! the half record and closes the killed run.
+//! half WARC record at a file's end); the next writer sweeps the dead
+//! writer's `tmp/` directory, trims the half record and closes the killed
+//! run. A writer refuses an index that fails SQLite's quick check; readers
+//! open the index read-only, so a store on a read-only disk can be read.
 
 pub mod archive;
 pub mod baseline;
@@ -23,6 +25,7 @@ pub mod export;
 pub mod hook;
 pub mod index;
 mod judge;
+pub mod lock;
 pub mod objects;
 pub mod offline;
 pub mod pages;
@@ -35,7 +38,6 @@ pub mod wacz;
 pub mod warc;
 pub mod whole_file;
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -58,9 +60,9 @@ pub struct Store {
     root: PathBuf,
     pub objects: Objects,
     pub index: Index,
-    /// Held for the life of a writing store; the OS releases it when the
-    /// process dies, however it dies.
-    _lock: Option<File>,
+    /// Held for the life of a writing store (`lock.rs`); the OS releases
+    /// it when the process dies, however it dies.
+    lock: Option<lock::WriterLock>,
 }
 
 const INDEX_FILE: &str = "index.sqlite";
@@ -71,40 +73,50 @@ impl Store {
             path: root.to_path_buf(),
             cause,
         };
+        if root.exists() && !root.is_dir() {
+            return Err(err(
+                "not a directory (--store names the directory where citeguard keeps its copies)"
+                    .into(),
+            ));
+        }
         let index_path = root.join(INDEX_FILE);
+        match access {
+            Access::Read | Access::Tend if !index_path.is_file() => {
+                return Err(err(if root.is_dir() {
+                    "no citeguard index here (run `citeguard check` with this --store first)".into()
+                } else {
+                    "no such store (run `citeguard check` with this --store first)".into()
+                }));
+            }
+            Access::Read | Access::Tend => {}
+            Access::Write => std::fs::create_dir_all(root)
+                .map_err(|e| err(format!("cannot create the store directory: {e}")))?,
+        }
         let lock = match access {
-            Access::Read | Access::Tend => {
-                if !index_path.is_file() {
-                    return Err(err(if root.is_dir() {
-                        "no citeguard index here (run `citeguard check` with this --store first)"
-                            .into()
-                    } else {
-                        "no such store (run `citeguard check` with this --store first)".into()
-                    }));
-                }
-                (access == Access::Tend)
-                    .then(|| take_lock(root))
-                    .transpose()?
-            }
-            Access::Write => {
-                std::fs::create_dir_all(root).map_err(|e| err(e.to_string()))?;
-                Some(take_lock(root)?)
-            }
+            Access::Read => None,
+            Access::Write | Access::Tend => Some(lock::WriterLock::take(root)?),
         };
-        let objects = Objects::open(root).map_err(|e| err(e.to_string()))?;
-        let index = Index::open(&index_path, access == Access::Write)
+        let objects = Objects::open(root, lock.as_ref().map(|l| l.tmp().to_path_buf()));
+        let index = Index::open(&index_path, access)
             .await
             .map_err(|e| err(e.to_string()))?;
         let store = Store {
             root: root.to_path_buf(),
             objects,
             index,
-            _lock: lock,
+            lock,
         };
         if access == Access::Write {
             store.recover().await?;
         }
         Ok(store)
+    }
+
+    /// Where this writer's downloads are spooled: its own directory under
+    /// `tmp/`, on the objects' file system so that keeping a body is a
+    /// rename. `None` for a reader.
+    pub fn spool_dir(&self) -> Option<&Path> {
+        self.lock.as_ref().map(|l| l.tmp())
     }
 
     /// Closes the index cleanly (WAL checkpointed); the lock goes with it.
@@ -127,10 +139,14 @@ impl Store {
         }
     }
 
-    /// Cleans up after a killed run: spool and temporary files swept, the
-    /// half record at the end of its WARC file trimmed, the run closed.
+    /// Cleans up after a killed run: the temporary files of dead writers
+    /// swept, the half record at the end of its WARC file trimmed, the run
+    /// closed. A killed run is known dead: its writer held the store's
+    /// lock, which this one now holds.
     async fn recover(&self) -> Result<()> {
-        self.objects.sweep_tmp();
+        if let Some(lock) = &self.lock {
+            lock.sweep_dead();
+        }
         let killed = self
             .index
             .unfinished_runs()
@@ -152,6 +168,24 @@ impl Store {
         Ok(())
     }
 
+    /// One object of a snapshot (its body or its text), whole and sound,
+    /// or an error saying that the copy is gone or damaged: what `show`
+    /// and `diff` give instead of broken bytes.
+    pub fn read_copy(&self, url: &str, snap: &SnapshotRow, sha: &str) -> Result<Vec<u8>> {
+        self.objects.read(sha).map_err(|e| {
+            let what = if e.kind() == std::io::ErrorKind::InvalidData {
+                "is damaged"
+            } else {
+                "is gone"
+            };
+            self.err(format!(
+                "{url}: the copy of {} {what} ({e}). `citeguard verify` lists what is lost \
+                 or damaged; a later check that fetches the same page again repairs it",
+                snap.fetched_at
+            ))
+        })
+    }
+
     /// The main text stored for a snapshot.
     pub fn text_of(&self, snap: &SnapshotRow) -> Option<String> {
         let sha = snap.text_sha256.as_deref()?;
@@ -159,7 +193,8 @@ impl Store {
     }
 
     /// Finds a source by URL as the user typed it: exactly, or after the
-    /// same normalisation the collector applies.
+    /// same normalisation the collector applies, or as the reports show it
+    /// (a URL cited with credentials is shown, and so typed, without them).
     pub async fn find_source(&self, url: &str) -> Result<SourceRow> {
         if let Some(s) = self.index.find_source(url).await.map_err(|e| self.err(e))? {
             return Ok(s);
@@ -170,6 +205,9 @@ impl Store {
         {
             return Ok(s);
         }
+        if let Some(s) = self.find_without_userinfo(url, normal.as_deref()).await? {
+            return Ok(s);
+        }
         Err(Error::not_found(
             url,
             format!(
@@ -178,39 +216,32 @@ impl Store {
             ),
         ))
     }
-}
 
-fn take_lock(root: &Path) -> Result<File> {
-    use std::io::{Read, Seek, Write};
-    let path = root.join("lock");
-    let mut f = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| Error::io(&path, e))?;
-    match f.try_lock() {
-        Ok(()) => {
-            let _ = f.set_len(0);
-            let _ = f.rewind();
-            let _ = write!(f, "{}", std::process::id());
-            Ok(f)
-        }
-        Err(std::fs::TryLockError::WouldBlock) => {
-            let mut pid = String::new();
-            let _ = f.read_to_string(&mut pid);
-            let by = match pid.trim() {
-                "" => String::new(),
-                p => format!(" (pid {p})"),
-            };
-            Err(Error::Store {
-                path: root.to_path_buf(),
-                cause: format!(
-                    "another citeguard run is writing to this store{by}; try again when it ends"
-                ),
+    /// The one source whose URL, without its user-info, is `url` (or its
+    /// normal form).
+    async fn find_without_userinfo(
+        &self,
+        url: &str,
+        normal: Option<&str>,
+    ) -> Result<Option<SourceRow>> {
+        use crate::base::web::without_userinfo;
+        let e = |e| self.err(e);
+        let candidates = self.index.source_urls_with_at().await.map_err(e)?;
+        let matching: Vec<&String> = candidates
+            .iter()
+            .filter(|c| {
+                let plain = without_userinfo(c);
+                plain != c.as_str() && (plain == url || Some(&*plain) == normal)
             })
+            .collect();
+        match matching.as_slice() {
+            [] => Ok(None),
+            [one] => self.index.find_source(one).await.map_err(e),
+            _ => Err(Error::Usage(format!(
+                "{url}: {} sources were cited at this address with different credentials; \
+                 name the one you mean with its credentials",
+                matching.len()
+            ))),
         }
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(&path, e)),
     }
 }

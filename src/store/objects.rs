@@ -1,9 +1,16 @@
 //! Bodies, content-addressed by SHA-256: `objects/ab/cdef…`.
 //!
-//! An object is written once and never rewritten: to a temporary file in
-//! the store's `tmp/` (same file system), fsynced, then renamed into place,
-//! and its directory fsynced. A crash leaves either no object or a whole
-//! one; the temporary files of a killed run are swept on the next open.
+//! An object is written once: to a temporary file in the writer's
+//! directory under `tmp/` (same file system), fsynced, then renamed into
+//! place, and its directory fsynced. A crash leaves either no object or a
+//! whole one; the temporary files of a killed run are swept on the next
+//! open.
+//!
+//! Bytes are trusted only when they hash to the object's name: `read`
+//! refuses a damaged object, and storing bytes whose object is already
+//! there keeps the file only when it is sound. A damaged one (truncated,
+//! overwritten) is replaced, by the same atomic rename, with the good bytes
+//! that were just fetched, so a later run repairs what `verify` found.
 //!
 //! This is the one place that knows objects are files, so that bodies can
 //! later live in S3-compatible storage behind the same four calls.
@@ -16,7 +23,9 @@ use sha2::{Digest, Sha256};
 
 pub struct Objects {
     root: PathBuf,
-    tmp: PathBuf,
+    /// Where new objects are written before their rename; `None` for a
+    /// reader, which writes nothing.
+    tmp: Option<PathBuf>,
     /// Directories that gained an entry since the last `sync_dirs`.
     unsynced: std::sync::Mutex<std::collections::BTreeSet<PathBuf>>,
 }
@@ -30,16 +39,15 @@ pub enum Health {
 }
 
 impl Objects {
-    pub fn open(store: &Path) -> io::Result<Objects> {
-        let root = store.join("objects");
-        let tmp = store.join("tmp");
-        fs::create_dir_all(&root)?;
-        fs::create_dir_all(&tmp)?;
-        Ok(Objects {
-            root,
+    /// The objects of the store at `store`; `tmp` is the writer's own
+    /// temporary directory, `None` for a reader. Nothing is created: the
+    /// directories of an object are made when it is stored.
+    pub fn open(store: &Path, tmp: Option<PathBuf>) -> Objects {
+        Objects {
+            root: store.join("objects"),
             tmp,
             unsynced: Default::default(),
-        })
+        }
     }
 
     /// Where the object with this hash lives (relative to the store).
@@ -58,26 +66,33 @@ impl Objects {
     }
 
     /// Adopts a spooled file whose hash the fetcher already computed: it is
-    /// fsynced and renamed into place, or removed when the object is
-    /// already there.
+    /// fsynced and renamed into place, or removed when a sound object is
+    /// already there. On success the object is sound: a damaged one was
+    /// replaced.
     pub fn adopt(&self, file: &Path, sha256: &str) -> io::Result<()> {
-        let dest = self.path(sha256);
-        if dest.is_file() {
+        if self.health(sha256) == Health::Sound {
             let _ = fs::remove_file(file);
             return Ok(());
         }
         File::open(file)?.sync_all()?;
-        self.place(file, &dest)
+        self.place(file, &self.path(sha256))
     }
 
-    /// Stores bytes; returns their hash.
+    /// Stores bytes; returns their hash. On success the object is sound: a
+    /// damaged one was replaced.
     pub fn put_bytes(&self, bytes: &[u8]) -> io::Result<String> {
         let sha = hex::encode(Sha256::digest(bytes));
-        let dest = self.path(&sha);
-        if dest.is_file() {
+        if self.health(&sha) == Health::Sound {
             return Ok(sha);
         }
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.tmp)?;
+        let dest = self.path(&sha);
+        let Some(tmp) = &self.tmp else {
+            return Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "the store was opened for reading only",
+            ));
+        };
+        let mut tmp = tempfile::NamedTempFile::new_in(tmp)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
         let (_, path) = tmp.keep().map_err(|e| e.error)?;
@@ -114,8 +129,20 @@ impl Objects {
         Ok(())
     }
 
+    /// The object's bytes, checked against its name: a damaged object is
+    /// an `InvalidData` error, never served.
     pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
-        fs::read(self.path(sha256))
+        let bytes = fs::read(self.path(sha256))?;
+        if hex::encode(Sha256::digest(&bytes)) != sha256 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} is damaged: its bytes do not hash to its name",
+                    Self::relative_path(sha256)
+                ),
+            ));
+        }
+        Ok(bytes)
     }
 
     /// Re-hashes an object.
@@ -142,7 +169,12 @@ impl Objects {
     /// Every object file on disk, by hash.
     pub fn list(&self) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
-        for dir in fs::read_dir(&self.root)? {
+        let dirs = match fs::read_dir(&self.root) {
+            Ok(dirs) => dirs,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+            Err(e) => return Err(e),
+        };
+        for dir in dirs {
             let dir = dir?;
             if !dir.file_type()?.is_dir() {
                 continue;
@@ -156,25 +188,22 @@ impl Objects {
         out.sort();
         Ok(out)
     }
-
-    /// Removes what a killed run left in `tmp/`.
-    pub fn sweep_tmp(&self) {
-        if let Ok(entries) = fs::read_dir(&self.tmp) {
-            for e in entries.flatten() {
-                let _ = fs::remove_file(e.path());
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn writable(store: &Path) -> Objects {
+        let tmp = store.join("tmp");
+        fs::create_dir_all(&tmp).unwrap();
+        Objects::open(store, Some(tmp))
+    }
+
     #[test]
     fn identical_bodies_are_stored_once_and_verified() {
         let dir = tempfile::tempdir().unwrap();
-        let o = Objects::open(dir.path()).unwrap();
+        let o = writable(dir.path());
         let a = o.put_bytes(b"hello").unwrap();
         let b = o.put_bytes(b"hello").unwrap();
         assert_eq!(a, b);
@@ -189,7 +218,7 @@ mod tests {
     #[test]
     fn an_adopted_spool_file_moves_into_place() {
         let dir = tempfile::tempdir().unwrap();
-        let o = Objects::open(dir.path()).unwrap();
+        let o = writable(dir.path());
         let spool = dir.path().join("tmp").join("x");
         fs::write(&spool, b"body").unwrap();
         let sha = hex::encode(Sha256::digest(b"body"));
@@ -200,5 +229,50 @@ mod tests {
             Objects::relative_path(&sha),
             format!("objects/{}/{}", &sha[..2], &sha[2..])
         );
+    }
+
+    #[test]
+    fn a_damaged_object_is_never_read_and_is_replaced_by_good_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = writable(dir.path());
+        let sha = o.put_bytes(b"the whole body").unwrap();
+        fs::write(o.path(&sha), b"the wh").unwrap();
+        let err = o.read(&sha).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("is damaged"), "{err}");
+
+        // The same bytes fetched again, through the spool: the damaged file
+        // is replaced, not kept.
+        let spool = dir.path().join("tmp").join("again");
+        fs::write(&spool, b"the whole body").unwrap();
+        o.adopt(&spool, &sha).unwrap();
+        assert_eq!(o.health(&sha), Health::Sound);
+        assert_eq!(o.read(&sha).unwrap(), b"the whole body");
+
+        // And written from memory.
+        fs::write(o.path(&sha), b"tampered").unwrap();
+        assert_eq!(o.put_bytes(b"the whole body").unwrap(), sha);
+        assert_eq!(o.health(&sha), Health::Sound);
+    }
+
+    #[test]
+    fn a_sound_object_is_kept_and_the_spool_file_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = writable(dir.path());
+        let sha = o.put_bytes(b"body").unwrap();
+        let spool = dir.path().join("tmp").join("x");
+        fs::write(&spool, b"body").unwrap();
+        o.adopt(&spool, &sha).unwrap();
+        assert!(!spool.exists());
+        assert_eq!(o.read(&sha).unwrap(), b"body");
+    }
+
+    #[test]
+    fn a_reader_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Objects::open(dir.path(), None);
+        let err = o.put_bytes(b"x").unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        assert!(!dir.path().join("objects").exists());
     }
 }

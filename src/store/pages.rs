@@ -33,7 +33,10 @@ pub async fn offline_html(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Res
         sha256: &snap.body_sha256,
         note: None,
     };
-    Ok(render_offline(&html, &base, &lookup, &banner))
+    // Links resolve against a base that may carry the credentials a post
+    // cited it with: none of them reaches the page.
+    let page = render_offline(&html, &base, &lookup, &banner);
+    Ok(crate::base::web::without_userinfo(&page).into_owned())
 }
 
 /// The markup to render: an HTML body decoded with its charset, or the

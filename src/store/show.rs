@@ -2,6 +2,10 @@
 //! snapshot as raw bytes, as its text, as its WARC record or as an offline
 //! page. It reads the store only, and writes nothing anywhere: the bytes
 //! go back to the caller.
+//!
+//! It never serves damaged bytes: an object must hash to its name and a
+//! WARC record must match its digests, or `show` refuses with an error
+//! that says so.
 
 use super::{SnapshotRow, Store};
 use crate::error::{Error, Result};
@@ -58,36 +62,35 @@ pub async fn snapshot(store: &Store, url: &str, pick: &Pick) -> Result<SnapshotR
 /// The snapshot `pick` names of the source cited as `url`, in `form`.
 pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> Result<Vec<u8>> {
     let snap = snapshot(store, url, pick).await?;
-    let body = store.objects.read(&snap.body_sha256).map_err(|e| {
-        store.err(format!(
-            "{url}: the copy of {} is gone ({e}); `citeguard verify` lists what is lost",
-            snap.fetched_at
-        ))
-    })?;
     match form {
-        Form::Raw => Ok(body),
+        Form::Raw => store.read_copy(url, &snap, &snap.body_sha256),
         Form::Text => {
-            let text = store.text_of(&snap).ok_or_else(|| {
-                Error::Usage(format!(
+            let Some(sha) = snap.text_sha256.as_deref() else {
+                return Err(Error::Usage(format!(
                     "{url}: no text was extracted from this snapshot ({}); try --as raw",
                     snap.content_type.as_deref().unwrap_or("no content type")
-                ))
-            })?;
-            Ok(format!("{text}\n").into_bytes())
+                )));
+            };
+            let mut text = store.read_copy(url, &snap, sha)?;
+            text.push(b'\n');
+            Ok(text)
         }
         Form::Warc => {
             let mut out = warc_record(store, url, &snap)?;
-            out.extend(request_record(store, &snap)?);
+            out.extend(request_record(store, url, &snap)?);
             Ok(out)
         }
-        Form::Html => Ok(super::pages::offline_html(store, &snap, &body)
-            .await?
-            .into_bytes()),
+        Form::Html => {
+            let body = store.read_copy(url, &snap, &snap.body_sha256)?;
+            Ok(super::pages::offline_html(store, &snap, &body)
+                .await?
+                .into_bytes())
+        }
     }
 }
 
 /// The gzip member of the snapshot's response record: a WARC file of its
-/// own.
+/// own, served only when it decompresses whole and matches its digest.
 fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> {
     let (Some(file), Some(offset), Some(length)) =
         (&snap.warc_file, snap.warc_offset, snap.warc_length)
@@ -96,15 +99,17 @@ fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> 
     };
     let path = store.warc_dir().join(file);
     let mut out = Vec::new();
-    super::warc::copy_member(&path, offset, length, &mut out).map_err(|e| Error::io(&path, e))?;
+    super::warc::copy_member(&path, offset, length, &mut out)
+        .and_then(|()| super::warc::check_record_bytes(&out).map(drop))
+        .map_err(|e| damaged(store, url, snap, file, offset, e))?;
     Ok(out)
 }
 
 /// The gzip member of the `request` record concurrent to the snapshot's
-/// record: the one written right after it. Empty when the record that
-/// follows is not that request (a store written before requests were
-/// kept with every capture).
-fn request_record(store: &Store, snap: &SnapshotRow) -> Result<Vec<u8>> {
+/// record: the one written right after it, checked as the response is.
+/// Empty when the record that follows is not that request (a store written
+/// before requests were kept with every capture).
+fn request_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> {
     let (Some(file), Some(offset), Some(length)) =
         (&snap.warc_file, snap.warc_offset, snap.warc_length)
     else {
@@ -117,8 +122,8 @@ fn request_record(store: &Store, snap: &SnapshotRow) -> Result<Vec<u8>> {
     if is_end {
         return Ok(Vec::new());
     }
-    let (request, request_len) =
-        super::warc::read_member(&path, next).map_err(|e| Error::io(&path, e))?;
+    let (request, request_len) = super::warc::read_member(&path, next)
+        .map_err(|e| damaged(store, url, snap, file, next, e))?;
     let id = first
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case("WARC-Record-ID"));
@@ -128,8 +133,25 @@ fn request_record(store: &Store, snap: &SnapshotRow) -> Result<Vec<u8>> {
     }
     let mut out = Vec::new();
     super::warc::copy_member(&path, next, request_len, &mut out)
-        .map_err(|e| Error::io(&path, e))?;
+        .and_then(|()| super::warc::check_record_bytes(&out).map(drop))
+        .map_err(|e| damaged(store, url, snap, file, next, e))?;
     Ok(out)
+}
+
+/// The error for a record of the snapshot's capture that is not whole.
+fn damaged(
+    store: &Store,
+    url: &str,
+    snap: &SnapshotRow,
+    file: &str,
+    offset: u64,
+    e: std::io::Error,
+) -> Error {
+    store.err(format!(
+        "{url}: the WARC record of the copy of {} (warc/{file} at offset {offset}) is \
+         damaged ({e}); nothing was served. `citeguard verify` lists what is damaged",
+        snap.fetched_at
+    ))
 }
 
 #[cfg(test)]
@@ -243,9 +265,51 @@ mod tests {
         let err = offline_copy(&store, URL, &Pick::Latest, Form::Raw)
             .await
             .unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("is gone"), "{err}");
         assert!(
-            err.to_string()
-                .contains("`citeguard verify` lists what is lost"),
+            err.contains("`citeguard verify` lists what is lost"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_copy_is_refused_in_every_form() {
+        let (_dir, store) = testing::store().await;
+        let (first, _) = two_days(&store).await;
+        let day_one = at("2026-11-01T23:59:59Z");
+        let text = first.text_sha256.clone().unwrap();
+        std::fs::write(store.objects.path(&text), "first te").unwrap();
+        let err = offline_copy(&store, URL, &day_one, Form::Text)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is damaged") && err.contains("`citeguard verify` lists"),
+            "{err}"
+        );
+
+        std::fs::write(store.objects.path(&first.body_sha256), "<p>fir").unwrap();
+        for form in [Form::Raw, Form::Html] {
+            let err = offline_copy(&store, URL, &day_one, form)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is damaged"), "{form:?}: {err}");
+        }
+
+        // One byte of the record's gzip member flipped.
+        let path = store.warc_dir().join(first.warc_file.as_deref().unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = (first.warc_offset.unwrap() + first.warc_length.unwrap() / 2) as usize;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+        let err = offline_copy(&store, URL, &day_one, Form::Warc)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("WARC record") && err.contains("is damaged"),
             "{err}"
         );
     }

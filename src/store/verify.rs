@@ -102,15 +102,25 @@ fn damage(health: Health) -> Option<&'static str> {
     }
 }
 
-/// Whether a snapshot's WARC record is where its row says, and is the
+/// Whether a snapshot's WARC record is where its row says, whole (its
+/// gzip member decompresses and its block matches its digest), and is the
 /// response record of a URL.
 fn warc_record(store: &Store, s: &SnapshotRow) -> Option<String> {
     let (Some(file), Some(offset)) = (&s.warc_file, s.warc_offset) else {
         return None;
     };
     let path = store.warc_dir().join(file);
-    match super::warc::read_record(&path, offset) {
-        Ok(r) if r.header("WARC-Target-URI").is_some() => None,
+    let checked = match s.warc_length {
+        Some(length) => super::warc::check_record_at(&path, offset, length),
+        None => super::warc::read_record(&path, offset).map(|r| r.headers),
+    };
+    match checked {
+        Ok(h)
+            if h.iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("WARC-Target-URI")) =>
+        {
+            None
+        }
         Ok(_) => Some(format!(
             "warc: {file} at {offset} is not the response record of {}",
             s.url
@@ -268,6 +278,28 @@ mod tests {
             found.problems[0].starts_with(&format!(
                 "warc: run1.warc.gz at {offset} (https://example.org/a): "
             )),
+            "{:?}",
+            found.problems
+        );
+    }
+
+    #[tokio::test]
+    async fn a_flipped_byte_in_a_warc_record_is_a_problem() {
+        let (_dir, store) = testing::store().await;
+        let snap = Snap {
+            warc: true,
+            ..Snap::html("https://example.org/a", AT, "<p>x</p>")
+        };
+        let s = testing::put(&store, "run1", &snap).await;
+        let path = store.warc_dir().join("run1.warc.gz");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = (s.warc_offset.unwrap() + s.warc_length.unwrap() / 2) as usize;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+        let found = verify(&store, now()).await.unwrap();
+        assert_eq!(found.problems.len(), 1, "{:?}", found.problems);
+        assert!(
+            found.problems[0].starts_with("warc: run1.warc.gz at "),
             "{:?}",
             found.problems
         );

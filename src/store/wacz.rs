@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use super::warc::HashingWriter;
@@ -61,7 +61,85 @@ pub fn write_wacz(
     pages: &[PageEntry],
     title: &str,
 ) -> io::Result<()> {
-    let names = warc_names(warcs)?;
+    write_wacz_parts(out, &WarcPart::all(warcs), cdx, pages, title)
+}
+
+/// What of one WARC file goes into an export: all of it, or some byte
+/// ranges of it (its sound records, when others are damaged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WarcPart {
+    pub path: PathBuf,
+    /// `(offset, length)` ranges, in file order; `None` for the whole file.
+    pub ranges: Option<Vec<(u64, u64)>>,
+}
+
+impl WarcPart {
+    /// Each file whole.
+    pub fn all(warcs: &[PathBuf]) -> Vec<WarcPart> {
+        warcs
+            .iter()
+            .map(|path| WarcPart {
+                path: path.clone(),
+                ranges: None,
+            })
+            .collect()
+    }
+
+    /// How many bytes go out.
+    fn size(&self) -> io::Result<u64> {
+        match &self.ranges {
+            None => Ok(std::fs::metadata(&self.path)?.len()),
+            Some(ranges) => Ok(ranges.iter().map(|(_, len)| len).sum()),
+        }
+    }
+
+    /// What goes out, as one stream (for indexing it as exported).
+    pub fn reader(&self) -> io::Result<Box<dyn Read>> {
+        let Some(ranges) = &self.ranges else {
+            return Ok(Box::new(File::open(&self.path)?));
+        };
+        let mut out: Box<dyn Read> = Box::new(io::empty());
+        for &(offset, length) in ranges {
+            let mut file = File::open(&self.path)?;
+            file.seek(io::SeekFrom::Start(offset))?;
+            out = Box::new(out.chain(file.take(length)));
+        }
+        Ok(out)
+    }
+
+    /// Copies what goes out to `out`; returns the bytes copied.
+    fn copy_to(&self, out: &mut dyn Write) -> io::Result<u64> {
+        let mut file = File::open(&self.path)?;
+        let Some(ranges) = &self.ranges else {
+            return io::copy(&mut file, out);
+        };
+        let mut copied = 0;
+        for &(offset, length) in ranges {
+            file.seek(io::SeekFrom::Start(offset))?;
+            let n = io::copy(&mut (&mut file).take(length), out)?;
+            if n != length {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    format!("{} changed during the export", self.path.display()),
+                ));
+            }
+            copied += n;
+        }
+        Ok(copied)
+    }
+}
+
+/// [`write_wacz`] of some parts of the WARC files: the CDX entries must
+/// give offsets within the parts as exported.
+pub fn write_wacz_parts(
+    out: &Path,
+    warcs: &[WarcPart],
+    cdx: &[CdxEntry],
+    pages: &[PageEntry],
+    title: &str,
+) -> io::Result<()> {
+    let paths: Vec<PathBuf> = warcs.iter().map(|w| w.path.clone()).collect();
+    let names = warc_names(&paths)?;
     if let Some(entry) = cdx.iter().find(|e| !names.contains(&e.filename)) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -87,13 +165,13 @@ pub fn write_wacz(
     let mut resources = Vec::new();
 
     for (warc, name) in warcs.iter().zip(&names) {
-        let size = std::fs::metadata(warc)?.len();
+        let size = warc.size()?;
         let path = format!("archive/{name}");
         // Past 4 GiB a zip entry needs ZIP64 fields, which must be asked
         // for before the data is written.
         zip.start_file(&path, stored.large_file(size >= u64::from(u32::MAX)))?;
         let mut hashing = HashingWriter::new(&mut zip, Sha256::new());
-        let copied = io::copy(&mut File::open(warc)?, &mut hashing)?;
+        let copied = warc.copy_to(&mut hashing)?;
         resources.push(Resource::new(path, hex::encode(hashing.digest()), copied));
     }
 
@@ -141,9 +219,14 @@ pub fn write_wacz(
 /// gzip member of its own, and gzip members concatenate, so the result is
 /// one valid `.warc.gz` (with each input's `warcinfo` record where it began).
 pub fn concat_warcs(warcs: &[PathBuf], out: &Path) -> io::Result<()> {
+    concat_parts(&WarcPart::all(warcs), out)
+}
+
+/// [`concat_warcs`] of some parts of the WARC files.
+pub fn concat_parts(warcs: &[WarcPart], out: &Path) -> io::Result<()> {
     let mut file = WholeFile::create(out)?;
     for warc in warcs {
-        io::copy(&mut File::open(warc)?, &mut file)?;
+        warc.copy_to(&mut file)?;
     }
     file.commit()
 }

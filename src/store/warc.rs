@@ -7,6 +7,12 @@
 //! remembers those offsets, and it never fetches anything: the fetcher's
 //! exchange arrives as an [`Exchange`], its body as bytes or as a file.
 //!
+//! No credential is written in clear: a target URI loses its user-info
+//! (`user:password@`), and the values of the request headers that carry
+//! credentials (`Authorization`, `Proxy-Authorization`, `Cookie`, and any
+//! the caller names: those `citeguard.toml` sets) are written as
+//! [`REDACTED`].
+//!
 //! A record is only ever appended whole. A process that dies mid-append
 //! leaves an incomplete member at the tail; [`WarcWriter::create`] cuts it
 //! off before appending again, so the file stays readable by other tools.
@@ -22,6 +28,7 @@ use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 
 use crate::base::time::rfc3339;
+use crate::base::web::without_userinfo;
 
 /// One HTTP request and its response, as the fetcher saw them.
 #[derive(Debug, Clone, Copy)]
@@ -166,7 +173,17 @@ pub struct WarcWriter {
     name: String,
     /// Where the next record starts: the end of the last complete member.
     end: u64,
+    /// Request headers written as [`REDACTED`], lower-case, beside
+    /// [`SECRET_HEADERS`].
+    secret_headers: Vec<String>,
 }
+
+/// Request headers that carry credentials, whoever set them (reqwest turns
+/// a URL's user-info into `Authorization`): never written in clear.
+pub const SECRET_HEADERS: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
+
+/// What a secret header's value is written as.
+pub const REDACTED: &str = "[redacted]";
 
 impl WarcWriter {
     /// Opens `path` for appending, creating it (with a `warcinfo` record
@@ -187,7 +204,12 @@ impl WarcWriter {
         }
         file.seek(SeekFrom::Start(end))?;
         let name = file_name(path);
-        let mut writer = WarcWriter { file, name, end };
+        let mut writer = WarcWriter {
+            file,
+            name,
+            end,
+            secret_headers: Vec::new(),
+        };
         if end == 0 {
             writer.write_warcinfo(Utc::now())?;
         }
@@ -218,6 +240,24 @@ impl WarcWriter {
         }
     }
 
+    /// Writes the values of these request headers (beside
+    /// [`SECRET_HEADERS`]) as [`REDACTED`]: the headers `citeguard.toml`
+    /// adds for a host, which may be a paywall's session.
+    pub fn redact_headers<S: AsRef<str>>(&mut self, names: impl IntoIterator<Item = S>) {
+        self.secret_headers
+            .extend(names.into_iter().map(|n| n.as_ref().to_ascii_lowercase()));
+    }
+
+    /// A request header's value as written: [`REDACTED`] for a secret one.
+    fn redacted<'v>(&self, name: &str, value: &'v str) -> &'v str {
+        let lower = name.to_ascii_lowercase();
+        if SECRET_HEADERS.contains(&lower.as_str()) || self.secret_headers.contains(&lower) {
+            REDACTED
+        } else {
+            value
+        }
+    }
+
     /// Flushes and fsyncs what was written so far.
     pub fn sync(&mut self) -> io::Result<()> {
         self.file.flush()?;
@@ -227,7 +267,8 @@ impl WarcWriter {
     fn write_pair(&mut self, ex: &Exchange, capture: &Capture) -> io::Result<Written> {
         let first_id = new_record_id();
         let date = rfc3339(ex.date);
-        let target = encode_uri(ex.target_uri);
+        let plain = without_userinfo(ex.target_uri);
+        let target = encode_uri(&plain);
         let (offset, length, payload_digest) = match capture {
             Capture::Response { truncated } => {
                 self.append_response(ex, &first_id, &date, &target, *truncated)?
@@ -319,7 +360,12 @@ impl WarcWriter {
         if let Some(refers_to) = &earlier.record_id {
             fields.push(("WARC-Refers-To", clean(refers_to)));
         }
-        fields.push(("WARC-Refers-To-Target-URI", encode_uri(&earlier.target_uri)));
+        fields.push((
+            "WARC-Refers-To-Target-URI",
+            encode_uri(&without_userinfo(&earlier.target_uri))
+                .into_owned()
+                .into(),
+        ));
         fields.push(("WARC-Refers-To-Date", clean(&earlier.date)));
         if !head.is_empty() {
             fields.push(("Content-Type", "application/http;msgtype=response".into()));
@@ -357,7 +403,7 @@ impl WarcWriter {
             push_field(&mut request, "Host", host);
         }
         for (name, value) in ex.request_headers {
-            push_field(&mut request, name, &redacted(name, value));
+            push_field(&mut request, name, self.redacted(name, value));
         }
         request.extend_from_slice(b"\r\n");
         let request_digest = digest_label(&Sha256::digest(&request));
@@ -575,10 +621,15 @@ pub struct Indexed {
 /// replay index (CDXJ) lists. Each member is decompressed once, to find
 /// where it ends; only the start of a block (the HTTP head) is kept.
 pub fn index_file(path: &Path) -> io::Result<Vec<Indexed>> {
+    index_reader(File::open(path)?)
+}
+
+/// [`index_file`] of WARC bytes read from `input` (some members of a file,
+/// as an export takes them): offsets count from the first byte read.
+pub fn index_reader(input: impl Read) -> io::Result<Vec<Indexed>> {
     const HTTP_HEAD_BYTES: u64 = 64 * 1024;
-    let file = File::open(path)?;
     let mut counting = CountingBufRead {
-        inner: BufReader::with_capacity(64 * 1024, file),
+        inner: BufReader::with_capacity(64 * 1024, input),
         pos: 0,
     };
     let mut out = Vec::new();
@@ -675,6 +726,151 @@ pub fn copy_member(path: &Path, offset: u64, length: u64, out: &mut dyn Write) -
         ));
     }
     Ok(())
+}
+
+/// One gzip member of a WARC file, as [`members`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub offset: u64,
+    pub length: u64,
+    /// Why the member cannot be trusted; `None` when it is sound.
+    pub damage: Option<String>,
+}
+
+/// Every member of a `.warc.gz` file, each checked as [`check_record_at`]
+/// checks one. A damaged stretch is one member with `damage` set, reaching
+/// to where the next complete member starts (or to the end of the file),
+/// so that the sound members around it can still be used.
+pub fn members(path: &Path) -> io::Result<Vec<Member>> {
+    let mut file = File::open(path)?;
+    let len = file.metadata()?.len();
+    let mut out = Vec::new();
+    let mut offset = 0;
+    while offset < len {
+        file.seek(SeekFrom::Start(offset))?;
+        let mut reader = CountingBufRead {
+            inner: BufReader::with_capacity(64 * 1024, &mut file),
+            pos: offset,
+        };
+        match check_member(&mut reader) {
+            Ok(_) => {
+                out.push(Member {
+                    offset,
+                    length: reader.pos - offset,
+                    damage: None,
+                });
+                offset = reader.pos;
+            }
+            Err(err) if is_damage(&err) => {
+                drop(reader);
+                let next = complete_member_after(&mut file, offset + 1)?.unwrap_or(len);
+                out.push(Member {
+                    offset,
+                    length: next - offset,
+                    damage: Some(err.to_string()),
+                });
+                offset = next;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(out)
+}
+
+/// Checks the record whose gzip member is `offset..offset + length` of
+/// `path`: the member decompresses whole (gzip's CRC-32 and length match),
+/// it holds exactly one WARC record, and the record's block matches its
+/// `WARC-Block-Digest`. Returns the record's WARC headers; damage is an
+/// `InvalidData` (or `UnexpectedEof`) error saying what is wrong.
+pub fn check_record_at(path: &Path, offset: u64, length: u64) -> io::Result<Vec<(String, String)>> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(offset))?;
+    let mut reader = CountingBufRead {
+        inner: BufReader::new(file.take(length)),
+        pos: 0,
+    };
+    let headers = check_member(&mut reader)?;
+    if reader.pos != length {
+        return Err(invalid(format!(
+            "the record at offset {offset} is not one gzip member of {length} bytes"
+        )));
+    }
+    Ok(headers)
+}
+
+/// [`check_record_at`] for a member already in memory (what `show --as
+/// warc` is about to serve).
+pub fn check_record_bytes(member: &[u8]) -> io::Result<Vec<(String, String)>> {
+    let mut reader = CountingBufRead {
+        inner: member,
+        pos: 0,
+    };
+    let headers = check_member(&mut reader)?;
+    if reader.pos != member.len() as u64 {
+        return Err(invalid(
+            "more than one gzip member where one record was expected",
+        ));
+    }
+    Ok(headers)
+}
+
+/// Reads one gzip member to its end (so that its CRC-32 is checked) and
+/// checks the one WARC record in it; returns the record's headers.
+fn check_member(input: &mut impl BufRead) -> io::Result<Vec<(String, String)>> {
+    let mut member = BufReader::new(flate2::bufread::GzDecoder::new(input));
+    let headers = check_record(&mut member)?;
+    let mut tail = Vec::new();
+    (&mut member).take(64).read_to_end(&mut tail)?;
+    if tail != b"\r\n\r\n" {
+        return Err(invalid(
+            "the record does not end where its Content-Length says",
+        ));
+    }
+    Ok(headers)
+}
+
+/// The WARC headers of a record, with its block hashed against its
+/// `WARC-Block-Digest` (a `sha256:` one; other algorithms are not
+/// checked).
+fn check_record(r: &mut impl BufRead) -> io::Result<Vec<(String, String)>> {
+    let version = read_line(r)?.ok_or_else(|| invalid("an empty gzip member"))?;
+    if !version.starts_with("WARC/") {
+        return Err(invalid("not a WARC record"));
+    }
+    let mut headers: Vec<(String, String)> = Vec::new();
+    loop {
+        let line = read_line(r)?.ok_or_else(|| invalid("WARC headers cut short"))?;
+        if line.is_empty() {
+            break;
+        }
+        let (name, value) = line
+            .split_once(':')
+            .ok_or_else(|| invalid("a WARC header line without a colon"))?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let length: u64 = header_value(&headers, "content-length")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| invalid("no Content-Length"))?;
+    let mut hashing = HashingWriter::new(io::sink(), Sha256::new());
+    let copied = io::copy(&mut r.take(length), &mut hashing)?;
+    if copied != length {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the record's block is shorter than its Content-Length",
+        ));
+    }
+    let digest = digest_label(&hashing.digest());
+    if let Some(want) = header_value(&headers, "WARC-Block-Digest")
+        && want
+            .get(..7)
+            .is_some_and(|a| a.eq_ignore_ascii_case("sha256:"))
+        && !want[7..].eq_ignore_ascii_case(&digest[7..])
+    {
+        return Err(invalid(
+            "the record's block does not match its WARC-Block-Digest",
+        ));
+    }
+    Ok(headers)
 }
 
 /// The response headers as stored. reqwest has already undone any
@@ -922,18 +1118,6 @@ fn http_head(ex: &Exchange, body_len: u64) -> Vec<u8> {
     }
     head.extend_from_slice(b"\r\n");
     head
-}
-
-/// A request header's value as archived: credentials citeguard sent (a
-/// per-host `Authorization` or `Cookie` from the configuration) never go
-/// into a record in clear.
-fn redacted<'v>(name: &str, value: &'v str) -> Cow<'v, str> {
-    const SECRET: [&str; 3] = ["authorization", "proxy-authorization", "cookie"];
-    if SECRET.iter().any(|s| name.eq_ignore_ascii_case(s)) {
-        Cow::Borrowed("[redacted]")
-    } else {
-        Cow::Borrowed(value)
-    }
 }
 
 /// The `WARC-Payload-Digest` of a body whose SHA-256 is `hex` (as the
@@ -1632,5 +1816,149 @@ mod tests {
         let mut out = Vec::new();
         let err = copy_member(&path, written.offset, 1 << 20, &mut out).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[test]
+    fn members_are_checked_and_a_damaged_one_is_fenced_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let first = write_one(&mut w, "http://a.test/1", &[b'x'; 5000]);
+        let second = write_one(&mut w, "http://a.test/2", b"two");
+        drop(w);
+        let sound = members(&path).unwrap();
+        assert_eq!(sound.len(), 5, "warcinfo and two pairs: {sound:?}");
+        assert!(sound.iter().all(|m| m.damage.is_none()));
+        assert_eq!(
+            (sound[1].offset, sound[1].length),
+            (first.offset, first.length)
+        );
+        check_record_at(&path, first.offset, first.length).unwrap();
+
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[(first.offset + first.length / 2) as usize] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
+        let found = members(&path).unwrap();
+        let damaged: Vec<_> = found.iter().filter(|m| m.damage.is_some()).collect();
+        assert_eq!(damaged.len(), 1, "{found:?}");
+        assert_eq!(
+            (damaged[0].offset, damaged[0].length),
+            (first.offset, first.length)
+        );
+        assert!(
+            found
+                .iter()
+                .any(|m| m.offset == second.offset && m.damage.is_none())
+        );
+        assert!(check_record_at(&path, first.offset, first.length).is_err());
+        check_record_at(&path, second.offset, second.length).unwrap();
+    }
+
+    #[test]
+    fn a_record_whose_block_does_not_match_its_digest_is_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let written = write_one(&mut w, "http://a.test/1", b"the body as fetched");
+        drop(w);
+        // The member re-made with one byte of the body changed: gzip is
+        // whole, the record is not.
+        let mut member = Vec::new();
+        copy_member(&path, written.offset, written.length, &mut member).unwrap();
+        let mut plain = Vec::new();
+        flate2::read::GzDecoder::new(&member[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        let at = find(&plain, b"as fetched").unwrap();
+        plain[at] = b'A';
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let forged = gz.finish().unwrap();
+        let err = check_record_bytes(&forged).unwrap_err();
+        assert!(err.to_string().contains("WARC-Block-Digest"), "{err}");
+        check_record_bytes(&member).unwrap();
+        let two = [member.clone(), member].concat();
+        assert!(check_record_bytes(&two).is_err(), "one record, one member");
+    }
+
+    #[test]
+    fn a_file_cut_short_ends_in_one_damaged_member() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        let written = write_one(&mut w, "http://a.test/1", b"one");
+        drop(w);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let cut = written.offset + written.length + 10;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        assert!(cut < len);
+        let found = members(&path).unwrap();
+        let last = found.last().unwrap();
+        assert_eq!(last.offset, written.offset + written.length);
+        assert_eq!(last.length, 10);
+        assert!(last.damage.is_some());
+        assert!(found[..found.len() - 1].iter().all(|m| m.damage.is_none()));
+    }
+
+    #[test]
+    fn no_credential_is_written_in_clear() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        w.redact_headers(["X-Paywall-Session"]);
+        let req = headers(&[
+            ("Authorization", "Basic YWxpY2U6czNjcmV0cGFzcw=="),
+            ("cookie", "session=s3cretcookie"),
+            ("Proxy-Authorization", "Basic cHJveHk6cHc="),
+            ("x-paywall-session", "s3cretsession"),
+            ("User-Agent", "citeguard-test"),
+        ]);
+        let resp = headers(&[("Content-Type", "text/html")]);
+        let written = w
+            .write_exchange(&exchange(
+                "http://alice:s3cretpass@a.test:8080/p",
+                &req,
+                &resp,
+                Body::Bytes(b"<p>x</p>"),
+            ))
+            .unwrap();
+        drop(w);
+        let mut all = Vec::new();
+        MultiGzDecoder::new(File::open(&path).unwrap())
+            .read_to_end(&mut all)
+            .unwrap();
+        let all = String::from_utf8_lossy(&all);
+        for secret in ["s3cret", "YWxpY2U6", "cHJveHk6cHc", "alice"] {
+            assert!(!all.contains(secret), "{secret} in {all}");
+        }
+        let response = read_record(&path, written.offset).unwrap();
+        assert_eq!(
+            response.header("WARC-Target-URI"),
+            Some("http://a.test:8080/p")
+        );
+        let request = read_record(&path, written.offset + written.length).unwrap();
+        let block = String::from_utf8(request.block).unwrap();
+        assert!(
+            block.contains(&format!("Authorization: {REDACTED}\r\n")),
+            "{block}"
+        );
+        assert!(
+            block.contains(&format!("cookie: {REDACTED}\r\n")),
+            "{block}"
+        );
+        assert!(
+            block.contains(&format!("x-paywall-session: {REDACTED}\r\n")),
+            "{block}"
+        );
+        assert!(block.contains("User-Agent: citeguard-test\r\n"), "{block}");
+        assert!(
+            block.starts_with("GET /p HTTP/1.1\r\nHost: a.test:8080\r\n"),
+            "{block}"
+        );
     }
 }

@@ -22,6 +22,7 @@ mod collect_robust;
 mod fetch;
 mod hostile_fetch;
 mod hostile_offline;
+mod hostile_store;
 mod memento;
 mod offline;
 mod report_formats;
