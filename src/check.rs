@@ -17,7 +17,7 @@ use crate::collect::url::NormalizeOptions;
 use crate::compare::QuoteFinding;
 use crate::config::Config;
 use crate::error::Result;
-use crate::fetch::{Fetcher, Job, Queue, queue::host_key};
+use crate::fetch::{Fetcher, Job, Queue, Reach, queue::host_key};
 use crate::model::{Check, CitationResult, Missing, Reason, Report, RunInfo, Summary, Verdict};
 use crate::store::archive::Archive;
 use crate::store::hook::{Evidence, NoStore, REQUISITES_PER_PAGE, SourceHook};
@@ -82,18 +82,18 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
         return Plan::Fixed(Verdict::Skipped, skip.reason(), Some(raw.to_string()));
     }
     let Some(url) = citation.url.as_deref() else {
-        let reason = match citation.missing {
-            Some(Missing::EmptyLink) => Reason::EmptyLink,
+        let reason = match (citation.missing, &citation.raw) {
+            (Some(Missing::EmptyLink), _) => Reason::EmptyLink,
+            // A link was written, but it is no URL.
+            (None, Some(raw)) if citation.kind != crate::model::Kind::Unlinked => {
+                return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(raw)));
+            }
             _ => Reason::NoLink,
         };
         return Plan::Fixed(Verdict::Missing, reason, None);
     };
     let Ok(parsed) = url::Url::parse(url) else {
-        return Plan::Fixed(
-            Verdict::Missing,
-            Reason::EmptyLink,
-            Some(format!("not a usable URL: {url}")),
-        );
+        return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(url)));
     };
     // A local post's links to local files (relative links, or root-relative
     // ones under --root-dir) are looked for on disk. A post read from the
@@ -116,16 +116,23 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
         );
     }
     let Some(key) = citation.source_url(opts) else {
-        return Plan::Fixed(
-            Verdict::Missing,
-            Reason::EmptyLink,
-            Some(format!("not a usable URL: {url}")),
-        );
+        return Plan::Fixed(Verdict::Missing, Reason::InvalidUrl, Some(why_invalid(url)));
     };
     if fetcher.is_excluded(&key) {
         return Plan::Fixed(Verdict::Skipped, Reason::Excluded, None);
     }
     Plan::Source(key)
+}
+
+/// Why a link as written is no URL, in words.
+fn why_invalid(raw: &str) -> String {
+    match url::Url::parse(raw.trim()) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            "a relative link, and the post gives no base URL (--base-url)".into()
+        }
+        Err(e) => e.to_string(),
+        Ok(_) => "not a URL citeguard can fetch".into(),
+    }
 }
 
 /// The unique sources, busiest host first, so that the host that bounds
@@ -198,40 +205,44 @@ async fn fetch_sources<H: SourceHook>(
     for url in sources.order {
         let validators = hook.validators(url).await?;
         queue.push(Job {
-            url: url.clone(),
             validators,
+            ..Job::new(url.clone())
         });
     }
     let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; sources.order.len()];
     let mut done = 0;
     // Requisites in flight, with their depth (1: a page's, 2: its
-    // stylesheets').
+    // stylesheets'). Each may reach no further than its page could.
     let mut requisites: HashMap<String, u8> = HashMap::new();
-    let push_requisites = |list: Vec<String>, depth: u8, requisites: &mut HashMap<String, u8>| {
-        for url in list.into_iter().take(REQUISITES_PER_PAGE) {
-            if depth <= REQUISITE_DEPTH
-                && !sources.position.contains_key(url.as_str())
-                && !fetcher.is_excluded(&url)
-                && queue.push(Job::new(url.clone()))
-            {
-                requisites.insert(url, depth);
+    let push_requisites =
+        |list: Vec<String>, depth: u8, reach: Reach, requisites: &mut HashMap<String, u8>| {
+            for url in list.into_iter().take(REQUISITES_PER_PAGE) {
+                if depth <= REQUISITE_DEPTH
+                    && !sources.position.contains_key(url.as_str())
+                    && !fetcher.is_excluded(&url)
+                    && queue.push(Job::requisite(url.clone(), reach))
+                {
+                    requisites.insert(url, depth);
+                }
             }
-        }
-    };
+        };
     while done < sources.order.len() || !requisites.is_empty() {
         let Some(fetched) = results.recv().await else {
             break;
         };
+        // A fetch that panicked ends the run with its error.
+        let fetched = fetched?;
+        let reach = fetched.reach;
         if let Some(depth) = requisites.remove(&fetched.check.url) {
             let more = hook.requisite(fetched).await?;
-            push_requisites(more, depth + 1, &mut requisites);
+            push_requisites(more, depth + 1, reach, &mut requisites);
             continue;
         }
         let position = sources.position.get(fetched.check.url.as_str()).copied();
         let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
         let outcome = hook.source(fetched, quoted).await?;
         progress.source_done(&outcome.check);
-        push_requisites(outcome.requisites, 1, &mut requisites);
+        push_requisites(outcome.requisites, 1, reach, &mut requisites);
         if let Some(i) = position {
             done += usize::from(checks[i].is_none());
             checks[i] = Some((outcome.check, outcome.evidence));
@@ -451,7 +462,9 @@ async fn archived_copies(
     options: &RunOptions,
 ) -> crate::memento::Lookups {
     let endpoint = config.schedule.memento_endpoint.as_str();
-    crate::memento::archived_copies(report, fetcher.client(), endpoint, options.robust_links).await
+    // Asked with the client its own address calls for (`fetch::address`).
+    let client = fetcher.client_for(endpoint).await;
+    crate::memento::archived_copies(report, client, endpoint, options.robust_links).await
 }
 
 /// Whether the report flags anything per `fail_on`.

@@ -119,6 +119,13 @@ pub struct FetchConfig {
     /// DNS's own, so a test can play a dead domain, and an offline machine
     /// by listing the canary.
     pub no_such_host: Vec<String>,
+    /// Let every fetch reach loopback, private, link-local and unique-local
+    /// addresses: without it, only a cited source on such an address may
+    /// (`--allow-private`).
+    pub allow_private: bool,
+    /// Addresses treated as public, for tests whose whole web is on
+    /// loopback (not documented: no one else needs it).
+    pub public_addresses: Vec<std::net::IpAddr>,
 }
 
 impl Default for FetchConfig {
@@ -140,24 +147,67 @@ impl Default for FetchConfig {
             ignore_robots: false,
             resolve: BTreeMap::new(),
             no_such_host: Vec::new(),
+            allow_private: false,
+            public_addresses: Vec::new(),
         }
     }
 }
 
+/// The longest any one time setting may be: a day. Longer is a mistake
+/// (`1e30`, `inf`), and would overflow the clock it is added to.
+pub const MAX_SECS: f64 = 24.0 * 3600.0;
+
+/// Seconds as a `Duration`, held between `min` and `MAX_SECS` whatever the
+/// value (a config built without `validate` never panics here).
+fn secs(value: f64, min: f64) -> Duration {
+    let value = if value.is_nan() { min } else { value };
+    Duration::from_secs_f64(value.clamp(min, MAX_SECS))
+}
+
 impl FetchConfig {
     pub fn timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.timeout_secs.max(0.001))
+        secs(self.timeout_secs, 0.001)
     }
     pub fn connect_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.connect_timeout_secs.max(0.001))
+        secs(self.connect_timeout_secs, 0.001)
     }
     pub fn host_delay(&self) -> Duration {
-        Duration::from_millis(self.host_delay_ms)
+        millis(self.host_delay_ms)
     }
     pub fn max_retry_wait(&self) -> Duration {
-        Duration::from_secs_f64(self.max_retry_wait_secs.max(0.0))
+        secs(self.max_retry_wait_secs, 0.0)
     }
 }
+
+/// Milliseconds as a `Duration`, at most `MAX_SECS`.
+pub fn millis(ms: u64) -> Duration {
+    Duration::from_millis(ms.min((MAX_SECS * 1000.0) as u64))
+}
+
+/// Why a number of seconds is not a usable time setting, if it is not:
+/// not a finite number, negative (or zero when `positive`), or over a day.
+pub fn check_seconds(value: f64, positive: bool) -> std::result::Result<(), String> {
+    if !value.is_finite() {
+        return Err("not a finite number of seconds".into());
+    }
+    if value < 0.0 || (positive && value == 0.0) {
+        let least = if positive {
+            "more than 0 seconds"
+        } else {
+            "0 seconds or more"
+        };
+        return Err(format!("must be {least}"));
+    }
+    if value > MAX_SECS {
+        return Err(format!(
+            "more than a day ({MAX_SECS} seconds), the most allowed"
+        ));
+    }
+    Ok(())
+}
+
+/// The most days `dead_after_days` may be: a century.
+pub const MAX_DAYS: f64 = 36_500.0;
 
 pub fn default_user_agent() -> String {
     format!(
@@ -242,6 +292,43 @@ impl Config {
         if self.fetch.per_host == 0 {
             return Err("fetch.per_host must be at least 1".into());
         }
+        let f = &self.fetch;
+        for (key, value, positive) in [
+            ("fetch.timeout_secs (--timeout)", f.timeout_secs, true),
+            (
+                "fetch.connect_timeout_secs (--connect-timeout)",
+                f.connect_timeout_secs,
+                true,
+            ),
+            (
+                "fetch.max_retry_wait_secs (--max-retry-wait)",
+                f.max_retry_wait_secs,
+                false,
+            ),
+        ] {
+            check_seconds(value, positive).map_err(|e| format!("{key}: {e}"))?;
+        }
+        let delays = std::iter::once((
+            "fetch.host_delay_ms (--host-delay)".to_string(),
+            f.host_delay_ms,
+        ))
+        .chain(self.hosts.iter().filter_map(|(host, h)| {
+            h.host_delay_ms
+                .map(|ms| (format!("hosts.\"{host}\".host_delay_ms"), ms))
+        }));
+        for (key, ms) in delays {
+            if ms as f64 > MAX_SECS * 1000.0 {
+                return Err(format!(
+                    "{key}: {ms} ms is more than a day, the most allowed"
+                ));
+            }
+        }
+        let days = self.schedule.dead_after_days;
+        if !days.is_finite() || !(0.0..=MAX_DAYS).contains(&days) {
+            return Err(format!(
+                "schedule.dead_after_days (--dead-after-days): {days} is not a number of days from 0 to {MAX_DAYS}"
+            ));
+        }
         if !(0.0..=1.0).contains(&self.compare.drift_threshold) {
             return Err("compare.drift_threshold must be between 0 and 1".into());
         }
@@ -282,6 +369,46 @@ mod tests {
         assert!(e.contains("per_hots"), "{e}");
         let e = Config::parse("[fetch]\nexclude = ['(']\n").unwrap_err();
         assert!(e.contains("bad regex"), "{e}");
+    }
+
+    #[test]
+    fn time_settings_that_are_not_finite_negative_or_over_a_day_are_refused() {
+        for bad in [
+            "timeout_secs = inf",
+            "timeout_secs = nan",
+            "timeout_secs = 1e30",
+            "timeout_secs = 0.0",
+            "connect_timeout_secs = 1e300",
+            "connect_timeout_secs = -1.0",
+            "max_retry_wait_secs = inf",
+            "max_retry_wait_secs = 86401.0",
+            "host_delay_ms = 100000000000",
+        ] {
+            let e = Config::parse(&format!("[fetch]\n{bad}\n")).unwrap_err();
+            let key = bad.split(' ').next().unwrap();
+            assert!(e.contains(key), "{bad}: {e}");
+        }
+        let e = Config::parse("[schedule]\ndead_after_days = inf\n").unwrap_err();
+        assert!(e.contains("dead_after_days"), "{e}");
+        let ok = Config::parse("[fetch]\ntimeout_secs = 86400.0\nmax_retry_wait_secs = 0.0\n");
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
+    fn durations_never_panic_even_unvalidated() {
+        let mut f = FetchConfig {
+            timeout_secs: f64::INFINITY,
+            connect_timeout_secs: f64::NAN,
+            max_retry_wait_secs: -5.0,
+            host_delay_ms: u64::MAX,
+            ..FetchConfig::default()
+        };
+        assert_eq!(f.timeout(), Duration::from_secs(86_400));
+        assert_eq!(f.connect_timeout(), Duration::from_millis(1));
+        assert_eq!(f.max_retry_wait(), Duration::ZERO);
+        assert_eq!(f.host_delay(), Duration::from_secs(86_400));
+        f.timeout_secs = 1e300;
+        assert_eq!(f.timeout(), Duration::from_secs(86_400));
     }
 
     #[test]

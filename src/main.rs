@@ -8,28 +8,67 @@
 //! end: commands write to stdout through `cli::Stdout`, which drops what
 //! comes after the pipe closes, so each command ends with the exit code it
 //! would have had, and nothing on stderr.
+//!
+//! A panic (a bug) is one line too, and exit 2: the default hook's report
+//! is kept for whoever sets `RUST_BACKTRACE`.
 
 mod cli;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use citeguard::error::Error;
 use cli::Outcome;
 
 fn main() -> ExitCode {
+    quiet_panics();
     let args = <cli::Cli as clap::Parser>::parse();
-    match cli::run(args) {
-        Ok(outcome) => ExitCode::from(outcome_code(outcome)),
+    let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli::run(args)));
+    match ran {
+        Ok(Ok(outcome)) => ExitCode::from(outcome_code(outcome)),
         // Only a write that bypassed `cli::Stdout` gets here: the command
         // stopped part-way, so, as Unix tools do (and ripgrep), end quietly
         // and successfully.
-        Err(e) if is_closed_stdout(&e) => ExitCode::SUCCESS,
-        Err(e) => {
+        Ok(Err(e)) if is_closed_stdout(&e) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             print_error(&e);
             ExitCode::from(error_code(&e))
         }
+        Err(panic) => {
+            let message = citeguard::fetch::queue::panic_message(panic.as_ref());
+            say(format!(
+                "internal error: {message}{}; this is a bug",
+                panicked_at()
+            ));
+            ExitCode::from(2)
+        }
     }
+}
+
+/// Where the first panic happened, as the hook saw it.
+static PANICKED_AT: OnceLock<String> = OnceLock::new();
+
+/// Panics say nothing when they happen (so a run ends with one line, from
+/// `main`), but where they happened is kept for that line. With
+/// `RUST_BACKTRACE` set, the default hook reports as usual.
+fn quiet_panics() {
+    if std::env::var_os("RUST_BACKTRACE").is_some() {
+        return;
+    }
+    std::panic::set_hook(Box::new(|info| {
+        if let Some(at) = info.location() {
+            let _ = PANICKED_AT.set(format!("{}:{}", at.file(), at.line()));
+        }
+    }));
+}
+
+/// " (at src/x.rs:12)" when a panic happened, else nothing.
+fn panicked_at() -> String {
+    PANICKED_AT
+        .get()
+        .map(|at| format!(" (at {at})"))
+        .unwrap_or_default()
 }
 
 fn outcome_code(outcome: Outcome) -> u8 {
@@ -58,7 +97,11 @@ fn error_code(e: &Error) -> u8 {
 /// with each cause in its chain once. Also used by commands for an input
 /// that fails while the others go on.
 pub(crate) fn print_error(e: &Error) {
-    say(citeguard::error::chain_text(e));
+    say(format!(
+        "{}{}",
+        citeguard::error::chain_text(e),
+        panicked_at()
+    ));
 }
 
 /// One line on stderr after "citeguard: ". Never `eprintln!`, which

@@ -171,6 +171,9 @@ names! {
         Soft404 = "soft-404" | "soft404",
         RedirectToRoot = "redirect-to-root",
         PersistentFailure = "persistent-failure",
+        /// A redirect to another scheme (`file:`, `data:`, `ftp:`,
+        /// `mailto:`): no page at the end of the link for a reader.
+        RedirectScheme = "redirect-scheme",
         /// A local file a post links to (a relative link in a local post,
         /// or a root-relative one under `--root-dir`) does not exist.
         FileNotFound = "file-not-found",
@@ -182,6 +185,9 @@ names! {
         NoLink = "no-link",
         EmptyLink = "empty-link",
         SnapshotLost = "snapshot-lost",
+        /// The link is written but is no URL (a port out of range, a
+        /// malformed host).
+        InvalidUrl = "invalid-url",
         // unreachable
         Timeout = "timeout",
         Refused = "refused",
@@ -201,6 +207,11 @@ names! {
         Excluded = "excluded",
         Robots = "robots",
         Scheme = "scheme",
+        /// A URL longer than citeguard fetches (8 KiB).
+        UrlTooLong = "url-too-long",
+        /// A public page's redirect or requisite that leads to a loopback,
+        /// private, link-local or unique-local address.
+        PrivateAddress = "private-address",
         /// See `Skip::Template`.
         Template = "template",
         /// See `Skip::Unresolved`.

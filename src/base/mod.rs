@@ -8,6 +8,8 @@
 //!   type's essence and charset, the in-page-jump rule.
 //! - `escape` — HTML and XML escaping, and the control-character filter
 //!   for text shown on a terminal or in a report.
+//! - `cap` — the cap on bytes read from the network, counted after
+//!   decompression: a counter, and a reader that keeps them in memory.
 //! - `names` — the `names!` macro: a contract enum declared with its
 //!   strings once, from which `as_str`, `FromStr`, `Display` and serde come.
 //!
@@ -15,6 +17,7 @@
 //! below `model`), and holds pure functions only: no I/O, no clock, no
 //! configuration (the one exception is `time::run_id`'s random suffix).
 
+pub mod cap;
 pub mod escape;
 pub(crate) mod names;
 pub mod text;

@@ -51,6 +51,9 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     if a.ignore_robots {
         f.ignore_robots = true;
     }
+    if a.allow_private {
+        f.allow_private = true;
+    }
     for (host, addr) in &a.resolve {
         f.resolve.insert(host.clone(), *addr);
     }

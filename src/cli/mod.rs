@@ -125,13 +125,13 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     pub per_host: Option<usize>,
     /// Minimum time between two request starts to one host, in ms [default: 50].
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=86_400_000))]
     pub host_delay: Option<u64>,
-    /// Whole-request timeout in seconds [default: 30].
-    #[arg(long, value_name = "SECS")]
+    /// Whole-request timeout in seconds, at most a day [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
-    /// Connect timeout in seconds [default: 10].
-    #[arg(long, value_name = "SECS")]
+    /// Connect timeout in seconds, at most a day [default: 10].
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
     pub connect_timeout: Option<f64>,
     /// Largest body read, e.g. 20M, 2G [default: 20M]; the rest is not downloaded.
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
@@ -142,8 +142,9 @@ pub struct CheckArgs {
     /// Retries for transient failures (timeouts, resets, 5xx, 429) [default: 2].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
-    /// Longest wait before one retry, capping Retry-After, in seconds [default: 30].
-    #[arg(long, value_name = "SECS")]
+    /// Longest wait before one retry, capping Retry-After, in seconds, at
+    /// most a day [default: 30].
+    #[arg(long, value_name = "SECS", value_parser = parse_wait)]
     pub max_retry_wait: Option<f64>,
     /// The User-Agent header.
     #[arg(long, value_name = "UA")]
@@ -160,6 +161,11 @@ pub struct CheckArgs {
     /// Fetch even what robots.txt disallows.
     #[arg(long)]
     pub ignore_robots: bool,
+    /// Let redirects and requisites of a page on a public address reach
+    /// loopback, private and link-local addresses (by default only a cited
+    /// source on such an address may).
+    #[arg(long)]
+    pub allow_private: bool,
     /// Resolve HOST to ADDR instead of asking DNS, like curl's --resolve (repeatable).
     #[arg(long, value_name = "HOST:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<(String, std::net::IpAddr)>,
@@ -206,6 +212,24 @@ pub struct CheckArgs {
 pub fn parse_time(s: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>, String> {
     citeguard::base::time::parse_rfc3339(s)
         .map_err(|e| format!("'{s}': {e} (expected e.g. 2026-11-24T03:00:00Z)"))
+}
+
+/// Parses a timeout: seconds, more than 0 and at most a day.
+fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: '{s}'"))?;
+    citeguard::config::check_seconds(secs, true).map(|_| secs)
+}
+
+/// Parses a wait: seconds, 0 or more and at most a day.
+fn parse_wait(s: &str) -> std::result::Result<f64, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number of seconds: '{s}'"))?;
+    citeguard::config::check_seconds(secs, false).map(|_| secs)
 }
 
 /// Parses `20M`, `2G`, `512k` or plain bytes.

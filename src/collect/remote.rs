@@ -1,7 +1,7 @@
 //! Fetching posts, feeds and sitemaps given by URL: one GET each, redirects
 //! followed (the final URL is the post's base), the body read up to the size
-//! cap. Runs on its own current-thread runtime because `collect` is called
-//! from plain synchronous code.
+//! cap, counted after decompression. Runs on its own current-thread runtime
+//! because `collect` is called from plain synchronous code.
 //!
 //! It is only for inputs: cited sources are fetched by the fetch stage.
 
@@ -61,7 +61,7 @@ impl Remote {
             return Err("the HTTP runtime is shut down".into());
         };
         rt.block_on(async {
-            let mut resp = self
+            let resp = self
                 .client
                 .get(url)
                 .send()
@@ -92,20 +92,18 @@ impl Remote {
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(crate::base::web::charset);
-            let mut body = Vec::new();
-            while let Some(chunk) = resp
-                .chunk()
+            // Counted as decoded: a small compressed body that inflates
+            // past the cap is cut there, not decompressed in full.
+            let body = crate::base::cap::read_capped(resp.bytes_stream(), cap)
                 .await
-                .map_err(|e| crate::error::chain_text(&e))?
-            {
-                body.extend_from_slice(&chunk);
-                if body.len() as u64 > cap {
-                    return Err(format!(
-                        "more than the {} input size limit (collect.max_file_size); not read",
-                        super::input::human_size(cap)
-                    ));
-                }
+                .map_err(|e| crate::error::chain_text(&e))?;
+            if body.cut {
+                return Err(format!(
+                    "more than the {} input size limit (collect.max_file_size); not read",
+                    super::input::human_size(cap)
+                ));
             }
+            let body = body.bytes;
             Ok(Fetched {
                 final_url,
                 charset,

@@ -31,9 +31,34 @@ pub fn status_verdict(status: u16, accept: &[u16]) -> (Verdict, Reason) {
     }
 }
 
+/// What is odd about a final status, in words, when `status_verdict`
+/// alone would leave the reader with a bare "network error".
+pub fn odd_status(status: u16, accept: &[u16]) -> Option<String> {
+    if accept.contains(&status) {
+        return None;
+    }
+    match status {
+        100..=199 => Some(format!(
+            "status {status} (informational) as the final answer"
+        )),
+        300..=399 if status != 304 => Some(format!(
+            "a {status} redirect without a usable Location header"
+        )),
+        600.. | ..100 => Some(format!("status {status} is not an HTTP status")),
+        _ => None,
+    }
+}
+
 /// Classifies a transport error from reqwest by walking its source chain.
 pub fn error_reason(err: &reqwest::Error) -> (Verdict, Reason, String) {
     let detail = crate::error::chain_text(err);
+    if let Some(refused) = find_in_chain::<super::address::Refused>(err) {
+        return (
+            Verdict::Skipped,
+            Reason::PrivateAddress,
+            refused.to_string(),
+        );
+    }
     if let Some(dns) = find_in_chain::<DnsError>(err) {
         return match dns {
             DnsError::NoSuchHost(_) => (Verdict::Dead, Reason::Dns, dns.to_string()),
@@ -318,29 +343,104 @@ fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
 /// The phrase that marks a 200 page as "not found", if any.
 ///
 /// Title and headings are strong evidence; the body counts only on a short
-/// page, so an article that merely mentions a 404 is not flagged.
+/// page, so an article that merely mentions a 404 is not flagged. Phrases
+/// count as whole words only ("oops" is not in "hoops", "error 404" not in
+/// "terror 4040"), and a bare number only as a status (`status_number`).
 pub fn soft_404_phrase(page: &PageSignals) -> Option<&'static str> {
     let strong = format!("{} | {}", page.title, page.headings);
-    if let Some(p) = NOT_FOUND_PHRASES.iter().find(|p| strong.contains(**p)) {
+    let status = status_number(&strong);
+    if let Some(p) = NOT_FOUND_PHRASES.iter().find(|p| has_phrase(&strong, p)) {
         // "oops" alone in a heading is weak; require a second sign.
-        if *p != "oops" || strong.contains("404") || page.text_len < 1500 {
+        if *p != "oops" || status.is_some() || page.text_len < 1500 {
             return Some(p);
         }
     }
-    if strong
-        .split(|c: char| !c.is_ascii_digit())
-        .any(|n| n == "404" || n == "410")
-    {
-        return Some("404");
+    if status.is_some() {
+        return status;
     }
     if page.text_len < 1500 {
         return NOT_FOUND_PHRASES
             .iter()
             .filter(|p| p.len() > 8)
-            .find(|p| page.text_start.contains(**p))
+            .find(|p| has_phrase(&page.text_start, p))
             .copied();
     }
     None
+}
+
+/// Words that may stand beside a status number in an error page's title
+/// or heading ("Error 404", "HTTP 410 Gone", "404 Page Not Found").
+const STATUS_WORDS: &[&str] = &[
+    "error",
+    "err",
+    "http",
+    "status",
+    "code",
+    "page",
+    "not",
+    "found",
+    "gone",
+    "oops",
+    "sorry",
+    "file",
+    "erreur",
+    "fehler",
+    "seite",
+    "errore",
+    "pagina",
+    "página",
+    "ошибка",
+    "страница",
+    "错误",
+    "页面",
+];
+
+/// "404" or "410" when the title or headings name that status: some part
+/// of them (between `|`, `-`, `:` and the like) is the number alone or
+/// with words from `STATUS_WORDS` only. A number inside a word or an id
+/// ("commit 9a404be") or in a phrase about something else ("Area code
+/// 410 gets an overlay") is no status.
+fn status_number(strong: &str) -> Option<&'static str> {
+    const SEPARATORS: &[char] = &[
+        '|', '-', '–', '—', ':', '·', '•', '/', '(', ')', '[', ']', ',', '!', '?', '.',
+    ];
+    strong.split(SEPARATORS).find_map(|part| {
+        let words: Vec<&str> = part
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        let number = words.iter().find_map(|w| match *w {
+            "404" => Some("404"),
+            "410" => Some("410"),
+            _ => None,
+        })?;
+        words
+            .iter()
+            .all(|w| *w == number || STATUS_WORDS.contains(w))
+            .then_some(number)
+    })
+}
+
+/// Whether `phrase` is in `text` as whole words: never inside a longer
+/// word or number. Scripts written without spaces (Chinese, Japanese)
+/// have no word edges to keep to.
+fn has_phrase(text: &str, phrase: &str) -> bool {
+    let edge = |outside: Option<char>, inside: Option<char>| match (outside, inside) {
+        (Some(o), Some(i)) => !(o.is_alphanumeric() && i.is_alphanumeric() && !is_cjk(i)),
+        _ => true,
+    };
+    text.match_indices(phrase).any(|(at, _)| {
+        edge(text[..at].chars().next_back(), phrase.chars().next())
+            && edge(
+                text[at + phrase.len()..].chars().next(),
+                phrase.chars().next_back(),
+            )
+    })
+}
+
+/// Han, kana and hangul: written without spaces between words.
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}' | '\u{f900}'..='\u{faff}')
 }
 
 /// The phrase that marks a page as a bot wall or challenge, if any.
@@ -452,6 +552,18 @@ mod tests {
     }
 
     #[test]
+    fn statuses_no_http_defines_are_named() {
+        assert_eq!(
+            odd_status(999, &[]).as_deref(),
+            Some("status 999 is not an HTTP status")
+        );
+        assert_eq!(odd_status(999, &[999]), None);
+        assert!(odd_status(302, &[]).is_some_and(|d| d.contains("Location")));
+        assert_eq!(odd_status(404, &[]), None);
+        assert_eq!(odd_status(200, &[]), None);
+    }
+
+    #[test]
     fn soft_404_in_title_or_heading_in_several_languages() {
         assert!(
             soft_404_phrase(&page(
@@ -469,6 +581,78 @@ mod tests {
         let body = "The HTTP status 404 means not found. ".repeat(100);
         let html = format!("<title>How the web forgets</title><h1>Link rot</h1><p>{body}</p>");
         assert_eq!(soft_404_phrase(&page(&html)), None);
+    }
+
+    #[test]
+    fn a_status_number_counts_alone_or_with_error_words_and_never_inside_words_or_phrases() {
+        for title in [
+            "404",
+            "Error 404",
+            "404 | The Daily",
+            "HTTP 410 Gone",
+            "Erreur 404 - Page introuvable",
+            "Fehler 404: Seite nicht gefunden",
+            "Oops! 404",
+        ] {
+            let html = format!("<title>{title}</title><p>{}</p>", "Some text. ".repeat(300));
+            assert!(soft_404_phrase(&page(&html)).is_some(), "{title}");
+        }
+        for title in [
+            "Area code 410 gets an overlay",
+            "Parser crash fixed in commit 9a404be",
+            "Flight 404 lands safely after all",
+            "Route 410 reopens to traffic",
+            "Why 4040 is not a status",
+            "The 1404 errors in the census",
+            "Room 404: a play in three acts",
+            "Release v4.10 is out",
+            "404a and 410b: two new bus lines",
+        ] {
+            // A short page: the weak body rule is in play too.
+            let html = format!("<title>{title}</title><h1>{title}</h1><p>A short item.</p>");
+            assert_eq!(soft_404_phrase(&page(&html)), None, "{title}");
+        }
+    }
+
+    #[test]
+    fn no_not_found_phrase_matches_inside_a_longer_word_or_number() {
+        for p in NOT_FOUND_PHRASES {
+            let (first, last) = (p.chars().next().unwrap(), p.chars().next_back().unwrap());
+            if is_cjk(first) || is_cjk(last) {
+                continue;
+            }
+            // Glued to a letter at each alphanumeric end, and to digits.
+            for (pre, post) in [("x", "y"), ("1", "9"), ("ab", "")] {
+                let pre = if first.is_alphanumeric() { pre } else { "" };
+                let post = if last.is_alphanumeric() { post } else { "" };
+                if pre.is_empty() && post.is_empty() {
+                    continue;
+                }
+                let glued = format!("{pre}{p}{post} in the archive");
+                assert!(!has_phrase(&glued, p), "{p} found in {glued}");
+                assert!(has_phrase(&format!("so: {p}, in the archive"), p), "{p}");
+            }
+        }
+        let hoops = page("<title>Hoops: the finals</title><h1>Hoops</h1><p>Short.</p>");
+        assert_eq!(soft_404_phrase(&hoops), None);
+        let cannot = page("<title>Who cannot founder a company</title><p>Short.</p>");
+        assert_eq!(soft_404_phrase(&cannot), None);
+    }
+
+    #[test]
+    fn phrases_still_match_as_words_in_every_language() {
+        for title in [
+            "Page not found – The Daily",
+            "Oops, we can't find the page",
+            "Page introuvable",
+            "Seite nicht gefunden",
+            "Страница не найдена",
+            "页面不存在",
+            "ページが見つかりません",
+        ] {
+            let html = format!("<title>{title}</title><p>Try our search.</p>");
+            assert!(soft_404_phrase(&page(&html)).is_some(), "{title}");
+        }
     }
 
     #[test]

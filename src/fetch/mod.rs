@@ -1,19 +1,26 @@
 //! Fetch: source URLs in, `Fetched` (a `Check` and the body) out.
 //!
-//! One reqwest client for the run (connection reuse, HTTP/2, compressed
-//! bodies), redirects followed by hand so every hop is recorded, retries
-//! with backoff for what may pass, robots.txt once per host, and the
-//! soft-404 checks. Bodies are streamed: hashed while they arrive, capped at
-//! `max_body`, the first part kept for classification and the whole spooled
-//! to a file when a spool directory is given.
+//! Two reqwest clients for the run (connection reuse, HTTP/2, compressed
+//! bodies): one that connects only to public addresses, for every fetch
+//! that starts at one, and one that connects anywhere, for a cited source
+//! on a private network (`address.rs` has the rule). Redirects are followed
+//! by hand so every hop is recorded (and judged), retries with backoff for
+//! what may pass, robots.txt once per host, and the soft-404 checks. Bodies
+//! are streamed: hashed while they arrive, capped at `max_body` counted
+//! after decompression (`base::cap`, like every other body read here), the
+//! first part kept for classification and the whole spooled to a file when
+//! a spool directory is given.
 //!
-//! Here: the client, the retry loop (`Fetcher::fetch`) and the redirect
+//! Here: the clients, the retry loop (`Fetcher::fetch`) and the redirect
 //! loop (`attempt`); `response.rs` turns a final response into its body and
-//! its verdict, step by named step; `classify.rs` holds the pure rules.
+//! its verdict, step by named step; `classify.rs` holds the pure rules;
+//! `bound.rs` says how much of a fetched page its readers may parse.
 //!
 //! It never touches the store: it hands the caller a spooled file and its
 //! hash, and the caller decides what to keep. It never prints.
 
+pub mod address;
+pub mod bound;
 pub mod classify;
 pub mod queue;
 pub mod resolve;
@@ -34,17 +41,20 @@ use crate::config::{Config, FetchConfig, HostConfig};
 use crate::error::{Error, Result};
 use crate::model::{Check, Reason, Redirect, Verdict};
 
+pub use address::Reach;
 pub use queue::Queue;
 
 /// How much of a body is kept in memory for classification and text
 /// extraction; the rest only passes through the hasher and the spool file.
 pub const HEAD_BYTES: usize = 512 * 1024;
 
+/// The longest URL fetched (as a source or a redirect's target): most
+/// servers refuse longer ones (414), and a longer one is rarely a link a
+/// person wrote.
+pub const MAX_URL_BYTES: usize = 8 * 1024;
+
 /// How much of a redirect's body is read and kept for the archive.
 const HOP_BODY_BYTES: usize = 64 * 1024;
-
-/// How much of robots.txt is read (Google reads 500 KiB).
-const ROBOTS_BYTES: usize = 512 * 1024;
 
 /// The validators of the last snapshot, for a conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -59,13 +69,27 @@ pub struct Job {
     /// The source key (normalised, no fragment).
     pub url: String,
     pub validators: Option<Validators>,
+    /// Where the fetch may connect: `None` for a cited source, whose own
+    /// address decides; a requisite's is its page's (`address`).
+    pub reach: Option<Reach>,
 }
 
 impl Job {
+    /// A cited source.
     pub fn new(url: impl Into<String>) -> Job {
         Job {
             url: url.into(),
             validators: None,
+            reach: None,
+        }
+    }
+
+    /// A requisite of a page that was fetched with `reach`: it may go no
+    /// further than its page could.
+    pub fn requisite(url: impl Into<String>, reach: Reach) -> Job {
+        Job {
+            reach: Some(reach),
+            ..Job::new(url)
         }
     }
 }
@@ -102,6 +126,8 @@ pub struct Fetched {
     pub body: Option<FetchedBody>,
     /// The headers of the final request, for the archive.
     pub request_headers: Vec<(String, String)>,
+    /// Where this fetch could connect: what its requisites inherit.
+    pub reach: Reach,
     /// Every exchange of this fetch that got a response, in the order
     /// they happened, for the archive: robots.txt (when this fetch was
     /// the one to ask for it), each redirect, each attempt that was
@@ -157,7 +183,15 @@ impl Exchange {
 
 /// The HTTP side of a run. Shared by the queue's workers.
 pub struct Fetcher {
+    /// For fetches that may reach public addresses only (`address`); the
+    /// same as `open` with `--allow-private`.
     client: reqwest::Client,
+    /// For fetches that may reach any address.
+    open: reqwest::Client,
+    resolver: Arc<resolve::Resolver>,
+    guard: Arc<address::Guard>,
+    /// Where each cited host may reach, worked out once per run.
+    reaches: Mutex<HashMap<String, Arc<OnceCell<Reach>>>>,
     config: FetchConfig,
     hosts: BTreeMap<String, HostConfig>,
     exclude: Vec<Regex>,
@@ -237,24 +271,27 @@ impl Fetcher {
                 .map(|r| Regex::new(r).map_err(|e| Error::Usage(format!("bad regex '{r}': {e}"))))
                 .collect()
         };
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(fc.timeout())
-            .connect_timeout(fc.connect_timeout())
-            .user_agent(fc.user_agent.clone())
-            .dns_resolver(Arc::new(resolve::Resolver::new(fc)))
-            .pool_max_idle_per_host(fc.per_host.max(1))
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .zstd(true)
-            .build()
-            .map_err(|e| Error::setup("build the HTTP client", e))?;
+        let resolver = Arc::new(resolve::Resolver::new(fc));
+        let guard = Arc::new(address::Guard::new(fc.public_addresses.iter().copied()));
+        let open = http_client(fc, resolver.clone())?;
+        let client = if fc.allow_private {
+            open.clone()
+        } else {
+            let public_only = address::PublicOnly {
+                inner: resolver.clone(),
+                guard: guard.clone(),
+            };
+            http_client(fc, Arc::new(public_only))?
+        };
         if let Some(dir) = &spool {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
         Ok(Fetcher {
             client,
+            open,
+            resolver,
+            guard,
+            reaches: Mutex::new(HashMap::new()),
             config: fc.clone(),
             hosts: config.hosts.clone(),
             exclude: compile(&fc.exclude)?,
@@ -269,9 +306,62 @@ impl Fetcher {
         &self.config
     }
 
-    /// The client, for other HTTP work of the run (page requisites, Memento).
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// The client for a conversation that starts at `url` (a web archive's
+    /// TimeGate): public addresses only, unless `url` is itself on a
+    /// private network.
+    pub async fn client_for(&self, url: &str) -> &reqwest::Client {
+        match Url::parse(url) {
+            Ok(u) => self.client_of(self.reach_of_cited(&u).await),
+            Err(_) => &self.client,
+        }
+    }
+
+    fn client_of(&self, reach: Reach) -> &reqwest::Client {
+        match reach {
+            Reach::Public => &self.client,
+            Reach::Any => &self.open,
+        }
+    }
+
+    /// Where a fetch that starts at the cited `url` may reach: anywhere
+    /// when its host is on a private network (every address it resolves
+    /// to is not public) or `--allow-private` is given, else public
+    /// addresses only. Worked out once per host and run; a host that does
+    /// not resolve stays public (its fetch then fails on its own).
+    async fn reach_of_cited(&self, url: &Url) -> Reach {
+        if self.config.allow_private {
+            return Reach::Any;
+        }
+        let addrs: Vec<std::net::IpAddr> = match url.host() {
+            Some(url::Host::Ipv4(ip)) => vec![ip.into()],
+            Some(url::Host::Ipv6(ip)) => vec![ip.into()],
+            Some(url::Host::Domain(name)) => {
+                let cell = {
+                    let mut reaches = self.reaches.lock().unwrap_or_else(|p| p.into_inner());
+                    reaches
+                        .entry(name.to_ascii_lowercase())
+                        .or_default()
+                        .clone()
+                };
+                return *cell
+                    .get_or_init(|| async {
+                        use reqwest::dns::Resolve;
+                        let Ok(name) = name.parse::<reqwest::dns::Name>() else {
+                            return Reach::Public;
+                        };
+                        match self.resolver.resolve(name).await {
+                            Ok(addrs) => {
+                                let ips: Vec<_> = addrs.map(|a| a.ip()).collect();
+                                self.guard.reach_of(&ips)
+                            }
+                            Err(_) => Reach::Public,
+                        }
+                    })
+                    .await;
+            }
+            None => Vec::new(),
+        };
+        self.guard.reach_of(&addrs)
     }
 
     /// Per-host limit and spacing, with `citeguard.toml` host overrides.
@@ -281,7 +371,7 @@ impl Fetcher {
             .and_then(|h| h.per_host)
             .unwrap_or(self.config.per_host)
             .max(1);
-        let delay = Duration::from_millis(
+        let delay = crate::config::millis(
             h.and_then(|h| h.host_delay_ms)
                 .unwrap_or(self.config.host_delay_ms),
         );
@@ -298,9 +388,13 @@ impl Fetcher {
     /// it is not to be fetched, else what the last attempt made of it.
     pub async fn fetch(&self, job: &Job) -> Fetched {
         let started = Instant::now();
+        let mut reach = job.reach.unwrap_or(Reach::Public);
         let mut robots = None;
-        let (a, attempts) = match self.fetchable(&job.url, &mut robots).await {
-            Ok(url) => self.attempts(&url, job.validators.as_ref()).await,
+        let (a, attempts) = match self.fetchable(job, &mut robots).await {
+            Ok((url, to)) => {
+                reach = to;
+                self.attempts(&url, job.validators.as_ref(), to).await
+            }
             Err(skipped) => (skipped, 0),
         };
         let exchanges = robots.into_iter().chain(a.exchanges).collect();
@@ -321,19 +415,26 @@ impl Fetcher {
             body: a.body,
             request_headers: a.request_headers,
             exchanges,
+            reach,
         }
     }
 
-    /// The URL to fetch, or why it is `skipped`: not a URL, not http(s),
-    /// excluded, or disallowed by robots.txt. `robots` gets the exchange
-    /// of robots.txt when this call is the one that fetched it.
+    /// The URL to fetch and where its fetch may connect, or why it is
+    /// `skipped`: too long, not a URL, not http(s), excluded, on a private
+    /// address for a fetch that may reach only public ones, or disallowed
+    /// by robots.txt. `robots` gets the exchange of robots.txt when this
+    /// call is the one that fetched it.
     async fn fetchable(
         &self,
-        url: &str,
+        job: &Job,
         robots: &mut Option<Exchange>,
-    ) -> std::result::Result<Url, Attempt> {
+    ) -> std::result::Result<(Url, Reach), Attempt> {
         let skipped =
             |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
+        let url = job.url.as_str();
+        if let Some(long) = too_long(url) {
+            return Err(skipped(Reason::UrlTooLong, long));
+        }
         let url =
             Url::parse(url).map_err(|e| skipped(Reason::Scheme, format!("not a URL: {e}")))?;
         if !crate::base::web::is_http(url.as_str()) {
@@ -348,16 +449,28 @@ impl Fetcher {
                 "matches --exclude/--include".into(),
             ));
         }
-        if !self.config.ignore_robots && !self.robots_allow(&url, robots).await {
+        let reach = match job.reach {
+            Some(reach) => reach,
+            None => self.reach_of_cited(&url).await,
+        };
+        if let Some(refused) = self.guard.refuses(reach, &url) {
+            return Err(skipped(Reason::PrivateAddress, refused.to_string()));
+        }
+        if !self.config.ignore_robots && !self.robots_allow(&url, reach, robots).await {
             return Err(skipped(Reason::Robots, "robots.txt disallows it".into()));
         }
-        Ok(url)
+        Ok((url, reach))
     }
 
     /// Attempts until one is final: a transient failure is retried after a
     /// backoff, and a refusal of our request's shape is tried once more
     /// dressed as a browser. Returns the last attempt and the count.
-    async fn attempts(&self, url: &Url, validators: Option<&Validators>) -> (Attempt, u32) {
+    async fn attempts(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        reach: Reach,
+    ) -> (Attempt, u32) {
         let mut attempts = 0u32;
         let mut browser = false;
         // The exchanges of the attempts replaced so far, for the archive.
@@ -369,14 +482,14 @@ impl Fetcher {
         };
         loop {
             attempts += 1;
-            let a = self.attempt(url, validators, browser).await;
+            let a = self.attempt(url, validators, browser, reach).await;
             // A server that refuses our request shape (405, 501, a 403 to a
             // bot user agent) gets one more try dressed as a browser.
             if !browser && matches!(a.status, Some(403 | 405 | 501)) && a.reason != Reason::Soft404
             {
                 browser = true;
                 attempts += 1;
-                let again = self.attempt(url, validators, true).await;
+                let again = self.attempt(url, validators, true, reach).await;
                 if again.verdict == Verdict::Ok || again.status != a.status {
                     earlier.extend(a.into_exchanges());
                     if !self.retryable(&again, attempts) {
@@ -420,18 +533,21 @@ impl Fetcher {
         tokio::time::sleep(wait.min(cap)).await;
     }
 
-    async fn robots_allow(&self, url: &Url, exchange: &mut Option<Exchange>) -> bool {
-        let origin = url.origin().ascii_serialization();
+    async fn robots_allow(&self, url: &Url, reach: Reach, exchange: &mut Option<Exchange>) -> bool {
+        // Kept per reach too: a robots.txt that a public page's requisite
+        // could not reach says nothing of it for a fetch that may.
+        let origin = format!("{} {reach:?}", url.origin().ascii_serialization());
         let cell = self.robots.cell(&origin);
         let robot = cell
             .get_or_init(|| async move {
                 let robots_url = url.join("/robots.txt").ok()?;
-                let request = self.client.get(robots_url.clone()).build().ok()?;
+                let client = self.client_of(reach);
+                let request = client.get(robots_url.clone()).build().ok()?;
                 let sent = self.sent_headers(&request);
-                let resp = self.client.execute(request).await.ok()?;
+                let resp = client.execute(request).await.ok()?;
                 let ok = resp.status().is_success();
                 let mut e = Exchange::of(&robots_url, sent, &resp);
-                let (bytes, truncated) = read_some(resp, ROBOTS_BYTES).await;
+                let (bytes, truncated) = read_some(resp, robots::MAX_BYTES as usize).await;
                 let robot = if ok { robots::parse(&bytes) } else { None };
                 e.body = ExchangeBody::Read { bytes, truncated };
                 *exchange = Some(e);
@@ -488,6 +604,7 @@ impl Fetcher {
         original: &Url,
         validators: Option<&Validators>,
         browser: bool,
+        reach: Reach,
     ) -> Attempt {
         let mut current = original.clone();
         let mut redirects: Vec<Redirect> = Vec::new();
@@ -495,6 +612,19 @@ impl Fetcher {
         let mut exchanges: Vec<Exchange> = Vec::new();
         loop {
             visited.insert(current.as_str().to_string());
+            // A hop written as an address is judged here; a name, when the
+            // public-only client's resolver answers.
+            if let Some(refused) = self.guard.refuses(reach, &current) {
+                return Attempt {
+                    exchanges,
+                    ..Attempt::failed(
+                        Verdict::Skipped,
+                        Reason::PrivateAddress,
+                        refused.to_string(),
+                        redirects,
+                    )
+                };
+            }
             // The stored validators are the final page's (a snapshot keeps
             // what answered after the redirects), so every hop carries them:
             // a redirect ignores them and the page at the end can say 304.
@@ -513,7 +643,7 @@ impl Fetcher {
                 }
             };
             let request_headers = self.sent_headers(&request);
-            let resp = match self.client.execute(request).await {
+            let resp = match self.client_of(reach).execute(request).await {
                 Ok(r) => r,
                 Err(e) => {
                     let (v, r, d) = classify::error_reason(&e);
@@ -534,10 +664,35 @@ impl Fetcher {
                     let (bytes, truncated) = read_some(resp, HOP_BODY_BYTES).await;
                     hop.body = ExchangeBody::Read { bytes, truncated };
                     exchanges.push(hop);
+                    if let Some(long) = too_long(next.as_str()) {
+                        return Attempt {
+                            exchanges,
+                            ..Attempt::failed(
+                                Verdict::Skipped,
+                                Reason::UrlTooLong,
+                                format!("redirects to {long}"),
+                                redirects,
+                            )
+                        };
+                    }
                     redirects.push(Redirect {
                         url: next.to_string(),
                         status,
                     });
+                    // A reader's browser follows no redirect from a web page
+                    // to a file, data, FTP or mail address: the link leads
+                    // to no page. A fact about the server, so not retried.
+                    if !crate::base::web::is_http(next.as_str()) {
+                        return Attempt {
+                            exchanges,
+                            ..Attempt::failed(
+                                Verdict::Dead,
+                                Reason::RedirectScheme,
+                                format!("redirects to a {}: address", next.scheme()),
+                                redirects,
+                            )
+                        };
+                    }
                     let looped = if visited.contains(next.as_str()) {
                         Some(format!("redirect loop back to {next}"))
                     } else if redirects.len() > self.config.max_redirects {
@@ -564,14 +719,49 @@ impl Fetcher {
                 .finish_response(
                     original,
                     current,
-                    redirects,
                     resp,
-                    request_headers,
-                    exchanges,
+                    response::Reached {
+                        redirects,
+                        request_headers,
+                        exchanges,
+                        reach,
+                    },
                 )
                 .await;
         }
     }
+}
+
+/// The run's HTTP client on a resolver: redirects are followed by hand,
+/// bodies decompressed.
+fn http_client<R: reqwest::dns::Resolve + 'static>(
+    fc: &FetchConfig,
+    dns: Arc<R>,
+) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(fc.timeout())
+        .connect_timeout(fc.connect_timeout())
+        .user_agent(fc.user_agent.clone())
+        .dns_resolver(dns)
+        .pool_max_idle_per_host(fc.per_host.max(1))
+        .gzip(true)
+        .brotli(true)
+        .deflate(true)
+        .zstd(true)
+        .build()
+        .map_err(|e| Error::setup("build the HTTP client", e))
+}
+
+/// Why a URL is too long to fetch, when it is.
+fn too_long(url: &str) -> Option<String> {
+    (url.len() > MAX_URL_BYTES).then(|| {
+        format!(
+            "a URL of {} KiB; citeguard fetches none longer than {} KiB",
+            url.len().div_ceil(1024),
+            MAX_URL_BYTES / 1024
+        )
+    })
 }
 
 fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -589,16 +779,15 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
 /// redirect's, robots.txt); true when there was more, or the body broke
 /// off. What came is kept either way.
 async fn read_some(mut resp: reqwest::Response, limit: usize) -> (Vec<u8>, bool) {
+    let mut cap = crate::base::cap::Cap::new(limit as u64);
     let mut bytes = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
-                let room = limit - bytes.len();
-                if chunk.len() > room {
-                    bytes.extend_from_slice(&chunk[..room]);
+                bytes.extend_from_slice(cap.take(&chunk));
+                if cap.was_cut() {
                     return (bytes, true);
                 }
-                bytes.extend_from_slice(&chunk);
             }
             Ok(None) => return (bytes, false),
             Err(_) => return (bytes, true),

@@ -8,15 +8,21 @@
 //! host's queue; a host's workers are spawned in the order hosts first
 //! appear, so pushing the busiest host first starts it first, and its
 //! workers never wait on other hosts' work, only on the global permit.
+//!
+//! A worker that panics (a bug) does not leave the run waiting for its
+//! source forever: the panic is caught and comes back on the channel as
+//! the error it is, and the run ends with it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::{Fetched, Fetcher, Job};
+use crate::error::{Error, Result};
 
 struct HostQueue {
     pending: VecDeque<Job>,
@@ -37,7 +43,7 @@ struct Inner {
     fetcher: Arc<Fetcher>,
     global: Semaphore,
     state: Mutex<State>,
-    results: mpsc::UnboundedSender<Fetched>,
+    results: mpsc::UnboundedSender<Result<Fetched>>,
 }
 
 /// A handle to push sources onto the queue. Cheap to clone.
@@ -47,8 +53,9 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// A queue and the receiver of its results.
-    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::UnboundedReceiver<Fetched>) {
+    /// A queue and the receiver of its results: each source's `Fetched`,
+    /// or the error that ends the run (a fetch that panicked).
+    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::UnboundedReceiver<Result<Fetched>>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let concurrency = fetcher.config().concurrency.max(1);
         let inner = Inner {
@@ -128,12 +135,46 @@ async fn worker(inner: Arc<Inner>, host: String) {
             let Ok(_permit) = inner.global.acquire().await else {
                 return;
             };
-            inner.fetcher.fetch(&job).await
+            settle(&job.url, inner.fetcher.fetch(&job)).await
         };
-        if inner.results.send(fetched).is_err() {
+        let failed = fetched.is_err();
+        if inner.results.send(fetched).is_err() || failed {
             return;
         }
     }
+}
+
+/// A fetch's result, or the error that ends the run when it panicked.
+async fn settle(url: &str, fetch: impl std::future::Future<Output = Fetched>) -> Result<Fetched> {
+    std::panic::AssertUnwindSafe(fetch)
+        .catch_unwind()
+        .await
+        .map_err(|panic| {
+            Error::setup(
+                "finish the run",
+                FetchPanicked {
+                    url: url.to_string(),
+                    message: panic_message(panic.as_ref()),
+                },
+            )
+        })
+}
+
+/// A fetch that panicked: a bug, named with the source it was fetching.
+#[derive(Debug, thiserror::Error)]
+#[error("fetching {url} failed inside citeguard ({message}); this is a bug")]
+pub struct FetchPanicked {
+    pub url: String,
+    pub message: String,
+}
+
+/// The text a panic was raised with.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
 }
 
 fn url_hash(url: &str) -> u64 {
@@ -147,4 +188,26 @@ pub fn host_key(url: &str) -> String {
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_fetch_that_panics_becomes_the_error_that_ends_the_run() {
+        let panicking = async {
+            if url_hash("x") != 0 {
+                panic!("attempt to divide by zero");
+            }
+            unreachable!()
+        };
+        let err = settle("http://news.example/story", panicking)
+            .await
+            .unwrap_err();
+        let line = crate::error::chain_text(&err);
+        assert!(line.contains("http://news.example/story"), "{line}");
+        assert!(line.contains("attempt to divide by zero"), "{line}");
+        assert!(line.contains("this is a bug"), "{line}");
+    }
 }

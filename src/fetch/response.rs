@@ -23,7 +23,7 @@ use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::classify::{self, PageSignals};
-use super::{Attempt, Exchange, ExchangeBody, FetchedBody, Fetcher, HEAD_BYTES};
+use super::{Attempt, Exchange, ExchangeBody, FetchedBody, Fetcher, HEAD_BYTES, Reach};
 use crate::model::{Reason, Redirect, Verdict};
 
 /// How much of an error page is read: enough to tell a bot wall.
@@ -118,6 +118,15 @@ struct ReadBody {
     spool_error: Option<String>,
 }
 
+/// How a final response was reached: the hops before it, the request
+/// that got it, and where the fetch may connect (for the soft-404 probe).
+pub(super) struct Reached {
+    pub redirects: Vec<Redirect>,
+    pub request_headers: Vec<(String, String)>,
+    pub exchanges: Vec<Exchange>,
+    pub reach: Reach,
+}
+
 impl Fetcher {
     /// The `Attempt` a final response makes: its body, and its verdict by
     /// the steps in order.
@@ -125,11 +134,15 @@ impl Fetcher {
         &self,
         original: &Url,
         final_url: Url,
-        redirects: Vec<Redirect>,
         resp: reqwest::Response,
-        request_headers: Vec<(String, String)>,
-        mut exchanges: Vec<Exchange>,
+        reached: Reached,
     ) -> Attempt {
+        let Reached {
+            redirects,
+            request_headers,
+            mut exchanges,
+            reach,
+        } = reached;
         let head = Head::of(&resp);
         let mut exchange = Exchange::of(&final_url, request_headers.clone(), &resp);
         // A 304 has no body; a 3xx that ends here is not read.
@@ -170,7 +183,9 @@ impl Fetcher {
 
         let judged = by_status(&head, &self.config.accept);
         let judged = by_bot_wall(judged, page.as_ref());
-        let judged = self.by_soft_404(judged, page.as_ref(), &final_url).await;
+        let judged = self
+            .by_soft_404(judged, page.as_ref(), &final_url, reach)
+            .await;
         let judged = by_redirects(judged, original, &final_url, &redirects);
 
         // The final URL is worth keeping only when it differs from the
@@ -225,7 +240,8 @@ impl Fetcher {
         }))
     }
 
-    /// Streams a body: hashes it, keeps the head, spools it, stops at `limit`.
+    /// Streams a body: hashes it, keeps the head, spools it, stops at `limit`
+    /// decoded bytes (the rest is neither downloaded nor decompressed).
     async fn read_body(
         &self,
         mut resp: reqwest::Response,
@@ -234,8 +250,7 @@ impl Fetcher {
     ) -> std::result::Result<ReadBody, reqwest::Error> {
         let mut hasher = Sha256::new();
         let mut head = Vec::new();
-        let mut size = 0u64;
-        let mut truncated = false;
+        let mut cap = crate::base::cap::Cap::new(limit);
         let mut spool_error = None;
         let mut file = match (&self.spool, spool) {
             (Some(dir), true) => match tempfile::Builder::new().prefix("body-").tempfile_in(dir) {
@@ -248,8 +263,7 @@ impl Fetcher {
             _ => None,
         };
         while let Some(chunk) = resp.chunk().await? {
-            let room = limit.saturating_sub(size) as usize;
-            let take = &chunk[..chunk.len().min(room)];
+            let take = cap.take(&chunk);
             hasher.update(take);
             if head.len() < HEAD_BYTES {
                 head.extend_from_slice(&take[..take.len().min(HEAD_BYTES - head.len())]);
@@ -260,13 +274,11 @@ impl Fetcher {
                 spool_error = Some(format!("{}: {e}", f.path().display()));
                 file = None;
             }
-            size += take.len() as u64;
-            if take.len() < chunk.len() || size >= limit {
-                truncated =
-                    take.len() < chunk.len() || resp.content_length().is_some_and(|n| n > limit);
+            if cap.was_cut() {
                 break;
             }
         }
+        let (size, truncated) = (cap.taken(), cap.was_cut());
         let spooled = match file.map(|f| f.into_temp_path().keep()) {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
@@ -287,13 +299,23 @@ impl Fetcher {
 
     /// Step 3: an ok page that says "not found", or that is what the host
     /// answers for any path, is `dead`/`soft-404`.
-    async fn by_soft_404(&self, judged: Judgement, page: Option<&Page>, url: &Url) -> Judgement {
+    async fn by_soft_404(
+        &self,
+        judged: Judgement,
+        page: Option<&Page>,
+        url: &Url,
+        reach: Reach,
+    ) -> Judgement {
         let Some(page) = page.filter(|_| judged.verdict == Verdict::Ok) else {
             return judged;
         };
         let detail = if let Some(p) = classify::soft_404_phrase(&page.signals) {
             format!("the page says \"{p}\"")
-        } else if url.path() != "/" && self.host_answers_anything_with(url, &page.html).await {
+        } else if url.path() != "/"
+            && self
+                .host_answers_anything_with(url, &page.html, reach)
+                .await
+        {
             "the host answers any path with this same page".into()
         } else {
             return judged;
@@ -307,7 +329,7 @@ impl Fetcher {
 
     /// Asks the host for a random path once per run; true when it answers
     /// 200 with the same page as `page` (Bar-Yossef et al., 2004).
-    async fn host_answers_anything_with(&self, url: &Url, html: &str) -> bool {
+    async fn host_answers_anything_with(&self, url: &Url, html: &str, reach: Reach) -> bool {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
@@ -320,7 +342,16 @@ impl Fetcher {
                     .collect();
                 let mut probe_url = url.join(&format!("/{token}-citeguard-probe")).ok()?;
                 for _ in 0..5 {
-                    let resp = self.client.get(probe_url.clone()).send().await.ok()?;
+                    // The probe keeps to the page's reach, like a redirect.
+                    if self.guard.refuses(reach, &probe_url).is_some() {
+                        return None;
+                    }
+                    let resp = self
+                        .client_of(reach)
+                        .get(probe_url.clone())
+                        .send()
+                        .await
+                        .ok()?;
                     let status = resp.status();
                     if status.is_redirection() {
                         let loc = resp
@@ -334,12 +365,11 @@ impl Fetcher {
                     if !status.is_success() {
                         return None;
                     }
-                    let bytes = resp.bytes().await.ok()?;
-                    let text = crate::base::text::decode_text(
-                        bytes[..bytes.len().min(HEAD_BYTES)].to_vec(),
-                        None,
-                    )
-                    .ok()?;
+                    let head =
+                        crate::base::cap::read_capped(resp.bytes_stream(), HEAD_BYTES as u64)
+                            .await
+                            .ok()?;
+                    let text = crate::base::text::decode_text(head.bytes, None).ok()?;
                     return Some(classify::comparable(&text));
                 }
                 None
@@ -359,7 +389,7 @@ fn by_status(head: &Head, accept: &[u16]) -> Judgement {
     Judgement {
         verdict,
         reason,
-        detail: None,
+        detail: classify::odd_status(head.status, accept),
     }
 }
 

@@ -9,6 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::OnceCell;
 
+/// The most of a robots.txt that is read (Google reads 500 KiB); a longer
+/// one is cut there, counted after decompression.
+pub const MAX_BYTES: u64 = 512 * 1024;
+
 /// The rules of every host seen in this run.
 #[derive(Default)]
 pub struct RobotsCache {

@@ -439,6 +439,13 @@ fn words(r: &CitationResult, with_history: bool) -> String {
             "robots.txt asks robots not to fetch it (--ignore-robots to override)".into()
         }
         Reason::Scheme => format!("not a web link{}", paren(&detail)),
+        Reason::RedirectScheme => format!("redirects to a non-web address{}", colon(&detail)),
+        Reason::InvalidUrl => format!("not a valid URL{}", colon(&detail)),
+        Reason::UrlTooLong => format!("URL too long to fetch{}", paren(&detail)),
+        Reason::PrivateAddress => format!(
+            "leads into a private network, not fetched{}",
+            colon(&detail)
+        ),
         Reason::FileNotFound => format!("no such local file{}", paren(&detail)),
         Reason::Template => format!(
             "template syntax, not a URL: check the built page{}",

@@ -64,6 +64,8 @@ struct Incoming<'x> {
 struct Stored {
     snapshot: SnapshotRow,
     requisites: Vec<String>,
+    /// Why only part of the page was parsed, when it was cut.
+    cut_note: Option<String>,
 }
 
 /// What the index keeps from a body's content.
@@ -75,6 +77,8 @@ struct Page {
     norm_sha: Option<String>,
     /// What an offline copy of it needs, at most `REQUISITES_PER_PAGE`.
     requisites: Vec<String>,
+    /// Why only part of the page was parsed (`fetch::bound`), when it was.
+    cut_note: Option<String>,
 }
 
 impl<'a> Archive<'a> {
@@ -218,6 +222,7 @@ impl<'a> Archive<'a> {
             return Ok(Stored {
                 snapshot: l.clone(),
                 requisites: Vec::new(),
+                cut_note: None,
             });
         }
         let page = self.read_page(&exchange, &body, want_text)?;
@@ -236,6 +241,7 @@ impl<'a> Archive<'a> {
         Ok(Stored {
             snapshot,
             requisites: page.requisites,
+            cut_note: page.cut_note,
         })
     }
 
@@ -297,9 +303,13 @@ impl<'a> Archive<'a> {
         let Ok(decoded) = crate::base::text::decode_text(bytes, body.charset.as_deref()) else {
             return Ok(page);
         };
+        // A page is parsed only as far as it is cheap to (`fetch::bound`).
+        let bound = (family == "html").then(|| crate::fetch::bound::parseable(&decoded));
+        page.cut_note = bound.and_then(|b| b.cut).map(|c| c.note());
+        let html = bound.map_or(decoded.as_str(), |b| b.html);
         if let Ok(base) = url::Url::parse(exchange.final_url.unwrap_or(exchange.url)) {
             let found = match family {
-                "html" => super::offline::requisites(&decoded, &base),
+                "html" => super::offline::requisites(html, &base),
                 "css" => super::offline::css_requisites(&decoded, &base),
                 _ => Vec::new(),
             };
@@ -308,7 +318,7 @@ impl<'a> Archive<'a> {
         }
         if want_text && family != "css" {
             let text = if family == "html" {
-                crate::collect::main_text(&decoded)
+                crate::collect::main_text(html)
             } else {
                 decoded
             };
@@ -494,7 +504,7 @@ impl<'a> Archive<'a> {
     /// still current.
     async fn live_copy(
         &mut self,
-        check: &Check,
+        check: &mut Check,
         body: Option<FetchedBody>,
         request_headers: &[(String, String)],
         ip: Option<&str>,
@@ -512,6 +522,12 @@ impl<'a> Archive<'a> {
                 let stored = self
                     .store_body(incoming, source_id, body, latest, true)
                     .await?;
+                if let Some(note) = stored.cut_note {
+                    check.detail = Some(match check.detail.take() {
+                        Some(d) => format!("{d}; {note}"),
+                        None => note,
+                    });
+                }
                 Ok((Some(stored.snapshot), stored.requisites))
             }
             None if check.status == Some(304) => Ok((latest.cloned(), Vec::new())),
@@ -629,6 +645,7 @@ impl SourceHook for Archive<'_> {
             body,
             request_headers,
             exchanges,
+            ..
         } = fetched;
         let url = check.url.clone();
         let source = self
@@ -642,7 +659,7 @@ impl SourceHook for Archive<'_> {
         let ip = answered_from(&exchanges);
         let (live, requisites) = self
             .live_copy(
-                &check,
+                &mut check,
                 body,
                 &request_headers,
                 ip,
@@ -699,6 +716,7 @@ impl SourceHook for Archive<'_> {
             body,
             request_headers,
             exchanges,
+            ..
         } = fetched;
         self.write_hops(&exchanges, None)?;
         let Some(body) = body else {
@@ -791,6 +809,7 @@ mod tests {
             body,
             request_headers: Vec::new(),
             exchanges: Vec::new(),
+            reach: crate::fetch::Reach::Public,
         }
     }
 

@@ -43,8 +43,11 @@ pub async fn offline_html(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Res
 /// stored text of any other snapshot in a `<pre>`.
 fn page_markup(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Result<String> {
     if crate::compare::content_family(snap.content_type.as_deref()) == "html" {
-        return crate::base::text::decode_text(body.to_vec(), snap.charset.as_deref())
-            .map_err(|e| store.err(format!("{}: {e}", snap.url)));
+        let mut html = crate::base::text::decode_text(body.to_vec(), snap.charset.as_deref())
+            .map_err(|e| store.err(format!("{}: {e}", snap.url)))?;
+        // Rendered only as far as it is cheap to parse (`fetch::bound`).
+        html.truncate(crate::fetch::bound::parseable(&html).html.len());
+        return Ok(html);
     }
     match store.text_of(snap) {
         Some(text) => Ok(format!("<pre>{}</pre>", crate::base::escape::html(&text))),

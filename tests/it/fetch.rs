@@ -333,11 +333,11 @@ async fn a_conditional_request_sends_the_validators() {
     let web = Web::on("127.0.0.2");
     let fetcher = Fetcher::new(&fast_config(), None).unwrap();
     let job = Job {
-        url: web.url("/ok"),
         validators: Some(citeguard::fetch::Validators {
             etag: Some("\"v1\"".into()),
             last_modified: None,
         }),
+        ..Job::new(web.url("/ok"))
     };
     let f = fetcher.fetch(&job).await;
     assert!(
@@ -361,7 +361,7 @@ async fn a_host_never_gets_more_concurrent_requests_than_per_host() {
         assert!(queue.push(Job::new(web.url(&format!("/slow/{i}")))));
     }
     for _ in 0..30 {
-        let f = results.recv().await.unwrap();
+        let f = results.recv().await.unwrap().unwrap();
         assert_eq!(f.check.verdict, Verdict::Ok);
     }
     let max = web.max_in_flight();
@@ -379,7 +379,7 @@ async fn the_queue_fetches_a_url_once_however_often_it_is_pushed() {
     let (queue, mut results) = citeguard::fetch::Queue::new(fetcher);
     assert!(queue.push(Job::new(web.url("/ok"))));
     assert!(!queue.push(Job::new(web.url("/ok"))));
-    results.recv().await.unwrap();
+    results.recv().await.unwrap().unwrap();
     assert_eq!(web.hits("/ok"), 1);
 }
 

@@ -20,6 +20,7 @@ mod collect;
 mod collect_cli;
 mod collect_robust;
 mod fetch;
+mod hostile_fetch;
 mod hostile_offline;
 mod hostile_store;
 mod memento;

@@ -13,6 +13,10 @@
 //! - [`archive`]: Memento TimeGates and captures under `/archive/`, good
 //!   ones and broken ones;
 //! - [`blog`]: a post, a feed and a sitemap that `collect` reads by URL;
+//! - [`hostile_fetch`]: decompression bombs, markup nested too deep, numbers
+//!   that are not statuses, redirects to other schemes and into a private
+//!   network (and, as whole hosts, a brotli-bomb robots.txt and a host
+//!   that answers every path with a gzip bomb);
 //! - [`hostile`]: mutation-XSS and navigation payloads for offline copies.
 //!
 //! Hosts that misbehave below HTTP are here too: one that answers every
@@ -28,6 +32,7 @@ pub mod archive;
 pub mod blog;
 pub mod changing;
 pub mod hostile;
+pub mod hostile_fetch;
 pub mod publisher;
 
 use std::net::{IpAddr, SocketAddr};
@@ -316,6 +321,9 @@ async fn answer(
         return r;
     }
     if let Some(r) = blog::answer(&asked) {
+        return r;
+    }
+    if let Some(r) = hostile_fetch::answer(&asked) {
         return r;
     }
     if let Some(r) = hostile::answer(&asked) {
