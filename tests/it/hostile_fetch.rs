@@ -29,6 +29,11 @@ const HANG: Duration = Duration::from_secs(120);
 // The child is reaped by `wait4`, which `Child` does not know about.
 #[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command) -> (Output, u64) {
+    // A child's peak counts the pages it shared with this test process
+    // when it was forked (the kernel keeps the larger of the forked and
+    // the exec'd image); the test process grows as the suite runs, so its
+    // own size at the spawn is taken off.
+    let inherited_kib = own_rss_kib();
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -68,7 +73,22 @@ fn run_measured(mut cmd: Command) -> (Output, u64) {
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
     };
-    (output, maxrss_kib as u64 / 1024)
+    (
+        output,
+        (maxrss_kib as u64).saturating_sub(inherited_kib) / 1024,
+    )
+}
+
+/// This process's resident memory now, in KiB (`VmRSS`).
+fn own_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn post_citing(dir: &Dir, urls: &[String]) -> std::path::PathBuf {
