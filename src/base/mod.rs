@@ -8,6 +8,10 @@
 //!   type's essence and charset, the in-page-jump rule.
 //! - `escape` — HTML and XML escaping, and the control-character filter
 //!   for text shown on a terminal or in a report.
+//! - `srcset` — the `srcset` attribute, parsed as the HTML standard says
+//!   (commas inside URLs included), for the collector and the offline copy.
+//! - `nesting` — a linear pre-scan that bounds how deeply HTML nests
+//!   before a parser (quadratic in depth) sees it.
 //! - `names` — the `names!` macro: a contract enum declared with its
 //!   strings once, from which `as_str`, `FromStr`, `Display` and serde come.
 //!
@@ -17,6 +21,8 @@
 
 pub mod escape;
 pub(crate) mod names;
+pub mod nesting;
+pub mod srcset;
 pub mod text;
 pub mod time;
 pub mod web;

@@ -1,0 +1,422 @@
+//! Citation building: walks the content roots in document order and turns
+//! them into `Block`s for `analyze` — paragraphs and quotes with their
+//! text, and every link, image, embed and `cite` in them with its anchor
+//! text and line.
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use scraper::Node;
+use scraper::node::Element;
+
+use super::content::is_chrome;
+use super::parse::{Page, attr};
+use crate::base::text::{newlines, newlines_before};
+use crate::base::web::is_in_page_jump;
+use crate::collect::analyze::{Block, BlockKind, Cite};
+use crate::collect::bare::bare_urls;
+use crate::model::Kind;
+
+/// Elements that end a paragraph of text.
+fn is_block_level(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "pre"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "figure"
+            | "figcaption"
+            | "section"
+            | "article"
+            | "main"
+            | "hr"
+            | "address"
+            | "details"
+            | "summary"
+            | "center"
+            | "body"
+            | "caption"
+    )
+}
+
+/// An `<a>` or `<q>` whose text is still being read.
+struct Pending {
+    node: NodeId,
+    serial: usize,
+    cite: usize,
+    start: usize,
+    alt: Option<String>,
+}
+
+/// Walks content roots in document order and builds blocks.
+pub(crate) struct Builder<'p> {
+    page: &'p Page,
+    offset: usize,
+    want_cites: bool,
+    all_links: bool,
+    blocks: Vec<Block>,
+    cur: Block,
+    serial: usize,
+    line: usize,
+    quote_depth: usize,
+    attribution_depth: usize,
+    anchor_depth: usize,
+    code_depth: usize,
+    pending: Vec<Pending>,
+}
+
+impl<'p> Builder<'p> {
+    pub(crate) fn new(page: &'p Page, offset: usize, want_cites: bool, all_links: bool) -> Self {
+        Builder {
+            page,
+            offset,
+            want_cites,
+            all_links,
+            blocks: Vec::new(),
+            cur: Block::new(BlockKind::Para, 1 + offset),
+            serial: 0,
+            line: 1 + offset,
+            quote_depth: 0,
+            attribution_depth: 0,
+            anchor_depth: 0,
+            code_depth: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    pub(crate) fn finish(mut self) -> Vec<Block> {
+        self.flush(BlockKind::Para);
+        self.blocks
+    }
+
+    fn flush(&mut self, next: BlockKind) {
+        let text_len = self.cur.text.len();
+        for p in self.pending.iter_mut().filter(|p| p.serial == self.serial) {
+            if let Some(c) = self.cur.cites.get_mut(p.cite) {
+                c.text = self.cur.text[p.start.min(text_len)..].to_string();
+            }
+            p.serial = usize::MAX;
+        }
+        let done = std::mem::replace(&mut self.cur, Block::new(next, self.line));
+        if !done.is_empty() {
+            self.blocks.push(done);
+        }
+        self.serial += 1;
+    }
+
+    fn separate(&mut self) {
+        if !self.cur.text.trim().is_empty() && !self.cur.text.ends_with("\n\n") {
+            self.cur.text.push_str("\n\n");
+        }
+    }
+
+    fn node_line(&self, id: NodeId) -> Option<usize> {
+        self.page.line(id).map(|l| l + self.offset)
+    }
+
+    pub(crate) fn walk(&mut self, root: NodeId) {
+        let Some(root) = self.page.html.tree.get(root) else {
+            return;
+        };
+        let mut skip: Option<NodeId> = None;
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if skip.is_some() {
+                        continue;
+                    }
+                    match node.value() {
+                        Node::Element(el) => {
+                            if node.id() != root.id()
+                                && !self.all_links
+                                && is_chrome(el, self.quote_depth > 0)
+                            {
+                                skip = Some(node.id());
+                                continue;
+                            }
+                            if !self.all_links
+                                && matches!(el.name(), "script" | "style" | "template")
+                            {
+                                skip = Some(node.id());
+                                continue;
+                            }
+                            self.open(node.id(), el);
+                        }
+                        Node::Text(t) => self.text(node.id(), &t.text),
+                        _ => {}
+                    }
+                }
+                Edge::Close(node) => {
+                    if let Some(s) = skip {
+                        if s == node.id() {
+                            skip = None;
+                        }
+                        continue;
+                    }
+                    if let Node::Element(el) = node.value() {
+                        self.close(node.id(), el);
+                    }
+                }
+            }
+        }
+    }
+
+    fn text(&mut self, id: NodeId, t: &str) {
+        let line = self.node_line(id).unwrap_or(self.line);
+        if self.cur.text.trim().is_empty() && !t.trim().is_empty() {
+            // The block's line is where its first words are; leading white
+            // space before them must not shift line counting.
+            self.cur.text.clear();
+            self.cur.line = line;
+        }
+        let base = self.cur.text.len();
+        self.cur.text.push_str(t);
+        if self.attribution_depth > 0 {
+            self.cur.attribution.push_str(t);
+        }
+        if self.want_cites && self.anchor_depth == 0 && self.code_depth == 0 {
+            for (at, url) in bare_urls(t) {
+                let l = line + newlines_before(t, at);
+                self.cur.cites.push(Cite {
+                    raw: url.clone(),
+                    text: url,
+                    kind: Kind::BareUrl,
+                    line: l,
+                    at: base + at,
+                    attribution: self.attribution_depth > 0,
+                });
+            }
+        }
+        self.line = line + newlines(t.as_bytes());
+    }
+
+    fn push_cite(&mut self, raw: &str, text: String, kind: Kind, line: usize) -> usize {
+        if self.cur.text.trim().is_empty() && self.cur.cites.is_empty() {
+            self.cur.line = line;
+        }
+        self.cur.cites.push(Cite {
+            raw: raw.to_string(),
+            text,
+            kind,
+            line,
+            at: self.cur.text.len(),
+            attribution: self.attribution_depth > 0,
+        });
+        self.cur.cites.len() - 1
+    }
+
+    fn open(&mut self, id: NodeId, el: &Element) {
+        let line = self.node_line(id).unwrap_or(self.line);
+        self.line = line;
+        let name = el.name();
+        if name == "blockquote" {
+            if self.quote_depth == 0 {
+                self.flush(BlockKind::Quote);
+                self.cur.line = line;
+                if let Some(c) = attr(el, "cite").filter(|c| !c.trim().is_empty())
+                    && self.want_cites
+                {
+                    self.cur.cite_attr = Some((c.to_string(), line));
+                }
+            } else {
+                self.separate();
+            }
+            self.quote_depth += 1;
+            return;
+        }
+        if matches!(name, "pre" | "code") {
+            self.code_depth += 1;
+        }
+        if is_block_level(name) {
+            // Inside a quote or a link (a card), blocks are paragraphs of one.
+            if self.quote_depth > 0 || self.anchor_depth > 0 {
+                self.separate();
+            } else {
+                self.flush(if name == "pre" {
+                    BlockKind::Code
+                } else {
+                    BlockKind::Para
+                });
+                self.cur.line = line;
+            }
+        } else if name == "br" {
+            self.cur.text.push(' ');
+        }
+        if self.quote_depth > 0 && matches!(name, "cite" | "footer" | "figcaption") {
+            self.attribution_depth += 1;
+        }
+        if !self.want_cites {
+            return;
+        }
+        match name {
+            "a" => {
+                self.anchor_depth += 1;
+                let Some(href) = attr(el, "href") else {
+                    return;
+                };
+                if is_in_page_jump(href) {
+                    return; // a jump within the page (footnote marks, tables of contents)
+                }
+                let cite = self.push_cite(href, String::new(), Kind::Link, line);
+                self.pending.push(Pending {
+                    node: id,
+                    serial: self.serial,
+                    cite,
+                    start: self.cur.text.len(),
+                    alt: el
+                        .attr("title")
+                        .or(attr(el, "aria-label"))
+                        .map(str::to_string),
+                });
+            }
+            "img" => {
+                let alt = el
+                    .attr("alt")
+                    .or(attr(el, "title"))
+                    .unwrap_or("")
+                    .to_string();
+                if let Some(p) = self.pending.last_mut()
+                    && self.anchor_depth > 0
+                    && !alt.is_empty()
+                {
+                    p.alt = Some(alt.clone());
+                }
+                self.media(
+                    el,
+                    &["src", "data-src", "data-lazy-src"],
+                    &["srcset", "data-srcset"],
+                    alt,
+                    Kind::Image,
+                    line,
+                );
+            }
+            "video" | "audio" => {
+                let title = attr(el, "title").unwrap_or("").to_string();
+                self.media(el, &["src"], &[], title.clone(), Kind::Image, line);
+                self.media(el, &["poster"], &[], title, Kind::Image, line);
+            }
+            "source" | "track" => {
+                let title = el
+                    .attr("title")
+                    .or(attr(el, "label"))
+                    .unwrap_or("")
+                    .to_string();
+                self.media(el, &["src"], &["srcset"], title, Kind::Image, line);
+            }
+            "iframe" | "embed" | "frame" => {
+                let title = attr(el, "title").unwrap_or("").to_string();
+                self.media(el, &["src", "data-src"], &[], title, Kind::Embed, line);
+            }
+            "object" => {
+                let title = attr(el, "title").unwrap_or("").to_string();
+                self.media(el, &["data"], &[], title, Kind::Embed, line);
+            }
+            "q" | "ins" | "del" => {
+                if let Some(c) = attr(el, "cite").filter(|c| !c.trim().is_empty()) {
+                    let cite = self.push_cite(c, String::new(), Kind::Quote, line);
+                    if name == "q" {
+                        self.pending.push(Pending {
+                            node: id,
+                            serial: self.serial,
+                            cite,
+                            start: self.cur.text.len(),
+                            alt: None,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The URLs of a media element: its first present `src`-like attribute
+    /// and every distinct candidate of its `srcset`.
+    fn media(
+        &mut self,
+        el: &Element,
+        srcs: &[&str],
+        srcsets: &[&str],
+        text: String,
+        kind: Kind,
+        line: usize,
+    ) {
+        let mut seen: Vec<String> = Vec::new();
+        if let Some(src) = srcs.iter().find_map(|a| attr(el, a)).map(str::trim)
+            && !src.is_empty()
+            && !src.starts_with("data:")
+        {
+            seen.push(src.to_string());
+        }
+        for set in srcsets.iter().filter_map(|a| attr(el, a)) {
+            for candidate in set.split(',') {
+                let Some(u) = candidate.split_whitespace().next() else {
+                    continue;
+                };
+                if !u.starts_with("data:") && !seen.iter().any(|s| s == u) {
+                    seen.push(u.to_string());
+                }
+            }
+        }
+        for u in seen {
+            self.push_cite(&u, text.clone(), kind, line);
+        }
+    }
+
+    fn close(&mut self, id: NodeId, el: &Element) {
+        let name = el.name();
+        if name == "blockquote" {
+            self.quote_depth = self.quote_depth.saturating_sub(1);
+            if self.quote_depth == 0 {
+                self.flush(BlockKind::Para);
+            }
+            return;
+        }
+        if self.quote_depth > 0 && matches!(name, "cite" | "footer" | "figcaption") {
+            self.attribution_depth = self.attribution_depth.saturating_sub(1);
+        }
+        if matches!(name, "a" | "q") {
+            if name == "a" {
+                self.anchor_depth = self.anchor_depth.saturating_sub(1);
+            }
+            if let Some(pos) = self.pending.iter().rposition(|p| p.node == id) {
+                let p = self.pending.remove(pos);
+                if p.serial == self.serial
+                    && let Some(c) = self.cur.cites.get_mut(p.cite)
+                {
+                    let t = self.cur.text.get(p.start..).unwrap_or("");
+                    c.text = if t.trim().is_empty() {
+                        p.alt.unwrap_or_default()
+                    } else {
+                        t.to_string()
+                    };
+                }
+            }
+        }
+        if matches!(name, "pre" | "code") {
+            self.code_depth = self.code_depth.saturating_sub(1);
+        }
+        if is_block_level(name) {
+            if self.quote_depth > 0 || self.anchor_depth > 0 {
+                self.separate();
+            } else {
+                self.flush(BlockKind::Para);
+            }
+        }
+    }
+}
