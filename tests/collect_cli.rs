@@ -144,7 +144,7 @@ fn jsonl_output_is_one_citation_a_line_and_output_goes_to_the_named_file() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 14);
+    assert_eq!(lines.len(), 13);
     assert!(
         lines
             .iter()

@@ -10,6 +10,7 @@ use scraper::node::Element;
 
 use super::content::is_chrome;
 use super::parse::{Page, attr};
+use crate::base::srcset;
 use crate::base::text::{newlines, newlines_before};
 use crate::base::web::is_in_page_jump;
 use crate::collect::analyze::{Block, BlockKind, Cite};
@@ -79,6 +80,9 @@ pub(crate) struct Builder<'p> {
     anchor_depth: usize,
     code_depth: usize,
     pending: Vec<Pending>,
+    /// The largest candidate of the last `<source>` of an open `<picture>`:
+    /// what its `<img>` cites when it gives no address of its own.
+    picture_source: Option<String>,
 }
 
 impl<'p> Builder<'p> {
@@ -97,6 +101,7 @@ impl<'p> Builder<'p> {
             anchor_depth: 0,
             code_depth: 0,
             pending: Vec::new(),
+            picture_source: None,
         }
     }
 
@@ -181,9 +186,18 @@ impl<'p> Builder<'p> {
         let line = self.node_line(id).unwrap_or(self.line);
         if self.cur.text.trim().is_empty() && !t.trim().is_empty() {
             // The block's line is where its first words are; leading white
-            // space before them must not shift line counting.
+            // space before them must not shift line counting. Links and
+            // cites already open in the block started in that white space:
+            // they now start where the text does, or their anchor text
+            // would lose as many characters as there was white space.
             self.cur.text.clear();
             self.cur.line = line;
+            for p in self.pending.iter_mut().filter(|p| p.serial == self.serial) {
+                p.start = 0;
+            }
+            for c in &mut self.cur.cites {
+                c.at = 0;
+            }
         }
         let base = self.cur.text.len();
         self.cur.text.push_str(t);
@@ -273,6 +287,9 @@ impl<'p> Builder<'p> {
                 if is_in_page_jump(href) {
                     return; // a jump within the page (footnote marks, tables of contents)
                 }
+                if is_script_control(el, href) {
+                    return; // a button drawn as a link: it cites nothing
+                }
                 let cite = self.push_cite(href, String::new(), Kind::Link, line);
                 self.pending.push(Pending {
                     node: id,
@@ -297,19 +314,30 @@ impl<'p> Builder<'p> {
                 {
                     p.alt = Some(alt.clone());
                 }
-                self.media(
-                    el,
-                    &["src", "data-src", "data-lazy-src"],
-                    &["srcset", "data-srcset"],
-                    alt,
-                    Kind::Image,
-                    line,
-                );
+                let fallback = self.picture_source.take();
+                if let Some(url) = image_url(el).or(fallback) {
+                    self.push_cite(&url, alt, Kind::Image, line);
+                }
             }
             "video" | "audio" => {
                 let title = attr(el, "title").unwrap_or("").to_string();
-                self.media(el, &["src"], &[], title.clone(), Kind::Image, line);
-                self.media(el, &["poster"], &[], title, Kind::Image, line);
+                for a in ["src", "poster"] {
+                    if let Some(url) = usable(attr(el, a)) {
+                        self.push_cite(url, title.clone(), Kind::Image, line);
+                    }
+                }
+            }
+            // A <picture>'s sources are other sizes of its one image, which
+            // its <img> cites; a video's or audio's sources are the media.
+            "source" if self.in_picture(id) => {
+                if self.picture_source.is_some() {
+                    return; // the first source is the one preferred
+                }
+                self.picture_source = ["srcset", "data-srcset"]
+                    .iter()
+                    .filter_map(|a| attr(el, a))
+                    .find_map(|set| usable(srcset::largest(set)))
+                    .map(str::to_string);
             }
             "source" | "track" => {
                 let title = el
@@ -317,15 +345,20 @@ impl<'p> Builder<'p> {
                     .or(attr(el, "label"))
                     .unwrap_or("")
                     .to_string();
-                self.media(el, &["src"], &["srcset"], title, Kind::Image, line);
+                if let Some(url) = usable(attr(el, "src")) {
+                    self.push_cite(url, title, Kind::Image, line);
+                }
             }
-            "iframe" | "embed" | "frame" => {
+            "iframe" | "embed" | "frame" | "object" => {
                 let title = attr(el, "title").unwrap_or("").to_string();
-                self.media(el, &["src", "data-src"], &[], title, Kind::Embed, line);
-            }
-            "object" => {
-                let title = attr(el, "title").unwrap_or("").to_string();
-                self.media(el, &["data"], &[], title, Kind::Embed, line);
+                let srcs: &[&str] = if name == "object" {
+                    &["data"]
+                } else {
+                    &["src", "data-src"]
+                };
+                if let Some(url) = srcs.iter().find_map(|a| usable(attr(el, a))) {
+                    self.push_cite(url, title, Kind::Embed, line);
+                }
             }
             "q" | "ins" | "del" => {
                 if let Some(c) = attr(el, "cite").filter(|c| !c.trim().is_empty()) {
@@ -345,41 +378,21 @@ impl<'p> Builder<'p> {
         }
     }
 
-    /// The URLs of a media element: its first present `src`-like attribute
-    /// and every distinct candidate of its `srcset`.
-    fn media(
-        &mut self,
-        el: &Element,
-        srcs: &[&str],
-        srcsets: &[&str],
-        text: String,
-        kind: Kind,
-        line: usize,
-    ) {
-        let mut seen: Vec<String> = Vec::new();
-        if let Some(src) = srcs.iter().find_map(|a| attr(el, a)).map(str::trim)
-            && !src.is_empty()
-            && !src.starts_with("data:")
-        {
-            seen.push(src.to_string());
-        }
-        for set in srcsets.iter().filter_map(|a| attr(el, a)) {
-            for candidate in set.split(',') {
-                let Some(u) = candidate.split_whitespace().next() else {
-                    continue;
-                };
-                if !u.starts_with("data:") && !seen.iter().any(|s| s == u) {
-                    seen.push(u.to_string());
-                }
-            }
-        }
-        for u in seen {
-            self.push_cite(&u, text.clone(), kind, line);
-        }
+    /// Whether a `<source>` stands in a `<picture>`.
+    fn in_picture(&self, id: NodeId) -> bool {
+        self.page
+            .html
+            .tree
+            .get(id)
+            .and_then(|n| n.parent())
+            .is_some_and(|p| matches!(p.value(), Node::Element(e) if e.name() == "picture"))
     }
 
     fn close(&mut self, id: NodeId, el: &Element) {
         let name = el.name();
+        if name == "picture" {
+            self.picture_source = None;
+        }
         if name == "blockquote" {
             self.quote_depth = self.quote_depth.saturating_sub(1);
             if self.quote_depth == 0 {
@@ -419,4 +432,95 @@ impl<'p> Builder<'p> {
             }
         }
     }
+}
+
+/// A URL worth citing: not empty, not inline `data:`.
+fn usable(url: Option<&str>) -> Option<&str> {
+    url.map(str::trim)
+        .filter(|u| !u.is_empty() && !u.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("data:")))
+}
+
+/// The one URL an `<img>` cites: its `src`, or, when it has none, the
+/// largest candidate of its `srcset` (the other candidates are other sizes
+/// of the same image, not citations). A lazy-loading image (`lazy` in its
+/// class) keeps its real address in `data-src` or `data-srcset` and a
+/// placeholder in `src`: those come first.
+fn image_url(el: &Element) -> Option<String> {
+    let lazy = attr(el, "class").is_some_and(|c| c.to_ascii_lowercase().contains("lazy"));
+    // (attribute, whether it is a srcset), in the order they are tried.
+    const PLAIN: &[(&str, bool)] = &[
+        ("src", false),
+        ("data-src", false),
+        ("data-lazy-src", false),
+        ("data-original", false),
+        ("srcset", true),
+        ("data-srcset", true),
+        ("data-lazy-srcset", true),
+    ];
+    const LAZY: &[(&str, bool)] = &[
+        ("data-src", false),
+        ("data-lazy-src", false),
+        ("data-original", false),
+        ("data-srcset", true),
+        ("data-lazy-srcset", true),
+        ("src", false),
+        ("srcset", true),
+    ];
+    let order = if lazy { LAZY } else { PLAIN };
+    order
+        .iter()
+        .find_map(|&(a, is_set)| {
+            let v = attr(el, a);
+            usable(if is_set {
+                v.and_then(srcset::largest)
+            } else {
+                v
+            })
+        })
+        .map(str::to_string)
+}
+
+/// A link that only drives a script: its href goes nowhere (`#`, empty,
+/// `javascript:`) and the element says it is a control (a button role, an
+/// event handler, a toggle's data or ARIA attributes, a button's class).
+/// An author's placeholder in prose (`<a href="#">full table</a>`) says
+/// none of this, and stays a citation with an empty link.
+fn is_script_control(el: &Element, href: &str) -> bool {
+    let h = href.trim();
+    let nowhere = h.is_empty()
+        || h == "#"
+        || h == "#!"
+        || h.get(..11)
+            .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"));
+    nowhere
+        && el.attrs.iter().any(|(n, v)| {
+            let n: &str = &n.local;
+            match n {
+                "role" => matches!(
+                    v.trim(),
+                    "button" | "tab" | "menuitem" | "switch" | "checkbox" | "option" | "slider"
+                ),
+                "class" => v.split_ascii_whitespace().any(|c| {
+                    c.split(['-', '_']).any(|w| {
+                        matches!(
+                            w.to_ascii_lowercase().as_str(),
+                            "btn"
+                                | "button"
+                                | "toggle"
+                                | "toggler"
+                                | "trigger"
+                                | "dropdown"
+                                | "expand"
+                                | "collapse"
+                                | "close"
+                                | "play"
+                        )
+                    })
+                }),
+                "aria-expanded" | "aria-controls" | "aria-haspopup" | "aria-pressed"
+                | "data-toggle" | "data-bs-toggle" | "data-target" | "data-bs-target"
+                | "data-action" | "data-dismiss" | "data-bs-dismiss" => true,
+                _ => n.len() > 2 && n.as_bytes()[..2].eq_ignore_ascii_case(b"on"),
+            }
+        })
 }
