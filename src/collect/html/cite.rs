@@ -8,7 +8,7 @@ use ego_tree::iter::Edge;
 use scraper::Node;
 use scraper::node::Element;
 
-use super::content::is_chrome;
+use super::content::{Chrome, Mass, is_chrome};
 use super::parse::{Page, attr};
 use crate::base::srcset;
 use crate::base::text::{newlines, newlines_before};
@@ -68,6 +68,11 @@ struct Pending {
 /// Walks content roots in document order and builds blocks.
 pub(crate) struct Builder<'p> {
     page: &'p Page,
+    /// The text each element holds, when chrome names are to be weighed
+    /// against it.
+    mass: Option<&'p Mass>,
+    /// Open `<p>` elements.
+    para_depth: usize,
     offset: usize,
     want_cites: bool,
     all_links: bool,
@@ -89,6 +94,8 @@ impl<'p> Builder<'p> {
     pub(crate) fn new(page: &'p Page, offset: usize, want_cites: bool, all_links: bool) -> Self {
         Builder {
             page,
+            mass: None,
+            para_depth: 0,
             offset,
             want_cites,
             all_links,
@@ -135,10 +142,43 @@ impl<'p> Builder<'p> {
         self.page.line(id).map(|l| l + self.offset)
     }
 
+    /// Weighs chrome names against the text elements hold.
+    pub(crate) fn with_mass(mut self, mass: &'p Mass) -> Self {
+        self.mass = Some(mass);
+        self
+    }
+
+    /// Whether an element that only its name marks as chrome is kept: an
+    /// inline element inside a paragraph (a topic link styled `meta`), or
+    /// an element that holds at least half the prose of the content root
+    /// (a layout wrapper around the article, whatever it is called).
+    fn keeps_named_chrome(&self, id: NodeId, el: &Element, root_prose: usize) -> bool {
+        if self.para_depth > 0 && !is_block_level(el.name()) {
+            return true;
+        }
+        self.mass
+            .is_some_and(|m| root_prose >= 200 && m.prose(id) * 2 >= root_prose)
+    }
+
+    /// A container of links rather than prose (see `Mass::is_link_farm`),
+    /// unless it holds the article.
+    fn is_link_farm(&self, id: NodeId, el: &Element, root_prose: usize) -> bool {
+        let Some(m) = self.mass else {
+            return false;
+        };
+        let _ = el;
+        !self.all_links
+            && self.quote_depth == 0
+            && self.anchor_depth == 0
+            && m.is_link_farm(id)
+            && !(root_prose >= 200 && m.prose(id) * 2 >= root_prose)
+    }
+
     pub(crate) fn walk(&mut self, root: NodeId) {
         let Some(root) = self.page.html.tree.get(root) else {
             return;
         };
+        let root_prose = self.mass.map_or(0, |m| m.prose(root.id()));
         let mut skip: Option<NodeId> = None;
         for edge in root.traverse() {
             match edge {
@@ -148,12 +188,26 @@ impl<'p> Builder<'p> {
                     }
                     match node.value() {
                         Node::Element(el) => {
-                            if node.id() != root.id()
-                                && !self.all_links
-                                && is_chrome(el, self.quote_depth > 0)
+                            let chrome = if node.id() == root.id() || self.all_links {
+                                Chrome::No
+                            } else {
+                                is_chrome(el, self.quote_depth > 0)
+                            };
+                            let chrome = match chrome {
+                                Chrome::ByName
+                                    if self.keeps_named_chrome(node.id(), el, root_prose) =>
+                                {
+                                    Chrome::No
+                                }
+                                c => c,
+                            };
+                            if chrome != Chrome::No || self.is_link_farm(node.id(), el, root_prose)
                             {
                                 skip = Some(node.id());
                                 continue;
+                            }
+                            if el.name() == "p" {
+                                self.para_depth += 1;
                             }
                             if !self.all_links
                                 && matches!(el.name(), "script" | "style" | "template")
@@ -175,6 +229,9 @@ impl<'p> Builder<'p> {
                         continue;
                     }
                     if let Node::Element(el) = node.value() {
+                        if el.name() == "p" {
+                            self.para_depth = self.para_depth.saturating_sub(1);
+                        }
                         self.close(node.id(), el);
                     }
                 }

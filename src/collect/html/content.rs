@@ -12,7 +12,9 @@ use ego_tree::NodeId;
 use scraper::node::Element;
 use scraper::{Node, Selector};
 
-use super::parse::{Page, attr, classes};
+use ego_tree::iter::Edge;
+
+use super::parse::{Page, attr, classes, node_number};
 use crate::collect::dates;
 
 /// How the content of a page is chosen.
@@ -123,6 +125,13 @@ static CHROME_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
     .collect()
 });
 
+/// Parts of class and id names that say "this is content" (Readability's
+/// positive names).
+const CONTENT_WORDS: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text",
+    "blog", "story",
+];
+
 /// Class/id words that mark content containers, strongest first.
 const CONTENT_CLASSES: &[&str] = &[
     "entry-content",
@@ -158,13 +167,25 @@ fn has_chrome_words(el: &Element) -> bool {
     classes(el).any(check) || attr(el, "id").is_some_and(check)
 }
 
+/// Why an element looks like site chrome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Chrome {
+    No,
+    /// What it is says so: `<nav>`, `<aside>`, a form, a script, hidden.
+    Always,
+    /// Only its class, id or role says so. Such names are often those of
+    /// layout wrappers (Blogger's `widget Blog`, a `sidebar-right` column,
+    /// a `share-…` id on the article body): the walk keeps such an element
+    /// when it holds the article's text.
+    ByName,
+}
+
 /// Whether an element (and all it holds) is site chrome.
-pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> bool {
+pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> Chrome {
     match el.name() {
         "nav" | "aside" | "form" | "script" | "style" | "noscript" | "template" | "button"
-        | "select" | "textarea" | "dialog" | "menu" | "head" | "title" => return true,
-        "header" => return !in_quote,
-        "footer" => return !in_quote,
+        | "select" | "textarea" | "dialog" | "menu" | "head" | "title" => return Chrome::Always,
+        "header" | "footer" if !in_quote => return Chrome::Always,
         _ => {}
     }
     // One pass over the attributes: this runs for every element of the content.
@@ -174,24 +195,201 @@ pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> bool {
             !w.is_empty() && (words.contains(w) || words.contains(w.to_ascii_lowercase().as_str()))
         })
     };
-    el.attrs.iter().any(|(n, v)| match &*n.local {
-        "role" => matches!(
-            &**v,
-            "navigation"
-                | "complementary"
-                | "contentinfo"
-                | "banner"
-                | "search"
-                | "menu"
-                | "menubar"
-                | "dialog"
-        ),
-        "hidden" => true,
-        "aria-hidden" => &**v == "true",
-        "class" => v.split_ascii_whitespace().any(chrome_name),
-        "id" => chrome_name(v),
-        _ => false,
-    })
+    let mut by_name = false;
+    for (n, v) in &el.attrs {
+        match &*n.local {
+            "hidden" => return Chrome::Always,
+            "aria-hidden" if &**v == "true" => return Chrome::Always,
+            "role" => {
+                by_name |= matches!(
+                    &**v,
+                    "navigation"
+                        | "complementary"
+                        | "contentinfo"
+                        | "banner"
+                        | "search"
+                        | "menu"
+                        | "menubar"
+                        | "dialog"
+                )
+            }
+            "class" => by_name |= v.split_ascii_whitespace().any(chrome_name),
+            "id" => by_name |= chrome_name(v),
+            _ => {}
+        }
+    }
+    if by_name { Chrome::ByName } else { Chrome::No }
+}
+
+/// What an element holds, link farms inside it left out.
+#[derive(Debug, Clone, Copy, Default)]
+struct Held {
+    /// Text outside links, in bytes.
+    prose: u32,
+    /// Text inside links, in bytes.
+    links: u32,
+    commas: u32,
+    paragraphs: u32,
+    items: u32,
+    /// `<th>`, `<thead>`, `<caption>`…: what makes a table one of data.
+    data_cells: u32,
+    farm: bool,
+}
+
+impl Held {
+    fn add(&mut self, o: &Held) {
+        self.prose = self.prose.saturating_add(o.prose);
+        self.links = self.links.saturating_add(o.links);
+        self.commas = self.commas.saturating_add(o.commas);
+        self.paragraphs = self.paragraphs.saturating_add(o.paragraphs);
+        self.items = self.items.saturating_add(o.items);
+        self.data_cells = self.data_cells.saturating_add(o.data_cells);
+    }
+}
+
+/// How much text each element holds, by node number, and which elements
+/// are link farms. One walk over the page, bottom-up as Readability
+/// cleans, so that a wrapper is judged on what is left once the farms
+/// inside it are gone; what a page holds in scripts and styles is not
+/// text.
+pub(crate) struct Mass {
+    of: Vec<Held>,
+}
+
+impl Mass {
+    pub(crate) fn of(page: &Page) -> Mass {
+        let mut of: Vec<Held> = Vec::new();
+        // Per open element: what it holds so far.
+        let mut stack: Vec<Held> = vec![Held::default()];
+        let mut links = 0usize;
+        let mut skip: Option<NodeId> = None;
+        for edge in page.html.tree.root().traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if skip.is_some() {
+                        continue;
+                    }
+                    match node.value() {
+                        Node::Element(el) => {
+                            if matches!(el.name(), "script" | "style" | "noscript" | "template") {
+                                skip = Some(node.id());
+                                continue;
+                            }
+                            if el.name() == "a" {
+                                links += 1;
+                            }
+                            stack.push(Held::default());
+                        }
+                        Node::Text(t) => {
+                            if let Some(top) = stack.last_mut() {
+                                let len = t.trim().len() as u32;
+                                if links == 0 {
+                                    top.prose = top.prose.saturating_add(len);
+                                } else {
+                                    top.links = top.links.saturating_add(len);
+                                }
+                                let commas = t.matches([',', '，', '、']).count() as u32;
+                                top.commas = top.commas.saturating_add(commas);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Edge::Close(node) => {
+                    if let Some(s) = skip {
+                        if s == node.id() {
+                            skip = None;
+                        }
+                        continue;
+                    }
+                    let Node::Element(el) = node.value() else {
+                        continue;
+                    };
+                    let name = el.name();
+                    if name == "a" {
+                        links = links.saturating_sub(1);
+                    }
+                    let mut h = stack.pop().unwrap_or_default();
+                    match name {
+                        "p" => h.paragraphs += 1,
+                        "li" => h.items += 1,
+                        "th" | "thead" | "tfoot" | "caption" | "colgroup" => h.data_cells += 1,
+                        _ => {}
+                    }
+                    // Inside a link (a card), its text is that link's.
+                    h.farm = links == 0 && is_link_farm(el, &h);
+                    if name == "table" {
+                        h.data_cells = 0; // a nested table's cells are its own
+                    }
+                    if let Some(top) = stack.last_mut()
+                        && !h.farm
+                    {
+                        top.add(&h);
+                    }
+                    let n = node_number(node.id());
+                    if n < (1 << 32) {
+                        if n >= of.len() {
+                            of.resize(n + 1, Held::default());
+                        }
+                        of[n] = h;
+                    }
+                }
+            }
+        }
+        Mass { of }
+    }
+
+    fn get(&self, id: NodeId) -> Held {
+        self.of.get(node_number(id)).copied().unwrap_or_default()
+    }
+
+    /// The prose an element holds (its text outside links), in bytes,
+    /// link farms inside it left out.
+    pub(crate) fn prose(&self, id: NodeId) -> usize {
+        self.get(id).prose as usize
+    }
+
+    /// Whether an element is a link farm (see `is_link_farm`).
+    pub(crate) fn is_link_farm(&self, id: NodeId) -> bool {
+        self.get(id).farm
+    }
+}
+
+/// Whether a container is mostly links — a list of headlines, a block of
+/// "more stories", a tag cloud, an ad's links — by Readability's
+/// conditional cleaning of `div`, `ul` and `table` (its reader view is
+/// what people accept as "the article"), given what the container holds
+/// once the farms inside it are gone. Prose (ten commas or more), lists
+/// (whose links are the point) and data tables are kept; other containers
+/// go when over a fifth of their text is link text (over half for one
+/// named like content), when they hold more list items than paragraphs,
+/// or when they hold a link and next to no text.
+fn is_link_farm(el: &Element, h: &Held) -> bool {
+    let name = el.name();
+    if !matches!(name, "div" | "ul" | "table") || h.commas >= 10 {
+        return false;
+    }
+    if name == "table" && (h.data_cells > 0 || attr(el, "summary").is_some()) {
+        return false;
+    }
+    let total = h.prose + h.links;
+    let density = if total == 0 {
+        0.0
+    } else {
+        f64::from(h.links) / f64::from(total)
+    };
+    let named_content = classes(el).chain(attr(el, "id")).any(|c| {
+        CONTENT_WORDS
+            .iter()
+            .any(|w| c.to_ascii_lowercase().contains(w))
+    });
+    if named_content {
+        return density > 0.5;
+    }
+    if name == "ul" {
+        return false;
+    }
+    density > 0.2 || h.items > h.paragraphs || (total < 25 && h.links > 0)
 }
 
 /// One pass over every node: content candidates and the page's metadata.
@@ -331,28 +529,35 @@ pub(crate) fn survey(page: &Page) -> Survey {
 }
 
 /// Whether a candidate content root sits inside chrome (a sidebar's
-/// "recent posts" articles, a comment `<article>`).
-fn inside_chrome(page: &Page, id: NodeId) -> bool {
+/// "recent posts" articles, a comment `<article>`). `tier` 0 is a
+/// container that names itself the body (`entry-content`,
+/// `itemprop=articleBody`): its own class or id never disqualifies it (a
+/// share button's id can sit on the article body). A layout ancestor named
+/// like chrome (`widget Blog`, `sidebar-right`) disqualifies a candidate
+/// only when the candidate holds little of the page's prose; a comment
+/// thread, a `<nav>`, `<aside>`, `<footer>`, `<header>` or form always does.
+fn inside_chrome(page: &Page, id: NodeId, tier: usize, mass: &Mass, page_prose: usize) -> bool {
     let Some(node) = page.html.tree.get(id) else {
         return true;
     };
-    if let Node::Element(el) = node.value()
+    if tier > 0
+        && let Node::Element(el) = node.value()
         && el.name() != "main"
         && has_chrome_words(el)
     {
         return true;
     }
+    let holds_article = mass.prose(id) * 5 >= page_prose * 2;
     node.ancestors().any(|a| match a.value() {
         Node::Element(el) => match el.name() {
             "nav" | "aside" | "footer" | "form" | "header" => true,
             "body" | "html" => false,
             _ => {
                 let check = |n: &str| {
-                    n.split(['-', '_']).any(|w| {
-                        matches!(
-                            w,
-                            "sidebar" | "widget" | "comments" | "comment" | "related" | "footer"
-                        )
+                    n.split(['-', '_']).any(|w| match w {
+                        "comments" | "comment" => true,
+                        "sidebar" | "widget" | "related" | "footer" => !holds_article,
+                        _ => false,
                     })
                 };
                 classes(el).any(check) || attr(el, "id").is_some_and(check)
@@ -381,7 +586,7 @@ fn outermost(page: &Page, ids: &[NodeId]) -> Vec<NodeId> {
 
 /// The element with the most paragraph text directly inside it: the
 /// fallback when a page marks up its content with nothing recognisable.
-fn densest(page: &Page) -> Option<NodeId> {
+fn densest(page: &Page, mass: &Mass, page_prose: usize) -> Option<NodeId> {
     let mut score: HashMap<NodeId, usize> = HashMap::new();
     for node in page.html.tree.nodes() {
         let Node::Element(el) = node.value() else {
@@ -407,7 +612,7 @@ fn densest(page: &Page) -> Option<NodeId> {
     best.sort_by_key(|b| std::cmp::Reverse(b.0));
     best.into_iter()
         .map(|(_, id)| id)
-        .find(|&id| !inside_chrome(page, id))
+        .find(|&id| !inside_chrome(page, id, 4, mass, page_prose))
 }
 
 /// The content roots of a page.
@@ -415,6 +620,7 @@ pub(crate) fn content_roots(
     page: &Page,
     rule: &ContentRule,
     survey: &Survey,
+    mass: &Mass,
 ) -> Result<Vec<NodeId>, String> {
     if let Some(sel) = rule.selector {
         let ids: Vec<NodeId> = page.html.select(sel).map(|e| e.id()).collect();
@@ -430,15 +636,24 @@ pub(crate) fn content_roots(
     if rule.fragment {
         return Ok(vec![survey.body.unwrap_or(doc)]);
     }
-    for tier in &survey.tiers {
+    let page_prose = survey.body.map_or(0, |b| mass.prose(b));
+    for (t, tier) in survey.tiers.iter().enumerate() {
         let kept: Vec<NodeId> = tier
             .iter()
             .copied()
-            .filter(|&id| !inside_chrome(page, id))
+            .filter(|&id| !inside_chrome(page, id, t, mass, page_prose))
             .collect();
-        if !kept.is_empty() {
-            return Ok(outermost(page, &kept));
+        let kept = outermost(page, &kept);
+        // A container that holds almost none of the page's prose (a
+        // teaser, a card) is not the article: look further.
+        let held: usize = kept.iter().map(|&id| mass.prose(id)).sum();
+        if !kept.is_empty() && (held * 7 >= page_prose || page_prose < 2000) {
+            return Ok(kept);
         }
     }
-    Ok(vec![densest(page).or(survey.body).unwrap_or(doc)])
+    Ok(vec![
+        densest(page, mass, page_prose)
+            .or(survey.body)
+            .unwrap_or(doc),
+    ])
 }

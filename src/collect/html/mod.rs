@@ -11,7 +11,7 @@ mod parse;
 
 use cite::Builder;
 pub(crate) use content::{ContentRule, Meta};
-use content::{content_roots, survey};
+use content::{Mass, content_roots, survey};
 pub(crate) use parse::{Page, parse};
 
 use super::analyze::{Block, collapse};
@@ -30,8 +30,13 @@ pub(crate) fn extract(
     line_offset: usize,
 ) -> Result<Extracted, String> {
     let survey = survey(page);
-    let roots = content_roots(page, rule, &survey)?;
+    let mass = Mass::of(page);
+    let roots = content_roots(page, rule, &survey, &mass)?;
     let mut b = Builder::new(page, line_offset, true, rule.all_links);
+    // A feed item's HTML is all content: no link farm is cleaned from it.
+    if !rule.fragment {
+        b = b.with_mass(&mass);
+    }
     for root in roots {
         b.walk(root);
     }
@@ -51,8 +56,9 @@ pub fn main_text(html: &str) -> String {
         all_links: false,
         fragment: false,
     };
-    let roots = content_roots(&page, &rule, &survey).unwrap_or_default();
-    let mut b = Builder::new(&page, 0, false, false);
+    let mass = Mass::of(&page);
+    let roots = content_roots(&page, &rule, &survey, &mass).unwrap_or_default();
+    let mut b = Builder::new(&page, 0, false, false).with_mass(&mass);
     for root in roots {
         b.walk(root);
     }

@@ -60,7 +60,7 @@ impl Lines {
 /// that number, which this hasher catches. A vector indexed by it is
 /// several times faster than a hash map (whose probes missed the cache in
 /// profiles of large pages).
-fn node_number(id: NodeId) -> usize {
+pub(crate) fn node_number(id: NodeId) -> usize {
     use std::hash::{Hash, Hasher};
     struct Catch(usize);
     impl Hasher for Catch {
