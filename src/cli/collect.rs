@@ -23,6 +23,9 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
         &args.input.inputs,
         &config.collect,
         &mut |post| {
+            for note in &post.notes {
+                eprintln!("citeguard: {}: {note}", post.name);
+            }
             if write_error.is_none()
                 && let Err(e) = printer.post(&mut out, &post)
             {

@@ -4,6 +4,19 @@
 //! date).
 //!
 //! It reads the parsed tree; it builds no citations.
+//!
+//! Why our own rules and not a readability port: on the real-world corpus
+//! (`tests/corpus/`, 167 pages whose ground truth is what Mozilla's
+//! Readability keeps), `dom_smoothie` 0.19, a maintained Rust port of
+//! Readability, found 97.1% of the content links with 0.4% chrome leak,
+//! these rules 91.6% with 2.3%. But it parses every page a second time
+//! into its own tree (so citations would lose their source lines), and
+//! alone it costs 1.5 times all of `collect` on the bench corpus (0.94 s
+//! of CPU against 0.60 s for 1,000 posts), which would leave `collect`
+//! well behind `lychee --dump`. So the rules here borrow Readability's
+//! idea instead of its code: besides the named containers and chrome,
+//! `Mass` cleans link farms bottom-up as Readability's conditional
+//! cleaning does, in one linear pass over the tree we already have.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
