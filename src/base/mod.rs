@@ -10,6 +10,10 @@
 //!   for text shown on a terminal or in a report.
 //! - `cap` — the cap on bytes read from the network, counted after
 //!   decompression: a counter, and a reader that keeps them in memory.
+//! - `srcset` — the `srcset` attribute, parsed as the HTML standard says
+//!   (commas inside URLs included), for the collector and the offline copy.
+//! - `nesting` — a linear pre-scan that bounds how deeply HTML nests
+//!   before a parser (quadratic in depth) sees it.
 //! - `names` — the `names!` macro: a contract enum declared with its
 //!   strings once, from which `as_str`, `FromStr`, `Display` and serde come.
 //!
@@ -20,6 +24,8 @@
 pub mod cap;
 pub mod escape;
 pub(crate) mod names;
+pub mod nesting;
+pub mod srcset;
 pub mod text;
 pub mod time;
 pub mod web;

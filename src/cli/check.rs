@@ -142,7 +142,12 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     citeguard::collect::collect(
         &args.input.inputs,
         &config.collect,
-        &mut |p| posts.push(p),
+        &mut |p| {
+            for note in &p.notes {
+                eprintln!("citeguard: {}: {note}", p.name);
+            }
+            posts.push(p)
+        },
         &mut |e| {
             failed_inputs += 1;
             crate::print_error(&e);

@@ -22,6 +22,9 @@ pub fn run(args: CollectArgs) -> Result<Outcome> {
         &args.input.inputs,
         &config.collect,
         &mut |post| {
+            for note in &post.notes {
+                crate::say(format_args!("{}: {note}", post.name));
+            }
             if write_error.is_none() {
                 write_error = listing.post(&mut out, &post).err();
             }

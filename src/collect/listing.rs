@@ -248,6 +248,7 @@ mod tests {
             base_url: None,
             date: Some("2010-05-02".into()),
             citations: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

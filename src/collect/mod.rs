@@ -49,6 +49,10 @@ pub struct Post {
     /// When the post says it was published: RFC 3339 or `YYYY-MM-DD`.
     pub date: Option<String>,
     pub citations: Vec<Citation>,
+    /// What the reader had to leave out of the post (markup nested too
+    /// deep), one line each, for the user to be told.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// How many files are parsed in parallel before their posts are handed
@@ -426,6 +430,7 @@ fn finish_post(
         base_url: base.filter(|u| is_http(u.as_str())).map(String::from),
         date,
         citations,
+        notes: Vec::new(),
     }
 }
 
@@ -515,13 +520,9 @@ fn html_post(ctx: &Ctx, origin: &Origin, text: &str) -> Result<Post, String> {
             .filter(|u| is_http(u.as_str())),
     };
     let base = pick_base(ctx, origin, ex.meta.base_href.as_deref(), own);
-    Ok(finish_post(
-        ctx,
-        origin.name,
-        base,
-        ex.meta.date,
-        &ex.blocks,
-    ))
+    let mut post = finish_post(ctx, origin.name, base, ex.meta.date, &ex.blocks);
+    post.notes.extend(page.cut.map(|c| c.to_string()));
+    Ok(post)
 }
 
 fn markdown_post(ctx: &Ctx, origin: &Origin, text: &str) -> Post {

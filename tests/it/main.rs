@@ -18,6 +18,7 @@ mod broken_pipe;
 mod check;
 mod collect;
 mod collect_cli;
+mod collect_html;
 mod collect_robust;
 mod fetch;
 mod hostile_fetch;

@@ -1,11 +1,9 @@
 //! `srcset` read as browsers read it, and the one candidate an offline copy
 //! keeps of it.
 //!
-//! It owns splitting a candidate list (commas inside URLs survive) and the
-//! choice of the candidate closest to 1x. It never resolves the URLs it
+//! It owns the choice of the candidate closest to 1x; the list itself is
+//! split by `base::srcset`, the one parser the collector uses too. It never resolves the URLs it
 //! returns and never looks at anything but the attribute's text.
-// TODO(merge): srcset — the collector's shared srcset parser
-// (src/collect/html/) replaces `srcset_candidates` when the lead folds them.
 
 /// The candidate of a `srcset` an offline copy keeps: the one closest to
 /// 1x (the first on a tie); if the set only gives widths, its first. An
@@ -32,59 +30,12 @@ pub(super) fn best_candidate<'a>(srcset: &'a str, src: Option<&'a str>) -> Optio
 }
 
 /// The candidates of a `srcset` with their density (`None` for a width
-/// descriptor), split as the HTML standard does: a URL runs to white space
-/// (so commas inside URLs survive), descriptors run to a comma outside
-/// parentheses.
+/// descriptor), as `base::srcset` parses them (commas inside URLs survive).
 fn srcset_candidates(set: &str) -> Vec<(&str, Option<f64>)> {
-    let b = set.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b',') {
-            i += 1;
-        }
-        if i >= b.len() {
-            return out;
-        }
-        let start = i;
-        while i < b.len() && !b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut url = &set[start..i];
-        let mut descriptors = "";
-        if url.ends_with(',') {
-            url = url.trim_end_matches(',');
-        } else {
-            let from = i;
-            let mut depth = 0usize;
-            while i < b.len() {
-                match b[i] {
-                    b'(' => depth += 1,
-                    b')' => depth = depth.saturating_sub(1),
-                    b',' if depth == 0 => break,
-                    _ => {}
-                }
-                i += 1;
-            }
-            descriptors = &set[from..i];
-        }
-        if url.is_empty() {
-            continue;
-        }
-        let mut density = None;
-        let mut width = false;
-        for d in descriptors.split_ascii_whitespace() {
-            if let Some(x) = d.strip_suffix(['x', 'X']) {
-                density = x.parse::<f64>().ok().filter(|d| d.is_finite() && *d > 0.0);
-            } else if d.ends_with(['w', 'W']) {
-                width = true;
-            }
-        }
-        if density.is_none() && !width {
-            density = Some(1.0);
-        }
-        out.push((url, density));
-    }
+    crate::base::srcset::parse(set)
+        .iter()
+        .map(|c| (c.url, c.density()))
+        .collect()
 }
 
 #[cfg(test)]

@@ -1,0 +1,272 @@
+//! The HTML reader on the markup real pages are made of: anchor text
+//! exact whatever white space and inline markup surround it, one citation
+//! per image (commas inside srcset URLs included), script controls left
+//! out, and pages nested absurdly deep collected in seconds.
+
+use std::path::Path;
+
+use citeguard::collect::{CollectConfig, Post, collect_all};
+use citeguard::model::{Citation, Kind, Missing};
+
+/// Collects one HTML page written to a temporary file.
+fn collect_page(html: &str) -> Post {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("page.html");
+    std::fs::write(&p, html).unwrap();
+    collect_file(&p)
+}
+
+fn collect_file(p: &Path) -> Post {
+    let (mut posts, errors) = collect_all(&[p.display().to_string()], &CollectConfig::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(posts.len(), 1);
+    posts.remove(0)
+}
+
+fn article(body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><base href=\"https://blog.example/post/\"></head><body><article>\n{body}\n</article></body></html>"
+    )
+}
+
+fn texts(post: &Post) -> Vec<&str> {
+    post.citations.iter().map(|c| c.text.as_str()).collect()
+}
+
+fn urls(post: &Post) -> Vec<&str> {
+    post.citations
+        .iter()
+        .filter_map(|c| c.url.as_deref())
+        .collect()
+}
+
+#[test]
+fn anchor_text_is_exact_after_leading_white_space_in_its_block() {
+    let post = collect_page(&article(
+        "<p>\n          <a href=\"https://a.example/\">Affected by switching video source</a> was the bug, \
+         and it took the team three weeks of careful work to track it down.</p>\n\
+         <ul><li>     <a href=\"https://b.example/\">Five</a> items were changed in the release that followed.</li></ul>\n\
+         <div>\n\n\t <a href=\"https://c.example/\">Tabs</a> were restored in the next version of the player, \
+         which shipped a month later to everyone.\n</div>",
+    ));
+    assert_eq!(
+        texts(&post),
+        vec!["Affected by switching video source", "Five", "Tabs"]
+    );
+}
+
+#[test]
+fn anchor_text_runs_through_nested_inline_markup() {
+    let post = collect_page(&article(
+        "<p>  See <a href=\"https://a.example/\"><em>the <b>whole</b></em> <span>report</span></a>, \
+         and <a href=\"https://b.example/\">  <code>x</code>  </a>.</p>\n\
+         <p>   <a href=\"https://c.example/\"><img src=\"pic.png\" alt=\"A chart\"></a></p>",
+    ));
+    assert_eq!(
+        texts(&post),
+        vec!["the whole report", "x", "A chart", "A chart"]
+    );
+    assert!(post.citations.iter().all(|c| !c.text.is_empty()));
+}
+
+#[test]
+fn an_image_is_one_citation_its_src_or_its_largest_candidate() {
+    let post = collect_page(&article(
+        r#"<p><img src="a-1024.jpg" srcset="a-300.jpg 300w, a-1024.jpg 1024w" alt="A"></p>
+<p><img srcset="https://cdn.example/w_400,h_300/b.jpg 400w, https://cdn.example/w_800,h_600/b.jpg 800w" alt="B"></p>
+<p><img srcset="c.jpg, c@2x.jpg 2x" alt="C"></p>
+<p><img class="lazyload" src="data:image/gif;base64,R0lGOD" data-src="d.jpg" alt="D"></p>
+<picture><source srcset="e-1200.avif 1200w, e-600.avif 600w"><img alt="E"></picture>"#,
+    ));
+    let got: Vec<(&str, Kind)> = post
+        .citations
+        .iter()
+        .map(|c| (c.url.as_deref().unwrap_or(""), c.kind))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("https://blog.example/post/a-1024.jpg", Kind::Image),
+            ("https://cdn.example/w_800,h_600/b.jpg", Kind::Image),
+            ("https://blog.example/post/c@2x.jpg", Kind::Image),
+            ("https://blog.example/post/d.jpg", Kind::Image),
+            ("https://blog.example/post/e-1200.avif", Kind::Image),
+        ],
+        "commas inside srcset URLs are part of them; other candidates cite nothing"
+    );
+}
+
+#[test]
+fn script_controls_are_not_citations_but_a_placeholder_in_prose_is() {
+    let post = collect_page(&article(
+        r##"<p>Read <a href="#">the full table</a> before the vote.</p>
+<p><a href="#" role="button">Show more</a> <a href="#" onclick="toggle()">Expand</a>
+<a href="javascript:void(0)" class="btn-share">Share</a> <a href="#" data-toggle="collapse">Details</a>
+<a href="#" aria-expanded="false">Menu</a></p>
+<p>Go <a href="javascript:history.back()">back</a>.</p>"##,
+    ));
+    let got: Vec<(&str, Option<&str>, Option<Missing>)> = post
+        .citations
+        .iter()
+        .map(|c: &Citation| (c.text.as_str(), c.url.as_deref(), c.missing))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("the full table", None, Some(Missing::EmptyLink)),
+            // A script URL is a link of another scheme: check skips it.
+            ("back", Some("javascript:history.back()"), None),
+        ]
+    );
+}
+
+#[test]
+fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
+    let n = 1_000_000;
+    let page = format!(
+        "<html><body><article><p>Intro <a href=\"https://a.example/\">first</a>, a sentence long enough to be prose.</p>{}<p>Deep down <a href=\"https://b.example/\">second</a>, another sentence long enough to be prose.</p>{}</article></body></html>",
+        "<div>".repeat(n),
+        "</div>".repeat(n)
+    );
+    let start = std::time::Instant::now();
+    let post = collect_page(&page);
+    assert!(start.elapsed().as_secs() < 30, "took {:?}", start.elapsed());
+    assert_eq!(
+        urls(&post),
+        vec!["https://a.example/", "https://b.example/"]
+    );
+}
+
+/// The real-world corpus (`tests/corpus/`, filled by `.ci/setup-corpus`):
+/// for every HTML page with ground truth (the links Mozilla's Readability
+/// keeps as the article), the recall of its content links and the share of
+/// reported links that are not content ("chrome leak"), counted over
+/// distinct http(s) URLs as `tests/corpus/measure.py` counts them. Prints
+/// the figures per page and over the corpus.
+///
+/// The issue's targets are recall ≥ 0.98 and leak ≤ 1%; the detection
+/// reaches recall 0.92 and leak 2.5% today. The test fails below a floor
+/// just under today's figures, so that a change can only move them up.
+/// Skipped (with a line saying so) when the corpus is not installed.
+#[test]
+fn corpus_content_links_recall_and_chrome_leak() {
+    const TARGET_RECALL: f64 = 0.98;
+    const TARGET_LEAK: f64 = 0.01;
+    const FLOOR_RECALL: f64 = 0.91;
+    const CEILING_LEAK: f64 = 0.03;
+    let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let cache = std::env::var_os("CITEGUARD_CORPUS")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/citeguard/corpus"))
+        });
+    let (Ok(manifest), Some(cache)) = (std::fs::read_to_string(here.join("manifest.json")), cache)
+    else {
+        assert!(std::env::var_os("CI").is_none(), "CI must have the corpus");
+        eprintln!("corpus: tests/corpus/manifest.json not here; skipped");
+        return;
+    };
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let (mut truth_n, mut found_n, mut reported_n, mut extra_n) = (0usize, 0, 0, 0);
+    let mut pages = 0;
+    for entry in manifest["files"].as_array().unwrap() {
+        if entry["format"] != "html" {
+            continue;
+        }
+        let id = entry["id"].as_str().unwrap();
+        let path = cache.join(entry["path"].as_str().unwrap());
+        let Ok(truth) = std::fs::read_to_string(here.join(format!("truth/{id}.json"))) else {
+            continue;
+        };
+        if !path.exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must have the corpus: {} missing (.ci/setup-corpus)",
+                path.display()
+            );
+            eprintln!(
+                "corpus: {} missing (run .ci/setup-corpus); skipped",
+                path.display()
+            );
+            return;
+        }
+        let truth: serde_json::Value = serde_json::from_str(&truth).unwrap();
+        let base = entry["base"].as_str();
+        let page = base.map(norm_url);
+        let want: std::collections::BTreeSet<String> = truth["links"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x["url"].as_str())
+                    .map(norm_url)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let config = CollectConfig {
+            base_url: base.map(str::to_string),
+            ..CollectConfig::default()
+        };
+        let (posts, _) = collect_all(&[path.display().to_string()], &config);
+        let got: std::collections::BTreeSet<String> = posts
+            .iter()
+            .flat_map(|p| &p.citations)
+            .filter(|c| c.kind == Kind::Link)
+            .filter_map(|c| c.url.as_deref())
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .map(norm_url)
+            .filter(|u| Some(u) != page.as_ref())
+            .collect();
+        let found = want.intersection(&got).count();
+        let extra = got.difference(&want).count();
+        println!(
+            "{id:<44} recall {found:>4}/{:<4} leak {extra:>3}/{:<4}",
+            want.len(),
+            got.len()
+        );
+        truth_n += want.len();
+        found_n += found;
+        reported_n += got.len();
+        extra_n += extra;
+        pages += 1;
+    }
+    let recall = found_n as f64 / truth_n.max(1) as f64;
+    let leak = extra_n as f64 / reported_n.max(1) as f64;
+    println!(
+        "corpus: {pages} pages, recall {recall:.3} ({found_n}/{truth_n}, target {TARGET_RECALL}), \
+         chrome leak {:.1}% ({extra_n}/{reported_n}, target {:.0}%)",
+        100.0 * leak,
+        100.0 * TARGET_LEAK
+    );
+    assert!(
+        recall >= FLOOR_RECALL,
+        "recall {recall:.3} fell below {FLOOR_RECALL}"
+    );
+    assert!(
+        leak <= CEILING_LEAK,
+        "chrome leak {leak:.3} rose above {CEILING_LEAK}"
+    );
+}
+
+/// A URL as the corpus counts it: scheme and host lower-cased, default
+/// port and fragment dropped, an empty path as `/`, percent escapes in
+/// upper case.
+fn norm_url(u: &str) -> String {
+    let Ok(mut url) = url::Url::parse(u.trim()) else {
+        return u.to_string();
+    };
+    url.set_fragment(None);
+    let s = url.to_string();
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '%' {
+            for _ in 0..2 {
+                if let Some(h) = chars.next() {
+                    out.push(h.to_ascii_uppercase());
+                }
+            }
+        }
+    }
+    out
+}
