@@ -73,6 +73,8 @@ pub(crate) struct Builder<'p> {
     mass: Option<&'p Mass>,
     /// Open `<p>` elements.
     para_depth: usize,
+    /// Open captions and credits (`<figcaption>`, `wp-caption-text`…).
+    captions: Vec<NodeId>,
     offset: usize,
     want_cites: bool,
     all_links: bool,
@@ -96,6 +98,7 @@ impl<'p> Builder<'p> {
             page,
             mass: None,
             para_depth: 0,
+            captions: Vec::new(),
             offset,
             want_cites,
             all_links,
@@ -126,7 +129,12 @@ impl<'p> Builder<'p> {
             }
             p.serial = usize::MAX;
         }
-        let done = std::mem::replace(&mut self.cur, Block::new(next, self.line));
+        let mut done = std::mem::replace(&mut self.cur, Block::new(next, self.line));
+        // A link to nowhere that shows no words (an arrow icon, a carousel
+        // dot) is a control for the page's scripts, not an author's
+        // placeholder: a reader has nothing to follow.
+        done.cites
+            .retain(|c| !(c.kind == Kind::Link && is_nowhere(&c.raw) && c.text.trim().is_empty()));
         if !done.is_empty() {
             self.blocks.push(done);
         }
@@ -210,6 +218,9 @@ impl<'p> Builder<'p> {
                             if el.name() == "p" {
                                 self.para_depth += 1;
                             }
+                            if is_caption(el) {
+                                self.captions.push(node.id());
+                            }
                             if !self.all_links
                                 && matches!(el.name(), "script" | "style" | "template")
                             {
@@ -232,6 +243,9 @@ impl<'p> Builder<'p> {
                     if let Node::Element(el) = node.value() {
                         if el.name() == "p" {
                             self.para_depth = self.para_depth.saturating_sub(1);
+                        }
+                        if self.captions.last() == Some(&node.id()) {
+                            self.captions.pop();
                         }
                         self.close(node.id(), el);
                     }
@@ -259,6 +273,9 @@ impl<'p> Builder<'p> {
         }
         let base = self.cur.text.len();
         self.cur.text.push_str(t);
+        if !self.captions.is_empty() && !t.trim().is_empty() {
+            self.cur.caption = true;
+        }
         if self.attribution_depth > 0 {
             self.cur.attribution.push_str(t);
         }
@@ -315,6 +332,9 @@ impl<'p> Builder<'p> {
         if matches!(name, "pre" | "code") {
             self.code_depth += 1;
         }
+        if self.quote_depth > 0 && matches!(name, "table" | "ul" | "ol" | "dl") {
+            self.cur.tabular = true;
+        }
         if is_block_level(name) {
             // Inside a quote or a link (a card), blocks are paragraphs of one.
             if self.quote_depth > 0 || self.anchor_depth > 0 {
@@ -343,7 +363,11 @@ impl<'p> Builder<'p> {
                     return;
                 };
                 if is_in_page_jump(href) {
-                    return; // a jump within the page (footnote marks, tables of contents)
+                    // A jump within the page (a footnote mark, a table of
+                    // contents) cites nothing itself, but a sentence with
+                    // a footnote mark has its source.
+                    self.cur.footnotes.push(self.cur.text.len());
+                    return;
                 }
                 if is_script_control(el, href) {
                     return; // a button drawn as a link: it cites nothing
@@ -544,13 +568,7 @@ fn image_url(el: &Element) -> Option<String> {
 /// An author's placeholder in prose (`<a href="#">full table</a>`) says
 /// none of this, and stays a citation with an empty link.
 fn is_script_control(el: &Element, href: &str) -> bool {
-    let h = href.trim();
-    let nowhere = h.is_empty()
-        || h == "#"
-        || h == "#!"
-        || h.get(..11)
-            .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"));
-    nowhere
+    is_nowhere(href)
         && el.attrs.iter().any(|(n, v)| {
             let n: &str = &n.local;
             match n {
@@ -581,4 +599,25 @@ fn is_script_control(el: &Element, href: &str) -> bool {
                 _ => n.len() > 2 && n.as_bytes()[..2].eq_ignore_ascii_case(b"on"),
             }
         })
+}
+
+/// A picture's caption or credit line.
+fn is_caption(el: &Element) -> bool {
+    el.name() == "figcaption"
+        || attr(el, "class").is_some_and(|c| {
+            c.split_ascii_whitespace().any(|w| {
+                let w = w.to_ascii_lowercase();
+                w.contains("caption") || w.contains("credit")
+            })
+        })
+}
+
+/// An href that goes nowhere: empty, `#`, `#!` or `javascript:`.
+fn is_nowhere(href: &str) -> bool {
+    let h = href.trim();
+    h.is_empty()
+        || h == "#"
+        || h == "#!"
+        || h.get(..11)
+            .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
 }
