@@ -24,4 +24,4 @@ pub mod store;
 pub use error::{Error, Result};
 
 #[cfg(test)]
-mod contract_strings;
+mod contract_tests;

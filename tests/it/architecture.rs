@@ -21,7 +21,7 @@ const LAYERS: &[&str] = &[
 ];
 
 /// Files that only tests compile.
-const TEST_ONLY: &[&str] = &["contract_strings.rs", "store/testing.rs"];
+const TEST_ONLY: &[&str] = &["contract_tests.rs", "store/testing.rs"];
 
 /// Inside `collect`, the format readers stay independent of each other:
 /// what two of them share lives in a module of its own.
