@@ -7,23 +7,13 @@
 //
 // usage: node check-report.mjs file:///path/to/report.html
 
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const url = process.argv[2];
 if (!url || !url.startsWith('file://')) {
   console.error('usage: node check-report.mjs file:///path/to/report.html');
   process.exit(2);
 }
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 // Local files and inline data are all a report may load; anything else is
 // blocked before it leaves the machine, and counted.
@@ -81,7 +71,7 @@ async function visible(page) {
 }
 
 async function main() {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launch();
   const result = {};
   try {
     // 1. The page as shipped: its Content-Security-Policy on, scripting on.

@@ -12,24 +12,13 @@
 //
 // usage: node open-offline.mjs file:///a.html file:///b.html ...
 
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const urls = process.argv.slice(2);
 if (urls.length === 0 || !urls.every((u) => u.startsWith('file://'))) {
   console.error('usage: node open-offline.mjs file:///path/to/copy.html ...');
   process.exit(2);
 }
-
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
 
 function local(u) {
   return u.startsWith('file:') || u.startsWith('data:') || u.startsWith('about:') || u.startsWith('blob:');
@@ -96,7 +85,7 @@ async function open(browser, url, options) {
 }
 
 async function main() {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  const browser = await launch(['--autoplay-policy=no-user-gesture-required']);
   const result = {};
   try {
     // A few at a time: each waits for refreshes and late loads.

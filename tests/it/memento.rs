@@ -34,19 +34,36 @@ fn memento_at(addr: SocketAddr, ts: &str, datetime: &str) -> Memento {
     }
 }
 
+/// Asks the test web's archive at `path` for the memento of `original`
+/// nearest `date`, with the fetcher's kind of client.
+async fn ask(
+    addr: SocketAddr,
+    path: &str,
+    original: &str,
+    date: Option<DateTime<Utc>>,
+) -> Result<Option<Memento>, MementoError> {
+    memento::closest(&client(), &format!("http://{addr}{path}"), original, date).await
+}
+
+/// The capture of `ORIGINAL` nearest late August 2010.
+fn august_2010(addr: SocketAddr) -> Memento {
+    memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z")
+}
+
+/// The archive's latest capture of `ORIGINAL`.
+fn june_2015(addr: SocketAddr) -> Memento {
+    memento_at(addr, "20150601000000", "2015-06-01T00:00:00Z")
+}
+
 #[tokio::test]
 async fn a_timegate_redirect_leads_to_the_capture_nearest_the_asked_date() {
     let web = Web::on("127.0.0.41");
     let addr = web.addr;
-    let gate = format!("http://{addr}/archive/gate/");
-    let found = memento::closest(&client(), &gate, ORIGINAL, day(2010, 8, 25))
+    let found = ask(addr, "/archive/gate/", ORIGINAL, day(2010, 8, 25))
         .await
         .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
-    );
-    let later = memento::closest(&client(), &gate, ORIGINAL, day(2010, 9, 10))
+    assert_eq!(found, Some(august_2010(addr)));
+    let later = ask(addr, "/archive/gate/", ORIGINAL, day(2010, 9, 10))
         .await
         .unwrap();
     assert_eq!(
@@ -59,18 +76,8 @@ async fn a_timegate_redirect_leads_to_the_capture_nearest_the_asked_date() {
 async fn without_a_date_the_archive_chooses_its_latest_capture() {
     let web = Web::on("127.0.0.41");
     let addr = web.addr;
-    let found = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/gate/"),
-        ORIGINAL,
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20150601000000", "2015-06-01T00:00:00Z"))
-    );
+    let found = ask(addr, "/archive/gate/", ORIGINAL, None).await.unwrap();
+    assert_eq!(found, Some(june_2015(addr)));
 }
 
 #[tokio::test]
@@ -85,28 +92,17 @@ async fn a_client_that_follows_redirects_itself_gets_the_same_memento() {
     )
     .await
     .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
-    );
+    assert_eq!(found, Some(august_2010(addr)));
 }
 
 #[tokio::test]
 async fn the_link_header_overrules_a_timegate_that_redirects_to_a_far_capture() {
     let web = Web::on("127.0.0.42");
     let addr = web.addr;
-    let found = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/lazy/"),
-        ORIGINAL,
-        day(2010, 8, 25),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
-    );
+    let found = ask(addr, "/archive/lazy/", ORIGINAL, day(2010, 8, 25))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(august_2010(addr)));
     assert_eq!(
         web.hits_under("/archive/web/"),
         0,
@@ -118,68 +114,47 @@ async fn the_link_header_overrules_a_timegate_that_redirects_to_a_far_capture() 
 async fn a_list_of_mementos_over_several_link_headers_is_enough() {
     let web = Web::on("127.0.0.42");
     let addr = web.addr;
-    let found = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/listing/"),
-        ORIGINAL,
-        day(2016, 1, 1),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20150601000000", "2015-06-01T00:00:00Z"))
-    );
+    let found = ask(addr, "/archive/listing/", ORIGINAL, day(2016, 1, 1))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(june_2015(addr)));
 }
 
 #[tokio::test]
 async fn a_url_the_archive_never_captured_has_no_memento_even_behind_a_moved_timegate() {
     let web = Web::on("127.0.0.43");
     let addr = web.addr;
-    let found = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/gate/"),
+    let found = ask(
+        addr,
+        "/archive/gate/",
         "http://example.org/never-archived",
         day(2010, 8, 25),
     )
     .await
     .unwrap();
     assert_eq!(found, None);
-    let moved = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/moved-gate/"),
+    let moved = ask(
+        addr,
+        "/archive/moved-gate/",
         "http://example.org/never-archived",
         day(2010, 8, 25),
     )
     .await
     .unwrap();
     assert_eq!(moved, None, "the moved TimeGate's 404 says the same");
-    let found = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/moved-gate/"),
-        ORIGINAL,
-        day(2010, 8, 25),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
-    );
+    let found = ask(addr, "/archive/moved-gate/", ORIGINAL, day(2010, 8, 25))
+        .await
+        .unwrap();
+    assert_eq!(found, Some(august_2010(addr)));
 }
 
 #[tokio::test]
 async fn a_server_error_is_an_error_that_fits_on_one_line() {
     let web = Web::on("127.0.0.43");
     let addr = web.addr;
-    let err = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/broken/"),
-        ORIGINAL,
-        day(2010, 8, 25),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(addr, "/archive/broken/", ORIGINAL, day(2010, 8, 25))
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, MementoError::Status { status: 500, .. }),
         "{err:?}"
@@ -196,14 +171,9 @@ async fn a_server_error_is_an_error_that_fits_on_one_line() {
 async fn a_garbage_link_header_is_an_error_not_a_panic() {
     let web = Web::on("127.0.0.44");
     let addr = web.addr;
-    let err = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/garbage/"),
-        ORIGINAL,
-        day(2010, 8, 25),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(addr, "/archive/garbage/", ORIGINAL, day(2010, 8, 25))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no memento"), "{err}");
 }
 
@@ -211,32 +181,24 @@ async fn a_garbage_link_header_is_an_error_not_a_panic() {
 async fn a_garbage_link_header_beside_a_good_redirect_is_ignored() {
     let web = Web::on("127.0.0.44");
     let addr = web.addr;
-    let found = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/garbage-redirect/"),
+    let found = ask(
+        addr,
+        "/archive/garbage-redirect/",
         ORIGINAL,
         day(2012, 1, 1),
     )
     .await
     .unwrap();
-    assert_eq!(
-        found,
-        Some(memento_at(addr, "20100820120000", "2010-08-20T12:00:00Z"))
-    );
+    assert_eq!(found, Some(august_2010(addr)));
 }
 
 #[tokio::test]
 async fn a_redirect_loop_stops_after_a_few_hops() {
     let web = Web::on("127.0.0.45");
     let addr = web.addr;
-    let err = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/loop/"),
-        ORIGINAL,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = ask(addr, "/archive/loop/", ORIGINAL, None)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, MementoError::TooManyRedirects { .. }),
         "{err:?}"
@@ -247,28 +209,18 @@ async fn a_redirect_loop_stops_after_a_few_hops() {
 async fn a_redirect_to_a_page_without_a_date_is_no_memento() {
     let web = Web::on("127.0.0.45");
     let addr = web.addr;
-    let err = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/undated/"),
-        ORIGINAL,
-        day(2010, 8, 25),
-    )
-    .await
-    .unwrap_err();
+    let err = ask(addr, "/archive/undated/", ORIGINAL, day(2010, 8, 25))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("no memento"), "{err}");
 }
 
 #[tokio::test]
 async fn an_archive_that_is_down_is_a_network_error() {
     let addr = nothing_listening_on("127.0.0.46");
-    let err = memento::closest(
-        &client(),
-        &format!("http://{addr}/archive/web/"),
-        ORIGINAL,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = ask(addr, "/archive/web/", ORIGINAL, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, MementoError::Network { .. }), "{err:?}");
     assert!(
         err.to_string()
