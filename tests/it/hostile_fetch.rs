@@ -102,6 +102,13 @@ fn post_citing(dir: &Dir, urls: &[String]) -> std::path::PathBuf {
     )
 }
 
+/// Runs citeguard with `args` on `post`, measuring its peak memory.
+fn run_on(dir: &Dir, args: &[&str], post: &std::path::Path) -> (Output, u64) {
+    let mut cmd = dir.citeguard(args.iter().copied()).command();
+    cmd.arg(post);
+    run_measured(cmd)
+}
+
 fn assert_small(peak_mib: u64, o: &Output) {
     assert!(
         peak_mib < PEAK_MIB,
@@ -115,12 +122,7 @@ fn a_brotli_bomb_robots_txt_is_read_no_further_than_its_cap() {
     let host = hostile::bomb_robots_on("127.0.0.30");
     let dir = Dir::new();
     let post = post_citing(&dir, &[format!("http://{}/article", host.addr)]);
-    let cmd = dir
-        .citeguard(["check", "--no-store", "--format", "json"])
-        .command();
-    let mut cmd = cmd;
-    cmd.arg(&post);
-    let (o, peak) = run_measured(cmd);
+    let (o, peak) = run_on(&dir, &["check", "--no-store", "--format", "json"], &post);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(json(&o)["citations"][0]["verdict"], "ok");
     assert_small(peak, &o);
@@ -131,11 +133,7 @@ fn a_gzip_bomb_where_the_soft_404_probe_looks_is_read_no_further_than_its_cap() 
     let host = hostile::bomb_everything_on("127.0.0.31");
     let dir = Dir::new();
     let post = post_citing(&dir, &[format!("http://{}/article", host.addr)]);
-    let mut cmd = dir
-        .citeguard(["check", "--no-store", "--format", "json"])
-        .command();
-    cmd.arg(&post);
-    let (o, peak) = run_measured(cmd);
+    let (o, peak) = run_on(&dir, &["check", "--no-store", "--format", "json"], &post);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(json(&o)["citations"][0]["verdict"], "ok");
     assert_small(peak, &o);
@@ -153,11 +151,11 @@ fn bombs_as_page_requisites_and_as_a_cited_page_are_cut_at_the_body_cap() {
             web.url("/hostile-fetch/bomb.html"),
         ],
     );
-    let mut cmd = dir
-        .citeguard(["check", "--max-body", "4M", "--format", "json"])
-        .command();
-    cmd.arg(&post);
-    let (o, peak) = run_measured(cmd);
+    let (o, peak) = run_on(
+        &dir,
+        &["check", "--max-body", "4M", "--format", "json"],
+        &post,
+    );
     assert!(o.status.code().is_some_and(|c| c < 2), "{}", stderr(&o));
     assert!(web.hits("/hostile-fetch/bomb.css") >= 1);
     assert_small(peak, &o);
@@ -169,18 +167,18 @@ fn a_web_archive_that_answers_with_a_bomb_costs_one_line_and_no_memory() {
     let archive = hostile::bomb_everything_on("127.0.0.34");
     let dir = Dir::new();
     let post = post_citing(&dir, &[web.url("/gone404")]);
-    let mut cmd = dir
-        .citeguard([
+    let (o, peak) = run_on(
+        &dir,
+        &[
             "check",
             "--no-store",
             "--format",
             "json",
             "--memento-endpoint",
             &format!("http://{}/gate/", archive.addr),
-        ])
-        .command();
-    cmd.arg(&post);
-    let (o, peak) = run_measured(cmd);
+        ],
+        &post,
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(json(&o)["citations"][0]["verdict"], "dead");
     assert!(stderr(&o).contains("Memento TimeGate"), "{}", stderr(&o));
@@ -213,11 +211,11 @@ fn a_cited_page_nested_100000_deep_is_parsed_only_as_far_as_is_cheap_and_says_so
     let url = web.url("/hostile-fetch/deep");
     let dir = Dir::new();
     let post = post_citing(&dir, std::slice::from_ref(&url));
-    let mut cmd = dir
-        .citeguard(["check", "--timeout", "5", "--format", "json"])
-        .command();
-    cmd.arg(&post);
-    let (o, _) = run_measured(cmd);
+    let (o, _) = run_on(
+        &dir,
+        &["check", "--timeout", "5", "--format", "json"],
+        &post,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let row = &json(&o)["citations"][0];
     assert_eq!(row["verdict"], "ok", "{row:#}");
@@ -277,8 +275,9 @@ fn a_source_that_always_answers_503_ends_the_run_after_its_retries() {
     let web = Web::on("127.0.0.37");
     let dir = Dir::new();
     let post = post_citing(&dir, &[web.url("/always503")]);
-    let mut cmd = dir
-        .citeguard([
+    let (o, _) = run_on(
+        &dir,
+        &[
             "check",
             "--no-store",
             "--format",
@@ -287,10 +286,9 @@ fn a_source_that_always_answers_503_ends_the_run_after_its_retries() {
             "2",
             "--max-retry-wait",
             "0.2",
-        ])
-        .command();
-    cmd.arg(&post);
-    let (o, _) = run_measured(cmd);
+        ],
+        &post,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let row = &json(&o)["citations"][0];
     assert_eq!(
@@ -498,11 +496,11 @@ fn a_public_page_cannot_make_citeguard_fetch_or_inline_a_style_sheet_on_a_privat
     );
     let post = post_citing(&dir, &pages);
     let resolve = format!("styles.test:{}", private.addr.ip());
-    let mut cmd = dir
-        .citeguard(["check", "--format", "json", "--resolve", &resolve])
-        .command();
-    cmd.arg(&post);
-    let (o, _) = run_measured(cmd);
+    let (o, _) = run_on(
+        &dir,
+        &["check", "--format", "json", "--resolve", &resolve],
+        &post,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for row in json(&o)["citations"].as_array().unwrap() {
         assert_eq!(row["verdict"], "ok", "{row:#}");
