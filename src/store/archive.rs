@@ -333,12 +333,13 @@ impl<'a> Archive<'a> {
             .map_err(|e| store.err(format!("WARC: {e}")))
     }
 
-    /// Stores a body: the object (pending until the batch commits), the
-    /// WARC record, then the index row (in the batch). A body identical to
-    /// the latest snapshot's is not stored again: the latest snapshot
-    /// stands for it, and the WARC gets a revisit of it. A body stored
-    /// before under another source is a new snapshot whose record is a
-    /// revisit of the first capture of those bytes.
+    /// Stores a body: its WARC record (the body's one copy), then the
+    /// index row (in the batch). A body identical to the latest snapshot's
+    /// is not stored again: the latest snapshot stands for it, and the
+    /// WARC gets a revisit of it. A body stored before under another
+    /// source is a new snapshot whose record is a revisit of the first
+    /// capture of those bytes. A body marked damaged is written whole
+    /// again (a response record), which repairs it.
     async fn store_body(
         &mut self,
         exchange: Incoming<'_>,
@@ -347,8 +348,8 @@ impl<'a> Archive<'a> {
         prepared: Prepared,
         latest: Option<&SnapshotRow>,
     ) -> Result<Stored> {
-        let seen_before = self.store.objects.exists(&body.sha256);
-        self.keep_object(exchange.url, &body)?;
+        // The spool file is not kept: the WARC record holds the body.
+        crate::fetch::discard_spool(&body);
         if let Some(l) = latest
             && l.body_sha256 == body.sha256
             && l.status == body.status
@@ -369,43 +370,21 @@ impl<'a> Archive<'a> {
                 .map_err(|e| self.store.err(format!("{}: {e}", exchange.url)))?;
             self.repaired(text);
         }
-        let earlier = if seen_before {
-            self.first_capture_of(&body.sha256).await?
-        } else {
+        let earlier = if self.damaged.contains(&body.sha256) {
             None
+        } else {
+            self.first_capture_of(&body.sha256).await?
         };
         let written = self.write_record(&exchange, &body, &prepared, earlier.as_ref())?;
+        if earlier.is_none() {
+            self.repaired(&body.sha256);
+        }
         let snapshot = self.index_snapshot(&exchange, source_id, &body, &prepared.page, &written);
         Ok(Stored {
             snapshot,
             requisites: prepared.page.requisites,
             cut_note: prepared.page.cut_note,
         })
-    }
-
-    /// The body becomes an object (adopted from the spool, or written from
-    /// the head when it all fits there), pending until the batch commits.
-    /// Either way the object is sound afterwards (`Objects` keeps an
-    /// existing one only when it hashes to its name), so a damage mark on
-    /// it is cleared.
-    fn keep_object(&mut self, url: &str, body: &FetchedBody) -> Result<()> {
-        let store = self.store;
-        let err = |e: std::io::Error| store.err(format!("{url}: {e}"));
-        match &body.spool {
-            Some(path) => store.objects.adopt_later(path, &body.sha256).map_err(err)?,
-            // The whole body is in the head: small enough to store as is.
-            None if body.head.len() as u64 == body.size => {
-                store.objects.put_later(&body.head).map_err(err)?;
-            }
-            None => {
-                return Err(store.err(format!(
-                    "{url}: the body could not be written to the store: {}",
-                    body.spool_error.as_deref().unwrap_or("no spool file")
-                )));
-            }
-        }
-        self.repaired(&body.sha256);
-        Ok(())
     }
 
     /// Clears the damage mark of an object this run has just stored, and
@@ -569,12 +548,17 @@ impl<'a> Archive<'a> {
         row
     }
 
-    /// Whether a snapshot's objects are whole on disk, as far as a run can
-    /// tell without re-hashing (`verify` re-hashes and marks damage).
+    /// Whether a snapshot's body and text are whole on disk, as far as a
+    /// run can tell without reading them (`verify` reads them and marks
+    /// damage).
     fn is_whole(&self, s: &SnapshotRow) -> bool {
         let o = &self.store.objects;
-        let sound = |sha: &str| o.exists(sha) && !self.damaged.contains(sha);
-        sound(&s.body_sha256) && s.text_sha256.as_deref().is_none_or(sound)
+        let sound = |sha: &str| !self.damaged.contains(sha);
+        sound(&s.body_sha256)
+            && self.store.body_present(s)
+            && s.text_sha256
+                .as_deref()
+                .is_none_or(|t| o.exists(t) && sound(t))
     }
 
     fn show_command(&self, url: &str) -> String {
@@ -828,7 +812,13 @@ impl SourceHook for Archive<'_> {
                 latest: latest.map(|l| l.body_sha256.clone()),
                 latest_at: latest.map(|l| l.fetched_at.clone()),
                 show: self.show_command(&url),
-                path: Some(Objects::relative_path(&b.body_sha256)),
+                // A body object exists only in stores written before the
+                // bodies moved into the WARC files.
+                path: self
+                    .store
+                    .objects
+                    .exists(&b.body_sha256)
+                    .then(|| Objects::relative_path(&b.body_sha256)),
                 page: None,
             });
         }
@@ -1259,8 +1249,9 @@ mod tests {
         let mut f = fetched(Some(&page(testing::CITED)), 200);
         f.body.as_mut().unwrap().etag = Some("\"v1\"".into());
         let first = run(&store, 0, f).await;
-        let sha = first.evidence.baseline.unwrap();
-        std::fs::remove_file(store.objects.path(&sha)).unwrap();
+        assert!(first.evidence.baseline.is_some());
+        // The body's one copy is its record in the first run's WARC file.
+        std::fs::remove_file(store.warc_dir().join("run0.warc.gz")).unwrap();
 
         let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
             .await
