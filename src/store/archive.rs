@@ -1244,6 +1244,49 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_batch_is_in_the_index_whole_or_not_at_all_and_its_files_are_on_disk_first() {
+        let (_dir, store) = testing::store().await;
+        let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        let outcome = give(&mut archive, fetched(Some(&page(testing::CITED)), 200)).await;
+        assert_eq!(outcome.check.verdict, Verdict::Ok);
+        // Open: nothing in the index, the text not in place, but the run's
+        // own reads see it (the live text is compared from its pending file).
+        assert_eq!(store.index.find_source(URL).await.unwrap(), None);
+        let source_row = archive.sources[URL].clone();
+        let text = archive.baselines[&source_row.id]
+            .text_sha256
+            .clone()
+            .unwrap();
+        assert!(!objects_dir_has(&store, &text));
+        assert!(store.objects.read(&text).is_ok());
+
+        archive.commit().await.unwrap();
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        assert_eq!(source.checks, 1);
+        let snaps = store.index.snapshots(source.id).await.unwrap();
+        assert_eq!(snaps.len(), 1);
+        assert_eq!(
+            store.index.baseline(source.id).await.unwrap(),
+            Some(snaps[0].clone())
+        );
+        assert!(objects_dir_has(&store, &text));
+        // The body's one copy is its response record.
+        assert!(!store.objects.exists(&snaps[0].body_sha256));
+        assert_eq!(
+            store.read_body(&snaps[0]).await.unwrap(),
+            page(testing::CITED).into_bytes()
+        );
+    }
+
+    /// Whether the object is in place under `objects/` (plain or gzipped).
+    fn objects_dir_has(store: &Store, sha: &str) -> bool {
+        let plain = store.objects.path(sha);
+        plain.is_file() || plain.with_file_name(format!("{}.gz", &sha[2..])).is_file()
+    }
+
+    #[tokio::test]
     async fn a_baseline_gone_from_disk_is_snapshot_lost_and_not_offered_as_a_validator() {
         let (_dir, store) = testing::store().await;
         let mut f = fetched(Some(&page(testing::CITED)), 200);

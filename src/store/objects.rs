@@ -13,8 +13,8 @@
 //! that were just fetched, so a later run repairs what `verify` found.
 //!
 //! A writer that stores many objects in a batch (`Archive`) defers the
-//! syncing: `adopt_later` and `put_later` leave the bytes in the writer's
-//! `tmp/` directory, unsynced, and `commit_pending` makes the whole batch
+//! syncing: `put_text_later` leaves the bytes in the writer's `tmp/`
+//! directory, unsynced, and `commit_pending` makes the whole batch
 //! durable at once (one `syncfs` of the store's file system on Linux, else
 //! one fsync per file), renames the files into place, and makes the
 //! renames durable, before the batch's index rows are committed. Until
@@ -99,31 +99,10 @@ impl Objects {
             .cloned()
     }
 
-    /// Like `adopt`, for a batch: the spool file stays where it is,
-    /// unsynced, until `commit_pending`.
-    pub fn adopt_later(&self, file: &Path, sha256: &str) -> io::Result<()> {
-        if self.pending_file(sha256).is_some() || self.health(sha256) == Health::Sound {
-            let _ = fs::remove_file(file);
-            return Ok(());
-        }
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(sha256.to_string(), (file.to_path_buf(), false));
-        Ok(())
-    }
-
-    /// Like `put_bytes`, for a batch: the bytes go to a temporary file,
-    /// unsynced, until `commit_pending`.
-    pub fn put_later(&self, bytes: &[u8]) -> io::Result<String> {
-        let sha = hex::encode(Sha256::digest(bytes));
-        self.put_later_as(&sha, bytes, false)?;
-        Ok(sha)
-    }
-
-    /// Stores an extracted text, compressed, for a batch (as `put_later`).
-    /// `sha256` is the hash of `text`; `gz` its gzip, made by the caller
-    /// (off the async runtime).
+    /// Stores an extracted text (or a report) compressed, for a batch:
+    /// `gz` goes to a temporary file, unsynced, until `commit_pending`.
+    /// `sha256` is the hash of the bytes `gz` decompresses to, made by the
+    /// caller (off the async runtime), as is the gzip.
     pub fn put_text_later(&self, sha256: &str, gz: &[u8]) -> io::Result<()> {
         self.put_later_as(sha256, gz, true)
     }

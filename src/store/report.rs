@@ -125,6 +125,38 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_report_is_kept_compressed_out_of_the_index_and_read_back_beside_older_ones() {
+        let (_dir, store) = testing::store().await;
+        // A store written before: the JSON in the run's row.
+        let old = report("old");
+        keep(&store, "old", &serde_json::to_string(&old).unwrap()).await;
+        assert_eq!(last_report(&store).await.unwrap(), Some(old));
+
+        let new = report("new");
+        let kept = super::keep(&store, &new).unwrap();
+        let sha = kept.strip_prefix(OBJECT).unwrap();
+        assert_eq!(sha.len(), 64, "{kept}");
+        let gz = store
+            .objects
+            .path(sha)
+            .with_file_name(format!("{}.gz", &sha[2..]));
+        let json = serde_json::to_vec(&new).unwrap();
+        assert!(std::fs::metadata(&gz).unwrap().len() < json.len() as u64);
+        keep(&store, "new", &kept).await;
+        assert_eq!(last_report(&store).await.unwrap(), Some(new));
+        assert!(verify_clean(&store).await);
+    }
+
+    async fn verify_clean(store: &Store) -> bool {
+        let now = chrono::Utc::now();
+        crate::store::verify::verify(store, now)
+            .await
+            .unwrap()
+            .problems
+            .is_empty()
+    }
+
+    #[tokio::test]
     async fn a_report_from_a_newer_citeguard_asks_for_an_upgrade() {
         let (_dir, store) = testing::store().await;
         let mut newer = report("newer");

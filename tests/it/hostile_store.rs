@@ -89,7 +89,9 @@ fn a_damaged_body_is_found_refused_and_kept_again_by_the_next_check() {
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let snap = snapshot_of(&store, "/ok");
     let url = web.url("/ok");
-    let whole = dir.run(["show", &url, "--as", "raw", "--store", "store"]).stdout;
+    let whole = dir
+        .run(["show", &url, "--as", "raw", "--store", "store"])
+        .stdout;
     assert_eq!(sha256(&whole), snap.body_sha256);
     // The body's one copy is its response record: one byte of it flipped.
     let warc = store.join("warc").join(snap.warc_file.as_deref().unwrap());

@@ -281,7 +281,11 @@ fn a_changing_web_is_judged_on_its_text_and_the_archive_serves_it() {
         .collect();
     assert_eq!(baselines.len(), 2, "{baselines:?}");
     assert!(
-        !store.join("objects").join(&typed[..2]).join(&typed[2..]).exists(),
+        !store
+            .join("objects")
+            .join(&typed[..2])
+            .join(&typed[2..])
+            .exists(),
         "a body is kept once, in its WARC record, not as an object"
     );
     let file = baselines[0].warc_file.clone().unwrap();
@@ -364,6 +368,11 @@ fn a_run_killed_at_any_point_leaves_a_store_that_verifies_and_carries_on() {
             stdout(&v),
             stderr(&v)
         );
+        assert_eq!(
+            half_kept(&store),
+            Vec::<String>::new(),
+            "after a kill at request {kill_after}, the index holds whole batches only"
+        );
     }
     let last = check(&dir);
     assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
@@ -378,6 +387,46 @@ fn a_run_killed_at_any_point_leaves_a_store_that_verifies_and_carries_on() {
             .is_none(),
         "nothing is left half-written"
     );
+}
+
+/// What a batch commits together, found apart in the index at `store`:
+/// a snapshot no check names, a source whose count of checks is not the
+/// number of its check rows (its history saved without its check, or the
+/// other way round), a checked source with a stored copy but no baseline.
+fn half_kept(store: &Path) -> Vec<String> {
+    use sqlx::Row;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(store.join("index.sqlite"))
+            .read_only(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        let mut found = Vec::new();
+        for (what, sql) in [
+            (
+                "snapshots without their check",
+                "SELECT COUNT(*) FROM snapshots s \
+                 WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.snapshot_id = s.id)",
+            ),
+            (
+                "sources whose history and checks disagree",
+                "SELECT COUNT(*) FROM sources src WHERE src.checks != \
+                 (SELECT COUNT(*) FROM checks c WHERE c.source_id = src.id)",
+            ),
+            (
+                "copies without a baseline",
+                "SELECT COUNT(*) FROM checks c WHERE c.snapshot_id IS NOT NULL AND NOT EXISTS \
+                 (SELECT 1 FROM baselines b WHERE b.source_id = c.source_id)",
+            ),
+        ] {
+            let n: i64 = sqlx::query(sql).fetch_one(&pool).await.unwrap().get(0);
+            if n != 0 {
+                found.push(format!("{n} {what}"));
+            }
+        }
+        pool.close().await;
+        found
+    })
 }
 
 /// Runs `script` in a private mount namespace where `$STORE` is a tiny
