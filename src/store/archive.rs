@@ -317,8 +317,11 @@ impl<'a> Archive<'a> {
         if self.warc.is_none() {
             let dir = self.store.warc_dir();
             let path = dir.join(format!("{}.warc.gz", self.run_id));
+            // The new file's name is made durable with the directory
+            // before any index row can name it.
             let w = std::fs::create_dir_all(&dir)
                 .and_then(|_| WarcWriter::create(&path))
+                .and_then(|w| std::fs::File::open(&dir)?.sync_all().map(|_| w))
                 .map_err(|e| self.store.err(format!("{}: {e}", path.display())))?;
             self.warc = Some(w);
         }
@@ -652,7 +655,8 @@ impl<'a> Archive<'a> {
     fn judge_by_history(&mut self, source: &SourceRow, check: &mut Check) -> SourceHistory {
         let history = judge::by_history(check, &source.history, &self.schedule, self.now);
         let checks = source.checks + 1;
-        self.batch.save_history(source.id, &history, checks);
+        self.batch
+            .save_history(source.id, &source.url, &history, checks);
         if let Some(s) = self.sources.get_mut(&source.url) {
             s.history = history.clone();
             s.checks = checks;
