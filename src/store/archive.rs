@@ -894,8 +894,10 @@ fn prepare_body(
 ) -> std::result::Result<Prepared, String> {
     let body = fetched.body.as_ref().ok_or("no body")?;
     let bytes = match &body.spool {
+        // The head is the whole body when it fits (and `check` may have
+        // dropped it for a fetch that waited: the spool file is whole).
+        _ if body.head.len() as u64 == body.size => body.head.clone(),
         Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
-        None if body.head.len() as u64 == body.size => body.head.clone(),
         None => {
             return Err(format!(
                 "the body could not be written to the store: {}",
