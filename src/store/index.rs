@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    Sqlite, SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool,
+    SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 
 use super::Access;
@@ -261,6 +261,136 @@ pub struct CheckRow<'a> {
     pub snapshot_id: Option<i64>,
 }
 
+/// A writer's index writes for a batch of sources, committed together in
+/// one transaction (`Index::commit`): the rows of a batch are all in the
+/// index or none is. Ids are given by the writer (`Index::next_ids`), which
+/// holds the store's lock, so rows of one batch can name each other.
+#[derive(Debug, Default)]
+pub struct Batch {
+    sources: Vec<(i64, String)>,
+    snapshots: Vec<SnapshotRow>,
+    requisites: Vec<(i64, String)>,
+    baselines: Vec<(i64, i64, String, &'static str)>,
+    histories: Vec<(i64, String, History, u32)>,
+    checks: Vec<BatchCheck>,
+    cleared: Vec<String>,
+}
+
+/// A check row of a batch, owned: run id, source id, check, similarity,
+/// snapshot id.
+type BatchCheck = (String, i64, crate::model::Check, Option<f64>, Option<i64>);
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+            && self.snapshots.is_empty()
+            && self.requisites.is_empty()
+            && self.baselines.is_empty()
+            && self.histories.is_empty()
+            && self.checks.is_empty()
+            && self.cleared.is_empty()
+    }
+
+    /// A new source, with the id the writer gave it.
+    pub fn add_source(&mut self, id: i64, url: &str) {
+        self.sources.push((id, url.to_string()));
+    }
+
+    /// A new snapshot, with the id the writer gave it (`row.id`).
+    pub fn add_snapshot(&mut self, row: SnapshotRow) {
+        self.snapshots.push(row);
+    }
+
+    pub fn add_requisite(&mut self, snapshot_id: i64, url: &str) {
+        self.requisites.push((snapshot_id, url.to_string()));
+    }
+
+    /// As `Index::set_baseline`.
+    pub fn set_baseline(&mut self, source_id: i64, snapshot_id: i64, at: &str, how: &'static str) {
+        self.baselines
+            .push((source_id, snapshot_id, at.to_string(), how));
+    }
+
+    /// As `Index::save_history`, for the source with this id and URL.
+    pub fn save_history(&mut self, source_id: i64, url: &str, h: &History, checks: u32) {
+        self.histories
+            .push((source_id, url.to_string(), h.clone(), checks));
+    }
+
+    pub fn add_check(&mut self, row: &CheckRow<'_>) {
+        self.checks.push((
+            row.run_id.to_string(),
+            row.source_id,
+            row.check.clone(),
+            row.similarity,
+            row.snapshot_id,
+        ));
+    }
+
+    pub fn clear_damaged(&mut self, sha256: &str) {
+        self.cleared.push(sha256.to_string());
+    }
+}
+
+type Statement<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+
+fn insert_check_statement<'q>(row: &'q CheckRow<'q>) -> Statement<'q> {
+    let c = row.check;
+    sqlx::query(
+        "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
+         final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
+         snapshot_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(row.run_id)
+    .bind(row.source_id)
+    .bind(&c.checked_at)
+    .bind(c.verdict.as_str())
+    .bind(c.reason.as_str())
+    .bind(c.status.map(i64::from))
+    .bind(c.final_url.as_deref())
+    .bind(serde_json::to_string(&c.redirects).ok())
+    .bind(c.content_type.as_deref())
+    .bind(i64::from(c.attempts))
+    .bind(c.elapsed_ms as i64)
+    .bind(c.detail.as_deref())
+    .bind(row.similarity)
+    .bind(row.snapshot_id)
+}
+
+fn save_history_statement<'q>(source_id: i64, h: &History, checks: u32) -> Statement<'q> {
+    sqlx::query(
+        "UPDATE sources SET first_seen = $2, last_ok = $3, consecutive_failures = $4, \
+         failing_since = $5, checks = $6 WHERE id = $1",
+    )
+    .bind(source_id)
+    .bind(stamp(h.first_seen))
+    .bind(stamp(h.last_ok))
+    .bind(i64::from(h.consecutive_failures))
+    .bind(stamp(h.failing_since))
+    .bind(i64::from(checks))
+}
+
+fn set_baseline_statement<'q>(
+    source_id: i64,
+    snapshot_id: i64,
+    at: &'q str,
+    how: &'q str,
+) -> Statement<'q> {
+    sqlx::query(
+        "INSERT INTO baselines (source_id, snapshot_id, set_at, how) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(source_id)
+    .bind(snapshot_id)
+    .bind(at)
+    .bind(how)
+}
+
+fn add_requisite_statement<'q>(snapshot_id: i64, url: &'q str) -> Statement<'q> {
+    sqlx::query("INSERT INTO requisites (snapshot_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(snapshot_id)
+        .bind(url)
+}
+
 pub struct Index {
     pool: SqlitePool,
     /// Opened read-write (a writer or `verify`).
@@ -298,6 +428,20 @@ fn snapshot_row(r: &SqliteRow) -> SnapshotRow {
     }
 }
 
+fn source_row(r: &SqliteRow) -> SourceRow {
+    SourceRow {
+        id: r.get(0),
+        url: r.get(1),
+        history: History {
+            first_seen: time(r.get(2)),
+            last_ok: time(r.get(3)),
+            consecutive_failures: r.get::<i64, _>(4) as u32,
+            failing_since: time(r.get(5)),
+        },
+        checks: r.get::<i64, _>(6) as u32,
+    }
+}
+
 fn time(s: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
     s.and_then(|s| crate::base::time::parse_rfc3339(&s).ok())
 }
@@ -329,7 +473,9 @@ impl Index {
         let opts = opts
             .create_if_missing(access == Access::Write)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
+            // FULL: a commit (one per batch of sources) is on disk when it
+            // returns, so a power cut loses at most the batch still open.
+            .synchronous(SqliteSynchronous::Full);
         let index = Index {
             pool: pool(opts).await?,
             writes: true,
@@ -550,17 +696,8 @@ impl Index {
         .bind(url)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| SourceRow {
-            id: r.get(0),
-            url: r.get(1),
-            history: History {
-                first_seen: time(r.get(2)),
-                last_ok: time(r.get(3)),
-                consecutive_failures: r.get::<i64, _>(4) as u32,
-                failing_since: time(r.get(5)),
-            },
-            checks: r.get::<i64, _>(6) as u32,
-        }))
+        .as_ref()
+        .map(source_row))
     }
 
     /// The URLs of the sources whose URL has an `@` in it: those that may
@@ -577,44 +714,14 @@ impl Index {
     }
 
     pub async fn save_history(&self, source_id: i64, h: &History, checks: u32) -> IndexResult<()> {
-        sqlx::query(
-            "UPDATE sources SET first_seen = $2, last_ok = $3, consecutive_failures = $4, \
-             failing_since = $5, checks = $6 WHERE id = $1",
-        )
-        .bind(source_id)
-        .bind(stamp(h.first_seen))
-        .bind(stamp(h.last_ok))
-        .bind(i64::from(h.consecutive_failures))
-        .bind(stamp(h.failing_since))
-        .bind(i64::from(checks))
-        .execute(&self.pool)
-        .await?;
+        save_history_statement(source_id, h, checks)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn insert_check(&self, row: &CheckRow<'_>) -> IndexResult<()> {
-        let c = row.check;
-        sqlx::query(
-            "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
-             final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
-             snapshot_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(row.run_id)
-        .bind(row.source_id)
-        .bind(&c.checked_at)
-        .bind(c.verdict.as_str())
-        .bind(c.reason.as_str())
-        .bind(c.status.map(i64::from))
-        .bind(c.final_url.as_deref())
-        .bind(serde_json::to_string(&c.redirects).ok())
-        .bind(c.content_type.as_deref())
-        .bind(i64::from(c.attempts))
-        .bind(c.elapsed_ms as i64)
-        .bind(c.detail.as_deref())
-        .bind(row.similarity)
-        .bind(row.snapshot_id)
-        .execute(&self.pool)
-        .await?;
+        insert_check_statement(row).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -780,26 +887,16 @@ impl Index {
         at: &str,
         how: &str,
     ) -> IndexResult<()> {
-        sqlx::query(
-            "INSERT INTO baselines (source_id, snapshot_id, set_at, how) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(source_id)
-        .bind(snapshot_id)
-        .bind(at)
-        .bind(how)
-        .execute(&self.pool)
-        .await?;
+        set_baseline_statement(source_id, snapshot_id, at, how)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn add_requisite(&self, snapshot_id: i64, url: &str) -> IndexResult<()> {
-        sqlx::query(
-            "INSERT INTO requisites (snapshot_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(snapshot_id)
-        .bind(url)
-        .execute(&self.pool)
-        .await?;
+        add_requisite_statement(snapshot_id, url)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -813,6 +910,191 @@ impl Index {
                 .map(|r| r.get(0))
                 .collect(),
         )
+    }
+
+    // ----- a writer's batches
+
+    /// Every source, for a writer that keeps them in memory for its run.
+    pub async fn all_sources(&self) -> IndexResult<Vec<SourceRow>> {
+        Ok(sqlx::query(
+            "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, checks \
+             FROM sources ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(source_row)
+        .collect())
+    }
+
+    /// The current baseline of every source that has one, by source id.
+    pub async fn all_baselines(&self) -> IndexResult<Vec<(i64, SnapshotRow)>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS}, b.source_id FROM baselines b \
+             JOIN snapshots s ON s.id = b.snapshot_id JOIN sources src ON src.id = s.source_id \
+             WHERE b.id = (SELECT MAX(b2.id) FROM baselines b2 WHERE b2.source_id = b.source_id)"
+        );
+        Ok(sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| (r.get(19), snapshot_row(r)))
+            .collect())
+    }
+
+    /// The highest source id and snapshot id so far (0 for none): a
+    /// writer numbers its new rows from there.
+    pub async fn next_ids(&self) -> IndexResult<(i64, i64)> {
+        let r = sqlx::query(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM sources), \
+             (SELECT COALESCE(MAX(id), 0) FROM snapshots)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    /// Writes a batch in one transaction, in the order its rows name each
+    /// other: sources, snapshots, requisites, baselines, histories, checks,
+    /// then the damage marks it clears.
+    pub async fn commit(&self, batch: &Batch) -> IndexResult<()> {
+        use sqlx::QueryBuilder;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Many rows per statement: one round trip to SQLite's thread per
+        // chunk rather than per row.
+        const ROWS: usize = 200;
+        let mut tx = self.pool.begin().await?;
+        for chunk in batch.sources.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO sources (id, url) ");
+            q.push_values(chunk, |mut b, (id, url)| {
+                b.push_bind(*id).push_bind(url.as_str());
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in batch.snapshots.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO snapshots (id, source_id, run_id, fetched_at, status, final_url, \
+                 content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, \
+                 etag, last_modified, warc_file, warc_offset, warc_length) ",
+            );
+            q.push_values(chunk, |mut b, s| {
+                b.push_bind(s.id)
+                    .push_bind(s.source_id)
+                    .push_bind(s.run_id.as_str())
+                    .push_bind(s.fetched_at.as_str())
+                    .push_bind(i64::from(s.status))
+                    .push_bind(s.final_url.as_deref())
+                    .push_bind(s.content_type.as_deref())
+                    .push_bind(s.charset.as_deref())
+                    .push_bind(s.size as i64)
+                    .push_bind(i64::from(s.truncated))
+                    .push_bind(s.body_sha256.as_str())
+                    .push_bind(s.text_sha256.as_deref())
+                    .push_bind(s.norm_sha256.as_deref())
+                    .push_bind(s.etag.as_deref())
+                    .push_bind(s.last_modified.as_deref())
+                    .push_bind(s.warc_file.as_deref())
+                    .push_bind(s.warc_offset.map(|v| v as i64))
+                    .push_bind(s.warc_length.map(|v| v as i64));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in batch.requisites.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new("INSERT INTO requisites (snapshot_id, url) ");
+            q.push_values(chunk, |mut b, (snapshot_id, url)| {
+                b.push_bind(*snapshot_id).push_bind(url.as_str());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in batch.baselines.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO baselines (source_id, snapshot_id, set_at, how) ",
+            );
+            q.push_values(chunk, |mut b, (source_id, snapshot_id, at, how)| {
+                b.push_bind(*source_id)
+                    .push_bind(*snapshot_id)
+                    .push_bind(at.as_str())
+                    .push_bind(*how);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in batch.histories.chunks(ROWS) {
+            // Every source of a batch exists by now: the conflict on its id
+            // is the update.
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO sources (id, url, first_seen, last_ok, consecutive_failures, \
+                 failing_since, checks) ",
+            );
+            q.push_values(chunk, |mut b, (id, url, h, checks)| {
+                b.push_bind(*id)
+                    .push_bind(url.as_str())
+                    .push_bind(stamp(h.first_seen))
+                    .push_bind(stamp(h.last_ok))
+                    .push_bind(i64::from(h.consecutive_failures))
+                    .push_bind(stamp(h.failing_since))
+                    .push_bind(i64::from(*checks));
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, \
+                 last_ok = excluded.last_ok, consecutive_failures = excluded.consecutive_failures, \
+                 failing_since = excluded.failing_since, checks = excluded.checks",
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        for chunk in batch.checks.chunks(ROWS) {
+            let mut q = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
+                 final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
+                 snapshot_id) ",
+            );
+            q.push_values(
+                chunk,
+                |mut b, (run_id, source_id, c, similarity, snapshot_id)| {
+                    b.push_bind(run_id.as_str())
+                        .push_bind(*source_id)
+                        .push_bind(c.checked_at.as_str())
+                        .push_bind(c.verdict.as_str())
+                        .push_bind(c.reason.as_str())
+                        .push_bind(c.status.map(i64::from))
+                        .push_bind(c.final_url.as_deref())
+                        .push_bind(serde_json::to_string(&c.redirects).ok())
+                        .push_bind(c.content_type.as_deref())
+                        .push_bind(i64::from(c.attempts))
+                        .push_bind(c.elapsed_ms as i64)
+                        .push_bind(c.detail.as_deref())
+                        .push_bind(*similarity)
+                        .push_bind(*snapshot_id);
+                },
+            );
+            q.build().execute(&mut *tx).await?;
+        }
+        for sha in &batch.cleared {
+            sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
+                .bind(sha)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every snapshot of a body with this SHA-256 that has a WARC record,
+    /// oldest first: where a body's bytes may be read back from.
+    pub async fn snapshots_with_body(&self, sha256: &str) -> IndexResult<Vec<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
+             WHERE s.body_sha256 = $1 AND s.warc_file IS NOT NULL ORDER BY s.id"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(sha256)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(snapshot_row)
+            .collect())
     }
 
     // ----- posts and citations
