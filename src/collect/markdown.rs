@@ -216,9 +216,14 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
                 b.code = false;
                 b.start_block(BlockKind::Para, line);
             }
+            Event::Start(Tag::Heading { .. }) => {
+                b.start_block(BlockKind::Para, line);
+                if b.quote_depth == 0 {
+                    b.cur.heading = true;
+                }
+            }
             Event::Start(
                 Tag::Paragraph
-                | Tag::Heading { .. }
                 | Tag::Item
                 | Tag::TableCell
                 | Tag::FootnoteDefinition(_)
