@@ -114,6 +114,16 @@ pub(crate) fn is_placeholder(raw: &str) -> bool {
     t.is_empty() || t == "#" || t == "#!"
 }
 
+/// Whether a link's text is only a count (`26`, `(4)`, `1.2k`): the
+/// likes or comments a page control shows, not words an author linked.
+pub(crate) fn is_a_count(text: &str) -> bool {
+    let t = text.trim();
+    t.chars().any(|c| c.is_ascii_digit())
+        && !t
+            .chars()
+            .any(|c| c.is_alphabetic() && !matches!(c, 'k' | 'K' | 'm' | 'M'))
+}
+
 /// Resolves a raw href against the base. `None` when it is not a URL.
 pub(crate) fn resolve(raw: &str, base: Option<&Url>) -> Option<Url> {
     let t = raw.trim();
@@ -176,7 +186,9 @@ pub(crate) fn citations(ctx: &PostCtx, blocks: &[Block], out: &mut Vec<Citation>
                         continue;
                     }
                     let sentence = &block.text[s..e];
-                    if let Some((ps, pe)) = find_attribution(sentence) {
+                    if let Some((ps, pe)) = find_attribution(sentence)
+                        && !names_own_outlet(&sentence[ps..pe], ctx.base)
+                    {
                         out.push(Citation {
                             post: ctx.post.to_string(),
                             line: block.line_at(s + ps),
@@ -422,13 +434,19 @@ fn attribute_quote(
     // No introduction and no source named after it: a passage in
     // quotation marks is someone's words; one without is, as far as the
     // text tells, the author's own set apart (a callout, a note, a list).
-    if intro.is_none() && !in_quotation_marks(&passage) {
+    let signed = if intro.is_none() {
+        signature(&passage)
+    } else {
+        None
+    };
+    if intro.is_none() && signed.is_none() && !(in_quotation_marks(&passage) && long(&passage)) {
         return;
     }
     // Nothing behind it: an unlinked citation carrying the passage.
-    let (text, line) = match &intro {
-        Some(s) => (intro_label(s), block.line.saturating_sub(1).max(1)),
-        None => ("unattributed quote".to_string(), block.line),
+    let (text, line) = match (&intro, signed) {
+        (Some(s), _) => (intro_label(s), block.line.saturating_sub(1).max(1)),
+        (None, Some(name)) => (name, block.line),
+        (None, None) => ("unattributed quote".to_string(), block.line),
     };
     let line = match (i.checked_sub(1).map(|p| &blocks[p]), &intro) {
         (Some(prev), Some(_)) => sentences_of_last(prev)
@@ -448,6 +466,37 @@ fn attribute_quote(
         raw: None,
         skip: None,
     });
+}
+
+/// Whether an attribution names the site the post is published on ("he
+/// told Mashable" on mashable.com, "in an interview with the BBC" on
+/// bbc.co.uk): the outlet's own reporting, with nothing else to link.
+fn names_own_outlet(phrase: &str, base: Option<&Url>) -> bool {
+    const GENERIC: &[&str] = &[
+        "www", "com", "org", "net", "co", "uk", "news", "edu", "gov", "blog", "blogs", "amp",
+        "mobile", "the",
+    ];
+    let Some((host, path)) = base.and_then(|b| Some((b.host_str()?, b.path()))) else {
+        return false;
+    };
+    let labels: Vec<String> = host
+        .split('.')
+        .map(str::to_ascii_lowercase)
+        .filter(|l| l.len() >= 2 && !GENERIC.contains(&l.as_str()))
+        .collect();
+    let capitals: Vec<String> = phrase
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().next().is_some_and(char::is_uppercase))
+        .map(str::to_lowercase)
+        .collect();
+    // A syndicated story names its outlet in its address instead
+    // (`…--abc-news-topstories.html` on a portal): the whole name, of two
+    // words or more, hyphenated in the path.
+    let slug = capitals.join("-");
+    capitals
+        .iter()
+        .any(|w| !GENERIC.contains(&w.as_str()) && labels.contains(w))
+        || (capitals.len() >= 2 && path.to_ascii_lowercase().contains(&slug))
 }
 
 /// Dashes (and a tilde) that set an attribution under a quote.
@@ -477,6 +526,38 @@ fn starts_with_dash(s: &str) -> bool {
         || t.starts_with("- ")
         || t.starts_with("--")
         || t.starts_with("~ ")
+}
+
+/// A quote signed inside itself: "… by Aldous Huxley", "… — Mark Twain"
+/// at its end (no full stop after the name), or "節錄自【普門】" ("excerpted
+/// from") at its head. Returns the signature.
+fn signature(passage: &str) -> Option<String> {
+    static SIGNED: LazyLock<[Regex; 2]> = LazyLock::new(|| {
+        [
+            Regex::new(r"(?:^|\s)(?:[Bb]y|—|–|―|--|~)\s*(\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){0,3})\s*$")
+                .expect("static regex"),
+            Regex::new(r"^((?:節錄自|节录自|摘自|引自|出自|轉載自|转载自|転載元|引用元|出典)[:：]?\s*\S{1,30})")
+                .expect("static regex"),
+        ]
+    });
+    let t = passage.trim();
+    SIGNED.iter().find_map(|re| {
+        let c = re.captures(t)?;
+        let name = c.get(1)?.as_str().trim();
+        (!name.ends_with('.') || name.chars().filter(|c| *c == '.').count() > 1)
+            .then(|| name.to_string())
+    })
+}
+
+/// A passage long enough to be quoted from somewhere: a slogan or a badge
+/// in quotation marks ("A Proud Member of 9rules Network") is not.
+fn long(passage: &str) -> bool {
+    passage.split_whitespace().count() >= 8
+        || passage
+            .chars()
+            .filter(|c| c.is_alphabetic() && !c.is_ascii())
+            .count()
+            >= 20
 }
 
 /// A passage that opens with a quotation mark, in any script's style.
@@ -576,6 +657,9 @@ fn find_dangling(s: &str) -> Option<(usize, usize)> {
 /// need a name after it (a capital letter, an @handle), so that ordinary
 /// sentences ("according to plan", "travel via Moscow") are not flagged.
 static ATTRIBUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    // A news outlet's name: capitalised words ending in a word newspapers,
+    // agencies and magazines are named with, or a well-known name.
+    const PRESS: &str = r"(?:(?:[A-Z][\w.&'’-]*\s+){0,4}(?:Times|Post|Journal|News|Herald|Tribune|Guardian|Gazette|Telegraph|Economist|Monitor|Observer|Chronicle|Insider|Inquirer|Dispatch|Examiner|Magazine|Press|Reuters|Bloomberg|Atlantic|Yorker|Nature|Science|Lancet)|Reuters|Bloomberg|Wired|TechCrunch|Politico|Axios|Forbes|Fortune|Newsweek|Variety|CNN|BBC|NPR|CNBC|MSNBC|NBC|CBS|ABC|AFP|AP|Vox|Slate|Salon|Quartz|Engadget|Gizmodo|Mashable|Recode|ZDNet|CNET|The\s+Verge|Ars\s+Technica)\b";
     const NAME: &str = r"(?:@\w+|[A-Z][\w.&'’/-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w.&'’/-]*)*)";
     [
         format!(
@@ -590,6 +674,62 @@ static ATTRIBUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?:^|[(\[—–|]\s*)(?:Sources?|SOURCES?)\s*:\s*[^.;)\]]{1,60}".to_string(),
         r"(?i:\bh/t\b|\bhat[\s-]tip\b)[^.;)\]]{0,60}".to_string(),
         format!(r"\bHT:?\s+{NAME}"),
+        // A news outlet named as where something was said or reported:
+        // "told the Washington Post", "in an interview with Wired", "wrote
+        // in The Atlantic", "the Wall Street Journal reported".
+        format!(r"\btold\s+(?:the\s+)?{PRESS}"),
+        format!(r"\b(?i:in\s+an?\s+interview\s+with)\s+(?:the\s+)?{PRESS}"),
+        format!(
+            r"\b(?:published|appeared|wrote|writing|writes|reported|reporting)\s+in\s+(?:the\s+)?(?:journal\s+)?{PRESS}"
+        ),
+        format!(
+            r"(?:\b[Tt]he\s+|^|,\s)(?:{PRESS})\s+(?:first\s+)?(?:reported|reports|revealed|has\s+reported|had\s+reported|said|wrote|noted)\b"
+        ),
+        format!(r"\b[Cc]iting\s+(?:an?\s+(?:report|story|article)\s+(?:by|from|in)\s+)?(?:the\s+)?{PRESS}"),
+        format!(
+            r"\b(?i:in\s+(?:a|an|his|her|their|its)\s+(?:column|op-ed|essay|article|piece|editorial|interview|op-ed\s+piece)\s+(?:for|in|with|on))\s+(?:the\s+)?{PRESS}"
+        ),
+        // "a study by the Pew Research Center", "a report from Amnesty
+        // International": a named study or report can be linked.
+        format!(
+            r"\b(?:[Aa]n?|[Tt]he|[Tt]his|[Ii]ts|[Tt]heir)\s+(?:new\s+|recent\s+|latest\s+|annual\s+)?(?:study|report|survey|poll|paper|analysis)\s+(?:published\s+|released\s+|conducted\s+)?(?:by|from)\s+(?:the\s+)?{NAME}"
+        ),
+        // Said where a reader could look it up: "wrote on Twitter", "said
+        // in a blog post", "in an op-ed", "tweeted".
+        r"\b(?:wrote|said|posted|announced|explained|argued|noted)\s+(?:on|in)\s+(?:a\s+|an\s+|his\s+|her\s+|their\s+|its\s+)?(?:Twitter|Facebook|Instagram|LinkedIn|Mastodon|Bluesky|Reddit|YouTube|(?:recent\s+)?(?:blog\s+post|tweet|op-ed|essay|press\s+release|newsletter|Medium\s+post))\b".to_string(),
+    ]
+    .iter()
+    .map(|p| Regex::new(p).expect("static regex"))
+    .collect()
+});
+
+/// "According to …" in the other languages of the corpus, each written to
+/// need a name: a capital after it where the script has capitals, a run of
+/// the script's letters before it where the name comes first (Japanese
+/// "日経新聞によると", Korean "연합뉴스에 따르면", Chinese "据新华社报道").
+static OTHER_LANGUAGES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // French, Spanish, Portuguese, Italian.
+        r"\b(?:[Ss]elon|[Dd]'après|[Ss]egún|[Dd]e acuerdo con|[Ss]egundo|[Ss]econdo)\s+(?:(?:le|la|les|el|los|las|o|a|os|as|il|lo|i|gli)\s+|l['’]\s*)?\p{Lu}[\p{L}.&'’-]+(?:\s+(?:d['’]|de\s+|du\s+|del\s+|des\s+|da\s+|do\s+)?\p{Lu}[\p{L}.&'’-]+)*",
+        // German: "laut Polizei", "dem Spiegel zufolge".
+        r"\b(?:[Ll]aut|[Gg]emäß)\s+(?:(?:der|dem|des|einer|einem)\s+)?\p{Lu}[\p{L}.&'’-]+(?:\s+\p{Lu}[\p{L}.&'’-]+)*",
+        // Russian: "по данным Росстата", "как сообщает «Интерфакс»".
+        r"(?:(?i:по\s+данным|по\s+словам|по\s+сообщению|по\s+информации|согласно)|(?:^|,\s*)(?i:как\s+сообщает|как\s+сообщил[аои]?|как\s+пишет))\s+(?:\p{Ll}+\s+){0,2}[\p{Lu}«\x22][\p{L}»\x22-]*",
+        // Greek: "σύμφωνα με το Reuters".
+        r"(?i:σύμφωνα\s+με)\s+(?:(?:τον|την|το|τους|τις|τα)\s+)?[\p{Lu}«][\p{L}»-]*",
+        // Japanese: a newspaper, agency, ministry or institute, or its
+        // article, report or announcement ("デンバーポスト紙によると").
+        r"[\p{Han}\p{Katakana}ー・A-Za-z0-9]{1,20}(?:紙|新聞|通信|ニュース|記事|報道|誌|テレビ|放送|省|庁|協会|研究所|大学)(?:の(?:報道|発表|調査|記事))?(?:によると|によれば)",
+        // Chinese: a media report ("据新华社报道", "根據香港媒體報導").
+        r"(?:据|據|根据|根據)[\p{Han}A-Za-z]{2,20}(?:报道|報導|报导|消息)",
+        // Korean: a newspaper, agency, broadcaster or institute.
+        r"[\p{Hangul}A-Za-z0-9]{1,20}(?:신문|일보|뉴스|통신|방송|연구소|연구원|위원회)(?:\s*보도)?(?:에\s*따르면|에\s*의하면)",
+        // Arabic: "وفقا لـ", "نقلا عن", "بحسب".
+        r"(?:وفقا\s*ل|وفقاً\s*ل|بحسب|نقلا\s+عن|نقلاً\s+عن)\s*\p{Arabic}{2,}(?:\s+\p{Arabic}{2,}){0,3}",
+        // Hindi: a report, paper, agency or ministry "के अनुसार".
+        r"\p{Devanagari}{2,}(?:\s+\p{Devanagari}{2,}){0,3}\s+(?:रिपोर्ट|अखबार|समाचार|एजेंसी|मंत्रालय|विभाग|अध्ययन|सर्वेक्षण)\s+के\s+अनुसार",
+        // Thai: "ตามรายงานของ …", "อ้างอิงจาก …".
+        r"(?:ตามรายงานของ|อ้างอิงจาก|รายงานจาก)\s*\p{Thai}{2,}",
     ]
     .iter()
     .map(|p| Regex::new(p).expect("static regex"))
@@ -710,9 +850,10 @@ pub(crate) fn find_attribution(sentence: &str) -> Option<(usize, usize)> {
     // the regexes for them.
     const TRIGGERS: &[&str] = &[
         "ccording", "CCORDING", "eported", "EPORTED", "via", "Via", "VIA", ":", "h/t", "H/T",
-        "hat", "Hat", "HT", "(",
+        "hat", "Hat", "HT", "(", "told", "nterview", "in ", "eports", "evealed", "tudy", "eport",
+        "urvey", "poll", "aper", "nalysis", " on ", "iting", "said", "wrote", "noted",
     ];
-    if !TRIGGERS.iter().any(|t| sentence.contains(t)) {
+    if sentence.is_ascii() && !TRIGGERS.iter().any(|t| sentence.contains(t)) {
         return None;
     }
     let sentence_start = sentence.len() - sentence.trim_start().len();
@@ -729,6 +870,12 @@ pub(crate) fn find_attribution(sentence: &str) -> Option<(usize, usize)> {
             let end = s + phrase.trim_end_matches([',', ' ', ':', '.']).len();
             return Some((s + skip, end.max(s + skip)));
         }
+    }
+    if let Some(m) = OTHER_LANGUAGES.iter().find_map(|re| re.find(sentence)) {
+        let phrase = m
+            .as_str()
+            .trim_end_matches([',', ' ', '.', '，', '、', '。']);
+        return Some((m.start(), m.start() + phrase.len()));
     }
     for caps in PAREN_SOURCES.captures_iter(sentence) {
         let (Some(all), Some(list)) = (caps.get(0), caps.get(1)) else {
@@ -1065,13 +1212,13 @@ mod tests {
         // In quotation marks, it is someone's words, source unknown.
         let out = cite_all(&[
             para("The profiler ships with the engine.", &[]),
-            quote("“Most commonly, profiling serves to aid optimization.”"),
+            quote("“Most commonly, profiling information serves to aid program optimization.”"),
         ]);
         assert_eq!(
             unlinked(&out),
             vec![(
                 "unattributed quote",
-                Some("“Most commonly, profiling serves to aid optimization.”")
+                Some("“Most commonly, profiling information serves to aid program optimization.”")
             )]
         );
     }
@@ -1160,6 +1307,86 @@ mod tests {
     }
 
     #[test]
+    fn a_news_outlet_named_as_where_it_was_said_is_a_source() {
+        for yes in [
+            "“This is what he was fighting for,” Hicks told ABC News.",
+            "He told the Pittsburgh Tribune-Review.",
+            "Gates said in an interview on NBC’s “Meet the Press.”",
+            "The study is published in the New England Journal of Medicine.",
+            "The patient was turned away, the Times reports.",
+            "Prices rose, citing a report by Bloomberg.",
+        ] {
+            assert!(find_attribution(yes).is_some(), "{yes}");
+        }
+        for no in [
+            "He told his mother about the Times Square trip.",
+            "The results were published in November.",
+        ] {
+            assert!(find_attribution(no).is_none(), "{no}");
+        }
+    }
+
+    #[test]
+    fn attributions_are_found_in_other_languages_when_they_name_a_source() {
+        for (sentence, phrase) in [
+            (
+                "393 n’ont pas pu être joints, selon le Quai d’Orsay.",
+                "selon le Quai d’Orsay",
+            ),
+            (
+                "Как сообщили РИА Новости в МИД России, визы нужны.",
+                "Как сообщили РИА",
+            ),
+            (
+                "デンバーポスト紙によると、彼は文書を提出した。",
+                "デンバーポスト紙によると",
+            ),
+            ("此外，根據香港媒體報導，被捕者已獲釋。", "根據香港媒體報導"),
+            ("연합뉴스에 따르면 회의는 취소됐다.", "연합뉴스에 따르면"),
+        ] {
+            let (s, e) = find_attribution(sentence).unwrap_or_else(|| panic!("{sentence}"));
+            assert_eq!(&sentence[s..e], phrase);
+        }
+        for no in [
+            "まあ、不気味の谷現象の説明によれば、完璧に近づけすぎない。",
+            "據韓國農民表示，每年均傳農民自殺事件。",
+            "뉴스에 의하면...",
+            "Кто и как пишет UnitTest-ы для своих шаблонов.",
+            "राम खुद धर्म हैं, सभी समय के अनुसार।",
+        ] {
+            assert!(find_attribution(no).is_none(), "{no}");
+        }
+    }
+
+    #[test]
+    fn the_outlet_a_post_is_published_on_is_not_cited_by_naming_it() {
+        let mashable = Url::parse("https://mashable.com/2014/05/01/story/").unwrap();
+        let portal =
+            Url::parse("https://gma.yahoo.com/veteran-photo-175203890--abc-news-topstories.html")
+                .unwrap();
+        let time = Url::parse("https://time.com/6333333/james-hansen-climate/").unwrap();
+        assert!(names_own_outlet("told Mashable", Some(&mashable)));
+        assert!(names_own_outlet("told ABC News", Some(&portal)));
+        assert!(!names_own_outlet("told Reuters", Some(&mashable)));
+        // A person the address is about is still a source.
+        assert!(!names_own_outlet("according to Hansen", Some(&time)));
+        assert!(!names_own_outlet("told Mashable", None));
+    }
+
+    #[test]
+    fn a_quote_signed_inside_itself_names_its_source() {
+        let out = cite_all(&[quote(
+            "Experience is not what happens to you; it’s what you do with it. by Aldous Huxley",
+        )]);
+        assert_eq!(unlinked(&out)[0].0, "Aldous Huxley");
+        let out = cite_all(&[quote("節錄自【普門】 這個世間常常是本來沒有事。")]);
+        assert_eq!(unlinked(&out)[0].0, "節錄自【普門】");
+        // A slogan in quotation marks is too short to be a quoted passage.
+        let out = cite_all(&[quote("\"A Proud Member of 9rules Network\"")]);
+        assert!(unlinked(&out).is_empty(), "{out:?}");
+    }
+
+    #[test]
     fn collapse_folds_every_kind_of_white_space() {
         assert_eq!(collapse("  a\n\t b\u{a0}\u{a0}c  déjà  "), "a b c déjà");
         assert_eq!(collapse(" \n "), "");
@@ -1169,6 +1396,14 @@ mod tests {
     fn placeholder_hrefs_are_recognised() {
         for p in ["", " ", "#", "#!"] {
             assert!(is_placeholder(p), "{p:?}");
+        }
+        // A count under a post is a control; a comma the author linked is
+        // a placeholder (the seed's `<a href="">,</a>`).
+        for count in ["26", " (4) ", "1.2k"] {
+            assert!(is_a_count(count), "{count:?}");
+        }
+        for words in [",", "the full table", "", "2nd source"] {
+            assert!(!is_a_count(words), "{words:?}");
         }
         for p in [
             "#fn1",

@@ -13,7 +13,7 @@ use super::parse::{Page, attr};
 use crate::base::srcset;
 use crate::base::text::{newlines, newlines_before};
 use crate::base::web::is_in_page_jump;
-use crate::collect::analyze::{Block, BlockKind, Cite};
+use crate::collect::analyze::{Block, BlockKind, Cite, is_a_count};
 use crate::collect::bare::bare_urls;
 use crate::model::Kind;
 
@@ -131,10 +131,13 @@ impl<'p> Builder<'p> {
         }
         let mut done = std::mem::replace(&mut self.cur, Block::new(next, self.line));
         // A link to nowhere that shows no words (an arrow icon, a carousel
-        // dot) is a control for the page's scripts, not an author's
-        // placeholder: a reader has nothing to follow.
-        done.cites
-            .retain(|c| !(c.kind == Kind::Link && is_nowhere(&c.raw) && c.text.trim().is_empty()));
+        // dot, a count of likes) is a control for the page's scripts, not
+        // an author's placeholder: a reader has nothing to follow.
+        done.cites.retain(|c| {
+            !(c.kind == Kind::Link
+                && is_nowhere(&c.raw)
+                && (c.text.trim().is_empty() || is_a_count(&c.text)))
+        });
         if !done.is_empty() {
             self.blocks.push(done);
         }
