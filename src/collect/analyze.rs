@@ -659,11 +659,11 @@ fn find_dangling(s: &str) -> Option<(usize, usize)> {
 static ATTRIBUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     // A news outlet's name: capitalised words ending in a word newspapers,
     // agencies and magazines are named with, or a well-known name.
-    const PRESS: &str = r"(?:(?:[A-Z][\w.&'’-]*\s+){0,4}(?:Times|Post|Journal|News|Herald|Tribune|Guardian|Gazette|Telegraph|Economist|Monitor|Observer|Chronicle|Insider|Inquirer|Dispatch|Examiner|Magazine|Press|Reuters|Bloomberg|Atlantic|Yorker|Nature|Science|Lancet)|Reuters|Bloomberg|Wired|TechCrunch|Politico|Axios|Forbes|Fortune|Newsweek|Variety|CNN|BBC|NPR|CNBC|MSNBC|NBC|CBS|ABC|AFP|AP|Vox|Slate|Salon|Quartz|Engadget|Gizmodo|Mashable|Recode|ZDNet|CNET|The\s+Verge|Ars\s+Technica)\b";
+    const PRESS: &str = r"(?:(?:[A-Z][\w.&'’-]*\s+){0,4}(?:Times|Post|Journal|News|Herald|Tribune|Guardian|Gazette|Telegraph|Economist|Monitor|Observer|Chronicle|Insider|Inquirer|Dispatch|Examiner|Magazine|Press|Reuters|Bloomberg|Atlantic|Yorker|Nature|Science|Lancet|Independent|Standard|Mail|Express|Mirror|Register|Verge)|Reuters|Bloomberg|Wired|TechCrunch|Politico|Axios|Forbes|Fortune|Newsweek|Variety|CNN|BBC|NPR|CNBC|MSNBC|NBC|CBS|ABC|AFP|AP|Vox|Slate|Salon|Quartz|Engadget|Gizmodo|Mashable|Recode|ZDNet|CNET|The\s+Verge|Ars\s+Technica)\b";
     const NAME: &str = r"(?:@\w+|[A-Z][\w.&'’/-]*(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w.&'’/-]*)*)";
     [
         format!(
-            r"\b(?i:according\s+to)\s+(?:(?:the|a|an|this|that|its|their|his|her|recent|new|latest|report|reports|reporting|study|survey|article|story|piece|statement|data|figures|in|by|from|of|on|an?)\s+){{0,4}}{NAME}"
+            r"\b(?i:according\s+to)\s+(?:(?:the|a|an|this|that|its|their|his|her|recent|new|latest|report|reports|reporting|study|survey|article|story|piece|statement|data|figures|research|analysis|estimates|records|documents|in|by|from|of|on|an?)\s+){{0,4}}{NAME}"
         ),
         format!(r"\b(?i:(?:as\s+)?(?:first\s+)?reported\s+(?:by|in))(?:\s+(?:the\s+)?{NAME})?"),
         // "Via X" names a source when it stands alone ("Via Boing Boing.");
@@ -685,6 +685,11 @@ static ATTRIBUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         format!(
             r"(?:\b[Tt]he\s+|^|,\s)(?:{PRESS})\s+(?:first\s+)?(?:reported|reports|revealed|has\s+reported|had\s+reported|said|wrote|noted)\b"
         ),
+        // "The Spanish daily El Pais reported": the kind of outlet, then
+        // its name.
+        format!(
+            r"\b(?:newspaper|daily|weekly|magazine|broadcaster|outlet|website|news\s+site|news\s+agency)\s+{NAME}\s+(?:reported|revealed|wrote|reports)\b"
+        ),
         format!(r"\b[Cc]iting\s+(?:an?\s+(?:report|story|article)\s+(?:by|from|in)\s+)?(?:the\s+)?{PRESS}"),
         format!(
             r"\b(?i:in\s+(?:a|an|his|her|their|its)\s+(?:column|op-ed|essay|article|piece|editorial|interview|op-ed\s+piece)\s+(?:for|in|with|on))\s+(?:the\s+)?{PRESS}"
@@ -694,6 +699,13 @@ static ATTRIBUTION: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         format!(
             r"\b(?:[Aa]n?|[Tt]he|[Tt]his|[Ii]ts|[Tt]heir)\s+(?:new\s+|recent\s+|latest\s+|annual\s+)?(?:study|report|survey|poll|paper|analysis)\s+(?:published\s+|released\s+|conducted\s+)?(?:by|from)\s+(?:the\s+)?{NAME}"
         ),
+        // A study in a journal: "a new paper published in Oxford Open
+        // Climate Change".
+        format!(
+            r"\b(?:study|paper|article|research|report)\s+(?:was\s+)?published\s+in\s+(?:the\s+)?(?:journal\s+)?{NAME}"
+        ),
+        // A statement someone named issued: it can be linked.
+        format!(r"{NAME}\s+said\s+in\s+a\s+(?:written\s+)?statement"),
         // Said where a reader could look it up: "wrote on Twitter", "said
         // in a blog post", "in an op-ed", "tweeted".
         r"\b(?:wrote|said|posted|announced|explained|argued|noted)\s+(?:on|in)\s+(?:a\s+|an\s+|his\s+|her\s+|their\s+|its\s+)?(?:Twitter|Facebook|Instagram|LinkedIn|Mastodon|Bluesky|Reddit|YouTube|(?:recent\s+)?(?:blog\s+post|tweet|op-ed|essay|press\s+release|newsletter|Medium\s+post))\b".to_string(),
@@ -851,7 +863,7 @@ pub(crate) fn find_attribution(sentence: &str) -> Option<(usize, usize)> {
     const TRIGGERS: &[&str] = &[
         "ccording", "CCORDING", "eported", "EPORTED", "via", "Via", "VIA", ":", "h/t", "H/T",
         "hat", "Hat", "HT", "(", "told", "nterview", "in ", "eports", "evealed", "tudy", "eport",
-        "urvey", "poll", "aper", "nalysis", " on ", "iting", "said", "wrote", "noted",
+        "urvey", "poll", "aper", "nalysis", " on ", "iting", "said", "wrote", "noted", "ublished",
     ];
     if sentence.is_ascii() && !TRIGGERS.iter().any(|t| sentence.contains(t)) {
         return None;
@@ -868,6 +880,14 @@ pub(crate) fn find_attribution(sentence: &str) -> Option<(usize, usize)> {
                     .trim_start_matches(['(', '[', '—', '–', '|', '-', ' '])
                     .len();
             let end = s + phrase.trim_end_matches([',', ' ', ':', '.']).len();
+            // "published in November": a date, not a name.
+            let mut words = sentence[s..end].rsplit(|c: char| !c.is_alphanumeric());
+            let (last, before) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+            if before.eq_ignore_ascii_case("in")
+                && NOT_SOURCES.contains(&last.to_lowercase().as_str())
+            {
+                continue;
+            }
             return Some((s + skip, end.max(s + skip)));
         }
     }
@@ -1315,12 +1335,19 @@ mod tests {
             "The study is published in the New England Journal of Medicine.",
             "The patient was turned away, the Times reports.",
             "Prices rose, citing a report by Bloomberg.",
+            "The Spanish daily El Pais reported that three men broke in.",
+            "The cause of death, Payne told The Independent, was toxicity.",
+            "A new paper published in Oxford Open Climate Change warns of it.",
+            "The craft broke up over Siberia, Roscosmos said in a statement.",
+            "It wiped $182 billion off their wealth, according to research by Bloomberg.",
+            "Smart children are hurt less, according to a study in the February issue.",
         ] {
             assert!(find_attribution(yes).is_some(), "{yes}");
         }
         for no in [
             "He told his mother about the Times Square trip.",
             "The results were published in November.",
+            "The paper was published in March and widely read.",
         ] {
             assert!(find_attribution(no).is_none(), "{no}");
         }
