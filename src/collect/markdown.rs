@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use regex::Regex;
 
-use super::analyze::{Block, BlockKind, Cite};
+use super::analyze::{Block, BlockKind, Cite, is_placeholder};
 use super::bare::bare_urls;
 use crate::base::text::newlines_before;
 use crate::base::web::is_in_page_jump;
@@ -128,7 +128,17 @@ struct Builder {
 
 impl Builder {
     fn flush(&mut self, next: BlockKind, line: usize) {
-        let done = std::mem::replace(&mut self.cur, Block::new(next, line));
+        let mut done = std::mem::replace(&mut self.cur, Block::new(next, line));
+        // A link to nowhere that shows no word, only a count or a symbol
+        // (`[26]()` under a post: its likes), is a page control a converter
+        // kept, not an author's placeholder.
+        // (Raw HTML's `<a href="#">` comes with no text at all here: that
+        // one stays.)
+        done.cites.retain(|c| {
+            !(c.kind == Kind::Link
+                && is_placeholder(&c.raw)
+                && crate::collect::analyze::is_a_count(&c.text))
+        });
         if !done.is_empty() {
             self.blocks.push(done);
         }
@@ -216,9 +226,14 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
                 b.code = false;
                 b.start_block(BlockKind::Para, line);
             }
+            Event::Start(Tag::Heading { .. }) => {
+                b.start_block(BlockKind::Para, line);
+                if b.quote_depth == 0 {
+                    b.cur.heading = true;
+                }
+            }
             Event::Start(
                 Tag::Paragraph
-                | Tag::Heading { .. }
                 | Tag::Item
                 | Tag::TableCell
                 | Tag::FootnoteDefinition(_)

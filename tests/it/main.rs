@@ -20,6 +20,8 @@ mod collect;
 mod collect_cli;
 mod collect_html;
 mod collect_robust;
+mod collect_scripts;
+mod collect_unlinked;
 mod fetch;
 mod hostile_fetch;
 mod hostile_offline;

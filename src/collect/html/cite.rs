@@ -13,7 +13,7 @@ use super::parse::{Page, attr};
 use crate::base::srcset;
 use crate::base::text::{newlines, newlines_before};
 use crate::base::web::is_in_page_jump;
-use crate::collect::analyze::{Block, BlockKind, Cite};
+use crate::collect::analyze::{Block, BlockKind, Cite, is_a_count};
 use crate::collect::bare::bare_urls;
 use crate::model::Kind;
 
@@ -131,10 +131,13 @@ impl<'p> Builder<'p> {
         }
         let mut done = std::mem::replace(&mut self.cur, Block::new(next, self.line));
         // A link to nowhere that shows no words (an arrow icon, a carousel
-        // dot) is a control for the page's scripts, not an author's
-        // placeholder: a reader has nothing to follow.
-        done.cites
-            .retain(|c| !(c.kind == Kind::Link && is_nowhere(&c.raw) && c.text.trim().is_empty()));
+        // dot, a count of likes) is a control for the page's scripts, not
+        // an author's placeholder: a reader has nothing to follow.
+        done.cites.retain(|c| {
+            !(c.kind == Kind::Link
+                && is_nowhere(&c.raw)
+                && (c.text.trim().is_empty() || is_a_count(&c.text)))
+        });
         if !done.is_empty() {
             self.blocks.push(done);
         }
@@ -318,6 +321,7 @@ impl<'p> Builder<'p> {
             if self.quote_depth == 0 {
                 self.flush(BlockKind::Quote);
                 self.cur.line = line;
+                self.cur.pull_quote = is_pull_quote(el);
                 if let Some(c) = attr(el, "cite").filter(|c| !c.trim().is_empty())
                     && self.want_cites
                 {
@@ -346,6 +350,7 @@ impl<'p> Builder<'p> {
                     BlockKind::Para
                 });
                 self.cur.line = line;
+                self.cur.heading = matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
             }
         } else if name == "br" {
             self.cur.text.push(' ');
@@ -369,7 +374,7 @@ impl<'p> Builder<'p> {
                     self.cur.footnotes.push(self.cur.text.len());
                     return;
                 }
-                if is_script_control(el, href) {
+                if is_script_control(el, href) || (is_nowhere(href) && self.in_form(id)) {
                     return; // a button drawn as a link: it cites nothing
                 }
                 let cite = self.push_cite(href, String::new(), Kind::Link, line);
@@ -460,6 +465,15 @@ impl<'p> Builder<'p> {
         }
     }
 
+    /// Whether an element stands inside a `<form>`: a link to nowhere
+    /// there is one of the form's controls.
+    fn in_form(&self, id: NodeId) -> bool {
+        self.page.html.tree.get(id).is_some_and(|n| {
+            n.ancestors()
+                .any(|a| matches!(a.value(), Node::Element(e) if e.name() == "form"))
+        })
+    }
+
     /// Whether a `<source>` stands in a `<picture>`.
     fn in_picture(&self, id: NodeId) -> bool {
         self.page
@@ -495,10 +509,16 @@ impl<'p> Builder<'p> {
                     && let Some(c) = self.cur.cites.get_mut(p.cite)
                 {
                     let t = self.cur.text.get(p.start..).unwrap_or("");
-                    c.text = if t.trim().is_empty() {
-                        p.alt.unwrap_or_default()
-                    } else {
+                    // A link to nowhere with no words of its own, only a
+                    // tooltip or an icon's alt ("Previous", "Next"), is a
+                    // control: it keeps no text, and is dropped with the
+                    // wordless ones.
+                    c.text = if !t.trim().is_empty() {
                         t.to_string()
+                    } else if is_nowhere(&c.raw) {
+                        String::new()
+                    } else {
+                        p.alt.unwrap_or_default()
                     };
                 }
             }
@@ -590,15 +610,43 @@ fn is_script_control(el: &Element, href: &str) -> bool {
                                 | "collapse"
                                 | "close"
                                 | "play"
+                                | "prev"
+                                | "previous"
+                                | "next"
+                                | "more"
+                                | "less"
+                                | "share"
+                                | "menu"
+                                | "tab"
+                                | "arrow"
+                                | "slider"
+                                | "carousel"
+                                | "pager"
+                                | "modal"
+                                | "popup"
                         )
                     })
                 }),
                 "aria-expanded" | "aria-controls" | "aria-haspopup" | "aria-pressed"
                 | "data-toggle" | "data-bs-toggle" | "data-target" | "data-bs-target"
                 | "data-action" | "data-dismiss" | "data-bs-dismiss" => true,
+                // Any data attribute on a link to nowhere is a hook for the
+                // page's scripts (`data-0rz-url`, `data-share`…): an
+                // author's placeholder in prose carries none.
+                _ if n.starts_with("data-") => true,
                 _ => n.len() > 2 && n.as_bytes()[..2].eq_ignore_ascii_case(b"on"),
             }
         })
+}
+
+/// A blockquote the page styles as a pull quote: the post's own words.
+fn is_pull_quote(el: &Element) -> bool {
+    attr(el, "class").is_some_and(|c| {
+        c.split_ascii_whitespace().any(|w| {
+            let w = w.to_ascii_lowercase();
+            w.contains("pullquote") || w.contains("pull-quote") || w.contains("pull_quote")
+        })
+    })
 }
 
 /// A picture's caption or credit line.
@@ -620,4 +668,83 @@ fn is_nowhere(href: &str) -> bool {
         || h == "#!"
         || h.get(..11)
             .is_some_and(|p| p.eq_ignore_ascii_case("javascript:"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ContentRule, extract, parse};
+    use crate::collect::analyze::{PostCtx, citations};
+    use crate::model::{Citation, Kind, Missing};
+
+    fn collect(html: &str) -> Vec<Citation> {
+        let page = parse(html);
+        let rule = ContentRule {
+            selector: None,
+            all_links: false,
+            fragment: true,
+        };
+        let blocks = extract(&page, &rule, 0).expect("content").blocks;
+        let base = url::Url::parse("https://blog.example/post/").expect("url");
+        let mut out = Vec::new();
+        citations(
+            &PostCtx {
+                post: "post",
+                base: Some(&base),
+            },
+            &blocks,
+            &mut out,
+        );
+        out
+    }
+
+    #[test]
+    fn script_hooks_tooltips_and_form_links_are_controls_not_placeholders() {
+        let out = collect(
+            r##"<p>Read <a href="#">the full table</a> before the vote.</p>
+<div class="forward"><form method="POST" action="/create"><a href="#">Send</a></form>
+<a href="#" data-0rz-url="true"><img src="icon.gif">產生短網址</a></div>
+<div class="news_slider"><a href="#" class="prev" title="Previous"><img src="x.gif" alt=""></a>
+<a href="#" class="next" title="Next"><img src="x.gif" alt=""></a>
+<a href="#" class="more-link">More stories</a></div>"##,
+        );
+        let empty: Vec<(&str, Option<Missing>)> = out
+            .iter()
+            .filter(|c| c.kind == Kind::Unlinked)
+            .map(|c| (c.text.as_str(), c.missing))
+            .collect();
+        assert_eq!(empty, vec![("the full table", Some(Missing::EmptyLink))]);
+    }
+
+    #[test]
+    fn a_blockquote_styled_as_a_pull_quote_is_the_posts_own_words() {
+        let out = collect(
+            r#"<p>Maybe I should define literally.</p>
+<blockquote class="graf--pullquote pullquote">“Literally means actually.”</blockquote>
+<p>People say it all the time.</p>
+<blockquote>“Literally is the most misused word,” a reader wrote.</blockquote>"#,
+        );
+        let quotes: Vec<&str> = out
+            .iter()
+            .filter(|c| c.kind == Kind::Unlinked)
+            .filter_map(|c| c.quote.as_deref())
+            .collect();
+        assert_eq!(
+            quotes,
+            vec!["“Literally is the most misused word,” a reader wrote."]
+        );
+    }
+
+    #[test]
+    fn a_heading_ending_in_a_colon_introduces_no_quote() {
+        let out = collect(
+            r#"<h4>Wrap Up:</h4><blockquote>Shovel Knight is the kind of game people write love letters about</blockquote>
+<p>Jason Snell:</p><blockquote>You should never use an ad rate card to estimate revenue.</blockquote>"#,
+        );
+        let rows: Vec<&str> = out
+            .iter()
+            .filter(|c| c.kind == Kind::Unlinked)
+            .map(|c| c.text.as_str())
+            .collect();
+        assert_eq!(rows, vec!["Jason Snell"]);
+    }
 }
