@@ -17,9 +17,15 @@
 //! writer's `tmp/` directory, trims the half record and closes the killed
 //! run. A writer refuses an index that fails SQLite's quick check; readers
 //! open the index read-only, so a store on a read-only disk can be read.
+//!
+//! That is the embedded store, the default. The index can also live in
+//! PostgreSQL (`--store postgres://…`), shared by many processes, with the
+//! copies in another directory or on S3-compatible storage (`--objects`):
+//! `Location` says where each part is (see `Location::of`).
 
 pub mod archive;
 pub mod baseline;
+pub mod blobs;
 pub mod diff;
 pub mod export;
 pub mod hook;
@@ -40,8 +46,9 @@ pub mod whole_file;
 
 use std::path::{Path, PathBuf};
 
+use crate::config::{Config, S3Credentials};
 use crate::error::{Error, Result};
-pub use index::{Index, SnapshotRow, SourceRow};
+pub use index::{Backend, Index, SnapshotRow, SourceRow};
 pub use objects::{Health, Objects};
 
 /// Whether a command writes to the store.
@@ -56,8 +63,112 @@ pub enum Access {
     Tend,
 }
 
+/// Where a store keeps its index and its copies.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub index: IndexAt,
+    pub objects: ObjectsAt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexAt {
+    /// `index.sqlite` in this store directory.
+    Sqlite(PathBuf),
+    /// A PostgreSQL database, by URL.
+    Postgres(String),
+}
+
+#[derive(Debug, Clone)]
+pub enum ObjectsAt {
+    /// `objects/`, `warc/` and `tmp/` under this directory.
+    Dir(PathBuf),
+    /// The same names under `s3://bucket/prefix`.
+    S3(blobs::S3Spec, Option<S3Credentials>),
+}
+
+/// Whether `--store` names a PostgreSQL database rather than a directory.
+pub fn is_postgres_url(s: &str) -> bool {
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// A URL as messages show it: without its password.
+pub fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Location {
+    /// The embedded store: the index and the copies in one directory.
+    pub fn local(dir: &Path) -> Location {
+        Location {
+            index: IndexAt::Sqlite(dir.to_path_buf()),
+            objects: ObjectsAt::Dir(dir.to_path_buf()),
+        }
+    }
+
+    /// Where the config puts the store. `store` is a directory or a
+    /// `postgres://` URL; `objects` a directory or an `s3://` URL, by
+    /// default the store directory itself. A PostgreSQL index has no
+    /// directory of its own: it is shared by processes on many machines,
+    /// which must share the copies its rows name too, so `objects` is
+    /// required with it (a local directory is accepted, for one machine
+    /// or a shared file system).
+    pub fn of(config: &Config) -> Result<Location> {
+        let store = config.store.to_string_lossy();
+        let index = if is_postgres_url(&store) {
+            IndexAt::Postgres(store.into_owned())
+        } else {
+            IndexAt::Sqlite(config.store.clone())
+        };
+        let objects = match (config.objects.as_deref(), &index) {
+            (Some(o), _) if o.starts_with("s3://") => {
+                let mut spec =
+                    blobs::S3Spec::parse(o).map_err(|e| Error::Usage(format!("--objects {e}")))?;
+                spec.endpoint = config.s3_endpoint.clone();
+                spec.region = config.s3_region.clone();
+                ObjectsAt::S3(spec, config.s3_credentials.clone())
+            }
+            (Some(o), _) if o.contains("://") => {
+                return Err(Error::Usage(format!(
+                    "--objects '{o}': expected a directory or s3://bucket/prefix"
+                )));
+            }
+            (Some(o), _) => ObjectsAt::Dir(PathBuf::from(o)),
+            (None, IndexAt::Sqlite(dir)) => ObjectsAt::Dir(dir.clone()),
+            (None, IndexAt::Postgres(url)) => {
+                return Err(Error::Usage(format!(
+                    "--store {}: an index on PostgreSQL is shared, so the copies its rows name \
+                     must be too: say where they go with --objects s3://bucket/prefix (or a \
+                     directory every writer reaches)",
+                    without_password(url)
+                )));
+            }
+        };
+        Ok(Location { index, objects })
+    }
+
+    /// What messages call the store: its directory, or the PostgreSQL URL
+    /// without its password.
+    pub fn name(&self) -> PathBuf {
+        match &self.index {
+            IndexAt::Sqlite(dir) => dir.clone(),
+            IndexAt::Postgres(url) => PathBuf::from(without_password(url)),
+        }
+    }
+}
+
 pub struct Store {
-    root: PathBuf,
+    /// The local directory of the store's files: the store directory, or
+    /// the `--objects` directory.
+    files: PathBuf,
+    /// What messages call the store (`Location::name`).
+    name: PathBuf,
+    backend: Backend,
     pub objects: Objects,
     pub index: Index,
     /// Held for the life of a writing store (`lock.rs`); the OS releases
@@ -68,7 +179,37 @@ pub struct Store {
 const INDEX_FILE: &str = "index.sqlite";
 
 impl Store {
+    /// Opens the embedded store in `root`: the index and the copies there.
     pub async fn open(root: &Path, access: Access) -> Result<Store> {
+        Self::open_at(&Location::local(root), access).await
+    }
+
+    /// Opens the store wherever the config puts it (`Location::of`).
+    pub async fn open_config(config: &Config, access: Access) -> Result<Store> {
+        Self::open_at(&Location::of(config)?, access).await
+    }
+
+    pub async fn open_at(location: &Location, access: Access) -> Result<Store> {
+        match (&location.index, &location.objects) {
+            (IndexAt::Sqlite(dir), ObjectsAt::Dir(objects)) if dir == objects => {
+                Self::open_embedded(dir, access).await
+            }
+            (IndexAt::Postgres(url), ObjectsAt::Dir(objects)) => {
+                Self::open_postgres(url, objects, location.name(), access).await
+            }
+            (IndexAt::Sqlite(_), ObjectsAt::Dir(_)) => Err(Error::Usage(
+                "--objects DIR goes with an index on PostgreSQL (--store postgres://…); an \
+                 embedded store keeps its copies in its own directory"
+                    .into(),
+            )),
+            (_, ObjectsAt::S3(spec, _)) => Err(Error::Usage(format!(
+                "--objects {}: copies on S3 are not wired into the store yet",
+                spec.url()
+            ))),
+        }
+    }
+
+    async fn open_embedded(root: &Path, access: Access) -> Result<Store> {
         let err = |cause: String| Error::Store {
             path: root.to_path_buf(),
             cause,
@@ -101,13 +242,62 @@ impl Store {
             .await
             .map_err(|e| err(e.to_string()))?;
         let store = Store {
-            root: root.to_path_buf(),
+            files: root.to_path_buf(),
+            name: root.to_path_buf(),
+            backend: Backend::Sqlite,
             objects,
             index,
             lock,
         };
         if access == Access::Write {
             store.recover().await?;
+        }
+        Ok(store)
+    }
+
+    /// The index on PostgreSQL, the copies in a local directory. Many
+    /// writers may share both: no writer locks the directory (the store's
+    /// flock would make them take turns), each has its own locked
+    /// directory under `tmp/` as on the embedded store, and what must be
+    /// done alone is ordered by the index's advisory lock (`Index::alone`).
+    async fn open_postgres(url: &str, dir: &Path, name: PathBuf, access: Access) -> Result<Store> {
+        let err = |cause: String| Error::Store {
+            path: name.clone(),
+            cause,
+        };
+        if dir.exists() && !dir.is_dir() {
+            return Err(err(format!("--objects {}: not a directory", dir.display())));
+        }
+        let index = Index::open_postgres(url, access)
+            .await
+            .map_err(|e| err(format!("PostgreSQL: {e}")))?;
+        let lock = match access {
+            Access::Read => None,
+            Access::Write | Access::Tend => {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+                Some(lock::WriterLock::take_shared(dir)?)
+            }
+        };
+        let objects = Objects::open(dir, lock.as_ref().map(|l| l.tmp().to_path_buf()));
+        let store = Store {
+            files: dir.to_path_buf(),
+            name,
+            backend: Backend::Postgres,
+            objects,
+            index,
+            lock,
+        };
+        if access == Access::Write {
+            let alone = store.index.alone().await.map_err(|e| store.err(e))?;
+            if alone {
+                store.recover().await?;
+            } else if let Some(lock) = &store.lock {
+                // Other writers are live: their runs are not to be closed,
+                // but the files of dead ones are known dead by their locks.
+                lock.sweep_dead();
+            }
+            store.index.join(alone).await.map_err(|e| store.err(e))?;
         }
         Ok(store)
     }
@@ -124,17 +314,29 @@ impl Store {
         self.index.close().await;
     }
 
+    /// What reports and hints call the store: its directory, or the
+    /// PostgreSQL URL without its password.
     pub fn root(&self) -> &Path {
-        &self.root
+        &self.name
     }
 
     pub fn warc_dir(&self) -> PathBuf {
-        self.root.join("warc")
+        self.files.join("warc")
+    }
+
+    /// What messages call the store: its directory, or the PostgreSQL URL
+    /// (without password).
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     pub fn err(&self, cause: impl std::fmt::Display) -> Error {
         Error::Store {
-            path: self.root.clone(),
+            path: self.name.clone(),
             cause: cause.to_string(),
         }
     }
@@ -212,7 +414,7 @@ impl Store {
             url,
             format!(
                 "not in the store {} (no check has fetched it)",
-                self.root.display()
+                self.name.display()
             ),
         ))
     }
@@ -243,5 +445,58 @@ impl Store {
                 matching.len()
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(store: &str, objects: Option<&str>) -> Config {
+        Config {
+            store: store.into(),
+            objects: objects.map(String::from),
+            s3_endpoint: Some("http://127.0.0.1:54330".into()),
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn the_store_is_where_the_config_says() {
+        let l = Location::of(&config("snapshots", None)).unwrap();
+        assert_eq!(l.index, IndexAt::Sqlite("snapshots".into()));
+        assert!(matches!(l.objects, ObjectsAt::Dir(ref d) if d == Path::new("snapshots")));
+
+        let l = Location::of(&config(
+            "postgres://u:secret@db:5432/cg",
+            Some("s3://b-1/p"),
+        ))
+        .unwrap();
+        assert_eq!(
+            l.index,
+            IndexAt::Postgres("postgres://u:secret@db:5432/cg".into())
+        );
+        let ObjectsAt::S3(spec, _) = &l.objects else {
+            panic!("{l:?}")
+        };
+        assert_eq!(spec.url(), "s3://b-1/p");
+        assert_eq!(spec.endpoint.as_deref(), Some("http://127.0.0.1:54330"));
+        assert_eq!(l.name(), Path::new("postgres://u@db:5432/cg"));
+
+        let l = Location::of(&config("postgresql://db/cg", Some("/srv/copies"))).unwrap();
+        assert!(matches!(l.objects, ObjectsAt::Dir(ref d) if d == Path::new("/srv/copies")));
+    }
+
+    #[test]
+    fn a_shared_index_without_shared_copies_is_one_clear_line() {
+        let e = Location::of(&config("postgres://u:secret@db/cg", None))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--objects") && !e.contains("secret"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+        let e = Location::of(&config("snapshots", Some("gs://b/p")))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gs://b/p"), "{e}");
     }
 }
