@@ -443,6 +443,32 @@ fn snapshot_row(r: &AnyRow) -> SnapshotRow {
     }
 }
 
+/// A nullable `DOUBLE PRECISION` to bind. sqlx 0.8.6's Any driver hands
+/// PostgreSQL a NULL `f64` as a NULL `real` (its table swaps the two), so
+/// a statement first prepared with a NULL expects 4 bytes ever after and
+/// refuses the 8 of a later value. A NULL `f32` goes over as a NULL
+/// `double precision`: this binds that for `None` and the `f64` itself
+/// otherwise. SQLite takes either.
+struct Double(Option<f64>);
+
+impl sqlx::Type<sqlx::Any> for Double {
+    fn type_info() -> sqlx::any::AnyTypeInfo {
+        <f64 as sqlx::Type<sqlx::Any>>::type_info()
+    }
+}
+
+impl<'q> sqlx::Encode<'q, sqlx::Any> for Double {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Any as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        match self.0 {
+            Some(v) => <f64 as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&v, buf),
+            None => <Option<f32> as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&None, buf),
+        }
+    }
+}
+
 fn time(s: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
     s.and_then(|s| crate::base::time::parse_rfc3339(&s).ok())
 }
@@ -746,16 +772,31 @@ impl Index {
 
     pub async fn begin_run(&self, id: &str, started_at: &str) -> IndexResult<()> {
         // `seq` orders runs even when the clock does not (two runs in one
-        // second, or an injected clock).
-        sqlx::query(
-            "INSERT INTO runs (id, seq, started_at) \
-             VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs), $2)",
-        )
-        .bind(id)
-        .bind(started_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        // second, or an injected clock). Two writers on a shared index may
+        // both take the same next number: the second is refused by `seq`'s
+        // uniqueness and tries again with the number after.
+        let mut tries = 0;
+        loop {
+            let done = sqlx::query(
+                "INSERT INTO runs (id, seq, started_at) \
+                 VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM runs), $2)",
+            )
+            .bind(id)
+            .bind(started_at)
+            .execute(&self.pool)
+            .await;
+            match done {
+                Err(sqlx::Error::Database(e))
+                    if e.kind() == sqlx::error::ErrorKind::UniqueViolation && tries < 20 =>
+                {
+                    tries += 1;
+                }
+                other => {
+                    other?;
+                    return Ok(());
+                }
+            }
+        }
     }
 
     pub async fn finish_run(&self, id: &str, finished_at: &str, report: &str) -> IndexResult<()> {
@@ -891,7 +932,7 @@ impl Index {
         .bind(i64::from(c.attempts))
         .bind(c.elapsed_ms as i64)
         .bind(c.detail.as_deref())
-        .bind(row.similarity)
+        .bind(Double(row.similarity))
         .bind(row.snapshot_id)
         .execute(&self.pool)
         .await?;

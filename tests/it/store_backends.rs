@@ -1,0 +1,521 @@
+//! The store on its other backends, end to end through the binary: the
+//! index on a real PostgreSQL (`.ci/setup-postgres`, a cluster of our own
+//! on 127.0.0.1:54329) and the copies on a real S3-compatible server
+//! (`.ci/setup-s3`, moto on 127.0.0.1:54330). Each test runs the scripts
+//! itself (once per test binary), then makes a database and a bucket of
+//! its own, so tests never see each other's rows or objects.
+//!
+//! Every command runs on each combination over the loopback test web;
+//! `verify` finds an object its rows name deleted or altered; a server
+//! that is down is one line naming it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::Connection;
+
+use crate::util::{Dir, json, root, stderr, stdout};
+use crate::web::Web;
+
+/// Runs one of the project's setup scripts once and returns the URL it
+/// prints last.
+fn setup(script: &str, cell: &'static OnceLock<String>) -> &'static str {
+    cell.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(root().join(".ci").join(script))
+            .output()
+            .unwrap_or_else(|e| panic!("bash runs .ci/{script}: {e}"));
+        assert!(
+            out.status.success(),
+            ".ci/{script} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        let url = text.lines().last().unwrap_or_default().trim().to_string();
+        assert!(url.contains("127.0.0.1:"), ".ci/{script} printed {text}");
+        url
+    })
+}
+
+fn postgres_server() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    setup("setup-postgres", &URL)
+}
+
+fn s3_server() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    setup("setup-s3", &URL)
+}
+
+/// A name no other test (of this process or another) uses.
+fn unique(kind: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "cg-{kind}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+/// A fresh, empty database on the test cluster; its URL.
+fn database() -> String {
+    let server = postgres_server();
+    let name = unique("db").replace('-', "_");
+    block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(server)
+            .await
+            .expect("connect to the test cluster");
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create a database");
+    });
+    let base = server.rsplit_once('/').unwrap().0;
+    format!("{base}/{name}")
+}
+
+/// A fresh, empty bucket on the test S3 server; its name.
+fn bucket() -> String {
+    let endpoint = s3_server();
+    let name = unique("b");
+    block_on(async {
+        let status = reqwest::Client::new()
+            .put(format!("{endpoint}/{name}"))
+            .send()
+            .await
+            .expect("reach the S3 server")
+            .status();
+        assert!(status.is_success(), "create bucket {name}: {status}");
+    });
+    name
+}
+
+/// Runs `citeguard ARGS` in `dir` with the S3 test credentials set and
+/// nothing else from the caller's AWS environment.
+fn run(dir: &Dir, args: &[&str]) -> Output {
+    let mut cmd = dir.citeguard(args).command();
+    for v in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_DEFAULT_REGION",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", "citeguard-test")
+        .env("AWS_SECRET_ACCESS_KEY", "citeguard-test-secret")
+        .env("AWS_REGION", "us-east-1");
+    cmd.output().expect("run citeguard")
+}
+
+/// A post citing pages of the test web that change between runs.
+fn write_post(dir: &Dir, web: &Web) {
+    let html = format!(
+        "<!doctype html><html><body><article>\n\
+         <p>The <a href=\"{0}/stable\">ministry statement</a> says so.</p>\n\
+         <p>As <a href=\"{0}/drift\">the report on the dam</a> explains.</p>\n\
+         <p>See <a href=\"{0}/etag\">the archive page</a>.</p>\n\
+         <p>And <a href=\"{0}/typed\">the timeline</a>.</p>\n\
+         </article></body></html>\n",
+        web.base()
+    );
+    dir.write("post.html", html);
+}
+
+/// The verdicts of a JSON report, by URL path, with nothing that names a
+/// store (snapshot paths, run ids, times).
+fn verdicts(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = report["citations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["url"].as_str().unwrap_or_default().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+                c["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn check(dir: &Dir, store: &[&str]) -> Output {
+    let mut args = vec![
+        "check",
+        "post.html",
+        "--format",
+        "json",
+        "--retries",
+        "0",
+        "--host-delay",
+        "0",
+    ];
+    args.extend(store);
+    run(dir, &args)
+}
+
+/// Every command on one store, named by `store` (its flags); the same
+/// runs on an embedded store beside it give the same verdicts.
+fn every_command_on(web: &Web, store: &[&str]) -> Dir {
+    let dir = Dir::new();
+    write_post(&dir, web);
+    let embedded = ["--store", "embedded"];
+
+    let first = check(&dir, store);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let local = check(&dir, &embedded);
+    assert_eq!(verdicts(&json(&first)), verdicts(&json(&local)));
+
+    web.change_pages();
+    let second = check(&dir, store);
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    let local = check(&dir, &embedded);
+    let r2 = json(&second);
+    assert_eq!(verdicts(&r2), verdicts(&json(&local)));
+    assert!(
+        verdicts(&r2)
+            .iter()
+            .any(|(p, v, _)| p.ends_with("/drift") && v == "changed"),
+        "{r2}"
+    );
+
+    let with = |args: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(store.iter().map(|s| s.to_string()));
+        v
+    };
+    let go = |args: Vec<String>| -> Output {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        run(&dir, &a)
+    };
+
+    let report = go(with(&["report", "--format", "json"]));
+    assert_eq!(report.status.code(), Some(1), "{}", stderr(&report));
+    assert_eq!(json(&report)["run"]["id"], r2["run"]["id"]);
+
+    let drift = web.url("/drift");
+    let diff = go(with(&["diff", &drift]));
+    let text = stdout(&diff);
+    assert!(
+        text.contains("[-") && text.contains("{+"),
+        "{text}{}",
+        stderr(&diff)
+    );
+
+    let shown = go(with(&["show", &drift, "--as", "text", "--at", "baseline"]));
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    assert!(!stdout(&shown).is_empty());
+    let page = go(with(&["show", &web.url("/stable"), "--as", "html"]));
+    assert!(stdout(&page).contains("Offline copy"), "{}", stderr(&page));
+    let warc = go(with(&["show", &drift, "--as", "warc"]));
+    assert_eq!(warc.status.code(), Some(0), "{}", stderr(&warc));
+    assert_eq!(&warc.stdout[..2], b"\x1f\x8b", "gzipped WARC records");
+
+    let accept = go(with(&["accept", &drift]));
+    assert_eq!(accept.status.code(), Some(0), "{}", stderr(&accept));
+    let after = go(with(&["diff", &drift]));
+    assert!(
+        stdout(&after).contains("the texts are the same"),
+        "{}",
+        stdout(&after)
+    );
+
+    let verify = go(with(&["verify"]));
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&verify),
+        stderr(&verify)
+    );
+    let export = go(with(&["export", "--wacz", "archive.wacz"]));
+    assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+    let export = go(with(&["export", "--warc", "archive.warc.gz"]));
+    assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+    let embedded_export = run(
+        &dir,
+        &[
+            "export",
+            "--warc",
+            "embedded.warc.gz",
+            "--store",
+            "embedded",
+        ],
+    );
+    assert_eq!(embedded_export.status.code(), Some(0));
+    assert!(std::fs::metadata(dir.join("archive.wacz")).unwrap().len() > 1000);
+    let warcs = |name: &str| {
+        let mut bytes = Vec::new();
+        let f = std::fs::File::open(dir.join(name)).unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(f), &mut bytes).unwrap();
+        bytes
+            .windows(b"WARC-Type: response".len())
+            .filter(|w| w == b"WARC-Type: response")
+            .count()
+    };
+    assert_eq!(
+        warcs("archive.warc.gz"),
+        warcs("embedded.warc.gz"),
+        "the same captures as the embedded store's"
+    );
+    dir
+}
+
+#[test]
+fn every_command_works_with_the_index_on_postgres_and_the_copies_in_a_directory() {
+    let web = Web::on("127.0.0.131");
+    let db = database();
+    let store = ["--store", db.as_str(), "--objects", "copies"];
+    let dir = every_command_on(&web, &store);
+    assert!(dir.join("copies/objects").is_dir());
+    assert!(!dir.join("copies/index.sqlite").exists());
+}
+
+#[test]
+fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
+    let web = Web::on("127.0.0.132");
+    let db = database();
+    let dir = Dir::new();
+    write_post(&dir, &web);
+    let store = ["--store", db.as_str(), "--objects", "copies"];
+    let first = check(&dir, &store);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+
+    let objects = list_files(&dir.join("copies/objects"));
+    assert!(objects.len() >= 4, "{objects:?}");
+    std::fs::remove_file(&objects[0]).unwrap();
+    std::fs::write(&objects[1], "altered").unwrap();
+
+    let mut args = vec!["verify"];
+    args.extend(store);
+    let verify = run(&dir, &args);
+    let out = stdout(&verify);
+    assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
+    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        out.contains(&name(&objects[0])) && out.contains("missing"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&name(&objects[1])) && out.contains("corrupt"),
+        "{out}"
+    );
+}
+
+fn list_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for d in std::fs::read_dir(dir).unwrap().flatten() {
+        for f in std::fs::read_dir(d.path()).unwrap().flatten() {
+            out.push(f.path());
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn two_writers_share_one_postgres_index_and_one_directory_at_once() {
+    let web = Web::on("127.0.0.133");
+    let db = database();
+    let dir = Dir::new();
+    write_post(&dir, &web);
+    let store = ["--store", db.as_str(), "--objects", "copies"];
+    let mut args = vec![
+        "check",
+        "post.html",
+        "--format",
+        "json",
+        "--host-delay",
+        "0",
+    ];
+    args.extend(store);
+    let spawn = || {
+        let mut cmd = dir.citeguard(&args).command();
+        cmd.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(verdicts(&json(&out)).len(), 4);
+    }
+    let mut report = vec!["report", "--format", "json"];
+    report.extend(store);
+    let last = run(&dir, &report);
+    assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
+    let mut verify = vec!["verify"];
+    verify.extend(store);
+    let verify = run(&dir, &verify);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    assert!(
+        !dir.join("copies/tmp").read_dir().unwrap().any(|_| true),
+        "each writer's own directory is gone"
+    );
+}
+
+#[test]
+fn an_unreachable_postgres_is_one_line_naming_it() {
+    let dir = Dir::new();
+    write_post(&dir, &Web::on("127.0.0.134"));
+    for args in [
+        &[
+            "verify",
+            "--store",
+            "postgres://citeguard:secret@127.0.0.1:9/none",
+            "--objects",
+            "c",
+        ][..],
+        &[
+            "check",
+            "post.html",
+            "--store",
+            "postgres://citeguard:secret@127.0.0.1:9/none",
+            "--objects",
+            "c",
+        ],
+    ] {
+        let out = run(&dir, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("postgres://citeguard@127.0.0.1:9/none")
+                && err.contains("PostgreSQL")
+                && err.contains("refused"),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "no password in messages: {err}");
+    }
+    let postgres = postgres_server();
+    let out = run(&dir, &["report", "--store", postgres, "--objects", "c"]);
+    assert!(
+        stderr(&out).contains("no citeguard index in this database"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&dir, &["check", "post.html", "--store", postgres]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--objects"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_newer_schema_on_postgres_is_refused() {
+    let db = database();
+    let dir = Dir::new();
+    write_post(&dir, &Web::on("127.0.0.135"));
+    let first = check(&dir, &["--store", &db, "--objects", "c"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
+        sqlx::raw_sql("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    for args in [
+        &["check", "post.html", "--store", &db, "--objects", "c"][..],
+        &["report", "--store", &db, "--objects", "c"],
+    ] {
+        let out = run(&dir, args);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains("newer citeguard"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn blobs_on_s3_are_put_read_by_range_listed_and_deleted() {
+    use citeguard::store::blobs::{Blobs, S3Spec};
+    let endpoint = s3_server();
+    let bucket = bucket();
+    let mut spec = S3Spec::parse(&format!("s3://{bucket}/some/prefix")).unwrap();
+    spec.endpoint = Some(endpoint.to_string());
+    let creds = citeguard::config::S3Credentials {
+        access_key_id: "citeguard-test".into(),
+        secret_access_key: "citeguard-test-secret".into(),
+        session_token: None,
+    };
+    let blobs = Blobs::s3(&spec, Some(&creds)).unwrap();
+    let big: Vec<u8> = (0..(9u32 << 20)).map(|i| (i % 253) as u8).collect();
+    let dir = Dir::new();
+    let file = dir.write("big.warc.gz", &big);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            blobs
+                .put("objects/ab/cd", b"hello world".to_vec())
+                .await
+                .unwrap();
+            assert_eq!(blobs.get("objects/ab/cd").await.unwrap(), b"hello world");
+            assert_eq!(
+                blobs.get_range("objects/ab/cd", 6..11).await.unwrap(),
+                b"world"
+            );
+            assert_eq!(blobs.size("objects/ab/cd").await.unwrap(), Some(11));
+            assert_eq!(blobs.size("objects/ab/none").await.unwrap(), None);
+            let err = blobs.get("objects/ab/none").await.unwrap_err();
+            assert!(err.is_not_found(), "{err}");
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("s3://{bucket}/some/prefix"))
+            );
+
+            // Past one part: a multipart upload, whole or nothing.
+            blobs.put_file("warc/run.warc.gz", &file).await.unwrap();
+            assert_eq!(blobs.get("warc/run.warc.gz").await.unwrap(), big);
+            assert_eq!(
+                blobs
+                    .get_range("warc/run.warc.gz", 5_000_000..5_000_010)
+                    .await
+                    .unwrap(),
+                &big[5_000_000..5_000_010]
+            );
+            assert_eq!(
+                blobs.list("objects").await.unwrap(),
+                vec![("objects/ab/cd".to_string(), 11)]
+            );
+            assert_eq!(blobs.list("").await.unwrap().len(), 2);
+            blobs.delete("objects/ab/cd").await.unwrap();
+            blobs.delete("objects/ab/cd").await.unwrap();
+            assert!(!blobs.exists("objects/ab/cd").await.unwrap());
+            assert_eq!(
+                citeguard::store::blobs::wait(blobs.size("warc/run.warc.gz")).unwrap(),
+                Some(big.len() as u64)
+            );
+        });
+
+    // A server that is not there: one line, naming the store.
+    let mut gone = spec.clone();
+    gone.endpoint = Some("http://127.0.0.1:9".into());
+    let blobs = Blobs::s3(&gone, Some(&creds)).unwrap();
+    let err = block_on(blobs.get("objects/ab/cd")).unwrap_err();
+    assert!(!err.is_not_found());
+    let line = err.to_string();
+    assert!(
+        line.starts_with(&format!("s3://{bucket}/some/prefix: objects/ab/cd: ")),
+        "{line}"
+    );
+    assert!(!line.contains('\n'), "{line}");
+}
