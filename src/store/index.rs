@@ -7,7 +7,11 @@
 //! `RETURNING`, text time stamps, 64-bit integers), and runs through
 //! sqlx's Any driver: one text and one code path per statement for both
 //! backends, rather than an enum of two pools that would spell every call
-//! twice. What is not shared is the dialect (`Backend`): the migrations'
+//! twice. The price, measured on SQLite in a debug build (5,000 inserts
+//! with `RETURNING` and one read of them all): 1.50 s through Any against
+//! 0.83 s through `SqlitePool`, about 0.13 ms more per statement, which a
+//! run spends beside a network fetch per source. What is not shared is
+//! the dialect (`Backend`): the migrations'
 //! column types (translated by `postgres_ddl`), how the schema is looked
 //! up, and the checks that only SQLite has. Migrations are numbered; the
 //! index records the highest one applied and refuses an index whose number
