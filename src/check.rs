@@ -190,16 +190,31 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// How many fetched pages the store prepares at once (hashing, text
+/// extraction, compression on the blocking pool): two per core, so every
+/// core has work while the store takes the finished ones in turn.
+fn preparing_at_once() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
 /// Fetches every source once through the queue, hands each `Fetched` to the
 /// hook (which may revise its check), and fetches the requisites the hook
 /// names, two levels deep and at most `REQUISITES_PER_PAGE` per page.
 /// Returns each source's check and evidence by position.
+///
+/// Each fetch is first prepared by the hook (`SourceHook::prepare`),
+/// several at once; the prepared fetches are then handed to the hook one
+/// at a time, as they finish. No more than `preparing_at_once` are in
+/// preparation: beyond that the results wait in the queue's channel.
 async fn fetch_sources<H: SourceHook>(
     sources: &Sources<'_>,
     fetcher: &Arc<Fetcher>,
     hook: &mut H,
     progress: &dyn Progress,
 ) -> Result<Vec<Option<(Check, Evidence)>>> {
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+
     progress.start(sources.order.len());
     let (queue, mut results) = Queue::new(fetcher.clone());
     for url in sources.order {
@@ -226,31 +241,67 @@ async fn fetch_sources<H: SourceHook>(
                 }
             }
         };
-    while done < sources.order.len() || !requisites.is_empty() {
-        let Some(fetched) = results.recv().await else {
-            break;
-        };
-        // A fetch that panicked ends the run with its error.
-        let fetched = fetched?;
-        let reach = fetched.reach;
-        if let Some(depth) = requisites.remove(&fetched.check.url) {
-            let more = hook.requisite(fetched).await?;
-            push_requisites(more, depth + 1, reach, &mut requisites);
-            continue;
-        }
-        let position = sources.position.get(fetched.check.url.as_str()).copied();
-        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
-        let outcome = hook.source(fetched, quoted).await?;
-        progress.source_done(&outcome.check);
-        push_requisites(outcome.requisites, 1, reach, &mut requisites);
-        if let Some(i) = position {
-            done += usize::from(checks[i].is_none());
-            checks[i] = Some((outcome.check, outcome.evidence));
+    let limit = preparing_at_once();
+    // Fetches being prepared: what they are (a requisite's depth, or the
+    // source's URL) and the hook's future.
+    let mut preparing = FuturesUnordered::new();
+    let mut open = true;
+    while done < sources.order.len() || !requisites.is_empty() || !preparing.is_empty() {
+        tokio::select! {
+            biased;
+            Some((what, reach, ready)) = preparing.next(), if !preparing.is_empty() => {
+                let ready = ready?;
+                match what {
+                    Prepared::Requisite(depth) => {
+                        let more = hook.requisite(ready).await?;
+                        push_requisites(more, depth + 1, reach, &mut requisites);
+                    }
+                    Prepared::Source(url) => {
+                        let position = sources.position.get(url.as_str()).copied();
+                        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
+                        let outcome = hook.source(ready, quoted).await?;
+                        progress.source_done(&outcome.check);
+                        push_requisites(outcome.requisites, 1, reach, &mut requisites);
+                        if let Some(i) = position {
+                            done += usize::from(checks[i].is_none());
+                            checks[i] = Some((outcome.check, outcome.evidence));
+                        }
+                    }
+                }
+            }
+            fetched = results.recv(), if open && preparing.len() < limit => {
+                let Some(fetched) = fetched else {
+                    open = false;
+                    if preparing.is_empty() {
+                        break;
+                    }
+                    continue;
+                };
+                // A fetch that panicked ends the run with its error.
+                let fetched = fetched?;
+                let reach = fetched.reach;
+                let what = match requisites.remove(&fetched.check.url) {
+                    Some(depth) => Prepared::Requisite(depth),
+                    None => Prepared::Source(fetched.check.url.clone()),
+                };
+                let page = matches!(what, Prepared::Source(_));
+                let ready = hook.prepare(fetched, page);
+                preparing.push(async move { (what, reach, ready.await) });
+            }
+            else => break,
         }
     }
     drop(queue);
     progress.finish();
     Ok(checks)
+}
+
+/// What a fetch in preparation is.
+enum Prepared {
+    /// A requisite, at this depth.
+    Requisite(u8),
+    /// A cited source (or a URL the queue answered that no one asked for).
+    Source(String),
 }
 
 /// Every citation's row, in the posts' order, and the counts. The posts are

@@ -19,7 +19,6 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
@@ -161,6 +160,8 @@ pub enum IndexError {
     Damaged(String),
     #[error("no citeguard index in this database (run `citeguard check` with this --store first)")]
     Empty,
+    #[error("another citeguard run is writing to this index; try again when it ends")]
+    Busy,
     #[error("{0}")]
     Sql(#[from] sqlx::Error),
 }
@@ -174,11 +175,17 @@ pub enum Backend {
     Postgres,
 }
 
-/// The key of the PostgreSQL advisory lock that orders what must be done
-/// by one process at a time on a shared index: applying migrations, and
-/// closing the runs of writers that were killed (see `Index::alone`).
-/// Any fixed number works; this one spells "citeguar" in ASCII.
-const PG_LOCK: i64 = 0x6369_7465_6775_6172;
+/// The key of the PostgreSQL advisory lock a writer (`check`, `accept`,
+/// `verify`) holds on its own session for as long as it runs: the
+/// counterpart of the embedded store's flock. It is truly needed: a run
+/// numbers its new rows itself from the highest ids (`next_ids`) and keeps
+/// the sources it read at its start, which holds only while no other run
+/// writes; and a writer that holds it knows the unfinished runs it finds
+/// are dead, so it may close them. PostgreSQL releases it when the session
+/// ends, however the process dies. Readers take none. Any fixed number
+/// works; this one spells "citeguar" in ASCII. `PG_LOCK + 1` orders the
+/// migrations.
+pub const PG_LOCK: i64 = 0x6369_7465_6775_6172;
 
 /// How long a statement may wait for a lock before the writer gives up,
 /// on either backend (SQLite's busy timeout; PostgreSQL's lock_timeout).
@@ -195,7 +202,10 @@ async fn sqlite_pool(url: &str, writes: bool) -> Result<AnyPool, sqlx::Error> {
             Box::pin(async move {
                 let mut pragmas = format!("PRAGMA busy_timeout = {LOCK_WAIT_MS};");
                 if writes {
-                    pragmas.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
+                    // FULL: a commit (one per batch of sources) is on
+                    // disk when it returns, so a power cut loses at most
+                    // the batch still open.
+                    pragmas.push_str("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
                 }
                 conn.execute(sqlx::raw_sql(&pragmas)).await?;
                 Ok(())
@@ -406,14 +416,142 @@ pub struct CheckRow<'a> {
     pub snapshot_id: Option<i64>,
 }
 
+/// A writer's index writes for a batch of sources, committed together in
+/// one transaction (`Index::commit`): the rows of a batch are all in the
+/// index or none is. Ids are given by the writer (`Index::next_ids`), which
+/// holds the store's lock, so rows of one batch can name each other.
+#[derive(Debug, Default)]
+pub struct Batch {
+    sources: Vec<(i64, String)>,
+    snapshots: Vec<SnapshotRow>,
+    requisites: Vec<(i64, String)>,
+    baselines: Vec<(i64, i64, String, &'static str)>,
+    histories: Vec<(i64, History, u32)>,
+    checks: Vec<BatchCheck>,
+    cleared: Vec<String>,
+}
+
+/// A check row of a batch, owned: run id, source id, check, similarity,
+/// snapshot id.
+type BatchCheck = (String, i64, crate::model::Check, Option<f64>, Option<i64>);
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.sources.is_empty()
+            && self.snapshots.is_empty()
+            && self.requisites.is_empty()
+            && self.baselines.is_empty()
+            && self.histories.is_empty()
+            && self.checks.is_empty()
+            && self.cleared.is_empty()
+    }
+
+    /// A new source, with the id the writer gave it.
+    pub fn add_source(&mut self, id: i64, url: &str) {
+        self.sources.push((id, url.to_string()));
+    }
+
+    /// A new snapshot, with the id the writer gave it (`row.id`).
+    pub fn add_snapshot(&mut self, row: SnapshotRow) {
+        self.snapshots.push(row);
+    }
+
+    pub fn add_requisite(&mut self, snapshot_id: i64, url: &str) {
+        self.requisites.push((snapshot_id, url.to_string()));
+    }
+
+    /// As `Index::set_baseline`.
+    pub fn set_baseline(&mut self, source_id: i64, snapshot_id: i64, at: &str, how: &'static str) {
+        self.baselines
+            .push((source_id, snapshot_id, at.to_string(), how));
+    }
+
+    pub fn save_history(&mut self, source_id: i64, h: &History, checks: u32) {
+        self.histories.push((source_id, h.clone(), checks));
+    }
+
+    pub fn add_check(&mut self, row: &CheckRow<'_>) {
+        self.checks.push((
+            row.run_id.to_string(),
+            row.source_id,
+            row.check.clone(),
+            row.similarity,
+            row.snapshot_id,
+        ));
+    }
+
+    pub fn clear_damaged(&mut self, sha256: &str) {
+        self.cleared.push(sha256.to_string());
+    }
+}
+
+type Statement<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+fn insert_check_statement<'q>(row: &'q CheckRow<'q>) -> Statement<'q> {
+    let c = row.check;
+    sqlx::query(
+        "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
+         final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
+         snapshot_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(row.run_id)
+    .bind(row.source_id)
+    .bind(&c.checked_at)
+    .bind(c.verdict.as_str())
+    .bind(c.reason.as_str())
+    .bind(c.status.map(i64::from))
+    .bind(c.final_url.as_deref())
+    .bind(serde_json::to_string(&c.redirects).ok())
+    .bind(c.content_type.as_deref())
+    .bind(i64::from(c.attempts))
+    .bind(c.elapsed_ms as i64)
+    .bind(c.detail.as_deref())
+    .bind(Double(row.similarity))
+    .bind(row.snapshot_id)
+}
+
+fn save_history_statement<'q>(source_id: i64, h: &History, checks: u32) -> Statement<'q> {
+    sqlx::query(
+        "UPDATE sources SET first_seen = $2, last_ok = $3, consecutive_failures = $4, \
+         failing_since = $5, checks = $6 WHERE id = $1",
+    )
+    .bind(source_id)
+    .bind(stamp(h.first_seen))
+    .bind(stamp(h.last_ok))
+    .bind(i64::from(h.consecutive_failures))
+    .bind(stamp(h.failing_since))
+    .bind(i64::from(checks))
+}
+
+fn set_baseline_statement<'q>(
+    source_id: i64,
+    snapshot_id: i64,
+    at: &'q str,
+    how: &'q str,
+) -> Statement<'q> {
+    sqlx::query(
+        "INSERT INTO baselines (source_id, snapshot_id, set_at, how) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(source_id)
+    .bind(snapshot_id)
+    .bind(at)
+    .bind(how)
+}
+
+fn add_requisite_statement<'q>(snapshot_id: i64, url: &'q str) -> Statement<'q> {
+    sqlx::query("INSERT INTO requisites (snapshot_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(snapshot_id)
+        .bind(url)
+}
+
 pub struct Index {
     pool: AnyPool,
     /// Opened read-write (a writer or `verify`).
     writes: bool,
     backend: Backend,
-    /// On PostgreSQL, the one connection that holds this writer's shared
-    /// advisory lock for as long as it runs (see `alone`).
-    writer_session: Option<Arc<tokio::sync::Mutex<sqlx::pool::PoolConnection<sqlx::Any>>>>,
+    /// On PostgreSQL, the one connection that holds this writer's advisory
+    /// lock (`PG_LOCK`) for as long as it runs.
+    writer_session: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
@@ -470,6 +608,20 @@ impl<'q> sqlx::Encode<'q, sqlx::Any> for Double {
             Some(v) => <f64 as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&v, buf),
             None => <Option<f32> as sqlx::Encode<'q, sqlx::Any>>::encode_by_ref(&None, buf),
         }
+    }
+}
+
+fn source_row(r: &AnyRow) -> SourceRow {
+    SourceRow {
+        id: r.get(0),
+        url: r.get(1),
+        history: History {
+            first_seen: time(r.get(2)),
+            last_ok: time(r.get(3)),
+            consecutive_failures: r.get::<i64, _>(4) as u32,
+            failing_since: time(r.get(5)),
+        },
+        checks: r.get::<i64, _>(6) as u32,
     }
 }
 
@@ -541,54 +693,23 @@ impl Index {
             }
         }
         index.migrate().await?;
-        // The writer's own session, held to the end: it carries the shared
-        // advisory lock that tells the others this writer is alive.
-        let conn = index.pool.acquire().await?;
-        index.writer_session = Some(Arc::new(tokio::sync::Mutex::new(conn)));
+        // The writer's own session, held to the end: it carries the
+        // advisory lock (`PG_LOCK`).
+        let mut conn = index.pool.acquire().await?;
+        let locked: bool = sqlx::query("SELECT pg_try_advisory_lock($1)")
+            .bind(PG_LOCK)
+            .fetch_one(&mut *conn)
+            .await?
+            .get(0);
+        if !locked {
+            return Err(IndexError::Busy);
+        }
+        index.writer_session = Some(conn);
         Ok(index)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
-    }
-
-    /// Whether this writer is the only one, so that the runs left
-    /// unfinished are known to be dead and may be closed. On SQLite the
-    /// store's flock already makes it so. On PostgreSQL every writer holds
-    /// a shared advisory lock (`PG_LOCK`) for its whole life; a writer that
-    /// can take it exclusively is alone, and keeps it so until `join`: no
-    /// other writer starts a run while it closes the killed ones.
-    pub async fn alone(&self) -> IndexResult<bool> {
-        let Some(session) = &self.writer_session else {
-            return Ok(true);
-        };
-        let mut conn = session.lock().await;
-        Ok(sqlx::query("SELECT pg_try_advisory_lock($1)")
-            .bind(PG_LOCK)
-            .fetch_one(&mut **conn)
-            .await?
-            .get::<bool, _>(0))
-    }
-
-    /// Ends what `alone` began and joins the writers: on PostgreSQL the
-    /// exclusive lock (if held) is traded for the shared one every live
-    /// writer holds. Nothing on SQLite.
-    pub async fn join(&self, was_alone: bool) -> IndexResult<()> {
-        let Some(session) = &self.writer_session else {
-            return Ok(());
-        };
-        let mut conn = session.lock().await;
-        if was_alone {
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(PG_LOCK)
-                .execute(&mut **conn)
-                .await?;
-        }
-        sqlx::query("SELECT pg_advisory_lock_shared($1)")
-            .bind(PG_LOCK)
-            .execute(&mut **conn)
-            .await?;
-        Ok(())
     }
 
     async fn open_read_only(path: &Path) -> IndexResult<Index> {
@@ -875,17 +996,8 @@ impl Index {
         .bind(url)
         .fetch_optional(&self.pool)
         .await?
-        .map(|r| SourceRow {
-            id: r.get(0),
-            url: r.get(1),
-            history: History {
-                first_seen: time(r.get(2)),
-                last_ok: time(r.get(3)),
-                consecutive_failures: r.get::<i64, _>(4) as u32,
-                failing_since: time(r.get(5)),
-            },
-            checks: r.get::<i64, _>(6) as u32,
-        }))
+        .as_ref()
+        .map(source_row))
     }
 
     /// The URLs of the sources whose URL has an `@` in it: those that may
@@ -902,44 +1014,14 @@ impl Index {
     }
 
     pub async fn save_history(&self, source_id: i64, h: &History, checks: u32) -> IndexResult<()> {
-        sqlx::query(
-            "UPDATE sources SET first_seen = $2, last_ok = $3, consecutive_failures = $4, \
-             failing_since = $5, checks = $6 WHERE id = $1",
-        )
-        .bind(source_id)
-        .bind(stamp(h.first_seen))
-        .bind(stamp(h.last_ok))
-        .bind(i64::from(h.consecutive_failures))
-        .bind(stamp(h.failing_since))
-        .bind(i64::from(checks))
-        .execute(&self.pool)
-        .await?;
+        save_history_statement(source_id, h, checks)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn insert_check(&self, row: &CheckRow<'_>) -> IndexResult<()> {
-        let c = row.check;
-        sqlx::query(
-            "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
-             final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
-             snapshot_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(row.run_id)
-        .bind(row.source_id)
-        .bind(&c.checked_at)
-        .bind(c.verdict.as_str())
-        .bind(c.reason.as_str())
-        .bind(c.status.map(i64::from))
-        .bind(c.final_url.as_deref())
-        .bind(serde_json::to_string(&c.redirects).ok())
-        .bind(c.content_type.as_deref())
-        .bind(i64::from(c.attempts))
-        .bind(c.elapsed_ms as i64)
-        .bind(c.detail.as_deref())
-        .bind(Double(row.similarity))
-        .bind(row.snapshot_id)
-        .execute(&self.pool)
-        .await?;
+        insert_check_statement(row).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -1105,26 +1187,16 @@ impl Index {
         at: &str,
         how: &str,
     ) -> IndexResult<()> {
-        sqlx::query(
-            "INSERT INTO baselines (source_id, snapshot_id, set_at, how) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(source_id)
-        .bind(snapshot_id)
-        .bind(at)
-        .bind(how)
-        .execute(&self.pool)
-        .await?;
+        set_baseline_statement(source_id, snapshot_id, at, how)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn add_requisite(&self, snapshot_id: i64, url: &str) -> IndexResult<()> {
-        sqlx::query(
-            "INSERT INTO requisites (snapshot_id, url) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(snapshot_id)
-        .bind(url)
-        .execute(&self.pool)
-        .await?;
+        add_requisite_statement(snapshot_id, url)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -1138,6 +1210,142 @@ impl Index {
                 .map(|r| r.get(0))
                 .collect(),
         )
+    }
+
+    // ----- a writer's batches
+
+    /// Every source, for a writer that keeps them in memory for its run.
+    pub async fn all_sources(&self) -> IndexResult<Vec<SourceRow>> {
+        Ok(sqlx::query(
+            "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, checks \
+             FROM sources ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(source_row)
+        .collect())
+    }
+
+    /// The current baseline of every source that has one, by source id.
+    pub async fn all_baselines(&self) -> IndexResult<Vec<(i64, SnapshotRow)>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS}, b.source_id FROM baselines b \
+             JOIN snapshots s ON s.id = b.snapshot_id JOIN sources src ON src.id = s.source_id \
+             WHERE b.id = (SELECT MAX(b2.id) FROM baselines b2 WHERE b2.source_id = b.source_id)"
+        );
+        Ok(sqlx::query(&sql)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| (r.get(19), snapshot_row(r)))
+            .collect())
+    }
+
+    /// The highest source id and snapshot id so far (0 for none): a
+    /// writer numbers its new rows from there.
+    pub async fn next_ids(&self) -> IndexResult<(i64, i64)> {
+        let r = sqlx::query(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM sources), \
+             (SELECT COALESCE(MAX(id), 0) FROM snapshots)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((r.get(0), r.get(1)))
+    }
+
+    /// Writes a batch in one transaction, in the order its rows name each
+    /// other: sources, snapshots, requisites, baselines, histories, checks,
+    /// then the damage marks it clears.
+    pub async fn commit(&self, batch: &Batch) -> IndexResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (id, url) in &batch.sources {
+            sqlx::query("INSERT INTO sources (id, url) VALUES ($1, $2)")
+                .bind(id)
+                .bind(url)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for s in &batch.snapshots {
+            sqlx::query(
+                "INSERT INTO snapshots (id, source_id, run_id, fetched_at, status, final_url, \
+                 content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, \
+                 etag, last_modified, warc_file, warc_offset, warc_length) VALUES ($1, $2, $3, \
+                 $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            )
+            .bind(s.id)
+            .bind(s.source_id)
+            .bind(&s.run_id)
+            .bind(&s.fetched_at)
+            .bind(i64::from(s.status))
+            .bind(s.final_url.as_deref())
+            .bind(s.content_type.as_deref())
+            .bind(s.charset.as_deref())
+            .bind(s.size as i64)
+            .bind(i64::from(s.truncated))
+            .bind(&s.body_sha256)
+            .bind(s.text_sha256.as_deref())
+            .bind(s.norm_sha256.as_deref())
+            .bind(s.etag.as_deref())
+            .bind(s.last_modified.as_deref())
+            .bind(s.warc_file.as_deref())
+            .bind(s.warc_offset.map(|v| v as i64))
+            .bind(s.warc_length.map(|v| v as i64))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (snapshot_id, url) in &batch.requisites {
+            add_requisite_statement(*snapshot_id, url)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (source_id, snapshot_id, at, how) in &batch.baselines {
+            set_baseline_statement(*source_id, *snapshot_id, at, how)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (source_id, h, checks) in &batch.histories {
+            save_history_statement(*source_id, h, *checks)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (run_id, source_id, check, similarity, snapshot_id) in &batch.checks {
+            let row = CheckRow {
+                run_id,
+                source_id: *source_id,
+                check,
+                similarity: *similarity,
+                snapshot_id: *snapshot_id,
+            };
+            insert_check_statement(&row).execute(&mut *tx).await?;
+        }
+        for sha in &batch.cleared {
+            sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
+                .bind(sha)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every snapshot of a body with this SHA-256 that has a WARC record,
+    /// oldest first: where a body's bytes may be read back from.
+    pub async fn snapshots_with_body(&self, sha256: &str) -> IndexResult<Vec<SnapshotRow>> {
+        let sql = format!(
+            "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
+             WHERE s.body_sha256 = $1 AND s.warc_file IS NOT NULL ORDER BY s.id"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(sha256)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(snapshot_row)
+            .collect())
     }
 
     // ----- posts and citations

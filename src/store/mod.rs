@@ -3,19 +3,29 @@
 //!
 //! ```text
 //! snapshots/
-//!   index.sqlite      the index (WAL)
-//!   objects/ab/cdef…  bodies and extracted texts, by SHA-256
-//!   warc/<run>.warc.gz  every exchange of a run, one gzip member per record
-//!   tmp/writer-…/     each writer's spool files and objects being written
+//!   index.sqlite        the index (WAL)
+//!   warc/<run>.warc.gz  every exchange of a run, one gzip member per
+//!                       record: the bodies themselves live here
+//!   objects/ab/cdef….gz extracted texts and run reports, gzipped, by the
+//!                       SHA-256 of their bytes (stores written before
+//!                       also hold bodies as plain `objects/ab/cdef…`)
+//!   tmp/writer-…/       each writer's spool files and objects being written
 //! ```
 //!
+//! Each byte is stored once: a body is the payload of its response record
+//! in the WARC file of the run that first fetched it, read back from its
+//! gzip member (`read_body`); a later identical body is a revisit record
+//! naming that capture. Nothing else holds it.
+//!
 //! The one writer holds a lock on the store directory itself (`lock.rs`).
-//! Writes go object first, then WARC record, then index row: an index row
-//! never names an object that is not whole on disk. A run killed at any
-//! point leaves orphans at worst (a spool file, an object no row names, a
-//! half WARC record at a file's end); the next writer sweeps the dead
-//! writer's `tmp/` directory, trims the half record and closes the killed
-//! run. A writer refuses an index that fails SQLite's quick check; readers
+//! Writes are durable per batch of sources (`archive.rs`): the batch's
+//! WARC records and objects are written, then synced, then its index rows
+//! committed in one transaction, so an index row never names a record or
+//! object that is not whole on disk. A run killed at any point (or a power
+//! cut) loses at most its open batch and leaves orphans at worst (a spool
+//! file, records no row names, a half WARC record at a file's end); the
+//! next writer sweeps the dead writer's `tmp/` directory, trims the half
+//! record and closes the killed run. A writer refuses an index that fails SQLite's quick check; readers
 //! open the index read-only, so a store on a read-only disk can be read.
 //!
 //! That is the embedded store, the default. The index can also live in
@@ -255,11 +265,12 @@ impl Store {
         Ok(store)
     }
 
-    /// The index on PostgreSQL, the copies in a local directory. Many
-    /// writers may share both: no writer locks the directory (the store's
-    /// flock would make them take turns), each has its own locked
-    /// directory under `tmp/` as on the embedded store, and what must be
-    /// done alone is ordered by the index's advisory lock (`Index::alone`).
+    /// The index on PostgreSQL, the copies in a local directory. One
+    /// writer at a time, as on the embedded store, but the lock is the
+    /// index's (an advisory lock on the writer's session, `index::PG_LOCK`),
+    /// not a flock on the directory: the writers may be on different
+    /// machines. Each still has its own locked directory under `tmp/`, and
+    /// recovery sweeps only those whose lock is free.
     async fn open_postgres(url: &str, dir: &Path, name: PathBuf, access: Access) -> Result<Store> {
         let err = |cause: String| Error::Store {
             path: name.clone(),
@@ -289,15 +300,7 @@ impl Store {
             lock,
         };
         if access == Access::Write {
-            let alone = store.index.alone().await.map_err(|e| store.err(e))?;
-            if alone {
-                store.recover().await?;
-            } else if let Some(lock) = &store.lock {
-                // Other writers are live: their runs are not to be closed,
-                // but the files of dead ones are known dead by their locks.
-                lock.sweep_dead();
-            }
-            store.index.join(alone).await.map_err(|e| store.err(e))?;
+            store.recover().await?;
         }
         Ok(store)
     }
@@ -370,11 +373,16 @@ impl Store {
         Ok(())
     }
 
-    /// One object of a snapshot (its body or its text), whole and sound,
+    /// One copy of a snapshot (its body or its text), whole and sound,
     /// or an error saying that the copy is gone or damaged: what `show`
     /// and `diff` give instead of broken bytes.
-    pub fn read_copy(&self, url: &str, snap: &SnapshotRow, sha: &str) -> Result<Vec<u8>> {
-        self.objects.read(sha).map_err(|e| {
+    pub async fn read_copy(&self, url: &str, snap: &SnapshotRow, sha: &str) -> Result<Vec<u8>> {
+        let read = if sha == snap.body_sha256 {
+            self.read_body(snap).await
+        } else {
+            self.objects.read(sha)
+        };
+        read.map_err(|e| {
             let what = if e.kind() == std::io::ErrorKind::InvalidData {
                 "is damaged"
             } else {
@@ -386,6 +394,98 @@ impl Store {
                 snap.fetched_at
             ))
         })
+    }
+
+    /// A snapshot's body, checked against its SHA-256: from a body object
+    /// when the store has one (a store written before bodies moved into the
+    /// WARC files), else the payload of the snapshot's response record,
+    /// else that of any other snapshot's record of the same bytes (a
+    /// revisit's snapshot, or a body fetched again after its first record
+    /// was damaged). A damaged copy is never returned; when no sound copy
+    /// is left the error is `InvalidData` if one was found damaged, else
+    /// `NotFound`.
+    pub async fn read_body(&self, snap: &SnapshotRow) -> std::io::Result<Vec<u8>> {
+        let sha = &snap.body_sha256;
+        let mut damaged = None;
+        let mut keep = |e: std::io::Error| {
+            if e.kind() == std::io::ErrorKind::InvalidData && damaged.is_none() {
+                damaged = Some(e);
+            }
+        };
+        if self.objects.exists(sha) {
+            match self.objects.read(sha) {
+                Ok(b) => return Ok(b),
+                Err(e) => keep(e),
+            }
+        }
+        match self.record_body(snap) {
+            Ok(b) => return Ok(b),
+            Err(e) => keep(e),
+        }
+        let others = self
+            .index
+            .snapshots_with_body(sha)
+            .await
+            .map_err(std::io::Error::other)?;
+        for other in others.iter().filter(|o| o.id != snap.id) {
+            match self.record_body(other) {
+                Ok(b) => return Ok(b),
+                Err(e) => keep(e),
+            }
+        }
+        Err(damaged.unwrap_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("no copy of body {sha} is left in the store"),
+            )
+        }))
+    }
+
+    /// The payload of a snapshot's own record, when that record is a
+    /// response holding exactly the snapshot's body. A record that cannot
+    /// be read whole, or whose payload does not hash to the body's
+    /// SHA-256, is `InvalidData`; no record, or a revisit, `NotFound`.
+    pub fn record_body(&self, snap: &SnapshotRow) -> std::io::Result<Vec<u8>> {
+        use sha2::{Digest, Sha256};
+        use std::io::{Error, ErrorKind};
+        let (Some(file), Some(offset)) = (&snap.warc_file, snap.warc_offset) else {
+            return Err(Error::new(ErrorKind::NotFound, "no WARC record"));
+        };
+        let path = self.warc_dir().join(file);
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("warc/{file} is gone"),
+            ));
+        }
+        let damaged = |why: String| {
+            Error::new(
+                ErrorKind::InvalidData,
+                format!("warc/{file} at {offset} is damaged: {why}"),
+            )
+        };
+        let record = warc::read_record(&path, offset).map_err(|e| damaged(e.to_string()))?;
+        if record.header("WARC-Type") != Some("response") {
+            return Err(Error::new(ErrorKind::NotFound, "a revisit record"));
+        }
+        let (_, _, body) = warc::http_payload(&record.block).map_err(|e| damaged(e.to_string()))?;
+        if hex::encode(Sha256::digest(body)) != snap.body_sha256 {
+            return Err(damaged(
+                "its payload does not hash to the body's SHA-256".into(),
+            ));
+        }
+        Ok(body.to_vec())
+    }
+
+    /// Whether a snapshot's body has a copy on disk, as far as can be told
+    /// without reading it (`verify` reads and marks damage): its object,
+    /// or its WARC file.
+    pub fn body_present(&self, snap: &SnapshotRow) -> bool {
+        self.objects.exists(&snap.body_sha256)
+            || snap
+                .warc_file
+                .as_ref()
+                .is_some_and(|f| self.warc_dir().join(f).is_file())
     }
 
     /// The main text stored for a snapshot.

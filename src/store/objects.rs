@@ -12,6 +12,19 @@
 //! overwritten) is replaced, by the same atomic rename, with the good bytes
 //! that were just fetched, so a later run repairs what `verify` found.
 //!
+//! A writer that stores many objects in a batch (`Archive`) defers the
+//! syncing: `put_text_later` leaves the bytes in the writer's `tmp/`
+//! directory, unsynced, and `commit_pending` makes the whole batch
+//! durable at once (one `syncfs` of the store's file system on Linux, else
+//! one fsync per file), renames the files into place, and makes the
+//! renames durable, before the batch's index rows are committed. Until
+//! then a pending object is read from its temporary file.
+//!
+//! Extracted texts are stored compressed (`put_text`): `objects/ab/cdef….gz`
+//! holds the gzip of the bytes whose SHA-256 is `abcdef…`; `read` and
+//! `health` look for either form and always check the hash of the bytes
+//! themselves.
+//!
 //! This is the one place that knows objects are files, so that bodies can
 //! later live in S3-compatible storage behind the same four calls.
 
@@ -28,6 +41,9 @@ pub struct Objects {
     tmp: Option<PathBuf>,
     /// Directories that gained an entry since the last `sync_dirs`.
     unsynced: std::sync::Mutex<std::collections::BTreeSet<PathBuf>>,
+    /// Objects of the open batch, not yet synced nor in place: by hash,
+    /// their temporary file and whether it holds the gzip of the bytes.
+    pending: std::sync::Mutex<std::collections::HashMap<String, (PathBuf, bool)>>,
 }
 
 /// What `verify` found of one object.
@@ -47,6 +63,7 @@ impl Objects {
             root: store.join("objects"),
             tmp,
             unsynced: Default::default(),
+            pending: Default::default(),
         }
     }
 
@@ -61,8 +78,93 @@ impl Objects {
         self.root.join(a).join(b)
     }
 
+    /// Where the compressed form of the object lives.
+    fn gz_path(&self, sha256: &str) -> PathBuf {
+        let mut p = self.path(sha256).into_os_string();
+        p.push(".gz");
+        PathBuf::from(p)
+    }
+
     pub fn exists(&self, sha256: &str) -> bool {
-        self.path(sha256).is_file()
+        self.pending_file(sha256).is_some()
+            || self.path(sha256).is_file()
+            || self.gz_path(sha256).is_file()
+    }
+
+    fn pending_file(&self, sha256: &str) -> Option<(PathBuf, bool)> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sha256)
+            .cloned()
+    }
+
+    /// Stores an extracted text (or a report) compressed, for a batch:
+    /// `gz` goes to a temporary file, unsynced, until `commit_pending`.
+    /// `sha256` is the hash of the bytes `gz` decompresses to, made by the
+    /// caller (off the async runtime), as is the gzip.
+    pub fn put_text_later(&self, sha256: &str, gz: &[u8]) -> io::Result<()> {
+        self.put_later_as(sha256, gz, true)
+    }
+
+    fn put_later_as(&self, sha: &str, bytes: &[u8], gz: bool) -> io::Result<()> {
+        if self.pending_file(sha).is_some() || self.health(sha) == Health::Sound {
+            return Ok(());
+        }
+        let Some(tmp) = &self.tmp else {
+            return Err(read_only());
+        };
+        let mut file = tempfile::NamedTempFile::new_in(tmp)?;
+        file.write_all(bytes)?;
+        let (_, path) = file.keep().map_err(|e| e.error)?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha.to_string(), (path, gz));
+        Ok(())
+    }
+
+    /// Makes the batch's objects durable and puts them in place: their
+    /// bytes synced, then each renamed to its name, then the renames
+    /// synced. Whatever else the caller wrote on the same file system
+    /// (the batch's WARC records) is synced by the first step too on
+    /// Linux, where it is one `syncfs`.
+    pub fn commit_pending(&self) -> io::Result<()> {
+        let pending: Vec<(String, (PathBuf, bool))> = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        if pending.is_empty() {
+            return self.sync_dirs();
+        }
+        let synced_all = sync_file_system(self.tmp.as_deref().unwrap_or(&self.root));
+        if !synced_all {
+            for (_, (file, _)) in &pending {
+                File::open(file)?.sync_all()?;
+            }
+        }
+        for (sha, (file, gz)) in &pending {
+            let dest = if *gz {
+                self.gz_path(sha)
+            } else {
+                self.path(sha)
+            };
+            self.place(file, &dest)?;
+            // A damaged plain object is replaced by its compressed form.
+            if *gz {
+                let _ = fs::remove_file(self.path(sha));
+            }
+        }
+        if sync_file_system(self.tmp.as_deref().unwrap_or(&self.root)) {
+            self.unsynced
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            return Ok(());
+        }
+        self.sync_dirs()
     }
 
     /// Adopts a spooled file whose hash the fetcher already computed: it is
@@ -132,7 +234,7 @@ impl Objects {
     /// The object's bytes, checked against its name: a damaged object is
     /// an `InvalidData` error, never served.
     pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
-        let bytes = fs::read(self.path(sha256))?;
+        let bytes = self.bytes_of(sha256)?;
         if hex::encode(Sha256::digest(&bytes)) != sha256 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -145,9 +247,43 @@ impl Objects {
         Ok(bytes)
     }
 
+    /// The bytes an object holds (decompressed), unchecked: the pending
+    /// file of the open batch, else the plain object, else the compressed
+    /// one.
+    fn bytes_of(&self, sha256: &str) -> io::Result<Vec<u8>> {
+        let (path, gz) = match self.pending_file(sha256) {
+            Some(p) => p,
+            None => {
+                let plain = self.path(sha256);
+                let gz = self.gz_path(sha256);
+                if !plain.is_file() && gz.is_file() {
+                    (gz, true)
+                } else {
+                    (plain, false)
+                }
+            }
+        };
+        if !gz {
+            return fs::read(path);
+        }
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(File::open(path)?)
+            .read_to_end(&mut out)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(out)
+    }
+
     /// Re-hashes an object.
     pub fn health(&self, sha256: &str) -> Health {
-        let Ok(mut f) = File::open(self.path(sha256)) else {
+        let plain = self.path(sha256);
+        let gz = self.gz_path(sha256);
+        if !plain.is_file() && gz.is_file() {
+            return match self.bytes_of(sha256) {
+                Ok(b) if hex::encode(Sha256::digest(&b)) == sha256 => Health::Sound,
+                _ => Health::Corrupt,
+            };
+        }
+        let Ok(mut f) = File::open(plain) else {
             return Health::Missing;
         };
         let mut hasher = Sha256::new();
@@ -182,11 +318,43 @@ impl Objects {
             let a = dir.file_name().to_string_lossy().into_owned();
             for f in fs::read_dir(dir.path())? {
                 let f = f?;
-                out.push(format!("{a}{}", f.file_name().to_string_lossy()));
+                let name = f.file_name().to_string_lossy().into_owned();
+                let name = name.strip_suffix(".gz").unwrap_or(&name);
+                out.push(format!("{a}{name}"));
             }
         }
         out.sort();
+        out.dedup();
         Ok(out)
+    }
+}
+
+fn read_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "the store was opened for reading only",
+    )
+}
+
+/// Syncs the whole file system `path` is on (Linux's `syncfs`): one call
+/// for a batch's objects and records, where fsyncing each file would cost
+/// a journal commit apiece. False where there is no such call or it
+/// failed; the caller then syncs file by file.
+fn sync_file_system(path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let Ok(dir) = File::open(path) else {
+            return false;
+        };
+        // SAFETY: `syncfs` only reads the descriptor, which `dir` keeps
+        // open for the duration of the call.
+        unsafe { libc::syncfs(dir.as_raw_fd()) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        false
     }
 }
 

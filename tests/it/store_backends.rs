@@ -298,75 +298,113 @@ fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
     let first = check(&dir, &store);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
 
-    let objects = list_files(&dir.join("copies/objects"));
-    assert!(objects.len() >= 4, "{objects:?}");
-    std::fs::remove_file(&objects[0]).unwrap();
-    std::fs::write(&objects[1], "altered").unwrap();
+    // The texts of two sources, as the PostgreSQL rows name them.
+    let text_of = |path: &str| -> String {
+        block_on(async {
+            let mut conn = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
+            sqlx::query(
+                "SELECT s.text_sha256 FROM snapshots s JOIN sources src ON src.id = s.source_id \
+                 WHERE src.url LIKE $1",
+            )
+            .bind(format!("%{path}"))
+            .fetch_one(&mut conn)
+            .await
+            .map(|r| sqlx::Row::get::<String, _>(&r, 0))
+            .unwrap()
+        })
+    };
+    let file_of = |sha: &str| -> std::path::PathBuf {
+        let (a, b) = sha.split_at(2);
+        let plain = dir.join(format!("copies/objects/{a}/{b}"));
+        if plain.exists() {
+            plain
+        } else {
+            dir.join(format!("copies/objects/{a}/{b}.gz"))
+        }
+    };
+    let (gone, altered) = (text_of("/stable"), text_of("/drift"));
+    std::fs::remove_file(file_of(&gone)).unwrap();
+    std::fs::write(file_of(&altered), "altered").unwrap();
 
     let mut args = vec!["verify"];
     args.extend(store);
     let verify = run(&dir, &args);
     let out = stdout(&verify);
     assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
-    let name = |p: &Path| p.file_name().unwrap().to_string_lossy().into_owned();
-    assert!(
-        out.contains(&name(&objects[0])) && out.contains("missing"),
-        "{out}"
-    );
-    assert!(
-        out.contains(&name(&objects[1])) && out.contains("corrupt"),
-        "{out}"
-    );
-}
-
-fn list_files(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for d in std::fs::read_dir(dir).unwrap().flatten() {
-        for f in std::fs::read_dir(d.path()).unwrap().flatten() {
-            out.push(f.path());
-        }
-    }
-    out.sort();
-    out
+    let line = |sha: &str| {
+        out.lines()
+            .find(|l| l.contains(&sha[2..]))
+            .unwrap_or_else(|| panic!("{sha} not in {out}"))
+            .to_string()
+    };
+    assert!(line(&gone).starts_with("missing: "), "{out}");
+    assert!(line(&gone).contains("/stable"), "{out}");
+    assert!(line(&altered).starts_with("corrupt: "), "{out}");
+    assert!(line(&altered).contains("/drift"), "{out}");
 }
 
 #[test]
-fn two_writers_share_one_postgres_index_and_one_directory_at_once() {
+fn one_writer_at_a_time_on_a_postgres_index_while_readers_read() {
     let web = Web::on("127.0.0.133");
     let db = database();
     let dir = Dir::new();
     write_post(&dir, &web);
     let store = ["--store", db.as_str(), "--objects", "copies"];
-    let mut args = vec![
-        "check",
-        "post.html",
-        "--format",
-        "json",
-        "--host-delay",
-        "0",
-    ];
-    args.extend(store);
-    let spawn = || {
-        let mut cmd = dir.citeguard(&args).command();
-        cmd.stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
-    for child in [a, b] {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        assert_eq!(verdicts(&json(&out)).len(), 4);
+    let first = check(&dir, &store);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+
+    // Another writer, on another machine as far as we know: it holds the
+    // index's writer lock on its session.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut other = rt.block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(citeguard::store::index::PG_LOCK)
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    });
+    let stable = web.url("/stable");
+    for cmd in ["check", "accept", "verify"] {
+        let mut args = match cmd {
+            "check" => vec!["check", "post.html", "--retries", "0"],
+            "accept" => vec!["accept", stable.as_str()],
+            _ => vec!["verify"],
+        };
+        args.extend(store);
+        let out = run(&dir, &args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("another citeguard run is writing to this index"),
+            "{err}"
+        );
     }
     let mut report = vec!["report", "--format", "json"];
     report.extend(store);
-    let last = run(&dir, &report);
-    assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
-    let mut verify = vec!["verify"];
-    verify.extend(store);
-    let verify = run(&dir, &verify);
-    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    let read = run(&dir, &report);
+    assert_eq!(
+        read.status.code(),
+        Some(0),
+        "readers take no lock: {}",
+        stderr(&read)
+    );
+    assert_eq!(json(&read)["run"]["id"], json(&first)["run"]["id"]);
+
+    rt.block_on(async {
+        sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(citeguard::store::index::PG_LOCK)
+            .execute(&mut other)
+            .await
+            .unwrap();
+    });
+    let second = check(&dir, &store);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     assert!(
         !dir.join("copies/tmp").read_dir().unwrap().any(|_| true),
         "each writer's own directory is gone"
