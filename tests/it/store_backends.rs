@@ -9,7 +9,6 @@
 //! `verify` finds an object its rows name deleted or altered; a server
 //! that is down is one line naming it.
 
-use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
