@@ -68,6 +68,8 @@ pub struct Archive<'a> {
     threshold: f64,
     schedule: ScheduleConfig,
     warc: Option<WarcWriter>,
+    /// The number of the WARC file last opened, with copies on S3.
+    warc_part: u32,
     /// How `show` is told where the store is, for the report.
     store_arg: String,
     /// What preparing a fetch needs, shared with the blocking pool.
@@ -226,6 +228,7 @@ impl<'a> Archive<'a> {
             threshold: config.compare.drift_threshold,
             schedule: config.schedule.clone(),
             warc: None,
+            warc_part: 0,
             store_arg,
             shared: Arc::new(Shared {
                 now,
@@ -268,6 +271,15 @@ impl<'a> Archive<'a> {
     async fn commit(&mut self) -> Result<()> {
         if let Some(w) = self.warc.as_mut() {
             w.sync().map_err(|e| self.store.err(format!("WARC: {e}")))?;
+        }
+        if self.store.copies_on_s3()
+            && let Some(w) = self.warc.take()
+        {
+            // The batch's WARC file is on S3, whole, before any index row
+            // names a record in it; the next batch starts another.
+            let path = self.store.warc_dir().join(w.name());
+            drop(w);
+            self.store.publish_warc(&path).await?;
         }
         self.store
             .objects
@@ -316,7 +328,15 @@ impl<'a> Archive<'a> {
     fn warc(&mut self) -> Result<&mut WarcWriter> {
         if self.warc.is_none() {
             let dir = self.store.warc_dir();
-            let path = dir.join(format!("{}.warc.gz", self.run_id));
+            // With copies on S3 each batch's records go to a file of their
+            // own, uploaded whole at the batch's commit (`commit`).
+            let name = if self.store.copies_on_s3() {
+                self.warc_part += 1;
+                format!("{}-{:05}.warc.gz", self.run_id, self.warc_part)
+            } else {
+                format!("{}.warc.gz", self.run_id)
+            };
+            let path = dir.join(name);
             let w = std::fs::create_dir_all(&dir)
                 .and_then(|_| WarcWriter::create(&path))
                 .map_err(|e| self.store.err(format!("{}: {e}", path.display())))?;
@@ -484,7 +504,7 @@ impl<'a> Archive<'a> {
     /// whole, rather than a revisit that points nowhere).
     fn earlier_capture(&self, snap: &SnapshotRow) -> Option<Earlier> {
         let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
-        let path = self.store.warc_dir().join(file);
+        let path = self.store.warc_file(file);
         let headers = super::warc::read_headers(&path, offset).ok()?;
         let earlier = Earlier::of(&headers)?;
         let digest = super::warc::payload_digest_of(&snap.body_sha256)?;

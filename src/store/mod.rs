@@ -184,6 +184,40 @@ pub struct Store {
     /// Held for the life of a writing store (`lock.rs`); the OS releases
     /// it when the process dies, however it dies.
     lock: Option<lock::WriterLock>,
+    /// The copies' blobs when they are on S3, with the local directory
+    /// where WARC files are written and read (dropped after the lock).
+    remote: Option<Remote>,
+}
+
+/// Copies on S3: the blobs, and this process's own local directory of
+/// WARC files, those it wrote (each uploaded whole when its batch is
+/// committed, `publish_warc`) and those it fetched to read.
+struct Remote {
+    blobs: blobs::Blobs,
+    work: tempfile::TempDir,
+}
+
+/// Where a store's copies are, opened.
+enum Copies<'a> {
+    Dir(&'a Path),
+    S3(blobs::Blobs),
+}
+
+/// The blobs of `--objects s3://…`.
+fn s3_blobs(spec: &blobs::S3Spec, credentials: Option<&S3Credentials>) -> Result<blobs::Blobs> {
+    blobs::Blobs::s3(spec, credentials).map_err(|e| Error::Store {
+        path: PathBuf::from(spec.url()),
+        cause: e.cause,
+    })
+}
+
+/// A local directory of this process's own for a store whose copies are
+/// on S3.
+fn work_dir() -> Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix("citeguard-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))
 }
 
 const INDEX_FILE: &str = "index.sqlite";
@@ -202,24 +236,32 @@ impl Store {
     pub async fn open_at(location: &Location, access: Access) -> Result<Store> {
         match (&location.index, &location.objects) {
             (IndexAt::Sqlite(dir), ObjectsAt::Dir(objects)) if dir == objects => {
-                Self::open_embedded(dir, access).await
+                Self::open_embedded(dir, access, None).await
+            }
+            (IndexAt::Sqlite(dir), ObjectsAt::S3(spec, creds)) => {
+                Self::open_embedded(dir, access, Some(s3_blobs(spec, creds.as_ref())?)).await
             }
             (IndexAt::Postgres(url), ObjectsAt::Dir(objects)) => {
-                Self::open_postgres(url, objects, location.name(), access).await
+                Self::open_postgres(url, Copies::Dir(objects), location.name(), access).await
+            }
+            (IndexAt::Postgres(url), ObjectsAt::S3(spec, creds)) => {
+                let blobs = s3_blobs(spec, creds.as_ref())?;
+                Self::open_postgres(url, Copies::S3(blobs), location.name(), access).await
             }
             (IndexAt::Sqlite(_), ObjectsAt::Dir(_)) => Err(Error::Usage(
                 "--objects DIR goes with an index on PostgreSQL (--store postgres://…); an \
                  embedded store keeps its copies in its own directory"
                     .into(),
             )),
-            (_, ObjectsAt::S3(spec, _)) => Err(Error::Usage(format!(
-                "--objects {}: copies on S3 are not wired into the store yet",
-                spec.url()
-            ))),
         }
     }
 
-    async fn open_embedded(root: &Path, access: Access) -> Result<Store> {
+    /// The index in `root`, the copies there too or (`remote`) on S3.
+    async fn open_embedded(
+        root: &Path,
+        access: Access,
+        remote: Option<blobs::Blobs>,
+    ) -> Result<Store> {
         let err = |cause: String| Error::Store {
             path: root.to_path_buf(),
             cause,
@@ -247,17 +289,29 @@ impl Store {
             Access::Read => None,
             Access::Write | Access::Tend => Some(lock::WriterLock::take(root)?),
         };
-        let objects = Objects::open(root, lock.as_ref().map(|l| l.tmp().to_path_buf()));
+        let tmp = lock.as_ref().map(|l| l.tmp().to_path_buf());
+        let (objects, files, remote) = match remote {
+            None => (Objects::open(root, tmp), root.to_path_buf(), None),
+            Some(blobs) => {
+                let work = work_dir()?;
+                (
+                    Objects::open_remote(blobs.clone(), tmp),
+                    work.path().to_path_buf(),
+                    Some(Remote { blobs, work }),
+                )
+            }
+        };
         let index = Index::open(&index_path, access)
             .await
             .map_err(|e| err(e.to_string()))?;
         let store = Store {
-            files: root.to_path_buf(),
+            files,
             name: root.to_path_buf(),
             backend: Backend::Sqlite,
             objects,
             index,
             lock,
+            remote,
         };
         if access == Access::Write {
             store.recover().await?;
@@ -271,33 +325,52 @@ impl Store {
     /// not a flock on the directory: the writers may be on different
     /// machines. Each still has its own locked directory under `tmp/`, and
     /// recovery sweeps only those whose lock is free.
-    async fn open_postgres(url: &str, dir: &Path, name: PathBuf, access: Access) -> Result<Store> {
+    async fn open_postgres(
+        url: &str,
+        copies: Copies<'_>,
+        name: PathBuf,
+        access: Access,
+    ) -> Result<Store> {
         let err = |cause: String| Error::Store {
             path: name.clone(),
             cause,
         };
-        if dir.exists() && !dir.is_dir() {
-            return Err(err(format!("--objects {}: not a directory", dir.display())));
-        }
+        let (dir, remote) = match copies {
+            Copies::Dir(dir) => {
+                if dir.exists() && !dir.is_dir() {
+                    return Err(err(format!("--objects {}: not a directory", dir.display())));
+                }
+                (dir.to_path_buf(), None)
+            }
+            Copies::S3(blobs) => {
+                let work = work_dir()?;
+                (work.path().to_path_buf(), Some(Remote { blobs, work }))
+            }
+        };
         let index = Index::open_postgres(url, access)
             .await
             .map_err(|e| err(format!("PostgreSQL: {e}")))?;
         let lock = match access {
             Access::Read => None,
             Access::Write | Access::Tend => {
-                std::fs::create_dir_all(dir)
+                std::fs::create_dir_all(&dir)
                     .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
-                Some(lock::WriterLock::take_shared(dir)?)
+                Some(lock::WriterLock::take_shared(&dir)?)
             }
         };
-        let objects = Objects::open(dir, lock.as_ref().map(|l| l.tmp().to_path_buf()));
+        let tmp = lock.as_ref().map(|l| l.tmp().to_path_buf());
+        let objects = match &remote {
+            None => Objects::open(&dir, tmp),
+            Some(r) => Objects::open_remote(r.blobs.clone(), tmp),
+        };
         let store = Store {
-            files: dir.to_path_buf(),
+            files: dir,
             name,
             backend: Backend::Postgres,
             objects,
             index,
             lock,
+            remote,
         };
         if access == Access::Write {
             store.recover().await?;
@@ -323,8 +396,99 @@ impl Store {
         &self.name
     }
 
+    /// Where WARC files are written, and read from when the copies are
+    /// local (with copies on S3: this process's own directory of them).
     pub fn warc_dir(&self) -> PathBuf {
         self.files.join("warc")
+    }
+
+    /// Whether the copies (and the WARC files) are on S3.
+    pub fn copies_on_s3(&self) -> bool {
+        self.remote.is_some()
+    }
+
+    /// Where the copies are, as messages name them: a directory or
+    /// `s3://bucket/prefix`.
+    pub fn copies(&self) -> String {
+        match &self.remote {
+            Some(r) => r.blobs.describe().to_string(),
+            None => self.files.display().to_string(),
+        }
+    }
+
+    /// The local path of the WARC file `name`, to read it. With copies on
+    /// S3 it is fetched into this process's directory the first time (a
+    /// file this process wrote is there already); when it cannot be
+    /// fetched the path names no file, which readers report as gone.
+    pub fn warc_file(&self, name: &str) -> PathBuf {
+        let path = self.warc_dir().join(name);
+        let Some(r) = &self.remote else {
+            return path;
+        };
+        if path.is_file() || name.contains('/') || name.starts_with('.') {
+            return path;
+        }
+        if let Ok(bytes) = blobs::wait(r.blobs.get(&format!("warc/{name}"))) {
+            let written = std::fs::create_dir_all(self.warc_dir()).and_then(|_| {
+                let mut f = tempfile::NamedTempFile::new_in(r.work.path())?;
+                std::io::Write::write_all(&mut f, &bytes)?;
+                f.persist(&path).map_err(|e| e.error)
+            });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        path
+    }
+
+    /// Whether the WARC file `name` is there, without reading it.
+    pub fn warc_exists(&self, name: &str) -> bool {
+        match &self.remote {
+            None => self.warc_dir().join(name).is_file(),
+            Some(r) => {
+                self.warc_dir().join(name).is_file()
+                    || blobs::wait(r.blobs.exists(&format!("warc/{name}"))).unwrap_or(false)
+            }
+        }
+    }
+
+    /// Every WARC file of the store, as local paths to read, sorted by
+    /// name (with copies on S3, each fetched as `warc_file` does). Files
+    /// that are not WARC files are the caller's to skip.
+    pub fn warc_files(&self) -> Result<Vec<PathBuf>> {
+        let mut out: Vec<PathBuf> = match &self.remote {
+            None => match std::fs::read_dir(self.warc_dir()) {
+                Ok(entries) => entries.flatten().map(|e| e.path()).collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(Error::io(self.warc_dir(), e)),
+            },
+            Some(r) => blobs::wait(r.blobs.list("warc"))
+                .map_err(|e| self.err(e))?
+                .into_iter()
+                .filter_map(|(name, _)| {
+                    let name = name.strip_prefix("warc/")?.to_string();
+                    (!name.contains('/')).then(|| self.warc_file(&name))
+                })
+                .collect(),
+        };
+        out.sort();
+        Ok(out)
+    }
+
+    /// Uploads a WARC file this writer has finished (synced, no more
+    /// records to come) to S3, whole, before any index row names its
+    /// records. Nothing to do when the copies are local.
+    pub async fn publish_warc(&self, path: &Path) -> Result<()> {
+        let Some(r) = &self.remote else {
+            return Ok(());
+        };
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return Err(self.err(format!("{}: not a WARC file name", path.display())));
+        };
+        r.blobs
+            .put_file(&format!("warc/{name}"), path)
+            .await
+            .map_err(|e| self.err(e))
     }
 
     /// What messages call the store: its directory, or the PostgreSQL URL
@@ -451,7 +615,7 @@ impl Store {
         let (Some(file), Some(offset)) = (&snap.warc_file, snap.warc_offset) else {
             return Err(Error::new(ErrorKind::NotFound, "no WARC record"));
         };
-        let path = self.warc_dir().join(file);
+        let path = self.warc_file(file);
         if !path.is_file() {
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -482,10 +646,7 @@ impl Store {
     /// or its WARC file.
     pub fn body_present(&self, snap: &SnapshotRow) -> bool {
         self.objects.exists(&snap.body_sha256)
-            || snap
-                .warc_file
-                .as_ref()
-                .is_some_and(|f| self.warc_dir().join(f).is_file())
+            || snap.warc_file.as_ref().is_some_and(|f| self.warc_exists(f))
     }
 
     /// The main text stored for a snapshot.
