@@ -288,6 +288,212 @@ fn every_command_works_with_the_index_on_postgres_and_the_copies_in_a_directory(
 }
 
 #[test]
+fn every_command_works_with_the_index_on_postgres_and_the_copies_on_s3() {
+    let web = Web::on("127.0.0.136");
+    let db = database();
+    let objects = format!("s3://{}/citeguard/archive", bucket());
+    let store = [
+        "--store",
+        db.as_str(),
+        "--objects",
+        objects.as_str(),
+        "--s3-endpoint",
+        s3_server(),
+    ];
+    let dir = every_command_on(&web, &store);
+    assert!(!dir.join("copies").exists(), "nothing kept locally");
+    let names = s3_names(&objects);
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("citeguard/archive/objects/"))
+            && names
+                .iter()
+                .any(|n| n.starts_with("citeguard/archive/warc/")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn every_command_works_with_an_embedded_index_and_the_copies_on_s3() {
+    let web = Web::on("127.0.0.137");
+    let objects = format!("s3://{}", bucket());
+    let store = [
+        "--store",
+        "index-here",
+        "--objects",
+        objects.as_str(),
+        "--s3-endpoint",
+        s3_server(),
+    ];
+    let dir = every_command_on(&web, &store);
+    assert!(dir.join("index-here/index.sqlite").is_file());
+    assert!(!dir.join("index-here/objects").exists());
+    assert!(!dir.join("index-here/warc").exists());
+}
+
+/// Every blob name in an `s3://bucket/prefix`.
+fn s3_names(objects: &str) -> Vec<String> {
+    let spec = citeguard::store::blobs::S3Spec::parse(objects).unwrap();
+    let body = block_on(async {
+        reqwest::get(format!("{}/{}?list-type=2", s3_server(), spec.bucket))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    });
+    body.split("<Key>")
+        .skip(1)
+        .filter_map(|k| k.split("</Key>").next())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn verify_finds_an_s3_copy_gone_or_altered_that_the_postgres_rows_name() {
+    let web = Web::on("127.0.0.138");
+    let db = database();
+    let bucket = bucket();
+    let objects = format!("s3://{bucket}/p");
+    let dir = Dir::new();
+    write_post(&dir, &web);
+    let store = [
+        "--store",
+        db.as_str(),
+        "--objects",
+        objects.as_str(),
+        "--s3-endpoint",
+        s3_server(),
+    ];
+    let first = check(&dir, &store);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+
+    // The text of one source deleted, another's altered, and the WARC
+    // file holding a third's body gone: what the PostgreSQL rows name is
+    // checked on S3.
+    let (gone, altered) = (text_sha(&db, "/stable"), text_sha(&db, "/drift"));
+    let key = |sha: &str| format!("objects/{}/{}.gz", &sha[..2], &sha[2..]);
+    let mut spec = citeguard::store::blobs::S3Spec::parse(&objects).unwrap();
+    spec.endpoint = Some(s3_server().to_string());
+    let blobs = citeguard::store::blobs::Blobs::s3(&spec, Some(&test_credentials())).unwrap();
+    let warc = block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
+        sqlx::query(
+            "SELECT s.warc_file FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             WHERE src.url LIKE '%/etag'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map(|r| sqlx::Row::get::<String, _>(&r, 0))
+        .unwrap()
+    });
+    block_on(async {
+        blobs.delete(&format!("warc/{warc}")).await.unwrap();
+        blobs.delete(&key(&gone)).await.unwrap();
+        blobs
+            .put(&key(&altered), b"altered".to_vec())
+            .await
+            .unwrap();
+    });
+    let mut args = vec!["verify"];
+    args.extend(store);
+    let verify = run(&dir, &args);
+    let out = stdout(&verify);
+    assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
+    let line = |sha: &str| {
+        out.lines()
+            .find(|l| l.contains(&sha[2..]))
+            .unwrap_or_else(|| panic!("{sha} not in {out}"))
+            .to_string()
+    };
+    assert!(
+        line(&gone).starts_with("missing: ") && line(&gone).contains("/stable"),
+        "{out}"
+    );
+    assert!(
+        line(&altered).starts_with("corrupt: ") && line(&altered).contains("/drift"),
+        "{out}"
+    );
+
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("warc: {warc}")) && l.contains("/etag")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("missing: warc/{warc}")) && l.contains("body of")),
+        "{out}"
+    );
+
+    // `show` refuses the damaged copy in one line rather than serve it.
+    let mut show = vec!["show", "--as", "text"];
+    let drift = web.url("/drift");
+    show.push(&drift);
+    show.extend(store);
+    let shown = run(&dir, &show);
+    assert_eq!(shown.status.code(), Some(2), "{}", stdout(&shown));
+    assert!(stderr(&shown).contains("damaged"), "{}", stderr(&shown));
+}
+
+fn test_credentials() -> citeguard::config::S3Credentials {
+    citeguard::config::S3Credentials {
+        access_key_id: "citeguard-test".into(),
+        secret_access_key: "citeguard-test-secret".into(),
+        session_token: None,
+    }
+}
+
+/// The SHA-256 of the text of the source whose URL ends with `path`, as
+/// the PostgreSQL rows name it.
+fn text_sha(db: &str, path: &str) -> String {
+    block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(db).await.unwrap();
+        sqlx::query(
+            "SELECT s.text_sha256 FROM snapshots s JOIN sources src ON src.id = s.source_id \
+             WHERE src.url LIKE $1",
+        )
+        .bind(format!("%{path}"))
+        .fetch_one(&mut conn)
+        .await
+        .map(|r| sqlx::Row::get::<String, _>(&r, 0))
+        .unwrap()
+    })
+}
+
+#[test]
+fn unreachable_s3_storage_is_one_line_naming_it() {
+    let db = database();
+    let dir = Dir::new();
+    write_post(&dir, &Web::on("127.0.0.139"));
+    for (store, objects) in [
+        (db.as_str(), "s3://cg-nowhere/p"),
+        ("embedded", "s3://cg-nowhere/p"),
+    ] {
+        for cmd in ["check", "verify"] {
+            let mut args = vec![cmd];
+            if cmd == "check" {
+                args.extend(["post.html", "--retries", "0"]);
+            }
+            args.extend([
+                "--store",
+                store,
+                "--objects",
+                objects,
+                "--s3-endpoint",
+                "http://127.0.0.1:9",
+            ]);
+            let out = run(&dir, &args);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+            assert_eq!(err.lines().count(), 1, "{cmd}: {err}");
+            assert!(err.contains("s3://cg-nowhere/p"), "{cmd}: {err}");
+        }
+    }
+}
+
+#[test]
 fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
     let web = Web::on("127.0.0.132");
     let db = database();
@@ -486,11 +692,7 @@ fn blobs_on_s3_are_put_read_by_range_listed_and_deleted() {
     let bucket = bucket();
     let mut spec = S3Spec::parse(&format!("s3://{bucket}/some/prefix")).unwrap();
     spec.endpoint = Some(endpoint.to_string());
-    let creds = citeguard::config::S3Credentials {
-        access_key_id: "citeguard-test".into(),
-        secret_access_key: "citeguard-test-secret".into(),
-        session_token: None,
-    };
+    let creds = test_credentials();
     let blobs = Blobs::s3(&spec, Some(&creds)).unwrap();
     let big: Vec<u8> = (0..(9u32 << 20)).map(|i| (i % 253) as u8).collect();
     let dir = Dir::new();
