@@ -245,8 +245,25 @@ async fn fetch_sources<H: SourceHook>(
     // Fetches being prepared: what they are (a requisite's depth, or the
     // source's URL) and the hook's future.
     let mut preparing = FuturesUnordered::new();
+    // Fetches received while `limit` are being prepared: taken from the
+    // queue's channel at once, each keeping its body on disk only (its
+    // spool file), so that a store slower than the network holds no page
+    // in memory while it catches up.
+    let mut waiting: std::collections::VecDeque<(Prepared, Reach, crate::fetch::Fetched)> =
+        Default::default();
     let mut open = true;
-    while done < sources.order.len() || !requisites.is_empty() || !preparing.is_empty() {
+    loop {
+        while preparing.len() < limit
+            && let Some((what, reach, fetched)) = waiting.pop_front()
+        {
+            let page = matches!(what, Prepared::Source(_));
+            let ready = hook.prepare(fetched, page);
+            preparing.push(async move { (what, reach, ready.await) });
+        }
+        let all_in = done >= sources.order.len() && requisites.is_empty();
+        if all_in && preparing.is_empty() && waiting.is_empty() {
+            break;
+        }
         tokio::select! {
             biased;
             Some((what, reach, ready)) = preparing.next(), if !preparing.is_empty() => {
@@ -269,24 +286,26 @@ async fn fetch_sources<H: SourceHook>(
                     }
                 }
             }
-            fetched = results.recv(), if open && preparing.len() < limit => {
+            fetched = results.recv(), if open => {
                 let Some(fetched) = fetched else {
                     open = false;
-                    if preparing.is_empty() {
-                        break;
-                    }
                     continue;
                 };
                 // A fetch that panicked ends the run with its error.
-                let fetched = fetched?;
+                let mut fetched = fetched?;
                 let reach = fetched.reach;
                 let what = match requisites.remove(&fetched.check.url) {
                     Some(depth) => Prepared::Requisite(depth),
                     None => Prepared::Source(fetched.check.url.clone()),
                 };
-                let page = matches!(what, Prepared::Source(_));
-                let ready = hook.prepare(fetched, page);
-                preparing.push(async move { (what, reach, ready.await) });
+                if preparing.len() >= limit
+                    && let Some(body) = fetched.body.as_mut()
+                    && body.spool.is_some()
+                {
+                    // The spool file holds the whole body the head begins.
+                    body.head = Vec::new();
+                }
+                waiting.push_back((what, reach, fetched));
             }
             else => break,
         }

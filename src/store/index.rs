@@ -426,7 +426,7 @@ pub struct Batch {
     snapshots: Vec<SnapshotRow>,
     requisites: Vec<(i64, String)>,
     baselines: Vec<(i64, i64, String, &'static str)>,
-    histories: Vec<(i64, History, u32)>,
+    histories: Vec<(i64, String, History, u32)>,
     checks: Vec<BatchCheck>,
     cleared: Vec<String>,
 }
@@ -466,8 +466,10 @@ impl Batch {
             .push((source_id, snapshot_id, at.to_string(), how));
     }
 
-    pub fn save_history(&mut self, source_id: i64, h: &History, checks: u32) {
-        self.histories.push((source_id, h.clone(), checks));
+    /// As `Index::save_history`, for the source with this id and URL.
+    pub fn save_history(&mut self, source_id: i64, url: &str, h: &History, checks: u32) {
+        self.histories
+            .push((source_id, url.to_string(), h.clone(), checks));
     }
 
     pub fn add_check(&mut self, row: &CheckRow<'_>) {
@@ -583,6 +585,51 @@ fn snapshot_row(r: &AnyRow) -> SnapshotRow {
         warc_offset: r.get::<Option<i64>, _>(17).map(|v| v as u64),
         warc_length: r.get::<Option<i64>, _>(18).map(|v| v as u64),
     }
+}
+
+/// Runs a statement made by a `QueryBuilder`. The Any driver's builder
+/// writes each placeholder as `?`, which PostgreSQL refuses; SQLite and
+/// PostgreSQL both take `$n`, which every other statement here uses.
+async fn execute_built(
+    q: &mut sqlx::QueryBuilder<'_, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Execute;
+    let mut built = q.build();
+    let args = built
+        .take_arguments()
+        .map_err(sqlx::Error::Encode)?
+        .unwrap_or_default();
+    let sql = numbered_placeholders(built.sql());
+    sqlx::query_with(&sql, args).execute(conn).await?;
+    Ok(())
+}
+
+/// `?` placeholders as `$1`, `$2`, …, in order; a `?` inside a quoted
+/// literal or name is left alone.
+fn numbered_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 64);
+    let mut quote: Option<char> = None;
+    let mut n = 0;
+    for c in sql.chars() {
+        match (quote, c) {
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (None, '?') => {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A nullable `DOUBLE PRECISION` to bind. sqlx 0.8.6's Any driver hands
@@ -1258,69 +1305,119 @@ impl Index {
     /// other: sources, snapshots, requisites, baselines, histories, checks,
     /// then the damage marks it clears.
     pub async fn commit(&self, batch: &Batch) -> IndexResult<()> {
+        use sqlx::QueryBuilder;
         if batch.is_empty() {
             return Ok(());
         }
+        // Many rows per statement: one round trip to SQLite's thread per
+        // chunk rather than per row.
+        const ROWS: usize = 200;
         let mut tx = self.pool.begin().await?;
-        for (id, url) in &batch.sources {
-            sqlx::query("INSERT INTO sources (id, url) VALUES ($1, $2)")
-                .bind(id)
-                .bind(url)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in batch.sources.chunks(ROWS) {
+            let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO sources (id, url) ");
+            q.push_values(chunk, |mut b, (id, url)| {
+                b.push_bind(*id).push_bind(url.as_str());
+            });
+            execute_built(&mut q, &mut tx).await?;
         }
-        for s in &batch.snapshots {
-            sqlx::query(
+        for chunk in batch.snapshots.chunks(ROWS) {
+            let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO snapshots (id, source_id, run_id, fetched_at, status, final_url, \
                  content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, \
-                 etag, last_modified, warc_file, warc_offset, warc_length) VALUES ($1, $2, $3, \
-                 $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-            )
-            .bind(s.id)
-            .bind(s.source_id)
-            .bind(&s.run_id)
-            .bind(&s.fetched_at)
-            .bind(i64::from(s.status))
-            .bind(s.final_url.as_deref())
-            .bind(s.content_type.as_deref())
-            .bind(s.charset.as_deref())
-            .bind(s.size as i64)
-            .bind(i64::from(s.truncated))
-            .bind(&s.body_sha256)
-            .bind(s.text_sha256.as_deref())
-            .bind(s.norm_sha256.as_deref())
-            .bind(s.etag.as_deref())
-            .bind(s.last_modified.as_deref())
-            .bind(s.warc_file.as_deref())
-            .bind(s.warc_offset.map(|v| v as i64))
-            .bind(s.warc_length.map(|v| v as i64))
-            .execute(&mut *tx)
-            .await?;
+                 etag, last_modified, warc_file, warc_offset, warc_length) ",
+            );
+            q.push_values(chunk, |mut b, s| {
+                b.push_bind(s.id)
+                    .push_bind(s.source_id)
+                    .push_bind(s.run_id.as_str())
+                    .push_bind(s.fetched_at.as_str())
+                    .push_bind(i64::from(s.status))
+                    .push_bind(s.final_url.as_deref())
+                    .push_bind(s.content_type.as_deref())
+                    .push_bind(s.charset.as_deref())
+                    .push_bind(s.size as i64)
+                    .push_bind(i64::from(s.truncated))
+                    .push_bind(s.body_sha256.as_str())
+                    .push_bind(s.text_sha256.as_deref())
+                    .push_bind(s.norm_sha256.as_deref())
+                    .push_bind(s.etag.as_deref())
+                    .push_bind(s.last_modified.as_deref())
+                    .push_bind(s.warc_file.as_deref())
+                    .push_bind(s.warc_offset.map(|v| v as i64))
+                    .push_bind(s.warc_length.map(|v| v as i64));
+            });
+            execute_built(&mut q, &mut tx).await?;
         }
-        for (snapshot_id, url) in &batch.requisites {
-            add_requisite_statement(*snapshot_id, url)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in batch.requisites.chunks(ROWS) {
+            let mut q =
+                QueryBuilder::<sqlx::Any>::new("INSERT INTO requisites (snapshot_id, url) ");
+            q.push_values(chunk, |mut b, (snapshot_id, url)| {
+                b.push_bind(*snapshot_id).push_bind(url.as_str());
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            execute_built(&mut q, &mut tx).await?;
         }
-        for (source_id, snapshot_id, at, how) in &batch.baselines {
-            set_baseline_statement(*source_id, *snapshot_id, at, how)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in batch.baselines.chunks(ROWS) {
+            let mut q = QueryBuilder::<sqlx::Any>::new(
+                "INSERT INTO baselines (source_id, snapshot_id, set_at, how) ",
+            );
+            q.push_values(chunk, |mut b, (source_id, snapshot_id, at, how)| {
+                b.push_bind(*source_id)
+                    .push_bind(*snapshot_id)
+                    .push_bind(at.as_str())
+                    .push_bind(*how);
+            });
+            execute_built(&mut q, &mut tx).await?;
         }
-        for (source_id, h, checks) in &batch.histories {
-            save_history_statement(*source_id, h, *checks)
-                .execute(&mut *tx)
-                .await?;
+        for chunk in batch.histories.chunks(ROWS) {
+            // Every source of a batch exists by now: the conflict on its id
+            // is the update.
+            let mut q = QueryBuilder::<sqlx::Any>::new(
+                "INSERT INTO sources (id, url, first_seen, last_ok, consecutive_failures, \
+                 failing_since, checks) ",
+            );
+            q.push_values(chunk, |mut b, (id, url, h, checks)| {
+                b.push_bind(*id)
+                    .push_bind(url.as_str())
+                    .push_bind(stamp(h.first_seen))
+                    .push_bind(stamp(h.last_ok))
+                    .push_bind(i64::from(h.consecutive_failures))
+                    .push_bind(stamp(h.failing_since))
+                    .push_bind(i64::from(*checks));
+            });
+            q.push(
+                " ON CONFLICT (id) DO UPDATE SET first_seen = excluded.first_seen, \
+                 last_ok = excluded.last_ok, consecutive_failures = excluded.consecutive_failures, \
+                 failing_since = excluded.failing_since, checks = excluded.checks",
+            );
+            execute_built(&mut q, &mut tx).await?;
         }
-        for (run_id, source_id, check, similarity, snapshot_id) in &batch.checks {
-            let row = CheckRow {
-                run_id,
-                source_id: *source_id,
-                check,
-                similarity: *similarity,
-                snapshot_id: *snapshot_id,
-            };
-            insert_check_statement(&row).execute(&mut *tx).await?;
+        for chunk in batch.checks.chunks(ROWS) {
+            let mut q = QueryBuilder::<sqlx::Any>::new(
+                "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
+                 final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
+                 snapshot_id) ",
+            );
+            q.push_values(
+                chunk,
+                |mut b, (run_id, source_id, c, similarity, snapshot_id)| {
+                    b.push_bind(run_id.as_str())
+                        .push_bind(*source_id)
+                        .push_bind(c.checked_at.as_str())
+                        .push_bind(c.verdict.as_str())
+                        .push_bind(c.reason.as_str())
+                        .push_bind(c.status.map(i64::from))
+                        .push_bind(c.final_url.as_deref())
+                        .push_bind(serde_json::to_string(&c.redirects).ok())
+                        .push_bind(c.content_type.as_deref())
+                        .push_bind(i64::from(c.attempts))
+                        .push_bind(c.elapsed_ms as i64)
+                        .push_bind(c.detail.as_deref())
+                        .push_bind(Double(*similarity))
+                        .push_bind(*snapshot_id);
+                },
+            );
+            execute_built(&mut q, &mut tx).await?;
         }
         for sha in &batch.cleared {
             sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
@@ -1495,6 +1592,14 @@ mod tests {
             "CREATE TABLE t (n_INTEGER TEXT, x REALLY)"
         );
         assert_eq!(postgres_ddl("é INTEGER"), "é BIGINT");
+    }
+
+    #[test]
+    fn placeholders_are_numbered_outside_quotes() {
+        assert_eq!(
+            numbered_placeholders("INSERT INTO t (a, b) VALUES (?, ?), (?, '?')"),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, '?')"
+        );
     }
 
     #[test]

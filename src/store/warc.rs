@@ -543,7 +543,13 @@ fn member(
     let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
     gz.write_all(&header)?;
     gz.write_all(head)?;
-    if let Some((body, len, expected_hash)) = body {
+    if let Some((Body::Bytes(bytes), len, _)) = body {
+        // Bytes in memory cannot change between hashing and writing.
+        if bytes.len() as u64 != len {
+            return Err(body_changed());
+        }
+        gz.write_all(bytes)?;
+    } else if let Some((body, len, expected_hash)) = body {
         let reader = open_body(body)?;
         let mut hashing = HashingWriter::new(&mut gz, Sha256::new());
         let copied = io::copy(&mut reader.take(len), &mut hashing)?;
