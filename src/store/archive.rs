@@ -507,7 +507,7 @@ impl<'a> Archive<'a> {
     /// whole, rather than a revisit that points nowhere).
     fn earlier_capture(&self, snap: &SnapshotRow) -> Option<Earlier> {
         let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
-        let path = self.store.warc_file(file);
+        let (path, offset) = self.store.warc_record(file, offset, snap.warc_length);
         let headers = super::warc::read_headers(&path, offset).ok()?;
         let earlier = Earlier::of(&headers)?;
         let digest = super::warc::payload_digest_of(&snap.body_sha256)?;

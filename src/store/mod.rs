@@ -441,6 +441,42 @@ impl Store {
         path
     }
 
+    /// Where to read one record of the WARC file `name`: the file and the
+    /// record's offset in it. With copies on S3 and the record's length
+    /// known, only that record's bytes are fetched (a ranged GET), into a
+    /// file of their own where the record starts at 0; otherwise this is
+    /// `warc_file`. A record that cannot be fetched gives a path that
+    /// names no file, which readers report as gone.
+    pub fn warc_record(&self, name: &str, offset: u64, length: Option<u64>) -> (PathBuf, u64) {
+        let whole = self.warc_dir().join(name);
+        let (Some(r), Some(length)) = (&self.remote, length) else {
+            return (self.warc_file(name), offset);
+        };
+        if whole.is_file() || name.contains('/') || name.starts_with('.') {
+            return (whole, offset);
+        }
+        let part = r
+            .work
+            .path()
+            .join("records")
+            .join(format!("{name}@{offset}"));
+        if part.is_file() {
+            return (part, 0);
+        }
+        let range = offset..offset.saturating_add(length);
+        if let Ok(bytes) = blobs::wait(r.blobs.get_range(&format!("warc/{name}"), range)) {
+            let written = std::fs::create_dir_all(r.work.path().join("records")).and_then(|_| {
+                let mut f = tempfile::NamedTempFile::new_in(r.work.path())?;
+                std::io::Write::write_all(&mut f, &bytes)?;
+                f.persist(&part).map_err(|e| e.error)
+            });
+            if written.is_err() {
+                let _ = std::fs::remove_file(&part);
+            }
+        }
+        (part, 0)
+    }
+
     /// Whether the WARC file `name` is there, without reading it.
     pub fn warc_exists(&self, name: &str) -> bool {
         match &self.remote {
@@ -615,7 +651,7 @@ impl Store {
         let (Some(file), Some(offset)) = (&snap.warc_file, snap.warc_offset) else {
             return Err(Error::new(ErrorKind::NotFound, "no WARC record"));
         };
-        let path = self.warc_file(file);
+        let (path, at) = self.warc_record(file, offset, snap.warc_length);
         if !path.is_file() {
             return Err(Error::new(
                 ErrorKind::NotFound,
@@ -628,7 +664,7 @@ impl Store {
                 format!("warc/{file} at {offset} is damaged: {why}"),
             )
         };
-        let record = warc::read_record(&path, offset).map_err(|e| damaged(e.to_string()))?;
+        let record = warc::read_record(&path, at).map_err(|e| damaged(e.to_string()))?;
         if record.header("WARC-Type") != Some("response") {
             return Err(Error::new(ErrorKind::NotFound, "a revisit record"));
         }
