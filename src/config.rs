@@ -402,6 +402,27 @@ mod tests {
     }
 
     #[test]
+    fn the_store_backends_are_config_keys_and_credentials_are_not() {
+        let c = Config::parse(
+            "store = \"postgres://cg@db:5432/cg\"\nobjects = \"s3://archive/cg\"\n\
+             s3_endpoint = \"http://127.0.0.1:9000\"\ns3_region = \"eu-west-1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.store, PathBuf::from("postgres://cg@db:5432/cg"));
+        assert_eq!(c.objects.as_deref(), Some("s3://archive/cg"));
+        assert_eq!(c.s3_endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(c.s3_region.as_deref(), Some("eu-west-1"));
+        let e = Config::parse("s3_credentials = \"x\"\n").unwrap_err();
+        assert!(e.contains("s3_credentials"), "{e}");
+        let secret = S3Credentials {
+            access_key_id: "AKIA".into(),
+            secret_access_key: "hunter2".into(),
+            session_token: None,
+        };
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    #[test]
     fn unknown_keys_and_bad_values_are_errors_that_name_them() {
         let e = Config::parse("[fetch]\nper_hots = 2\n").unwrap_err();
         assert!(e.contains("per_hots"), "{e}");
