@@ -661,6 +661,126 @@ fn an_unreachable_postgres_is_one_line_naming_it() {
     assert!(stderr(&out).contains("--objects"), "{}", stderr(&out));
 }
 
+/// A PostgreSQL server of the test's own (the project's script, on
+/// another port and data directory), to stop while a run uses it.
+struct OwnCluster {
+    url: String,
+    data: std::path::PathBuf,
+}
+
+impl OwnCluster {
+    fn start(port: u16) -> OwnCluster {
+        let data = std::path::PathBuf::from(format!("/var/tmp/citeguard-pg-own/{port}"));
+        let out = Command::new("bash")
+            .arg(root().join(".ci/setup-postgres"))
+            .env("CITEGUARD_PG_PORT", port.to_string())
+            .env("CITEGUARD_PG_DATA", &data)
+            .output()
+            .expect("bash runs .ci/setup-postgres");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        OwnCluster { url, data }
+    }
+
+    /// Stops the server at once, as a crash or a cut network would.
+    fn stop(&self) {
+        let pg_ctl = std::fs::read_dir("/usr/lib/postgresql")
+            .unwrap()
+            .flatten()
+            .map(|v| v.path().join("bin/pg_ctl"))
+            .find(|p| p.is_file())
+            .expect("pg_ctl is installed");
+        let as_root = std::fs::metadata("/proc/self")
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+            .unwrap_or(false);
+        let mut cmd = if as_root {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&pg_ctl);
+            c
+        } else {
+            Command::new(&pg_ctl)
+        };
+        let status = cmd
+            .arg("-D")
+            .arg(&self.data)
+            .args(["stop", "-m", "immediate"])
+            .output()
+            .expect("run pg_ctl");
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    }
+}
+
+#[test]
+fn a_postgres_lost_mid_run_is_one_line_naming_it() {
+    postgres_server();
+    let cluster = OwnCluster::start(54339);
+    let name = unique("lost").replace('-', "_");
+    block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&cluster.url)
+            .await
+            .unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+    let db = format!("{}/{name}", cluster.url.rsplit_once('/').unwrap().0);
+    let web = Web::on("127.0.0.140");
+    web.set_delay(std::time::Duration::from_millis(100));
+    let links: String = (0..60)
+        .map(|i| {
+            format!(
+                "<p><a href=\"{}\">source {i}</a></p>\n",
+                web.url(&format!("/many/{i}"))
+            )
+        })
+        .collect();
+    let dir = Dir::new();
+    dir.write(
+        "post.html",
+        format!("<html><body><article>{links}</article></body></html>"),
+    );
+    let seen = web.after_requests(10);
+    let mut cmd = dir
+        .citeguard([
+            "check",
+            "post.html",
+            "--store",
+            &db,
+            "--objects",
+            "copies",
+            "--host-delay",
+            "0",
+            "--per-host",
+            "2",
+            "--retries",
+            "0",
+            "--quiet",
+        ])
+        .command();
+    let child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    seen.recv().unwrap();
+    cluster.stop();
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains(&db), "names the index: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 #[test]
 fn a_newer_schema_on_postgres_is_refused() {
     let db = database();
