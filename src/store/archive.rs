@@ -106,6 +106,9 @@ struct Shared {
 /// A fetch made ready by `prepare`.
 pub struct Ready {
     fetched: Fetched,
+    /// The records of the fetch's other exchanges (`encode_hops`), or the
+    /// error that stopped their encoding.
+    hops: std::result::Result<Vec<Encoded>, String>,
     /// The body's bytes and what was made of them; an error (the body
     /// could not be read back) is reported when the fetch is stored.
     body: Option<std::result::Result<Prepared, String>>,
@@ -454,49 +457,10 @@ impl<'a> Archive<'a> {
         self.append(&encoded)
     }
 
-    /// The records of every exchange of a fetch but the one whose body is
-    /// stored (`store_body` writes that one with its snapshot): robots.txt,
-    /// redirects, error pages and retried attempts as response records
-    /// with what was read of their bodies; a 304 as a revisit of the copy
-    /// it confirms, `latest`.
-    fn write_hops(
-        &mut self,
-        exchanges: &[crate::fetch::Exchange],
-        latest: Option<&SnapshotRow>,
-    ) -> Result<()> {
-        for e in exchanges {
-            let ExchangeBody::Read { bytes, truncated } = &e.body else {
-                continue;
-            };
-            let confirmed = latest
-                .filter(|_| e.status == 304)
-                .and_then(|l| self.earlier_capture(l));
-            let capture = match &confirmed {
-                Some(earlier) => Capture::Revisit {
-                    profile: Profile::ServerNotModified,
-                    earlier,
-                },
-                None => Capture::Response {
-                    truncated: *truncated,
-                },
-            };
-            let record = Exchange {
-                target_uri: &e.url,
-                date: self.now,
-                method: "GET",
-                request_headers: &e.request_headers,
-                http_version: &e.http_version,
-                status: e.status,
-                response_headers: &e.response_headers,
-                body: Body::Bytes(bytes),
-                ip: e.ip.as_deref(),
-            };
-            let encoded = self
-                .shared
-                .encoder
-                .encode(&record, &capture)
-                .map_err(|e| self.store.err(format!("WARC: {e}")))?;
-            self.append(&encoded)?;
+    /// Appends the hop records `prepare` encoded (`encode_hops`).
+    fn write_hops(&mut self, hops: &[Encoded]) -> Result<()> {
+        for encoded in hops {
+            self.append(encoded)?;
         }
         Ok(())
     }
@@ -753,32 +717,37 @@ impl SourceHook for Archive<'_> {
         page: bool,
     ) -> impl std::future::Future<Output = Result<Ready>> + Send + 'static {
         let shared = self.shared.clone();
+        // The copy a 304 confirms: the source's latest, as the run found
+        // it, and its capture, read here where the store is at hand (its
+        // record may be on S3).
+        let latest = if page {
+            self.latest.get(&fetched.check.url).cloned()
+        } else {
+            None
+        };
+        let confirmed = latest
+            .as_ref()
+            .filter(|_| fetched.exchanges.iter().any(|e| e.status == 304))
+            .and_then(|l| self.earlier_capture(l));
         async move {
-            let Some(body) = &fetched.body else {
-                return Ok(Ready {
-                    fetched,
-                    body: None,
-                });
+            let skip_body = match &fetched.body {
+                None => true,
+                Some(body) => !page && (body.size > MAX_REQUISITE_BYTES || body.truncated),
             };
-            if !page && (body.size > MAX_REQUISITE_BYTES || body.truncated) {
-                return Ok(Ready {
-                    fetched,
-                    body: None,
-                });
-            }
             let root = shared.root.clone();
-            let (fetched, prepared) = tokio::task::spawn_blocking(move || {
-                let prepared = prepare_body(&shared, &fetched, page);
-                (fetched, prepared)
+            let joined = tokio::task::spawn_blocking(move || {
+                let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
+                let body = (!skip_body).then(|| prepare_body(&shared, &fetched, page));
+                Ready {
+                    fetched,
+                    hops,
+                    body,
+                }
             })
-            .await
-            .map_err(|e| Error::Store {
+            .await;
+            joined.map_err(|e| Error::Store {
                 path: root,
-                cause: format!("preparing a body for the store failed: {e}"),
-            })?;
-            Ok(Ready {
-                fetched,
-                body: Some(prepared),
+                cause: format!("preparing a fetch for the store failed: {e}"),
             })
         }
     }
@@ -791,6 +760,7 @@ impl SourceHook for Archive<'_> {
     async fn source(&mut self, ready: Ready, quotes: &[String]) -> Result<SourceOutcome> {
         let Ready {
             fetched,
+            hops,
             body: prepared,
         } = ready;
         let Fetched {
@@ -803,7 +773,8 @@ impl SourceHook for Archive<'_> {
         let url = check.url.clone();
         let source = self.source_row(&url);
         let latest = self.latest.remove(&url);
-        self.write_hops(&exchanges, latest.as_ref())?;
+        let hops = hops.map_err(|e| self.store.err(format!("{url}: {e}")))?;
+        self.write_hops(&hops)?;
         let ip = answered_from(&exchanges);
         let (live, requisites) = self
             .live_copy(
@@ -865,6 +836,7 @@ impl SourceHook for Archive<'_> {
     async fn requisite(&mut self, ready: Ready) -> Result<Vec<String>> {
         let Ready {
             fetched,
+            hops,
             body: prepared,
         } = ready;
         let Fetched {
@@ -874,7 +846,8 @@ impl SourceHook for Archive<'_> {
             exchanges,
             ..
         } = fetched;
-        self.write_hops(&exchanges, None)?;
+        let hops = hops.map_err(|e| self.store.err(format!("{}: {e}", check.url)))?;
+        self.write_hops(&hops)?;
         let Some(body) = body else {
             return Ok(Vec::new());
         };
@@ -902,6 +875,51 @@ impl SourceHook for Archive<'_> {
         self.fetch_done().await?;
         Ok(stored.requisites)
     }
+}
+
+/// The records of every exchange of a fetch but the one whose body is
+/// stored (`store_body` writes that one with its snapshot), encoded on the
+/// blocking pool: robots.txt, redirects, error pages and retried attempts
+/// as response records with what was read of their bodies; a 304 as a
+/// revisit of the copy it confirms, `latest`.
+fn encode_hops(
+    shared: &Shared,
+    exchanges: &[crate::fetch::Exchange],
+    latest: Option<&Earlier>,
+) -> std::result::Result<Vec<Encoded>, String> {
+    let mut out = Vec::new();
+    for e in exchanges {
+        let ExchangeBody::Read { bytes, truncated } = &e.body else {
+            continue;
+        };
+        let confirmed = latest.filter(|_| e.status == 304).cloned();
+        let capture = match &confirmed {
+            Some(earlier) => Capture::Revisit {
+                profile: Profile::ServerNotModified,
+                earlier,
+            },
+            None => Capture::Response {
+                truncated: *truncated,
+            },
+        };
+        let record = Exchange {
+            target_uri: &e.url,
+            date: shared.now,
+            method: "GET",
+            request_headers: &e.request_headers,
+            http_version: &e.http_version,
+            status: e.status,
+            response_headers: &e.response_headers,
+            body: Body::Bytes(bytes),
+            ip: e.ip.as_deref(),
+        };
+        let encoded = shared
+            .encoder
+            .encode(&record, &capture)
+            .map_err(|e| format!("WARC: {e}"))?;
+        out.push(encoded);
+    }
+    Ok(out)
 }
 
 /// The state-free work on a body (on the blocking pool): its bytes read

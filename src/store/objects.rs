@@ -1,8 +1,11 @@
-//! Bodies, content-addressed by SHA-256: `objects/ab/cdef…`.
+//! Objects, content-addressed by SHA-256: extracted texts and run reports,
+//! gzipped (`objects/ab/cdef….gz`), and, in stores written before bodies
+//! moved into the WARC files, bodies and texts as plain files
+//! (`objects/ab/cdef…`), which are still read.
 //!
 //! An object is written once: to a temporary file in the writer's
-//! directory under `tmp/` (same file system), fsynced, then renamed into
-//! place, and its directory fsynced. A crash leaves either no object or a
+//! directory under `tmp/` (same file system), synced, then renamed into
+//! place, and its directory synced. A crash leaves either no object or a
 //! whole one; the temporary files of a killed run are swept on the next
 //! open.
 //!
@@ -10,7 +13,7 @@
 //! refuses a damaged object, and storing bytes whose object is already
 //! there keeps the file only when it is sound. A damaged one (truncated,
 //! overwritten) is replaced, by the same atomic rename, with the good bytes
-//! that were just fetched, so a later run repairs what `verify` found.
+//! that were just made, so a later run repairs what `verify` found.
 //!
 //! A writer that stores many objects in a batch (`Archive`) defers the
 //! syncing: `put_text_later` leaves the bytes in the writer's `tmp/`
@@ -20,7 +23,7 @@
 //! renames durable, before the batch's index rows are committed. Until
 //! then a pending object is read from its temporary file.
 //!
-//! Extracted texts are stored compressed (`put_text`): `objects/ab/cdef….gz`
+//! Extracted texts are stored compressed (`put_text_later`): `objects/ab/cdef….gz`
 //! holds the gzip of the bytes whose SHA-256 is `abcdef…`; `read` and
 //! `health` look for either form and always check the hash of the bytes
 //! themselves.
