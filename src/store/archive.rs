@@ -171,7 +171,7 @@ impl<'a> Archive<'a> {
             .await
             .map_err(|e| store.err(e))?;
         let default = std::path::Path::new(crate::config::DEFAULT_STORE);
-        let store_arg = if store.root() == default {
+        let mut store_arg = if store.root() == default {
             String::new()
         } else {
             format!(
@@ -179,6 +179,10 @@ impl<'a> Archive<'a> {
                 shell_quote(&store.root().display().to_string())
             )
         };
+        // A store whose copies are elsewhere is named with them.
+        if store.copies_on_s3() || store.backend() == super::Backend::Postgres {
+            store_arg.push_str(&format!(" --objects {}", shell_quote(&store.copies())));
+        }
         let e = |e| store.err(e);
         let latest = store
             .index
