@@ -812,11 +812,8 @@ impl SourceHook for Archive<'_> {
                 latest_at: latest.map(|l| l.fetched_at.clone()),
                 show: self.show_command(&url),
                 // A body object exists only in stores written before the
-                // bodies moved into the WARC files.
-                path: self
-                    .store
-                    .objects
-                    .exists(&b.body_sha256)
+                // bodies moved into the WARC files (never on S3).
+                path: (!self.store.copies_on_s3() && self.store.objects.exists(&b.body_sha256))
                     .then(|| Objects::relative_path(&b.body_sha256)),
                 page: None,
             });

@@ -195,6 +195,9 @@ pub struct Store {
 struct Remote {
     blobs: blobs::Blobs,
     work: tempfile::TempDir,
+    /// WARC files known to be on S3: asked once each, not once per
+    /// snapshot.
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// Where a store's copies are, opened.
@@ -297,7 +300,11 @@ impl Store {
                 (
                     Objects::open_remote(blobs.clone(), tmp),
                     work.path().to_path_buf(),
-                    Some(Remote { blobs, work }),
+                    Some(Remote {
+                        blobs,
+                        work,
+                        known: Default::default(),
+                    }),
                 )
             }
         };
@@ -344,7 +351,14 @@ impl Store {
             }
             Copies::S3(blobs) => {
                 let work = work_dir()?;
-                (work.path().to_path_buf(), Some(Remote { blobs, work }))
+                (
+                    work.path().to_path_buf(),
+                    Some(Remote {
+                        blobs,
+                        work,
+                        known: Default::default(),
+                    }),
+                )
             }
         };
         let index = Index::open_postgres(url, access)
@@ -482,8 +496,23 @@ impl Store {
         match &self.remote {
             None => self.warc_dir().join(name).is_file(),
             Some(r) => {
-                self.warc_dir().join(name).is_file()
-                    || blobs::wait(r.blobs.exists(&format!("warc/{name}"))).unwrap_or(false)
+                let known = |r: &Remote| {
+                    r.known
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .contains(name)
+                };
+                if self.warc_dir().join(name).is_file() || known(r) {
+                    return true;
+                }
+                let there = blobs::wait(r.blobs.exists(&format!("warc/{name}"))).unwrap_or(false);
+                if there {
+                    r.known
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(name.to_string());
+                }
+                there
             }
         }
     }
@@ -524,7 +553,12 @@ impl Store {
         r.blobs
             .put_file(&format!("warc/{name}"), path)
             .await
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        r.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string());
+        Ok(())
     }
 
     /// What messages call the store: its directory, or the PostgreSQL URL
@@ -612,7 +646,9 @@ impl Store {
                 damaged = Some(e);
             }
         };
-        if self.objects.exists(sha) {
+        // Bodies were objects only in stores written before they moved
+        // into the WARC files, which were never on S3.
+        if !self.copies_on_s3() && self.objects.exists(sha) {
             match self.objects.read(sha) {
                 Ok(b) => return Ok(b),
                 Err(e) => keep(e),
@@ -681,7 +717,7 @@ impl Store {
     /// without reading it (`verify` reads and marks damage): its object,
     /// or its WARC file.
     pub fn body_present(&self, snap: &SnapshotRow) -> bool {
-        self.objects.exists(&snap.body_sha256)
+        (!self.copies_on_s3() && self.objects.exists(&snap.body_sha256))
             || snap.warc_file.as_ref().is_some_and(|f| self.warc_exists(f))
     }
 

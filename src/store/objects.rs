@@ -53,6 +53,8 @@ pub struct Objects {
     /// The named blobs the objects live in when they are not files under
     /// `root` (S3).
     remote: Option<super::blobs::Blobs>,
+    /// Objects known to be on S3 (uploaded, or found there): asked once.
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// What `verify` found of one object.
@@ -74,6 +76,7 @@ impl Objects {
             unsynced: Default::default(),
             pending: Default::default(),
             remote: None,
+            known: Default::default(),
         }
     }
 
@@ -86,6 +89,20 @@ impl Objects {
             remote: Some(blobs),
             ..Objects::open(&root, tmp)
         }
+    }
+
+    fn is_known(&self, sha256: &str) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(sha256)
+    }
+
+    fn learn(&self, sha256: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha256.to_string());
     }
 
     /// The blob name of an object, plain or compressed.
@@ -141,10 +158,16 @@ impl Objects {
 
     pub fn exists(&self, sha256: &str) -> bool {
         if let Some(blobs) = &self.remote {
-            return self.pending_file(sha256).is_some()
-                || [true, false].into_iter().any(|gz| {
-                    super::blobs::wait(blobs.exists(&Self::blob_name(sha256, gz))).unwrap_or(false)
-                });
+            if self.pending_file(sha256).is_some() || self.is_known(sha256) {
+                return true;
+            }
+            let there = [true, false].into_iter().any(|gz| {
+                super::blobs::wait(blobs.exists(&Self::blob_name(sha256, gz))).unwrap_or(false)
+            });
+            if there {
+                self.learn(sha256);
+            }
+            return there;
         }
         self.pending_file(sha256).is_some()
             || self.path(sha256).is_file()
@@ -168,7 +191,12 @@ impl Objects {
     }
 
     fn put_later_as(&self, sha: &str, bytes: &[u8], gz: bool) -> io::Result<()> {
-        if self.pending_file(sha).is_some() || self.health(sha) == Health::Sound {
+        // On S3 an object is uploaded again rather than fetched to see
+        // whether it is sound: one PUT of a small text costs less than the
+        // GET, and a blob is never half written, so the PUT can only
+        // repair what was there.
+        let sound = self.remote.is_none() && self.health(sha) == Health::Sound;
+        if self.pending_file(sha).is_some() || sound {
             return Ok(());
         }
         let Some(tmp) = &self.tmp else {
@@ -197,9 +225,22 @@ impl Objects {
             .drain()
             .collect();
         if let Some(blobs) = &self.remote {
-            // An S3 PUT is durable and whole once it returns.
-            for (sha, (file, gz)) in &pending {
-                Self::upload(blobs, file, sha, *gz)?;
+            // An S3 PUT is durable and whole once it returns; a batch's
+            // objects go up sixteen at a time.
+            use futures_util::{StreamExt, TryStreamExt};
+            let uploads = futures_util::stream::iter(pending.iter().map(|(sha, (file, gz))| {
+                let name = Self::blob_name(sha, *gz);
+                async move {
+                    blobs.put_file(&name, file).await?;
+                    let _ = fs::remove_file(file);
+                    Ok::<(), super::blobs::BlobError>(())
+                }
+            }))
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>();
+            super::blobs::wait(uploads).map_err(io::Error::other)?;
+            for (sha, _) in &pending {
+                self.learn(sha);
             }
             return Ok(());
         }
