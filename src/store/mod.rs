@@ -184,6 +184,9 @@ pub struct Store {
     /// Held for the life of a writing store (`lock.rs`); the OS releases
     /// it when the process dies, however it dies.
     lock: Option<lock::WriterLock>,
+    /// With an embedded index and the copies in another directory: the
+    /// lock on the index's directory (`lock` is then the copies').
+    _index_lock: Option<lock::WriterLock>,
     /// The copies' blobs when they are on S3, with the local directory
     /// where WARC files are written and read (dropped after the lock).
     remote: Option<Remote>,
@@ -238,11 +241,12 @@ impl Store {
 
     pub async fn open_at(location: &Location, access: Access) -> Result<Store> {
         match (&location.index, &location.objects) {
-            (IndexAt::Sqlite(dir), ObjectsAt::Dir(objects)) if dir == objects => {
-                Self::open_embedded(dir, access, None).await
+            (IndexAt::Sqlite(dir), ObjectsAt::Dir(objects)) => {
+                Self::open_embedded(dir, access, Copies::Dir(objects)).await
             }
             (IndexAt::Sqlite(dir), ObjectsAt::S3(spec, creds)) => {
-                Self::open_embedded(dir, access, Some(s3_blobs(spec, creds.as_ref())?)).await
+                let blobs = s3_blobs(spec, creds.as_ref())?;
+                Self::open_embedded(dir, access, Copies::S3(blobs)).await
             }
             (IndexAt::Postgres(url), ObjectsAt::Dir(objects)) => {
                 Self::open_postgres(url, Copies::Dir(objects), location.name(), access).await
@@ -251,20 +255,12 @@ impl Store {
                 let blobs = s3_blobs(spec, creds.as_ref())?;
                 Self::open_postgres(url, Copies::S3(blobs), location.name(), access).await
             }
-            (IndexAt::Sqlite(_), ObjectsAt::Dir(_)) => Err(Error::Usage(
-                "--objects DIR goes with an index on PostgreSQL (--store postgres://…); an \
-                 embedded store keeps its copies in its own directory"
-                    .into(),
-            )),
         }
     }
 
-    /// The index in `root`, the copies there too or (`remote`) on S3.
-    async fn open_embedded(
-        root: &Path,
-        access: Access,
-        remote: Option<blobs::Blobs>,
-    ) -> Result<Store> {
+    /// The index in `root`; the copies there too, in another directory,
+    /// or on S3. The writer's lock is on `root`, the index's directory.
+    async fn open_embedded(root: &Path, access: Access, copies: Copies<'_>) -> Result<Store> {
         let err = |cause: String| Error::Store {
             path: root.to_path_buf(),
             cause,
@@ -288,14 +284,25 @@ impl Store {
             Access::Write => std::fs::create_dir_all(root)
                 .map_err(|e| err(format!("cannot create the store directory: {e}")))?,
         }
-        let lock = match access {
+        let mut lock = match access {
             Access::Read => None,
             Access::Write | Access::Tend => Some(lock::WriterLock::take(root)?),
         };
+        // Copies in another directory: the writer's own files go there,
+        // on the copies' file system, so that keeping one is a rename.
+        let mut index_lock = None;
+        if let Copies::Dir(dir) = copies
+            && dir != root
+            && lock.is_some()
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
+            index_lock = lock.replace(lock::WriterLock::take_shared(dir)?);
+        }
         let tmp = lock.as_ref().map(|l| l.tmp().to_path_buf());
-        let (objects, files, remote) = match remote {
-            None => (Objects::open(root, tmp), root.to_path_buf(), None),
-            Some(blobs) => {
+        let (objects, files, remote) = match copies {
+            Copies::Dir(dir) => (Objects::open(dir, tmp), dir.to_path_buf(), None),
+            Copies::S3(blobs) => {
                 let work = work_dir()?;
                 (
                     Objects::open_remote(blobs.clone(), tmp),
@@ -318,6 +325,7 @@ impl Store {
             objects,
             index,
             lock,
+            _index_lock: index_lock,
             remote,
         };
         if access == Access::Write {
@@ -384,6 +392,7 @@ impl Store {
             objects,
             index,
             lock,
+            _index_lock: None,
             remote,
         };
         if access == Access::Write {

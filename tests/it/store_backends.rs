@@ -332,6 +332,26 @@ fn every_command_works_with_an_embedded_index_and_the_copies_on_s3() {
     assert!(!dir.join("index-here/warc").exists());
 }
 
+#[test]
+fn every_command_works_with_an_embedded_index_and_the_copies_in_another_directory() {
+    let web = Web::on("127.0.0.141");
+    let store = ["--store", "index-here", "--objects", "copies-there"];
+    let dir = every_command_on(&web, &store);
+    assert!(dir.join("index-here/index.sqlite").is_file());
+    assert!(dir.join("copies-there/warc").is_dir());
+    assert!(!dir.join("index-here/warc").exists());
+    // The index's directory is still the one-writer lock.
+    let held = std::fs::File::open(dir.join("index-here")).unwrap();
+    held.try_lock().unwrap();
+    let out = check(&dir, &store);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("another citeguard run"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// Every blob name in an `s3://bucket/prefix`.
 fn s3_names(objects: &str) -> Vec<String> {
     let spec = citeguard::store::blobs::S3Spec::parse(objects).unwrap();
