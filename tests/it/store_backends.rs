@@ -209,6 +209,20 @@ fn every_command_on(web: &Web, store: &[&str]) -> Dir {
     assert_eq!(report.status.code(), Some(1), "{}", stderr(&report));
     assert_eq!(json(&report)["run"]["id"], r2["run"]["id"]);
 
+    // An HTML report carries the offline copies, read back from the store.
+    let html = go(with(&[
+        "report",
+        "--format",
+        "html",
+        "--output",
+        "report.html",
+    ]));
+    assert_eq!(html.status.code(), Some(1), "{}", stderr(&html));
+    let pages = std::fs::read_dir(dir.join("report-offline"))
+        .unwrap()
+        .count();
+    assert_eq!(pages, 4, "one offline page per baseline");
+
     let drift = web.url("/drift");
     let diff = go(with(&["diff", &drift]));
     let text = stdout(&diff);
