@@ -501,7 +501,7 @@ pub async fn run(
         let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         return Ok(Run { report, mementos });
     }
-    let store = Store::open(&config.store, Access::Write).await?;
+    let store = Store::open_config(config, Access::Write).await?;
     let previous = crate::store::report::last_report(&store)
         .await
         .ok()

@@ -68,6 +68,8 @@ pub struct Archive<'a> {
     threshold: f64,
     schedule: ScheduleConfig,
     warc: Option<WarcWriter>,
+    /// The number of the WARC file last opened, with copies on S3.
+    warc_part: u32,
     /// How `show` is told where the store is, for the report.
     store_arg: String,
     /// What preparing a fetch needs, shared with the blocking pool.
@@ -169,7 +171,7 @@ impl<'a> Archive<'a> {
             .await
             .map_err(|e| store.err(e))?;
         let default = std::path::Path::new(crate::config::DEFAULT_STORE);
-        let store_arg = if store.root() == default {
+        let mut store_arg = if store.root() == default {
             String::new()
         } else {
             format!(
@@ -177,6 +179,10 @@ impl<'a> Archive<'a> {
                 shell_quote(&store.root().display().to_string())
             )
         };
+        // A store whose copies are elsewhere is named with them.
+        if store.copies_on_s3() || store.backend() == super::Backend::Postgres {
+            store_arg.push_str(&format!(" --objects {}", shell_quote(&store.copies())));
+        }
         let e = |e| store.err(e);
         let latest = store
             .index
@@ -229,6 +235,7 @@ impl<'a> Archive<'a> {
             threshold: config.compare.drift_threshold,
             schedule: config.schedule.clone(),
             warc: None,
+            warc_part: 0,
             store_arg,
             shared: Arc::new(Shared {
                 now,
@@ -271,6 +278,15 @@ impl<'a> Archive<'a> {
     async fn commit(&mut self) -> Result<()> {
         if let Some(w) = self.warc.as_mut() {
             w.sync().map_err(|e| self.store.err(format!("WARC: {e}")))?;
+        }
+        if self.store.copies_on_s3()
+            && let Some(w) = self.warc.take()
+        {
+            // The batch's WARC file is on S3, whole, before any index row
+            // names a record in it; the next batch starts another.
+            let path = self.store.warc_dir().join(w.name());
+            drop(w);
+            self.store.publish_warc(&path).await?;
         }
         self.store
             .objects
@@ -319,7 +335,15 @@ impl<'a> Archive<'a> {
     fn warc(&mut self) -> Result<&mut WarcWriter> {
         if self.warc.is_none() {
             let dir = self.store.warc_dir();
-            let path = dir.join(format!("{}.warc.gz", self.run_id));
+            // With copies on S3 each batch's records go to a file of their
+            // own, uploaded whole at the batch's commit (`commit`).
+            let name = if self.store.copies_on_s3() {
+                self.warc_part += 1;
+                format!("{}-{:05}.warc.gz", self.run_id, self.warc_part)
+            } else {
+                format!("{}.warc.gz", self.run_id)
+            };
+            let path = dir.join(name);
             // The new file's name is made durable with the directory
             // before any index row can name it.
             let w = std::fs::create_dir_all(&dir)
@@ -450,7 +474,12 @@ impl<'a> Archive<'a> {
     /// `None` when the record cannot be read (then a response is written,
     /// whole, rather than a revisit that points nowhere).
     fn earlier_capture(&self, snap: &SnapshotRow) -> Option<Earlier> {
-        earlier_capture(&self.store.warc_dir(), snap)
+        let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
+        let (path, offset) = self.store.warc_record(file, offset, snap.warc_length);
+        let headers = super::warc::read_headers(&path, offset).ok()?;
+        let earlier = Earlier::of(&headers)?;
+        let digest = super::warc::payload_digest_of(&snap.body_sha256)?;
+        (earlier.payload_digest == digest).then_some(earlier)
     }
 
     /// The first capture of these bytes under any source, if it has a
@@ -692,12 +721,18 @@ impl SourceHook for Archive<'_> {
         page: bool,
     ) -> impl std::future::Future<Output = Result<Ready>> + Send + 'static {
         let shared = self.shared.clone();
-        // The copy a 304 confirms: the source's latest, as the run found it.
+        // The copy a 304 confirms: the source's latest, as the run found
+        // it, and its capture, read here where the store is at hand (its
+        // record may be on S3).
         let latest = if page {
             self.latest.get(&fetched.check.url).cloned()
         } else {
             None
         };
+        let confirmed = latest
+            .as_ref()
+            .filter(|_| fetched.exchanges.iter().any(|e| e.status == 304))
+            .and_then(|l| self.earlier_capture(l));
         async move {
             let skip_body = match &fetched.body {
                 None => true,
@@ -705,7 +740,7 @@ impl SourceHook for Archive<'_> {
             };
             let root = shared.root.clone();
             let joined = tokio::task::spawn_blocking(move || {
-                let hops = encode_hops(&shared, &fetched.exchanges, latest.as_ref());
+                let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
                 let body = (!skip_body).then(|| prepare_body(&shared, &fetched, page));
                 Ready {
                     fetched,
@@ -777,11 +812,8 @@ impl SourceHook for Archive<'_> {
                 latest_at: latest.map(|l| l.fetched_at.clone()),
                 show: self.show_command(&url),
                 // A body object exists only in stores written before the
-                // bodies moved into the WARC files.
-                path: self
-                    .store
-                    .objects
-                    .exists(&b.body_sha256)
+                // bodies moved into the WARC files (never on S3).
+                path: (!self.store.copies_on_s3() && self.store.objects.exists(&b.body_sha256))
                     .then(|| Objects::relative_path(&b.body_sha256)),
                 page: None,
             });
@@ -854,17 +886,14 @@ impl SourceHook for Archive<'_> {
 fn encode_hops(
     shared: &Shared,
     exchanges: &[crate::fetch::Exchange],
-    latest: Option<&SnapshotRow>,
+    latest: Option<&Earlier>,
 ) -> std::result::Result<Vec<Encoded>, String> {
-    let warc_dir = shared.root.join("warc");
     let mut out = Vec::new();
     for e in exchanges {
         let ExchangeBody::Read { bytes, truncated } = &e.body else {
             continue;
         };
-        let confirmed = latest
-            .filter(|_| e.status == 304)
-            .and_then(|l| earlier_capture(&warc_dir, l));
+        let confirmed = latest.filter(|_| e.status == 304).cloned();
         let capture = match &confirmed {
             Some(earlier) => Capture::Revisit {
                 profile: Profile::ServerNotModified,
@@ -892,18 +921,6 @@ fn encode_hops(
         out.push(encoded);
     }
     Ok(out)
-}
-
-/// The capture holding a snapshot's payload, as a revisit names it: the
-/// snapshot's own response record, or the one its revisit refers to.
-/// `None` when the record cannot be read (then a response is written,
-/// whole, rather than a revisit that points nowhere).
-fn earlier_capture(warc_dir: &std::path::Path, snap: &SnapshotRow) -> Option<Earlier> {
-    let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
-    let headers = super::warc::read_headers(&warc_dir.join(file), offset).ok()?;
-    let earlier = Earlier::of(&headers)?;
-    let digest = super::warc::payload_digest_of(&snap.body_sha256)?;
-    (earlier.payload_digest == digest).then_some(earlier)
 }
 
 /// The state-free work on a body (on the blocking pool): its bytes read

@@ -28,9 +28,11 @@
 //! `health` look for either form and always check the hash of the bytes
 //! themselves.
 //!
-//! This is the one place that knows objects are files, so that they can
-//! later live in S3-compatible storage behind the same calls (the bodies'
-//! WARC files are written by `warc.rs`).
+//! The same objects can live on S3-compatible storage (`open_remote`,
+//! `--objects s3://…`), under the same names: the batch's files are then
+//! uploaded whole at `commit_pending` (before the batch's index rows, as
+//! the local renames are), and reads fetch the object and check its hash
+//! just the same. Nothing else in the store knows where objects are.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -48,6 +50,11 @@ pub struct Objects {
     /// Objects of the open batch, not yet synced nor in place: by hash,
     /// their temporary file and whether it holds the gzip of the bytes.
     pending: std::sync::Mutex<std::collections::HashMap<String, (PathBuf, bool)>>,
+    /// The named blobs the objects live in when they are not files under
+    /// `root` (S3).
+    remote: Option<super::blobs::Blobs>,
+    /// Objects known to be on S3 (uploaded, or found there): asked once.
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// What `verify` found of one object.
@@ -68,7 +75,67 @@ impl Objects {
             tmp,
             unsynced: Default::default(),
             pending: Default::default(),
+            remote: None,
+            known: Default::default(),
         }
+    }
+
+    /// The objects kept as blobs (`objects/ab/cdef…` under the blobs'
+    /// prefix); `tmp` is the writer's local directory for the files of a
+    /// batch before they are uploaded, `None` for a reader.
+    pub fn open_remote(blobs: super::blobs::Blobs, tmp: Option<PathBuf>) -> Objects {
+        let root = tmp.clone().unwrap_or_default().join("objects");
+        Objects {
+            remote: Some(blobs),
+            ..Objects::open(&root, tmp)
+        }
+    }
+
+    fn is_known(&self, sha256: &str) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(sha256)
+    }
+
+    fn learn(&self, sha256: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha256.to_string());
+    }
+
+    /// The blob name of an object, plain or compressed.
+    fn blob_name(sha256: &str, gz: bool) -> String {
+        let mut name = Self::relative_path(sha256);
+        if gz {
+            name.push_str(".gz");
+        }
+        name
+    }
+
+    /// The bytes of an object's blob: the compressed form first (texts
+    /// and reports), then the plain one; `NotFound` when neither is there.
+    fn remote_bytes(blobs: &super::blobs::Blobs, sha256: &str) -> io::Result<(Vec<u8>, bool)> {
+        for gz in [true, false] {
+            match super::blobs::wait(blobs.get(&Self::blob_name(sha256, gz))) {
+                Ok(b) => return Ok((b, gz)),
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(io::Error::other(e)),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} is gone", blobs.locate(&Self::relative_path(sha256))),
+        ))
+    }
+
+    /// Uploads one file as an object's blob.
+    fn upload(blobs: &super::blobs::Blobs, file: &Path, sha256: &str, gz: bool) -> io::Result<()> {
+        super::blobs::wait(blobs.put_file(&Self::blob_name(sha256, gz), file))
+            .map_err(io::Error::other)?;
+        let _ = fs::remove_file(file);
+        Ok(())
     }
 
     /// Where the object with this hash lives (relative to the store).
@@ -90,6 +157,18 @@ impl Objects {
     }
 
     pub fn exists(&self, sha256: &str) -> bool {
+        if let Some(blobs) = &self.remote {
+            if self.pending_file(sha256).is_some() || self.is_known(sha256) {
+                return true;
+            }
+            let there = [true, false].into_iter().any(|gz| {
+                super::blobs::wait(blobs.exists(&Self::blob_name(sha256, gz))).unwrap_or(false)
+            });
+            if there {
+                self.learn(sha256);
+            }
+            return there;
+        }
         self.pending_file(sha256).is_some()
             || self.path(sha256).is_file()
             || self.gz_path(sha256).is_file()
@@ -112,7 +191,12 @@ impl Objects {
     }
 
     fn put_later_as(&self, sha: &str, bytes: &[u8], gz: bool) -> io::Result<()> {
-        if self.pending_file(sha).is_some() || self.health(sha) == Health::Sound {
+        // On S3 an object is uploaded again rather than fetched to see
+        // whether it is sound: one PUT of a small text costs less than the
+        // GET, and a blob is never half written, so the PUT can only
+        // repair what was there.
+        let sound = self.remote.is_none() && self.health(sha) == Health::Sound;
+        if self.pending_file(sha).is_some() || sound {
             return Ok(());
         }
         let Some(tmp) = &self.tmp else {
@@ -140,6 +224,26 @@ impl Objects {
             .unwrap_or_else(|p| p.into_inner())
             .drain()
             .collect();
+        if let Some(blobs) = &self.remote {
+            // An S3 PUT is durable and whole once it returns; a batch's
+            // objects go up sixteen at a time.
+            use futures_util::{StreamExt, TryStreamExt};
+            let uploads = futures_util::stream::iter(pending.iter().map(|(sha, (file, gz))| {
+                let name = Self::blob_name(sha, *gz);
+                async move {
+                    blobs.put_file(&name, file).await?;
+                    let _ = fs::remove_file(file);
+                    Ok::<(), super::blobs::BlobError>(())
+                }
+            }))
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>();
+            super::blobs::wait(uploads).map_err(io::Error::other)?;
+            for (sha, _) in &pending {
+                self.learn(sha);
+            }
+            return Ok(());
+        }
         if pending.is_empty() {
             return self.sync_dirs();
         }
@@ -180,6 +284,9 @@ impl Objects {
             let _ = fs::remove_file(file);
             return Ok(());
         }
+        if let Some(blobs) = &self.remote {
+            return Self::upload(blobs, file, sha256, false);
+        }
         File::open(file)?.sync_all()?;
         self.place(file, &self.path(sha256))
     }
@@ -198,6 +305,11 @@ impl Objects {
                 "the store was opened for reading only",
             ));
         };
+        if let Some(blobs) = &self.remote {
+            super::blobs::wait(blobs.put(&Self::blob_name(&sha, false), bytes.to_vec()))
+                .map_err(io::Error::other)?;
+            return Ok(sha);
+        }
         let mut tmp = tempfile::NamedTempFile::new_in(tmp)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
@@ -228,6 +340,9 @@ impl Objects {
 
     /// Makes the renames of the objects stored so far durable.
     pub fn sync_dirs(&self) -> io::Result<()> {
+        if self.remote.is_some() {
+            return Ok(());
+        }
         let dirs = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|p| p.into_inner()));
         for dir in dirs {
             File::open(&dir)?.sync_all()?;
@@ -257,6 +372,18 @@ impl Objects {
     fn bytes_of(&self, sha256: &str) -> io::Result<Vec<u8>> {
         let (path, gz) = match self.pending_file(sha256) {
             Some(p) => p,
+            None if self.remote.is_some() => {
+                let blobs = self.remote.as_ref().expect("just checked");
+                let (bytes, gz) = Self::remote_bytes(blobs, sha256)?;
+                if !gz {
+                    return Ok(bytes);
+                }
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&bytes[..])
+                    .read_to_end(&mut out)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                return Ok(out);
+            }
             None => {
                 let plain = self.path(sha256);
                 let gz = self.gz_path(sha256);
@@ -279,6 +406,15 @@ impl Objects {
 
     /// Re-hashes an object.
     pub fn health(&self, sha256: &str) -> Health {
+        if self.remote.is_some() {
+            return match self.bytes_of(sha256) {
+                Ok(b) if hex::encode(Sha256::digest(&b)) == sha256 => Health::Sound,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Health::Missing,
+                // Unreachable storage is not called damage here: `read`
+                // says why; `verify` is told by `list` failing first.
+                _ => Health::Corrupt,
+            };
+        }
         let plain = self.path(sha256);
         let gz = self.gz_path(sha256);
         if !plain.is_file() && gz.is_file() {
@@ -309,6 +445,16 @@ impl Objects {
     /// Every object file on disk, by hash.
     pub fn list(&self) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
+        if let Some(blobs) = &self.remote {
+            for (name, _) in super::blobs::wait(blobs.list("objects")).map_err(io::Error::other)? {
+                let rest = name.strip_prefix("objects/").unwrap_or(&name);
+                let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+                out.push(rest.replace('/', ""));
+            }
+            out.sort();
+            out.dedup();
+            return Ok(out);
+        }
         let dirs = match fs::read_dir(&self.root) {
             Ok(dirs) => dirs,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),

@@ -97,7 +97,7 @@ fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> 
     else {
         return Err(Error::not_found(url, "no WARC record stored"));
     };
-    let path = store.warc_dir().join(file);
+    let path = store.warc_file(file);
     let mut out = Vec::new();
     super::warc::copy_member(&path, offset, length, &mut out)
         .and_then(|()| super::warc::check_record_bytes(&out).map(drop))
@@ -115,7 +115,7 @@ fn request_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8
     else {
         return Ok(Vec::new());
     };
-    let path = store.warc_dir().join(file);
+    let path = store.warc_file(file);
     let first = super::warc::read_headers(&path, offset).map_err(|e| Error::io(&path, e))?;
     let next = offset + length;
     let is_end = std::fs::metadata(&path).is_ok_and(|m| m.len() <= next);

@@ -33,6 +33,9 @@ pub struct Verified {
 /// names. `now` stamps the damage it marks.
 pub async fn verify(store: &Store, now: DateTime<Utc>) -> Result<Verified> {
     let mut problems = index_integrity(store).await?;
+    // Listed first: copies on storage that cannot be reached are one
+    // error, never a store full of objects marked missing.
+    let on_disk = store.objects.list().map_err(|e| store.err(e))?;
     let mut seen = HashMap::new();
     let now = rfc3339(now);
     for s in &store
@@ -44,7 +47,6 @@ pub async fn verify(store: &Store, now: DateTime<Utc>) -> Result<Verified> {
         problems.extend(snapshot_objects(store, s, &mut seen, &now).await?);
         problems.extend(warc_record(store, s));
     }
-    let on_disk = store.objects.list().map_err(|e| store.err(e))?;
     problems.extend(loose_objects(store, &on_disk, &mut seen));
     clear_sound(store, &seen).await?;
     Ok(Verified {
@@ -149,7 +151,7 @@ fn warc_record(store: &Store, s: &SnapshotRow) -> Option<String> {
     let (Some(file), Some(offset)) = (&s.warc_file, s.warc_offset) else {
         return None;
     };
-    let path = store.warc_dir().join(file);
+    let path = store.warc_file(file);
     let checked = match s.warc_length {
         Some(length) => super::warc::check_record_at(&path, offset, length),
         None => super::warc::read_record(&path, offset).map(|r| r.headers),

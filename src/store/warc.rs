@@ -279,6 +279,11 @@ impl WarcWriter {
 
     /// The encoder of this writer (with its redactions), for encoding
     /// captures elsewhere.
+    /// The file's name (`<run>.warc.gz`), as index rows name it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     pub fn encoder(&self) -> &Encoder {
         &self.encoder
     }
