@@ -175,7 +175,10 @@ impl<'p> Builder<'p> {
             return false;
         };
         let _ = el;
+        // Next to no prose at all: nothing to tell a farm from (Readability
+        // retries such pages without cleaning them).
         !self.all_links
+            && root_prose >= 500
             && self.quote_depth == 0
             && self.anchor_depth == 0
             && m.is_link_farm(id)

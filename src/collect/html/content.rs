@@ -246,6 +246,8 @@ struct Held {
     items: u32,
     /// `<th>`, `<thead>`, `<caption>`…: what makes a table one of data.
     data_cells: u32,
+    /// Images, videos, frames.
+    media: u32,
     farm: bool,
 }
 
@@ -257,6 +259,7 @@ impl Held {
         self.paragraphs = self.paragraphs.saturating_add(o.paragraphs);
         self.items = self.items.saturating_add(o.items);
         self.data_cells = self.data_cells.saturating_add(o.data_cells);
+        self.media = self.media.saturating_add(o.media);
     }
 }
 
@@ -327,6 +330,9 @@ impl Mass {
                         "p" => h.paragraphs += 1,
                         "li" => h.items += 1,
                         "th" | "thead" | "tfoot" | "caption" | "colgroup" => h.data_cells += 1,
+                        "img" | "picture" | "video" | "audio" | "iframe" | "embed" | "object" => {
+                            h.media += 1
+                        }
                         _ => {}
                     }
                     // Inside a link (a card), its text is that link's.
@@ -376,7 +382,8 @@ impl Mass {
 /// (whose links are the point) and data tables are kept; other containers
 /// go when over a fifth of their text is link text (over half for one
 /// named like content), when they hold more list items than paragraphs,
-/// or when they hold a link and next to no text.
+/// or when they hold a link and next to no text. A picture with a short
+/// caption stays, whatever links its credit holds.
 fn is_link_farm(el: &Element, h: &Held) -> bool {
     let name = el.name();
     if !matches!(name, "div" | "ul" | "table") || h.commas >= 10 {
@@ -386,6 +393,10 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
         return false;
     }
     let total = h.prose + h.links;
+    // A picture with its caption and credit link.
+    if h.media > 0 && total < 200 {
+        return false;
+    }
     let density = if total == 0 {
         0.0
     } else {
