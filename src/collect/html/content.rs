@@ -394,7 +394,7 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
     }
     let total = h.prose + h.links;
     // A picture with its caption and credit link.
-    if h.media > 0 && total < 200 {
+    if h.media == 1 && h.prose > 0 && h.links <= 40 && total < 200 {
         return false;
     }
     let density = if total == 0 {
