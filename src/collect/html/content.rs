@@ -246,8 +246,8 @@ struct Held {
     items: u32,
     /// `<th>`, `<thead>`, `<caption>`…: what makes a table one of data.
     data_cells: u32,
-    /// `<img>`, `<picture>`, `<video>`…: a figure, whose caption's links
-    /// (a photo credit) are few words by nature.
+    /// `<img>`, `<picture>`, `<video>`, frames…: a figure, whose caption's
+    /// links (a photo credit) are few words by nature.
     media: u32,
     farm: bool,
 }
@@ -331,7 +331,8 @@ impl Mass {
                         "p" => h.paragraphs += 1,
                         "li" => h.items += 1,
                         "th" | "thead" | "tfoot" | "caption" | "colgroup" => h.data_cells += 1,
-                        "img" | "picture" | "video" | "audio" | "figure" => h.media += 1,
+                        "img" | "picture" | "video" | "audio" | "figure" | "iframe" | "embed"
+                        | "object" => h.media += 1,
                         _ => {}
                     }
                     // Inside a link (a card), its text is that link's.
@@ -381,7 +382,8 @@ impl Mass {
 /// (whose links are the point) and data tables are kept; other containers
 /// go when over a fifth of their text is link text (over half for one
 /// named like content), when they hold more list items than paragraphs,
-/// or when they hold a link and next to no text.
+/// or when they hold a link and next to no text. A picture with a short
+/// caption stays, whatever links its credit holds.
 fn is_link_farm(el: &Element, h: &Held) -> bool {
     let name = el.name();
     if !matches!(name, "div" | "ul" | "table") || h.commas >= 10 {
@@ -396,6 +398,10 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
         return false;
     }
     let total = h.prose + h.links;
+    // A picture with its caption and credit link.
+    if h.media == 1 && h.prose > 0 && h.links <= 40 && total < 200 {
+        return false;
+    }
     let density = if total == 0 {
         0.0
     } else {
