@@ -124,7 +124,7 @@ fn script_controls_are_not_citations_but_a_placeholder_in_prose_is() {
 fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
     let n = 1_000_000;
     let page = format!(
-        "<html><body><article><p>Intro <a href=\"https://a.example/\">first</a>, a sentence long enough to be prose.</p>{}<p>Deep down <a href=\"https://b.example/\">second</a>, another sentence long enough to be prose.</p>{}</article></body></html>",
+        "<html><body><article><p>Intro <a href=\"https://a.example/\">first</a>, a sentence long enough to be prose, and a paragraph as long as a reader expects one.</p>{}<p>Deep down <a href=\"https://b.example/\">second</a>, another sentence long enough to be prose.</p>{}</article></body></html>",
         "<div>".repeat(n),
         "</div>".repeat(n)
     );
@@ -145,15 +145,16 @@ fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
 /// the figures per page and over the corpus.
 ///
 /// The targets are recall ≥ 0.98 and leak ≤ 1%; the detection
-/// reaches recall 0.92 and leak 2.6% today. The test fails below a floor
+/// reaches recall 0.952 and leak 1.7% today (Readability's scoring and
+/// cleaning on our own tree, `collect/html/score.rs`). The test fails below a floor
 /// just under today's figures, so that a change can only move them up.
 /// The test installs the corpus first through `.ci/setup-corpus`.
 #[test]
 fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
-    const FLOOR_RECALL: f64 = 0.91;
-    const CEILING_LEAK: f64 = 0.03;
+    const FLOOR_RECALL: f64 = 0.945;
+    const CEILING_LEAK: f64 = 0.02;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive
