@@ -120,6 +120,70 @@ fn script_controls_are_not_citations_but_a_placeholder_in_prose_is() {
     );
 }
 
+/// A paragraph of prose, long enough for content detection to keep it.
+const PROSE: &str = "<p>The ministry said on Monday, in a statement read on state television, that the dam would be finished, as planned, by the end of the decade, whatever the cost, and that the loans were secured.</p>";
+
+#[test]
+fn a_link_left_open_across_blocks_ends_where_its_run_of_text_ends() {
+    let post = collect_page(&article(&format!(
+        "{PROSE}{PROSE}<p>See <a href=\"https://ok.example/report\">the report\n\
+         <div><p>The figures come from the agency's yearly report, a long one, with \
+         <a href=\"https://ok.example/tables\">tables</a> and notes, as every year.</p></div>\
+         <div>{PROSE}</div>{PROSE}"
+    )));
+    let got: Vec<(&str, Option<&str>)> = post
+        .citations
+        .iter()
+        .map(|c| (c.text.as_str(), c.url.as_deref()))
+        .collect();
+    // The block after the open link is not its text, and the link inside
+    // that block is not lost with it as a block of link text.
+    assert_eq!(
+        got,
+        vec![
+            ("the report", Some("https://ok.example/report")),
+            ("tables", Some("https://ok.example/tables")),
+        ]
+    );
+}
+
+#[test]
+fn a_link_that_holds_blocks_and_is_closed_stays_one_link() {
+    let post = collect_page(&article(&format!(
+        "{PROSE}<p>Read it:</p><a href=\"https://ok.example/card\"><div><p>A card's headline, long enough</p></div></a>{PROSE}{PROSE}"
+    )));
+    let card: Vec<&Citation> = post
+        .citations
+        .iter()
+        .filter(|c| c.url.as_deref() == Some("https://ok.example/card"))
+        .collect();
+    assert_eq!(card.len(), 1, "{:?}", post.citations);
+    assert_eq!(card[0].text.trim(), "A card's headline, long enough");
+}
+
+#[test]
+fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
+    // 10 MB of bare paragraphs took over a gigabyte as a tree; past
+    // 200,000 elements only text and links are kept.
+    let page = format!(
+        "<html><body><article>{PROSE}{}<p>At the end, <a href=\"https://end.example/\">the last link</a>.</p></article></body></html>",
+        "<p>".repeat(3_000_000)
+    );
+    let post = collect_page(&page);
+    assert!(
+        urls(&post).contains(&"https://end.example/"),
+        "{:?}",
+        urls(&post)
+    );
+    assert!(
+        post.notes
+            .iter()
+            .any(|n| n.contains("more than 200000 elements")),
+        "{:?}",
+        post.notes
+    );
+}
+
 #[test]
 fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
     let n = 1_000_000;
