@@ -209,7 +209,7 @@ fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
 /// the figures per page and over the corpus.
 ///
 /// The targets are recall ≥ 0.98 and leak ≤ 1%; the detection
-/// reaches recall 0.952 and leak 1.7% today (Readability's scoring and
+/// reaches recall 0.950 and leak 1.0% today (Readability's scoring and
 /// cleaning on our own tree, `collect/html/score.rs`). The test fails below a floor
 /// just under today's figures, so that a change can only move them up.
 /// The test installs the corpus first through `.ci/setup-corpus`.
@@ -218,7 +218,7 @@ fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
     const FLOOR_RECALL: f64 = 0.945;
-    const CEILING_LEAK: f64 = 0.02;
+    const CEILING_LEAK: f64 = 0.013;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive

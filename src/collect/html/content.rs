@@ -14,7 +14,7 @@
 //! `collect` on the bench corpus (0.94 s of CPU against 0.60 s for 1,000
 //! posts), which would leave `collect` well behind `lychee --dump`. So
 //! `score` follows Readability's scoring and cleaning over the tree we
-//! already have, in a few linear passes: recall 0.952 and leak 1.7% (the
+//! already have, in a few linear passes: recall 0.950 and leak 1.0% (the
 //! named containers and link-farm rules alone reached 0.918 and 3.1%).
 //! The named-container tiers below remain the fallback for a page with no
 //! `<body>`, and the chrome names still apply in the walk, where an
@@ -335,9 +335,11 @@ impl Mass {
                     if name == "table" {
                         h.data_cells = 0; // a nested table's cells are its own
                     }
-                    if let Some(top) = stack.last_mut()
-                        && !h.farm
-                    {
+                    // A farm's prose still counts for its ancestors: the walk
+                    // weighs chrome names and farms against the prose of the
+                    // page and of the content root, which Readability's
+                    // cleaning (not this rule) now decides.
+                    if let Some(top) = stack.last_mut() {
                         top.add(&h);
                     }
                     let n = node_number(node.id());
