@@ -20,6 +20,19 @@
 //! counting too deep, which costs at most the markup (never the text) of
 //! an absurdly nested page.
 //!
+//! Why this and `fetch::bound` both exist: they bound different parses
+//! for different callers, and neither can do the other's job. This scan
+//! is for collecting, which must keep every citation of a post: it never
+//! truncates, it leaves out only markup (text and links kept), and it
+//! costs a `memchr` pass. `fetch::bound` is for the store's parses of
+//! fetched bodies (text, requisites, the offline page): it runs html5ever
+//! itself with a counting sink and cuts the page where the tree builder's
+//! real work (formatting elements re-opened in every paragraph, adoption
+//! agency moves) would pass a budget, which a tokenizer's sketch like this
+//! one cannot see; it costs a second parse and loses the page's tail,
+//! which the store can afford (it says so in the check's detail) and a
+//! citation list cannot.
+//!
 //! The same scan closes a link left open where a block starts or ends
 //! (see `cap_depth`), and leaves out the markup of elements past
 //! `MAX_ELEMENTS`, so that the tree of any page stays small.
@@ -507,18 +520,17 @@ mod tests {
     }
 
     #[test]
-    fn a_million_nested_elements_are_scanned_in_linear_time() {
+    fn a_million_nested_elements_are_cut_to_the_bound() {
+        // Linear time is the bench's to show (no clocks in tests); here,
+        // that the cut is exact and the text kept.
         let n = 1_000_000;
         let page = format!("{}deep{}", "<div>".repeat(n), "</div>".repeat(n));
-        let start = std::time::Instant::now();
         let c = cap_depth(&page, MAX_DEPTH);
-        assert!(start.elapsed().as_secs() < 5);
         assert_eq!(c.cut.map(|c| c.tags), Some(2 * (n - MAX_DEPTH)));
         assert!(c.html.contains("deep"));
-        // Stray end tags cannot make it quadratic either.
-        let stray = format!("{}{}", "<div>".repeat(10_000), "</span>".repeat(100_000));
-        let start = std::time::Instant::now();
-        cap_depth(&stray, MAX_DEPTH);
-        assert!(start.elapsed().as_secs() < 5);
+        // Stray end tags close nothing that was kept.
+        let stray = format!("{}x{}", "<div>".repeat(10_000), "</span>".repeat(100_000));
+        let c = cap_depth(&stray, MAX_DEPTH);
+        assert_eq!(c.cut.map(|c| c.tags), Some(10_000 - MAX_DEPTH + 100_000));
     }
 }
