@@ -16,6 +16,9 @@
 //! prose paragraphs. Inside it, conditional cleaning drops tables, lists
 //! and divisions by link density, lists, images, inputs and embeds, and
 //! an article with under 500 characters is tried again with fewer rules.
+//! Where no try reaches 500 characters (a short note, a link blog's entry)
+//! the named containers of `content` decide instead: Readability would
+//! give its longest try, which can leave out most links of a short post.
 //!
 //! It reads the tree and never changes it: what Readability removes is a
 //! set of node numbers here, which the walk that builds citations skips.
@@ -185,7 +188,8 @@ pub(crate) struct Article {
     pub dropped: Vec<bool>,
 }
 
-/// Readability's article, or `None` when the page has no body.
+/// Readability's article, or `None` when the page has no body or no try
+/// finds 500 characters of article text.
 pub(crate) fn article(page: &Page, body: NodeId) -> Option<Article> {
     let tries = [
         Flags {
@@ -209,17 +213,16 @@ pub(crate) fn article(page: &Page, body: NodeId) -> Option<Article> {
             clean_conditionally: false,
         },
     ];
-    let mut best: Option<(u32, Article)> = None;
     for flags in tries {
         let (len, art) = attempt(page, body, flags)?;
         if len >= 500 {
             return Some(art);
         }
-        if best.as_ref().is_none_or(|b| len > b.0) {
-            best = Some((len, art));
-        }
     }
-    best.map(|b| b.1)
+    // Readability gives its longest try; a page with so little prose (a
+    // link blog's entry, a short note) is better served by the named
+    // containers, which keep every link of a short post.
+    None
 }
 
 /// Everything one attempt works with, by node number.
