@@ -190,7 +190,16 @@ pub(crate) struct Article {
 
 /// Readability's article, or `None` when the page has no body or no try
 /// finds 500 characters of article text.
-pub(crate) fn article(page: &Page, body: NodeId) -> Option<Article> {
+///
+/// `prose` gives the text an element holds outside links: a name that
+/// Readability reads as chrome never sets aside or cleans an element that
+/// holds two fifths of the page's prose (a layout wrapper named
+/// `sidebar-right` around the article, a share id on its body).
+pub(crate) fn article(
+    page: &Page,
+    body: NodeId,
+    prose: &dyn Fn(NodeId) -> usize,
+) -> Option<Article> {
     let tries = [
         Flags {
             strip_unlikely: true,
@@ -214,7 +223,7 @@ pub(crate) fn article(page: &Page, body: NodeId) -> Option<Article> {
         },
     ];
     for flags in tries {
-        let (len, art) = attempt(page, body, flags)?;
+        let (len, art) = attempt(page, body, flags, prose)?;
         if len >= 500 {
             return Some(art);
         }
@@ -229,6 +238,8 @@ pub(crate) fn article(page: &Page, body: NodeId) -> Option<Article> {
 struct Work<'p> {
     page: &'p Page,
     flags: Flags,
+    prose: &'p dyn Fn(NodeId) -> usize,
+    page_prose: usize,
     /// Set aside before scoring (unlikely names, invisible, the byline).
     removed: Vec<bool>,
     stats: Vec<Stats>,
@@ -236,7 +247,12 @@ struct Work<'p> {
     score: Vec<Option<f32>>,
 }
 
-fn attempt(page: &Page, body: NodeId, flags: Flags) -> Option<(u32, Article)> {
+fn attempt<'p>(
+    page: &'p Page,
+    body: NodeId,
+    flags: Flags,
+    prose: &'p dyn Fn(NodeId) -> usize,
+) -> Option<(u32, Article)> {
     let size = page
         .html
         .tree
@@ -248,6 +264,8 @@ fn attempt(page: &Page, body: NodeId, flags: Flags) -> Option<(u32, Article)> {
     let mut w = Work {
         page,
         flags,
+        prose,
+        page_prose: prose(body),
         removed: vec![false; size],
         stats: vec![Stats::default(); size],
         score: vec![None; size],
@@ -330,6 +348,7 @@ impl Work<'_> {
                             || (self.flags.strip_unlikely
                                 && name != "a"
                                 && table_or_code == 0
+                                && !self.holds_article(node.id())
                                 && {
                                     let (c, i) = class_and_id(el);
                                     let s = format!("{c} {i}");
@@ -374,6 +393,13 @@ impl Work<'_> {
                 }
             }
         }
+    }
+
+    /// Whether an element holds two fifths of the page's prose (as
+    /// `content` judges a candidate inside chrome): the
+    /// article, whatever its name says.
+    fn holds_article(&self, id: NodeId) -> bool {
+        self.page_prose >= 200 && (self.prose)(id) * 5 >= self.page_prose * 2
     }
 
     /// Readability's byline: named so, or `rel=author`, and short.
@@ -824,7 +850,7 @@ impl Work<'_> {
                         && code == 0
                         && data_tables == 0
                         && !holds_data(node.id())
-                        && self.conditionally_dropped(el, &s, before.runs, figure > 0);
+                        && self.conditionally_dropped(node.id(), el, &s, before.runs, figure > 0);
                     close_element(el, &mut s, &mut anchors);
                     if drop {
                         if let Some(d) = dropped.get_mut(node_number(node.id())) {
@@ -840,11 +866,18 @@ impl Work<'_> {
     }
 
     /// Readability's `_cleanConditionally` judgement of one element.
-    fn conditionally_dropped(&self, el: &Element, s: &Stats, runs: u32, in_figure: bool) -> bool {
+    fn conditionally_dropped(
+        &self,
+        id: NodeId,
+        el: &Element,
+        s: &Stats,
+        runs: u32,
+        in_figure: bool,
+    ) -> bool {
         let name = el.name();
         let weight = self.class_weight(el);
         if weight < 0.0 {
-            return true;
+            return !self.holds_article(id);
         }
         // Our one departure from Readability's cleaning: a picture with
         // its short caption (WordPress's `wp-caption`, a pre-HTML5
