@@ -14,6 +14,10 @@
 //! the same place and the text of a page does not change with the load of
 //! the machine.
 //!
+//! Collecting bounds its parse differently (`base::nesting`, a linear
+//! pre-scan that never truncates, for it must keep every citation); see
+//! there why both exist.
+//!
 //! Pure: no I/O. Whoever parses a fetched body (the store's text and
 //! requisites, the offline page) parses `parseable(html).html` instead.
 

@@ -179,7 +179,11 @@ impl<'p> Builder<'p> {
             return false;
         };
         let _ = el;
+        // A page with next to no prose: nothing to tell a farm from
+        // (Readability retries such pages without cleaning them).
+        let page_prose = m.prose(self.page.html.root_element().id());
         !self.all_links
+            && page_prose >= 100
             && self.quote_depth == 0
             && self.anchor_depth == 0
             && m.is_link_farm(id)

@@ -8,6 +8,7 @@
 mod cite;
 mod content;
 mod parse;
+mod score;
 
 use cite::Builder;
 pub(crate) use content::{ContentRule, Meta};
@@ -30,8 +31,8 @@ pub(crate) fn extract(
     line_offset: usize,
 ) -> Result<Extracted, String> {
     let survey = survey(page);
-    let mass = Mass::of(page);
-    let roots = content_roots(page, rule, &survey, &mass)?;
+    let mut mass = Mass::of(page);
+    let roots = content_roots(page, rule, &survey, &mut mass)?;
     let mut b = Builder::new(page, line_offset, true, rule.all_links);
     // A feed item's HTML is all content: no link farm is cleaned from it.
     if !rule.fragment {
@@ -56,8 +57,8 @@ pub fn main_text(html: &str) -> String {
         all_links: false,
         fragment: false,
     };
-    let mass = Mass::of(&page);
-    let roots = content_roots(&page, &rule, &survey, &mass).unwrap_or_default();
+    let mut mass = Mass::of(&page);
+    let roots = content_roots(&page, &rule, &survey, &mut mass).unwrap_or_default();
     let mut b = Builder::new(&page, 0, false, false).with_mass(&mass);
     for root in roots {
         b.walk(root);

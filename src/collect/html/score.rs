@@ -1,0 +1,1204 @@
+//! Readability's scoring, on the tree we already parsed: which elements are
+//! the article, and which parts of them its cleaning takes out.
+//!
+//! The real-world corpus's ground truth is what Mozilla's Readability keeps
+//! of each page, and readers accept its reader view as "the article"; so
+//! this module follows its algorithm (its facts, not its code): elements
+//! named like chrome and invisible ones are set aside; every paragraph-like
+//! element of 25 characters or more scores 1, plus one per comma, plus one
+//! per hundred characters (three at most), for its parent in full, its
+//! grandparent by half and the three ancestors above by a third of their
+//! level; a container starts from a weight of its tag and ±25 for positive
+//! or negative words in its class and id; each score is scaled by the
+//! share of text outside links; the best container, moved up to an
+//! ancestor that most other good candidates share or that scores higher,
+//! is the article, with the siblings that score a fifth of it or are
+//! prose paragraphs. Inside it, conditional cleaning drops tables, lists
+//! and divisions by link density, lists, images, inputs and embeds, and
+//! an article with under 500 characters is tried again with fewer rules.
+//! Where no try reaches 500 characters (a short note, a link blog's entry)
+//! the named containers of `content` decide instead: Readability would
+//! give its longest try, which can leave out most links of a short post.
+//!
+//! It reads the tree and never changes it: what Readability removes is a
+//! set of node numbers here, which the walk that builds citations skips.
+//! Every pass is linear in the size of the page.
+
+use std::sync::LazyLock;
+
+use ego_tree::NodeId;
+use ego_tree::iter::Edge;
+use regex::Regex;
+use scraper::Node;
+use scraper::node::Element;
+
+use super::parse::{Page, attr, node_number};
+
+/// Readability's retry flags.
+#[derive(Clone, Copy)]
+struct Flags {
+    strip_unlikely: bool,
+    weight_classes: bool,
+    clean_conditionally: bool,
+}
+
+/// Readability's name patterns (its defaults, case-insensitive).
+struct Patterns {
+    unlikely: Regex,
+    maybe: Regex,
+    positive: Regex,
+    negative: Regex,
+    byline: Regex,
+    share: Regex,
+    videos: Regex,
+}
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
+    let re = |s: &str| Regex::new(&format!("(?i){s}")).expect("a valid pattern");
+    Patterns {
+        unlikely: re(
+            "-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
+        ),
+        maybe: re("and|article|body|column|content|main|mathjax|shadow"),
+        positive: re(
+            "article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story",
+        ),
+        negative: re(
+            "-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
+        ),
+        byline: re("byline|author|dateline|writtenby|p-author"),
+        share: re(r"(\b|_)(share|sharedaddy)(\b|_)"),
+        videos: re(
+            r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq|bilibili|live\.bilibili)\.com|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)",
+        ),
+    }
+});
+
+/// Commas of the scripts Readability counts.
+const COMMAS: [char; 9] = [
+    ',', '\u{060C}', '\u{FE50}', '\u{FE10}', '\u{FE11}', '\u{2E41}', '\u{2E34}', '\u{2E32}',
+    '\u{FF0C}',
+];
+
+/// Blocks that keep a `<div>` from being read as a paragraph.
+fn is_div_to_p_block(name: &str) -> bool {
+    matches!(
+        name,
+        "blockquote" | "dl" | "div" | "img" | "ol" | "p" | "pre" | "table" | "ul"
+    )
+}
+
+/// What an element holds, what was set aside or cleaned left out.
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    /// Characters of text.
+    text: u32,
+    /// Characters of link text (in-page links count 0.3).
+    link: f32,
+    commas: u32,
+    p: u32,
+    img: u32,
+    li: u32,
+    input: u32,
+    /// Embeds that are not known video players.
+    embeds: u32,
+    /// Embeds of a known video player.
+    videos: u32,
+    /// Text inside headings.
+    heading: u32,
+    /// Text inside `span`, `li`, `td` and block elements.
+    textish: u32,
+    /// Text inside lists.
+    list: u32,
+    /// Captions and credits: `<figcaption>`, a `caption` or `credit` class.
+    captions: u32,
+    /// Is or holds a data table.
+    data_table: bool,
+    /// Tables inside.
+    tables: u32,
+    /// Element children other than `<br>` and `<hr>`.
+    solid_children: u32,
+    /// Holds a `div`, `p`, `table`… (Readability's `hasChildBlockElement`).
+    block: bool,
+    /// Is itself such a block.
+    is_block: bool,
+    /// Is a `<br>` or `<hr>`.
+    is_break: bool,
+    /// Element children.
+    children: u32,
+    /// The one element child's node, when there is exactly one.
+    only_child: Option<NodeId>,
+    /// Runs of phrasing content among the children, which Readability
+    /// wraps in paragraphs of their own (a `<div>`'s loose text).
+    runs: u32,
+    /// Whether the last child seen continues a run.
+    in_run: bool,
+    /// Children that are not phrasing content.
+    non_phrasing: u32,
+    /// Is phrasing content itself.
+    is_phrasing: bool,
+}
+
+impl Stats {
+    fn add(&mut self, c: &Stats, id: NodeId) {
+        self.text += c.text;
+        self.link += c.link;
+        self.commas += c.commas;
+        self.p += c.p;
+        self.img += c.img;
+        self.li += c.li;
+        self.input += c.input;
+        self.embeds += c.embeds;
+        self.videos += c.videos;
+        self.heading += c.heading;
+        self.textish += c.textish;
+        self.list += c.list;
+        self.captions += c.captions;
+        self.data_table |= c.data_table;
+        self.tables += c.tables;
+        self.block |= c.block || c.is_block;
+        self.solid_children += u32::from(!c.is_break);
+        self.children += 1;
+        self.only_child = (self.children == 1).then_some(id);
+        if c.is_phrasing {
+            if !self.in_run && !c.is_break {
+                self.runs += 1;
+                self.in_run = true;
+            }
+        } else {
+            self.in_run = false;
+            self.non_phrasing += 1;
+        }
+    }
+
+    fn link_density(&self) -> f32 {
+        if self.text == 0 {
+            0.0
+        } else {
+            self.link / self.text as f32
+        }
+    }
+}
+
+/// The article of a page: its roots in document order, and the nodes
+/// inside them that Readability's cleaning takes out.
+pub(crate) struct Article {
+    pub roots: Vec<NodeId>,
+    /// By node number: taken out.
+    pub dropped: Vec<bool>,
+}
+
+/// Readability's article, or `None` when the page has no body or no try
+/// finds 500 characters of article text.
+///
+/// `prose` gives the text an element holds outside links: a name that
+/// Readability reads as chrome never sets aside or cleans an element that
+/// holds two fifths of the page's prose (a layout wrapper named
+/// `sidebar-right` around the article, a share id on its body).
+pub(crate) fn article(
+    page: &Page,
+    body: NodeId,
+    prose: &dyn Fn(NodeId) -> usize,
+) -> Option<Article> {
+    let tries = [
+        Flags {
+            strip_unlikely: true,
+            weight_classes: true,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: true,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: false,
+            clean_conditionally: true,
+        },
+        Flags {
+            strip_unlikely: false,
+            weight_classes: false,
+            clean_conditionally: false,
+        },
+    ];
+    for flags in tries {
+        let (len, art) = attempt(page, body, flags, prose)?;
+        if len >= 500 {
+            return Some(art);
+        }
+    }
+    // Readability gives its longest try; a page with so little prose (a
+    // link blog's entry, a short note) is better served by the named
+    // containers, which keep every link of a short post.
+    None
+}
+
+/// Everything one attempt works with, by node number.
+struct Work<'p> {
+    page: &'p Page,
+    flags: Flags,
+    prose: &'p dyn Fn(NodeId) -> usize,
+    page_prose: usize,
+    /// Set aside before scoring (unlikely names, invisible, the byline).
+    removed: Vec<bool>,
+    stats: Vec<Stats>,
+    /// Readability's content score, once an element is a candidate.
+    score: Vec<Option<f32>>,
+}
+
+fn attempt<'p>(
+    page: &'p Page,
+    body: NodeId,
+    flags: Flags,
+    prose: &'p dyn Fn(NodeId) -> usize,
+) -> Option<(u32, Article)> {
+    let size = page
+        .html
+        .tree
+        .nodes()
+        .map(|n| node_number(n.id()))
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut w = Work {
+        page,
+        flags,
+        prose,
+        page_prose: prose(body),
+        removed: vec![false; size],
+        stats: vec![Stats::default(); size],
+        score: vec![None; size],
+    };
+    w.set_aside(body);
+    w.stats = tally(page, body, &w.removed);
+    // Readability drops empty blocks before scoring.
+    for node in page.html.tree.nodes() {
+        let n = node_number(node.id());
+        if let Node::Element(el) = node.value()
+            && matches!(
+                el.name(),
+                "div" | "section" | "header" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+            )
+            && w.stats[n].text == 0
+            && w.stats[n].solid_children == 0
+            && node.id() != body
+        {
+            w.removed[n] = true;
+        }
+    }
+    w.stats = tally(page, body, &w.removed);
+    w.score_paragraphs(body);
+    let roots = w.choose(body);
+    let mut dropped = w.removed.clone();
+    let len = w.clean(&roots, &mut dropped);
+    Some((len, Article { roots, dropped }))
+}
+
+fn class_and_id(el: &Element) -> (&str, &str) {
+    (
+        attr(el, "class").unwrap_or(""),
+        attr(el, "id").unwrap_or(""),
+    )
+}
+
+impl Work<'_> {
+    fn el(&self, id: NodeId) -> Option<&Element> {
+        match self.page.html.tree.get(id)?.value() {
+            Node::Element(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn removed(&self, id: NodeId) -> bool {
+        self.removed.get(node_number(id)).copied().unwrap_or(true)
+    }
+
+    fn stats(&self, id: NodeId) -> Stats {
+        self.stats.get(node_number(id)).copied().unwrap_or_default()
+    }
+
+    /// Readability's first walk: what it removes before scoring.
+    fn set_aside(&mut self, body: NodeId) {
+        let p = &*PATTERNS;
+        let Some(body_node) = self.page.html.tree.get(body) else {
+            return;
+        };
+        let mut skip: Option<NodeId> = None;
+        let mut table_or_code = 0usize;
+        let mut byline_found = false;
+        for edge in body_node.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if skip.is_some() {
+                        continue;
+                    }
+                    let Node::Element(el) = node.value() else {
+                        continue;
+                    };
+                    let name = el.name();
+                    let byline = !byline_found && self.is_byline(node.id(), el);
+                    byline_found |= byline;
+                    let remove = node.id() != body
+                        && (!is_visible(el)
+                            || matches!(name, "script" | "style" | "noscript" | "template")
+                            || (attr(el, "aria-modal") == Some("true")
+                                && attr(el, "role") == Some("dialog"))
+                            || byline
+                            || (self.flags.strip_unlikely
+                                && name != "a"
+                                && table_or_code == 0
+                                && !self.holds_article(node.id())
+                                && {
+                                    let (c, i) = class_and_id(el);
+                                    let s = format!("{c} {i}");
+                                    (p.unlikely.is_match(&s) && !p.maybe.is_match(&s))
+                                        || attr(el, "role").is_some_and(|r| {
+                                            matches!(
+                                                r,
+                                                "menu"
+                                                    | "menubar"
+                                                    | "complementary"
+                                                    | "navigation"
+                                                    | "alert"
+                                                    | "alertdialog"
+                                                    | "dialog"
+                                            )
+                                        })
+                                }));
+                    if remove {
+                        if let Some(r) = self.removed.get_mut(node_number(node.id())) {
+                            *r = true;
+                        }
+                        skip = Some(node.id());
+                        continue;
+                    }
+                    if matches!(name, "table" | "code") {
+                        table_or_code += 1;
+                    }
+                }
+                Edge::Close(node) => {
+                    if skip == Some(node.id()) {
+                        skip = None;
+                        continue;
+                    }
+                    if skip.is_some() {
+                        continue;
+                    }
+                    if let Node::Element(el) = node.value()
+                        && matches!(el.name(), "table" | "code")
+                    {
+                        table_or_code = table_or_code.saturating_sub(1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether an element holds two fifths of the page's prose (as
+    /// `content` judges a candidate inside chrome): the
+    /// article, whatever its name says.
+    fn holds_article(&self, id: NodeId) -> bool {
+        self.page_prose >= 200 && (self.prose)(id) * 5 >= self.page_prose * 2
+    }
+
+    /// Readability's byline: named so, or `rel=author`, and short.
+    fn is_byline(&self, id: NodeId, el: &Element) -> bool {
+        let (c, i) = class_and_id(el);
+        let named = attr(el, "rel") == Some("author")
+            || attr(el, "itemprop").is_some_and(|v| v.contains("author"))
+            || PATTERNS.byline.is_match(&format!("{c} {i}"));
+        if !named {
+            return false;
+        }
+        let len: usize = scraper::ElementRef::wrap(self.page.html.tree.get(id).expect("a node"))
+            .map(|e| e.text().map(|t| t.trim().chars().count()).sum())
+            .unwrap_or(0);
+        len > 0 && len < 100
+    }
+
+    /// The tag's weight and the class weight: a candidate's first score.
+    fn initial(&self, id: NodeId) -> f32 {
+        let Some(el) = self.el(id) else {
+            return 0.0;
+        };
+        let base = match el.name() {
+            "div" => 5.0,
+            "pre" | "td" | "blockquote" => 3.0,
+            "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+            _ => 0.0,
+        };
+        base + self.class_weight(el)
+    }
+
+    fn class_weight(&self, el: &Element) -> f32 {
+        if !self.flags.weight_classes {
+            return 0.0;
+        }
+        class_weight(el)
+    }
+
+    /// A `<div>` holding one paragraph (its own, or its loose text that
+    /// Readability wraps in one) and little link text: Readability puts
+    /// the paragraph in its place.
+    fn is_single_p_div(&self, id: NodeId) -> bool {
+        self.el(id).is_some_and(|e| e.name() == "div") && single_p(&self.stats(id), |c| self.el(c))
+    }
+
+    /// A `<div>` with neither blocks nor loose text: Readability makes it
+    /// a paragraph.
+    fn is_p_div(&self, id: NodeId) -> bool {
+        self.el(id).is_some_and(|e| e.name() == "div") && {
+            let s = self.stats(id);
+            !s.block && s.runs == 0 && !self.is_single_p_div(id)
+        }
+    }
+
+    /// Adds a paragraph's score to its ancestors.
+    fn credit(&mut self, parent: NodeId, text: u32, commas: u32) {
+        if text < 25 {
+            return;
+        }
+        let points = 1.0 + (commas + 1) as f32 + (text / 100).min(3) as f32;
+        let mut level = 0usize;
+        let mut cur = self.page.html.tree.get(parent);
+        while let Some(node) = cur {
+            if level >= 5 {
+                break;
+            }
+            let id = node.id();
+            let is_el = matches!(node.value(), Node::Element(_));
+            if !is_el || node.parent().is_none() {
+                break;
+            }
+            cur = node.parent();
+            if self.is_single_p_div(id) {
+                continue; // replaced by its paragraph
+            }
+            let n = node_number(id);
+            if self.score.get(n).is_some_and(Option::is_none) {
+                self.score[n] = Some(self.initial(id));
+            }
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            if let Some(Some(s)) = self.score.get_mut(n) {
+                *s += points / divider;
+            }
+            level += 1;
+        }
+    }
+
+    /// Scores every paragraph-like element of the page for its ancestors.
+    fn score_paragraphs(&mut self, body: NodeId) {
+        let Some(body_node) = self.page.html.tree.get(body) else {
+            return;
+        };
+        let mut todo: Vec<(NodeId, u32, u32)> = Vec::new();
+        let mut skip: Option<NodeId> = None;
+        for edge in body_node.traverse() {
+            let Edge::Open(node) = edge else {
+                if let Edge::Close(n) = edge
+                    && skip == Some(n.id())
+                {
+                    skip = None;
+                }
+                continue;
+            };
+            if skip.is_some() {
+                continue;
+            }
+            let Node::Element(el) = node.value() else {
+                continue;
+            };
+            if self.removed(node.id()) {
+                skip = Some(node.id());
+                continue;
+            }
+            let Some(parent) = node.parent() else {
+                continue;
+            };
+            let s = self.stats(node.id());
+            let parent_id = if self.is_single_p_div(parent.id()) {
+                parent.parent().map_or(parent.id(), |g| g.id())
+            } else {
+                parent.id()
+            };
+            match el.name() {
+                "p" | "td" | "pre" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                    todo.push((parent_id, s.text, s.commas));
+                }
+                // Its loose text, one paragraph, is scored for the div's parent.
+                "div" if self.is_single_p_div(node.id()) && s.runs == 1 => {
+                    todo.push((parent_id, s.text, s.commas));
+                }
+                "div" if self.is_single_p_div(node.id()) => {}
+                "div" if self.is_p_div(node.id()) => todo.push((parent_id, s.text, s.commas)),
+                "div" => {
+                    // Runs of inline content become paragraphs of the div.
+                    let (mut text, mut commas) = (0u32, 0u32);
+                    for c in node.children() {
+                        let block = match c.value() {
+                            Node::Element(e) => !is_phrasing(e.name(), &self.stats(c.id())),
+                            _ => false,
+                        };
+                        if block {
+                            if text > 0 {
+                                todo.push((node.id(), text, commas));
+                            }
+                            (text, commas) = (0, 0);
+                            continue;
+                        }
+                        match c.value() {
+                            Node::Text(t) => {
+                                text += t.trim().chars().count() as u32;
+                                commas += t.matches(COMMAS).count() as u32;
+                            }
+                            Node::Element(_) if !self.removed(c.id()) => {
+                                let cs = self.stats(c.id());
+                                text += cs.text;
+                                commas += cs.commas;
+                            }
+                            _ => {}
+                        }
+                    }
+                    if text > 0 {
+                        todo.push((node.id(), text, commas));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (parent, text, commas) in todo {
+            self.credit(parent, text, commas);
+        }
+        // Each candidate's score, scaled by its text outside links.
+        for n in 0..self.score.len() {
+            if let Some(s) = self.score[n] {
+                let ld = self.stats[n].link_density();
+                self.score[n] = Some(s * (1.0 - ld));
+            }
+        }
+    }
+
+    fn score_of(&self, id: NodeId) -> Option<f32> {
+        self.score.get(node_number(id)).copied().flatten()
+    }
+
+    /// The top candidate and the siblings that go with it.
+    fn choose(&mut self, body: NodeId) -> Vec<NodeId> {
+        let tree = &self.page.html.tree;
+        // The five best candidates, best first (ties: document order).
+        let mut top: Vec<(f32, NodeId)> = Vec::new();
+        for node in tree.nodes() {
+            if let Some(s) = self.score_of(node.id()) {
+                let at = top.iter().position(|t| s > t.0).unwrap_or(top.len());
+                if at < 5 {
+                    top.insert(at, (s, node.id()));
+                    top.truncate(5);
+                }
+            }
+        }
+        let Some(&(_, mut best)) = top.first() else {
+            return vec![body];
+        };
+        if best == body || self.el(best).is_some_and(|e| e.name() == "body") {
+            return vec![body];
+        }
+        let top_score = top[0].0;
+        // An ancestor that three other good candidates share.
+        let alternatives: Vec<Vec<NodeId>> = top[1..]
+            .iter()
+            .filter(|t| top_score > 0.0 && t.0 / top_score >= 0.75)
+            .filter_map(|t| tree.get(t.1))
+            .map(|n| n.ancestors().map(|a| a.id()).collect())
+            .collect();
+        if alternatives.len() >= 3 {
+            let mut up = tree.get(best).and_then(|n| n.parent());
+            while let Some(p) = up {
+                if p.id() == body || !matches!(p.value(), Node::Element(_)) {
+                    break;
+                }
+                let shared = alternatives.iter().filter(|a| a.contains(&p.id())).count();
+                if shared >= 3 {
+                    best = p.id();
+                    break;
+                }
+                up = p.parent();
+            }
+        }
+        let n = node_number(best);
+        if self.score.get(n).is_some_and(Option::is_none) {
+            self.score[n] = Some(self.initial(best));
+        }
+        // Up to an ancestor that scores higher, while scores hold a third.
+        let mut last = self.score_of(best).unwrap_or(0.0);
+        let threshold = last / 3.0;
+        let mut up = tree.get(best).and_then(|n| n.parent());
+        while let Some(p) = up {
+            if p.id() == body || !matches!(p.value(), Node::Element(_)) {
+                break;
+            }
+            let Some(ps) = self.score_of(p.id()) else {
+                up = p.parent();
+                continue;
+            };
+            if ps < threshold {
+                break;
+            }
+            if ps > last {
+                best = p.id();
+                break;
+            }
+            last = ps;
+            up = p.parent();
+        }
+        // Up through parents that hold nothing else.
+        let mut up = tree.get(best).and_then(|n| n.parent());
+        while let Some(p) = up {
+            if p.id() == body || !matches!(p.value(), Node::Element(_)) {
+                break;
+            }
+            if self.element_children(p.id()).len() != 1 {
+                break;
+            }
+            best = p.id();
+            up = p.parent();
+        }
+        let n = node_number(best);
+        if self.score.get(n).is_some_and(Option::is_none) {
+            self.score[n] = Some(self.initial(best));
+        }
+        let best_score = self.score_of(best).unwrap_or(0.0);
+        let Some(parent) = tree.get(best).and_then(|n| n.parent()) else {
+            return vec![best];
+        };
+        if !matches!(parent.value(), Node::Element(_)) {
+            return vec![best];
+        }
+        // The siblings that go with it.
+        let threshold = (best_score * 0.2).max(10.0);
+        let best_class = self.el(best).and_then(|e| attr(e, "class")).unwrap_or("");
+        let mut roots = Vec::new();
+        for sib in self.element_children(parent.id()) {
+            if sib == best {
+                roots.push(sib);
+                continue;
+            }
+            let Some(el) = self.el(sib) else { continue };
+            let bonus = if !best_class.is_empty() && attr(el, "class") == Some(best_class) {
+                best_score * 0.2
+            } else {
+                0.0
+            };
+            if let Some(s) = self.score_of(sib)
+                && s + bonus >= threshold
+            {
+                roots.push(sib);
+                continue;
+            }
+            let s = self.stats(sib);
+            let as_p = el.name() == "p" || self.is_single_p_div(sib) || self.is_p_div(sib);
+            if as_p {
+                let ld = s.link_density();
+                if s.text > 80 && ld < 0.25 {
+                    roots.push(sib);
+                } else if s.text < 80 && s.text > 0 && ld == 0.0 {
+                    let text: String = scraper::ElementRef::wrap(tree.get(sib).expect("a node"))
+                        .map(|e| e.text().collect())
+                        .unwrap_or_default();
+                    let text = text.trim_end();
+                    if text.contains(". ") || text.ends_with('.') {
+                        roots.push(sib);
+                    }
+                }
+            }
+        }
+        roots
+    }
+
+    /// Element children not set aside.
+    fn element_children(&self, id: NodeId) -> Vec<NodeId> {
+        self.page.html.tree.get(id).map_or(Vec::new(), |n| {
+            n.children()
+                .filter(|c| matches!(c.value(), Node::Element(_)) && !self.removed(c.id()))
+                .map(|c| c.id())
+                .collect()
+        })
+    }
+
+    /// Readability's cleaning of the article, bottom-up so that a container
+    /// is judged on what its cleaned children leave. Marks what it takes
+    /// out in `dropped`; gives the length of the text left.
+    fn clean(&self, roots: &[NodeId], dropped: &mut [bool]) -> u32 {
+        let p = &*PATTERNS;
+        // Shares and headers named like chrome, and what is never content.
+        for &root in roots {
+            let Some(r) = self.page.html.tree.get(root) else {
+                continue;
+            };
+            for node in r.descendants() {
+                let Node::Element(el) = node.value() else {
+                    continue;
+                };
+                let n = node_number(node.id());
+                let name = el.name();
+                let (c, i) = class_and_id(el);
+                let drop = match name {
+                    "footer" | "link" | "aside" | "input" | "textarea" | "select" | "button" => {
+                        true
+                    }
+                    "object" | "embed" | "iframe" => !self.is_video(el),
+                    "h1" | "h2" => self.class_weight(el) < 0.0,
+                    _ => {
+                        node.id() != root
+                            && p.share.is_match(&format!("{c} {i}"))
+                            && scraper::ElementRef::wrap(node)
+                                .map(|e| e.text().map(|t| t.chars().count()).sum::<usize>())
+                                .unwrap_or(0)
+                                < 500
+                    }
+                };
+                if drop && let Some(d) = dropped.get_mut(n) {
+                    *d = true;
+                }
+            }
+        }
+        let mut left = 0u32;
+        for &root in roots {
+            let stats = tally(self.page, root, dropped);
+            // Conditional cleaning, bottom-up: a later pass over the
+            // tallies, innermost first, each judgement leaving out what
+            // was taken out below it.
+            left += self.clean_conditionally(root, dropped, &stats);
+        }
+        left
+    }
+
+    /// Conditional cleaning of one root; gives the text left. `first` is
+    /// what each element held before, for finding data tables.
+    fn clean_conditionally(&self, root: NodeId, dropped: &mut [bool], first: &[Stats]) -> u32 {
+        let Some(r) = self.page.html.tree.get(root) else {
+            return 0;
+        };
+        let holds_data = |id: NodeId| first.get(node_number(id)).is_some_and(|s| s.data_table);
+        // Bottom-up with a stack, as `tally` does, judging on close.
+        let mut stack: Vec<Stats> = vec![Stats::default()];
+        let mut anchors: Vec<f32> = Vec::new();
+        let mut skip: Option<NodeId> = None;
+        let mut figure = 0usize;
+        let mut code = 0usize;
+        // Open data tables.
+        let mut data_tables = 0usize;
+        for edge in r.traverse() {
+            match edge {
+                Edge::Open(node) => {
+                    if skip.is_some() {
+                        continue;
+                    }
+                    match node.value() {
+                        Node::Element(el) => {
+                            if dropped.get(node_number(node.id())).copied().unwrap_or(true) {
+                                skip = Some(node.id());
+                                continue;
+                            }
+                            open_element(el, &mut anchors);
+                            match el.name() {
+                                "figure" => figure += 1,
+                                "code" => code += 1,
+                                "table" if holds_data(node.id()) => data_tables += 1,
+                                _ => {}
+                            }
+                            stack.push(Stats::default());
+                        }
+                        Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
+                        _ => {}
+                    }
+                }
+                Edge::Close(node) => {
+                    if let Some(s) = skip {
+                        if s == node.id() {
+                            skip = None;
+                        }
+                        continue;
+                    }
+                    let Node::Element(el) = node.value() else {
+                        continue;
+                    };
+                    let mut s = stack.pop().unwrap_or_default();
+                    let name = el.name();
+                    match name {
+                        "figure" => figure = figure.saturating_sub(1),
+                        "code" => code = code.saturating_sub(1),
+                        "table" if holds_data(node.id()) => data_tables -= 1,
+                        _ => {}
+                    }
+                    // A div without blocks inside is a paragraph to Readability.
+                    let before = first
+                        .get(node_number(node.id()))
+                        .copied()
+                        .unwrap_or_default();
+                    let judged = matches!(name, "table" | "ul" | "form" | "fieldset")
+                        || (name == "div"
+                            && (before.block || before.runs > 0)
+                            && !single_p(&before, |c| self.el(c)));
+                    let drop = judged
+                        && self.flags.clean_conditionally
+                        && code == 0
+                        && data_tables == 0
+                        && !holds_data(node.id())
+                        && self.conditionally_dropped(node.id(), el, &s, before.runs, figure > 0);
+                    close_element(el, &mut s, &mut anchors);
+                    if drop {
+                        if let Some(d) = dropped.get_mut(node_number(node.id())) {
+                            *d = true;
+                        }
+                    } else if let Some(top) = stack.last_mut() {
+                        top.add(&s, node.id());
+                    }
+                }
+            }
+        }
+        stack.first().map_or(0, |s| s.text)
+    }
+
+    /// Readability's `_cleanConditionally` judgement of one element.
+    fn conditionally_dropped(
+        &self,
+        id: NodeId,
+        el: &Element,
+        s: &Stats,
+        runs: u32,
+        in_figure: bool,
+    ) -> bool {
+        let name = el.name();
+        let weight = self.class_weight(el);
+        if weight < 0.0 {
+            return !self.holds_article(id);
+        }
+        // Our one departure from Readability's cleaning: a picture with
+        // its short caption (WordPress's `wp-caption`, a pre-HTML5
+        // `<figure>`) stays, whatever its credit link does to the link
+        // density: the image is what the post shows, the credit its source.
+        if s.img == 1 && s.captions > 0 && s.p <= 1 && s.li == 0 && s.text < 200 && s.link < 60.0 {
+            return false;
+        }
+        if s.commas >= 10 {
+            return false;
+        }
+        let is_list =
+            matches!(name, "ul" | "ol") || (s.text > 0 && s.list as f32 / s.text as f32 > 0.9);
+        if s.videos > 0 {
+            return false;
+        }
+        let li = s.li as i64 - 100;
+        let p = s.p as i64;
+        let img = s.img as i64;
+        let ld = s.link_density();
+        let heading_density = if s.text == 0 {
+            0.0
+        } else {
+            s.heading as f32 / s.text as f32
+        };
+        let text_density = if s.text == 0 {
+            0.0
+        } else {
+            s.textish as f32 / s.text as f32
+        };
+        let remove = (!in_figure && img > 1 && (p as f32 / img as f32) < 0.5)
+            || (!is_list && li > p)
+            || (s.input as i64 > p / 3)
+            || (!is_list
+                && !in_figure
+                && heading_density < 0.9
+                && s.text < 25
+                && (img == 0 || img > 2)
+                && ld > 0.0)
+            || (!is_list && weight < 25.0 && ld > 0.2)
+            || (weight >= 25.0 && ld > 0.5)
+            || ((s.embeds == 1 && s.text < 75) || s.embeds > 1)
+            || (img == 0 && text_density == 0.0 && runs == 0);
+        // A list of pictures stays.
+        if is_list && remove && s.img > 0 && s.img == s.li {
+            return false;
+        }
+        remove
+    }
+
+    fn is_video(&self, el: &Element) -> bool {
+        el.attrs.iter().any(|(_, v)| PATTERNS.videos.is_match(v))
+    }
+}
+
+/// Whether Readability sees an element.
+fn is_visible(el: &Element) -> bool {
+    let mut visible = true;
+    for (n, v) in &el.attrs {
+        match &*n.local {
+            "hidden" => visible = false,
+            "aria-hidden" if &**v == "true" => {
+                visible &= attr(el, "class").is_some_and(|c| c.contains("fallback-image"))
+            }
+            "style" => {
+                let s: String = v
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                if s.contains("display:none") || s.contains("visibility:hidden") {
+                    visible = false;
+                }
+            }
+            _ => {}
+        }
+    }
+    visible
+}
+
+/// Readability's class weight: ±25 for the class, ±25 for the id.
+pub(crate) fn class_weight(el: &Element) -> f32 {
+    let p = &*PATTERNS;
+    let mut w = 0.0;
+    for v in [attr(el, "class"), attr(el, "id")].into_iter().flatten() {
+        if v.is_empty() {
+            continue;
+        }
+        if p.negative.is_match(v) {
+            w -= 25.0;
+        }
+        if p.positive.is_match(v) {
+            w += 25.0;
+        }
+    }
+    w
+}
+
+fn open_element(el: &Element, anchors: &mut Vec<f32>) {
+    if el.name() == "a" {
+        let hash = attr(el, "href").is_some_and(|h| h.starts_with('#'));
+        anchors.push(if hash { 0.3 } else { 1.0 });
+    }
+}
+
+fn add_text(stack: &mut [Stats], anchors: &[f32], t: &str) {
+    let Some(top) = stack.last_mut() else {
+        return;
+    };
+    let len = t.trim().chars().count() as u32;
+    top.text += len;
+    if len > 0 && !top.in_run {
+        top.runs += 1;
+        top.in_run = true;
+    }
+    if let Some(&w) = anchors.last() {
+        top.link += len as f32 * w;
+    }
+    top.commas += t.matches(COMMAS).count() as u32;
+}
+
+/// Folds an element's own facts into what it holds, when it closes.
+fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
+    let name = el.name();
+    match name {
+        "a" => {
+            anchors.pop();
+        }
+        "p" => s.p += 1,
+        "img" => s.img += 1,
+        "li" => s.li += 1,
+        "input" => s.input += 1,
+        "object" | "embed" | "iframe" => {
+            if el.attrs.iter().any(|(_, v)| PATTERNS.videos.is_match(v)) {
+                s.videos += 1;
+            } else {
+                s.embeds += 1;
+            }
+        }
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => s.heading = s.text,
+        "ul" | "ol" => s.list = s.text,
+        "table" => s.tables += 1,
+        _ => {}
+    }
+    if matches!(
+        name,
+        "span"
+            | "li"
+            | "td"
+            | "blockquote"
+            | "dl"
+            | "div"
+            | "img"
+            | "ol"
+            | "p"
+            | "pre"
+            | "table"
+            | "ul"
+    ) {
+        s.textish = s.text;
+    }
+    if name == "figcaption"
+        || attr(el, "class").is_some_and(|c| {
+            let c = c.to_ascii_lowercase();
+            c.contains("caption") || c.contains("credit")
+        })
+    {
+        s.captions += 1;
+    }
+    s.is_block = is_div_to_p_block(name);
+    s.is_break = matches!(name, "br" | "hr");
+    s.is_phrasing = is_phrasing(name, s);
+}
+
+/// Readability's phrasing content: what a paragraph may hold.
+fn is_phrasing(name: &str, s: &Stats) -> bool {
+    matches!(
+        name,
+        "abbr"
+            | "audio"
+            | "b"
+            | "bdo"
+            | "br"
+            | "button"
+            | "cite"
+            | "code"
+            | "data"
+            | "datalist"
+            | "dfn"
+            | "em"
+            | "embed"
+            | "i"
+            | "img"
+            | "input"
+            | "kbd"
+            | "label"
+            | "mark"
+            | "math"
+            | "meter"
+            | "noscript"
+            | "object"
+            | "output"
+            | "progress"
+            | "q"
+            | "ruby"
+            | "samp"
+            | "script"
+            | "select"
+            | "small"
+            | "span"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "textarea"
+            | "time"
+            | "var"
+            | "wbr"
+    ) || (matches!(name, "a" | "del" | "ins") && !s.block)
+}
+
+/// What each element under `root` holds (by node number), leaving out what
+/// `skip` marks, and data tables found by their markup.
+fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
+    let size = skip_set.len();
+    let mut out = vec![Stats::default(); size];
+    let Some(r) = page.html.tree.get(root) else {
+        return out;
+    };
+    let mut stack: Vec<Stats> = vec![Stats::default()];
+    let mut anchors: Vec<f32> = Vec::new();
+    // Per open table: rows, widest row, whether its markup says data.
+    let mut tables: Vec<(u32, u32, bool)> = Vec::new();
+    let mut cells = 0u32;
+    let mut skip: Option<NodeId> = None;
+    for edge in r.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skip.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(el) => {
+                        if skip_set
+                            .get(node_number(node.id()))
+                            .copied()
+                            .unwrap_or(true)
+                        {
+                            skip = Some(node.id());
+                            continue;
+                        }
+                        open_element(el, &mut anchors);
+                        match el.name() {
+                            "table" => tables.push((0, 0, false)),
+                            "tr" => cells = 0,
+                            "td" | "th" => {
+                                cells += 1;
+                                if let Some(t) = tables.last_mut() {
+                                    t.1 = t.1.max(cells);
+                                }
+                            }
+                            _ => {}
+                        }
+                        if matches!(
+                            el.name(),
+                            "th" | "thead" | "tfoot" | "caption" | "col" | "colgroup"
+                        ) && let Some(t) = tables.last_mut()
+                        {
+                            t.2 = true;
+                        }
+                        if el.name() == "tr"
+                            && let Some(t) = tables.last_mut()
+                        {
+                            t.0 += 1;
+                        }
+                        stack.push(Stats::default());
+                    }
+                    Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(s) = skip {
+                    if s == node.id() {
+                        skip = None;
+                    }
+                    continue;
+                }
+                let Node::Element(el) = node.value() else {
+                    continue;
+                };
+                let mut s = stack.pop().unwrap_or_default();
+                if el.name() == "table" {
+                    let (rows, cols, marked) = tables.pop().unwrap_or_default();
+                    // A table holding a table is layout.
+                    let data = attr(el, "role") != Some("presentation")
+                        && attr(el, "datatable") != Some("0")
+                        && (attr(el, "summary").is_some()
+                            || (s.tables == 0
+                                && (marked || rows >= 10 || cols > 4 || rows * cols > 10)));
+                    s.data_table |= data;
+                }
+                close_element(el, &mut s, &mut anchors);
+                if let Some(top) = stack.last_mut() {
+                    top.add(&s, node.id());
+                }
+                let n = node_number(node.id());
+                if n < size {
+                    out[n] = s;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether an element's children, once loose text is wrapped, are one
+/// paragraph, with little link text.
+fn single_p<'a>(s: &Stats, el: impl Fn(NodeId) -> Option<&'a Element>) -> bool {
+    let one = (s.runs == 1 && s.non_phrasing == 0)
+        || (s.runs == 0
+            && s.children == 1
+            && s.only_child.and_then(el).is_some_and(|e| e.name() == "p"));
+    one && s.link_density() < 0.25
+}
