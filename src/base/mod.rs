@@ -14,6 +14,7 @@
 //!   (commas inside URLs included), for the collector and the offline copy.
 //! - `nesting` — a linear pre-scan that bounds how deeply HTML nests
 //!   before a parser (quadratic in depth) sees it.
+//! - `prune` — the state of a tree walk that leaves out whole subtrees.
 //! - `names` — the `names!` macro: a contract enum declared with its
 //!   strings once, from which `as_str`, `FromStr`, `Display` and serde come.
 //!
@@ -25,6 +26,7 @@ pub mod cap;
 pub mod escape;
 pub(crate) mod names;
 pub mod nesting;
+pub mod prune;
 pub mod srcset;
 pub mod text;
 pub mod time;

@@ -5,6 +5,8 @@
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+
+use crate::base::prune::Pruning;
 use scraper::Node;
 use scraper::node::Element;
 
@@ -195,58 +197,47 @@ impl<'p> Builder<'p> {
             return;
         };
         let root_prose = self.mass.map_or(0, |m| m.prose(root.id()));
-        let mut skip: Option<NodeId> = None;
+        let mut pruning = Pruning::default();
         for edge in root.traverse() {
+            if pruning.hides(&edge) {
+                continue;
+            }
             match edge {
-                Edge::Open(node) => {
-                    if skip.is_some() {
-                        continue;
-                    }
-                    match node.value() {
-                        Node::Element(el) => {
-                            let chrome = if node.id() == root.id() || self.all_links {
+                Edge::Open(node) => match node.value() {
+                    Node::Element(el) => {
+                        let chrome = if node.id() == root.id() || self.all_links {
+                            Chrome::No
+                        } else {
+                            is_chrome(el, self.quote_depth > 0)
+                        };
+                        let chrome = match chrome {
+                            Chrome::ByName
+                                if self.keeps_named_chrome(node.id(), el, root_prose) =>
+                            {
                                 Chrome::No
-                            } else {
-                                is_chrome(el, self.quote_depth > 0)
-                            };
-                            let chrome = match chrome {
-                                Chrome::ByName
-                                    if self.keeps_named_chrome(node.id(), el, root_prose) =>
-                                {
-                                    Chrome::No
-                                }
-                                c => c,
-                            };
-                            if chrome != Chrome::No || self.is_link_farm(node.id(), el, root_prose)
-                            {
-                                skip = Some(node.id());
-                                continue;
                             }
-                            if el.name() == "p" {
-                                self.para_depth += 1;
-                            }
-                            if is_caption(el) {
-                                self.captions.push(node.id());
-                            }
-                            if !self.all_links
-                                && matches!(el.name(), "script" | "style" | "template")
-                            {
-                                skip = Some(node.id());
-                                continue;
-                            }
-                            self.open(node.id(), el);
+                            c => c,
+                        };
+                        if chrome != Chrome::No || self.is_link_farm(node.id(), el, root_prose) {
+                            pruning.prune(node.id());
+                            continue;
                         }
-                        Node::Text(t) => self.text(node.id(), &t.text),
-                        _ => {}
+                        if el.name() == "p" {
+                            self.para_depth += 1;
+                        }
+                        if is_caption(el) {
+                            self.captions.push(node.id());
+                        }
+                        if !self.all_links && matches!(el.name(), "script" | "style" | "template") {
+                            pruning.prune(node.id());
+                            continue;
+                        }
+                        self.open(node.id(), el);
                     }
-                }
+                    Node::Text(t) => self.text(node.id(), &t.text),
+                    _ => {}
+                },
                 Edge::Close(node) => {
-                    if let Some(s) = skip {
-                        if s == node.id() {
-                            skip = None;
-                        }
-                        continue;
-                    }
                     if let Node::Element(el) = node.value() {
                         if el.name() == "p" {
                             self.para_depth = self.para_depth.saturating_sub(1);

@@ -33,6 +33,8 @@ use scraper::{Node, Selector};
 
 use ego_tree::iter::Edge;
 
+use crate::base::prune::Pruning;
+
 use super::parse::{Page, attr, classes, node_number};
 use crate::collect::dates;
 
@@ -278,46 +280,38 @@ impl Mass {
         // Per open element: what it holds so far.
         let mut stack: Vec<Held> = vec![Held::default()];
         let mut links = 0usize;
-        let mut skip: Option<NodeId> = None;
+        let mut pruning = Pruning::default();
         for edge in page.html.tree.root().traverse() {
+            if pruning.hides(&edge) {
+                continue;
+            }
             match edge {
-                Edge::Open(node) => {
-                    if skip.is_some() {
-                        continue;
-                    }
-                    match node.value() {
-                        Node::Element(el) => {
-                            if matches!(el.name(), "script" | "style" | "noscript" | "template") {
-                                skip = Some(node.id());
-                                continue;
-                            }
-                            if el.name() == "a" {
-                                links += 1;
-                            }
-                            stack.push(Held::default());
+                Edge::Open(node) => match node.value() {
+                    Node::Element(el) => {
+                        if matches!(el.name(), "script" | "style" | "noscript" | "template") {
+                            pruning.prune(node.id());
+                            continue;
                         }
-                        Node::Text(t) => {
-                            if let Some(top) = stack.last_mut() {
-                                let len = t.trim().len() as u32;
-                                if links == 0 {
-                                    top.prose = top.prose.saturating_add(len);
-                                } else {
-                                    top.links = top.links.saturating_add(len);
-                                }
-                                let commas = t.matches([',', '，', '、']).count() as u32;
-                                top.commas = top.commas.saturating_add(commas);
-                            }
+                        if el.name() == "a" {
+                            links += 1;
                         }
-                        _ => {}
+                        stack.push(Held::default());
                     }
-                }
+                    Node::Text(t) => {
+                        if let Some(top) = stack.last_mut() {
+                            let len = t.trim().len() as u32;
+                            if links == 0 {
+                                top.prose = top.prose.saturating_add(len);
+                            } else {
+                                top.links = top.links.saturating_add(len);
+                            }
+                            let commas = t.matches([',', '，', '、']).count() as u32;
+                            top.commas = top.commas.saturating_add(commas);
+                        }
+                    }
+                    _ => {}
+                },
                 Edge::Close(node) => {
-                    if let Some(s) = skip {
-                        if s == node.id() {
-                            skip = None;
-                        }
-                        continue;
-                    }
                     let Node::Element(el) = node.value() else {
                         continue;
                     };

@@ -28,6 +28,8 @@ use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+
+use crate::base::prune::Pruning;
 use regex::Regex;
 use scraper::Node;
 use scraper::node::Element;
@@ -324,15 +326,15 @@ impl Work<'_> {
         let Some(body_node) = self.page.html.tree.get(body) else {
             return;
         };
-        let mut skip: Option<NodeId> = None;
+        let mut pruning = Pruning::default();
         let mut table_or_code = 0usize;
         let mut byline_found = false;
         for edge in body_node.traverse() {
+            if pruning.hides(&edge) {
+                continue;
+            }
             match edge {
                 Edge::Open(node) => {
-                    if skip.is_some() {
-                        continue;
-                    }
                     let Node::Element(el) = node.value() else {
                         continue;
                     };
@@ -370,7 +372,7 @@ impl Work<'_> {
                         if let Some(r) = self.removed.get_mut(node_number(node.id())) {
                             *r = true;
                         }
-                        skip = Some(node.id());
+                        pruning.prune(node.id());
                         continue;
                     }
                     if matches!(name, "table" | "code") {
@@ -378,13 +380,6 @@ impl Work<'_> {
                     }
                 }
                 Edge::Close(node) => {
-                    if skip == Some(node.id()) {
-                        skip = None;
-                        continue;
-                    }
-                    if skip.is_some() {
-                        continue;
-                    }
                     if let Node::Element(el) = node.value()
                         && matches!(el.name(), "table" | "code")
                     {
@@ -498,24 +493,19 @@ impl Work<'_> {
             return;
         };
         let mut todo: Vec<(NodeId, u32, u32)> = Vec::new();
-        let mut skip: Option<NodeId> = None;
+        let mut pruning = Pruning::default();
         for edge in body_node.traverse() {
-            let Edge::Open(node) = edge else {
-                if let Edge::Close(n) = edge
-                    && skip == Some(n.id())
-                {
-                    skip = None;
-                }
-                continue;
-            };
-            if skip.is_some() {
+            if pruning.hides(&edge) {
                 continue;
             }
+            let Edge::Open(node) = edge else {
+                continue;
+            };
             let Node::Element(el) = node.value() else {
                 continue;
             };
             if self.removed(node.id()) {
-                skip = Some(node.id());
+                pruning.prune(node.id());
                 continue;
             }
             let Some(parent) = node.parent() else {
@@ -788,43 +778,35 @@ impl Work<'_> {
         // Bottom-up with a stack, as `tally` does, judging on close.
         let mut stack: Vec<Stats> = vec![Stats::default()];
         let mut anchors: Vec<f32> = Vec::new();
-        let mut skip: Option<NodeId> = None;
+        let mut pruning = Pruning::default();
         let mut figure = 0usize;
         let mut code = 0usize;
         // Open data tables.
         let mut data_tables = 0usize;
         for edge in r.traverse() {
+            if pruning.hides(&edge) {
+                continue;
+            }
             match edge {
-                Edge::Open(node) => {
-                    if skip.is_some() {
-                        continue;
-                    }
-                    match node.value() {
-                        Node::Element(el) => {
-                            if dropped.get(node_number(node.id())).copied().unwrap_or(true) {
-                                skip = Some(node.id());
-                                continue;
-                            }
-                            open_element(el, &mut anchors);
-                            match el.name() {
-                                "figure" => figure += 1,
-                                "code" => code += 1,
-                                "table" if holds_data(node.id()) => data_tables += 1,
-                                _ => {}
-                            }
-                            stack.push(Stats::default());
+                Edge::Open(node) => match node.value() {
+                    Node::Element(el) => {
+                        if dropped.get(node_number(node.id())).copied().unwrap_or(true) {
+                            pruning.prune(node.id());
+                            continue;
                         }
-                        Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
-                        _ => {}
+                        open_element(el, &mut anchors);
+                        match el.name() {
+                            "figure" => figure += 1,
+                            "code" => code += 1,
+                            "table" if holds_data(node.id()) => data_tables += 1,
+                            _ => {}
+                        }
+                        stack.push(Stats::default());
                     }
-                }
+                    Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
+                    _ => {}
+                },
                 Edge::Close(node) => {
-                    if let Some(s) = skip {
-                        if s == node.id() {
-                            skip = None;
-                        }
-                        continue;
-                    }
                     let Node::Element(el) = node.value() else {
                         continue;
                     };
@@ -1111,60 +1093,52 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
     // Per open table: rows, widest row, whether its markup says data.
     let mut tables: Vec<(u32, u32, bool)> = Vec::new();
     let mut cells = 0u32;
-    let mut skip: Option<NodeId> = None;
+    let mut pruning = Pruning::default();
     for edge in r.traverse() {
+        if pruning.hides(&edge) {
+            continue;
+        }
         match edge {
-            Edge::Open(node) => {
-                if skip.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Element(el) => {
-                        if skip_set
-                            .get(node_number(node.id()))
-                            .copied()
-                            .unwrap_or(true)
-                        {
-                            skip = Some(node.id());
-                            continue;
-                        }
-                        open_element(el, &mut anchors);
-                        match el.name() {
-                            "table" => tables.push((0, 0, false)),
-                            "tr" => cells = 0,
-                            "td" | "th" => {
-                                cells += 1;
-                                if let Some(t) = tables.last_mut() {
-                                    t.1 = t.1.max(cells);
-                                }
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) => {
+                    if skip_set
+                        .get(node_number(node.id()))
+                        .copied()
+                        .unwrap_or(true)
+                    {
+                        pruning.prune(node.id());
+                        continue;
+                    }
+                    open_element(el, &mut anchors);
+                    match el.name() {
+                        "table" => tables.push((0, 0, false)),
+                        "tr" => cells = 0,
+                        "td" | "th" => {
+                            cells += 1;
+                            if let Some(t) = tables.last_mut() {
+                                t.1 = t.1.max(cells);
                             }
-                            _ => {}
                         }
-                        if matches!(
-                            el.name(),
-                            "th" | "thead" | "tfoot" | "caption" | "col" | "colgroup"
-                        ) && let Some(t) = tables.last_mut()
-                        {
-                            t.2 = true;
-                        }
-                        if el.name() == "tr"
-                            && let Some(t) = tables.last_mut()
-                        {
-                            t.0 += 1;
-                        }
-                        stack.push(Stats::default());
+                        _ => {}
                     }
-                    Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
-                    _ => {}
+                    if matches!(
+                        el.name(),
+                        "th" | "thead" | "tfoot" | "caption" | "col" | "colgroup"
+                    ) && let Some(t) = tables.last_mut()
+                    {
+                        t.2 = true;
+                    }
+                    if el.name() == "tr"
+                        && let Some(t) = tables.last_mut()
+                    {
+                        t.0 += 1;
+                    }
+                    stack.push(Stats::default());
                 }
-            }
+                Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
+                _ => {}
+            },
             Edge::Close(node) => {
-                if let Some(s) = skip {
-                    if s == node.id() {
-                        skip = None;
-                    }
-                    continue;
-                }
                 let Node::Element(el) = node.value() else {
                     continue;
                 };

@@ -8,8 +8,9 @@
 
 use std::collections::HashSet;
 
-use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+
+use crate::base::prune::Pruning;
 use scraper::Node;
 use scraper::node::Element;
 use url::Url;
@@ -33,35 +34,29 @@ pub fn requisites(html: &str, base: &Url) -> Vec<Requisite> {
     let doc = parse(html);
     let base = document_base(&doc, base);
     let mut found = Found::default();
-    let mut skip: Option<NodeId> = None;
+    let mut pruning = Pruning::default();
     for edge in doc.tree.root().traverse() {
+        if pruning.hides(&edge) {
+            continue;
+        }
         match edge {
-            Edge::Open(node) => {
-                if skip.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Element(el) => {
-                        if !matches!(fate(el, &base), Fate::Keep | Fate::Unwrap) {
-                            skip = Some(node.id());
-                            continue;
-                        }
-                        let in_picture = parent_name(node) == Some("picture");
-                        element_requisites(el, in_picture, &base, &mut found);
+            Edge::Open(node) => match node.value() {
+                Node::Element(el) => {
+                    if !matches!(fate(el, &base), Fate::Keep | Fate::Unwrap) {
+                        pruning.prune(node.id());
+                        continue;
                     }
-                    Node::Text(t) if parent_name(node) == Some("style") => {
-                        for r in css_requisites(t, &base) {
-                            found.push(Some(r.url), r.kind);
-                        }
+                    let in_picture = parent_name(node) == Some("picture");
+                    element_requisites(el, in_picture, &base, &mut found);
+                }
+                Node::Text(t) if parent_name(node) == Some("style") => {
+                    for r in css_requisites(t, &base) {
+                        found.push(Some(r.url), r.kind);
                     }
-                    _ => {}
                 }
-            }
-            Edge::Close(node) => {
-                if skip == Some(node.id()) {
-                    skip = None;
-                }
-            }
+                _ => {}
+            },
+            Edge::Close(_) => {}
         }
     }
     found.list
