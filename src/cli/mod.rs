@@ -444,7 +444,7 @@ impl citeguard::fleet::worker::Events for FleetLines {
     }
     fn lost(&self, cause: &str, retry_in: std::time::Duration) {
         crate::say(format_args!(
-            "{}: the queue cannot be reached ({cause}); retrying in {:.1}s, then backing off",
+            "{}: the queue failed ({cause}); retrying in {:.1}s, then backing off",
             self.who,
             retry_in.as_secs_f64()
         ));

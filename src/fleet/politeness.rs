@@ -153,8 +153,8 @@ async fn claim_on_one_host(
         queue.count(1);
         sqlx::query(
             "INSERT INTO fleet_robots (run_id, origin, worker, lease_until) \
-             SELECT DISTINCT run_id, origin, $2, clock_timestamp() + $3 * interval '1 millisecond' \
-             FROM fleet_sources WHERE id = ANY($1) \
+             SELECT o.run_id, o.origin, $2, clock_timestamp() + $3 * interval '1 millisecond' \
+             FROM (SELECT DISTINCT run_id, origin FROM fleet_sources WHERE id = ANY($1)) o \
              ON CONFLICT (run_id, origin) DO UPDATE \
              SET worker = EXCLUDED.worker, lease_until = EXCLUDED.lease_until \
              WHERE NOT fleet_robots.known AND fleet_robots.lease_until < clock_timestamp()",

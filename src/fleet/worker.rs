@@ -29,7 +29,7 @@ use super::wire::Outcome;
 use crate::check::{Silent, Sources, fetch_sources};
 use crate::error::{Error, Result};
 use crate::fetch::{ExchangeBody, Fetched, Fetcher};
-use crate::model::{Check, Reason};
+use crate::model::Check;
 use crate::store::hook::{NoStore, SourceHook, SourceOutcome};
 
 /// What the binary hears of a worker (and of a coordinator's waiting).
@@ -400,28 +400,20 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
             error: crate::error::chain_text(&e),
         },
     };
-    if robots_pending && !lock(&ctx.robots_known).contains(&origin) {
-        let asked = match (&hook.robots, &outcome) {
-            (Some(_), _) => true,
-            // No answer at all (the host could not be reached): that
-            // allows everything, as the fetcher itself takes it, unless
-            // this source was refused before robots.txt was asked.
-            (None, Outcome::Checked { check, .. }) => !matches!(
-                check.reason,
-                Reason::UrlTooLong | Reason::Scheme | Reason::Excluded | Reason::PrivateAddress
-            ),
-            (None, _) => false,
-        };
-        if asked {
-            let (status, body) = match &hook.robots {
-                Some((status, body)) => (Some(*status), Some(body.as_slice())),
-                None => (None, None),
-            };
-            shared
-                .retry(|| shared.queue.keep_robots(&c.run_id, &origin, status, body))
-                .await;
-            lock(&ctx.robots_known).insert(origin);
-        }
+    // Only the task whose fetch asked for robots.txt has its answer to
+    // keep (another task of this worker, on the same origin, waited for
+    // it in the fetcher). When the host gave no answer at all, nothing is
+    // kept: the placeholder stays this worker's while it lives, and
+    // another worker asks again after it.
+    if robots_pending && let Some((status, body)) = &hook.robots {
+        shared
+            .retry(|| {
+                shared
+                    .queue
+                    .keep_robots(&c.run_id, &origin, Some(*status), Some(body))
+            })
+            .await;
+        lock(&ctx.robots_known).insert(origin);
     }
     outcome
 }

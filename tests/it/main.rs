@@ -21,6 +21,7 @@ mod collect_cli;
 mod collect_html;
 mod collect_robust;
 mod fetch;
+mod fleet;
 mod hostile_fetch;
 mod hostile_offline;
 mod hostile_store;
