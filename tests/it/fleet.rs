@@ -187,36 +187,40 @@ fn three_workers_one_killed_halfway_give_every_citation_exactly_one_verdict() {
         .iter()
         .map(|ip| Web::on(ip))
         .collect();
-    let mut links = Vec::new();
-    for web in &webs {
+    let mut cited: Vec<(usize, String)> = Vec::new();
+    for (w, web) in webs.iter().enumerate() {
         // Slow answers, so that the killed worker dies holding sources.
-        web.set_delay(Duration::from_millis(150));
+        web.set_delay(Duration::from_millis(400));
         for path in ["/ok", "/gone404", "/moved", "/soft404", "/private/page"] {
-            links.push(web.url(path));
+            cited.push((w, path.to_string()));
         }
         for i in 0..8 {
-            links.push(web.url(&format!("/slow/{i}")));
+            cited.push((w, format!("/slow/{i}")));
         }
     }
+    let links: Vec<String> = cited.iter().map(|(w, p)| webs[*w].url(p)).collect();
     let dir = Dir::new();
     write_post(&dir, &links);
     let flags = ["--retries", "0", "--per-host", "2", "--host-delay", "0"];
     let queue = fresh_queue("kill");
     let check = coordinator(&dir, &queue, &flags);
-    let halfway = webs[0].after_requests(6);
+    // The doomed worker starts alone: the requests the web sees first are
+    // its own, and it is killed while the last of them is still waiting
+    // for its answer.
+    let halfway = webs[0].after_requests(4);
     let mut doomed = worker(
         &dir,
         &queue,
         "doomed",
         &["--lease", "2", "--concurrency", "4"],
     );
+    halfway.recv_timeout(PATIENCE).expect("the worker started");
+    doomed.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    doomed.child.wait().unwrap();
     let others: Vec<Running> = ["second", "third"]
         .iter()
         .map(|n| worker(&dir, &queue, n, &["--lease", "2", "--concurrency", "4"]))
         .collect();
-    halfway.recv_timeout(PATIENCE).expect("the workers started");
-    doomed.child.kill().unwrap(); // SIGKILL: no chance to clean up
-    doomed.child.wait().unwrap();
 
     let (code, lines) = check.finish();
     assert_eq!(code, Some(1), "the coordinator: {lines:?}");
@@ -225,6 +229,15 @@ fn three_workers_one_killed_halfway_give_every_citation_exactly_one_verdict() {
         assert_eq!(code, Some(0), "a surviving worker: {lines:?}");
     }
     let distributed = read_report(&dir);
+    // What the doomed worker held when it died was fetched again by
+    // another: more requests for the cited pages than there are of them
+    // (robots.txt keeps one away from the web).
+    let asked: usize = cited.iter().map(|(w, p)| webs[*w].hits(p)).sum();
+    let fetchable = cited.len() - webs.len();
+    assert!(
+        asked > fetchable,
+        "{asked} requests for {fetchable} fetchable pages: nothing was taken over"
+    );
 
     let local = dir.run(
         ["check", "post.html", "--no-store", "--format", "json"]
