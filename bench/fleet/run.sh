@@ -57,8 +57,8 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # A fresh queue: a database of its own on the test server.
 fresh_queue() {
-  local name="bench_fleet_$$_$1"
-  psql -X -q "$PG" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+  local name="bench_fleet_$$_${1//-/_}"
+  psql -X -q -v ON_ERROR_STOP=1 "$PG" -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name" >&2
   echo "${PG%/*}/$name"
 }
 

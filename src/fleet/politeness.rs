@@ -59,6 +59,32 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// How long until some host with work is due again, when nothing may
+/// start now: the worker sleeps that long rather than polling blind, so a
+/// busy host with a delay is served at its delay. `None` when no host has
+/// work it could give (the queue is empty, or every such host is at its
+/// limit).
+pub async fn next_due(queue: &Queue, worker: &str) -> Result<Option<Duration>> {
+    queue.count(1);
+    let (ms,): (Option<f64>,) = sqlx::query_as(
+        "SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(h.next_at) - clock_timestamp())) * 1000)::float8 \
+         FROM fleet_hosts h \
+         WHERE EXISTS (SELECT 1 FROM fleet_sources c WHERE c.host = h.host AND NOT c.done \
+                       AND (c.lease_until IS NULL OR c.lease_until < clock_timestamp()) \
+                       AND NOT EXISTS (SELECT 1 FROM fleet_robots r \
+                           WHERE r.run_id = c.run_id AND r.origin = c.origin AND c.robots_first \
+                             AND NOT r.known AND r.worker <> $1 \
+                             AND r.lease_until >= clock_timestamp())) \
+           AND (SELECT count(*) FROM fleet_sources b WHERE b.host = h.host AND NOT b.done \
+                AND b.lease_until >= clock_timestamp()) < h.per_host",
+    )
+    .bind(worker)
+    .fetch_one(&queue.pool)
+    .await
+    .map_err(|e| queue.error("look for due hosts", &e))?;
+    Ok(ms.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)))
+}
+
 async fn claim_on_one_host(
     queue: &Queue,
     worker: &str,

@@ -23,7 +23,7 @@ use tokio::sync::{OnceCell, watch};
 use tokio::task::JoinSet;
 
 use super::distributed::origin;
-use super::politeness::{Claimed, claim};
+use super::politeness::{Claimed, claim, next_due};
 use super::queue::{Queue, Robots};
 use super::wire::Outcome;
 use crate::check::{Silent, Sources, fetch_sources};
@@ -292,12 +292,21 @@ pub async fn work(
                         Err(e) => shared.lost(&e, idle),
                     }
                 }
+                // Until the next host is due, when one is; else a wait
+                // that grows while the queue stays empty.
+                let wait = match next_due(&shared.queue, &shared.options.name).await {
+                    Ok(Some(due)) => due.clamp(Duration::from_millis(2), shared.options.poll),
+                    _ => {
+                        let wait = idle;
+                        idle = (idle * 2).min(shared.options.poll);
+                        wait
+                    }
+                };
                 tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
+                    _ = tokio::time::sleep(wait) => {}
                     Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                     _ = stop.changed() => {}
                 }
-                idle = (idle * 2).min(shared.options.poll);
             }
             Err(e) => {
                 let wait = backoff.wait();

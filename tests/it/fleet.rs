@@ -104,12 +104,20 @@ impl Running {
     }
 
     /// Waits for the process to end; its exit code and all of stderr.
-    fn finish(mut self) -> (Option<i32>, Vec<String>) {
+    fn finish(&mut self) -> (Option<i32>, Vec<String>) {
         let status = self.child.wait().unwrap();
         // The reader thread ends with the pipe; give it the last lines.
         while self.lines.recv_timeout(Duration::from_secs(5)).is_ok() {}
         let seen = self.seen.lock().unwrap().clone();
         (status.code(), seen)
+    }
+}
+
+/// A test that fails part-way leaves no process behind.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -203,7 +211,7 @@ fn three_workers_one_killed_halfway_give_every_citation_exactly_one_verdict() {
     write_post(&dir, &links);
     let flags = ["--retries", "0", "--per-host", "2", "--host-delay", "0"];
     let queue = fresh_queue("kill");
-    let check = coordinator(&dir, &queue, &flags);
+    let mut check = coordinator(&dir, &queue, &flags);
     // The doomed worker starts alone: the requests the web sees first are
     // its own, and it is killed while the last of them is still waiting
     // for its answer.
@@ -224,7 +232,7 @@ fn three_workers_one_killed_halfway_give_every_citation_exactly_one_verdict() {
 
     let (code, lines) = check.finish();
     assert_eq!(code, Some(1), "the coordinator: {lines:?}");
-    for w in others {
+    for mut w in others {
         let (code, lines) = w.finish();
         assert_eq!(code, Some(0), "a surviving worker: {lines:?}");
     }
@@ -287,14 +295,14 @@ fn the_distributed_report_is_the_local_report() {
     write_post(&dir, &links);
     let flags = ["--retries", "0"];
     let queue = fresh_queue("same");
-    let check = coordinator(&dir, &queue, &flags);
+    let mut check = coordinator(&dir, &queue, &flags);
     let workers: Vec<Running> = ["a", "b"]
         .iter()
         .map(|n| worker(&dir, &queue, n, &[]))
         .collect();
     let (code, lines) = check.finish();
     assert_eq!(code, Some(1), "{lines:?}");
-    for w in workers {
+    for mut w in workers {
         assert_eq!(w.finish().0, Some(0));
     }
     // robots.txt once for the run, whichever worker asked.
@@ -401,7 +409,7 @@ fn run_three_workers(links: &[String], flags: &[&str], tag: &str) {
     let dir = Dir::new();
     write_post(&dir, links);
     let queue = fresh_queue(tag);
-    let check = coordinator(&dir, &queue, flags);
+    let mut check = coordinator(&dir, &queue, flags);
     let workers: Vec<Running> = ["w1", "w2", "w3"]
         .iter()
         .map(|n| worker(&dir, &queue, n, &["--concurrency", "4"]))
@@ -409,7 +417,7 @@ fn run_three_workers(links: &[String], flags: &[&str], tag: &str) {
     let (code, lines) = check.finish();
     // 1: the unlinked citation is `missing`.
     assert_eq!(code, Some(1), "{lines:?}");
-    for w in workers {
+    for mut w in workers {
         assert_eq!(w.finish().0, Some(0));
     }
     let report = read_report(&dir);
@@ -517,13 +525,13 @@ fn a_worker_that_cannot_reach_postgresql_says_so_once_and_carries_on_when_it_can
     let dir = Dir::new();
     write_post(&dir, &links);
     let queue = fresh_queue("lost");
-    let check = coordinator(&dir, &queue, &["--retries", "0"]);
+    let mut check = coordinator(&dir, &queue, &["--retries", "0"]);
 
     let target: std::net::SocketAddr = "127.0.0.1:54329".parse().unwrap();
     assert!(queue.contains(":54329/"), "{queue}");
     let proxy = Proxy::to(target);
     let through = queue.replace(":54329/", &format!(":{}/", proxy.port));
-    let w = worker(&dir, &through, "cut-off", &[]);
+    let mut w = worker(&dir, &through, "cut-off", &[]);
     let said = w.wait_for("the queue failed");
     assert!(said.starts_with("citeguard: worker cut-off: "), "{said}");
     proxy.up.store(true, Ordering::SeqCst);
@@ -556,9 +564,9 @@ fn sigterm_makes_a_worker_finish_its_sources_and_stop() {
     let dir = Dir::new();
     write_post(&dir, &links);
     let queue = fresh_queue("term");
-    let check = coordinator(&dir, &queue, &["--retries", "0", "--host-delay", "0"]);
+    let mut check = coordinator(&dir, &queue, &["--retries", "0", "--host-delay", "0"]);
     // Without --exit-when-idle: only the signal ends it.
-    let first = Running::spawn(
+    let mut first = Running::spawn(
         dir.citeguard([
             "worker",
             "--queue",
@@ -587,7 +595,7 @@ fn sigterm_makes_a_worker_finish_its_sources_and_stop() {
     // It finished what it held (nothing was left half done for a lease
     // to expire), and left the rest to the next worker.
     assert!(done >= 1 && done < links.len(), "{lines:?}");
-    let second = worker(&dir, &queue, "second", &[]);
+    let mut second = worker(&dir, &queue, "second", &[]);
     let (code, lines) = check.finish();
     // 1: the unlinked citation is `missing`.
     assert_eq!(code, Some(1), "{lines:?}");
