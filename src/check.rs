@@ -248,18 +248,33 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// How many fetched pages the store prepares at once (hashing, text
+/// extraction, compression on the blocking pool): two per core, so every
+/// core has work while the store takes the finished ones in turn.
+fn preparing_at_once() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
 /// Fetches every source once through the queue, hands each `Fetched` to the
 /// hook (which may revise its check), and fetches the requisites the hook
 /// names, two levels deep and at most `REQUISITES_PER_PAGE` per page.
 /// Returns each source's check and evidence by position. A local run
 /// fetches all its sources through here; a fleet worker, each source it
 /// claims.
+///
+/// Each fetch is first prepared by the hook (`SourceHook::prepare`),
+/// several at once; the prepared fetches are then handed to the hook one
+/// at a time, as they finish. No more than `preparing_at_once` are in
+/// preparation: beyond that the results wait in the queue's channel.
 pub async fn fetch_sources<H: SourceHook>(
     sources: &Sources<'_>,
     fetcher: &Arc<Fetcher>,
     hook: &mut H,
     progress: &dyn Progress,
 ) -> Result<Vec<Option<(Check, Evidence)>>> {
+    use futures_util::StreamExt;
+    use futures_util::stream::FuturesUnordered;
+
     progress.start(sources.order.len());
     let (queue, mut results) = Queue::new(fetcher.clone());
     for url in sources.order {
@@ -286,31 +301,86 @@ pub async fn fetch_sources<H: SourceHook>(
                 }
             }
         };
-    while done < sources.order.len() || !requisites.is_empty() {
-        let Some(fetched) = results.recv().await else {
-            break;
-        };
-        // A fetch that panicked ends the run with its error.
-        let fetched = fetched?;
-        let reach = fetched.reach;
-        if let Some(depth) = requisites.remove(&fetched.check.url) {
-            let more = hook.requisite(fetched).await?;
-            push_requisites(more, depth + 1, reach, &mut requisites);
-            continue;
+    let limit = preparing_at_once();
+    // Fetches being prepared: what they are (a requisite's depth, or the
+    // source's URL) and the hook's future.
+    let mut preparing = FuturesUnordered::new();
+    // Fetches received while `limit` are being prepared: taken from the
+    // queue's channel at once, each keeping its body on disk only (its
+    // spool file), so that a store slower than the network holds no page
+    // in memory while it catches up.
+    let mut waiting: std::collections::VecDeque<(Prepared, Reach, crate::fetch::Fetched)> =
+        Default::default();
+    let mut open = true;
+    loop {
+        while preparing.len() < limit
+            && let Some((what, reach, fetched)) = waiting.pop_front()
+        {
+            let page = matches!(what, Prepared::Source(_));
+            let ready = hook.prepare(fetched, page);
+            preparing.push(async move { (what, reach, ready.await) });
         }
-        let position = sources.position.get(fetched.check.url.as_str()).copied();
-        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
-        let outcome = hook.source(fetched, quoted).await?;
-        progress.source_done(&outcome.check);
-        push_requisites(outcome.requisites, 1, reach, &mut requisites);
-        if let Some(i) = position {
-            done += usize::from(checks[i].is_none());
-            checks[i] = Some((outcome.check, outcome.evidence));
+        let all_in = done >= sources.order.len() && requisites.is_empty();
+        if all_in && preparing.is_empty() && waiting.is_empty() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            Some((what, reach, ready)) = preparing.next(), if !preparing.is_empty() => {
+                let ready = ready?;
+                match what {
+                    Prepared::Requisite(depth) => {
+                        let more = hook.requisite(ready).await?;
+                        push_requisites(more, depth + 1, reach, &mut requisites);
+                    }
+                    Prepared::Source(url) => {
+                        let position = sources.position.get(url.as_str()).copied();
+                        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
+                        let outcome = hook.source(ready, quoted).await?;
+                        progress.source_done(&outcome.check);
+                        push_requisites(outcome.requisites, 1, reach, &mut requisites);
+                        if let Some(i) = position {
+                            done += usize::from(checks[i].is_none());
+                            checks[i] = Some((outcome.check, outcome.evidence));
+                        }
+                    }
+                }
+            }
+            fetched = results.recv(), if open => {
+                let Some(fetched) = fetched else {
+                    open = false;
+                    continue;
+                };
+                // A fetch that panicked ends the run with its error.
+                let mut fetched = fetched?;
+                let reach = fetched.reach;
+                let what = match requisites.remove(&fetched.check.url) {
+                    Some(depth) => Prepared::Requisite(depth),
+                    None => Prepared::Source(fetched.check.url.clone()),
+                };
+                if preparing.len() >= limit
+                    && let Some(body) = fetched.body.as_mut()
+                    && body.spool.is_some()
+                {
+                    // The spool file holds the whole body the head begins.
+                    body.head = Vec::new();
+                }
+                waiting.push_back((what, reach, fetched));
+            }
+            else => break,
         }
     }
     drop(queue);
     progress.finish();
     Ok(checks)
+}
+
+/// What a fetch in preparation is.
+enum Prepared {
+    /// A requisite, at this depth.
+    Requisite(u8),
+    /// A cited source (or a URL the queue answered that no one asked for).
+    Source(String),
 }
 
 /// Every citation's row, in the posts' order, and the counts. The posts are
@@ -513,7 +583,7 @@ pub async fn run_with<S: SourceChecks>(
         let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         return Ok(Run { report, mementos });
     }
-    let store = Store::open(&config.store, Access::Write).await?;
+    let store = Store::open_config(config, Access::Write).await?;
     let previous = crate::store::report::last_report(&store)
         .await
         .ok()

@@ -24,8 +24,24 @@ pub struct Config {
     pub fetch: FetchConfig,
     pub compare: CompareConfig,
     pub schedule: ScheduleConfig,
-    /// The store directory.
+    /// The store: a directory (the SQLite index, and the copies unless
+    /// `objects` says otherwise), or `postgres://user@host:port/db` for an
+    /// index on PostgreSQL shared by many processes.
     pub store: PathBuf,
+    /// Where bodies, texts and WARC files go when not inside the store
+    /// directory: another directory, or `s3://bucket/prefix` on
+    /// S3-compatible storage. Required with a PostgreSQL index.
+    pub objects: Option<String>,
+    /// The S3 endpoint for storage other than AWS (`http://127.0.0.1:9000`);
+    /// AWS's own endpoint for the region when unset.
+    pub s3_endpoint: Option<String>,
+    /// The S3 region (`us-east-1` when unset).
+    pub s3_region: Option<String>,
+    /// The S3 credentials: never from the config file, only from the
+    /// environment (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`), which the binary reads.
+    #[serde(skip)]
+    pub s3_credentials: Option<S3Credentials>,
     /// Verdicts that make the exit code 1.
     pub fail_on: Vec<Verdict>,
     /// Per-host settings, keyed by host name (`"www.nytimes.com"`).
@@ -40,9 +56,31 @@ impl Default for Config {
             compare: CompareConfig::default(),
             schedule: ScheduleConfig::default(),
             store: PathBuf::from(DEFAULT_STORE),
+            objects: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_credentials: None,
             fail_on: vec![Verdict::Dead, Verdict::Changed, Verdict::Missing],
             hosts: BTreeMap::new(),
         }
+    }
+}
+
+/// S3 credentials, as the environment gives them. Their `Debug` hides the
+/// secret.
+#[derive(Clone, Default)]
+pub struct S3Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"[redacted]")
+            .finish_non_exhaustive()
     }
 }
 
@@ -361,6 +399,27 @@ mod tests {
             c.host_headers("www.nytimes.com").unwrap()["Cookie"],
             "nyt-a=1"
         );
+    }
+
+    #[test]
+    fn the_store_backends_are_config_keys_and_credentials_are_not() {
+        let c = Config::parse(
+            "store = \"postgres://cg@db:5432/cg\"\nobjects = \"s3://archive/cg\"\n\
+             s3_endpoint = \"http://127.0.0.1:9000\"\ns3_region = \"eu-west-1\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.store, PathBuf::from("postgres://cg@db:5432/cg"));
+        assert_eq!(c.objects.as_deref(), Some("s3://archive/cg"));
+        assert_eq!(c.s3_endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+        assert_eq!(c.s3_region.as_deref(), Some("eu-west-1"));
+        let e = Config::parse("s3_credentials = \"x\"\n").unwrap_err();
+        assert!(e.contains("s3_credentials"), "{e}");
+        let secret = S3Credentials {
+            access_key_id: "AKIA".into(),
+            secret_access_key: "hunter2".into(),
+            session_token: None,
+        };
+        assert!(!format!("{secret:?}").contains("hunter2"));
     }
 
     #[test]

@@ -12,7 +12,10 @@
 # log, the requests served and the body bytes sent. Checks both WARCs with
 # `warcio check`. Two reference rows follow: the same check with --no-store,
 # and run A with its store on tmpfs (/dev/shm), where fsync costs nothing.
-# Prints a table; bench/README.md keeps the figures of a run.
+# Prints a table, then the ratios issue 12 sets as targets (first run
+# against wget, recheck against --no-store, bytes against wget's WARC,
+# peak memory), each with "met" or "NOT met"; bench/README.md keeps the
+# figures of a run.
 #
 # WORK (default target/bench-archive) holds the nginx files and TMP (the
 # stores and WARCs, kept for a look after the run); CHECK_WORK (default
@@ -158,3 +161,21 @@ row wget "C: -i list" "${c[0]}" "${c[2]}" "${c[1]}" "$c_bytes" "${c[3]}" "${c[4]
 row citeguard "ref: no store" "${n[0]}" "${n[2]}" "${n[1]}" 0 "${n[3]}" "${n[4]}" -
 [ -z "${t[0]:-}" ] || row citeguard "ref: A, tmpfs" "${t[0]}" "${t[2]}" "${t[1]}" "$t_bytes" "${t[3]}" "${t[4]}" -
 echo "(citeguard's WARC column: its store after A and B, exported; bytes_written for B: what the store grew by)"
+
+# The targets of issue 12, as ratios of this run's own figures.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { # VALUE OP LIMIT -> met / NOT met
+  awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+    ok = (op == ">=") ? (v >= l) : (op == "<=") ? (v <= l) : (v < l)
+    print (ok ? "met" : "NOT met") }'
+}
+speed=$(ratio "${c[0]}" "${a[0]}")
+recheck=$(ratio "${b[0]}" "${n[0]}")
+size=$(ratio "$a_bytes" "$c_bytes")
+echo
+echo "targets (issue 12), $N URLs:"
+printf "  %-44s %8s  %-10s %s\n" "first run, wget's time / citeguard's" "${speed}x" "(>= 3)" "$(verdict "$speed" ">=" 3)"
+printf "  %-44s %8s  %-10s %s\n" "recheck time / check --no-store time" "${recheck}x" "(<= 1.5)" "$(verdict "$recheck" "<=" 1.5)"
+printf "  %-44s %8s  %-10s %s\n" "bytes written (A) / wget's WARC" "${size}x" "(<= 1.5)" "$(verdict "$size" "<=" 1.5)"
+printf "  %-44s %8s  %-10s %s\n" "peak memory of A (MB)" "${a[1]}" "(< 100)" "$(verdict "${a[1]}" "<" 100)"
+printf "  %-44s %8s  %-10s %s\n" "peak memory of B (MB)" "${b[1]}" "(< 100)" "$(verdict "${b[1]}" "<" 100)"

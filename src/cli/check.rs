@@ -60,9 +60,7 @@ fn apply(config: &mut Config, a: &CheckArgs) {
     if let Some(v) = &a.report.fail_on {
         config.fail_on = v.clone();
     }
-    if let Some(v) = &a.store {
-        config.store = v.clone();
-    }
+    super::apply_store_args(config, a.store.as_ref(), &a.objects);
     if let Some(v) = a.drift_threshold {
         config.compare.drift_threshold = v;
     }

@@ -103,6 +103,52 @@ mod collect;
 mod store;
 mod worker;
 
+/// Where the copies go when not inside the store directory: shared by
+/// every command that opens the store.
+#[derive(Debug, Args)]
+pub struct ObjectsArgs {
+    /// Where bodies, texts and WARC files are kept: a directory, or
+    /// s3://BUCKET/PREFIX on S3-compatible storage (credentials from
+    /// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY) [default: inside the
+    /// store directory; required with a postgres:// store].
+    #[arg(long, value_name = "DIR|S3-URL")]
+    pub objects: Option<String>,
+    /// The S3 endpoint, for S3-compatible storage other than AWS
+    /// [default: AWS_ENDPOINT_URL, or `s3_endpoint` in the config].
+    #[arg(long, value_name = "URL")]
+    pub s3_endpoint: Option<String>,
+}
+
+/// Applies where the store is over the config: the config file's keys,
+/// then the standard AWS variables (`AWS_ENDPOINT_URL`, `AWS_REGION`,
+/// and the credentials, which only the environment gives), then the
+/// flags. The binary reads the environment; the library is handed it.
+pub fn apply_store_args(config: &mut Config, store: Option<&PathBuf>, args: &ObjectsArgs) {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(v) = env("AWS_ENDPOINT_URL_S3").or_else(|| env("AWS_ENDPOINT_URL")) {
+        config.s3_endpoint = Some(v);
+    }
+    if let Some(v) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+        config.s3_region = Some(v);
+    }
+    if let (Some(id), Some(secret)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        config.s3_credentials = Some(citeguard::config::S3Credentials {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: env("AWS_SESSION_TOKEN"),
+        });
+    }
+    if let Some(v) = store {
+        config.store = v.clone();
+    }
+    if let Some(v) = &args.objects {
+        config.objects = Some(v.clone());
+    }
+    if let Some(v) = &args.s3_endpoint {
+        config.s3_endpoint = Some(v.clone());
+    }
+}
+
 /// How a report is written: shared by `check` and `report`.
 #[derive(Debug, Args)]
 pub struct ReportOutput {
@@ -176,9 +222,13 @@ pub struct CheckArgs {
     /// Never show a progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-    /// The store: offline copies, WARC files and the index [default: ./snapshots].
-    #[arg(long, value_name = "DIR")]
+    /// The store: offline copies, WARC files and the index in a directory,
+    /// or postgres://USER@HOST:PORT/DB for the index on PostgreSQL
+    /// [default: ./snapshots].
+    #[arg(long, value_name = "DIR|URL")]
     pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub objects: ObjectsArgs,
     /// Check without keeping anything: no snapshots, no history, no `changed`.
     #[arg(long, conflicts_with = "store")]
     pub no_store: bool,

@@ -21,21 +21,23 @@ use citeguard::store::{Access, Store};
 
 #[derive(Debug, Args)]
 pub struct StoreArgs {
-    /// The store [default: ./snapshots, or `store` in the config].
-    #[arg(long, value_name = "DIR")]
+    /// The store: a directory, or postgres://USER@HOST:PORT/DB for an
+    /// index on PostgreSQL [default: ./snapshots, or `store` in the config].
+    #[arg(long, value_name = "DIR|URL")]
     pub store: Option<PathBuf>,
+    #[command(flatten)]
+    pub objects: super::ObjectsArgs,
     /// Config file [default: ./citeguard.toml if present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
 impl StoreArgs {
+    /// The config, with where the store is applied over it.
     fn config(&self) -> Result<Config> {
-        super::load_config(self.config.as_ref())
-    }
-
-    fn path(&self, config: &Config) -> PathBuf {
-        self.store.clone().unwrap_or_else(|| config.store.clone())
+        let mut config = super::load_config(self.config.as_ref())?;
+        super::apply_store_args(&mut config, self.store.as_ref(), &self.objects);
+        Ok(config)
     }
 }
 
@@ -115,8 +117,7 @@ pub struct ExportArgs {
 }
 
 async fn open(args: &StoreArgs, access: Access) -> Result<Store> {
-    let config = args.config()?;
-    Store::open(&args.path(&config), access).await
+    Store::open_config(&args.config()?, access).await
 }
 
 /// Writes a command's output through `f` into what `open_output` opened;
@@ -137,14 +138,13 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         .fail_on
         .clone()
         .unwrap_or(config.fail_on.clone());
-    let path = args.store.path(&config);
     // Opened first, so a bad path fails before any work; the file replaces
     // what was there only once the report is written whole.
     let out = super::open_output(args.report.output.as_ref())?;
     let report = block_on(async {
-        let store = Store::open(&path, Access::Read).await?;
+        let store = Store::open_config(&config, Access::Read).await?;
         let mut report = last_report(&store).await?.ok_or_else(|| Error::Store {
-            path: path.clone(),
+            path: store.name().to_path_buf(),
             cause: "no finished run in this store yet (run `citeguard check` first)".into(),
         })?;
         if args.report.format == report::Format::Html

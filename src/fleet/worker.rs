@@ -398,7 +398,7 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
             .and_then(|u| u.join("/robots.txt"))
             .map(|u| u.to_string())
             .unwrap_or_default(),
-        robots: None,
+        robots: Mutex::new(None),
     };
     let outcome = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
         Ok(mut checks) => match checks.pop().flatten() {
@@ -414,7 +414,8 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
     // it in the fetcher). When the host gave no answer at all, nothing is
     // kept: the placeholder stays this worker's while it lives, and
     // another worker asks again after it.
-    if robots_pending && let Some((status, body)) = &hook.robots {
+    let robots = lock(&hook.robots).take();
+    if robots_pending && let Some((status, body)) = &robots {
         shared
             .retry(|| {
                 shared
@@ -432,25 +433,36 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
 struct Watch<H> {
     inner: H,
     robots_url: String,
-    robots: Option<(u16, Vec<u8>)>,
+    robots: Mutex<Option<(u16, Vec<u8>)>>,
 }
 
 impl<H: SourceHook> SourceHook for Watch<H> {
+    type Ready = H::Ready;
+
     async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
         self.inner.validators(url).await
     }
 
-    async fn source(&mut self, fetched: Fetched, quotes: &[String]) -> Result<SourceOutcome> {
-        if let Some(e) = fetched.exchanges.first()
+    fn prepare(
+        &self,
+        fetched: Fetched,
+        page: bool,
+    ) -> impl std::future::Future<Output = Result<Self::Ready>> + Send + 'static {
+        if page
+            && let Some(e) = fetched.exchanges.first()
             && e.url == self.robots_url
             && let ExchangeBody::Read { bytes, .. } = &e.body
         {
-            self.robots = Some((e.status, bytes.clone()));
+            *lock(&self.robots) = Some((e.status, bytes.clone()));
         }
-        self.inner.source(fetched, quotes).await
+        self.inner.prepare(fetched, page)
     }
 
-    async fn requisite(&mut self, fetched: Fetched) -> Result<Vec<String>> {
-        self.inner.requisite(fetched).await
+    async fn source(&mut self, ready: Self::Ready, quotes: &[String]) -> Result<SourceOutcome> {
+        self.inner.source(ready, quotes).await
+    }
+
+    async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
+        self.inner.requisite(ready).await
     }
 }

@@ -23,7 +23,7 @@ pub async fn accept(store: &Store, url: &str, now: DateTime<Utc>) -> Result<Snap
     let Some(latest) = latest else {
         return Err(Error::not_found(url, "no snapshot stored yet"));
     };
-    if !store.objects.exists(&latest.body_sha256) {
+    if store.read_body(&latest).await.is_err() {
         return Err(Error::Usage(format!(
             "{url}: the latest snapshot ({}) is gone from the store too; run `citeguard check` to take a new one",
             latest.fetched_at

@@ -22,6 +22,19 @@ pub struct TextChange {
     pub spans: Vec<DiffSpan>,
 }
 
+/// The main text stored for a snapshot, or an error saying there is none.
+async fn stored_text(store: &Store, url: &str, s: &SnapshotRow) -> Result<String> {
+    let no_text = || {
+        Error::Usage(format!(
+            "{url}: the snapshot of {} has no stored text ({})",
+            s.fetched_at,
+            s.content_type.as_deref().unwrap_or("no content type")
+        ))
+    };
+    let sha = s.text_sha256.as_deref().ok_or_else(no_text)?;
+    String::from_utf8(store.read_copy(url, s, sha).await?).map_err(|_| no_text())
+}
+
 /// The baseline text of the source cited as `url` against its latest. An
 /// error when either snapshot is missing or has no stored text.
 pub async fn baseline_vs_latest(store: &Store, url: &str) -> Result<TextDiff> {
@@ -36,18 +49,10 @@ pub async fn baseline_vs_latest(store: &Store, url: &str) -> Result<TextDiff> {
     let (Some(baseline), Some(latest)) = (baseline, latest) else {
         return Err(Error::not_found(url, "no snapshot stored yet"));
     };
-    let text = |s: &SnapshotRow| {
-        let no_text = || {
-            Error::Usage(format!(
-                "{url}: the snapshot of {} has no stored text ({})",
-                s.fetched_at,
-                s.content_type.as_deref().unwrap_or("no content type")
-            ))
-        };
-        let sha = s.text_sha256.as_deref().ok_or_else(no_text)?;
-        String::from_utf8(store.read_copy(url, s, sha)?).map_err(|_| no_text())
-    };
-    let (before, after) = (text(&baseline)?, text(&latest)?);
+    let (before, after) = (
+        stored_text(store, url, &baseline).await?,
+        stored_text(store, url, &latest).await?,
+    );
     let change = (baseline.id != latest.id && before != after).then(|| TextChange {
         similarity: crate::compare::similarity(&before, &after),
         spans: crate::compare::word_diff(&before, &after),

@@ -36,14 +36,11 @@ pub struct Contents {
 /// The store's WARC files, in order (run ids sort by time); an error when
 /// nothing has been archived yet.
 pub fn warc_files(store: &Store) -> Result<Vec<PathBuf>> {
-    let mut warcs: Vec<PathBuf> = std::fs::read_dir(store.warc_dir())
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut warcs: Vec<PathBuf> = store
+        .warc_files()?
+        .into_iter()
+        .filter(|p| p.to_string_lossy().ends_with(".warc.gz"))
+        .collect();
     warcs.sort();
     if warcs.is_empty() {
         return Err(store.err("nothing archived yet (run `citeguard check` first)"));

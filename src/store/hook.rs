@@ -53,24 +53,59 @@ impl SourceOutcome {
 /// Where the store meets the pipeline: asked for validators before a
 /// source is queued, handed each `Fetched` as it arrives.
 ///
+/// A fetch goes through the hook in two steps. `prepare` is the work that
+/// needs nothing of the hook's state (reading the body, hashing, text
+/// extraction and normalisation, compression): it returns a future that
+/// owns what it needs, which `check` runs several at once, off the async
+/// runtime. `source` (or `requisite`) then takes what `prepare` made, one
+/// at a time, in the order the preparations finish.
+///
 /// The pipeline is generic over its hook (never a trait object), so the
 /// methods are plain `async fn`s without a `Send` bound.
 #[allow(async_fn_in_trait)]
 pub trait SourceHook {
+    /// What `prepare` makes of a fetch.
+    type Ready: Send + 'static;
+
     async fn validators(&mut self, _url: &str) -> Result<Option<Validators>> {
         Ok(None)
     }
-    /// Keeps what it wants of a cited source's `fetched` and returns its
-    /// check, possibly revised, with the evidence. `quotes` are the
-    /// passages the citing posts quote from it. The default drops the body.
+    /// The state-free work on a fetch, as a future that owns what it
+    /// needs. `page` is true for a cited source, false for a requisite.
+    fn prepare(
+        &self,
+        fetched: Fetched,
+        page: bool,
+    ) -> impl std::future::Future<Output = Result<Self::Ready>> + Send + 'static;
+    /// Keeps what it wants of a cited source and returns its check,
+    /// possibly revised, with the evidence. `quotes` are the passages the
+    /// citing posts quote from it.
+    async fn source(&mut self, ready: Self::Ready, quotes: &[String]) -> Result<SourceOutcome>;
+    /// Keeps a fetched requisite; returns the requisites it needs in turn
+    /// (a stylesheet's fonts and images).
+    async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>>;
+}
+
+/// No store: bodies are dropped.
+pub struct NoStore;
+impl SourceHook for NoStore {
+    type Ready = Fetched;
+
+    fn prepare(
+        &self,
+        fetched: Fetched,
+        _page: bool,
+    ) -> impl std::future::Future<Output = Result<Fetched>> + Send + 'static {
+        std::future::ready(Ok(fetched))
+    }
+
     async fn source(&mut self, fetched: Fetched, _quotes: &[String]) -> Result<SourceOutcome> {
         if let Some(b) = &fetched.body {
             crate::fetch::discard_spool(b);
         }
         Ok(SourceOutcome::plain(fetched.check))
     }
-    /// Keeps a fetched requisite; returns the requisites it needs in turn
-    /// (a stylesheet's fonts and images).
+
     async fn requisite(&mut self, fetched: Fetched) -> Result<Vec<String>> {
         if let Some(b) = &fetched.body {
             crate::fetch::discard_spool(b);
@@ -78,7 +113,3 @@ pub trait SourceHook {
         Ok(Vec::new())
     }
 }
-
-/// No store: bodies are dropped.
-pub struct NoStore;
-impl SourceHook for NoStore {}

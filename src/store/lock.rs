@@ -57,6 +57,22 @@ impl WriterLock {
         })
     }
 
+    /// A writer's own temporary directory in `root`, without the store's
+    /// lock: for a directory of copies that several writers share, whose
+    /// index (on PostgreSQL) orders them itself. Recovery still removes
+    /// only the directories whose lock is free.
+    pub fn take_shared(root: &Path) -> Result<WriterLock> {
+        let store = File::open(root).map_err(|e| Error::io(root, e))?;
+        let dir = root.join(TMP);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let (tmp, tmp_lock) = own_tmp(&dir).map_err(|e| Error::io(&dir, e))?;
+        Ok(WriterLock {
+            _store: store,
+            tmp,
+            _tmp_lock: tmp_lock,
+        })
+    }
+
     /// This writer's temporary directory: spool files and objects being
     /// written.
     pub fn tmp(&self) -> &Path {

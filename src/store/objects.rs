@@ -1,8 +1,11 @@
-//! Bodies, content-addressed by SHA-256: `objects/ab/cdef…`.
+//! Objects, content-addressed by SHA-256: extracted texts and run reports,
+//! gzipped (`objects/ab/cdef….gz`), and, in stores written before bodies
+//! moved into the WARC files, bodies and texts as plain files
+//! (`objects/ab/cdef…`), which are still read.
 //!
 //! An object is written once: to a temporary file in the writer's
-//! directory under `tmp/` (same file system), fsynced, then renamed into
-//! place, and its directory fsynced. A crash leaves either no object or a
+//! directory under `tmp/` (same file system), synced, then renamed into
+//! place, and its directory synced. A crash leaves either no object or a
 //! whole one; the temporary files of a killed run are swept on the next
 //! open.
 //!
@@ -10,10 +13,26 @@
 //! refuses a damaged object, and storing bytes whose object is already
 //! there keeps the file only when it is sound. A damaged one (truncated,
 //! overwritten) is replaced, by the same atomic rename, with the good bytes
-//! that were just fetched, so a later run repairs what `verify` found.
+//! that were just made, so a later run repairs what `verify` found.
 //!
-//! This is the one place that knows objects are files, so that bodies can
-//! later live in S3-compatible storage behind the same four calls.
+//! A writer that stores many objects in a batch (`Archive`) defers the
+//! syncing: `put_text_later` leaves the bytes in the writer's `tmp/`
+//! directory, unsynced, and `commit_pending` makes the whole batch
+//! durable at once (one `syncfs` of the store's file system on Linux, else
+//! one fsync per file), renames the files into place, and makes the
+//! renames durable, before the batch's index rows are committed. Until
+//! then a pending object is read from its temporary file.
+//!
+//! Extracted texts are stored compressed (`put_text_later`): `objects/ab/cdef….gz`
+//! holds the gzip of the bytes whose SHA-256 is `abcdef…`; `read` and
+//! `health` look for either form and always check the hash of the bytes
+//! themselves.
+//!
+//! The same objects can live on S3-compatible storage (`open_remote`,
+//! `--objects s3://…`), under the same names: the batch's files are then
+//! uploaded whole at `commit_pending` (before the batch's index rows, as
+//! the local renames are), and reads fetch the object and check its hash
+//! just the same. Nothing else in the store knows where objects are.
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -28,6 +47,14 @@ pub struct Objects {
     tmp: Option<PathBuf>,
     /// Directories that gained an entry since the last `sync_dirs`.
     unsynced: std::sync::Mutex<std::collections::BTreeSet<PathBuf>>,
+    /// Objects of the open batch, not yet synced nor in place: by hash,
+    /// their temporary file and whether it holds the gzip of the bytes.
+    pending: std::sync::Mutex<std::collections::HashMap<String, (PathBuf, bool)>>,
+    /// The named blobs the objects live in when they are not files under
+    /// `root` (S3).
+    remote: Option<super::blobs::Blobs>,
+    /// Objects known to be on S3 (uploaded, or found there): asked once.
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 /// What `verify` found of one object.
@@ -47,7 +74,68 @@ impl Objects {
             root: store.join("objects"),
             tmp,
             unsynced: Default::default(),
+            pending: Default::default(),
+            remote: None,
+            known: Default::default(),
         }
+    }
+
+    /// The objects kept as blobs (`objects/ab/cdef…` under the blobs'
+    /// prefix); `tmp` is the writer's local directory for the files of a
+    /// batch before they are uploaded, `None` for a reader.
+    pub fn open_remote(blobs: super::blobs::Blobs, tmp: Option<PathBuf>) -> Objects {
+        let root = tmp.clone().unwrap_or_default().join("objects");
+        Objects {
+            remote: Some(blobs),
+            ..Objects::open(&root, tmp)
+        }
+    }
+
+    fn is_known(&self, sha256: &str) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(sha256)
+    }
+
+    fn learn(&self, sha256: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha256.to_string());
+    }
+
+    /// The blob name of an object, plain or compressed.
+    fn blob_name(sha256: &str, gz: bool) -> String {
+        let mut name = Self::relative_path(sha256);
+        if gz {
+            name.push_str(".gz");
+        }
+        name
+    }
+
+    /// The bytes of an object's blob: the compressed form first (texts
+    /// and reports), then the plain one; `NotFound` when neither is there.
+    fn remote_bytes(blobs: &super::blobs::Blobs, sha256: &str) -> io::Result<(Vec<u8>, bool)> {
+        for gz in [true, false] {
+            match super::blobs::wait(blobs.get(&Self::blob_name(sha256, gz))) {
+                Ok(b) => return Ok((b, gz)),
+                Err(e) if e.is_not_found() => continue,
+                Err(e) => return Err(io::Error::other(e)),
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("{} is gone", blobs.locate(&Self::relative_path(sha256))),
+        ))
+    }
+
+    /// Uploads one file as an object's blob.
+    fn upload(blobs: &super::blobs::Blobs, file: &Path, sha256: &str, gz: bool) -> io::Result<()> {
+        super::blobs::wait(blobs.put_file(&Self::blob_name(sha256, gz), file))
+            .map_err(io::Error::other)?;
+        let _ = fs::remove_file(file);
+        Ok(())
     }
 
     /// Where the object with this hash lives (relative to the store).
@@ -61,8 +149,130 @@ impl Objects {
         self.root.join(a).join(b)
     }
 
+    /// Where the compressed form of the object lives.
+    fn gz_path(&self, sha256: &str) -> PathBuf {
+        let mut p = self.path(sha256).into_os_string();
+        p.push(".gz");
+        PathBuf::from(p)
+    }
+
     pub fn exists(&self, sha256: &str) -> bool {
-        self.path(sha256).is_file()
+        if let Some(blobs) = &self.remote {
+            if self.pending_file(sha256).is_some() || self.is_known(sha256) {
+                return true;
+            }
+            let there = [true, false].into_iter().any(|gz| {
+                super::blobs::wait(blobs.exists(&Self::blob_name(sha256, gz))).unwrap_or(false)
+            });
+            if there {
+                self.learn(sha256);
+            }
+            return there;
+        }
+        self.pending_file(sha256).is_some()
+            || self.path(sha256).is_file()
+            || self.gz_path(sha256).is_file()
+    }
+
+    fn pending_file(&self, sha256: &str) -> Option<(PathBuf, bool)> {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sha256)
+            .cloned()
+    }
+
+    /// Stores an extracted text (or a report) compressed, for a batch:
+    /// `gz` goes to a temporary file, unsynced, until `commit_pending`.
+    /// `sha256` is the hash of the bytes `gz` decompresses to, made by the
+    /// caller (off the async runtime), as is the gzip.
+    pub fn put_text_later(&self, sha256: &str, gz: &[u8]) -> io::Result<()> {
+        self.put_later_as(sha256, gz, true)
+    }
+
+    fn put_later_as(&self, sha: &str, bytes: &[u8], gz: bool) -> io::Result<()> {
+        // On S3 an object is uploaded again rather than fetched to see
+        // whether it is sound: one PUT of a small text costs less than the
+        // GET, and a blob is never half written, so the PUT can only
+        // repair what was there.
+        let sound = self.remote.is_none() && self.health(sha) == Health::Sound;
+        if self.pending_file(sha).is_some() || sound {
+            return Ok(());
+        }
+        let Some(tmp) = &self.tmp else {
+            return Err(read_only());
+        };
+        let mut file = tempfile::NamedTempFile::new_in(tmp)?;
+        file.write_all(bytes)?;
+        let (_, path) = file.keep().map_err(|e| e.error)?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha.to_string(), (path, gz));
+        Ok(())
+    }
+
+    /// Makes the batch's objects durable and puts them in place: their
+    /// bytes synced, then each renamed to its name, then the renames
+    /// synced. Whatever else the caller wrote on the same file system
+    /// (the batch's WARC records) is synced by the first step too on
+    /// Linux, where it is one `syncfs`.
+    pub fn commit_pending(&self) -> io::Result<()> {
+        let pending: Vec<(String, (PathBuf, bool))> = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain()
+            .collect();
+        if let Some(blobs) = &self.remote {
+            // An S3 PUT is durable and whole once it returns; a batch's
+            // objects go up sixteen at a time.
+            use futures_util::{StreamExt, TryStreamExt};
+            let uploads = futures_util::stream::iter(pending.iter().map(|(sha, (file, gz))| {
+                let name = Self::blob_name(sha, *gz);
+                async move {
+                    blobs.put_file(&name, file).await?;
+                    let _ = fs::remove_file(file);
+                    Ok::<(), super::blobs::BlobError>(())
+                }
+            }))
+            .buffer_unordered(16)
+            .try_collect::<Vec<()>>();
+            super::blobs::wait(uploads).map_err(io::Error::other)?;
+            for (sha, _) in &pending {
+                self.learn(sha);
+            }
+            return Ok(());
+        }
+        if pending.is_empty() {
+            return self.sync_dirs();
+        }
+        let synced_all = sync_file_system(self.tmp.as_deref().unwrap_or(&self.root));
+        if !synced_all {
+            for (_, (file, _)) in &pending {
+                File::open(file)?.sync_all()?;
+            }
+        }
+        for (sha, (file, gz)) in &pending {
+            let dest = if *gz {
+                self.gz_path(sha)
+            } else {
+                self.path(sha)
+            };
+            self.place(file, &dest)?;
+            // A damaged plain object is replaced by its compressed form.
+            if *gz {
+                let _ = fs::remove_file(self.path(sha));
+            }
+        }
+        if sync_file_system(self.tmp.as_deref().unwrap_or(&self.root)) {
+            self.unsynced
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            return Ok(());
+        }
+        self.sync_dirs()
     }
 
     /// Adopts a spooled file whose hash the fetcher already computed: it is
@@ -73,6 +283,9 @@ impl Objects {
         if self.health(sha256) == Health::Sound {
             let _ = fs::remove_file(file);
             return Ok(());
+        }
+        if let Some(blobs) = &self.remote {
+            return Self::upload(blobs, file, sha256, false);
         }
         File::open(file)?.sync_all()?;
         self.place(file, &self.path(sha256))
@@ -92,6 +305,11 @@ impl Objects {
                 "the store was opened for reading only",
             ));
         };
+        if let Some(blobs) = &self.remote {
+            super::blobs::wait(blobs.put(&Self::blob_name(&sha, false), bytes.to_vec()))
+                .map_err(io::Error::other)?;
+            return Ok(sha);
+        }
         let mut tmp = tempfile::NamedTempFile::new_in(tmp)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
@@ -122,6 +340,9 @@ impl Objects {
 
     /// Makes the renames of the objects stored so far durable.
     pub fn sync_dirs(&self) -> io::Result<()> {
+        if self.remote.is_some() {
+            return Ok(());
+        }
         let dirs = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|p| p.into_inner()));
         for dir in dirs {
             File::open(&dir)?.sync_all()?;
@@ -132,7 +353,7 @@ impl Objects {
     /// The object's bytes, checked against its name: a damaged object is
     /// an `InvalidData` error, never served.
     pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
-        let bytes = fs::read(self.path(sha256))?;
+        let bytes = self.bytes_of(sha256)?;
         if hex::encode(Sha256::digest(&bytes)) != sha256 {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
@@ -145,9 +366,64 @@ impl Objects {
         Ok(bytes)
     }
 
+    /// The bytes an object holds (decompressed), unchecked: the pending
+    /// file of the open batch, else the plain object, else the compressed
+    /// one.
+    fn bytes_of(&self, sha256: &str) -> io::Result<Vec<u8>> {
+        let (path, gz) = match self.pending_file(sha256) {
+            Some(p) => p,
+            None if self.remote.is_some() => {
+                let blobs = self.remote.as_ref().expect("just checked");
+                let (bytes, gz) = Self::remote_bytes(blobs, sha256)?;
+                if !gz {
+                    return Ok(bytes);
+                }
+                let mut out = Vec::new();
+                flate2::read::GzDecoder::new(&bytes[..])
+                    .read_to_end(&mut out)
+                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                return Ok(out);
+            }
+            None => {
+                let plain = self.path(sha256);
+                let gz = self.gz_path(sha256);
+                if !plain.is_file() && gz.is_file() {
+                    (gz, true)
+                } else {
+                    (plain, false)
+                }
+            }
+        };
+        if !gz {
+            return fs::read(path);
+        }
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(File::open(path)?)
+            .read_to_end(&mut out)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        Ok(out)
+    }
+
     /// Re-hashes an object.
     pub fn health(&self, sha256: &str) -> Health {
-        let Ok(mut f) = File::open(self.path(sha256)) else {
+        if self.remote.is_some() {
+            return match self.bytes_of(sha256) {
+                Ok(b) if hex::encode(Sha256::digest(&b)) == sha256 => Health::Sound,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Health::Missing,
+                // Unreachable storage is not called damage here: `read`
+                // says why; `verify` is told by `list` failing first.
+                _ => Health::Corrupt,
+            };
+        }
+        let plain = self.path(sha256);
+        let gz = self.gz_path(sha256);
+        if !plain.is_file() && gz.is_file() {
+            return match self.bytes_of(sha256) {
+                Ok(b) if hex::encode(Sha256::digest(&b)) == sha256 => Health::Sound,
+                _ => Health::Corrupt,
+            };
+        }
+        let Ok(mut f) = File::open(plain) else {
             return Health::Missing;
         };
         let mut hasher = Sha256::new();
@@ -169,6 +445,16 @@ impl Objects {
     /// Every object file on disk, by hash.
     pub fn list(&self) -> io::Result<Vec<String>> {
         let mut out = Vec::new();
+        if let Some(blobs) = &self.remote {
+            for (name, _) in super::blobs::wait(blobs.list("objects")).map_err(io::Error::other)? {
+                let rest = name.strip_prefix("objects/").unwrap_or(&name);
+                let rest = rest.strip_suffix(".gz").unwrap_or(rest);
+                out.push(rest.replace('/', ""));
+            }
+            out.sort();
+            out.dedup();
+            return Ok(out);
+        }
         let dirs = match fs::read_dir(&self.root) {
             Ok(dirs) => dirs,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
@@ -182,11 +468,43 @@ impl Objects {
             let a = dir.file_name().to_string_lossy().into_owned();
             for f in fs::read_dir(dir.path())? {
                 let f = f?;
-                out.push(format!("{a}{}", f.file_name().to_string_lossy()));
+                let name = f.file_name().to_string_lossy().into_owned();
+                let name = name.strip_suffix(".gz").unwrap_or(&name);
+                out.push(format!("{a}{name}"));
             }
         }
         out.sort();
+        out.dedup();
         Ok(out)
+    }
+}
+
+fn read_only() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "the store was opened for reading only",
+    )
+}
+
+/// Syncs the whole file system `path` is on (Linux's `syncfs`): one call
+/// for a batch's objects and records, where fsyncing each file would cost
+/// a journal commit apiece. False where there is no such call or it
+/// failed; the caller then syncs file by file.
+fn sync_file_system(path: &Path) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let Ok(dir) = File::open(path) else {
+            return false;
+        };
+        // SAFETY: `syncfs` only reads the descriptor, which `dir` keeps
+        // open for the duration of the call.
+        unsafe { libc::syncfs(dir.as_raw_fd()) == 0 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = path;
+        false
     }
 }
 

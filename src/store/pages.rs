@@ -79,7 +79,7 @@ async fn requisites_as_taken(store: &Store, snap: &SnapshotRow) -> Result<HashMa
             None => store.index.latest_snapshot(src.id, None).await.map_err(e)?,
         };
         if let Some(s) = at
-            && let Ok(bytes) = store.objects.read(&s.body_sha256)
+            && let Ok(bytes) = store.read_body(&s).await
         {
             found.insert(req, (s.content_type.clone(), bytes));
         }
@@ -147,7 +147,7 @@ async fn baseline_page(store: &Store, url: &str, sha: &str) -> Option<String> {
         .ok()?
         .into_iter()
         .find(|s| s.body_sha256 == sha)?;
-    let body = store.objects.read(sha).ok()?;
+    let body = store.read_body(&snap).await.ok()?;
     offline_html(store, &snap, &body).await.ok()
 }
 

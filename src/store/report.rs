@@ -1,7 +1,10 @@
-//! The report a finished run kept in the index, read back: for `report`,
-//! and for the next run to mark what changed since. Keeping it is
-//! `Archive::finish`'s job; this file never writes the index, never
-//! renders a report and never touches the network.
+//! The report a finished run kept, read back: for `report`, and for the
+//! next run to mark what changed since. `Archive::finish` keeps it through
+//! `keep`: as a compressed object (its JSON gzipped, named by the JSON's
+//! SHA-256), which the run's row in the index names as `object:<sha256>`;
+//! stores written before kept the JSON itself in that row, which is still
+//! read. This file never writes the index, never renders a report and
+//! never touches the network.
 
 use super::Store;
 use crate::error::Result;
@@ -11,11 +14,20 @@ use crate::model::Report;
 /// any run has finished. A report this build cannot read (damaged, or
 /// written by a newer citeguard) is an error that says so.
 pub async fn last_report(store: &Store) -> Result<Option<Report>> {
-    let Some((id, json)) = store.index.last_report().await.map_err(|e| store.err(e))? else {
+    let Some((id, kept)) = store.index.last_report().await.map_err(|e| store.err(e))? else {
         return Ok(None);
     };
-    let report: Report = serde_json::from_str(&json)
-        .map_err(|e| store.err(format!("run {id}: unreadable report: {e}")))?;
+    let report: Report = match kept.strip_prefix(OBJECT) {
+        Some(sha) => {
+            let json = store
+                .objects
+                .read(sha)
+                .map_err(|e| store.err(format!("run {id}: the report is unreadable: {e}")))?;
+            serde_json::from_slice(&json)
+        }
+        None => serde_json::from_str(&kept),
+    }
+    .map_err(|e| store.err(format!("run {id}: unreadable report: {e}")))?;
     if report.version > Report::VERSION {
         return Err(store.err(format!(
             "run {id} was written by a newer citeguard (report version {}; this one reads {}): upgrade citeguard",
@@ -24,6 +36,28 @@ pub async fn last_report(store: &Store) -> Result<Option<Report>> {
         )));
     }
     Ok(Some(report))
+}
+
+/// How the index names a report kept as an object.
+const OBJECT: &str = "object:";
+
+/// Keeps a run's report as a compressed object, synced and in place;
+/// returns what the run's row in the index holds to name it.
+pub fn keep(store: &Store, report: &Report) -> Result<String> {
+    use std::io::Write;
+    let json = serde_json::to_vec(report).map_err(|e| store.err(e))?;
+    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&json));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let gz = gz
+        .write_all(&json)
+        .and_then(|_| gz.finish())
+        .map_err(|e| store.err(format!("report: {e}")))?;
+    store
+        .objects
+        .put_text_later(&sha, &gz)
+        .and_then(|_| store.objects.commit_pending())
+        .map_err(|e| store.err(format!("report: {e}")))?;
+    Ok(format!("{OBJECT}{sha}"))
 }
 
 #[cfg(test)]
@@ -88,6 +122,38 @@ mod tests {
         keep(&store, "first", &serde_json::to_string(&first).unwrap()).await;
         keep(&store, "second", &serde_json::to_string(&second).unwrap()).await;
         assert_eq!(last_report(&store).await.unwrap(), Some(second));
+    }
+
+    #[tokio::test]
+    async fn a_report_is_kept_compressed_out_of_the_index_and_read_back_beside_older_ones() {
+        let (_dir, store) = testing::store().await;
+        // A store written before: the JSON in the run's row.
+        let old = report("old");
+        keep(&store, "old", &serde_json::to_string(&old).unwrap()).await;
+        assert_eq!(last_report(&store).await.unwrap(), Some(old));
+
+        let new = report("new");
+        let kept = super::keep(&store, &new).unwrap();
+        let sha = kept.strip_prefix(OBJECT).unwrap();
+        assert_eq!(sha.len(), 64, "{kept}");
+        let gz = store
+            .objects
+            .path(sha)
+            .with_file_name(format!("{}.gz", &sha[2..]));
+        let json = serde_json::to_vec(&new).unwrap();
+        assert!(std::fs::metadata(&gz).unwrap().len() < json.len() as u64);
+        keep(&store, "new", &kept).await;
+        assert_eq!(last_report(&store).await.unwrap(), Some(new));
+        assert!(verify_clean(&store).await);
+    }
+
+    async fn verify_clean(store: &Store) -> bool {
+        let now = chrono::Utc::now();
+        crate::store::verify::verify(store, now)
+            .await
+            .unwrap()
+            .problems
+            .is_empty()
     }
 
     #[tokio::test]

@@ -63,7 +63,7 @@ pub async fn snapshot(store: &Store, url: &str, pick: &Pick) -> Result<SnapshotR
 pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> Result<Vec<u8>> {
     let snap = snapshot(store, url, pick).await?;
     match form {
-        Form::Raw => store.read_copy(url, &snap, &snap.body_sha256),
+        Form::Raw => store.read_copy(url, &snap, &snap.body_sha256).await,
         Form::Text => {
             let Some(sha) = snap.text_sha256.as_deref() else {
                 return Err(Error::Usage(format!(
@@ -71,7 +71,7 @@ pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> 
                     snap.content_type.as_deref().unwrap_or("no content type")
                 )));
             };
-            let mut text = store.read_copy(url, &snap, sha)?;
+            let mut text = store.read_copy(url, &snap, sha).await?;
             text.push(b'\n');
             Ok(text)
         }
@@ -81,7 +81,7 @@ pub async fn offline_copy(store: &Store, url: &str, pick: &Pick, form: Form) -> 
             Ok(out)
         }
         Form::Html => {
-            let body = store.read_copy(url, &snap, &snap.body_sha256)?;
+            let body = store.read_copy(url, &snap, &snap.body_sha256).await?;
             Ok(super::pages::offline_html(store, &snap, &body)
                 .await?
                 .into_bytes())
@@ -97,7 +97,7 @@ fn warc_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8>> 
     else {
         return Err(Error::not_found(url, "no WARC record stored"));
     };
-    let path = store.warc_dir().join(file);
+    let path = store.warc_file(file);
     let mut out = Vec::new();
     super::warc::copy_member(&path, offset, length, &mut out)
         .and_then(|()| super::warc::check_record_bytes(&out).map(drop))
@@ -115,7 +115,7 @@ fn request_record(store: &Store, url: &str, snap: &SnapshotRow) -> Result<Vec<u8
     else {
         return Ok(Vec::new());
     };
-    let path = store.warc_dir().join(file);
+    let path = store.warc_file(file);
     let first = super::warc::read_headers(&path, offset).map_err(|e| Error::io(&path, e))?;
     let next = offset + length;
     let is_end = std::fs::metadata(&path).is_ok_and(|m| m.len() <= next);
@@ -289,7 +289,23 @@ mod tests {
             "{err}"
         );
 
+        // A damaged body object is not served; the same bytes in the WARC
+        // record are (checked against the body's SHA-256).
         std::fs::write(store.objects.path(&first.body_sha256), "<p>fir").unwrap();
+        let raw = offline_copy(&store, URL, &day_one, Form::Raw)
+            .await
+            .unwrap();
+        assert_eq!(
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&raw)),
+            first.body_sha256
+        );
+
+        // One byte of the record's gzip member flipped: no sound copy left.
+        let path = store.warc_dir().join(first.warc_file.as_deref().unwrap());
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = (first.warc_offset.unwrap() + first.warc_length.unwrap() / 2) as usize;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, &bytes).unwrap();
         for form in [Form::Raw, Form::Html] {
             let err = offline_copy(&store, URL, &day_one, form)
                 .await
@@ -297,13 +313,6 @@ mod tests {
                 .to_string();
             assert!(err.contains("is damaged"), "{form:?}: {err}");
         }
-
-        // One byte of the record's gzip member flipped.
-        let path = store.warc_dir().join(first.warc_file.as_deref().unwrap());
-        let mut bytes = std::fs::read(&path).unwrap();
-        let middle = (first.warc_offset.unwrap() + first.warc_length.unwrap() / 2) as usize;
-        bytes[middle] ^= 0x55;
-        std::fs::write(&path, &bytes).unwrap();
         let err = offline_copy(&store, URL, &day_one, Form::Warc)
             .await
             .unwrap_err()

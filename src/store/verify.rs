@@ -1,6 +1,9 @@
 //! `verify`: re-hashes every object and checks every snapshot row against
 //! the objects and the WARC records, so that loss is found before a reader
-//! needs the copy.
+//! needs the copy. A snapshot's body is checked wherever it lives: its
+//! object (stores written before bodies moved into the WARC files), else
+//! the payload of its response record, else of another record of the same
+//! bytes; each read back and hashed against the body's SHA-256.
 //!
 //! It records what it finds in the index (damaged objects are marked, so
 //! the next run reports `snapshot-lost`; objects that are sound again are
@@ -30,6 +33,9 @@ pub struct Verified {
 /// names. `now` stamps the damage it marks.
 pub async fn verify(store: &Store, now: DateTime<Utc>) -> Result<Verified> {
     let mut problems = index_integrity(store).await?;
+    // Listed first: copies on storage that cannot be reached are one
+    // error, never a store full of objects marked missing.
+    let on_disk = store.objects.list().map_err(|e| store.err(e))?;
     let mut seen = HashMap::new();
     let now = rfc3339(now);
     for s in &store
@@ -41,7 +47,6 @@ pub async fn verify(store: &Store, now: DateTime<Utc>) -> Result<Verified> {
         problems.extend(snapshot_objects(store, s, &mut seen, &now).await?);
         problems.extend(warc_record(store, s));
     }
-    let on_disk = store.objects.list().map_err(|e| store.err(e))?;
     problems.extend(loose_objects(store, &on_disk, &mut seen));
     clear_sound(store, &seen).await?;
     Ok(Verified {
@@ -69,20 +74,37 @@ async fn snapshot_objects(
     now: &str,
 ) -> Result<Vec<String>> {
     let mut problems = Vec::new();
-    let objects = std::iter::once(("body", s.body_sha256.as_str()))
-        .chain(s.text_sha256.as_deref().map(|t| ("text", t)));
-    for (what, sha) in objects {
-        let health = *seen
-            .entry(sha.to_string())
-            .or_insert_with(|| store.objects.health(sha));
+    let body = match seen.get(&s.body_sha256) {
+        Some(h) => *h,
+        None => {
+            let h = body_health(store, s).await;
+            seen.insert(s.body_sha256.clone(), h);
+            h
+        }
+    };
+    let text = s.text_sha256.as_deref().map(|t| {
+        (
+            t,
+            *seen
+                .entry(t.to_string())
+                .or_insert_with(|| store.objects.health(t)),
+        )
+    });
+    let checked = std::iter::once(("body", s.body_sha256.as_str(), body))
+        .chain(text.map(|(t, h)| ("text", t, h)));
+    for (what, sha, health) in checked {
         let Some(word) = damage(health) else {
             continue;
         };
+        let place = match (&s.warc_file, s.warc_offset) {
+            (Some(f), Some(o)) if what == "body" && !store.objects.exists(sha) => {
+                format!("warc/{f} at {o}")
+            }
+            _ => Objects::relative_path(sha),
+        };
         problems.push(format!(
-            "{word}: {} ({what} of {} taken {})",
-            Objects::relative_path(sha),
-            s.url,
-            s.fetched_at
+            "{word}: {place} ({what} of {} taken {})",
+            s.url, s.fetched_at
         ));
         store
             .index
@@ -91,6 +113,26 @@ async fn snapshot_objects(
             .map_err(|e| store.err(e))?;
     }
     Ok(problems)
+}
+
+/// A body's health, wherever it lives (`Store::read_body`): sound when one
+/// copy reads back whole and hashes to its name, corrupt when a copy was
+/// found but none is sound (or its body object is damaged), missing when
+/// there is none.
+async fn body_health(store: &Store, s: &SnapshotRow) -> Health {
+    // A body object (a store written before) must be sound itself, even
+    // when a WARC record holds the same bytes.
+    if store.objects.exists(&s.body_sha256) {
+        let h = store.objects.health(&s.body_sha256);
+        if h != Health::Sound {
+            return h;
+        }
+    }
+    match store.read_body(s).await {
+        Ok(_) => Health::Sound,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Health::Corrupt,
+        Err(_) => Health::Missing,
+    }
 }
 
 /// The word `verify` and the index use for an object's damage, if any.
@@ -109,7 +151,7 @@ fn warc_record(store: &Store, s: &SnapshotRow) -> Option<String> {
     let (Some(file), Some(offset)) = (&s.warc_file, s.warc_offset) else {
         return None;
     };
-    let path = store.warc_dir().join(file);
+    let path = store.warc_file(file);
     let checked = match s.warc_length {
         Some(length) => super::warc::check_record_at(&path, offset, length),
         None => super::warc::read_record(&path, offset).map(|r| r.headers),

@@ -173,9 +173,31 @@ pub struct WarcWriter {
     name: String,
     /// Where the next record starts: the end of the last complete member.
     end: u64,
+    encoder: Encoder,
+}
+
+/// Turns exchanges into records, as gzip members in memory, without a
+/// file: the part of writing a WARC that costs CPU (hashing and
+/// compressing the body), which a caller can run on any thread before
+/// handing the result to the one `WarcWriter` of a file
+/// ([`WarcWriter::append`]).
+#[derive(Debug, Clone, Default)]
+pub struct Encoder {
     /// Request headers written as [`REDACTED`], lower-case, beside
     /// [`SECRET_HEADERS`].
     secret_headers: Vec<String>,
+}
+
+/// A capture encoded by [`Encoder::encode`]: its first record (response
+/// or revisit) and its request record, each one whole gzip member.
+#[derive(Debug, Clone)]
+pub struct Encoded {
+    first: Vec<u8>,
+    request: Vec<u8>,
+    /// `<urn:uuid:…>` of the first record.
+    pub record_id: String,
+    /// `sha256:<BASE32>` of the payload.
+    pub payload_digest: String,
 }
 
 /// Request headers that carry credentials, whoever set them (reqwest turns
@@ -208,7 +230,7 @@ impl WarcWriter {
             file,
             name,
             end,
-            secret_headers: Vec::new(),
+            encoder: Encoder::default(),
         };
         if end == 0 {
             writer.write_warcinfo(Utc::now())?;
@@ -228,21 +250,102 @@ impl WarcWriter {
     /// concurrent to it. Either both are appended or, on an error,
     /// neither: the file is cut back to where it was.
     pub fn write_capture(&mut self, ex: &Exchange, capture: &Capture) -> io::Result<Written> {
+        let encoded = self.encoder.encode(ex, capture)?;
+        self.append(&encoded)
+    }
+
+    /// Appends a capture encoded before (by this writer's encoder, or a
+    /// clone of it): both records or, on an error, neither (the file is
+    /// cut back to where it was).
+    pub fn append(&mut self, encoded: &Encoded) -> io::Result<Written> {
         let start = self.end;
-        match self.write_pair(ex, capture) {
-            Ok(written) => Ok(written),
-            Err(err) => {
-                // Best effort: the error that stopped the write is the one
-                // worth reporting, whatever happens while rolling back.
-                let _ = self.rollback(start);
-                Err(err)
-            }
+        let written = self
+            .append_member(&encoded.first)
+            .and_then(|_| self.append_member(&encoded.request));
+        if let Err(err) = written {
+            // Best effort: the error that stopped the write is the one
+            // worth reporting, whatever happens while rolling back.
+            let _ = self.rollback(start);
+            return Err(err);
         }
+        Ok(Written {
+            file: self.name.clone(),
+            offset: start,
+            length: encoded.first.len() as u64,
+            record_id: encoded.record_id.clone(),
+            payload_digest: encoded.payload_digest.clone(),
+        })
+    }
+
+    /// The encoder of this writer (with its redactions), for encoding
+    /// captures elsewhere.
+    /// The file's name (`<run>.warc.gz`), as index rows name it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
     }
 
     /// Writes the values of these request headers (beside
     /// [`SECRET_HEADERS`]) as [`REDACTED`]: the headers `citeguard.toml`
     /// adds for a host, which may be a paywall's session.
+    pub fn redact_headers<S: AsRef<str>>(&mut self, names: impl IntoIterator<Item = S>) {
+        self.encoder.redact_headers(names);
+    }
+
+    /// Flushes and fsyncs what was written so far.
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.file.flush()?;
+        self.file.sync_data()
+    }
+
+    fn append_member(&mut self, member: &[u8]) -> io::Result<()> {
+        self.file.write_all(member)?;
+        self.end += member.len() as u64;
+        Ok(())
+    }
+
+    fn write_warcinfo(&mut self, now: DateTime<Utc>) -> io::Result<()> {
+        let start = self.end;
+        let mut block = Vec::new();
+        push_field(
+            &mut block,
+            "software",
+            &format!("citeguard/{}", env!("CARGO_PKG_VERSION")),
+        );
+        push_field(&mut block, "format", "WARC File Format 1.1");
+        let id = new_record_id();
+        let date = rfc3339(now);
+        let digest = digest_label(&Sha256::digest(&block));
+        let name = self.name.clone();
+        let fields: Vec<(&str, Cow<str>)> = vec![
+            ("WARC-Type", "warcinfo".into()),
+            ("WARC-Record-ID", id.as_str().into()),
+            ("WARC-Date", date.as_str().into()),
+            ("WARC-Filename", clean(&name)),
+            ("Content-Type", "application/warc-fields".into()),
+            ("WARC-Block-Digest", digest.as_str().into()),
+        ];
+        if let Err(err) = member(&fields, &block, None).and_then(|m| self.append_member(&m)) {
+            let _ = self.rollback(start);
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self, to: u64) -> io::Result<()> {
+        self.file.set_len(to)?;
+        self.file.seek(SeekFrom::Start(to))?;
+        self.end = to;
+        Ok(())
+    }
+}
+
+impl Encoder {
+    /// Writes the values of these request headers (beside
+    /// [`SECRET_HEADERS`]) as [`REDACTED`].
     pub fn redact_headers<S: AsRef<str>>(&mut self, names: impl IntoIterator<Item = S>) {
         self.secret_headers
             .extend(names.into_iter().map(|n| n.as_ref().to_ascii_lowercase()));
@@ -258,30 +361,26 @@ impl WarcWriter {
         }
     }
 
-    /// Flushes and fsyncs what was written so far.
-    pub fn sync(&mut self) -> io::Result<()> {
-        self.file.flush()?;
-        self.file.sync_data()
-    }
-
-    fn write_pair(&mut self, ex: &Exchange, capture: &Capture) -> io::Result<Written> {
+    /// The records of `ex` as `capture` says (a `response`, or a
+    /// `revisit` of an earlier capture), then its `request` record,
+    /// concurrent to it, as gzip members in memory.
+    pub fn encode(&self, ex: &Exchange, capture: &Capture) -> io::Result<Encoded> {
         let first_id = new_record_id();
         let date = rfc3339(ex.date);
         let plain = without_userinfo(ex.target_uri);
         let target = encode_uri(&plain);
-        let (offset, length, payload_digest) = match capture {
+        let (first, payload_digest) = match capture {
             Capture::Response { truncated } => {
-                self.append_response(ex, &first_id, &date, &target, *truncated)?
+                self.response(ex, &first_id, &date, &target, *truncated)?
             }
             Capture::Revisit { profile, earlier } => {
-                self.append_revisit(ex, &first_id, &date, &target, *profile, earlier)?
+                self.revisit(ex, &first_id, &date, &target, *profile, earlier)?
             }
         };
-        self.append_request(ex, &first_id, &date, &target)?;
-        Ok(Written {
-            file: self.name.clone(),
-            offset,
-            length,
+        let request = self.request(ex, &first_id, &date, &target)?;
+        Ok(Encoded {
+            first,
+            request,
             record_id: first_id,
             payload_digest,
         })
@@ -289,14 +388,14 @@ impl WarcWriter {
 
     /// The `response` record: the status line, the headers as stored and
     /// the whole body. Returns its offset, length and payload digest.
-    fn append_response(
-        &mut self,
+    fn response(
+        &self,
         ex: &Exchange,
         id: &str,
         date: &str,
         target: &str,
         truncated: bool,
-    ) -> io::Result<(u64, u64, String)> {
+    ) -> io::Result<(Vec<u8>, String)> {
         // The digests go in the headers, before the body, so the body is
         // read twice: once here to hash it and once to write it (when it is
         // re-hashed and must match, in case the file changed in between).
@@ -321,9 +420,8 @@ impl WarcWriter {
         if truncated {
             fields.push(("WARC-Truncated", "length".into()));
         }
-        let (offset, length) =
-            self.append_record(&fields, &head, Some((&ex.body, body_len, &payload_hash)))?;
-        Ok((offset, length, payload_digest))
+        let member = member(&fields, &head, Some((&ex.body, body_len, &payload_hash)))?;
+        Ok((member, payload_digest))
     }
 
     /// The `revisit` record of a payload archived before. For an identical
@@ -333,15 +431,15 @@ impl WarcWriter {
     /// and which replay tools read as "the earlier capture's headers and
     /// body" (a block holding the 304 would be replayed as a 304). The
     /// body itself is not read: the payload digest is the earlier one's.
-    fn append_revisit(
-        &mut self,
+    fn revisit(
+        &self,
         ex: &Exchange,
         id: &str,
         date: &str,
         target: &str,
         profile: Profile,
         earlier: &Earlier,
-    ) -> io::Result<(u64, u64, String)> {
+    ) -> io::Result<(Vec<u8>, String)> {
         let head = match profile {
             Profile::IdenticalPayloadDigest => http_head(ex, body_len(&ex.body)?),
             Profile::ServerNotModified => Vec::new(),
@@ -373,19 +471,19 @@ impl WarcWriter {
         }
         fields.push(("WARC-Payload-Digest", clean(&earlier.payload_digest)));
         fields.push(("WARC-Block-Digest", block_digest.as_str().into()));
-        let (offset, length) = self.append_record(&fields, &head, None)?;
-        Ok((offset, length, earlier.payload_digest.clone()))
+        let member = member(&fields, &head, None)?;
+        Ok((member, earlier.payload_digest.clone()))
     }
 
     /// The `request` record of the capture whose first record is
     /// `concurrent_to`: the request line and the headers sent.
-    fn append_request(
-        &mut self,
+    fn request(
+        &self,
         ex: &Exchange,
         concurrent_to: &str,
         date: &str,
         target: &str,
-    ) -> io::Result<()> {
+    ) -> io::Result<Vec<u8>> {
         let request_id = new_record_id();
         let mut request = Vec::new();
         request.extend_from_slice(
@@ -419,90 +517,49 @@ impl WarcWriter {
         }
         fields.push(("Content-Type", "application/http;msgtype=request".into()));
         fields.push(("WARC-Block-Digest", request_digest.as_str().into()));
-        self.append_record(&fields, &request, None)?;
-        Ok(())
+        member(&fields, &request, None)
     }
+}
 
-    fn write_warcinfo(&mut self, now: DateTime<Utc>) -> io::Result<()> {
-        let start = self.end;
-        let mut block = Vec::new();
-        push_field(
-            &mut block,
-            "software",
-            &format!("citeguard/{}", env!("CARGO_PKG_VERSION")),
-        );
-        push_field(&mut block, "format", "WARC File Format 1.1");
-        let id = new_record_id();
-        let date = rfc3339(now);
-        let digest = digest_label(&Sha256::digest(&block));
-        let name = self.name.clone();
-        let fields: Vec<(&str, Cow<str>)> = vec![
-            ("WARC-Type", "warcinfo".into()),
-            ("WARC-Record-ID", id.as_str().into()),
-            ("WARC-Date", date.as_str().into()),
-            ("WARC-Filename", clean(&name)),
-            ("Content-Type", "application/warc-fields".into()),
-            ("WARC-Block-Digest", digest.as_str().into()),
-        ];
-        if let Err(err) = self.append_record(&fields, &block, None) {
-            let _ = self.rollback(start);
-            return Err(err);
+/// One record as one gzip member: the WARC header fields,
+/// `Content-Length`, a blank line, `head` then the body (if any), then the
+/// two CRLFs that end a record. The body is re-hashed as it is written and
+/// must match the length and payload digest computed before.
+fn member(
+    fields: &[(&str, Cow<str>)],
+    head: &[u8],
+    body: Option<(&Body, u64, &[u8])>,
+) -> io::Result<Vec<u8>> {
+    let block_len = head.len() as u64 + body.map_or(0, |(_, len, _)| len);
+    let mut header = b"WARC/1.1\r\n".to_vec();
+    for (name, value) in fields {
+        push_field(&mut header, name, value);
+    }
+    push_field(&mut header, "Content-Length", &block_len.to_string());
+    header.extend_from_slice(b"\r\n");
+    // The fast level: a run compresses every page it fetches, and the
+    // default level cost a sixth of a whole archiving run's CPU for a
+    // few percent of size.
+    let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+    gz.write_all(&header)?;
+    gz.write_all(head)?;
+    if let Some((Body::Bytes(bytes), len, _)) = body {
+        // Bytes in memory cannot change between hashing and writing.
+        if bytes.len() as u64 != len {
+            return Err(body_changed());
         }
-        Ok(())
-    }
-
-    /// Appends one record as one gzip member: the WARC header fields,
-    /// `Content-Length`, a blank line, `head` then the body (if any), then
-    /// the two CRLFs that end a record. Returns the member's offset and
-    /// length. The body is re-hashed as it is written and must match the
-    /// length and payload digest computed before.
-    fn append_record(
-        &mut self,
-        fields: &[(&str, Cow<str>)],
-        head: &[u8],
-        body: Option<(&Body, u64, &[u8])>,
-    ) -> io::Result<(u64, u64)> {
-        let offset = self.end;
-        let block_len = head.len() as u64 + body.map_or(0, |(_, len, _)| len);
-        let mut header = b"WARC/1.1\r\n".to_vec();
-        for (name, value) in fields {
-            push_field(&mut header, name, value);
+        gz.write_all(bytes)?;
+    } else if let Some((body, len, expected_hash)) = body {
+        let reader = open_body(body)?;
+        let mut hashing = HashingWriter::new(&mut gz, Sha256::new());
+        let copied = io::copy(&mut reader.take(len), &mut hashing)?;
+        let hash = hashing.digest();
+        if copied != len || hash.as_slice() != expected_hash {
+            return Err(body_changed());
         }
-        push_field(&mut header, "Content-Length", &block_len.to_string());
-        header.extend_from_slice(b"\r\n");
-
-        let counter = CountingWriter {
-            inner: &mut self.file,
-            count: 0,
-        };
-        // The fast level: a run compresses every page it fetches, and the
-        // default level cost a sixth of a whole archiving run's CPU for a
-        // few percent of size.
-        let mut gz = GzEncoder::new(counter, Compression::fast());
-        gz.write_all(&header)?;
-        gz.write_all(head)?;
-        if let Some((body, len, expected_hash)) = body {
-            let reader = open_body(body)?;
-            let mut hashing = HashingWriter::new(&mut gz, Sha256::new());
-            let copied = io::copy(&mut reader.take(len), &mut hashing)?;
-            let hash = hashing.digest();
-            if copied != len || hash.as_slice() != expected_hash {
-                return Err(body_changed());
-            }
-        }
-        gz.write_all(b"\r\n\r\n")?;
-        let counter = gz.finish()?;
-        let length = counter.count;
-        self.end = offset + length;
-        Ok((offset, length))
     }
-
-    fn rollback(&mut self, to: u64) -> io::Result<()> {
-        self.file.set_len(to)?;
-        self.file.seek(SeekFrom::Start(to))?;
-        self.end = to;
-        Ok(())
-    }
+    gz.write_all(b"\r\n\r\n")?;
+    gz.finish()
 }
 
 /// Reads the record whose gzip member starts at `offset`.
@@ -1011,24 +1068,6 @@ impl<R: BufRead> BufRead for CountingBufRead<R> {
     fn consume(&mut self, amt: usize) {
         self.pos += amt as u64;
         self.inner.consume(amt);
-    }
-}
-
-/// Counts the compressed bytes of one member on their way to the file.
-struct CountingWriter<W> {
-    inner: W,
-    count: u64,
-}
-
-impl<W: Write> Write for CountingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.count += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }
 

@@ -79,7 +79,7 @@ fn one_line_error(o: &Output, says: &str) {
 // ----- integrity
 
 #[test]
-fn a_truncated_object_is_found_refused_and_replaced_by_the_next_check() {
+fn a_damaged_body_is_found_refused_and_kept_again_by_the_next_check() {
     let web = Web::on("127.0.0.50");
     let dir = Dir::new();
     let store = dir.join("store");
@@ -88,34 +88,45 @@ fn a_truncated_object_is_found_refused_and_replaced_by_the_next_check() {
     let first = check(&dir, &[]);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
     let snap = snapshot_of(&store, "/ok");
-    let object = store.join(format!(
-        "objects/{}/{}",
-        &snap.body_sha256[..2],
-        &snap.body_sha256[2..]
-    ));
-    let whole = std::fs::read(&object).unwrap();
-    std::fs::write(&object, &whole[..100]).unwrap();
+    let url = web.url("/ok");
+    let whole = dir
+        .run(["show", &url, "--as", "raw", "--store", "store"])
+        .stdout;
+    assert_eq!(sha256(&whole), snap.body_sha256);
+    // The body's one copy is its response record: one byte of it flipped.
+    let warc = store.join("warc").join(snap.warc_file.as_deref().unwrap());
+    let mut bytes = std::fs::read(&warc).unwrap();
+    let (offset, length) = (snap.warc_offset.unwrap(), snap.warc_length.unwrap());
+    bytes[(offset + length / 2) as usize] ^= 0x55;
+    std::fs::write(&warc, &bytes).unwrap();
 
     let v = dir.run(["verify", "--store", "store"]);
     assert_eq!(v.status.code(), Some(1), "{}", stdout(&v));
-    assert!(stdout(&v).contains("corrupt: objects/"), "{}", stdout(&v));
-
-    let url = web.url("/ok");
+    let listing = stdout(&v);
+    let record = format!("{} at {offset}", snap.warc_file.as_deref().unwrap());
+    assert!(
+        listing.contains(&format!("corrupt: warc/{record} (body of {url}")),
+        "{listing}"
+    );
     for form in ["raw", "html"] {
         let o = dir.run(["show", &url, "--as", form, "--store", "store"]);
         one_line_error(&o, "is damaged");
         assert!(o.stdout.is_empty(), "{form}: no broken bytes are served");
     }
 
-    // The same page fetched again: the damaged file is replaced with the
-    // good bytes, and so the mark is cleared.
+    // The same page fetched again: marked damaged, its bytes are written
+    // whole again (a response record, not a revisit of the damaged one),
+    // so the body is sound again and the mark is cleared; the damaged
+    // record itself stays, named, as records are never rewritten.
     let second = check(&dir, &[]);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    assert_eq!(sha256(&std::fs::read(&object).unwrap()), snap.body_sha256);
-    let v = dir.run(["verify", "--store", "store"]);
-    assert_eq!(v.status.code(), Some(0), "{}", stdout(&v));
     let raw = dir.run(["show", &url, "--as", "raw", "--store", "store"]);
+    assert_eq!(raw.status.code(), Some(0), "{}", stderr(&raw));
     assert_eq!(raw.stdout, whole);
+    let v = dir.run(["verify", "--store", "store"]);
+    let listing = stdout(&v);
+    assert!(!listing.contains("corrupt: "), "{listing}");
+    assert!(listing.contains(&format!("warc: {record}")), "{listing}");
 }
 
 #[test]

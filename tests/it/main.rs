@@ -31,4 +31,5 @@ mod report_formats;
 mod report_html;
 mod schedule;
 mod store;
+mod store_backends;
 mod warc_replay;

@@ -66,6 +66,18 @@ fn check(dir: &Dir) -> Output {
     dir.run(check_args(&[]))
 }
 
+/// Every snapshot row of the store at `path`, read as `show` reads them.
+fn snapshots(path: &Path) -> Vec<citeguard::store::SnapshotRow> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use citeguard::store::{Access, Store};
+        let store = Store::open(path, Access::Read).await.unwrap();
+        let rows = store.index.all_snapshots().await.unwrap();
+        store.close().await;
+        rows
+    })
+}
+
 /// The verdict and reason of the citation whose URL ends with `path`.
 fn verdict(report: &serde_json::Value, path: &str) -> (String, String) {
     let c = citation(report, path);
@@ -251,8 +263,8 @@ fn a_changing_web_is_judged_on_its_text_and_the_archive_serves_it() {
         assert!(html.contains("Offline copy") && !html.contains("<script"));
     }
 
-    // verify passes; then an object deleted and another altered are caught,
-    // and the next check says the baseline is lost.
+    // verify passes; then the bodies' one copy lost (the first run's WARC
+    // file deleted) is caught, and the next check says the baseline is lost.
     let ok = dir.run(["verify", "--store", "store"]);
     assert_eq!(ok.status.code(), Some(0), "{}{}", stdout(&ok), stderr(&ok));
     let typed = citation(&r3, "/typed")["snapshot"]
@@ -263,26 +275,35 @@ fn a_changing_web_is_judged_on_its_text_and_the_archive_serves_it() {
         .as_str()
         .unwrap()
         .to_string();
-    let object = |sha: &str| store.join("objects").join(&sha[..2]).join(&sha[2..]);
-    std::fs::remove_file(object(&typed)).unwrap();
-    let mut bytes = std::fs::read(object(&stable)).unwrap();
-    bytes[100] ^= 0x20;
-    std::fs::write(object(&stable), bytes).unwrap();
+    let baselines: Vec<_> = snapshots(&store)
+        .into_iter()
+        .filter(|s| s.body_sha256 == typed || s.body_sha256 == stable)
+        .collect();
+    assert_eq!(baselines.len(), 2, "{baselines:?}");
+    assert!(
+        !store
+            .join("objects")
+            .join(&typed[..2])
+            .join(&typed[2..])
+            .exists(),
+        "a body is kept once, in its WARC record, not as an object"
+    );
+    let file = baselines[0].warc_file.clone().unwrap();
+    assert_eq!(baselines[1].warc_file.as_deref(), Some(file.as_str()));
+    std::fs::remove_file(store.join("warc").join(&file)).unwrap();
     let bad = dir.run(["verify", "--store", "store"]);
     assert_eq!(bad.status.code(), Some(1));
     let listing = stdout(&bad);
-    assert!(
-        listing.contains(&format!("missing: objects/{}/{}", &typed[..2], &typed[2..])),
-        "{listing}"
-    );
-    assert!(
-        listing.contains(&format!(
-            "corrupt: objects/{}/{}",
-            &stable[..2],
-            &stable[2..]
-        )),
-        "{listing}"
-    );
+    for s in &baselines {
+        assert!(
+            listing.contains(&format!(
+                "missing: warc/{file} at {} (body of {}",
+                s.warc_offset.unwrap(),
+                s.url
+            )),
+            "{listing}"
+        );
+    }
     let fourth = check(&dir);
     let r4 = json(&fourth);
     assert_eq!(
@@ -347,6 +368,11 @@ fn a_run_killed_at_any_point_leaves_a_store_that_verifies_and_carries_on() {
             stdout(&v),
             stderr(&v)
         );
+        assert_eq!(
+            half_kept(&store),
+            Vec::<String>::new(),
+            "after a kill at request {kill_after}, the index holds whole batches only"
+        );
     }
     let last = check(&dir);
     assert_eq!(last.status.code(), Some(0), "{}", stderr(&last));
@@ -361,6 +387,46 @@ fn a_run_killed_at_any_point_leaves_a_store_that_verifies_and_carries_on() {
             .is_none(),
         "nothing is left half-written"
     );
+}
+
+/// What a batch commits together, found apart in the index at `store`:
+/// a snapshot no check names, a source whose count of checks is not the
+/// number of its check rows (its history saved without its check, or the
+/// other way round), a checked source with a stored copy but no baseline.
+fn half_kept(store: &Path) -> Vec<String> {
+    use sqlx::Row;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(store.join("index.sqlite"))
+            .read_only(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        let mut found = Vec::new();
+        for (what, sql) in [
+            (
+                "snapshots without their check",
+                "SELECT COUNT(*) FROM snapshots s \
+                 WHERE NOT EXISTS (SELECT 1 FROM checks c WHERE c.snapshot_id = s.id)",
+            ),
+            (
+                "sources whose history and checks disagree",
+                "SELECT COUNT(*) FROM sources src WHERE src.checks != \
+                 (SELECT COUNT(*) FROM checks c WHERE c.source_id = src.id)",
+            ),
+            (
+                "copies without a baseline",
+                "SELECT COUNT(*) FROM checks c WHERE c.snapshot_id IS NOT NULL AND NOT EXISTS \
+                 (SELECT 1 FROM baselines b WHERE b.source_id = c.source_id)",
+            ),
+        ] {
+            let n: i64 = sqlx::query(sql).fetch_one(&pool).await.unwrap().get(0);
+            if n != 0 {
+                found.push(format!("{n} {what}"));
+            }
+        }
+        pool.close().await;
+        found
+    })
 }
 
 /// Runs `script` in a private mount namespace where `$STORE` is a tiny
@@ -401,7 +467,7 @@ fn a_full_disk_is_one_clear_error_and_leaves_no_half_object() {
                   --store \"$STORE\" --format json > /dev/null 2> check.err; \
                   echo \"check=$?\"; \
                   \"$CITEGUARD\" verify --store \"$STORE\" > verify.out 2>&1; echo \"verify=$?\"; \
-                  ls \"$STORE/objects\" > /dev/null && echo listed";
+                  ls \"$STORE/warc\" > /dev/null && echo listed";
     let o = with_small_disk(script, &store, 600, dir.path());
     let out = stdout(&o);
     assert_ne!(
