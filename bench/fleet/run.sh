@@ -22,8 +22,10 @@ WORKER_CONCURRENCY=${WORKER_CONCURRENCY:-64}
 mkdir -p "$WORK"
 
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; }
-[ -x "$ROOT/target/release/citeguard" ] || cargo build --release --bin citeguard
-CG=$ROOT/target/release/citeguard
+# CG=target/debug/citeguard measures another build.
+CG=${CG:-$ROOT/target/release/citeguard}
+[ -x "$CG" ] || cargo build --release --bin citeguard
+CG=$(realpath "$CG")
 PG=$(bash .ci/setup-postgres)
 
 if [ ! -f "$CORPUS/.complete" ]; then
@@ -72,6 +74,8 @@ local_run() { # NAME FLAGS... → "wall_s"
 fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements"
   local name=$1 workers=$2; shift 2
   local q; q=$(fresh_queue "$name")
+  # A previous run's line must not be taken for this one's.
+  rm -f "$WORK/$name.err" "$WORK/$name"-w*.err
   local t0; t0=$(now)
   "$CG" check posts --distributed --queue "$q" --no-store --no-memento --format json "$@" \
     >"$WORK/$name.json" 2>"$WORK/$name.err" &

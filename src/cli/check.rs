@@ -133,7 +133,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     citeguard::collect::validate(&config.collect)?;
     if args.distributed && !args.no_store {
         return Err(Error::Usage(
-            "--distributed needs --no-store in this build: the workers do not keep copies yet"
+            "--distributed needs --no-store: the workers keep no copies yet (the shared store \
+             on PostgreSQL takes one writer at a time)"
                 .into(),
         ));
     }
