@@ -32,8 +32,26 @@ fn server() -> &'static str {
     })
 }
 
-/// A database of this test's own on the server: the queue's URL.
-pub(crate) fn fresh_queue(tag: &str) -> String {
+/// A database of a test's own on the server, dropped when the test ends.
+pub(crate) struct QueueDb {
+    pub url: String,
+    name: String,
+}
+
+impl Drop for QueueDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-X", "-q", server(), "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+/// A database of this test's own on the server: the queue.
+pub(crate) fn fresh_queue(tag: &str) -> QueueDb {
     static N: AtomicUsize = AtomicUsize::new(0);
     let name = format!(
         "fleet_{tag}_{}_{}_{}",
@@ -56,7 +74,10 @@ pub(crate) fn fresh_queue(tag: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let base = admin.rsplit_once('/').unwrap().0;
-    format!("{base}/{name}")
+    QueueDb {
+        url: format!("{base}/{name}"),
+        name,
+    }
 }
 
 /// A citeguard process whose stderr is read line by line as it comes.
@@ -210,7 +231,8 @@ fn three_workers_one_killed_halfway_give_every_citation_exactly_one_verdict() {
     let dir = Dir::new();
     write_post(&dir, &links);
     let flags = ["--retries", "0", "--per-host", "2", "--host-delay", "0"];
-    let queue = fresh_queue("kill");
+    let db = fresh_queue("kill");
+    let queue = db.url.clone();
     let mut check = coordinator(&dir, &queue, &flags);
     // The doomed worker starts alone: the requests the web sees first are
     // its own, and it is killed while the last of them is still waiting
@@ -294,7 +316,8 @@ fn the_distributed_report_is_the_local_report() {
     let dir = Dir::new();
     write_post(&dir, &links);
     let flags = ["--retries", "0"];
-    let queue = fresh_queue("same");
+    let db = fresh_queue("same");
+    let queue = db.url.clone();
     let mut check = coordinator(&dir, &queue, &flags);
     let workers: Vec<Running> = ["a", "b"]
         .iter()
@@ -408,7 +431,8 @@ impl Counting {
 fn run_three_workers(links: &[String], flags: &[&str], tag: &str) {
     let dir = Dir::new();
     write_post(&dir, links);
-    let queue = fresh_queue(tag);
+    let db = fresh_queue(tag);
+    let queue = db.url.clone();
     let mut check = coordinator(&dir, &queue, flags);
     let workers: Vec<Running> = ["w1", "w2", "w3"]
         .iter()
@@ -524,7 +548,8 @@ fn a_worker_that_cannot_reach_postgresql_says_so_once_and_carries_on_when_it_can
     let links: Vec<String> = (0..6).map(|i| web.url(&format!("/slow/{i}"))).collect();
     let dir = Dir::new();
     write_post(&dir, &links);
-    let queue = fresh_queue("lost");
+    let db = fresh_queue("lost");
+    let queue = db.url.clone();
     let mut check = coordinator(&dir, &queue, &["--retries", "0"]);
 
     let target: std::net::SocketAddr = "127.0.0.1:54329".parse().unwrap();
@@ -563,7 +588,8 @@ fn sigterm_makes_a_worker_finish_its_sources_and_stop() {
     let links: Vec<String> = (0..12).map(|i| web.url(&format!("/slow/{i}"))).collect();
     let dir = Dir::new();
     write_post(&dir, &links);
-    let queue = fresh_queue("term");
+    let db = fresh_queue("term");
+    let queue = db.url.clone();
     let mut check = coordinator(&dir, &queue, &["--retries", "0", "--host-delay", "0"]);
     // Without --exit-when-idle: only the signal ends it.
     let mut first = Running::spawn(
