@@ -34,6 +34,36 @@ pub trait Progress: Send + Sync {
 pub struct Silent;
 impl Progress for Silent {}
 
+/// Where a run's unique sources are fetched and handed to the hook: here,
+/// through this process's queue (`Here`), or by workers on other machines
+/// (`fleet::Distributed`). Either way each source comes back as its check
+/// and evidence, by position, and the rest of the run is the same.
+#[allow(async_fn_in_trait)]
+pub trait SourceChecks {
+    async fn checks<H: SourceHook>(
+        &mut self,
+        sources: &Sources<'_>,
+        fetcher: &Arc<Fetcher>,
+        hook: &mut H,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Option<(Check, Evidence)>>>;
+}
+
+/// The sources are fetched in this process (`fetch_sources`).
+pub struct Here;
+
+impl SourceChecks for Here {
+    async fn checks<H: SourceHook>(
+        &mut self,
+        sources: &Sources<'_>,
+        fetcher: &Arc<Fetcher>,
+        hook: &mut H,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Option<(Check, Evidence)>>> {
+        fetch_sources(sources, fetcher, hook, progress).await
+    }
+}
+
 const REQUISITE_DEPTH: u8 = 2;
 
 /// What to do with one citation before any fetching.
@@ -51,11 +81,12 @@ enum Plan {
 /// wall, soft-404, redirects); the store's `SourceHook::source` (the
 /// baseline comparison, the history rule); and `by_own_quote` (a passage
 /// this post quotes that the source dropped → `changed`).
-pub async fn check<H: SourceHook>(
+pub async fn check<H: SourceHook, S: SourceChecks>(
     posts: Vec<Post>,
     config: &Config,
     fetcher: Arc<Fetcher>,
     hook: &mut H,
+    by: &mut S,
     progress: &dyn Progress,
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report> {
@@ -71,7 +102,7 @@ pub async fn check<H: SourceHook>(
         .collect();
     let order = queue_order(&plans);
     let sources = Sources::new(&order, &posts, &plans);
-    let checks = fetch_sources(&sources, &fetcher, hook, progress).await?;
+    let checks = by.checks(&sources, &fetcher, hook, progress).await?;
     let (rows, summary) = judge_citations(posts, plans, &sources, &checks);
     Ok(finish_report(rows, summary, started_at))
 }
@@ -156,13 +187,40 @@ fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
 /// The run's unique sources in queue order, each one's position (checks are
 /// kept by position, so a URL is not held a second time as a map key), and
 /// the passages the citing posts quote from each, across posts.
-struct Sources<'a> {
+pub struct Sources<'a> {
     order: &'a [String],
     position: HashMap<&'a str, usize>,
     quotes: Vec<Vec<String>>,
 }
 
 impl<'a> Sources<'a> {
+    /// Sources as listed, with the passages quoted from each (a fleet
+    /// worker's share of a run).
+    pub fn listed(order: &'a [String], quotes: Vec<Vec<String>>) -> Sources<'a> {
+        let position = order
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.as_str(), i))
+            .collect();
+        let mut quotes = quotes;
+        quotes.resize(order.len(), Vec::new());
+        Sources {
+            order,
+            position,
+            quotes,
+        }
+    }
+
+    /// The unique sources, in queue order.
+    pub fn urls(&self) -> &[String] {
+        self.order
+    }
+
+    /// The passages the citing posts quote from the `i`th source.
+    pub fn quotes(&self, i: usize) -> &[String] {
+        self.quotes.get(i).map_or(&[][..], Vec::as_slice)
+    }
+
     fn new(order: &'a [String], posts: &[Post], plans: &[Vec<Plan>]) -> Sources<'a> {
         let position: HashMap<&str, usize> = order
             .iter()
@@ -200,13 +258,15 @@ fn preparing_at_once() -> usize {
 /// Fetches every source once through the queue, hands each `Fetched` to the
 /// hook (which may revise its check), and fetches the requisites the hook
 /// names, two levels deep and at most `REQUISITES_PER_PAGE` per page.
-/// Returns each source's check and evidence by position.
+/// Returns each source's check and evidence by position. A local run
+/// fetches all its sources through here; a fleet worker, each source it
+/// claims.
 ///
 /// Each fetch is first prepared by the hook (`SourceHook::prepare`),
 /// several at once; the prepared fetches are then handed to the hook one
 /// at a time, as they finish. No more than `preparing_at_once` are in
 /// preparation: beyond that the results wait in the queue's channel.
-async fn fetch_sources<H: SourceHook>(
+pub async fn fetch_sources<H: SourceHook>(
     sources: &Sources<'_>,
     fetcher: &Arc<Fetcher>,
     hook: &mut H,
@@ -495,9 +555,31 @@ pub async fn run(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Run> {
+    run_with(posts, config, options, progress, now, &mut Here).await
+}
+
+/// A whole run, as `run`, with its sources fetched `by` a fleet of workers
+/// or here: everything else, the report included, is the same code.
+pub async fn run_with<S: SourceChecks>(
+    posts: Vec<Post>,
+    config: &Config,
+    options: &RunOptions,
+    progress: &dyn Progress,
+    now: chrono::DateTime<chrono::Utc>,
+    by: &mut S,
+) -> Result<Run> {
     if !options.keep {
         let fetcher = Arc::new(Fetcher::new(config, None)?);
-        let mut report = check(posts, config, fetcher.clone(), &mut NoStore, progress, now).await?;
+        let mut report = check(
+            posts,
+            config,
+            fetcher.clone(),
+            &mut NoStore,
+            by,
+            progress,
+            now,
+        )
+        .await?;
         let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         return Ok(Run { report, mementos });
     }
@@ -510,7 +592,16 @@ pub async fn run(
     let fetcher = Arc::new(Fetcher::new(config, spool)?);
     let id = run_id(now);
     let mut archive = Archive::begin(&store, config, &id, now).await?;
-    let mut report = check(posts, config, fetcher.clone(), &mut archive, progress, now).await?;
+    let mut report = check(
+        posts,
+        config,
+        fetcher.clone(),
+        &mut archive,
+        by,
+        progress,
+        now,
+    )
+    .await?;
     report.run.id = id;
     report.store = Some(store.root().display().to_string());
     crate::schedule::mark_changes(&mut report, previous.as_ref());

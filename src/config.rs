@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::Verdict;
@@ -17,7 +17,7 @@ pub const CONFIG_FILE: &str = "citeguard.toml";
 /// Where the store is when neither a flag nor the config says.
 pub const DEFAULT_STORE: &str = "snapshots";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub collect: CollectConfig,
@@ -84,7 +84,7 @@ impl std::fmt::Debug for S3Credentials {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CollectConfig {
     /// A CSS selector for the post's content, overriding detection.
@@ -122,7 +122,7 @@ impl Default for CollectConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FetchConfig {
     /// Requests in flight at once, over all hosts.
@@ -254,7 +254,7 @@ pub fn default_user_agent() -> String {
     )
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct HostConfig {
     /// Extra request headers for this host (e.g. `Cookie`, `Authorization`).
@@ -263,7 +263,7 @@ pub struct HostConfig {
     pub host_delay_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CompareConfig {
     /// Below this text similarity to the baseline a source is `changed`.
@@ -278,7 +278,7 @@ impl Default for CompareConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScheduleConfig {
     /// Consecutive transient failures before `dead`/`persistent-failure`.

@@ -15,6 +15,7 @@ pub mod compare;
 pub mod config;
 pub mod error;
 pub mod fetch;
+pub mod fleet;
 pub mod memento;
 pub mod model;
 pub mod report;

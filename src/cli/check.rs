@@ -131,6 +131,13 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     apply(&mut config, &args);
     config.validate().map_err(Error::Usage)?;
     citeguard::collect::validate(&config.collect)?;
+    if args.distributed && !args.no_store {
+        return Err(Error::Usage(
+            "--distributed needs --no-store: the workers keep no copies yet (the shared store \
+             on PostgreSQL takes one writer at a time)"
+                .into(),
+        ));
+    }
     // Open the output first: a bad --output path fails before any fetching.
     let mut out = super::open_output(args.report.output.as_ref())?;
 
@@ -166,7 +173,21 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let check::Run {
         mut report,
         mementos,
-    } = super::block_on(check::run(posts, &config, &options, &bar, now))?;
+    } = super::block_on(async {
+        match args.queue.as_deref().filter(|_| args.distributed) {
+            Some(url) => {
+                let queue = citeguard::fleet::Queue::open(url, 2).await?;
+                let lines = super::FleetLines {
+                    who: "check".into(),
+                    quiet: args.quiet,
+                };
+                let mut fleet =
+                    citeguard::fleet::Distributed::new(queue, &config, std::sync::Arc::new(lines));
+                check::run_with(posts, &config, &options, &bar, now, &mut fleet).await
+            }
+            None => check::run(posts, &config, &options, &bar, now).await,
+        }
+    })?;
     say_archive_failures(&mementos.failures);
     let mementos = mementos.found;
     if args.new_only {

@@ -40,6 +40,9 @@ pub enum Command {
     Show(store::ShowArgs),
     /// Export the archive as one WARC file or a WACZ package.
     Export(store::ExportArgs),
+    /// Work for `check --distributed` runs: claim sources from the queue in
+    /// PostgreSQL, fetch them, record each result.
+    Worker(worker::WorkerArgs),
 }
 
 /// What a command ended with; `main` makes it the exit code.
@@ -98,6 +101,7 @@ pub struct CollectArgs {
 mod check;
 mod collect;
 mod store;
+mod worker;
 
 /// Where the copies go when not inside the store directory: shared by
 /// every command that opens the store.
@@ -253,6 +257,14 @@ pub struct CheckArgs {
     /// HTML to paste into the post.
     #[arg(long)]
     pub robust_links: bool,
+    /// Let workers fetch the sources: enqueue them in the queue (--queue),
+    /// wait for every result, then report as a local run does.
+    #[arg(long, requires = "queue")]
+    pub distributed: bool,
+    /// The queue of `--distributed`: a PostgreSQL URL
+    /// (postgres://user@host:port/db), the one the workers use.
+    #[arg(long, value_name = "URL", requires = "distributed")]
+    pub queue: Option<String>,
     /// The run's clock (RFC 3339), for replaying scheduled runs in tests.
     #[arg(long, hide = true, env = "CITEGUARD_NOW", value_parser = parse_time)]
     pub now: Option<chrono::DateTime<chrono::Utc>>,
@@ -265,7 +277,7 @@ pub fn parse_time(s: &str) -> std::result::Result<chrono::DateTime<chrono::Utc>,
 }
 
 /// Parses a timeout: seconds, more than 0 and at most a day.
-fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
+pub(crate) fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
     let secs: f64 = s
         .trim()
         .parse()
@@ -318,6 +330,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Accept(args) => store::accept(args),
         Command::Show(args) => store::show(args),
         Command::Export(args) => store::export(args),
+        Command::Worker(args) => worker::run(args),
     }
 }
 
@@ -460,6 +473,34 @@ impl Write for Stdout {
         }
         let result = io::stdout().flush();
         self.pass((), result)
+    }
+}
+
+/// What a worker, or a coordinator waiting for workers, says on stderr:
+/// one line each, `who` first.
+pub(crate) struct FleetLines {
+    pub who: String,
+    pub quiet: bool,
+}
+
+impl citeguard::fleet::worker::Events for FleetLines {
+    fn queued(&self, run: &str, sources: usize) {
+        if !self.quiet {
+            crate::say(format_args!(
+                "{}: run {run}: {sources} sources queued; waiting for workers",
+                self.who
+            ));
+        }
+    }
+    fn lost(&self, cause: &str, retry_in: std::time::Duration) {
+        crate::say(format_args!(
+            "{}: the queue failed ({cause}); retrying in {:.1}s, then backing off",
+            self.who,
+            retry_in.as_secs_f64()
+        ));
+    }
+    fn back(&self) {
+        crate::say(format_args!("{}: the queue answers again", self.who));
     }
 }
 

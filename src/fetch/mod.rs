@@ -534,10 +534,7 @@ impl Fetcher {
     }
 
     async fn robots_allow(&self, url: &Url, reach: Reach, exchange: &mut Option<Exchange>) -> bool {
-        // Kept per reach too: a robots.txt that a public page's requisite
-        // could not reach says nothing of it for a fetch that may.
-        let origin = format!("{} {reach:?}", url.origin().ascii_serialization());
-        let cell = self.robots.cell(&origin);
+        let cell = self.robots.cell(&robots_key(url, reach));
         let robot = cell
             .get_or_init(|| async move {
                 let robots_url = url.join("/robots.txt").ok()?;
@@ -555,6 +552,18 @@ impl Fetcher {
             })
             .await;
         robot.as_ref().is_none_or(|r| r.allowed(url.as_str()))
+    }
+
+    /// Takes the robots.txt of a cited `url`'s origin as another process
+    /// of the same run got it (a fleet worker): `body` is a 2xx answer's
+    /// body, `None` when the origin had none that counts (which allows
+    /// everything). This fetcher then never asks for it itself. A no-op
+    /// when it already knows that origin's.
+    pub async fn seed_robots(&self, url: &str, body: Option<&[u8]>) {
+        let Ok(url) = Url::parse(url) else { return };
+        let reach = self.reach_of_cited(&url).await;
+        let cell = self.robots.cell(&robots_key(&url, reach));
+        let _ = cell.set(body.and_then(robots::parse));
     }
 
     /// The headers a request goes out with, as the archive records them:
@@ -773,6 +782,13 @@ fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
             )
         })
         .collect()
+}
+
+/// Where the robots.txt of `url`'s origin is kept for the run: per reach
+/// too, since a robots.txt that a public page's requisite could not reach
+/// says nothing of it for a fetch that may.
+fn robots_key(url: &Url, reach: Reach) -> String {
+    format!("{} {reach:?}", url.origin().ascii_serialization())
 }
 
 /// Reads at most `limit` bytes of a body that is kept in memory (a

@@ -18,6 +18,7 @@ const LAYERS: &[&str] = &[
     "error", "base", "model", "config", // the ground
     "collect", "fetch", "memento", "compare", "schedule", "store", "report", // stages
     "check",  // the driver
+    "fleet",  // the driver over many machines: workers and the shared queue
 ];
 
 /// Files that only tests compile.

@@ -23,6 +23,7 @@ mod collect_robust;
 mod collect_scripts;
 mod collect_unlinked;
 mod fetch;
+mod fleet;
 mod hostile_fetch;
 mod hostile_offline;
 mod hostile_store;

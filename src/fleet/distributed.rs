@@ -1,0 +1,173 @@
+//! `check --distributed`: the run's sources are fetched by workers. The
+//! coordinator begins a run in the queue (with its config, so every worker
+//! fetches as this run asks), enqueues every unique source with the
+//! passages quoted from it, waits until each has its result, and hands
+//! the checks back to `check`, which judges the citations, marks changes
+//! and writes the report exactly as a local run does.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::queue::{HostLimits, Item, Queue};
+use super::wire::Outcome;
+use super::worker::{Backoff, Events};
+use crate::check::{Progress, SourceChecks, Sources};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::fetch::Fetcher;
+use crate::fetch::queue::host_key;
+use crate::model::Check;
+use crate::store::hook::{Evidence, SourceHook};
+
+/// The fleet as `check`'s way of fetching sources.
+pub struct Distributed {
+    queue: Queue,
+    config: Config,
+    /// How often the coordinator looks for results.
+    poll: Duration,
+    events: Arc<dyn Events>,
+}
+
+impl Distributed {
+    /// `config` is the run's: the workers fetch with it.
+    pub fn new(queue: Queue, config: &Config, events: Arc<dyn Events>) -> Distributed {
+        Distributed {
+            queue,
+            config: config.clone(),
+            poll: Duration::from_millis(200),
+            events,
+        }
+    }
+
+    /// Looks for results this often (the default is 200 ms).
+    pub fn poll_every(mut self, poll: Duration) -> Distributed {
+        self.poll = poll;
+        self
+    }
+
+    /// A queue operation, retried with backoff while the database cannot
+    /// be reached (said once, and once when it is back).
+    async fn retry<T, F, Fut>(&self, what: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut backoff = Backoff::new();
+        loop {
+            match what().await {
+                Ok(v) => {
+                    if backoff.failed() {
+                        self.events.back();
+                    }
+                    return v;
+                }
+                Err(e) => {
+                    let wait = backoff.wait();
+                    if backoff.first_failure() {
+                        self.events.lost(&crate::error::chain_text(&e), wait);
+                    }
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+}
+
+impl SourceChecks for Distributed {
+    async fn checks<H: SourceHook>(
+        &mut self,
+        sources: &Sources<'_>,
+        fetcher: &Arc<Fetcher>,
+        _hook: &mut H,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Option<(Check, Evidence)>>> {
+        let urls = sources.urls();
+        let run = format!(
+            "{}-{:08x}",
+            crate::base::time::run_id(chrono::Utc::now()),
+            rand::random::<u32>()
+        );
+        let mut hosts: Vec<HostLimits> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let items: Vec<Item> = urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                let host = host_key(url);
+                if seen.insert(host.clone()) {
+                    let (per_host, delay) = fetcher.politeness(&host);
+                    hosts.push(HostLimits {
+                        host: host.clone(),
+                        per_host: i32::try_from(per_host).unwrap_or(i32::MAX),
+                        delay_ms: i64::try_from(delay.as_millis()).unwrap_or(i64::MAX),
+                    });
+                }
+                Item {
+                    pos: i as i64,
+                    url: url.clone(),
+                    origin: origin(url),
+                    host,
+                    quotes: sources.quotes(i).to_vec(),
+                }
+            })
+            .collect();
+        self.queue.begin_run(&run, &self.config).await?;
+        let robots_first = !self.config.fetch.ignore_robots;
+        if let Err(e) = self.queue.enqueue(&run, &items, &hosts, robots_first).await {
+            let _ = self.queue.end_run(&run).await;
+            return Err(e);
+        }
+        drop(items);
+        self.events.queued(&run, urls.len());
+        progress.start(urls.len());
+        let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; urls.len()];
+        let mut have = 0;
+        let mut failure = None;
+        while have < urls.len() {
+            let got = self.retry(|| self.queue.collect(&run)).await;
+            if got.is_empty() {
+                tokio::time::sleep(self.poll).await;
+                continue;
+            }
+            for (pos, json) in got {
+                let Some(slot) = usize::try_from(pos).ok().and_then(|p| checks.get_mut(p)) else {
+                    continue;
+                };
+                if slot.is_some() {
+                    continue;
+                }
+                have += 1;
+                match Outcome::from_json(&json) {
+                    Outcome::Checked { check, evidence } => {
+                        progress.source_done(&check);
+                        *slot = Some((*check, (*evidence).into()));
+                    }
+                    Outcome::Unfetched => {}
+                    Outcome::Failed { error } => {
+                        failure.get_or_insert(error);
+                    }
+                }
+            }
+            if failure.is_some() {
+                break;
+            }
+        }
+        progress.finish();
+        self.retry(|| self.queue.end_run(&run)).await;
+        match failure {
+            // As a fetch that panics ends a local run.
+            Some(error) => Err(Error::Store {
+                path: self.queue.name().into(),
+                cause: format!("run {run}: a worker failed: {error}"),
+            }),
+            None => Ok(checks),
+        }
+    }
+}
+
+/// scheme://host:port of a URL: what robots.txt is kept by.
+pub fn origin(url: &str) -> String {
+    url::Url::parse(url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}

@@ -1,0 +1,468 @@
+//! `citeguard worker`: claims sources from the queue (politely, for the
+//! fleet as a whole: `politeness.rs`), fetches each with the run's own
+//! settings through the same code a local run uses
+//! (`check::fetch_sources`: the fetcher's verdict steps, then the store's
+//! hook), and records its result once.
+//!
+//! While it works it renews its leases; killed, it loses nothing: its
+//! leases run out and another worker takes its sources over. A worker whose
+//! lease was taken over while it was still at it drops its result, so each
+//! source has exactly one. Told to stop, it claims nothing more, finishes
+//! what it holds, and returns. When the database cannot be reached it
+//! says so once (`Events::lost`), backs off and retries, and says when it
+//! is back.
+//!
+//! It never prints: the binary hears of it through `Events`.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{OnceCell, watch};
+use tokio::task::JoinSet;
+
+use super::distributed::origin;
+use super::politeness::{Claimed, claim, next_due};
+use super::queue::{Queue, Robots};
+use super::wire::Outcome;
+use crate::check::{Silent, Sources, fetch_sources};
+use crate::error::{Error, Result};
+use crate::fetch::{ExchangeBody, Fetched, Fetcher};
+use crate::model::Check;
+use crate::store::hook::{NoStore, SourceHook, SourceOutcome};
+
+/// What the binary hears of a worker (and of a coordinator's waiting).
+pub trait Events: Send + Sync {
+    /// A run's sources are in the queue.
+    fn queued(&self, _run: &str, _sources: usize) {}
+    /// The database cannot be reached; retrying after `retry_in`. Said
+    /// once per outage.
+    fn lost(&self, _cause: &str, _retry_in: Duration) {}
+    /// The database answers again.
+    fn back(&self) {}
+    /// A source's result is recorded.
+    fn done(&self, _check: &Check) {}
+    /// A source's lease was taken over by another worker while this one
+    /// was at it: its result was dropped.
+    fn dropped(&self, _url: &str) {}
+}
+
+/// Nothing heard.
+pub struct Quiet;
+impl Events for Quiet {}
+
+/// How a worker works.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This worker's name in the queue (leases are held in it).
+    pub name: String,
+    /// Sources in flight at once.
+    pub concurrency: usize,
+    /// How long a claim holds without renewal.
+    pub lease: Duration,
+    /// Return once the queue holds no unfinished source.
+    pub exit_when_idle: bool,
+    /// The longest wait between two claims when nothing may start.
+    pub poll: Duration,
+}
+
+impl Options {
+    pub fn new(name: impl Into<String>) -> Options {
+        Options {
+            name: name.into(),
+            concurrency: 32,
+            lease: Duration::from_secs(60),
+            exit_when_idle: false,
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+/// What a worker did.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    /// Sources whose result it recorded.
+    pub sources: u64,
+    /// Results dropped because another worker had taken the source over.
+    pub dropped: u64,
+    /// Statements it sent to PostgreSQL.
+    pub statements: u64,
+}
+
+/// A worker's name: host name, process id and a random suffix.
+pub fn default_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "worker".into());
+    format!(
+        "{host}-{}-{:06x}",
+        std::process::id(),
+        rand::random::<u32>() & 0xff_ffff
+    )
+}
+
+/// Exponential backoff, 250 ms doubling up to 30 s.
+pub struct Backoff {
+    wait: Duration,
+    failures: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::new()
+    }
+}
+
+impl Backoff {
+    pub fn new() -> Backoff {
+        Backoff {
+            wait: Duration::from_millis(250),
+            failures: 0,
+        }
+    }
+
+    /// The wait before the next try, counting a failure.
+    pub fn wait(&mut self) -> Duration {
+        self.failures += 1;
+        let wait = self.wait;
+        self.wait = (self.wait * 2).min(Duration::from_secs(30));
+        wait
+    }
+
+    pub fn failed(&self) -> bool {
+        self.failures > 0
+    }
+
+    pub fn first_failure(&self) -> bool {
+        self.failures == 1
+    }
+}
+
+/// One run as this worker knows it: a fetcher built from the run's
+/// settings (its robots.txt and soft-404 caches are the run's, in this
+/// process), and the origins whose robots.txt it knows already.
+struct RunCtx {
+    fetcher: Result<Arc<Fetcher>, String>,
+    robots_known: Mutex<HashSet<String>>,
+}
+
+/// A run's context, built once by the first source of it; `None` when
+/// the run had ended.
+type RunCell = Arc<OnceCell<Option<Arc<RunCtx>>>>;
+
+/// The runs this worker has met; the oldest forgotten past a few.
+#[derive(Default)]
+struct Runs {
+    cells: Vec<(String, RunCell)>,
+}
+
+const RUNS_KEPT: usize = 8;
+
+struct Shared {
+    queue: Queue,
+    options: Options,
+    events: Arc<dyn Events>,
+    in_flight: Mutex<HashSet<i64>>,
+    runs: Mutex<Runs>,
+    down: AtomicBool,
+    sources: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl Shared {
+    fn lost(&self, e: &Error, wait: Duration) {
+        if !self.down.swap(true, Ordering::SeqCst) {
+            self.events.lost(&crate::error::chain_text(e), wait);
+        }
+    }
+
+    fn ok(&self) {
+        if self.down.swap(false, Ordering::SeqCst) {
+            self.events.back();
+        }
+    }
+
+    /// Retries a queue operation until it succeeds.
+    async fn retry<T, F, Fut>(&self, what: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        let mut backoff = Backoff::new();
+        loop {
+            match what().await {
+                Ok(v) => {
+                    self.ok();
+                    return v;
+                }
+                Err(e) => {
+                    let wait = backoff.wait();
+                    self.lost(&e, wait);
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    /// The run's context; `None` when the run has ended.
+    async fn run(&self, run: &str) -> Option<Arc<RunCtx>> {
+        let cell = {
+            let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+            match runs.cells.iter().find(|(id, _)| id == run) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    if runs.cells.len() >= RUNS_KEPT {
+                        runs.cells.remove(0);
+                    }
+                    let cell = Arc::new(OnceCell::new());
+                    runs.cells.push((run.to_string(), cell.clone()));
+                    cell
+                }
+            }
+        };
+        cell.get_or_init(|| async {
+            let config = self.retry(|| self.queue.run_config(run)).await?;
+            let fetcher = Fetcher::new(&config, None)
+                .map(Arc::new)
+                .map_err(|e| crate::error::chain_text(&e));
+            Some(Arc::new(RunCtx {
+                fetcher,
+                robots_known: Mutex::new(HashSet::new()),
+            }))
+        })
+        .await
+        .clone()
+    }
+}
+
+/// Works until told to stop (or, with `exit_when_idle`, until the queue
+/// holds nothing unfinished), then finishes what it holds.
+pub async fn work(
+    queue: Queue,
+    options: Options,
+    events: Arc<dyn Events>,
+    mut stop: watch::Receiver<bool>,
+) -> Result<Tally> {
+    let shared = Arc::new(Shared {
+        queue,
+        options,
+        events,
+        in_flight: Mutex::new(HashSet::new()),
+        runs: Mutex::new(Runs::default()),
+        down: AtomicBool::new(false),
+        sources: AtomicU64::new(0),
+        dropped: AtomicU64::new(0),
+    });
+    let renewer = tokio::spawn(renew(shared.clone()));
+    let mut tasks: JoinSet<()> = JoinSet::new();
+    let concurrency = shared.options.concurrency.max(1);
+    let mut idle = Duration::from_millis(10);
+    let mut backoff = Backoff::new();
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        while tasks.try_join_next().is_some() {}
+        let free = concurrency.saturating_sub(tasks.len());
+        if free == 0 {
+            tokio::select! {
+                _ = tasks.join_next() => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        let o = &shared.options;
+        match claim(&shared.queue, &o.name, free, o.lease).await {
+            Ok(claimed) if !claimed.is_empty() => {
+                shared.ok();
+                backoff = Backoff::new();
+                idle = Duration::from_millis(10);
+                for c in claimed {
+                    lock(&shared.in_flight).insert(c.id);
+                    tasks.spawn(process(shared.clone(), c));
+                }
+            }
+            Ok(_) => {
+                shared.ok();
+                if shared.options.exit_when_idle && tasks.is_empty() {
+                    match shared.queue.unfinished().await {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) => shared.lost(&e, idle),
+                    }
+                }
+                // Until the next host is due, when one is; else a wait
+                // that grows while the queue stays empty.
+                let wait = match next_due(&shared.queue, &shared.options.name).await {
+                    Ok(Some(due)) => due.clamp(Duration::from_millis(2), shared.options.poll),
+                    _ => {
+                        let wait = idle;
+                        idle = (idle * 2).min(shared.options.poll);
+                        wait
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                    _ = stop.changed() => {}
+                }
+            }
+            Err(e) => {
+                let wait = backoff.wait();
+                shared.lost(&e, wait);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = stop.changed() => {}
+                }
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    renewer.abort();
+    Ok(Tally {
+        sources: shared.sources.load(Ordering::Relaxed),
+        dropped: shared.dropped.load(Ordering::Relaxed),
+        statements: shared.queue.statements(),
+    })
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Keeps the leases of what this worker holds alive.
+async fn renew(shared: Arc<Shared>) {
+    let every = shared.options.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let ids: Vec<i64> = lock(&shared.in_flight).iter().copied().collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let o = &shared.options;
+        match shared.queue.renew(&o.name, &ids, o.lease).await {
+            Ok(()) => shared.ok(),
+            Err(e) => shared.lost(&e, every),
+        }
+    }
+}
+
+/// One claimed source: fetched as a local run fetches it, its result
+/// recorded once.
+async fn process(shared: Arc<Shared>, c: Claimed) {
+    let outcome = match shared.run(&c.run_id).await {
+        // The run ended under us: no one waits for this source.
+        None => None,
+        Some(ctx) => Some(match &ctx.fetcher {
+            Err(e) => Outcome::Failed { error: e.clone() },
+            Ok(fetcher) => fetch_one(&shared, &ctx, fetcher, &c).await,
+        }),
+    };
+    if let Some(outcome) = outcome {
+        let json = outcome.to_json();
+        let o = &shared.options;
+        let kept = shared
+            .retry(|| shared.queue.complete(c.id, &o.name, &json))
+            .await;
+        if kept {
+            shared.sources.fetch_add(1, Ordering::Relaxed);
+            if let Outcome::Checked { check, .. } = &outcome {
+                shared.events.done(check);
+            }
+        } else {
+            shared.dropped.fetch_add(1, Ordering::Relaxed);
+            shared.events.dropped(&c.url);
+        }
+    }
+    lock(&shared.in_flight).remove(&c.id);
+}
+
+async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Claimed) -> Outcome {
+    let origin = origin(&c.url);
+    let robots_pending = c.robots_first && !lock(&ctx.robots_known).contains(&origin);
+    if robots_pending {
+        let known = shared
+            .retry(|| shared.queue.robots(&c.run_id, &origin))
+            .await;
+        if let Robots::Known(body) = known {
+            fetcher.seed_robots(&c.url, body.as_deref()).await;
+            lock(&ctx.robots_known).insert(origin.clone());
+        }
+    }
+    let order = [c.url.clone()];
+    let sources = Sources::listed(&order, vec![c.quotes.clone()]);
+    let mut hook = Watch {
+        inner: NoStore,
+        robots_url: url::Url::parse(&c.url)
+            .and_then(|u| u.join("/robots.txt"))
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        robots: Mutex::new(None),
+    };
+    let outcome = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
+        Ok(mut checks) => match checks.pop().flatten() {
+            Some((check, evidence)) => Outcome::checked(&check, &evidence),
+            None => Outcome::Unfetched,
+        },
+        Err(e) => Outcome::Failed {
+            error: crate::error::chain_text(&e),
+        },
+    };
+    // Only the task whose fetch asked for robots.txt has its answer to
+    // keep (another task of this worker, on the same origin, waited for
+    // it in the fetcher). When the host gave no answer at all, nothing is
+    // kept: the placeholder stays this worker's while it lives, and
+    // another worker asks again after it.
+    let robots = lock(&hook.robots).take();
+    if robots_pending && let Some((status, body)) = &robots {
+        shared
+            .retry(|| {
+                shared
+                    .queue
+                    .keep_robots(&c.run_id, &origin, Some(*status), Some(body))
+            })
+            .await;
+        lock(&ctx.robots_known).insert(origin);
+    }
+    outcome
+}
+
+/// The store's hook, watched: the robots.txt exchange a fetch carries is
+/// noted on its way to the hook, for the other workers of the run.
+struct Watch<H> {
+    inner: H,
+    robots_url: String,
+    robots: Mutex<Option<(u16, Vec<u8>)>>,
+}
+
+impl<H: SourceHook> SourceHook for Watch<H> {
+    type Ready = H::Ready;
+
+    async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
+        self.inner.validators(url).await
+    }
+
+    fn prepare(
+        &self,
+        fetched: Fetched,
+        page: bool,
+    ) -> impl std::future::Future<Output = Result<Self::Ready>> + Send + 'static {
+        if page
+            && let Some(e) = fetched.exchanges.first()
+            && e.url == self.robots_url
+            && let ExchangeBody::Read { bytes, .. } = &e.body
+        {
+            *lock(&self.robots) = Some((e.status, bytes.clone()));
+        }
+        self.inner.prepare(fetched, page)
+    }
+
+    async fn source(&mut self, ready: Self::Ready, quotes: &[String]) -> Result<SourceOutcome> {
+        self.inner.source(ready, quotes).await
+    }
+
+    async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
+        self.inner.requisite(ready).await
+    }
+}

@@ -1,0 +1,630 @@
+//! Many workers, one queue: `citeguard check --distributed` and
+//! `citeguard worker` processes over a real PostgreSQL (`.ci/setup-postgres`,
+//! a database of each test's own) and the loopback test web.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+
+use crate::util::{Dir, json, root, stderr};
+use crate::web::Web;
+
+/// Long enough for any honest run on a loaded machine; only a hung test
+/// waits this long.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+/// The server's URL (`postgres://…/postgres`), from the project's script.
+fn server() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(root().join(".ci/setup-postgres"))
+            .output()
+            .expect("bash runs .ci/setup-postgres");
+        assert!(
+            out.status.success(),
+            ".ci/setup-postgres failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    })
+}
+
+/// A database of a test's own on the server, dropped when the test ends.
+pub(crate) struct QueueDb {
+    pub url: String,
+    name: String,
+}
+
+impl Drop for QueueDb {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args(["-X", "-q", server(), "-c"])
+            .arg(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .output();
+    }
+}
+
+/// A database of this test's own on the server: the queue.
+pub(crate) fn fresh_queue(tag: &str) -> QueueDb {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "fleet_{tag}_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros()
+    );
+    let admin = server();
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", admin, "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "cannot create {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let base = admin.rsplit_once('/').unwrap().0;
+    QueueDb {
+        url: format!("{base}/{name}"),
+        name,
+    }
+}
+
+/// A citeguard process whose stderr is read line by line as it comes.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    fn spawn(mut cmd: Command, stdout: Stdio) -> Running {
+        let mut child = cmd
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run citeguard");
+        let err: ChildStderr = child.stderr.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let keep = seen.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                keep.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
+            }
+        });
+        Running { child, lines, seen }
+    }
+
+    /// Waits for a line of stderr that contains `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!(
+                    "no line with {needle:?}; stderr so far: {:?}",
+                    self.seen.lock().unwrap()
+                ),
+            }
+        }
+    }
+
+    /// Waits for the process to end; its exit code and all of stderr.
+    fn finish(&mut self) -> (Option<i32>, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        // The reader thread ends with the pipe; give it the last lines.
+        while self.lines.recv_timeout(Duration::from_secs(5)).is_ok() {}
+        let seen = self.seen.lock().unwrap().clone();
+        (status.code(), seen)
+    }
+}
+
+/// A test that fails part-way leaves no process behind.
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `check --distributed` on `post.html` in `dir`, its JSON report going to
+/// `report.json`; returns once its sources are queued.
+fn coordinator(dir: &Dir, queue: &str, flags: &[&str]) -> Running {
+    let mut args = vec![
+        "check",
+        "post.html",
+        "--distributed",
+        "--queue",
+        queue,
+        "--no-store",
+        "--format",
+        "json",
+        "--output",
+        "report.json",
+    ];
+    args.extend_from_slice(flags);
+    let run = Running::spawn(dir.citeguard(args).command(), Stdio::null());
+    run.wait_for("sources queued");
+    run
+}
+
+fn worker(dir: &Dir, queue: &str, name: &str, flags: &[&str]) -> Running {
+    let mut args = vec![
+        "worker",
+        "--queue",
+        queue,
+        "--name",
+        name,
+        "--exit-when-idle",
+    ];
+    args.extend_from_slice(flags);
+    Running::spawn(dir.citeguard(args).command(), Stdio::null())
+}
+
+/// A post citing each URL in a sentence of its own, and one source named
+/// without a link.
+fn write_post(dir: &Dir, links: &[String]) {
+    let items: String = links
+        .iter()
+        .map(|u| format!("<p>As <a href=\"{u}\">this report</a> says, it happened.</p>\n"))
+        .collect();
+    dir.write(
+        "post.html",
+        format!(
+            "<!doctype html><html><body><article>\n{items}<p>According to Reuters, more arrests followed.</p>\n</article></body></html>\n"
+        ),
+    );
+}
+
+/// The report's rows as (url, verdict, reason, status, final url), in order.
+fn rows(report: &serde_json::Value) -> Vec<String> {
+    report["citations"]
+        .as_array()
+        .expect("citations")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {} {}",
+                c["url"], c["verdict"], c["reason"], c["status"], c["final_url"]
+            )
+        })
+        .collect()
+}
+
+fn read_report(dir: &Dir) -> serde_json::Value {
+    serde_json::from_str(&dir.read("report.json")).expect("report.json is JSON")
+}
+
+#[test]
+fn three_workers_one_killed_halfway_give_every_citation_exactly_one_verdict() {
+    let webs: Vec<Web> = ["127.0.0.61", "127.0.0.62", "127.0.0.63"]
+        .iter()
+        .map(|ip| Web::on(ip))
+        .collect();
+    let mut cited: Vec<(usize, String)> = Vec::new();
+    for (w, web) in webs.iter().enumerate() {
+        // Slow answers, so that the killed worker dies holding sources.
+        web.set_delay(Duration::from_millis(400));
+        for path in ["/ok", "/gone404", "/moved", "/soft404", "/private/page"] {
+            cited.push((w, path.to_string()));
+        }
+        for i in 0..8 {
+            cited.push((w, format!("/slow/{i}")));
+        }
+    }
+    let links: Vec<String> = cited.iter().map(|(w, p)| webs[*w].url(p)).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let flags = ["--retries", "0", "--per-host", "2", "--host-delay", "0"];
+    let db = fresh_queue("kill");
+    let queue = db.url.clone();
+    let mut check = coordinator(&dir, &queue, &flags);
+    // The doomed worker starts alone: the requests the web sees first are
+    // its own, and it is killed while the last of them is still waiting
+    // for its answer.
+    let halfway = webs[0].after_requests(4);
+    let mut doomed = worker(
+        &dir,
+        &queue,
+        "doomed",
+        &["--lease", "2", "--concurrency", "4"],
+    );
+    halfway.recv_timeout(PATIENCE).expect("the worker started");
+    doomed.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    doomed.child.wait().unwrap();
+    let others: Vec<Running> = ["second", "third"]
+        .iter()
+        .map(|n| worker(&dir, &queue, n, &["--lease", "2", "--concurrency", "4"]))
+        .collect();
+
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(1), "the coordinator: {lines:?}");
+    for mut w in others {
+        let (code, lines) = w.finish();
+        assert_eq!(code, Some(0), "a surviving worker: {lines:?}");
+    }
+    let distributed = read_report(&dir);
+    // What the doomed worker held when it died was fetched again by
+    // another: more requests for the cited pages than there are of them
+    // (robots.txt keeps one away from the web).
+    let asked: usize = cited.iter().map(|(w, p)| webs[*w].hits(p)).sum();
+    let fetchable = cited.len() - webs.len();
+    assert!(
+        asked > fetchable,
+        "{asked} requests for {fetchable} fetchable pages: nothing was taken over"
+    );
+
+    let local = dir.run(
+        ["check", "post.html", "--no-store", "--format", "json"]
+            .iter()
+            .chain(&flags),
+    );
+    let local = json(&local);
+    // One row per citation, each with a verdict, and the same verdicts as
+    // a local run's.
+    assert_eq!(distributed["summary"], local["summary"]);
+    assert_eq!(rows(&distributed), rows(&local));
+    assert!(
+        distributed["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["verdict"].is_string())
+    );
+}
+
+#[test]
+fn the_distributed_report_is_the_local_report() {
+    let web = Web::on("127.0.0.64");
+    let paths = [
+        "/ok",
+        "/gone404",
+        "/gone410",
+        "/forbidden",
+        "/soft404",
+        "/old-story",
+        "/members-only",
+        "/moved",
+        "/chain1",
+        "/loop-a",
+        "/head405",
+        "/bot-403",
+        "/cookie-wall",
+        "/gzip",
+        "/latin1",
+        "/paper.pdf",
+        "/private/page",
+    ];
+    let mut links: Vec<String> = paths.iter().map(|p| web.url(p)).collect();
+    links.push("mailto:desk@example.org".into());
+    links.push(web.url("/ok#section"));
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let flags = ["--retries", "0"];
+    let db = fresh_queue("same");
+    let queue = db.url.clone();
+    let mut check = coordinator(&dir, &queue, &flags);
+    let workers: Vec<Running> = ["a", "b"]
+        .iter()
+        .map(|n| worker(&dir, &queue, n, &[]))
+        .collect();
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(1), "{lines:?}");
+    for mut w in workers {
+        assert_eq!(w.finish().0, Some(0));
+    }
+    // robots.txt once for the run, whichever worker asked.
+    assert_eq!(web.hits("/robots.txt"), 1);
+    let mut distributed = read_report(&dir);
+
+    let out = dir.run(
+        ["check", "post.html", "--no-store", "--format", "json"]
+            .iter()
+            .chain(&flags),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let mut local = json(&out);
+    // Only the run's id and times may differ.
+    for report in [&mut distributed, &mut local] {
+        report.as_object_mut().unwrap().remove("run");
+    }
+    assert_eq!(
+        serde_json::to_string_pretty(&distributed).unwrap(),
+        serde_json::to_string_pretty(&local).unwrap()
+    );
+}
+
+/// A host that counts what it is asked: requests in flight at once (the
+/// most ever), when each page request started, and robots.txt requests.
+struct Counting {
+    base: String,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+    starts: Arc<Mutex<Vec<Instant>>>,
+    robots: Arc<AtomicUsize>,
+}
+
+impl Counting {
+    fn on(ip: &str) -> Counting {
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let robots = Arc::new(AtomicUsize::new(0));
+        let (f, m, s, r) = (
+            in_flight.clone(),
+            max_in_flight.clone(),
+            starts.clone(),
+            robots.clone(),
+        );
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let (f, m, s, r) = (f.clone(), m.clone(), s.clone(), r.clone());
+            async move {
+                let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                let body = if uri.path() == "/robots.txt" {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    "User-agent: *\nDisallow: /private/\n".to_string()
+                } else {
+                    if uri.path().starts_with("/page/") {
+                        s.lock().unwrap().push(Instant::now());
+                    }
+                    // Long enough that requests overlap when allowed to.
+                    tokio::time::sleep(Duration::from_millis(80)).await;
+                    format!(
+                        "<html><body><article><p>The page at {} says what was cited, in a sentence long enough to read.</p></article></body></html>",
+                        uri.path()
+                    )
+                };
+                // Counted out before the answer leaves: never more than
+                // the client can have in flight.
+                f.fetch_sub(1, Ordering::SeqCst);
+                axum::response::Html(body)
+            }
+        });
+        let listener = std::net::TcpListener::bind((ip, 0)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (ready, started) = mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                ready.send(()).unwrap();
+                axum::serve(listener, app).await.unwrap();
+            });
+        });
+        started.recv().unwrap();
+        Counting {
+            base: format!("http://{addr}"),
+            in_flight,
+            max_in_flight,
+            starts,
+            robots,
+        }
+    }
+
+    fn pages(&self, n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("{}/page/{i}", self.base)).collect()
+    }
+}
+
+/// Runs a distributed check of `links` with three workers of four sources
+/// each and the given politeness flags; every citation gets its verdict.
+fn run_three_workers(links: &[String], flags: &[&str], tag: &str) {
+    let dir = Dir::new();
+    write_post(&dir, links);
+    let db = fresh_queue(tag);
+    let queue = db.url.clone();
+    let mut check = coordinator(&dir, &queue, flags);
+    let workers: Vec<Running> = ["w1", "w2", "w3"]
+        .iter()
+        .map(|n| worker(&dir, &queue, n, &["--concurrency", "4"]))
+        .collect();
+    let (code, lines) = check.finish();
+    // 1: the unlinked citation is `missing`.
+    assert_eq!(code, Some(1), "{lines:?}");
+    for mut w in workers {
+        assert_eq!(w.finish().0, Some(0));
+    }
+    let report = read_report(&dir);
+    assert_eq!(report["summary"]["ok"].as_u64(), Some(links.len() as u64));
+}
+
+#[test]
+fn per_host_limit_holds_across_all_workers_and_robots_txt_is_asked_once() {
+    let hosts: Vec<Counting> = ["127.0.0.65", "127.0.0.66"]
+        .iter()
+        .map(|ip| Counting::on(ip))
+        .collect();
+    let links: Vec<String> = hosts.iter().flat_map(|h| h.pages(10)).collect();
+    run_three_workers(
+        &links,
+        &["--per-host", "2", "--host-delay", "0", "--retries", "0"],
+        "perhost",
+    );
+    for h in &hosts {
+        assert_eq!(h.starts.lock().unwrap().len(), 10, "{}", h.base);
+        let most = h.max_in_flight.load(Ordering::SeqCst);
+        assert!(
+            (1..=2).contains(&most),
+            "{}: {most} requests in flight at once, for a limit of 2",
+            h.base
+        );
+        assert_eq!(h.in_flight.load(Ordering::SeqCst), 0);
+        assert_eq!(h.robots.load(Ordering::SeqCst), 1, "{}", h.base);
+    }
+}
+
+#[test]
+fn host_delay_spaces_starts_across_all_workers() {
+    let hosts: Vec<Counting> = ["127.0.0.67", "127.0.0.68"]
+        .iter()
+        .map(|ip| Counting::on(ip))
+        .collect();
+    let links: Vec<String> = hosts.iter().flat_map(|h| h.pages(5)).collect();
+    let delay = Duration::from_millis(400);
+    run_three_workers(
+        &links,
+        &["--per-host", "4", "--host-delay", "400", "--retries", "0"],
+        "delay",
+    );
+    for h in &hosts {
+        let mut starts = h.starts.lock().unwrap().clone();
+        starts.sort();
+        assert_eq!(starts.len(), 5);
+        // Spaced by the host delay as the queue hands sources out; half
+        // of it is the margin for a worker slow to send its request.
+        for pair in starts.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(
+                gap >= delay / 2,
+                "{}: two starts {gap:?} apart, for a host delay of {delay:?}",
+                h.base
+            );
+        }
+        assert_eq!(h.robots.load(Ordering::SeqCst), 1, "{}", h.base);
+    }
+}
+
+/// A TCP proxy to PostgreSQL that can be cut: while down it closes every
+/// connection it is handed, and cuts the ones it carries.
+struct Proxy {
+    port: u16,
+    up: Arc<AtomicBool>,
+}
+
+impl Proxy {
+    fn to(target: std::net::SocketAddr) -> Proxy {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(false));
+        let flag = up.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if !flag.load(Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let Ok(server) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Proxy { port, up }
+    }
+}
+
+#[test]
+fn a_worker_that_cannot_reach_postgresql_says_so_once_and_carries_on_when_it_can() {
+    let web = Web::on("127.0.0.69");
+    let links: Vec<String> = (0..6).map(|i| web.url(&format!("/slow/{i}"))).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let db = fresh_queue("lost");
+    let queue = db.url.clone();
+    let mut check = coordinator(&dir, &queue, &["--retries", "0"]);
+
+    let target: std::net::SocketAddr = "127.0.0.1:54329".parse().unwrap();
+    assert!(queue.contains(":54329/"), "{queue}");
+    let proxy = Proxy::to(target);
+    let through = queue.replace(":54329/", &format!(":{}/", proxy.port));
+    let mut w = worker(&dir, &through, "cut-off", &[]);
+    let said = w.wait_for("the queue failed");
+    assert!(said.starts_with("citeguard: worker cut-off: "), "{said}");
+    proxy.up.store(true, Ordering::SeqCst);
+    w.wait_for("answers again");
+
+    let (code, lines) = check.finish();
+    // 1: the unlinked citation is `missing`.
+    assert_eq!(code, Some(1), "{lines:?}");
+    let (code, lines) = w.finish();
+    assert_eq!(code, Some(0), "{lines:?}");
+    let lost = lines
+        .iter()
+        .filter(|l| l.contains("the queue failed"))
+        .count();
+    assert_eq!(lost, 1, "one line per outage: {lines:?}");
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.contains("6 sources checked")),
+        "{lines:?}"
+    );
+    assert_eq!(read_report(&dir)["summary"]["ok"].as_u64(), Some(6));
+}
+
+#[test]
+fn sigterm_makes_a_worker_finish_its_sources_and_stop() {
+    let web = Web::on("127.0.0.70");
+    web.set_delay(Duration::from_millis(300));
+    let links: Vec<String> = (0..12).map(|i| web.url(&format!("/slow/{i}"))).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let db = fresh_queue("term");
+    let queue = db.url.clone();
+    let mut check = coordinator(&dir, &queue, &["--retries", "0", "--host-delay", "0"]);
+    // Without --exit-when-idle: only the signal ends it.
+    let mut first = Running::spawn(
+        dir.citeguard([
+            "worker",
+            "--queue",
+            &queue,
+            "--name",
+            "first",
+            "--concurrency",
+            "2",
+        ])
+        .command(),
+        Stdio::null(),
+    );
+    let started = web.after_requests(2);
+    started.recv_timeout(PATIENCE).expect("the worker started");
+    let pid = first.child.id() as i32;
+    // SAFETY: kill(2) on the pid of a child this test started.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let (code, lines) = first.finish();
+    assert_eq!(code, Some(0), "{lines:?}");
+    let done: usize = lines
+        .last()
+        .and_then(|l| l.split(": ").nth(2))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no tally: {lines:?}"));
+    // It finished what it held (nothing was left half done for a lease
+    // to expire), and left the rest to the next worker.
+    assert!(done >= 1 && done < links.len(), "{lines:?}");
+    let mut second = worker(&dir, &queue, "second", &[]);
+    let (code, lines) = check.finish();
+    // 1: the unlinked citation is `missing`.
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(second.finish().0, Some(0));
+    assert_eq!(read_report(&dir)["summary"]["ok"].as_u64(), Some(12));
+}
