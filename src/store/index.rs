@@ -139,6 +139,19 @@ const TABLES: &[&str] = &[
     "damaged",
 ];
 
+/// Records in `meta` that migration `n` is applied, in the transaction
+/// that applied it.
+async fn record_version(tx: &mut sqlx::Transaction<'_, sqlx::Any>, n: usize) -> IndexResult<()> {
+    sqlx::query(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(n.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
@@ -873,13 +886,7 @@ impl Index {
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             let mut tx = self.pool.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind((i + 1).to_string())
-            .execute(&mut *tx)
-            .await?;
+            record_version(&mut tx, i + 1).await?;
             tx.commit().await?;
         }
         Ok(())
@@ -912,13 +919,7 @@ impl Index {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
             sqlx::raw_sql(&postgres_ddl(sql)).execute(&mut *tx).await?;
-            sqlx::query(
-                "INSERT INTO meta (key, value) VALUES ('schema_version', $1) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind((i + 1).to_string())
-            .execute(&mut *tx)
-            .await?;
+            record_version(&mut tx, i + 1).await?;
         }
         tx.commit().await?;
         Ok(())

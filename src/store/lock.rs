@@ -47,14 +47,7 @@ impl WriterLock {
             Err(TryLockError::Error(e)) => return Err(Error::io(root, e)),
         }
         legacy_lock(root)?;
-        let dir = root.join(TMP);
-        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let (tmp, tmp_lock) = own_tmp(&dir).map_err(|e| Error::io(&dir, e))?;
-        Ok(WriterLock {
-            _store: store,
-            tmp,
-            _tmp_lock: tmp_lock,
-        })
+        WriterLock::with_own_tmp(root, store)
     }
 
     /// A writer's own temporary directory in `root`, without the store's
@@ -63,6 +56,12 @@ impl WriterLock {
     /// only the directories whose lock is free.
     pub fn take_shared(root: &Path) -> Result<WriterLock> {
         let store = File::open(root).map_err(|e| Error::io(root, e))?;
+        WriterLock::with_own_tmp(root, store)
+    }
+
+    /// The lock on `root` (held or not) with a temporary directory of
+    /// this writer's own under it.
+    fn with_own_tmp(root: &Path, store: File) -> Result<WriterLock> {
         let dir = root.join(TMP);
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         let (tmp, tmp_lock) = own_tmp(&dir).map_err(|e| Error::io(&dir, e))?;

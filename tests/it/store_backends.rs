@@ -430,17 +430,8 @@ fn verify_finds_an_s3_copy_gone_or_altered_that_the_postgres_rows_name() {
             .await
             .unwrap();
     });
-    let mut args = vec!["verify"];
-    args.extend(store);
-    let verify = run(&dir, &args);
-    let out = stdout(&verify);
-    assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
-    let line = |sha: &str| {
-        out.lines()
-            .find(|l| l.contains(&sha[2..]))
-            .unwrap_or_else(|| panic!("{sha} not in {out}"))
-            .to_string()
-    };
+    let out = verify_finding_damage(&dir, &store);
+    let line = |sha: &str| line_naming(&out, sha);
     assert!(
         line(&gone).starts_with("missing: ") && line(&gone).contains("/stable"),
         "{out}"
@@ -565,17 +556,8 @@ fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
     std::fs::remove_file(file_of(&gone)).unwrap();
     std::fs::write(file_of(&altered), "altered").unwrap();
 
-    let mut args = vec!["verify"];
-    args.extend(store);
-    let verify = run(&dir, &args);
-    let out = stdout(&verify);
-    assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
-    let line = |sha: &str| {
-        out.lines()
-            .find(|l| l.contains(&sha[2..]))
-            .unwrap_or_else(|| panic!("{sha} not in {out}"))
-            .to_string()
-    };
+    let out = verify_finding_damage(&dir, &store);
+    let line = |sha: &str| line_naming(&out, sha);
     assert!(line(&gone).starts_with("missing: "), "{out}");
     assert!(line(&gone).contains("/stable"), "{out}");
     assert!(line(&altered).starts_with("corrupt: "), "{out}");
@@ -911,4 +893,23 @@ fn blobs_on_s3_are_put_read_by_range_listed_and_deleted() {
         "{line}"
     );
     assert!(!line.contains('\n'), "{line}");
+}
+
+/// Runs `verify` on `store` (its flags), which must find damage (exit 1),
+/// and returns what it printed.
+fn verify_finding_damage(dir: &Dir, store: &[&str]) -> String {
+    let mut args = vec!["verify"];
+    args.extend(store);
+    let verify = run(dir, &args);
+    let out = stdout(&verify);
+    assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
+    out
+}
+
+/// The line of `verify`'s output that names the object `sha`.
+fn line_naming(out: &str, sha: &str) -> String {
+    out.lines()
+        .find(|l| l.contains(&sha[2..]))
+        .unwrap_or_else(|| panic!("{sha} not in {out}"))
+        .to_string()
 }
