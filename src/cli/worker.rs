@@ -15,8 +15,9 @@ use citeguard::fleet::{self, Queue};
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// The queue: a PostgreSQL URL (postgres://user@host:port/db), the one
-    /// `check --distributed --queue` names.
-    #[arg(long, value_name = "URL")]
+    /// `check --distributed --queue` names. `--store URL` says the same: the
+    /// queue's tables live beside a PostgreSQL store's index.
+    #[arg(long, value_name = "URL", alias = "store")]
     pub queue: String,
     /// Sources in flight at once in this worker [default: 32].
     #[arg(long, value_name = "N")]
