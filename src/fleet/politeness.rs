@@ -33,6 +33,10 @@ pub struct Claimed {
     pub run_id: String,
     pub url: String,
     pub origin: String,
+    /// The host row whose limits the source counts against.
+    pub host: String,
+    /// The host has a delay: the request waits for its turn (`take_turn`).
+    pub paced: bool,
     pub quotes: Vec<String>,
     /// robots.txt is to be honoured (the run did not say `--ignore-robots`).
     pub robots_first: bool,
@@ -59,6 +63,18 @@ pub async fn claim(
     Ok(claimed)
 }
 
+/// Of a host row `h`: it has a source no live lease holds and whose
+/// robots.txt no other worker is still fetching (`$1` is this worker), and
+/// fewer live leases than its per-host limit. The one condition both the
+/// claim and the wait for the next due host use.
+const HAS_WORK_AND_ROOM: &str = "EXISTS (SELECT 1 FROM fleet_sources c WHERE c.host = h.host \
+       AND NOT c.done AND (c.lease_until IS NULL OR c.lease_until < clock_timestamp()) \
+       AND NOT EXISTS (SELECT 1 FROM fleet_robots r \
+           WHERE r.run_id = c.run_id AND r.origin = c.origin AND c.robots_first \
+             AND NOT r.known AND r.worker <> $1 AND r.lease_until >= clock_timestamp())) \
+     AND (SELECT count(*) FROM fleet_sources b WHERE b.host = h.host AND NOT b.done \
+          AND b.lease_until >= clock_timestamp()) < h.per_host";
+
 /// How long until some host with work is due again, when nothing may
 /// start now: the worker sleeps that long rather than polling blind, so a
 /// busy host with a delay is served at its delay. `None` when no host has
@@ -66,22 +82,15 @@ pub async fn claim(
 /// limit).
 pub async fn next_due(queue: &Queue, worker: &str) -> Result<Option<Duration>> {
     queue.count(1);
-    let (ms,): (Option<f64>,) = sqlx::query_as(
+    let sql = format!(
         "SELECT GREATEST(0, EXTRACT(EPOCH FROM (min(h.next_at) - clock_timestamp())) * 1000)::float8 \
-         FROM fleet_hosts h \
-         WHERE EXISTS (SELECT 1 FROM fleet_sources c WHERE c.host = h.host AND NOT c.done \
-                       AND (c.lease_until IS NULL OR c.lease_until < clock_timestamp()) \
-                       AND NOT EXISTS (SELECT 1 FROM fleet_robots r \
-                           WHERE r.run_id = c.run_id AND r.origin = c.origin AND c.robots_first \
-                             AND NOT r.known AND r.worker <> $1 \
-                             AND r.lease_until >= clock_timestamp())) \
-           AND (SELECT count(*) FROM fleet_sources b WHERE b.host = h.host AND NOT b.done \
-                AND b.lease_until >= clock_timestamp()) < h.per_host",
-    )
-    .bind(worker)
-    .fetch_one(&queue.pool)
-    .await
-    .map_err(|e| queue.error("look for due hosts", &e))?;
+         FROM fleet_hosts h WHERE {HAS_WORK_AND_ROOM}"
+    );
+    let (ms,): (Option<f64>,) = sqlx::query_as(&sql)
+        .bind(worker)
+        .fetch_one(&queue.pool)
+        .await
+        .map_err(|e| queue.error("look for due hosts", &e))?;
     Ok(ms.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)))
 }
 
@@ -95,24 +104,17 @@ async fn claim_on_one_host(
     let lease_ms = lease.as_millis() as i64;
     let mut tx = queue.pool.begin().await.map_err(err)?;
     queue.count(2);
-    let host: Option<(String, i32, i64)> = sqlx::query_as(
+    let sql = format!(
         "SELECT h.host, h.per_host, h.delay_ms FROM fleet_hosts h \
-         WHERE h.next_at <= clock_timestamp() \
-           AND EXISTS (SELECT 1 FROM fleet_sources c WHERE c.host = h.host AND NOT c.done \
-                       AND (c.lease_until IS NULL OR c.lease_until < clock_timestamp()) \
-                       AND NOT EXISTS (SELECT 1 FROM fleet_robots r \
-                           WHERE r.run_id = c.run_id AND r.origin = c.origin AND c.robots_first \
-                             AND NOT r.known AND r.worker <> $1 \
-                             AND r.lease_until >= clock_timestamp())) \
-           AND (SELECT count(*) FROM fleet_sources b WHERE b.host = h.host AND NOT b.done \
-                AND b.lease_until >= clock_timestamp()) < h.per_host \
+         WHERE h.next_at <= clock_timestamp() AND {HAS_WORK_AND_ROOM} \
          ORDER BY h.next_at LIMIT 1 \
-         FOR UPDATE OF h SKIP LOCKED",
-    )
-    .bind(worker)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(err)?;
+         FOR UPDATE OF h SKIP LOCKED"
+    );
+    let host: Option<(String, i32, i64)> = sqlx::query_as(&sql)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(err)?;
     let Some((host, per_host, delay_ms)) = host else {
         queue.count(1);
         tx.commit().await.map_err(err)?;
@@ -165,6 +167,8 @@ async fn claim_on_one_host(
                 run_id,
                 url,
                 origin,
+                host: host.clone(),
+                paced: delay_ms > 0,
                 quotes: serde_json::from_str(&quotes).unwrap_or_default(),
                 robots_first,
             })
@@ -213,4 +217,40 @@ async fn claim_on_one_host(
     } else {
         Some(claimed)
     })
+}
+
+/// Waits for `host`'s turn to start a request and takes it: when the host
+/// has a delay, no two requests of the fleet start on it closer than that,
+/// however late the worker that claimed a source sends it (a claim only
+/// spaces the claims). One statement per try; a host without a delay
+/// passes at once.
+pub async fn take_turn(queue: &Queue, host: &str) -> Result<()> {
+    let err = |e: sqlx::Error| queue.error("take a host's turn", &e);
+    loop {
+        queue.count(1);
+        // The turn when the delay has passed since the last start; else
+        // how many milliseconds are left.
+        let (left,): (f64,) = sqlx::query_as(
+            "WITH turn AS ( \
+                 UPDATE fleet_hosts SET last_start = clock_timestamp() \
+                 WHERE host = $1 AND (delay_ms = 0 OR last_start IS NULL \
+                     OR last_start + delay_ms * interval '1 millisecond' <= clock_timestamp()) \
+                 RETURNING 0::float8 AS left_ms) \
+             SELECT left_ms FROM turn \
+             UNION ALL \
+             SELECT GREATEST(1, EXTRACT(EPOCH FROM (last_start + delay_ms * interval '1 millisecond' \
+                 - clock_timestamp())) * 1000)::float8 \
+             FROM fleet_hosts WHERE host = $1 AND NOT EXISTS (SELECT 1 FROM turn) \
+             UNION ALL SELECT 0::float8 WHERE NOT EXISTS (SELECT 1 FROM fleet_hosts WHERE host = $1) \
+             LIMIT 1",
+        )
+        .bind(host)
+        .fetch_one(&queue.pool)
+        .await
+        .map_err(err)?;
+        if left <= 0.0 {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs_f64(left / 1000.0)).await;
+    }
 }

@@ -16,7 +16,8 @@
 use crate::error::Error;
 
 /// The migrations, in order; append only, never edit one that shipped.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE fleet_runs (
     id TEXT PRIMARY KEY,
     config TEXT NOT NULL,
@@ -58,7 +59,14 @@ CREATE TABLE fleet_robots (
     body BYTEA,
     PRIMARY KEY (run_id, origin)
 );
-"#];
+"#,
+    // 2: when a request last started on each host, for the start gate
+    // (`politeness::take_turn`): a claim spaces claims, the gate spaces
+    // the requests themselves, however late a worker sends its own.
+    r#"
+ALTER TABLE fleet_hosts ADD COLUMN last_start TIMESTAMPTZ;
+"#,
+];
 
 /// An arbitrary key for the advisory lock that serialises migrations, so
 /// that workers starting together do not race to create the tables.

@@ -23,7 +23,7 @@ use tokio::sync::{OnceCell, watch};
 use tokio::task::JoinSet;
 
 use super::distributed::origin;
-use super::politeness::{Claimed, claim, next_due};
+use super::politeness::{Claimed, claim, next_due, take_turn};
 use super::queue::{Queue, Robots};
 use super::wire::Outcome;
 use crate::check::{Silent, Sources, fetch_sources};
@@ -400,6 +400,9 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
             .unwrap_or_default(),
         robots: Mutex::new(None),
     };
+    if c.paced {
+        shared.retry(|| take_turn(&shared.queue, &c.host)).await;
+    }
     let outcome = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
         Ok(mut checks) => match checks.pop().flatten() {
             Some((check, evidence)) => Outcome::checked(&check, &evidence),
