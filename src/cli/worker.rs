@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::Outcome;
 use citeguard::error::Result;
-use citeguard::fleet::worker::{self, Backoff, Events};
+use citeguard::fleet::worker::{self, Events, Reach};
 use citeguard::fleet::{self, Queue};
 
 #[derive(Debug, Args)]
@@ -57,7 +57,7 @@ pub fn run(args: WorkerArgs) -> Result<Outcome> {
             wait_for_signal().await;
             let _ = stop.send(true);
         });
-        let Some(queue) = open(&args.queue, &options, lines.as_ref(), stopped.clone()).await else {
+        let Some(queue) = open(&args.queue, &options, lines.clone(), stopped.clone()).await else {
             return Ok(None);
         };
         fleet::worker::work(queue, options, lines, stopped)
@@ -80,30 +80,13 @@ pub fn run(args: WorkerArgs) -> Result<Outcome> {
 async fn open(
     url: &str,
     options: &worker::Options,
-    events: &dyn Events,
+    events: Arc<dyn Events>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Option<Queue> {
-    let mut backoff = Backoff::new();
-    loop {
-        match Queue::open(url, options.concurrency.min(16) as u32 + 2).await {
-            Ok(q) => {
-                if backoff.failed() {
-                    events.back();
-                }
-                return Some(q);
-            }
-            Err(e) => {
-                let wait = backoff.wait();
-                if backoff.first_failure() {
-                    events.lost(&citeguard::error::chain_text(&e), wait);
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = stop.changed() => return None,
-                }
-            }
-        }
-    }
+    let connections = options.concurrency.min(16) as u32 + 2;
+    Reach::new(events)
+        .retry_until(|| Queue::open(url, connections), stop.changed())
+        .await
 }
 
 /// SIGTERM (or Ctrl-C): finish the current sources and stop.

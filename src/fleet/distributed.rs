@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::queue::{HostLimits, Item, Queue};
 use super::wire::Outcome;
-use super::worker::{Backoff, Events};
+use super::worker::{Events, Reach};
 use crate::check::{Progress, SourceChecks, Sources};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -26,6 +26,8 @@ pub struct Distributed {
     /// How often the coordinator looks for results.
     poll: Duration,
     events: Arc<dyn Events>,
+    /// The queue's outages, said once each.
+    reach: Reach,
 }
 
 impl Distributed {
@@ -35,6 +37,7 @@ impl Distributed {
             queue,
             config: config.clone(),
             poll: Duration::from_millis(200),
+            reach: Reach::new(events.clone()),
             events,
         }
     }
@@ -43,33 +46,6 @@ impl Distributed {
     pub fn poll_every(mut self, poll: Duration) -> Distributed {
         self.poll = poll;
         self
-    }
-
-    /// A queue operation, retried with backoff while the database cannot
-    /// be reached (said once, and once when it is back).
-    async fn retry<T, F, Fut>(&self, what: F) -> T
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let mut backoff = Backoff::new();
-        loop {
-            match what().await {
-                Ok(v) => {
-                    if backoff.failed() {
-                        self.events.back();
-                    }
-                    return v;
-                }
-                Err(e) => {
-                    let wait = backoff.wait();
-                    if backoff.first_failure() {
-                        self.events.lost(&crate::error::chain_text(&e), wait);
-                    }
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
     }
 }
 
@@ -124,7 +100,7 @@ impl SourceChecks for Distributed {
         let mut have = 0;
         let mut failure = None;
         while have < urls.len() {
-            let got = self.retry(|| self.queue.collect(&run)).await;
+            let got = self.reach.retry(|| self.queue.collect(&run)).await;
             if got.is_empty() {
                 tokio::time::sleep(self.poll).await;
                 continue;
@@ -153,7 +129,7 @@ impl SourceChecks for Distributed {
             }
         }
         progress.finish();
-        self.retry(|| self.queue.end_run(&run)).await;
+        self.reach.retry(|| self.queue.end_run(&run)).await;
         match failure {
             // As a fetch that panics ends a local run.
             Some(error) => Err(Error::Store {

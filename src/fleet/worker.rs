@@ -103,39 +103,22 @@ pub fn default_name() -> String {
 }
 
 /// Exponential backoff, 250 ms doubling up to 30 s.
-pub struct Backoff {
+struct Backoff {
     wait: Duration,
-    failures: u32,
-}
-
-impl Default for Backoff {
-    fn default() -> Self {
-        Backoff::new()
-    }
 }
 
 impl Backoff {
-    pub fn new() -> Backoff {
+    fn new() -> Backoff {
         Backoff {
             wait: Duration::from_millis(250),
-            failures: 0,
         }
     }
 
-    /// The wait before the next try, counting a failure.
-    pub fn wait(&mut self) -> Duration {
-        self.failures += 1;
+    /// The wait before the next try.
+    fn wait(&mut self) -> Duration {
         let wait = self.wait;
         self.wait = (self.wait * 2).min(Duration::from_secs(30));
         wait
-    }
-
-    pub fn failed(&self) -> bool {
-        self.failures > 0
-    }
-
-    pub fn first_failure(&self) -> bool {
-        self.failures == 1
     }
 }
 
@@ -157,6 +140,75 @@ struct Runs {
     cells: Vec<(String, RunCell)>,
 }
 
+/// Whether the queue answers, as one process (a worker, a coordinator)
+/// reports it: an outage is said once when it starts and once when it
+/// ends, however many tasks meet it.
+pub struct Reach {
+    events: Arc<dyn Events>,
+    down: AtomicBool,
+}
+
+impl Reach {
+    pub fn new(events: Arc<dyn Events>) -> Reach {
+        Reach {
+            events,
+            down: AtomicBool::new(false),
+        }
+    }
+
+    pub fn lost(&self, e: &Error, wait: Duration) {
+        if !self.down.swap(true, Ordering::SeqCst) {
+            self.events.lost(&crate::error::chain_text(e), wait);
+        }
+    }
+
+    pub fn ok(&self) {
+        if self.down.swap(false, Ordering::SeqCst) {
+            self.events.back();
+        }
+    }
+
+    /// Retries a queue operation, with backoff, until it succeeds.
+    pub async fn retry<T, F, Fut>(&self, what: F) -> T
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        match self.retry_until(what, std::future::pending::<()>()).await {
+            Some(v) => v,
+            None => unreachable!("a pending future never ends"),
+        }
+    }
+
+    /// Retries a queue operation, with backoff, until it succeeds or
+    /// `stop` ends (then `None`: nothing more is tried).
+    pub async fn retry_until<T, F, Fut, S>(&self, what: F, stop: S) -> Option<T>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+        S: std::future::Future,
+    {
+        let mut backoff = Backoff::new();
+        let mut stop = std::pin::pin!(stop);
+        loop {
+            match what().await {
+                Ok(v) => {
+                    self.ok();
+                    return Some(v);
+                }
+                Err(e) => {
+                    let wait = backoff.wait();
+                    self.lost(&e, wait);
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = &mut stop => return None,
+                    }
+                }
+            }
+        }
+    }
+}
+
 const RUNS_KEPT: usize = 8;
 
 struct Shared {
@@ -165,46 +217,12 @@ struct Shared {
     events: Arc<dyn Events>,
     in_flight: Mutex<HashSet<i64>>,
     runs: Mutex<Runs>,
-    down: AtomicBool,
+    reach: Reach,
     sources: AtomicU64,
     dropped: AtomicU64,
 }
 
 impl Shared {
-    fn lost(&self, e: &Error, wait: Duration) {
-        if !self.down.swap(true, Ordering::SeqCst) {
-            self.events.lost(&crate::error::chain_text(e), wait);
-        }
-    }
-
-    fn ok(&self) {
-        if self.down.swap(false, Ordering::SeqCst) {
-            self.events.back();
-        }
-    }
-
-    /// Retries a queue operation until it succeeds.
-    async fn retry<T, F, Fut>(&self, what: F) -> T
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = Result<T>>,
-    {
-        let mut backoff = Backoff::new();
-        loop {
-            match what().await {
-                Ok(v) => {
-                    self.ok();
-                    return v;
-                }
-                Err(e) => {
-                    let wait = backoff.wait();
-                    self.lost(&e, wait);
-                    tokio::time::sleep(wait).await;
-                }
-            }
-        }
-    }
-
     /// The run's context; `None` when the run has ended.
     async fn run(&self, run: &str) -> Option<Arc<RunCtx>> {
         let cell = {
@@ -222,7 +240,7 @@ impl Shared {
             }
         };
         cell.get_or_init(|| async {
-            let config = self.retry(|| self.queue.run_config(run)).await?;
+            let config = self.reach.retry(|| self.queue.run_config(run)).await?;
             let fetcher = Fetcher::new(&config, None)
                 .map(Arc::new)
                 .map_err(|e| crate::error::chain_text(&e));
@@ -247,10 +265,10 @@ pub async fn work(
     let shared = Arc::new(Shared {
         queue,
         options,
+        reach: Reach::new(events.clone()),
         events,
         in_flight: Mutex::new(HashSet::new()),
         runs: Mutex::new(Runs::default()),
-        down: AtomicBool::new(false),
         sources: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
     });
@@ -275,7 +293,7 @@ pub async fn work(
         let o = &shared.options;
         match claim(&shared.queue, &o.name, free, o.lease).await {
             Ok(claimed) if !claimed.is_empty() => {
-                shared.ok();
+                shared.reach.ok();
                 backoff = Backoff::new();
                 idle = Duration::from_millis(10);
                 for c in claimed {
@@ -284,12 +302,12 @@ pub async fn work(
                 }
             }
             Ok(_) => {
-                shared.ok();
+                shared.reach.ok();
                 if shared.options.exit_when_idle && tasks.is_empty() {
                     match shared.queue.unfinished().await {
                         Ok(0) => break,
                         Ok(_) => {}
-                        Err(e) => shared.lost(&e, idle),
+                        Err(e) => shared.reach.lost(&e, idle),
                     }
                 }
                 // Until the next host is due, when one is; else a wait
@@ -310,7 +328,7 @@ pub async fn work(
             }
             Err(e) => {
                 let wait = backoff.wait();
-                shared.lost(&e, wait);
+                shared.reach.lost(&e, wait);
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = stop.changed() => {}
@@ -342,8 +360,8 @@ async fn renew(shared: Arc<Shared>) {
         }
         let o = &shared.options;
         match shared.queue.renew(&o.name, &ids, o.lease).await {
-            Ok(()) => shared.ok(),
-            Err(e) => shared.lost(&e, every),
+            Ok(()) => shared.reach.ok(),
+            Err(e) => shared.reach.lost(&e, every),
         }
     }
 }
@@ -363,6 +381,7 @@ async fn process(shared: Arc<Shared>, c: Claimed) {
         let json = outcome.to_json();
         let o = &shared.options;
         let kept = shared
+            .reach
             .retry(|| shared.queue.complete(c.id, &o.name, &json))
             .await;
         if kept {
@@ -383,6 +402,7 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
     let robots_pending = c.robots_first && !lock(&ctx.robots_known).contains(&origin);
     if robots_pending {
         let known = shared
+            .reach
             .retry(|| shared.queue.robots(&c.run_id, &origin))
             .await;
         if let Robots::Known(body) = known {
@@ -401,7 +421,10 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
         robots: Mutex::new(None),
     };
     if c.paced {
-        shared.retry(|| take_turn(&shared.queue, &c.host)).await;
+        shared
+            .reach
+            .retry(|| take_turn(&shared.queue, &c.host))
+            .await;
     }
     let outcome = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
         Ok(mut checks) => match checks.pop().flatten() {
@@ -420,6 +443,7 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
     let robots = lock(&hook.robots).take();
     if robots_pending && let Some((status, body)) = &robots {
         shared
+            .reach
             .retry(|| {
                 shared
                     .queue

@@ -528,21 +528,6 @@ fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
     let first = check(&dir, &store);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
 
-    // The texts of two sources, as the PostgreSQL rows name them.
-    let text_of = |path: &str| -> String {
-        block_on(async {
-            let mut conn = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
-            sqlx::query(
-                "SELECT s.text_sha256 FROM snapshots s JOIN sources src ON src.id = s.source_id \
-                 WHERE src.url LIKE $1",
-            )
-            .bind(format!("%{path}"))
-            .fetch_one(&mut conn)
-            .await
-            .map(|r| sqlx::Row::get::<String, _>(&r, 0))
-            .unwrap()
-        })
-    };
     let file_of = |sha: &str| -> std::path::PathBuf {
         let (a, b) = sha.split_at(2);
         let plain = dir.join(format!("copies/objects/{a}/{b}"));
@@ -552,7 +537,8 @@ fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
             dir.join(format!("copies/objects/{a}/{b}.gz"))
         }
     };
-    let (gone, altered) = (text_of("/stable"), text_of("/drift"));
+    // The texts of two sources, as the PostgreSQL rows name them.
+    let (gone, altered) = (text_sha(&db, "/stable"), text_sha(&db, "/drift"));
     std::fs::remove_file(file_of(&gone)).unwrap();
     std::fs::write(file_of(&altered), "altered").unwrap();
 

@@ -431,16 +431,9 @@ fn guard_style_text(css: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Requisite, requisites};
+    use super::super::requisites;
+    use super::super::requisites::tests::{base, urls};
     use super::*;
-
-    fn base() -> Url {
-        Url::parse("https://example.com/blog/post.html").expect("static url")
-    }
-
-    fn urls(reqs: &[Requisite]) -> Vec<(&str, RequisiteKind)> {
-        reqs.iter().map(|r| (r.url.as_str(), r.kind)).collect()
-    }
 
     #[test]
     fn style_text_cannot_close_its_element() {

@@ -145,14 +145,16 @@ pub(super) fn css_url_kind(url: Option<&Url>, font_face: bool) -> RequisiteKind 
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn base() -> Url {
+    /// The page the offline tests resolve against.
+    pub(in crate::store::offline) fn base() -> Url {
         Url::parse("https://example.com/blog/post.html").expect("static url")
     }
 
-    fn urls(reqs: &[Requisite]) -> Vec<(&str, RequisiteKind)> {
+    /// Requisites as (URL, kind) pairs, in order.
+    pub(in crate::store::offline) fn urls(reqs: &[Requisite]) -> Vec<(&str, RequisiteKind)> {
         reqs.iter().map(|r| (r.url.as_str(), r.kind)).collect()
     }
 
