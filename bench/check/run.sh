@@ -30,21 +30,8 @@ if [ ! -f "$WORK/big/.complete" ]; then
 fi
 
 # One nginx, one server block per loopback host.
-CONF=$WORK/nginx.conf
-{
-  echo "worker_processes 1; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log;"
-  echo "events { worker_connections 4096; }"
-  echo "http { access_log off; keepalive_requests 100000;"
-  for i in $(seq 10 29); do
-    h=127.0.0.$i
-    mkdir -p "$WORK/corpus/www/$h"
-    echo "server { listen $h:8080; root $WORK/corpus/www/$h; location /r/ { rewrite ^/r/(.*)\$ /p/\$1 permanent; } }"
-  done
-  echo "}"
-} >"$CONF"
-nginx -s stop -c "$CONF" 2>/dev/null || true
-nginx -c "$CONF"
-trap 'nginx -s stop -c "$CONF" 2>/dev/null || true' EXIT
+. bench/check/serve.sh
+serve_corpus "$WORK" "$WORK/corpus" 8080
 
 measure() { # NAME COMMAND... → prints "wall_s peak_mb"
   local name=$1; shift

@@ -35,22 +35,9 @@ if [ ! -f "$CORPUS/.complete" ]; then
   touch "$CORPUS/.complete"
 fi
 
-# One nginx, one server block per loopback host (as bench/check does).
-CONF=$WORK/nginx.conf
-{
-  echo "worker_processes 1; pid $WORK/nginx.pid; error_log $WORK/nginx-error.log;"
-  echo "events { worker_connections 4096; }"
-  echo "http { access_log off; keepalive_requests 100000;"
-  for i in $(seq 10 29); do
-    h=127.0.0.$i
-    mkdir -p "$CORPUS/www/$h"
-    echo "server { listen $h:$PORT; root $CORPUS/www/$h; location /r/ { rewrite ^/r/(.*)\$ /p/\$1 permanent; } }"
-  done
-  echo "}"
-} >"$CONF"
-nginx -s stop -c "$CONF" 2>/dev/null || true
-nginx -c "$CONF"
-trap 'nginx -s stop -c "$CONF" 2>/dev/null || true' EXIT
+# One nginx, one server block per loopback host.
+. bench/check/serve.sh
+serve_corpus "$WORK" "$CORPUS" $PORT
 
 cd "$CORPUS"
 N=$(wc -l <urls.txt)
