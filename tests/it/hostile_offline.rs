@@ -691,6 +691,15 @@ fn entries(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Runs citeguard with `args` and `-o file`, which must fail (exit 2) and
+/// leave `file` in `dir` as it was before the run.
+fn fails_keeping(dir: &Dir, args: &[&str], file: &str) {
+    let before = dir.read(file);
+    let run = dir.run(args.iter().copied().chain(["-o", file]));
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert_eq!(dir.read(file), before, "{args:?} changed {file}");
+}
+
 #[test]
 fn a_failing_check_leaves_the_existing_report_as_it_was() {
     let dir = Dir::new();
@@ -698,18 +707,15 @@ fn a_failing_check_leaves_the_existing_report_as_it_was() {
     dir.write("report.html", "last night's report");
     // A store that cannot be opened: the run fails after its output is open.
     dir.write("not-a-store", "a file");
-    let run = dir.run([
+    let args = [
         "check",
         "post.md",
         "--store",
         "not-a-store",
         "--format",
         "html",
-        "-o",
-        "report.html",
-    ]);
-    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-    assert_eq!(dir.read("report.html"), "last night's report");
+    ];
+    fails_keeping(&dir, &args, "report.html");
     assert_eq!(
         entries(dir.path()),
         ["not-a-store", "post.md", "report.html"]
@@ -722,18 +728,10 @@ fn a_failing_report_leaves_the_existing_output_as_it_was() {
     dir.write("report.json", "{\"kept\": true}");
     std::fs::create_dir(dir.join("empty-store")).unwrap();
     for format in ["json", "html"] {
-        let run = dir.run([
-            "report",
-            "--store",
-            "empty-store",
-            "--format",
-            format,
-            "-o",
-            "report.json",
-        ]);
-        assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
-        assert_eq!(dir.read("report.json"), "{\"kept\": true}");
+        let args = ["report", "--store", "empty-store", "--format", format];
+        fails_keeping(&dir, &args, "report.json");
     }
+    assert_eq!(dir.read("report.json"), "{\"kept\": true}");
     assert!(!entries(dir.path()).iter().any(|e| e.starts_with('.')));
 }
 
@@ -745,17 +743,15 @@ fn a_failing_show_or_export_leaves_the_existing_file_as_it_was() {
     let check = dir.run(["check", "post.md", "--store", "s"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     dir.write("copy.html", "an older copy");
-    let show = dir.run([
+    let show = [
         "show",
         "https://never.example/",
         "--store",
         "s",
         "--as",
         "html",
-        "-o",
-        "copy.html",
-    ]);
-    assert_eq!(show.status.code(), Some(2), "{}", stderr(&show));
+    ];
+    fails_keeping(&dir, &show, "copy.html");
     assert_eq!(dir.read("copy.html"), "an older copy");
 
     std::fs::create_dir(dir.join("empty-store")).unwrap();
