@@ -197,6 +197,47 @@ fn a_chrome_named_wrapper_around_the_article_never_discards_it() {
 }
 
 #[test]
+fn a_sidebar_beside_the_article_is_not_taken_for_its_continuation() {
+    // Readability appends the siblings of the best candidate that score a
+    // fifth of it; a `#aside` column of headlines with a line of prose
+    // each scores so, and its links are not the post's.
+    let cited = |n: usize| {
+        format!(
+            "<p>The report, as the ministry said on Monday in a long statement, counts the \
+             losses, the loans and the delays of <a href=\"https://src.example/{n}\">the \
+             dam</a>, year by year, since the works began.</p>"
+        )
+    };
+    let teaser = |n: usize| {
+        format!(
+            "<p>Another story, told at length, with commas, quotes, and numbers, and a \
+             <a href=\"https://news.example/{n}\">headline</a> at its end.</p>"
+        )
+    };
+    let page = format!(
+        "<html><body><div id=\"wrap\"><div id=\"contents\">{}{}{}{}{PROSE}{PROSE}</div>\
+         <div id=\"aside\">{}{}{}</div></div></body></html>",
+        cited(1),
+        cited(2),
+        cited(3),
+        cited(4),
+        teaser(1),
+        teaser(2),
+        teaser(3)
+    );
+    let post = collect_page(&page);
+    assert_eq!(
+        urls(&post),
+        vec![
+            "https://src.example/1",
+            "https://src.example/2",
+            "https://src.example/3",
+            "https://src.example/4"
+        ]
+    );
+}
+
+#[test]
 fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
     // 10 MB of bare paragraphs took over a gigabyte as a tree; past
     // 200,000 elements only text and links are kept.
@@ -252,7 +293,7 @@ fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
     const FLOOR_RECALL: f64 = 0.985;
-    const CEILING_LEAK: f64 = 0.018;
+    const CEILING_LEAK: f64 = 0.012;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive

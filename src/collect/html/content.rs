@@ -71,6 +71,7 @@ static CHROME_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         "pagination",
         "pager",
         "sidebar",
+        "aside",
         "widget",
         "widgets",
         "blogroll",

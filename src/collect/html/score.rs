@@ -34,6 +34,7 @@ use regex::Regex;
 use scraper::Node;
 use scraper::node::Element;
 
+use super::content::{Chrome, is_chrome};
 use super::parse::{Page, attr, node_number};
 
 /// Readability's retry flags.
@@ -679,6 +680,12 @@ impl Work<'_> {
                 continue;
             }
             let Some(el) = self.el(sib) else { continue };
+            // A sibling that says it is chrome (`<aside>`, `#aside`, a
+            // `sidebar` column) is not the article's continuation, unless
+            // it holds the article's prose.
+            if is_chrome(el, false) != Chrome::No && !self.holds_article(sib) {
+                continue;
+            }
             let bonus = if !best_class.is_empty() && attr(el, "class") == Some(best_class) {
                 best_score * 0.2
             } else {
