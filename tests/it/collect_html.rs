@@ -238,6 +238,37 @@ fn a_sidebar_beside_the_article_is_not_taken_for_its_continuation() {
 }
 
 #[test]
+fn a_list_of_story_cards_in_the_article_goes_and_a_gallery_stays() {
+    // Readability keeps a list whose items are each one picture (a
+    // gallery) and cleans a list of cards: a picture beside a headline.
+    let gallery: String = (1..=3)
+        .map(|n| format!("<li><a href=\"https://photos.example/{n}\"><img src=\"https://photos.example/{n}.jpg\"></a></li>"))
+        .collect();
+    let cards: String = (1..=3)
+        .map(|n| {
+            format!(
+                "<li><a href=\"https://more.example/{n}\"><img src=\"https://more.example/{n}.jpg\"></a>\
+                 <div><h3><a href=\"https://more.example/{n}\">Another story</a></h3></div></li>"
+            )
+        })
+        .collect();
+    let post = collect_page(&article(&format!(
+        "{PROSE}{PROSE}<ul>{gallery}</ul>{PROSE}<ul class=\"stream\">{cards}</ul>"
+    )));
+    assert_eq!(
+        urls(&post)
+            .into_iter()
+            .filter(|u| !u.ends_with(".jpg"))
+            .collect::<Vec<_>>(),
+        vec![
+            "https://photos.example/1",
+            "https://photos.example/2",
+            "https://photos.example/3"
+        ]
+    );
+}
+
+#[test]
 fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
     // 10 MB of bare paragraphs took over a gigabyte as a tree; past
     // 200,000 elements only text and links are kept.
@@ -293,7 +324,7 @@ fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
     const FLOOR_RECALL: f64 = 0.985;
-    const CEILING_LEAK: f64 = 0.012;
+    const CEILING_LEAK: f64 = 0.0105;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive

@@ -910,9 +910,21 @@ impl Work<'_> {
             || (weight >= 25.0 && ld > 0.5)
             || ((s.embeds == 1 && s.text < 75) || s.embeds > 1)
             || (img == 0 && text_density == 0.0 && runs == 0);
-        // A list of pictures stays.
+        // A list of pictures stays: one picture per item, each item a
+        // single element (a list of cards, a picture beside a headline
+        // and its teaser, goes as Readability has it).
         if is_list && remove && s.img > 0 && s.img == s.li {
-            return false;
+            let element_children = |n: ego_tree::NodeRef<'_, Node>| {
+                n.children()
+                    .filter(|c| matches!(c.value(), Node::Element(_)))
+                    .count()
+            };
+            let cards = self.page.html.tree.get(id).is_some_and(|n| {
+                n.children()
+                    .filter(|c| matches!(c.value(), Node::Element(_)))
+                    .any(|c| element_children(c) > 1)
+            });
+            return cards;
         }
         remove
     }
