@@ -269,6 +269,35 @@ fn a_list_of_story_cards_in_the_article_goes_and_a_gallery_stays() {
 }
 
 #[test]
+fn a_photo_credit_under_a_picture_is_cited() {
+    // A picture's source line (`p.source`) and caption, in a wrapper the
+    // markup pads with an empty paragraph: the credit link is the photo's
+    // source, whatever it does to the wrapper's link density.
+    let photo = |n: usize, caption: &str| {
+        format!(
+            "<p><div class=\"image-container\"><div class=\"image\"><img src=\"https://img.example/{n}.jpg\">\
+             <p class=\"source\"><span><a href=\"https://credit.example/{n}\">Wikimedia Commons</a></span></p>\
+             {caption}</div><p></div></p>"
+        )
+    };
+    let post = collect_page(&article(&format!(
+        "{PROSE}{}{PROSE}{}{PROSE}",
+        photo(1, "<p class='caption'>Nikola Tesla</p>"),
+        photo(2, "")
+    )));
+    let links: Vec<&str> = post
+        .citations
+        .iter()
+        .filter(|c| c.kind == Kind::Link)
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    assert_eq!(
+        links,
+        vec!["https://credit.example/1", "https://credit.example/2"]
+    );
+}
+
+#[test]
 fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
     // 10 MB of bare paragraphs took over a gigabyte as a tree; past
     // 200,000 elements only text and links are kept.
@@ -323,7 +352,7 @@ fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
 fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
-    const FLOOR_RECALL: f64 = 0.985;
+    const FLOOR_RECALL: f64 = 0.99;
     const CEILING_LEAK: f64 = 0.0105;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a

@@ -869,10 +869,12 @@ impl Work<'_> {
             return !self.holds_article(id);
         }
         // Our one departure from Readability's cleaning: a picture with
-        // its short caption (WordPress's `wp-caption`, a pre-HTML5
-        // `<figure>`) stays, whatever its credit link does to the link
-        // density: the image is what the post shows, the credit its source.
-        if s.img == 1 && s.captions > 0 && s.p <= 1 && s.li == 0 && s.text < 200 && s.link < 60.0 {
+        // its short caption or credit (WordPress's `wp-caption`, a
+        // pre-HTML5 `<figure>`, a `source` line under a photo) stays,
+        // whatever its credit link does to the link density: the image is
+        // what the post shows, the credit its source. Under 200 characters
+        // of text, however many (empty) paragraphs the markup holds.
+        if s.img == 1 && s.captions > 0 && s.li == 0 && s.text < 200 && s.link < 60.0 {
             return false;
         }
         if s.commas >= 10 {
@@ -1043,7 +1045,11 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
     if name == "figcaption"
         || attr(el, "class").is_some_and(|c| {
             let c = c.to_ascii_lowercase();
-            c.contains("caption") || c.contains("credit")
+            c.contains("caption")
+                || c.contains("credit")
+                // A photo's source: `source`, `image-source`, `photo_source`.
+                || c.split(|ch: char| ch.is_ascii_whitespace() || ch == '-' || ch == '_')
+                    .any(|w| w == "source")
         })
     {
         s.captions += 1;
