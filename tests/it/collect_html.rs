@@ -298,6 +298,19 @@ fn a_photo_credit_under_a_picture_is_cited() {
 }
 
 #[test]
+fn a_section_anchored_by_its_heading_keeps_its_links_whatever_words_it_holds() {
+    // Documentation generators give each section the id of its heading:
+    // "Sharing with multiple developers" holds a chrome word, and is prose.
+    let post = collect_page(&article(&format!(
+        "{PROSE}<div class=\"section\" id=\"sharing-with-multiple-developers-code-review\">\
+         <h2>Sharing with multiple developers</h2>{PROSE}\
+         <p>See this <a href=\"https://guide.example/bookmarks/\">guide to bookmarks</a>.</p></div>\
+         <div id=\"share-buttons\"><a href=\"https://social.example/share\">Share</a></div>{PROSE}"
+    )));
+    assert_eq!(urls(&post), vec!["https://guide.example/bookmarks/"]);
+}
+
+#[test]
 fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
     // 10 MB of bare paragraphs took over a gigabyte as a tree; past
     // 200,000 elements only text and links are kept.

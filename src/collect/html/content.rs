@@ -227,7 +227,12 @@ pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> Chrome {
                 )
             }
             "class" => by_name |= v.split_ascii_whitespace().any(chrome_name),
-            "id" => by_name |= chrome_name(v),
+            // An id of four words or more is an anchor made from a
+            // heading (`sharing-with-multiple-developers-code-review`),
+            // not a layout's name.
+            "id" if v.split(['-', '_', ' ']).filter(|w| !w.is_empty()).count() < 4 => {
+                by_name |= chrome_name(v)
+            }
             _ => {}
         }
     }
