@@ -311,6 +311,19 @@ fn a_section_anchored_by_its_heading_keeps_its_links_whatever_words_it_holds() {
 }
 
 #[test]
+fn tag_links_are_not_citations_but_a_link_in_prose_is() {
+    // `rel=tag` (WordPress's tag and category lists, the microformat) and
+    // schema.org's `itemprop=keywords` mark a post's tags.
+    let post = collect_page(&article(&format!(
+        "{PROSE}<p>According to <a href=\"https://src.example/study\">the study</a>, it holds.</p>{PROSE}\
+         <div class=\"post-info\">Filed in <a href=\"/category/pop\" rel=\"category tag\">Pop</a>, \
+         <a href=\"/tag/soul\" rel=\"tag\">Soul</a></div>\
+         <ul class=\"inline-pipes-list\"><li>More about:</li><li><a itemprop=\"keywords\" href=\"/topic/Hotels\">Hotels</a></li></ul>"
+    )));
+    assert_eq!(urls(&post), vec!["https://src.example/study"]);
+}
+
+#[test]
 fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
     // 10 MB of bare paragraphs took over a gigabyte as a tree; past
     // 200,000 elements only text and links are kept.

@@ -226,6 +226,14 @@ pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> Chrome {
                         | "dialog"
                 )
             }
+            // A tag list's links say what they are: `rel=tag` (WordPress,
+            // the microformat) and schema.org's `itemprop=keywords`.
+            "rel" if el.name() == "a" => {
+                by_name |= v
+                    .split_ascii_whitespace()
+                    .any(|w| w.eq_ignore_ascii_case("tag"))
+            }
+            "itemprop" if el.name() == "a" => by_name |= v.eq_ignore_ascii_case("keywords"),
             "class" => by_name |= v.split_ascii_whitespace().any(chrome_name),
             // An id of four words or more is an anchor made from a
             // heading (`sharing-with-multiple-developers-code-review`),

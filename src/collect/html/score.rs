@@ -393,9 +393,13 @@ impl Work<'_> {
 
     /// Whether an element holds two fifths of the page's prose (as
     /// `content` judges a candidate inside chrome): the
-    /// article, whatever its name says.
+    /// article, whatever its name says. A list is never a layout's
+    /// wrapper around the article: a gallery's fifty captions
+    /// (`ul.legends`) can outweigh a short story and still not be it.
     fn holds_article(&self, id: NodeId) -> bool {
-        self.page_prose >= 200 && (self.prose)(id) * 5 >= self.page_prose * 2
+        self.page_prose >= 200
+            && (self.prose)(id) * 5 >= self.page_prose * 2
+            && !self.el(id).is_some_and(|e| matches!(e.name(), "ul" | "ol"))
     }
 
     /// Readability's byline: named so, or `rel=author`, and short.
