@@ -782,80 +782,15 @@ impl Work<'_> {
     /// Conditional cleaning of one root; gives the text left. `first` is
     /// what each element held before, for finding data tables.
     fn clean_conditionally(&self, root: NodeId, dropped: &mut [bool], first: &[Stats]) -> u32 {
-        let Some(r) = self.page.html.tree.get(root) else {
-            return 0;
+        let mut cleaning = Cleaning {
+            work: self,
+            first,
+            dropped,
+            figure: 0,
+            code: 0,
+            data_tables: 0,
         };
-        let holds_data = |id: NodeId| first.get(node_number(id)).is_some_and(|s| s.data_table);
-        // Bottom-up with a stack, as `tally` does, judging on close.
-        let mut stack: Vec<Stats> = vec![Stats::default()];
-        let mut anchors: Vec<f32> = Vec::new();
-        let mut pruning = Pruning::default();
-        let mut figure = 0usize;
-        let mut code = 0usize;
-        // Open data tables.
-        let mut data_tables = 0usize;
-        for edge in r.traverse() {
-            if pruning.hides(&edge) {
-                continue;
-            }
-            match edge {
-                Edge::Open(node) => match node.value() {
-                    Node::Element(el) => {
-                        if dropped.get(node_number(node.id())).copied().unwrap_or(true) {
-                            pruning.prune(node.id());
-                            continue;
-                        }
-                        open_element(el, &mut anchors);
-                        match el.name() {
-                            "figure" => figure += 1,
-                            "code" => code += 1,
-                            "table" if holds_data(node.id()) => data_tables += 1,
-                            _ => {}
-                        }
-                        stack.push(Stats::default());
-                    }
-                    Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
-                    _ => {}
-                },
-                Edge::Close(node) => {
-                    let Node::Element(el) = node.value() else {
-                        continue;
-                    };
-                    let mut s = stack.pop().unwrap_or_default();
-                    let name = el.name();
-                    match name {
-                        "figure" => figure = figure.saturating_sub(1),
-                        "code" => code = code.saturating_sub(1),
-                        "table" if holds_data(node.id()) => data_tables -= 1,
-                        _ => {}
-                    }
-                    // A div without blocks inside is a paragraph to Readability.
-                    let before = first
-                        .get(node_number(node.id()))
-                        .copied()
-                        .unwrap_or_default();
-                    let judged = matches!(name, "table" | "ul" | "form" | "fieldset")
-                        || (name == "div"
-                            && (before.block || before.runs > 0)
-                            && !single_p(&before, |c| self.el(c)));
-                    let drop = judged
-                        && self.flags.clean_conditionally
-                        && code == 0
-                        && data_tables == 0
-                        && !holds_data(node.id())
-                        && self.conditionally_dropped(node.id(), el, &s, before.runs, figure > 0);
-                    close_element(el, &mut s, &mut anchors);
-                    if drop {
-                        if let Some(d) = dropped.get_mut(node_number(node.id())) {
-                            *d = true;
-                        }
-                    } else if let Some(top) = stack.last_mut() {
-                        top.add(&s, node.id());
-                    }
-                }
-            }
-        }
-        stack.first().map_or(0, |s| s.text)
+        fold(self.page, root, &mut cleaning).text
     }
 
     /// Readability's `_cleanConditionally` judgement of one element.
@@ -1109,13 +1044,28 @@ fn is_phrasing(name: &str, s: &Stats) -> bool {
     ) || (matches!(name, "a" | "del" | "ins") && !s.block)
 }
 
-/// What each element under `root` holds (by node number), leaving out what
-/// `skip` marks, and data tables found by their markup.
-fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
-    let size = skip_set.len();
-    let mut out = vec![Stats::default(); size];
+/// What a bottom-up pass over a subtree (`fold`) does besides summing what
+/// each element holds: which elements it skips, and what it makes of each
+/// element as it closes.
+trait Visit {
+    /// Whether an element is left out, with all it holds.
+    fn skips(&self, id: NodeId) -> bool;
+    fn open(&mut self, _id: NodeId, _el: &Element) {}
+    /// What the element holds, its own tag not yet counted; whether it
+    /// stays (counts for its parent).
+    fn close(&mut self, _id: NodeId, _el: &Element, _held: &Stats) -> bool {
+        true
+    }
+    /// What a staying element holds, its own tag counted.
+    fn closed(&mut self, _id: NodeId, _held: &Stats) {}
+}
+
+/// One bottom-up pass with a stack: sums what each element under `root`
+/// holds, finds data tables by their markup, and gives what the root's
+/// level holds in all.
+fn fold(page: &Page, root: NodeId, v: &mut impl Visit) -> Stats {
     let Some(r) = page.html.tree.get(root) else {
-        return out;
+        return Stats::default();
     };
     let mut stack: Vec<Stats> = vec![Stats::default()];
     let mut anchors: Vec<f32> = Vec::new();
@@ -1130,18 +1080,19 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
         match edge {
             Edge::Open(node) => match node.value() {
                 Node::Element(el) => {
-                    if skip_set
-                        .get(node_number(node.id()))
-                        .copied()
-                        .unwrap_or(true)
-                    {
+                    if v.skips(node.id()) {
                         pruning.prune(node.id());
                         continue;
                     }
                     open_element(el, &mut anchors);
                     match el.name() {
                         "table" => tables.push((0, 0, false)),
-                        "tr" => cells = 0,
+                        "tr" => {
+                            cells = 0;
+                            if let Some(t) = tables.last_mut() {
+                                t.0 += 1;
+                            }
+                        }
                         "td" | "th" => {
                             cells += 1;
                             if let Some(t) = tables.last_mut() {
@@ -1157,11 +1108,7 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
                     {
                         t.2 = true;
                     }
-                    if el.name() == "tr"
-                        && let Some(t) = tables.last_mut()
-                    {
-                        t.0 += 1;
-                    }
+                    v.open(node.id(), el);
                     stack.push(Stats::default());
                 }
                 Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
@@ -1182,18 +1129,111 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
                                 && (marked || rows >= 10 || cols > 4 || rows * cols > 10)));
                     s.data_table |= data;
                 }
+                let stays = v.close(node.id(), el, &s);
                 close_element(el, &mut s, &mut anchors);
-                if let Some(top) = stack.last_mut() {
-                    top.add(&s, node.id());
-                }
-                let n = node_number(node.id());
-                if n < size {
-                    out[n] = s;
+                if stays {
+                    if let Some(top) = stack.last_mut() {
+                        top.add(&s, node.id());
+                    }
+                    v.closed(node.id(), &s);
                 }
             }
         }
     }
-    out
+    stack.first().copied().unwrap_or_default()
+}
+
+/// `fold` that records what each element holds, by node number.
+struct Tally<'a> {
+    skip: &'a [bool],
+    out: Vec<Stats>,
+}
+
+impl Visit for Tally<'_> {
+    fn skips(&self, id: NodeId) -> bool {
+        self.skip.get(node_number(id)).copied().unwrap_or(true)
+    }
+
+    fn closed(&mut self, id: NodeId, held: &Stats) {
+        if let Some(o) = self.out.get_mut(node_number(id)) {
+            *o = *held;
+        }
+    }
+}
+
+/// What each element under `root` holds (by node number), leaving out what
+/// `skip` marks, and data tables found by their markup.
+fn tally(page: &Page, root: NodeId, skip: &[bool]) -> Vec<Stats> {
+    let mut t = Tally {
+        skip,
+        out: vec![Stats::default(); skip.len()],
+    };
+    fold(page, root, &mut t);
+    t.out
+}
+
+/// `fold` as Readability's conditional cleaning: judges tables, lists and
+/// divisions as they close, on what is left of them once what was taken
+/// out below is gone, and marks what it takes out.
+struct Cleaning<'w, 'p, 'd> {
+    work: &'w Work<'p>,
+    /// What each element held before cleaning.
+    first: &'w [Stats],
+    dropped: &'d mut [bool],
+    /// Open `<figure>`s, `<code>`s and data tables.
+    figure: usize,
+    code: usize,
+    data_tables: usize,
+}
+
+impl Cleaning<'_, '_, '_> {
+    fn holds_data(&self, id: NodeId) -> bool {
+        self.first
+            .get(node_number(id))
+            .is_some_and(|s| s.data_table)
+    }
+}
+
+impl Visit for Cleaning<'_, '_, '_> {
+    fn skips(&self, id: NodeId) -> bool {
+        self.dropped.get(node_number(id)).copied().unwrap_or(true)
+    }
+
+    fn open(&mut self, id: NodeId, el: &Element) {
+        match el.name() {
+            "figure" => self.figure += 1,
+            "code" => self.code += 1,
+            "table" if self.holds_data(id) => self.data_tables += 1,
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, id: NodeId, el: &Element, held: &Stats) -> bool {
+        let name = el.name();
+        match name {
+            "figure" => self.figure = self.figure.saturating_sub(1),
+            "code" => self.code = self.code.saturating_sub(1),
+            "table" if self.holds_data(id) => self.data_tables -= 1,
+            _ => {}
+        }
+        let w = self.work;
+        // A div without blocks inside is a paragraph to Readability.
+        let before = self.first.get(node_number(id)).copied().unwrap_or_default();
+        let judged = matches!(name, "table" | "ul" | "form" | "fieldset")
+            || (name == "div"
+                && (before.block || before.runs > 0)
+                && !single_p(&before, |c| w.el(c)));
+        let drop = judged
+            && w.flags.clean_conditionally
+            && self.code == 0
+            && self.data_tables == 0
+            && !self.holds_data(id)
+            && w.conditionally_dropped(id, el, held, before.runs, self.figure > 0);
+        if drop && let Some(d) = self.dropped.get_mut(node_number(id)) {
+            *d = true;
+        }
+        !drop
+    }
 }
 
 /// Whether an element's children, once loose text is wrapped, are one
