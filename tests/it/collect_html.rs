@@ -248,7 +248,7 @@ fn a_list_of_story_cards_in_the_article_goes_and_a_gallery_stays() {
         .map(|n| {
             format!(
                 "<li><a href=\"https://more.example/{n}\"><img src=\"https://more.example/{n}.jpg\"></a>\
-                 <div><h3><a href=\"https://more.example/{n}\">Another story</a></h3></div></li>"
+                 <h3><a href=\"https://more.example/{n}\">Another story</a></h3></li>"
             )
         })
         .collect();
@@ -321,6 +321,39 @@ fn tag_links_are_not_citations_but_a_link_in_prose_is() {
          <ul class=\"inline-pipes-list\"><li>More about:</li><li><a itemprop=\"keywords\" href=\"/topic/Hotels\">Hotels</a></li></ul>"
     )));
     assert_eq!(urls(&post), vec!["https://src.example/study"]);
+}
+
+#[test]
+fn a_figure_of_two_captioned_pictures_stays() {
+    // Readability makes each caption's div (no blocks inside) a
+    // paragraph, so two pictures with a caption each are not a "more
+    // pictures than paragraphs" block to clean.
+    let thumb = |n: usize| {
+        format!(
+            "<div class=\"tsingle\"><div class=\"thumbimage\"><a href=\"/wiki/File:{n}.jpg\" class=\"image\">\
+             <img src=\"https://img.example/{n}.jpg\" alt=\"\"></a></div>\
+             <div class=\"thumbcaption\">The mountain, view {n}</div></div>"
+        )
+    };
+    let post = collect_page(&article(&format!(
+        "{PROSE}{PROSE}<div class=\"thumb tmulti\"><div class=\"thumbinner\"><div class=\"trow\">{}{}</div>\
+         </div></div>{PROSE}{PROSE}",
+        thumb(1),
+        thumb(2)
+    )));
+    let links: Vec<&str> = post
+        .citations
+        .iter()
+        .filter(|c| c.kind == Kind::Link)
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    assert_eq!(
+        links,
+        vec![
+            "https://blog.example/wiki/File:1.jpg",
+            "https://blog.example/wiki/File:2.jpg"
+        ]
+    );
 }
 
 #[test]

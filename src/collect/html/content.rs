@@ -117,6 +117,7 @@ static CHROME_WORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
         "skip",
         "meta",
         "utility",
+        "utilities",
         "tags",
         "tagcloud",
         "catlinks",

@@ -949,6 +949,12 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
             anchors.pop();
         }
         "p" => s.p += 1,
+        // Readability makes a `<div>` without blocks a paragraph, and wraps
+        // each run of loose inline content of one with blocks in a
+        // paragraph of its own (a picture's link in a thumbnail's div):
+        // its cleaning counts those paragraphs.
+        "div" if s.block => s.p += s.runs,
+        "div" => s.p += 1,
         "img" => s.img += 1,
         "li" => s.li += 1,
         "input" => s.input += 1,
