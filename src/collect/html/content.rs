@@ -15,7 +15,10 @@
 //! posts), which would leave `collect` well behind `lychee --dump`. So
 //! `score` follows Readability's scoring and cleaning over the tree we
 //! already have, in a few linear passes: recall 0.948 and leak 1.4% (the
-//! named containers and link-farm rules alone reached 0.918 and 3.1%).
+//! named containers and link-farm rules alone reached 0.918 and 3.1%);
+//! with the hand corrections of the ground truth and the rules below
+//! (chrome-named siblings, cards, photo credits, heading anchors, tag
+//! links, Readability's paragraph count), 0.993 and 0.98%.
 //! A chrome name never discards an element holding two fifths of the
 //! page's prose, in `score` (which costs 0.4 points of leak against pure
 //! Readability) as in the walk. The named-container tiers below decide
