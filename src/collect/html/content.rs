@@ -384,6 +384,13 @@ impl Mass {
         self.get(id).prose as usize
     }
 
+    /// Whether an element holds more list items than paragraphs (a
+    /// stream of teasers, a gallery's captions).
+    pub(crate) fn is_listing(&self, id: NodeId) -> bool {
+        let h = self.get(id);
+        h.items > h.paragraphs
+    }
+
     /// Whether an element is a link farm (see `is_link_farm`).
     pub(crate) fn is_link_farm(&self, id: NodeId) -> bool {
         // Once Readability's cleaning has judged the article, it alone
@@ -689,7 +696,8 @@ pub(crate) fn content_roots(
         return Ok(vec![survey.body.unwrap_or(doc)]);
     }
     if let Some(body) = survey.body
-        && let Some(a) = super::score::article(page, body, &|id| mass.prose(id))
+        && let Some(a) =
+            super::score::article(page, body, &|id| mass.prose(id), &|id| mass.is_listing(id))
     {
         mass.dropped = a.dropped;
         return Ok(a.roots);

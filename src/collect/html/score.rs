@@ -202,6 +202,7 @@ pub(crate) fn article(
     page: &Page,
     body: NodeId,
     prose: &dyn Fn(NodeId) -> usize,
+    listing: &dyn Fn(NodeId) -> bool,
 ) -> Option<Article> {
     let tries = [
         Flags {
@@ -226,7 +227,7 @@ pub(crate) fn article(
         },
     ];
     for flags in tries {
-        let (len, art) = attempt(page, body, flags, prose)?;
+        let (len, art) = attempt(page, body, flags, prose, listing)?;
         if len >= 500 {
             return Some(art);
         }
@@ -242,6 +243,8 @@ struct Work<'p> {
     page: &'p Page,
     flags: Flags,
     prose: &'p dyn Fn(NodeId) -> usize,
+    /// Whether an element holds more list items than paragraphs.
+    listing: &'p dyn Fn(NodeId) -> bool,
     page_prose: usize,
     /// Set aside before scoring (unlikely names, invisible, the byline).
     removed: Vec<bool>,
@@ -255,6 +258,7 @@ fn attempt<'p>(
     body: NodeId,
     flags: Flags,
     prose: &'p dyn Fn(NodeId) -> usize,
+    listing: &'p dyn Fn(NodeId) -> bool,
 ) -> Option<(u32, Article)> {
     let size = page
         .html
@@ -268,6 +272,7 @@ fn attempt<'p>(
         page,
         flags,
         prose,
+        listing,
         page_prose: prose(body),
         removed: vec![false; size],
         stats: vec![Stats::default(); size],
@@ -400,6 +405,7 @@ impl Work<'_> {
         self.page_prose >= 200
             && (self.prose)(id) * 5 >= self.page_prose * 2
             && !self.el(id).is_some_and(|e| matches!(e.name(), "ul" | "ol"))
+            && !(self.listing)(id)
     }
 
     /// Readability's byline: named so, or `rel=author`, and short.
