@@ -621,6 +621,8 @@ def html_truth(entries):
         fix = corrections.get(e["id"])
         if fix:
             links = [l for l in links if not any(l["url"].startswith(p) for p in fix.get("remove", []))]
+            exact = {norm_url(u) for u in fix.get("remove_exact", [])}
+            links = [l for l in links if norm_url(l["url"]) not in exact]
             links += [dict(url=u, text="", added_by_hand=True) for u in fix.get("add", [])
                       if norm_url(u) not in seen]
         truths[e["id"]] = dict(id=e["id"], method="readability", ok=True, base=e["base"],

