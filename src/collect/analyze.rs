@@ -212,6 +212,81 @@ pub(crate) fn citations(ctx: &PostCtx, blocks: &[Block], out: &mut Vec<Citation>
             c.quote = Some(passage);
         }
     }
+    // Page controls that point nowhere ("Print", "Email", "Tweet" as
+    // `href="#"` list items a script takes over) are no citations. Each
+    // cite of a block became one citation above, in order, and the quote
+    // attribution relies on that; they are taken out only now.
+    let controls: Vec<usize> = blocks
+        .iter()
+        .zip(&starts)
+        .flat_map(|(block, &first)| {
+            block
+                .cites
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| is_page_control(block, c))
+                .map(move |(k, _)| first + k)
+        })
+        .collect();
+    if !controls.is_empty() {
+        let mut k = 0;
+        let mut index = 0;
+        out.retain(|_| {
+            let drop = controls.get(k) == Some(&index);
+            if drop {
+                k += 1;
+            }
+            index += 1;
+            !drop
+        });
+    }
+}
+
+/// A link to nowhere that is the whole of its block and reads as a page
+/// control (print, share, reply …): a button a script takes over, not an
+/// author's placeholder in prose, which stays a citation.
+fn is_page_control(block: &Block, cite: &Cite) -> bool {
+    const CONTROLS: &[&str] = &[
+        "print",
+        "email",
+        "e-mail",
+        "mail",
+        "share",
+        "tweet",
+        "recommend",
+        "like",
+        "comment",
+        "comments",
+        "reply",
+        "subscribe",
+        "follow",
+        "save",
+        "pin it",
+        "menu",
+        "close",
+        "search",
+        "top",
+        "back to top",
+        "log in",
+        "login",
+        "sign in",
+        "sign up",
+        "register",
+        "next",
+        "previous",
+        "prev",
+        "more",
+        "show more",
+        "read more",
+        "load more",
+    ];
+    if cite.kind != Kind::Link || !is_placeholder(&cite.raw) {
+        return false;
+    }
+    let text = collapse(&cite.text).to_lowercase();
+    let text = text.trim_matches(|c: char| !c.is_alphanumeric());
+    CONTROLS.contains(&text)
+        && collapse(&block.text).to_lowercase().trim() == collapse(&cite.text).to_lowercase().trim()
 }
 
 fn cite_to_citation(
@@ -641,6 +716,23 @@ pub(crate) fn introduces_quote(paragraph: &str) -> bool {
     t.ends_with(':') || find_dangling(t).is_some()
 }
 
+/// A plain-text paragraph announcing what the post itself goes on to list
+/// ("Here are the takeaways from the hearing:", "Other findings include:",
+/// "as follows:"): in plain text, where nothing marks a quote, what follows
+/// it is the author's own list or sections. (A `<blockquote>` or a
+/// Markdown `>` after such a sentence is still a quote: the author marked
+/// it so.)
+pub(crate) fn announces_own_list(paragraph: &str) -> bool {
+    ANNOUNCES_OWN.is_match(paragraph.trim_end())
+}
+
+static ANNOUNCES_OWN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:(?:^|[.!?]\s+)here(?:\s+are|\s+is|['’]s)\b.*|\b(?:include|includes|including|the\s+following|as\s+follows|below)\s*):$",
+    )
+    .expect("static regex")
+});
+
 static DANGLING: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i)\b(?:reported by|according to|via|wrote|writes|says|said|notes|reports|explains|adds|from)\s*[—–-]?\s*$",
@@ -747,6 +839,34 @@ static OTHER_LANGUAGES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .map(|p| Regex::new(p).expect("static regex"))
     .collect()
 });
+
+/// Whether an Arabic attribution's first word after the trigger is the
+/// reader's own ("بحسب جهازك", depending on your device): Arabic's
+/// "بحسب" is also "depending on", and "your device" is no source. The
+/// second person is a suffix: ك, كم, كما, كن.
+fn addressed_to_reader(phrase: &str) -> bool {
+    const TRIGGERS: &[&str] = &["بحسب", "وفقاً", "وفقا", "نقلاً", "نقلا"];
+    let Some(rest) = TRIGGERS
+        .iter()
+        .find_map(|t| phrase.trim_start().strip_prefix(t))
+    else {
+        return false;
+    };
+    // "وفقا لـ" and "نقلا عن" take a preposition first.
+    let rest = rest.trim_start();
+    let rest = rest
+        .strip_prefix("عن")
+        .or_else(|| rest.strip_prefix('ل'))
+        .unwrap_or(rest);
+    let word = rest
+        .split(|c: char| !c.is_alphabetic())
+        .find(|w| !w.is_empty())
+        .unwrap_or("");
+    word.chars().count() > 2
+        && ["ك", "كم", "كما", "كن"]
+            .iter()
+            .any(|suffix| word.ends_with(suffix))
+}
 
 /// A parenthesised list of publication names: "(NYT, Eurasianet)".
 static PAREN_SOURCES: LazyLock<Regex> = LazyLock::new(|| {
@@ -891,7 +1011,9 @@ pub(crate) fn find_attribution(sentence: &str) -> Option<(usize, usize)> {
             return Some((s + skip, end.max(s + skip)));
         }
     }
-    if let Some(m) = OTHER_LANGUAGES.iter().find_map(|re| re.find(sentence)) {
+    if let Some(m) = OTHER_LANGUAGES.iter().find_map(|re| re.find(sentence))
+        && !addressed_to_reader(m.as_str())
+    {
         let phrase = m
             .as_str()
             .trim_end_matches([',', ' ', '.', '，', '、', '。']);
@@ -1218,6 +1340,53 @@ mod tests {
             .filter(|c| c.kind == Kind::Unlinked)
             .map(|c| (c.text.as_str(), c.quote.as_deref()))
             .collect()
+    }
+
+    #[test]
+    fn a_page_control_linked_to_nowhere_is_no_citation_a_placeholder_in_prose_is() {
+        let out = cite_all(&[
+            para("Print", &[("Print", "#")]),
+            para("Tweet", &[("Tweet", "#")]),
+            para("The report is here.", &[("here", "#")]),
+            para("See the slides.", &[("the slides", "")]),
+            para("Share", &[("Share", "https://example.com/share")]),
+        ]);
+        let texts: Vec<(&str, Kind)> = out.iter().map(|c| (c.text.as_str(), c.kind)).collect();
+        assert_eq!(
+            texts,
+            vec![
+                ("here", Kind::Unlinked),
+                ("the slides", Kind::Unlinked),
+                ("Share", Kind::Link),
+            ]
+        );
+    }
+
+    #[test]
+    fn arabic_according_to_needs_a_source_not_the_readers_own_thing() {
+        assert!(find_attribution("قال بحسب المرصد السوري إن القتال استمر").is_some());
+        assert!(find_attribution("والنتائج تتغير بحسب جهازك لكن النسب تبقى").is_none());
+        assert!(find_attribution("النتائج وفقاً لجهازكم تتغير").is_none());
+    }
+
+    #[test]
+    fn announcing_the_posts_own_list_is_told_from_introducing_a_quote() {
+        for own in [
+            "Here are the takeaways from Trump’s day on the stand:",
+            "The hearing ran long. Here's what we learned:",
+            "Some of the other more interesting data points include:",
+            "The rules are as follows:",
+        ] {
+            assert!(announces_own_list(own), "{own}");
+        }
+        for quoting in [
+            "The mayor told reporters:",
+            "As the Times reported:",
+            "He said, according to the transcript:",
+        ] {
+            assert!(!announces_own_list(quoting), "{quoting}");
+            assert!(introduces_quote(quoting), "{quoting}");
+        }
     }
 
     #[test]

@@ -278,6 +278,24 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
             }
             Event::End(TagEnd::Link | TagEnd::Image) => {
                 if let Some(o) = b.open.pop() {
+                    // A badge or picture linked to nowhere (`[![Build
+                    // Status](…)](#)`): the picture is the citation; the
+                    // empty link around it is no author's placeholder in
+                    // prose. Only closed cites follow it, so removing it
+                    // shifts no open one.
+                    if !o.image
+                        && o.text.trim().is_empty()
+                        && b.cur
+                            .cites
+                            .get(o.cite)
+                            .is_some_and(|c| is_placeholder(&c.raw))
+                        && b.cur.cites[o.cite + 1..]
+                            .iter()
+                            .any(|c| c.kind == Kind::Image)
+                    {
+                        b.cur.cites.remove(o.cite);
+                        continue;
+                    }
                     let alt_of_inner = b
                         .cur
                         .cites
@@ -380,6 +398,27 @@ fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_badge_linked_to_nowhere_gives_its_picture_only() {
+        let b = blocks(
+            "[![Build Status](https://img.example/build.svg)](#) [docs](#)\n",
+            0,
+        );
+        let cites: Vec<(&str, Kind)> = b
+            .iter()
+            .flat_map(|b| &b.cites)
+            .map(|c| (c.raw.as_str(), c.kind))
+            .collect();
+        // The picture stays; so does a placeholder link with words.
+        assert_eq!(
+            cites,
+            vec![
+                ("https://img.example/build.svg", Kind::Image),
+                ("#", Kind::Link)
+            ]
+        );
+    }
 
     #[test]
     fn yaml_and_toml_front_matter_give_url_and_date() {

@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::analyze::{Block, BlockKind, Cite, introduces_quote};
+use super::analyze::{Block, BlockKind, Cite, announces_own_list, introduces_quote};
 use super::bare::bare_urls;
 use crate::base::text::newlines_before;
 use crate::model::Kind;
@@ -71,7 +71,8 @@ pub(crate) fn blocks(text: &str, line_offset: usize) -> Vec<Block> {
             && out
                 .last()
                 .is_some_and(|b: &Block| b.kind == BlockKind::Para)
-            && introduces_quote(&text[paras[i - 1].start..paras[i - 1].end]);
+            && introduces_quote(&text[paras[i - 1].start..paras[i - 1].end])
+            && !announces_own_list(&text[paras[i - 1].start..paras[i - 1].end]);
         let mut end = i;
         let kind = if prev_introduces {
             // The quote runs on while the next paragraph is not the author's.

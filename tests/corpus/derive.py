@@ -63,6 +63,12 @@ PACKAGES = {
     "vk-api": dict(registry="pypi", version="11.10.1", licence="Apache-2.0", root="vk_api-11.10.1"),
     "razdel": dict(registry="pypi", version="0.5.0", licence="MIT", root="razdel-0.5.0"),
     "yargy": dict(registry="pypi", version="0.16.0", licence="MIT", root="yargy-0.16.0"),
+    "mypy": dict(registry="pypi", version="1.18.2", licence="MIT", root="mypy-1.18.2"),
+    "markdown": dict(registry="pypi", version="3.9", licence="BSD-3-Clause", root="markdown-3.9"),
+    "arabi-lang": dict(registry="pypi", version="1.34.1", licence="MIT", root="arabi_lang-1.34.1"),
+    "yemot-ai": dict(registry="pypi", version="0.1.1", licence="MIT", root="yemot_ai-0.1.1"),
+    "pythonas": dict(registry="pypi", version="0.1.1", licence="MIT", root="pythonas-0.1.1"),
+    "ajgar": dict(registry="pypi", version="1.0.0.post2", licence="MIT", root="ajgar-1.0.0.post2"),
 }
 
 
@@ -224,6 +230,26 @@ MARKDOWN = [  # (package, path, url, publisher, note)
     ("nikola", "translations/README.md", "https://github.com/getnikola/nikola", "GitHub docs (Nikola)", None),
     ("feedparser", "README.md", "https://github.com/danmactough/node-feedparser", "GitHub README (node-feedparser)", None),
     ("feedparser", "History.md", "https://github.com/danmactough/node-feedparser", "GitHub changelog (node-feedparser)", None),
+    # Release announcements written in Markdown by the projects' authors: mypy's
+    # release blog posts (since 1.4 published as its release notes), and
+    # Python-Markdown's release notes of 2.0-2.6, one post a release, each with
+    # its own front matter (a "title:" line, Python-Markdown's meta-data syntax).
+    ("mypy", "CHANGELOG.md", "https://github.com/python/mypy/blob/master/CHANGELOG.md",
+     "mypy release posts", "release announcements (blog posts of mypy 1.x)"),
+] + [
+    ("markdown", f"docs/change_log/release-2.{n}.md",
+     f"https://python-markdown.github.io/change_log/release-2.{n}/", "Python-Markdown",
+     "release announcement")
+    for n in range(7)
+] + [
+    # Posts in Arabic, Hebrew, Greek and Devanagari (Hindi): the READMEs of
+    # projects written in those languages by their authors.
+    ("arabi-lang", "README.md", "https://github.com/CTO-DRS/arabi-lang", "GitHub README (arabi-lang)",
+     "Arabic README"),
+    ("yemot-ai", "README.md", None, "README (yemot-ai)", "Hebrew README"),
+    ("pythonas", "README.md", "https://github.com/adondada/pythonas-gr", "GitHub README (pythonas-gr)",
+     "Greek README"),
+    ("ajgar", "README.md", None, "README (ajgar)", "README in Hindi (Devanagari) and English"),
 ]
 
 OTHER = [  # (package, path, format, url, publisher, note)
@@ -403,21 +429,32 @@ def collect_html(out):
 
 
 def collect_text(out):
-    for stem, (lang, publisher) in sorted(NEWSPAPER_TEXT.items()):
-        rel = f"{NEWSPAPER}/txt/{stem}.txt"
-        path = CACHE / rel
-        if not path.exists():
+    """newspaper4k's expected article texts as plain-text posts: the ten in
+    other scripts (and Latvian), and the others too, which are the texts of
+    HTML pages already in the corpus, there so that the plain-text reader's
+    attributions are measured on real prose (cnn_summary is a summary, not
+    an article)."""
+    for path in sorted((CACHE / NEWSPAPER / "txt").glob("*.txt")):
+        stem = path.stem
+        if stem == "cnn_summary":
             continue
+        rel = f"{NEWSPAPER}/txt/{path.name}"
+        lang, publisher = NEWSPAPER_TEXT.get(stem, (None, None))
+        url, note = None, "the article text newspaper4k's tests expect, as a plain-text post"
+        meta = CACHE / NEWSPAPER / "metadata" / f"{stem}.json"
+        if stem not in NEWSPAPER_TEXT:
+            if meta.exists():
+                m = json.loads(meta.read_text())
+                url = m.get("url") or None
+                lang = m.get("meta_lang") or None
+            lang = lang or LANGUAGE.get(stem)
+            note += "; the text of the corpus's HTML page of the same name"
         text = path.read_text(encoding="utf-8", errors="replace")
         script = script_of(text)
-        if script == "Latin" and lang not in ("lv",):
-            # the Latin-script ones are already HTML pages of the corpus
-            continue
         out.append(entry(id=None, path=rel, format="text", encoding="utf-8", language=lang, script=script,
-                         script_group=script_group(script), publisher=publisher, site=None, url=None,
-                         base=None, package=pkg_label("newspaper4k"),
-                         licence=PACKAGES["newspaper4k"]["licence"],
-                         note="the article text newspaper4k's tests expect, as a plain-text post"))
+                         script_group=script_group(script), publisher=publisher or site_of(url),
+                         site=site_of(url), url=url, base=None, package=pkg_label("newspaper4k"),
+                         licence=PACKAGES["newspaper4k"]["licence"], note=note))
 
 
 def feed_format(markup):
@@ -496,7 +533,8 @@ def collect_markdown(out):
         full = f"{pkg_dir(pkg)}/{rel}"
         text = (CACHE / full).read_text(encoding="utf-8", errors="replace")
         script = script_of(re.sub(r"```.*?```", " ", text, flags=re.S))
-        lang = {"Kana+Han": "ja", "Cyrillic": "ru"}.get(script, "en")
+        lang = {"Kana+Han": "ja", "Cyrillic": "ru", "Arabic": "ar", "Hebrew": "he", "Greek": "el",
+                "Devanagari": "hi"}.get(script, "en")
         out.append(entry(id=None, path=full, format="markdown", encoding="utf-8", language=lang,
                          script=script, script_group=script_group(script), publisher=publisher,
                          site=site_of(url), url=url, base=url, package=pkg_label(pkg),

@@ -3,7 +3,10 @@
 //! Devanagari, Thai — in the encodings they were published in (UTF-8,
 //! windows-1251, iso-8859-7, windows-1255, big5, euc-kr, tis-620): every
 //! file is read, none fails, and each prints its citations with their
-//! anchor text in its own script.
+//! anchor text in its own script. Every script of issue 10's list has a
+//! post with links among them: feeds, an HTML page and Markdown posts
+//! (READMEs written in Arabic, Hebrew, Greek and Hindi, Russian and
+//! Japanese).
 //!
 //! The posts come from the real-world corpus (`tests/corpus/`), which the
 //! test installs first through `.ci/setup-corpus`, as the corpus test does.
@@ -107,6 +110,12 @@ fn collect_prints_the_citations_of_real_posts_in_nine_scripts() {
             )],
         ),
         ("text-hindi_article", "hindi-article.txt", &[]),
+        // READMEs written in Arabic, Hebrew, Greek and Hindi (their links
+        // are checked below, by the end of the URL).
+        ("markdown-readme-12", "arabic-arabi-lang.md", &[]),
+        ("markdown-readme-13", "hebrew-yemot-ai.md", &[]),
+        ("markdown-readme-14", "greek-pythonas.md", &[]),
+        ("markdown-readme-15", "hindi-ajgar.md", &[]),
         (
             "rss-trickspot.boxchart.com",
             "thai-trickspot-tis-620.xml",
@@ -140,8 +149,30 @@ fn collect_prints_the_citations_of_real_posts_in_nine_scripts() {
             );
         }
     }
+    // Links relative to the post (resolved in the directory) or to a host
+    // this repository does not name: found by the end of their URL, with
+    // their anchor text or their sentence in the post's own script.
+    for (name, url_end, words) in [
+        (
+            "arabic-arabi-lang.md",
+            "/CTO-DRS/arabi-lang/releases",
+            "الإصدارات",
+        ),
+        ("hebrew-yemot-ai.md", "/yemot-ai/wiki", "תיעוד מלא"),
+        ("greek-pythonas.md", "/docs/api.md", "Πλήρης αναφορά API"),
+        ("hindi-ajgar.md", "/project/ajgar-alpha", "आर्काइव किया गया"),
+    ] {
+        let found = citations.iter().any(|c| {
+            c["post"].as_str().is_some_and(|p| p.ends_with(name))
+                && c["url"].as_str().is_some_and(|u| u.ends_with(url_end))
+                && [&c["text"], &c["context"]]
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| t.contains(words)))
+        });
+        assert!(found, "{name}: no citation of …{url_end} with {words:?}");
+    }
     // The feeds' posts are named by their own links; the files by their
-    // paths: each of the eight files with links gave citations.
+    // paths: each of the files with links gave citations.
     let posts_with_citations: std::collections::BTreeSet<&str> = citations
         .iter()
         .filter_map(|c| c["post"].as_str())
@@ -155,6 +186,10 @@ fn collect_prints_the_citations_of_real_posts_in_nine_scripts() {
         ("japanese-automaton.md", "Kana and Han"),
         ("ittrend.egloos.com", "Hangul"),
         ("trickspot.boxchart.com", "Thai"),
+        ("arabic-arabi-lang.md", "Arabic"),
+        ("hebrew-yemot-ai.md", "Hebrew"),
+        ("greek-pythonas.md", "Greek"),
+        ("hindi-ajgar.md", "Devanagari"),
     ] {
         assert!(
             posts_with_citations
