@@ -23,9 +23,9 @@
 //! the hand corrections of `tests/corpus/corrections.json` (chrome that
 //! Readability kept on 24 pages) 0.993 and 0.64%.
 //! A chrome name never discards an element holding two fifths of the
-//! page's prose, unless it is a list or holds more list items than
-//! paragraphs (a stream of teasers, a gallery's captions), in `score`
-//! as in the walk. The named-container tiers below decide
+//! page's prose in `score` (unless it is a list or holds more list items
+//! than paragraphs: a stream of teasers, a gallery's captions), nor one
+//! holding half the content's prose in the walk. The named-container tiers below decide
 //! where no Readability try finds 500 characters of article (a short
 //! note keeps all its links), and the chrome names still apply in the
 //! walk, where an element that holds the article's prose is kept
