@@ -312,13 +312,16 @@ fn a_section_anchored_by_its_heading_keeps_its_links_whatever_words_it_holds() {
 
 #[test]
 fn tag_links_are_not_citations_but_a_link_in_prose_is() {
-    // `rel=tag` (WordPress's tag and category lists, the microformat) and
-    // schema.org's `itemprop=keywords` mark a post's tags.
+    // `rel=tag` (WordPress's tag and category lists, the microformat),
+    // schema.org's `itemprop=keywords` and a `topics` class mark a post's
+    // tags.
     let post = collect_page(&article(&format!(
         "{PROSE}<p>According to <a href=\"https://src.example/study\">the study</a>, it holds.</p>{PROSE}\
          <div class=\"post-info\">Filed in <a href=\"/category/pop\" rel=\"category tag\">Pop</a>, \
          <a href=\"/tag/soul\" rel=\"tag\">Soul</a></div>\
-         <ul class=\"inline-pipes-list\"><li>More about:</li><li><a itemprop=\"keywords\" href=\"/topic/Hotels\">Hotels</a></li></ul>"
+         <ul class=\"inline-pipes-list\"><li>More about:</li><li><a itemprop=\"keywords\" href=\"/topic/Hotels\">Hotels</a></li></ul>\
+         <p class=\"topics\">Topics: <a href=\"/news/topic/olympics-summer\">olympics-summer</a>, \
+         <a href=\"/news/topic/swimming\">swimming</a>, <a href=\"/news/topic/australia\">australia</a></p>"
     )));
     assert_eq!(urls(&post), vec!["https://src.example/study"]);
 }
@@ -405,11 +408,11 @@ fn a_page_nested_a_million_deep_is_collected_in_seconds_with_its_links() {
 /// The issue's targets are recall ≥ 0.98 and leak ≤ 1%; the detection
 /// (Readability's scoring and cleaning on our own tree,
 /// `collect/html/score.rs`) reaches recall 0.993 (3,235 of 3,258) and leak
-/// 0.98% (32 of 3,267) today. The ground truth is read with the hand
-/// corrections of `tests/corpus/corrections.json` applied (24 pages where
+/// 0.55% (18 of 3,253) today. The ground truth is read with the hand
+/// corrections of `tests/corpus/corrections.json` applied (25 pages where
 /// Readability kept site chrome or dropped photo credits); against the
 /// truth as derived, without them, the same build finds 3,238 of 3,410
-/// (0.950) with 0.9% leak, where it found 3,233 (0.948) with 1.5%. The test
+/// (0.950) with 0.5% leak, where it found 3,233 (0.948) with 1.5%. The test
 /// fails below a floor just under today's figures, so that a change can
 /// only move them up. It installs the corpus first through
 /// `.ci/setup-corpus`.
@@ -418,7 +421,7 @@ fn corpus_content_links_recall_and_chrome_leak() {
     const TARGET_RECALL: f64 = 0.98;
     const TARGET_LEAK: f64 = 0.01;
     const FLOOR_RECALL: f64 = 0.992;
-    const CEILING_LEAK: f64 = 0.007;
+    const CEILING_LEAK: f64 = 0.006;
     let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive
