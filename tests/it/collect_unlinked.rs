@@ -38,11 +38,24 @@ fn unlinked_citations_on_the_corpus_are_at_least_ninety_percent_right() {
         verdicts.insert(key, (row["verdict"] == "yes", why));
     }
     let (mut right, mut wrong, mut unjudged) = (0usize, 0usize, Vec::new());
+    // Right and wrong rows per format and per script group, printed so
+    // that a group the total hides is seen.
+    let mut groups: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for entry in manifest["files"].as_array().expect("files") {
         if entry["format"] == "sitemap" {
             continue; // collect would fetch every URL it lists
         }
         let id = entry["id"].as_str().expect("id");
+        let group_keys = [
+            format!("format {}", entry["format"].as_str().unwrap_or("?")),
+            format!(
+                "script {}",
+                entry["script_group"]
+                    .as_str()
+                    .or(entry["script"].as_str())
+                    .unwrap_or("?")
+            ),
+        ];
         let path = cache.join(entry["path"].as_str().expect("path"));
         let config = CollectConfig {
             base_url: entry["base"].as_str().map(str::to_string),
@@ -55,7 +68,16 @@ fn unlinked_citations_on_the_corpus_are_at_least_ninety_percent_right() {
             .filter(|c| c.kind == Kind::Unlinked)
         {
             let key = (id.to_string(), c.line as u64, c.text.clone());
-            match verdicts.get(&key) {
+            let judged = verdicts.get(&key);
+            for g in &group_keys {
+                let tally = groups.entry(g.clone()).or_default();
+                match judged {
+                    Some((true, _)) => tally.0 += 1,
+                    Some((false, _)) => tally.1 += 1,
+                    None => {}
+                }
+            }
+            match judged {
                 Some((true, _)) => right += 1,
                 Some((false, why)) => {
                     wrong += 1;
@@ -67,6 +89,13 @@ fn unlinked_citations_on_the_corpus_are_at_least_ninety_percent_right() {
     }
     for u in &unjudged {
         println!("not judged yet: {u}");
+    }
+    for (group, (r, w)) in &groups {
+        println!(
+            "{group:<24} {r:>4} right of {:<4} precision {:.3}",
+            r + w,
+            *r as f64 / (r + w).max(1) as f64
+        );
     }
     let rows = right + wrong;
     let precision = right as f64 / rows.max(1) as f64;
