@@ -1,7 +1,8 @@
-//! Objects, content-addressed by SHA-256: extracted texts and run reports,
-//! gzipped (`objects/ab/cdef….gz`), and, in stores written before bodies
-//! moved into the WARC files, bodies and texts as plain files
-//! (`objects/ab/cdef…`), which are still read.
+//! Objects, content-addressed by SHA-256: run reports, gzipped
+//! (`objects/ab/cdef….gz`); in stores written before texts were made from
+//! the bodies when needed, extracted texts, gzipped too; in stores written
+//! before bodies moved into the WARC files, bodies and texts as plain
+//! files (`objects/ab/cdef…`). The older objects are still read.
 //!
 //! An object is written once: to a temporary file in the writer's
 //! directory under `tmp/` (same file system), synced, then renamed into
@@ -18,15 +19,15 @@
 //! A writer that stores many objects in a batch (`Archive`) defers the
 //! syncing: `put_text_later` leaves the bytes in the writer's `tmp/`
 //! directory, unsynced, and `commit_pending` makes the whole batch
-//! durable at once (one `syncfs` of the store's file system on Linux, else
-//! one fsync per file), renames the files into place, and makes the
+//! durable at once (one `syncfs` of the store's file system on Linux when
+//! they are many, else one fsync per file), renames the files into place, and makes the
 //! renames durable, before the batch's index rows are committed. Until
 //! then a pending object is read from its temporary file.
 //!
-//! Extracted texts are stored compressed (`put_text_later`): `objects/ab/cdef….gz`
-//! holds the gzip of the bytes whose SHA-256 is `abcdef…`; `read` and
-//! `health` look for either form and always check the hash of the bytes
-//! themselves.
+//! Reports (and, before, texts) are stored compressed (`put_text_later`):
+//! `objects/ab/cdef….gz` holds the gzip of the bytes whose SHA-256 is
+//! `abcdef…`; `read` and `health` look for either form and always check
+//! the hash of the bytes themselves.
 //!
 //! The same objects can live on S3-compatible storage (`open_remote`,
 //! `--objects s3://…`), under the same names: the batch's files are then
@@ -247,7 +248,11 @@ impl Objects {
         if pending.is_empty() {
             return self.sync_dirs();
         }
-        let synced_all = sync_file_system(self.tmp.as_deref().unwrap_or(&self.root));
+        // `syncfs` flushes the whole file system, other processes' writes
+        // included: it pays only for many files. A few (a run's report)
+        // are synced one by one.
+        let many = pending.len() > FEW_FILES;
+        let synced_all = many && sync_file_system(self.tmp.as_deref().unwrap_or(&self.root));
         if !synced_all {
             for (_, (file, _)) in &pending {
                 File::open(file)?.sync_all()?;
@@ -265,7 +270,7 @@ impl Objects {
                 let _ = fs::remove_file(self.path(sha));
             }
         }
-        if sync_file_system(self.tmp.as_deref().unwrap_or(&self.root)) {
+        if many && sync_file_system(self.tmp.as_deref().unwrap_or(&self.root)) {
             self.unsynced
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -485,6 +490,10 @@ fn read_only() -> io::Error {
         "the store was opened for reading only",
     )
 }
+
+/// Up to this many pending objects are synced file by file rather than
+/// with one `syncfs`.
+const FEW_FILES: usize = 16;
 
 /// Syncs the whole file system `path` is on (Linux's `syncfs`): one call
 /// for a batch's objects and records, where fsyncing each file would cost
