@@ -302,6 +302,10 @@ pub async fn fetch_sources<H: SourceHook>(
             }
         };
     let limit = preparing_at_once();
+    // Fetches taken from the queue beyond this many waiting are left in
+    // it: the queue's workers then wait too (`Queue::new`), and a store
+    // slower than the network holds a bounded number of fetches.
+    let waiting_limit = fetcher.config().concurrency.max(1);
     // Fetches being prepared: what they are (a requisite's depth, or the
     // source's URL) and the hook's future.
     let mut preparing = FuturesUnordered::new();
@@ -346,7 +350,7 @@ pub async fn fetch_sources<H: SourceHook>(
                     }
                 }
             }
-            fetched = results.recv(), if open => {
+            fetched = results.recv(), if open && waiting.len() < waiting_limit => {
                 let Some(fetched) = fetched else {
                     open = false;
                     continue;

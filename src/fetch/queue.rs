@@ -9,6 +9,11 @@
 //! appear, so pushing the busiest host first starts it first, and its
 //! workers never wait on other hosts' work, only on the global permit.
 //!
+//! The results channel is bounded: when the caller takes results more
+//! slowly than the network brings them (a store writing every page), the
+//! workers wait with their finished fetch, holding no connection, and
+//! the run holds at most about `concurrency` fetches it has not taken.
+//!
 //! A worker that panics (a bug) does not leave the run waiting for its
 //! source forever: the panic is caught and comes back on the channel as
 //! the error it is, and the run ends with it.
@@ -43,7 +48,7 @@ struct Inner {
     fetcher: Arc<Fetcher>,
     global: Semaphore,
     state: Mutex<State>,
-    results: mpsc::UnboundedSender<Result<Fetched>>,
+    results: mpsc::Sender<Result<Fetched>>,
 }
 
 /// A handle to push sources onto the queue. Cheap to clone.
@@ -54,10 +59,12 @@ pub struct Queue {
 
 impl Queue {
     /// A queue and the receiver of its results: each source's `Fetched`,
-    /// or the error that ends the run (a fetch that panicked).
-    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::UnboundedReceiver<Result<Fetched>>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// or the error that ends the run (a fetch that panicked). The
+    /// receiver holds at most `concurrency` results: a worker whose result
+    /// does not fit waits (its connection released) until one is taken.
+    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::Receiver<Result<Fetched>>) {
         let concurrency = fetcher.config().concurrency.max(1);
+        let (tx, rx) = mpsc::channel(concurrency);
         let inner = Inner {
             fetcher,
             global: Semaphore::new(concurrency),
@@ -138,7 +145,7 @@ async fn worker(inner: Arc<Inner>, host: String) {
             settle(&job.url, inner.fetcher.fetch(&job)).await
         };
         let failed = fetched.is_err();
-        if inner.results.send(fetched).is_err() || failed {
+        if inner.results.send(fetched).await.is_err() || failed {
             return;
         }
     }

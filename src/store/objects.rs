@@ -191,6 +191,43 @@ impl Objects {
         self.put_later_as(sha256, gz, true)
     }
 
+    /// Stores, compressed and for a batch (as `put_text_later`), the bytes
+    /// `write` writes: hashed and gzipped on their way to a temporary
+    /// file, never held whole in memory (a run's report of 100,000
+    /// citations is a few hundred MB of JSON). Returns their SHA-256.
+    pub fn put_streamed_later(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<String> {
+        let Some(tmp) = &self.tmp else {
+            return Err(read_only());
+        };
+        let file = tempfile::NamedTempFile::new_in(tmp)?;
+        let gz =
+            flate2::write::GzEncoder::new(io::BufWriter::new(file), flate2::Compression::fast());
+        let mut hashing = Hashing {
+            inner: gz,
+            hasher: Sha256::new(),
+        };
+        write(&mut hashing)?;
+        let sha = hex::encode(hashing.hasher.finalize());
+        let file = hashing
+            .inner
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        let sound = self.remote.is_none() && self.health(&sha) == Health::Sound;
+        if self.pending_file(&sha).is_some() || sound {
+            return Ok(sha);
+        }
+        let (_, path) = file.keep().map_err(|e| e.error)?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha.clone(), (path, true));
+        Ok(sha)
+    }
+
     fn put_later_as(&self, sha: &str, bytes: &[u8], gz: bool) -> io::Result<()> {
         // On S3 an object is uploaded again rather than fetched to see
         // whether it is sound: one PUT of a small text costs less than the
@@ -491,6 +528,24 @@ fn read_only() -> io::Error {
     )
 }
 
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 /// Up to this many pending objects are synced file by file rather than
 /// with one `syncfs`.
 const FEW_FILES: usize = 16;
@@ -525,6 +580,26 @@ mod tests {
         let tmp = store.join("tmp");
         fs::create_dir_all(&tmp).unwrap();
         Objects::open(store, Some(tmp))
+    }
+
+    #[test]
+    fn a_streamed_object_is_named_by_its_bytes_and_reads_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = writable(dir.path());
+        let report = "{\"citations\":[]}".repeat(10_000);
+        let sha = objects
+            .put_streamed_later(|out| {
+                for chunk in report.as_bytes().chunks(1000) {
+                    out.write_all(chunk)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(sha, hex::encode(Sha256::digest(report.as_bytes())));
+        assert_eq!(objects.read(&sha).unwrap(), report.as_bytes(), "pending");
+        objects.commit_pending().unwrap();
+        assert!(objects.gz_path(&sha).is_file());
+        assert_eq!(objects.read(&sha).unwrap(), report.as_bytes(), "in place");
     }
 
     #[test]
