@@ -142,7 +142,10 @@ async fn worker(inner: Arc<Inner>, host: String) {
             let Ok(_permit) = inner.global.acquire().await else {
                 return;
             };
-            settle(&job.url, inner.fetcher.fetch(&job)).await
+            // Boxed: a fetch's state is several KB, and a worker waiting
+            // for its host's turn or a permit (there are thousands with
+            // the limits off: up to `concurrency` per host) holds none.
+            settle(&job.url, Box::pin(inner.fetcher.fetch(&job))).await
         };
         let failed = fetched.is_err();
         if inner.results.send(fetched).await.is_err() || failed {
