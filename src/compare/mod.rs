@@ -28,8 +28,14 @@ pub fn normalize(text: &str) -> String {
     use unicode_normalization::{IsNormalized, is_nfkc_quick};
     // NFKC leaves a text that its quick check passes as it is (any ASCII
     // text among them), and composing it again would cost most of the
-    // time spent here: only the rest is composed.
-    if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+    // time spent here: only the rest is composed. ASCII, the common case,
+    // is taken byte by byte.
+    if text.is_ascii() {
+        normalize_chars(
+            text.bytes().map(|b| char::from(b.to_ascii_lowercase())),
+            text.len(),
+        )
+    } else if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
         normalize_chars(text.chars().flat_map(char::to_lowercase), text.len())
     } else {
         normalize_chars(text.nfkc().flat_map(char::to_lowercase), text.len())
@@ -278,6 +284,12 @@ mod tests {
         /// normalises as it would through NFKC every time.
         #[test]
         fn normalize_is_nfkc_then_the_same_rules(text in "(?s).{0,80}") {
+            let full = normalize_chars(text.nfkc().flat_map(char::to_lowercase), text.len());
+            proptest::prop_assert_eq!(normalize(&text), full);
+        }
+
+        #[test]
+        fn ascii_normalises_as_any_text(text in "[\t\n -~]{0,80}") {
             let full = normalize_chars(text.nfkc().flat_map(char::to_lowercase), text.len());
             proptest::prop_assert_eq!(normalize(&text), full);
         }
