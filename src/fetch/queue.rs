@@ -10,9 +10,10 @@
 //! workers never wait on other hosts' work, only on the global permit.
 //!
 //! The results channel is bounded: when the caller takes results more
-//! slowly than the network brings them (a store writing every page), the
-//! workers wait with their finished fetch, holding no connection, and
-//! the run holds at most about `concurrency` fetches it has not taken.
+//! slowly than the network brings them (a store writing every page), a
+//! worker waits with its finished fetch, still holding its permit, so the
+//! run holds at most `concurrency` fetches in flight or finished and not
+//! yet taken, plus the channel's room.
 //!
 //! A worker that panics (a bug) does not leave the run waiting for its
 //! source forever: the panic is caught and comes back on the channel as
@@ -61,7 +62,7 @@ impl Queue {
     /// A queue and the receiver of its results: each source's `Fetched`,
     /// or the error that ends the run (a fetch that panicked). The
     /// receiver holds at most `concurrency` results: a worker whose result
-    /// does not fit waits (its connection released) until one is taken.
+    /// does not fit waits, with its permit, until one is taken.
     pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::Receiver<Result<Fetched>>) {
         let concurrency = fetcher.config().concurrency.max(1);
         let (tx, rx) = mpsc::channel(concurrency);
@@ -138,17 +139,21 @@ async fn worker(inner: Arc<Inner>, host: String) {
             (job, start)
         };
         tokio::time::sleep_until(start).await;
-        let fetched = {
-            let Ok(_permit) = inner.global.acquire().await else {
-                return;
-            };
-            // Boxed: a fetch's state is several KB, and a worker waiting
-            // for its host's turn or a permit (there are thousands with
-            // the limits off: up to `concurrency` per host) holds none.
-            settle(&job.url, Box::pin(inner.fetcher.fetch(&job))).await
+        let Ok(permit) = inner.global.acquire().await else {
+            return;
         };
+        // Boxed: a fetch's state is several KB, and a worker waiting for
+        // its host's turn or a permit (there are thousands with the limits
+        // off: up to `concurrency` per host) holds none.
+        let fetched = settle(&job.url, Box::pin(inner.fetcher.fetch(&job))).await;
         let failed = fetched.is_err();
-        if inner.results.send(fetched).await.is_err() || failed {
+        // The permit is held until the result is taken: a result waiting
+        // for room in the channel counts as a fetch in flight, so the
+        // results held, in flight or waiting, stay within `concurrency`
+        // plus the channel's room, however many workers there are.
+        let sent = inner.results.send(fetched).await;
+        drop(permit);
+        if sent.is_err() || failed {
             return;
         }
     }
