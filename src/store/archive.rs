@@ -1,28 +1,29 @@
-//! The store's side of a check run: every fetched body becomes an object,
-//! a WARC record and a snapshot row; the first snapshot of a source is its
+//! The store's side of a check run: every fetched body becomes a WARC
+//! record (its one copy) and a snapshot row; the first snapshot of a source is its
 //! baseline; the fetch's verdict is then revised by the rules in
 //! `judge.rs` (history, lost baseline, comparison), and the check is kept.
 //! `finish` keeps the run's report.
 //!
 //! The work is split in two. `prepare` (the hook's state-free step, which
 //! `check` runs several at once on the blocking pool) reads the body,
-//! finds its requisites, extracts and normalises its main text, compresses
-//! the text and encodes the body's WARC records. `source` and `requisite`
+//! finds its requisites, extracts its main text and hashes it and its
+//! normalised form (the text is not stored: `text_of` extracts it again
+//! from the body when a comparison needs it) and encodes the body's WARC
+//! records. `source` and `requisite`
 //! then take the prepared fetches one at a time: they decide what to
 //! write from the index's state, which the archive keeps in memory for the
 //! run (sources, latest snapshots, baselines), and gather the index rows
 //! in a `Batch`.
 //!
 //! Writes are durable per batch (at most `BATCH_SOURCES` sources, or
-//! `BATCH_AGE`): the batch's WARC records are appended and its objects
-//! written as the batch goes, unsynced; `commit` then syncs the WARC file
-//! and the objects (and puts the objects in place) before the batch's
-//! index rows are committed in one transaction. So an index row never
-//! names a record or object that is not whole on disk, and a run killed
+//! `BATCH_AGE`): the batch's WARC records are appended as the batch goes,
+//! unsynced; `commit` then syncs the WARC file (one `fdatasync`) before
+//! the batch's index rows are committed in one transaction. So an index
+//! row never names a record that is not whole on disk, and a run killed
 //! or cut off by a power failure loses at most its open batch: its records
 //! stay at the WARC file's end as captures no row names (a torn last one
-//! is cut off when the file is reopened), its objects in the dead
-//! writer's `tmp/`, which the next writer sweeps.
+//! is cut off when the file is reopened). The run's report, at `finish`,
+//! is an object, synced and in place before the row that names it.
 //!
 //! It never fetches and never prints; it writes only through `Objects`,
 //! the WARC writer and the index.
