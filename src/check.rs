@@ -400,7 +400,10 @@ fn judge_citations(
         sources: sources.order.len(),
         ..Summary::default()
     };
-    let mut rows = Vec::new();
+    // Sized once: a row is several hundred bytes, and a vector grown by
+    // doubling held 79 MB at the heap's peak for 100,000 citations
+    // (heaptrack), beside every source's check, where 60 MB is needed.
+    let mut rows = Vec::with_capacity(posts.iter().map(|p| p.citations.len()).sum());
     for (post, plans) in posts.into_iter().zip(plans) {
         let date = post.date.as_deref();
         for (c, p) in post.citations.into_iter().zip(plans) {
