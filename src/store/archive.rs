@@ -1,7 +1,8 @@
 //! The store's side of a check run: every fetched body becomes a WARC
-//! record (its one copy) and a snapshot row; the first snapshot of a source is its
-//! baseline; the fetch's verdict is then revised by the rules in
-//! `judge.rs` (history, lost baseline, comparison), and the check is kept.
+//! record (its one copy) and a snapshot row; the first snapshot of a
+//! source is its baseline; the fetch's verdict is then revised by the
+//! rules in `judge.rs` (history, lost baseline, comparison), and the check
+//! is kept.
 //! `finish` keeps the run's report.
 //!
 //! The work is split in two. `prepare` (the hook's state-free step, which
@@ -9,11 +10,10 @@
 //! finds its requisites, extracts its main text and hashes it and its
 //! normalised form (the text is not stored: `text_of` extracts it again
 //! from the body when a comparison needs it) and encodes the body's WARC
-//! records. `source` and `requisite`
-//! then take the prepared fetches one at a time: they decide what to
-//! write from the index's state, which the archive keeps in memory for the
-//! run (sources, latest snapshots, baselines), and gather the index rows
-//! in a `Batch`.
+//! records. `source` and `requisite` then take the prepared fetches one
+//! at a time: they decide what to write from the index's state, which the
+//! archive keeps in memory for the run (sources, latest snapshots,
+//! baselines), and gather the index rows in a `Batch`.
 //!
 //! Writes are durable per batch (at most `BATCH_SOURCES` sources, or
 //! `BATCH_AGE`): the batch's WARC records are appended as the batch goes,
@@ -370,8 +370,8 @@ impl<'a> Archive<'a> {
 
     /// Stores a body: its WARC record (the body's one copy), then the
     /// index row (in the batch). Its main text is not stored: the row
-    /// keeps its hashes, and `main_text` makes it again from the body. A body identical to the latest snapshot's
-    /// is not stored again: the latest snapshot stands for it, and the
+    /// keeps its hashes, and `main_text` makes it again from the body. A
+    /// body identical to the latest snapshot's is not stored again: the latest snapshot stands for it, and the
     /// WARC gets a revisit of it. A body stored before under another
     /// source is a new snapshot whose record is a revisit of the first
     /// capture of those bytes. A body marked damaged is written whole
@@ -666,7 +666,8 @@ impl<'a> Archive<'a> {
     /// live text is `live_text` (what `prepare` extracted) when the body
     /// was fetched; the baseline's, and a 304's, are made from their
     /// bodies by the current extractor (`text_of`), so both sides of a
-    /// comparison come from the same extractor.
+    /// comparison come from the same extractor (but where a store written
+    /// before keeps a text object, that is read instead).
     async fn judge_by_baseline(
         &self,
         baseline: &SnapshotRow,
