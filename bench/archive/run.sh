@@ -20,6 +20,11 @@
 # WORK (default target/bench-archive) holds the nginx files and TMP (the
 # stores and WARCs, kept for a look after the run); CHECK_WORK (default
 # target/bench-check, shared with bench/check/run.sh) holds the corpus.
+# BIG=0 skips the last row, run A's peak memory at 100,000 unique URLs
+# (bench/check's memory corpus: 100,000 URLs that answer 404, each
+# archived as its response and request records). CITEGUARD=path runs that
+# binary instead of building one (an earlier build, for a before/after
+# pair in one sitting).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -38,8 +43,12 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 CITEGUARD_PYTOOLS=$PYTOOLS .ci/setup-archive
 WARCIO=$PYTOOLS/bin/warcio
-cargo build --release --bin citeguard
-CG=$ROOT/target/release/citeguard
+if [ -n "${CITEGUARD:-}" ]; then
+  CG=$CITEGUARD
+else
+  cargo build --release --bin citeguard
+  CG=$ROOT/target/release/citeguard
+fi
 
 # The corpus, generated exactly as bench/check/run.sh does (and shared with it).
 CORPUS=$CHECK_WORK/corpus
@@ -47,6 +56,13 @@ if [ ! -f "$CORPUS/.complete" ]; then
   rm -rf "$CORPUS"
   python3 bench/check/gen.py --out "$CORPUS"
   touch "$CORPUS/.complete"
+fi
+
+BIG_CORPUS=$CHECK_WORK/big
+if [ "${BIG:-1}" != 0 ] && [ ! -f "$BIG_CORPUS/.complete" ]; then
+  rm -rf "$BIG_CORPUS"
+  python3 bench/check/gen.py --out "$BIG_CORPUS" --missing-only 100000
+  touch "$BIG_CORPUS/.complete"
 fi
 
 rm -rf "$TMP"
@@ -124,6 +140,15 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   rm -rf "$SHM"
 fi
 
+# Memory at scale: run A on 100,000 unique URLs (all 404s: every one
+# archived, none with a page to extract).
+if [ "${BIG:-1}" != 0 ]; then
+  measure cg-big "$BIG_CORPUS" "$CG" check posts --store "$TMP/store-big" "${CG_ARGS[@]}"
+  g=("$M_WALL" "$M_RSS" "$M_CPU" "$M_REQS" "$M_SENT")
+  g_bytes=$(bytes "$TMP/store-big")
+  rm -rf "$TMP/store-big"
+fi
+
 # The WARCs: citeguard's whole store exported as one file, and wget's.
 /usr/bin/time -f %e -o "$TMP/export.time" "$CG" export --warc "$TMP/cg.warc.gz" --store "$TMP/store-1" >"$TMP/export.out" 2>&1
 export_s=$(tail -n 1 "$TMP/export.time")
@@ -160,6 +185,7 @@ row citeguard "B: unchanged" "${b[0]}" "${b[2]}" "${b[1]}" "$b_bytes" "${b[3]}" 
 row wget "C: -i list" "${c[0]}" "${c[2]}" "${c[1]}" "$c_bytes" "${c[3]}" "${c[4]}" "$wget_valid"
 row citeguard "ref: no store" "${n[0]}" "${n[2]}" "${n[1]}" 0 "${n[3]}" "${n[4]}" -
 [ -z "${t[0]:-}" ] || row citeguard "ref: A, tmpfs" "${t[0]}" "${t[2]}" "${t[1]}" "$t_bytes" "${t[3]}" "${t[4]}" -
+[ -z "${g[0]:-}" ] || row citeguard "A: 100k URLs" "${g[0]}" "${g[2]}" "${g[1]}" "$g_bytes" "${g[3]}" "${g[4]}" -
 echo "(citeguard's WARC column: its store after A and B, exported; bytes_written for B: what the store grew by)"
 
 # The targets of issue 12, as ratios of this run's own figures.
@@ -179,3 +205,4 @@ printf "  %-44s %8s  %-10s %s\n" "recheck time / check --no-store time" "${reche
 printf "  %-44s %8s  %-10s %s\n" "bytes written (A) / wget's WARC" "${size}x" "(<= 1.5)" "$(verdict "$size" "<=" 1.5)"
 printf "  %-44s %8s  %-10s %s\n" "peak memory of A (MB)" "${a[1]}" "(< 100)" "$(verdict "${a[1]}" "<" 100)"
 printf "  %-44s %8s  %-10s %s\n" "peak memory of B (MB)" "${b[1]}" "(< 100)" "$(verdict "${b[1]}" "<" 100)"
+[ -z "${g[1]:-}" ] || printf "  %-44s %8s  %-10s %s\n" "peak memory of A, 100,000 URLs (MB)" "${g[1]}" "(< 150)" "$(verdict "${g[1]}" "<" 150)"

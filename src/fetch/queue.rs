@@ -9,6 +9,12 @@
 //! appear, so pushing the busiest host first starts it first, and its
 //! workers never wait on other hosts' work, only on the global permit.
 //!
+//! The results channel is bounded: when the caller takes results more
+//! slowly than the network brings them (a store writing every page), a
+//! worker waits with its finished fetch, still holding its permit, so the
+//! run holds at most `concurrency` fetches in flight or finished and not
+//! yet taken, plus the channel's room.
+//!
 //! A worker that panics (a bug) does not leave the run waiting for its
 //! source forever: the panic is caught and comes back on the channel as
 //! the error it is, and the run ends with it.
@@ -43,7 +49,7 @@ struct Inner {
     fetcher: Arc<Fetcher>,
     global: Semaphore,
     state: Mutex<State>,
-    results: mpsc::UnboundedSender<Result<Fetched>>,
+    results: mpsc::Sender<Result<Fetched>>,
 }
 
 /// A handle to push sources onto the queue. Cheap to clone.
@@ -54,10 +60,12 @@ pub struct Queue {
 
 impl Queue {
     /// A queue and the receiver of its results: each source's `Fetched`,
-    /// or the error that ends the run (a fetch that panicked).
-    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::UnboundedReceiver<Result<Fetched>>) {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// or the error that ends the run (a fetch that panicked). The
+    /// receiver holds at most `concurrency` results: a worker whose result
+    /// does not fit waits, with its permit, until one is taken.
+    pub fn new(fetcher: Arc<Fetcher>) -> (Queue, mpsc::Receiver<Result<Fetched>>) {
         let concurrency = fetcher.config().concurrency.max(1);
+        let (tx, rx) = mpsc::channel(concurrency);
         let inner = Inner {
             fetcher,
             global: Semaphore::new(concurrency),
@@ -131,14 +139,21 @@ async fn worker(inner: Arc<Inner>, host: String) {
             (job, start)
         };
         tokio::time::sleep_until(start).await;
-        let fetched = {
-            let Ok(_permit) = inner.global.acquire().await else {
-                return;
-            };
-            settle(&job.url, inner.fetcher.fetch(&job)).await
+        let Ok(permit) = inner.global.acquire().await else {
+            return;
         };
+        // Boxed: a fetch's state is several KB, and a worker waiting for
+        // its host's turn or a permit (there are thousands with the limits
+        // off: up to `concurrency` per host) holds none.
+        let fetched = settle(&job.url, Box::pin(inner.fetcher.fetch(&job))).await;
         let failed = fetched.is_err();
-        if inner.results.send(fetched).is_err() || failed {
+        // The permit is held until the result is taken: a result waiting
+        // for room in the channel counts as a fetch in flight, so the
+        // results held, in flight or waiting, stay within `concurrency`
+        // plus the channel's room, however many workers there are.
+        let sent = inner.results.send(fetched).await;
+        drop(permit);
+        if sent.is_err() || failed {
             return;
         }
     }

@@ -17,8 +17,21 @@ use crate::model::{CitationResult, Report};
 /// What a row says, in words, when its cited URL carried credentials.
 pub const CREDENTIALS_REMOVED: &str = "credentials removed";
 
-/// The report as every format shows it.
+/// The report as every format shows it. Copied only when it holds a
+/// credential: a large run's report is most of what it holds in memory.
 pub fn redacted(report: &Report) -> Cow<'_, Report> {
+    let holds_one = report.citations.iter().any(|c| row(&mut c.clone()))
+        || report
+            .still
+            .iter()
+            .any(|s| has_userinfo(&s.post) || s.url.as_deref().is_some_and(has_userinfo))
+        || report
+            .recovered
+            .iter()
+            .any(|s| has_userinfo(&s.post) || has_userinfo(&s.url));
+    if !holds_one {
+        return Cow::Borrowed(report);
+    }
     let mut r = report.clone();
     let mut changed = false;
     for c in &mut r.citations {

@@ -1,28 +1,29 @@
-//! The store's side of a check run: every fetched body becomes an object,
-//! a WARC record and a snapshot row; the first snapshot of a source is its
-//! baseline; the fetch's verdict is then revised by the rules in
-//! `judge.rs` (history, lost baseline, comparison), and the check is kept.
+//! The store's side of a check run: every fetched body becomes a WARC
+//! record (its one copy) and a snapshot row; the first snapshot of a
+//! source is its baseline; the fetch's verdict is then revised by the
+//! rules in `judge.rs` (history, lost baseline, comparison), and the check
+//! is kept.
 //! `finish` keeps the run's report.
 //!
 //! The work is split in two. `prepare` (the hook's state-free step, which
 //! `check` runs several at once on the blocking pool) reads the body,
-//! finds its requisites, extracts and normalises its main text, compresses
-//! the text and encodes the body's WARC records. `source` and `requisite`
-//! then take the prepared fetches one at a time: they decide what to
-//! write from the index's state, which the archive keeps in memory for the
-//! run (sources, latest snapshots, baselines), and gather the index rows
-//! in a `Batch`.
+//! finds its requisites, extracts its main text and hashes it and its
+//! normalised form (the text is not stored: `text_of` extracts it again
+//! from the body when a comparison needs it) and encodes the body's WARC
+//! records. `source` and `requisite` then take the prepared fetches one
+//! at a time: they decide what to write from the index's state, which the
+//! archive keeps in memory for the run (sources, latest snapshots,
+//! baselines), and gather the index rows in a `Batch`.
 //!
 //! Writes are durable per batch (at most `BATCH_SOURCES` sources, or
-//! `BATCH_AGE`): the batch's WARC records are appended and its objects
-//! written as the batch goes, unsynced; `commit` then syncs the WARC file
-//! and the objects (and puts the objects in place) before the batch's
-//! index rows are committed in one transaction. So an index row never
-//! names a record or object that is not whole on disk, and a run killed
+//! `BATCH_AGE`): the batch's WARC records are appended as the batch goes,
+//! unsynced; `commit` then syncs the WARC file (one `fdatasync`) before
+//! the batch's index rows are committed in one transaction. So an index
+//! row never names a record that is not whole on disk, and a run killed
 //! or cut off by a power failure loses at most its open batch: its records
 //! stay at the WARC file's end as captures no row names (a torn last one
-//! is cut off when the file is reopened), its objects in the dead
-//! writer's `tmp/`, which the next writer sweeps.
+//! is cut off when the file is reopened). The run's report, at `finish`,
+//! is an object, synced and in place before the row that names it.
 //!
 //! It never fetches and never prints; it writes only through `Objects`,
 //! the WARC writer and the index.
@@ -115,12 +116,14 @@ pub struct Ready {
 }
 
 /// A body, prepared: its bytes, what the index keeps of its content, the
-/// compressed main text and the encoded response capture.
+/// main text and the encoded response capture.
 struct Prepared {
     bytes: Vec<u8>,
     page: Page,
-    /// The gzip of the main text, when `page.text_sha` is set.
-    text_gz: Option<Vec<u8>>,
+    /// The main text, when `page.text_sha` is set: kept for this fetch's
+    /// comparison only, never stored (`main_text` makes it again from the
+    /// body when it is needed later).
+    text: Option<String>,
     response: Encoded,
 }
 
@@ -140,12 +143,14 @@ struct Stored {
     requisites: Vec<String>,
     /// Why only part of the page was parsed, when it was cut.
     cut_note: Option<String>,
+    /// The snapshot's main text, as `prepare` extracted it.
+    text: Option<String>,
 }
 
 /// What the index keeps from a body's content.
 #[derive(Default)]
 struct Page {
-    /// The object holding the main text.
+    /// The hash of the main text (the text itself is not stored).
     text_sha: Option<String>,
     /// The hash of the normalised main text.
     norm_sha: Option<String>,
@@ -364,8 +369,9 @@ impl<'a> Archive<'a> {
     }
 
     /// Stores a body: its WARC record (the body's one copy), then the
-    /// index row (in the batch). A body identical to the latest snapshot's
-    /// is not stored again: the latest snapshot stands for it, and the
+    /// index row (in the batch). Its main text is not stored: the row
+    /// keeps its hashes, and `main_text` makes it again from the body. A
+    /// body identical to the latest snapshot's is not stored again: the latest snapshot stands for it, and the
     /// WARC gets a revisit of it. A body stored before under another
     /// source is a new snapshot whose record is a revisit of the first
     /// capture of those bytes. A body marked damaged is written whole
@@ -391,14 +397,8 @@ impl<'a> Archive<'a> {
                 snapshot: l.clone(),
                 requisites: Vec::new(),
                 cut_note: None,
+                text: prepared.text,
             });
-        }
-        if let (Some(text), Some(gz)) = (&prepared.page.text_sha, &prepared.text_gz) {
-            self.store
-                .objects
-                .put_text_later(text, gz)
-                .map_err(|e| self.store.err(format!("{}: {e}", exchange.url)))?;
-            self.repaired(text);
         }
         let earlier = if self.damaged.contains(&body.sha256) {
             None
@@ -414,6 +414,7 @@ impl<'a> Archive<'a> {
             snapshot,
             requisites: prepared.page.requisites,
             cut_note: prepared.page.cut_note,
+            text: prepared.text,
         })
     }
 
@@ -539,17 +540,12 @@ impl<'a> Archive<'a> {
         row
     }
 
-    /// Whether a snapshot's body and text are whole on disk, as far as a
-    /// run can tell without reading them (`verify` reads them and marks
-    /// damage).
+    /// Whether a snapshot's body is whole on disk, as far as a run can
+    /// tell without reading it (`verify` reads it and marks damage). Its
+    /// text is made from the body (`text_of`; a damaged text object of a
+    /// store written before gives way to it), so it is whole with it.
     fn is_whole(&self, s: &SnapshotRow) -> bool {
-        let o = &self.store.objects;
-        let sound = |sha: &str| !self.damaged.contains(sha);
-        sound(&s.body_sha256)
-            && self.store.body_present(s)
-            && s.text_sha256
-                .as_deref()
-                .is_none_or(|t| o.exists(t) && sound(t))
+        !self.damaged.contains(&s.body_sha256) && self.store.body_present(s)
     }
 
     fn show_command(&self, url: &str) -> String {
@@ -561,8 +557,8 @@ impl<'a> Archive<'a> {
     }
 
     /// The copy this check saw: the body, stored now, with the requisites
-    /// it names; or, for a 304, the latest copy, which the server says is
-    /// still current.
+    /// it names and its main text; or, for a 304, the latest copy, which
+    /// the server says is still current.
     #[allow(clippy::too_many_arguments)]
     async fn live_copy(
         &mut self,
@@ -573,7 +569,7 @@ impl<'a> Archive<'a> {
         ip: Option<&str>,
         source_id: i64,
         latest: Option<&SnapshotRow>,
-    ) -> Result<(Option<SnapshotRow>, Vec<String>)> {
+    ) -> Result<LiveCopy> {
         match body {
             Some(body) => {
                 let prepared = self.prepared(&check.url, &body, prepared)?;
@@ -592,10 +588,17 @@ impl<'a> Archive<'a> {
                         None => note,
                     });
                 }
-                Ok((Some(stored.snapshot), stored.requisites))
+                Ok(LiveCopy {
+                    snapshot: Some(stored.snapshot),
+                    requisites: stored.requisites,
+                    text: stored.text,
+                })
             }
-            None if check.status == Some(304) => Ok((latest.cloned(), Vec::new())),
-            None => Ok((None, Vec::new())),
+            None if check.status == Some(304) => Ok(LiveCopy {
+                snapshot: latest.cloned(),
+                ..LiveCopy::default()
+            }),
+            None => Ok(LiveCopy::default()),
         }
     }
 
@@ -659,11 +662,17 @@ impl<'a> Archive<'a> {
     }
     /// Revision 3 of the verdict, the baseline: a reachable source whose
     /// live copy is of another type, or whose text drifted below the
-    /// threshold, is `changed`; the quotes are looked for on the way.
-    fn judge_by_baseline(
+    /// threshold, is `changed`; the quotes are looked for on the way. The
+    /// live text is `live_text` (what `prepare` extracted) when the body
+    /// was fetched; the baseline's, and a 304's, are made from their
+    /// bodies by the current extractor (`text_of`), so both sides of a
+    /// comparison come from the same extractor (but where a store written
+    /// before keeps a text object, that is read instead).
+    async fn judge_by_baseline(
         &self,
         baseline: &SnapshotRow,
         live: &SnapshotRow,
+        live_text: Option<String>,
         quotes: &[String],
         check: &mut Check,
         evidence: &mut Evidence,
@@ -681,12 +690,24 @@ impl<'a> Archive<'a> {
             evidence.similarity = Some(1.0);
             return;
         }
-        let (Some(b_text), Some(l_text)) = (self.store.text_of(baseline), self.store.text_of(live))
-        else {
+        let l_text = match live_text {
+            Some(t) => Some(t),
+            None => text_of(self.store, live).await,
+        };
+        let Some(l_text) = l_text else {
             return;
         };
+        let b_text = if baseline.id == live.id {
+            None
+        } else {
+            match text_of(self.store, baseline).await {
+                Some(t) => Some(t),
+                None => return,
+            }
+        };
+        let b_text = b_text.as_deref().unwrap_or(&l_text);
         let texts = Texts {
-            baseline: &b_text,
+            baseline: b_text,
             live: &l_text,
             same: same_text,
             taken: judge::day(&baseline.fetched_at),
@@ -780,7 +801,11 @@ impl SourceHook for Archive<'_> {
         let hops = hops.map_err(|e| self.store.err(format!("{url}: {e}")))?;
         self.write_hops(&hops)?;
         let ip = answered_from(&exchanges);
-        let (live, requisites) = self
+        let LiveCopy {
+            snapshot: live,
+            requisites,
+            text: live_text,
+        } = self
             .live_copy(
                 &mut check,
                 body,
@@ -801,7 +826,8 @@ impl SourceHook for Archive<'_> {
         if let Some(b) = &baseline {
             judge::snapshot_lost(&mut check, b, self.is_whole(b));
             if let Some(l) = &live {
-                self.judge_by_baseline(b, l, quotes, &mut check, &mut evidence);
+                self.judge_by_baseline(b, l, live_text, quotes, &mut check, &mut evidence)
+                    .await;
             }
             evidence.baseline = Some(b.body_sha256.clone());
             let latest = live.as_ref().or(latest.as_ref());
@@ -965,14 +991,10 @@ fn prepare_body(
         .encode(&record, &capture)
         .map_err(|e| format!("WARC: {e}"))?;
     let (page, text) = read_page(url, final_url, body, &bytes, want_text);
-    let text_gz = match text {
-        Some(t) => Some(gzip(t.as_bytes()).map_err(|e| format!("text: {e}"))?),
-        None => None,
-    };
     Ok(Prepared {
         bytes,
         page,
-        text_gz,
+        text,
         response,
     })
 }
@@ -1013,11 +1035,7 @@ fn read_page(
     if !want_text || family == "css" {
         return (page, None);
     }
-    let text = if family == "html" {
-        crate::collect::main_text(html)
-    } else {
-        decoded.clone()
-    };
+    let text = text_in(family, html, &decoded);
     page.text_sha = Some(hex::encode(Sha256::digest(text.as_bytes())));
     page.norm_sha = Some(hex::encode(Sha256::digest(
         compare::normalize(&text).as_bytes(),
@@ -1025,14 +1043,83 @@ fn read_page(
     (page, Some(text))
 }
 
-/// The gzip of `bytes`, at the default level: a text is compressed once,
-/// on the blocking pool, and read back many times; on the archive bench's
-/// texts the default level keeps a quarter less than the fast one.
-fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
-    use std::io::Write;
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(bytes)?;
-    gz.finish()
+/// The main text of a page (`family` "html") or a text file.
+fn text_in(family: &str, html: &str, decoded: &str) -> String {
+    if family == "html" {
+        crate::collect::main_text(html)
+    } else {
+        decoded.to_string()
+    }
+}
+
+/// The main text of a snapshot's body, made as `prepare` made the one its
+/// `text_sha256` names (same decoding, same bounds, the current
+/// extractor). `None` when the snapshot has no text (not a cited page, or
+/// not HTML or text) or the bytes do not decode.
+pub(super) fn main_text(snap: &SnapshotRow, body: &[u8]) -> Option<String> {
+    snap.text_sha256.as_ref()?;
+    let family = compare::content_family(snap.content_type.as_deref());
+    if !matches!(family, "html" | "text") {
+        return None;
+    }
+    let decoded = crate::base::text::decode_text(body.to_vec(), snap.charset.as_deref()).ok()?;
+    let html = if family == "html" {
+        crate::fetch::bound::parseable(&decoded).html
+    } else {
+        decoded.as_str()
+    };
+    Some(text_in(family, html, &decoded))
+}
+
+/// A snapshot's main text: the text object a store written before texts
+/// were derived keeps, when it is sound, else `main_text` of its body.
+/// `None` when it has none or no copy can be read (`show` and `diff` say
+/// why, with `text_or_error`).
+pub(super) async fn text_of(store: &Store, snap: &SnapshotRow) -> Option<String> {
+    text_or_error(store, &snap.url, snap).await.ok().flatten()
+}
+
+/// `text_of`, with the reason a text that should be there cannot be read:
+/// `Ok(None)` for a snapshot that has no text.
+pub(super) async fn text_or_error(
+    store: &Store,
+    url: &str,
+    snap: &SnapshotRow,
+) -> Result<Option<String>> {
+    let Some(sha) = snap.text_sha256.as_deref() else {
+        return Ok(None);
+    };
+    // A damaged text object gives way to the body, which `verify` and the
+    // reads check on their own; its error is the one said when the body is
+    // unreadable too.
+    let mut object_error = None;
+    if !store.copies_on_s3() && store.objects.exists(sha) {
+        match store.read_copy(url, snap, sha).await {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => return Ok(Some(text)),
+                Err(_) => {
+                    object_error = Some(store.err(format!(
+                        "{url}: the text of {} is not UTF-8",
+                        snap.fetched_at
+                    )))
+                }
+            },
+            Err(e) => object_error = Some(e),
+        }
+    }
+    match store.read_copy(url, snap, &snap.body_sha256).await {
+        Ok(body) => Ok(main_text(snap, &body)),
+        Err(e) => Err(object_error.unwrap_or(e)),
+    }
+}
+
+/// What `live_copy` found: the live snapshot, the requisites it names and
+/// its main text when it was fetched now.
+#[derive(Default)]
+struct LiveCopy {
+    snapshot: Option<SnapshotRow>,
+    requisites: Vec<String>,
+    text: Option<String>,
 }
 
 /// The address that sent the body a fetch kept.
@@ -1297,16 +1384,13 @@ mod tests {
             .unwrap();
         let outcome = give(&mut archive, fetched(Some(&page(testing::CITED)), 200)).await;
         assert_eq!(outcome.check.verdict, Verdict::Ok);
-        // Open: nothing in the index, the text not in place, but the run's
-        // own reads see it (the live text is compared from its pending file).
+        // Open: nothing in the index yet.
         assert_eq!(store.index.find_source(URL).await.unwrap(), None);
         let source_row = archive.sources[URL].clone();
         let text = archive.baselines[&source_row.id]
             .text_sha256
             .clone()
             .unwrap();
-        assert!(!objects_dir_has(&store, &text));
-        assert!(store.objects.read(&text).is_ok());
 
         archive.commit().await.unwrap();
         let source = store.index.find_source(URL).await.unwrap().unwrap();
@@ -1317,13 +1401,17 @@ mod tests {
             store.index.baseline(source.id).await.unwrap(),
             Some(snaps[0].clone())
         );
-        assert!(objects_dir_has(&store, &text));
-        // The body's one copy is its response record.
+        // The body's one copy is its response record; the text is no
+        // object, but made from that body, as it was when it was hashed.
         assert!(!store.objects.exists(&snaps[0].body_sha256));
+        assert!(!objects_dir_has(&store, &text));
         assert_eq!(
             store.read_body(&snaps[0]).await.unwrap(),
             page(testing::CITED).into_bytes()
         );
+        let made = text_of(&store, &snaps[0]).await.unwrap();
+        assert_eq!(hex::encode(Sha256::digest(made.as_bytes())), text);
+        assert!(made.contains("the new dam on the river"), "{made}");
     }
 
     /// Whether the object is in place under `objects/` (plain or gzipped).

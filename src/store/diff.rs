@@ -22,21 +22,22 @@ pub struct TextChange {
     pub spans: Vec<DiffSpan>,
 }
 
-/// The main text stored for a snapshot, or an error saying there is none.
+/// The main text of a snapshot (made from its body, or the text object a
+/// store written before keeps), or an error saying there is none.
 async fn stored_text(store: &Store, url: &str, s: &SnapshotRow) -> Result<String> {
-    let no_text = || {
-        Error::Usage(format!(
-            "{url}: the snapshot of {} has no stored text ({})",
-            s.fetched_at,
-            s.content_type.as_deref().unwrap_or("no content type")
-        ))
-    };
-    let sha = s.text_sha256.as_deref().ok_or_else(no_text)?;
-    String::from_utf8(store.read_copy(url, s, sha).await?).map_err(|_| no_text())
+    super::archive::text_or_error(store, url, s)
+        .await?
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{url}: the snapshot of {} has no text ({})",
+                s.fetched_at,
+                s.content_type.as_deref().unwrap_or("no content type")
+            ))
+        })
 }
 
 /// The baseline text of the source cited as `url` against its latest. An
-/// error when either snapshot is missing or has no stored text.
+/// error when either snapshot is missing or has no text.
 pub async fn baseline_vs_latest(store: &Store, url: &str) -> Result<TextDiff> {
     let source = store.find_source(url).await?;
     let e = |e| store.err(e);
@@ -135,19 +136,48 @@ mod tests {
             .await
             .unwrap();
         let err = baseline_vs_latest(&store, URL).await.unwrap_err();
-        assert!(
-            err.to_string().contains("has no stored text (text/html)"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("has no text (text/html)"), "{err}");
     }
 
     #[tokio::test]
-    async fn a_damaged_text_is_named_not_diffed() {
+    async fn a_damaged_text_gives_way_to_the_body_and_is_named_without_one() {
         let (_dir, store) = testing::store().await;
-        with_baseline(&store, "the cited words").await;
+        let page = "<html><body><article><p>the cited words, kept</p></article></body></html>";
+        let s = testing::put(
+            &store,
+            "run1",
+            &Snap {
+                text: Some("the cited words, as an older build kept them"),
+                ..Snap::html(URL, "2026-11-01T03:00:00Z", page)
+            },
+        )
+        .await;
+        store
+            .index
+            .set_baseline(s.source_id, s.id, "2026-11-01T03:00:00Z", "first")
+            .await
+            .unwrap();
+        testing::put(
+            &store,
+            "run2",
+            &snap("2026-11-02T03:00:00Z", "<p>other words entirely</p>"),
+        )
+        .await;
         let baseline = store.index.all_snapshots().await.unwrap().remove(0);
-        let text = baseline.text_sha256.unwrap();
+        let text = baseline.text_sha256.clone().unwrap();
         std::fs::write(store.objects.path(&text), "the cit").unwrap();
+        // The text is made again from the body: the damaged object's bytes
+        // are in neither side of the diff.
+        let diff = baseline_vs_latest(&store, URL).await.unwrap();
+        let spans = diff.change.expect("the texts differ").spans;
+        let baseline_side: String = spans
+            .iter()
+            .filter(|s| s.op != crate::model::DiffOp::Insert)
+            .map(|s| s.text.as_str())
+            .collect();
+        assert_eq!(baseline_side, "the cited words, kept");
+
+        std::fs::remove_file(store.objects.path(&baseline.body_sha256)).unwrap();
         let err = baseline_vs_latest(&store, URL).await.unwrap_err();
         assert!(err.to_string().contains("is damaged"), "{err}");
     }

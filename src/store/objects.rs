@@ -1,7 +1,8 @@
-//! Objects, content-addressed by SHA-256: extracted texts and run reports,
-//! gzipped (`objects/ab/cdef….gz`), and, in stores written before bodies
-//! moved into the WARC files, bodies and texts as plain files
-//! (`objects/ab/cdef…`), which are still read.
+//! Objects, content-addressed by SHA-256: run reports, gzipped
+//! (`objects/ab/cdef….gz`); in stores written before texts were made from
+//! the bodies when needed, extracted texts, gzipped too; in stores written
+//! before bodies moved into the WARC files, bodies and texts as plain
+//! files (`objects/ab/cdef…`). The older objects are still read.
 //!
 //! An object is written once: to a temporary file in the writer's
 //! directory under `tmp/` (same file system), synced, then renamed into
@@ -18,15 +19,15 @@
 //! A writer that stores many objects in a batch (`Archive`) defers the
 //! syncing: `put_text_later` leaves the bytes in the writer's `tmp/`
 //! directory, unsynced, and `commit_pending` makes the whole batch
-//! durable at once (one `syncfs` of the store's file system on Linux, else
-//! one fsync per file), renames the files into place, and makes the
+//! durable at once (one `syncfs` of the store's file system on Linux when
+//! they are many, else one fsync per file), renames the files into place, and makes the
 //! renames durable, before the batch's index rows are committed. Until
 //! then a pending object is read from its temporary file.
 //!
-//! Extracted texts are stored compressed (`put_text_later`): `objects/ab/cdef….gz`
-//! holds the gzip of the bytes whose SHA-256 is `abcdef…`; `read` and
-//! `health` look for either form and always check the hash of the bytes
-//! themselves.
+//! Reports (and, before, texts) are stored compressed (`put_text_later`):
+//! `objects/ab/cdef….gz` holds the gzip of the bytes whose SHA-256 is
+//! `abcdef…`; `read` and `health` look for either form and always check
+//! the hash of the bytes themselves.
 //!
 //! The same objects can live on S3-compatible storage (`open_remote`,
 //! `--objects s3://…`), under the same names: the batch's files are then
@@ -190,6 +191,43 @@ impl Objects {
         self.put_later_as(sha256, gz, true)
     }
 
+    /// Stores, compressed and for a batch (as `put_text_later`), the bytes
+    /// `write` writes: hashed and gzipped on their way to a temporary
+    /// file, never held whole in memory (a run's report of 100,000
+    /// citations is a few hundred MB of JSON). Returns their SHA-256.
+    pub fn put_streamed_later(
+        &self,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<String> {
+        let Some(tmp) = &self.tmp else {
+            return Err(read_only());
+        };
+        let file = tempfile::NamedTempFile::new_in(tmp)?;
+        let gz =
+            flate2::write::GzEncoder::new(io::BufWriter::new(file), flate2::Compression::fast());
+        let mut hashing = Hashing {
+            inner: gz,
+            hasher: Sha256::new(),
+        };
+        write(&mut hashing)?;
+        let sha = hex::encode(hashing.hasher.finalize());
+        let file = hashing
+            .inner
+            .finish()?
+            .into_inner()
+            .map_err(|e| e.into_error())?;
+        let sound = self.remote.is_none() && self.health(&sha) == Health::Sound;
+        if self.pending_file(&sha).is_some() || sound {
+            return Ok(sha);
+        }
+        let (_, path) = file.keep().map_err(|e| e.error)?;
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(sha.clone(), (path, true));
+        Ok(sha)
+    }
+
     fn put_later_as(&self, sha: &str, bytes: &[u8], gz: bool) -> io::Result<()> {
         // On S3 an object is uploaded again rather than fetched to see
         // whether it is sound: one PUT of a small text costs less than the
@@ -247,7 +285,11 @@ impl Objects {
         if pending.is_empty() {
             return self.sync_dirs();
         }
-        let synced_all = sync_file_system(self.tmp.as_deref().unwrap_or(&self.root));
+        // `syncfs` flushes the whole file system, other processes' writes
+        // included: it pays only for many files. A few (a run's report)
+        // are synced one by one.
+        let many = pending.len() > FEW_FILES;
+        let synced_all = many && sync_file_system(self.tmp.as_deref().unwrap_or(&self.root));
         if !synced_all {
             for (_, (file, _)) in &pending {
                 File::open(file)?.sync_all()?;
@@ -265,7 +307,7 @@ impl Objects {
                 let _ = fs::remove_file(self.path(sha));
             }
         }
-        if sync_file_system(self.tmp.as_deref().unwrap_or(&self.root)) {
+        if many && sync_file_system(self.tmp.as_deref().unwrap_or(&self.root)) {
             self.unsynced
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -486,6 +528,28 @@ fn read_only() -> io::Error {
     )
 }
 
+/// A writer that hashes what passes through it.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Up to this many pending objects are synced file by file rather than
+/// with one `syncfs`.
+const FEW_FILES: usize = 16;
+
 /// Syncs the whole file system `path` is on (Linux's `syncfs`): one call
 /// for a batch's objects and records, where fsyncing each file would cost
 /// a journal commit apiece. False where there is no such call or it
@@ -516,6 +580,26 @@ mod tests {
         let tmp = store.join("tmp");
         fs::create_dir_all(&tmp).unwrap();
         Objects::open(store, Some(tmp))
+    }
+
+    #[test]
+    fn a_streamed_object_is_named_by_its_bytes_and_reads_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = writable(dir.path());
+        let report = "{\"citations\":[]}".repeat(10_000);
+        let sha = objects
+            .put_streamed_later(|out| {
+                for chunk in report.as_bytes().chunks(1000) {
+                    out.write_all(chunk)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(sha, hex::encode(Sha256::digest(report.as_bytes())));
+        assert_eq!(objects.read(&sha).unwrap(), report.as_bytes(), "pending");
+        objects.commit_pending().unwrap();
+        assert!(objects.gz_path(&sha).is_file());
+        assert_eq!(objects.read(&sha).unwrap(), report.as_bytes(), "in place");
     }
 
     #[test]

@@ -49,7 +49,12 @@ fn page_markup(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Result<String>
         html.truncate(crate::fetch::bound::parseable(&html).html.len());
         return Ok(html);
     }
-    match store.text_of(snap) {
+    // The text object of a store written before texts were derived, else
+    // the text made from the body at hand.
+    match store
+        .text_of(snap)
+        .or_else(|| super::archive::main_text(snap, body))
+    {
         Some(text) => Ok(format!("<pre>{}</pre>", crate::base::escape::html(&text))),
         None => Err(Error::Usage(format!(
             "{}: not an HTML page ({}); try --as raw",

@@ -44,18 +44,16 @@ const OBJECT: &str = "object:";
 /// Keeps a run's report as a compressed object, synced and in place;
 /// returns what the run's row in the index holds to name it.
 pub fn keep(store: &Store, report: &Report) -> Result<String> {
-    use std::io::Write;
-    let json = serde_json::to_vec(report).map_err(|e| store.err(e))?;
-    let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&json));
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    let gz = gz
-        .write_all(&json)
-        .and_then(|_| gz.finish())
-        .map_err(|e| store.err(format!("report: {e}")))?;
-    store
+    // Streamed: the JSON is never held whole.
+    let sha = store
         .objects
-        .put_text_later(&sha, &gz)
-        .and_then(|_| store.objects.commit_pending())
+        .put_streamed_later(|out| {
+            use std::io::Write;
+            let mut out = std::io::BufWriter::new(out);
+            serde_json::to_writer(&mut out, report).map_err(std::io::Error::other)?;
+            out.flush()
+        })
+        .and_then(|sha| store.objects.commit_pending().map(|()| sha))
         .map_err(|e| store.err(format!("report: {e}")))?;
     Ok(format!("{OBJECT}{sha}"))
 }
