@@ -3,12 +3,16 @@
 //! fetches as this run asks), enqueues every unique source with the
 //! passages quoted from it, waits until each has its result, and hands
 //! the checks back to `check`, which judges the citations, marks changes
-//! and writes the report exactly as a local run does.
+//! and writes the report exactly as a local run does. When the run keeps
+//! copies, its row in the queue names the store's run (`StoreRun`): each
+//! worker stores what it fetches there, and the evidence (the judge's
+//! revised verdict, similarity, quotes, history, offline copies) comes
+//! back with the check.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::queue::{HostLimits, Item, Queue};
+use super::queue::{HostLimits, Item, Queue, StoreRun};
 use super::wire::Outcome;
 use super::worker::{Events, Reach};
 use crate::check::{Progress, SourceChecks, Sources};
@@ -28,6 +32,8 @@ pub struct Distributed {
     events: Arc<dyn Events>,
     /// The queue's outages, said once each.
     reach: Reach,
+    /// The store's run the workers keep copies in, when the run keeps any.
+    store: Option<StoreRun>,
 }
 
 impl Distributed {
@@ -39,6 +45,7 @@ impl Distributed {
             poll: Duration::from_millis(200),
             reach: Reach::new(events.clone()),
             events,
+            store: None,
         }
     }
 
@@ -50,6 +57,16 @@ impl Distributed {
 }
 
 impl SourceChecks for Distributed {
+    /// The workers store the sources, in the store the run's config names
+    /// (a PostgreSQL index, which many may write at once).
+    fn stored_elsewhere(&mut self, run_id: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.store = Some(StoreRun {
+            id: run_id.to_string(),
+            now,
+        });
+        true
+    }
+
     async fn checks<H: SourceHook>(
         &mut self,
         sources: &Sources<'_>,
@@ -87,7 +104,9 @@ impl SourceChecks for Distributed {
                 }
             })
             .collect();
-        self.queue.begin_run(&run, &self.config).await?;
+        self.queue
+            .begin_run(&run, &self.config, self.store.as_ref())
+            .await?;
         let robots_first = !self.config.fetch.ignore_robots;
         if let Err(e) = self.queue.enqueue(&run, &items, &hosts, robots_first).await {
             let _ = self.queue.end_run(&run).await;

@@ -47,6 +47,22 @@ pub struct HostLimits {
     pub delay_ms: i64,
 }
 
+/// The store's run a distributed run's workers write to: its id and its
+/// clock (the time stamps of its checks and snapshots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRun {
+    pub id: String,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a worker fetches a run's sources with: the run's config and, when
+/// the run keeps copies, the store's run.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub config: Config,
+    pub store: Option<StoreRun>,
+}
+
 /// What is known of an origin's robots.txt in a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Robots {
@@ -98,17 +114,27 @@ impl Queue {
         queue_error(&self.name, what, e)
     }
 
-    /// Begins a run: its id and the config its sources are fetched with.
-    pub async fn begin_run(&self, run: &str, config: &Config) -> Result<()> {
+    /// Begins a run: its id, the config its sources are fetched with and,
+    /// when the workers keep copies, the store's run they write to.
+    pub async fn begin_run(
+        &self,
+        run: &str,
+        config: &Config,
+        store: Option<&StoreRun>,
+    ) -> Result<()> {
         let json = serde_json::to_string(config)
             .map_err(|e| Error::Usage(format!("the run's settings cannot be sent: {e}")))?;
         self.count(1);
-        sqlx::query("INSERT INTO fleet_runs (id, config) VALUES ($1, $2)")
-            .bind(run)
-            .bind(json)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| self.error("begin the run", &e))?;
+        sqlx::query(
+            "INSERT INTO fleet_runs (id, config, store_run, run_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(run)
+        .bind(json)
+        .bind(store.map(|s| s.id.clone()))
+        .bind(store.map(|s| crate::base::time::rfc3339(s.now)))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.error("begin the run", &e))?;
         Ok(())
     }
 
@@ -193,22 +219,33 @@ impl Queue {
         Ok(())
     }
 
-    /// The config a run's sources are fetched with; `None` when the run
-    /// has ended (its coordinator collected everything, or gave up).
-    pub async fn run_config(&self, run: &str) -> Result<Option<Config>> {
+    /// What a run's sources are fetched (and kept) with; `None` when the
+    /// run has ended (its coordinator collected everything, or gave up).
+    pub async fn run_settings(&self, run: &str) -> Result<Option<RunSettings>> {
         self.count(1);
-        let row: Option<(String,)> = sqlx::query_as("SELECT config FROM fleet_runs WHERE id = $1")
-            .bind(run)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.error("read the run's settings", &e))?;
-        row.map(|(json,)| {
-            serde_json::from_str(&json).map_err(|e| Error::Store {
-                path: self.name.to_string().into(),
-                cause: format!("run {run}: its settings cannot be read: {e}"),
-            })
-        })
-        .transpose()
+        let row: Option<(String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT config, store_run, run_at FROM fleet_runs WHERE id = $1")
+                .bind(run)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.error("read the run's settings", &e))?;
+        let unreadable = |what: String| Error::Store {
+            path: self.name.to_string().into(),
+            cause: format!("run {run}: its settings cannot be read: {what}"),
+        };
+        let Some((json, store_run, run_at)) = row else {
+            return Ok(None);
+        };
+        let config = serde_json::from_str(&json).map_err(|e| unreadable(e.to_string()))?;
+        let store = match (store_run, run_at) {
+            (Some(id), Some(at)) => Some(StoreRun {
+                id,
+                now: crate::base::time::parse_rfc3339(&at)
+                    .map_err(|e| unreadable(format!("{at}: {e}")))?,
+            }),
+            _ => None,
+        };
+        Ok(Some(RunSettings { config, store }))
     }
 
     /// Records a source's result, if `worker` still holds it: a worker

@@ -30,7 +30,9 @@ use crate::check::{Silent, Sources, fetch_sources};
 use crate::error::{Error, Result};
 use crate::fetch::{ExchangeBody, Fetched, Fetcher};
 use crate::model::Check;
+use crate::store::archive::Archive;
 use crate::store::hook::{NoStore, SourceHook, SourceOutcome};
+use crate::store::{Access, Location, Store};
 
 /// What the binary hears of a worker (and of a coordinator's waiting).
 pub trait Events: Send + Sync {
@@ -65,6 +67,55 @@ pub struct Options {
     pub exit_when_idle: bool,
     /// The longest wait between two claims when nothing may start.
     pub poll: Duration,
+    /// Where this worker finds the store of a run that keeps copies, over
+    /// what the run's config says.
+    pub store: StoreFlags,
+}
+
+/// Where a worker finds a run's store, over the run's config (the
+/// coordinator's): each set field replaces the config's. The credentials
+/// are the worker's own (a run's config never carries any).
+#[derive(Clone, Default)]
+pub struct StoreFlags {
+    /// The index: a PostgreSQL URL.
+    pub store: Option<String>,
+    /// A directory or `s3://bucket/prefix`.
+    pub objects: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_credentials: Option<crate::config::S3Credentials>,
+}
+
+impl std::fmt::Debug for StoreFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreFlags")
+            .field("store", &self.store.as_deref().map(super::queue::redact))
+            .field("objects", &self.objects)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreFlags {
+    /// The run's config, with this worker's store flags over it.
+    fn apply(&self, config: &mut crate::config::Config) {
+        if let Some(v) = &self.store {
+            config.store = v.into();
+        }
+        if let Some(v) = &self.objects {
+            config.objects = Some(v.clone());
+        }
+        if let Some(v) = &self.s3_endpoint {
+            config.s3_endpoint = Some(v.clone());
+        }
+        if let Some(v) = &self.s3_region {
+            config.s3_region = Some(v.clone());
+        }
+        if self.s3_credentials.is_some() {
+            config.s3_credentials = self.s3_credentials.clone();
+        }
+    }
 }
 
 impl Options {
@@ -75,6 +126,7 @@ impl Options {
             lease: Duration::from_secs(60),
             exit_when_idle: false,
             poll: Duration::from_millis(500),
+            store: StoreFlags::default(),
         }
     }
 }
@@ -128,7 +180,15 @@ impl Backoff {
 struct RunCtx {
     fetcher: Result<Arc<Fetcher>, String>,
     robots_known: Mutex<HashSet<String>>,
+    /// The run's archive in its store, when the run keeps copies: one per
+    /// run in this worker, shared by its tasks (their fetches go into its
+    /// batches, committed together).
+    archive: Option<Arc<tokio::sync::Mutex<Archive<'static>>>>,
 }
+
+/// A store this worker opened, by where it is; kept open for the life of
+/// the process (runs come and go, the store stays).
+type Stores = tokio::sync::Mutex<Vec<(String, &'static Store)>>;
 
 /// A run's context, built once by the first source of it; `None` when
 /// the run had ended.
@@ -220,6 +280,7 @@ struct Shared {
     reach: Reach,
     sources: AtomicU64,
     dropped: AtomicU64,
+    stores: Stores,
 }
 
 impl Shared {
@@ -240,17 +301,69 @@ impl Shared {
             }
         };
         cell.get_or_init(|| async {
-            let config = self.reach.retry(|| self.queue.run_config(run)).await?;
-            let fetcher = Fetcher::new(&config, None)
-                .map(Arc::new)
-                .map_err(|e| crate::error::chain_text(&e));
+            let settings = self.reach.retry(|| self.queue.run_settings(run)).await?;
+            let mut config = settings.config;
+            let (store, archive) = match &settings.store {
+                None => (Ok(None), None),
+                Some(at) => {
+                    self.options.store.apply(&mut config);
+                    match self.store(&config).await {
+                        Ok(store) => {
+                            let name = &self.options.name;
+                            let archive = Archive::join(store, &config, &at.id, at.now, name);
+                            (
+                                Ok(Some(store)),
+                                Some(Arc::new(tokio::sync::Mutex::new(archive))),
+                            )
+                        }
+                        Err(e) => (Err(e), None),
+                    }
+                }
+            };
+            let fetcher = store.and_then(|store| {
+                let spool = store
+                    .and_then(Store::spool_dir)
+                    .map(std::path::Path::to_path_buf);
+                Fetcher::new(&config, spool)
+                    .map(Arc::new)
+                    .map_err(|e| crate::error::chain_text(&e))
+            });
             Some(Arc::new(RunCtx {
                 fetcher,
                 robots_known: Mutex::new(HashSet::new()),
+                archive,
             }))
         })
         .await
         .clone()
+    }
+
+    /// The store the config names, opened as one of its many writers
+    /// (`Access::Share`) the first time, then kept.
+    async fn store(&self, config: &crate::config::Config) -> Result<&'static Store, String> {
+        let at = format!(
+            "{} {:?} {:?}",
+            config.store.display(),
+            config.objects,
+            config.s3_endpoint
+        );
+        let mut stores = self.stores.lock().await;
+        if let Some((_, store)) = stores.iter().find(|(k, _)| *k == at) {
+            return Ok(store);
+        }
+        let location = Location::of(config).map_err(|e| crate::error::chain_text(&e))?;
+        // Opened on a thread of its own, as its future is not `Send` to
+        // the compiler's eye (sqlx's executors through generic calls).
+        let handle = tokio::runtime::Handle::current();
+        let store = tokio::task::spawn_blocking(move || {
+            handle.block_on(Store::open_at(&location, Access::Share))
+        })
+        .await
+        .map_err(|e| format!("opening the store failed: {e}"))?
+        .map_err(|e| crate::error::chain_text(&e))?;
+        let store: &'static Store = Box::leak(Box::new(store));
+        stores.push((at, store));
+        Ok(store)
     }
 }
 
@@ -271,6 +384,7 @@ pub async fn work(
         runs: Mutex::new(Runs::default()),
         sources: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
+        stores: Default::default(),
     });
     let renewer = tokio::spawn(renew(shared.clone()));
     let mut tasks: JoinSet<()> = JoinSet::new();
@@ -410,37 +524,39 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
             lock(&ctx.robots_known).insert(origin.clone());
         }
     }
-    let order = [c.url.clone()];
-    let sources = Sources::listed(&order, vec![c.quotes.clone()]);
-    let mut hook = Watch {
-        inner: NoStore,
-        robots_url: url::Url::parse(&c.url)
-            .and_then(|u| u.join("/robots.txt"))
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
-        robots: Mutex::new(None),
-    };
     if c.paced {
         shared
             .reach
             .retry(|| take_turn(&shared.queue, &c.host))
             .await;
     }
-    let outcome = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
-        Ok(mut checks) => match checks.pop().flatten() {
-            Some((check, evidence)) => Outcome::checked(&check, &evidence),
-            None => Outcome::Unfetched,
-        },
-        Err(e) => Outcome::Failed {
-            error: crate::error::chain_text(&e),
-        },
+    let (outcome, robots) = match &ctx.archive {
+        None => fetch_with(NoStore, fetcher, c).await,
+        Some(archive) => {
+            let kept = Kept {
+                archive: archive.clone(),
+                batch: None,
+            };
+            // The store's futures are not `Send` to the compiler's eye (it
+            // cannot prove it through the hook's generic async methods), so
+            // a source that is kept is fetched on a thread of its own.
+            let (fetcher, c) = (fetcher.clone(), c.clone());
+            let handle = tokio::runtime::Handle::current();
+            let joined = tokio::task::spawn_blocking(move || {
+                handle.block_on(fetch_with(kept, &fetcher, &c))
+            })
+            .await;
+            joined.unwrap_or_else(|e| {
+                let error = format!("storing a source failed: {e}");
+                (Outcome::Failed { error }, None)
+            })
+        }
     };
     // Only the task whose fetch asked for robots.txt has its answer to
     // keep (another task of this worker, on the same origin, waited for
     // it in the fetcher). When the host gave no answer at all, nothing is
     // kept: the placeholder stays this worker's while it lives, and
     // another worker asks again after it.
-    let robots = lock(&hook.robots).take();
     if robots_pending && let Some((status, body)) = &robots {
         shared
             .reach
@@ -453,6 +569,108 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
         lock(&ctx.robots_known).insert(origin);
     }
     outcome
+}
+
+/// Fetches one claimed source through `hook` (nothing kept, or the run's
+/// archive); its outcome, and the robots.txt answer its fetch carried.
+async fn fetch_with<H: Finish>(
+    inner: H,
+    fetcher: &Arc<Fetcher>,
+    c: &Claimed,
+) -> (Outcome, Option<(u16, Vec<u8>)>) {
+    let order = [c.url.clone()];
+    let sources = Sources::listed(&order, vec![c.quotes.clone()]);
+    let mut hook = Watch {
+        inner,
+        robots_url: url::Url::parse(&c.url)
+            .and_then(|u| u.join("/robots.txt"))
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        robots: Mutex::new(None),
+    };
+    let fetched = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
+        // What the hook kept is in the store before the result is sent.
+        Ok(checks) => hook.inner.finish().await.map(|_| checks),
+        Err(e) => Err(e),
+    };
+    let outcome = match fetched {
+        Ok(mut checks) => match checks.pop().flatten() {
+            Some((check, evidence)) => Outcome::checked(&check, &evidence),
+            None => Outcome::Unfetched,
+        },
+        Err(e) => Outcome::Failed {
+            error: crate::error::chain_text(&e),
+        },
+    };
+    let robots = lock(&hook.robots).take();
+    (outcome, robots)
+}
+
+/// A worker's hook, with what it must do before a source's result is
+/// sent.
+trait Finish: SourceHook {
+    /// Makes what the hook kept of the source durable.
+    async fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Finish for NoStore {}
+
+/// The run's archive, as one task of the worker uses it: the task's
+/// fetches go into the archive's open batch (with those of the worker's
+/// other tasks), and `finish` returns once the batch holding the last of
+/// them is committed: by this task, or by another whose commit took it
+/// along.
+struct Kept {
+    archive: Arc<tokio::sync::Mutex<Archive<'static>>>,
+    /// The batch this task's last fetch went into.
+    batch: Option<u64>,
+}
+
+impl SourceHook for Kept {
+    type Ready = crate::store::archive::Ready;
+
+    async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
+        self.archive.lock().await.validators(url).await
+    }
+
+    fn prepare(
+        &self,
+        fetched: Fetched,
+        page: bool,
+    ) -> impl std::future::Future<Output = Result<Self::Ready>> + Send + 'static {
+        let archive = self.archive.clone();
+        async move {
+            // The preparation itself owns what it needs: the lock is held
+            // only to start it.
+            let ready = archive.lock().await.prepare(fetched, page);
+            ready.await
+        }
+    }
+
+    async fn source(&mut self, ready: Self::Ready, quotes: &[String]) -> Result<SourceOutcome> {
+        let mut archive = self.archive.lock().await;
+        let outcome = archive.source(ready, quotes).await?;
+        self.batch = Some(archive.batch_number());
+        Ok(outcome)
+    }
+
+    async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
+        let mut archive = self.archive.lock().await;
+        let more = archive.requisite(ready).await?;
+        self.batch = Some(archive.batch_number());
+        Ok(more)
+    }
+}
+
+impl Finish for Kept {
+    async fn finish(&mut self) -> Result<()> {
+        match self.batch.take() {
+            Some(n) => self.archive.lock().await.commit_through(n).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// The store's hook, watched: the robots.txt exchange a fetch carries is

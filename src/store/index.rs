@@ -602,7 +602,9 @@ pub struct Index {
     backend: Backend,
     /// On PostgreSQL, the one connection that holds this writer's advisory
     /// lock (`PG_LOCK`) for as long as it runs.
-    writer_session: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    /// Only held, never used: in a mutex so that the index is `Sync` (a
+    /// worker shares its store between tasks), which the connection is not.
+    writer_session: Option<std::sync::Mutex<sqlx::pool::PoolConnection<sqlx::Any>>>,
     /// One of many writers at once (`Access::Share`, a fleet's worker):
     /// a run's check of a source is kept once, whoever commits it first.
     shared: bool,
@@ -811,7 +813,7 @@ impl Index {
         if !locked {
             return Err(IndexError::Busy);
         }
-        index.writer_session = Some(conn);
+        index.writer_session = Some(std::sync::Mutex::new(conn));
         Ok(index)
     }
 
