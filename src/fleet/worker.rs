@@ -138,7 +138,8 @@ pub struct Tally {
     pub sources: u64,
     /// Results dropped because another worker had taken the source over.
     pub dropped: u64,
-    /// Statements it sent to PostgreSQL.
+    /// Statements it sent to PostgreSQL: the queue's, and the store's for
+    /// the sources it kept.
     pub statements: u64,
 }
 
@@ -449,10 +450,17 @@ pub async fn work(
     }
     while tasks.join_next().await.is_some() {}
     renewer.abort();
+    let stored_statements: u64 = shared
+        .stores
+        .lock()
+        .await
+        .iter()
+        .map(|(_, store)| store.index.statements())
+        .sum();
     Ok(Tally {
         sources: shared.sources.load(Ordering::Relaxed),
         dropped: shared.dropped.load(Ordering::Relaxed),
-        statements: shared.queue.statements(),
+        statements: shared.queue.statements() + stored_statements,
     })
 }
 

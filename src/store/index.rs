@@ -608,6 +608,8 @@ pub struct Index {
     /// One of many writers at once (`Access::Share`, a fleet's worker):
     /// a run's check of a source is kept once, whoever commits it first.
     shared: bool,
+    /// Statements a writer sent for its sources (`statements`).
+    statements: std::sync::atomic::AtomicU64,
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
@@ -758,6 +760,7 @@ impl Index {
             backend: Backend::Sqlite,
             writer_session: None,
             shared: false,
+            statements: Default::default(),
         };
         if access == Access::Write {
             index.quick_check().await?;
@@ -783,6 +786,7 @@ impl Index {
             backend: Backend::Postgres,
             writer_session: None,
             shared: access == Access::Share,
+            statements: Default::default(),
         };
         if access == Access::Share {
             // A worker writes beside its run's coordinator, which holds the
@@ -821,6 +825,17 @@ impl Index {
         self.backend
     }
 
+    /// How many statements this handle sent for a writer's sources (their
+    /// state, ids and batches; what a benchmark divides by the sources).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self, n: u64) {
+        self.statements
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     async fn open_read_only(path: &Path) -> IndexResult<Index> {
         let first = match sqlite_pool(&sqlite_url(path, "ro", false)?, false).await {
             Ok(pool) => {
@@ -830,6 +845,7 @@ impl Index {
                     backend: Backend::Sqlite,
                     writer_session: None,
                     shared: false,
+                    statements: Default::default(),
                 };
                 match index.schema_version().await {
                     Ok(found) => return index.readable(found),
@@ -857,6 +873,7 @@ impl Index {
             backend: Backend::Sqlite,
             writer_session: None,
             shared: false,
+            statements: Default::default(),
         };
         let found = index.schema_version().await?;
         index.readable(found)
@@ -1090,6 +1107,7 @@ impl Index {
 
     /// The source's row, created on first sight.
     pub async fn source(&self, url: &str) -> IndexResult<SourceRow> {
+        self.count(1);
         sqlx::query("INSERT INTO sources (url) VALUES ($1) ON CONFLICT (url) DO NOTHING")
             .bind(url)
             .execute(&self.pool)
@@ -1101,6 +1119,7 @@ impl Index {
     }
 
     pub async fn find_source(&self, url: &str) -> IndexResult<Option<SourceRow>> {
+        self.count(1);
         Ok(sqlx::query(
             "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, checks \
              FROM sources WHERE url = $1",
@@ -1178,6 +1197,7 @@ impl Index {
         source_id: i64,
         at: Option<&str>,
     ) -> IndexResult<Option<SnapshotRow>> {
+        self.count(1);
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.source_id = $1 AND ($2 IS NULL OR s.fetched_at <= $2) \
@@ -1212,6 +1232,7 @@ impl Index {
     /// SHA-256, under any source: the capture a later identical body is
     /// archived as a revisit of.
     pub async fn first_snapshot_with_body(&self, sha256: &str) -> IndexResult<Option<SnapshotRow>> {
+        self.count(1);
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.body_sha256 = $1 AND s.warc_file IS NOT NULL ORDER BY s.id LIMIT 1"
@@ -1277,6 +1298,7 @@ impl Index {
     }
 
     pub async fn baseline(&self, source_id: i64) -> IndexResult<Option<SnapshotRow>> {
+        self.count(1);
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} FROM baselines b JOIN snapshots s ON s.id = b.snapshot_id \
              JOIN sources src ON src.id = s.source_id WHERE b.source_id = $1 \
@@ -1371,6 +1393,7 @@ impl Index {
     /// rows so, and many may write at once. (SQLite's one writer numbers
     /// them from the highest, `next_ids`.)
     pub async fn reserve_ids(&self, table: &str, n: i64) -> IndexResult<Vec<i64>> {
+        self.count(1);
         if !SEQUENCED.contains(&table) {
             return Err(
                 sqlx::Error::Configuration(format!("no id sequence for {table}").into()).into(),
@@ -1416,6 +1439,7 @@ impl Index {
                 list.push_bind(*sha);
             }
             q.push(")");
+            self.count(1);
             use sqlx::Execute;
             let mut built = q.build();
             let args = built
@@ -1446,6 +1470,18 @@ impl Index {
         if batch.is_empty() {
             return Ok(());
         }
+        // BEGIN, COMMIT, a statement per chunk of each kind of row, one
+        // per damage mark cleared.
+        let chunks = |n: usize| n.div_ceil(ROWS) as u64;
+        self.count(
+            2 + chunks(batch.sources.len())
+                + chunks(batch.snapshots.len())
+                + chunks(batch.requisites.len())
+                + chunks(batch.baselines.len())
+                + chunks(batch.histories.len())
+                + chunks(batch.checks.len())
+                + batch.cleared.len() as u64,
+        );
         // Many rows per statement: one round trip to SQLite's thread per
         // chunk rather than per row.
         const ROWS: usize = 200;
