@@ -99,6 +99,8 @@ pub struct Archive<'a> {
     writer: Option<String>,
     /// Batches committed so far (`commit_through`).
     commits: u64,
+    /// Why a batch failed to commit, once one has (`commit`).
+    failed: Option<String>,
     /// The index rows of the open batch.
     batch: Batch,
     /// How many fetches the open batch holds, and since when it is open.
@@ -278,6 +280,7 @@ impl<'a> Archive<'a> {
             on_demand: false,
             writer,
             commits: 0,
+            failed: None,
             store,
             run_id: run_id.to_string(),
             now,
@@ -438,7 +441,25 @@ impl<'a> Archive<'a> {
 
     /// Commits the open batch: the WARC file synced, the objects synced
     /// and put in place, then the index rows in one transaction.
+    ///
+    /// A batch that failed to commit is lost, and with it the rows of
+    /// fetches whose callers may be waiting on it (`commit_through`): every
+    /// later commit fails too, with the first failure, so that no caller
+    /// takes a lost fetch for a kept one.
     async fn commit(&mut self) -> Result<()> {
+        if let Some(first) = &self.failed {
+            return Err(self
+                .store
+                .err(format!("an earlier batch was lost: {first}")));
+        }
+        let done = self.commit_batch().await;
+        if let Err(e) = &done {
+            self.failed = Some(crate::error::chain_text(e));
+        }
+        done
+    }
+
+    async fn commit_batch(&mut self) -> Result<()> {
         if let Some(w) = self.warc.as_mut() {
             w.sync().map_err(|e| self.store.err(format!("WARC: {e}")))?;
         }
