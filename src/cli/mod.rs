@@ -505,6 +505,13 @@ impl citeguard::fleet::worker::Events for FleetLines {
     fn back(&self) {
         crate::say(format_args!("{}: the queue answers again", self.who));
     }
+    fn no_worker(&self, run: &str, queue: &str, waited: std::time::Duration) {
+        crate::say(format_args!(
+            "{}: run {run}: no worker has claimed a source in {} s; start `citeguard worker --queue {queue}` (or --store with the store's URL)",
+            self.who,
+            waited.as_secs()
+        ));
+    }
 }
 
 /// Colour only on a terminal, and never when `NO_COLOR` is set.

@@ -34,6 +34,9 @@ pub struct Distributed {
     reach: Reach,
     /// The store's run the workers keep copies in, when the run keeps any.
     store: Option<StoreRun>,
+    /// How long the coordinator waits for a first claim before it says
+    /// that no worker is at the queue.
+    idle_after: Duration,
 }
 
 impl Distributed {
@@ -46,6 +49,7 @@ impl Distributed {
             reach: Reach::new(events.clone()),
             events,
             store: None,
+            idle_after: Duration::from_secs(30),
         }
     }
 
@@ -118,9 +122,20 @@ impl SourceChecks for Distributed {
         let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; urls.len()];
         let mut have = 0;
         let mut failure = None;
+        let waiting = std::time::Instant::now();
+        let mut idle_said = false;
         while have < urls.len() {
             let got = self.reach.retry(|| self.queue.collect(&run)).await;
             if got.is_empty() {
+                if !idle_said && have == 0 && waiting.elapsed() >= self.idle_after {
+                    // Best effort: a queue that fails here fails the
+                    // next collect too, which says so.
+                    if let Ok(false) = self.queue.claimed(&run).await {
+                        let queue = self.queue.name().to_string();
+                        self.events.no_worker(&run, &queue, waiting.elapsed());
+                    }
+                    idle_said = true;
+                }
                 tokio::time::sleep(self.poll).await;
                 continue;
             }

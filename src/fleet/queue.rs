@@ -208,14 +208,27 @@ impl Queue {
         })
     }
 
-    /// Ends a run: its rows go (the hosts' politeness stays).
+    /// Ends a run: its rows go, and with them the rows of the hosts no run
+    /// has sources on any more, once their politeness is spent (their
+    /// next start and their last start's delay are past), so that the
+    /// hosts table holds the hosts in flight, not every host ever seen.
     pub async fn end_run(&self, run: &str) -> Result<()> {
-        self.count(1);
+        self.count(2);
+        let err = |e: sqlx::Error| self.error("end the run", &e);
         sqlx::query("DELETE FROM fleet_runs WHERE id = $1")
             .bind(run)
             .execute(&self.pool)
             .await
-            .map_err(|e| self.error("end the run", &e))?;
+            .map_err(err)?;
+        sqlx::query(
+            "DELETE FROM fleet_hosts h WHERE h.next_at < clock_timestamp() \
+             AND (h.last_start IS NULL \
+                  OR h.last_start + h.delay_ms * interval '1 millisecond' < clock_timestamp()) \
+             AND NOT EXISTS (SELECT 1 FROM fleet_sources s WHERE s.host = h.host)",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
         Ok(())
     }
 
@@ -341,6 +354,19 @@ impl Queue {
         .await
         .map_err(|e| self.error("keep robots.txt", &e))?;
         Ok(())
+    }
+
+    /// Whether any worker has claimed a source of the run yet.
+    pub async fn claimed(&self, run: &str) -> Result<bool> {
+        self.count(1);
+        let (any,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM fleet_sources WHERE run_id = $1 AND worker IS NOT NULL)",
+        )
+        .bind(run)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.error("look for claims", &e))?;
+        Ok(any)
     }
 
     /// Sources of any run still without a result.

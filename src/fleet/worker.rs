@@ -48,6 +48,9 @@ pub trait Events: Send + Sync {
     /// A source's lease was taken over by another worker while this one
     /// was at it: its result was dropped.
     fn dropped(&self, _url: &str) {}
+    /// A coordinator has waited `waited` and no worker has claimed any of
+    /// its run's sources from `queue` (said once per run).
+    fn no_worker(&self, _run: &str, _queue: &str, _waited: Duration) {}
 }
 
 /// Nothing heard.

@@ -971,3 +971,31 @@ fn a_source_taken_over_from_a_worker_still_at_it_is_reported_once_and_the_store_
     one_check_per_source_and_run(&db);
     verifies(&dir, &store);
 }
+
+#[test]
+fn a_coordinator_without_workers_says_so_once_and_an_ended_run_leaves_no_host_rows() {
+    let web = Web::on("127.0.0.79");
+    let dir = Dir::new();
+    write_post(&dir, &[web.url("/ok"), web.url("/gone404")]);
+    let db = fresh_queue("idle");
+    let mut check = coordinator(&dir, &db.url, &["--retries", "0", "--host-delay", "0"]);
+    let line = check.wait_for("no worker has claimed");
+    assert!(
+        line.contains("citeguard worker --queue postgres://"),
+        "{line}"
+    );
+    assert_eq!(web.hits("/ok"), 0);
+    let mut late = worker(&dir, &db.url, "late", &[]);
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("no worker")).count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(late.finish().0, Some(0));
+    assert_eq!(rows(&read_report(&dir)).len(), 3);
+    // The run's host kept its politeness while it had sources; the run
+    // over, its row went with it.
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_hosts"), "0");
+}
