@@ -108,6 +108,9 @@ impl SourceChecks for Distributed {
                 }
             })
             .collect();
+        // Runs whose coordinator is gone are ended first (best effort: the
+        // queue's next statement says it if it fails).
+        let _ = self.queue.end_abandoned(ABANDONED).await;
         self.queue
             .begin_run(&run, &self.config, self.store.as_ref())
             .await?;
@@ -123,6 +126,7 @@ impl SourceChecks for Distributed {
         let mut have = 0;
         let mut failure = None;
         let waiting = std::time::Instant::now();
+        let mut beat = waiting;
         let mut idle_said = false;
         while have < urls.len() {
             let got = self.reach.retry(|| self.queue.collect(&run)).await;
@@ -135,6 +139,10 @@ impl SourceChecks for Distributed {
                         self.events.no_worker(&run, &queue, waiting.elapsed());
                     }
                     idle_said = true;
+                }
+                if beat.elapsed() >= HEARTBEAT {
+                    let _ = self.queue.heartbeat(&run).await;
+                    beat = std::time::Instant::now();
                 }
                 tokio::time::sleep(self.poll).await;
                 continue;
@@ -174,6 +182,13 @@ impl SourceChecks for Distributed {
         }
     }
 }
+
+/// How often a waiting coordinator says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// How long a run's coordinator may be silent before the run is taken for
+/// abandoned and ended (by the next coordinator, or a worker).
+pub const ABANDONED: Duration = Duration::from_secs(120);
 
 /// scheme://host:port of a URL: what robots.txt is kept by.
 pub fn origin(url: &str) -> String {

@@ -356,6 +356,33 @@ impl Queue {
         Ok(())
     }
 
+    /// The coordinator is still waiting for the run.
+    pub async fn heartbeat(&self, run: &str) -> Result<()> {
+        self.count(1);
+        sqlx::query("UPDATE fleet_runs SET heartbeat = clock_timestamp() WHERE id = $1")
+            .bind(run)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.error("note that the run is alive", &e))?;
+        Ok(())
+    }
+
+    /// Ends the runs whose coordinator has been silent longer than
+    /// `silent` (its heartbeat is that old): no one will collect their
+    /// results. Returns their ids.
+    pub async fn end_abandoned(&self, silent: Duration) -> Result<Vec<String>> {
+        self.count(1);
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "DELETE FROM fleet_runs \
+             WHERE heartbeat < clock_timestamp() - $1 * interval '1 millisecond' RETURNING id",
+        )
+        .bind(silent.as_millis() as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("end abandoned runs", &e))?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Whether any worker has claimed a source of the run yet.
     pub async fn claimed(&self, run: &str) -> Result<bool> {
         self.count(1);

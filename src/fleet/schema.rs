@@ -74,6 +74,12 @@ ALTER TABLE fleet_hosts ADD COLUMN last_start TIMESTAMPTZ;
 ALTER TABLE fleet_runs ADD COLUMN store_run TEXT;
 ALTER TABLE fleet_runs ADD COLUMN run_at TEXT;
 "#,
+    // 4: when the run's coordinator last said it was waiting: a run whose
+    // coordinator is gone (killed, its machine lost) is ended by the next
+    // coordinator or worker that finds it silent (`Queue::end_abandoned`).
+    r#"
+ALTER TABLE fleet_runs ADD COLUMN heartbeat TIMESTAMPTZ NOT NULL DEFAULT now();
+"#,
 ];
 
 /// An arbitrary key for the advisory lock that serialises migrations, so

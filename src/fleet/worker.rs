@@ -73,6 +73,8 @@ pub struct Options {
     /// Where this worker finds the store of a run that keeps copies, over
     /// what the run's config says.
     pub store: StoreFlags,
+    /// A run whose coordinator has been silent this long is ended.
+    pub abandoned: Duration,
 }
 
 /// Where a worker finds a run's store, over the run's config (the
@@ -130,6 +132,7 @@ impl Options {
             exit_when_idle: false,
             poll: Duration::from_millis(500),
             store: StoreFlags::default(),
+            abandoned: super::distributed::ABANDONED,
         }
     }
 }
@@ -157,6 +160,9 @@ pub fn default_name() -> String {
         rand::random::<u32>() & 0xff_ffff
     )
 }
+
+/// How often an idle worker looks for abandoned runs.
+const SWEEP: Duration = Duration::from_secs(30);
 
 /// Exponential backoff, 250 ms doubling up to 30 s.
 struct Backoff {
@@ -392,11 +398,22 @@ pub async fn work(
     let concurrency = shared.options.concurrency.max(1);
     let mut idle = Duration::from_millis(10);
     let mut backoff = Backoff::new();
+    let abandoned = shared.options.abandoned;
+    // The first idle moment sweeps at once.
+    let mut swept = std::time::Instant::now()
+        .checked_sub(SWEEP)
+        .unwrap_or_else(std::time::Instant::now);
     loop {
         if *stop.borrow() {
             break;
         }
         while tasks.try_join_next().is_some() {}
+        if swept.elapsed() >= SWEEP {
+            // Sources of a run whose coordinator is gone are no one's to
+            // check (best effort: the claim says it if the queue fails).
+            let _ = shared.queue.end_abandoned(abandoned).await;
+            swept = std::time::Instant::now();
+        }
         let free = concurrency.saturating_sub(tasks.len());
         if free == 0 {
             tokio::select! {

@@ -999,3 +999,30 @@ fn a_coordinator_without_workers_says_so_once_and_an_ended_run_leaves_no_host_ro
     // over, its row went with it.
     assert_eq!(sql(&db, "SELECT count(*) FROM fleet_hosts"), "0");
 }
+
+#[test]
+fn a_run_whose_coordinator_died_is_ended_by_the_next_worker_not_fetched() {
+    let web = Web::on("127.0.0.80");
+    let dir = Dir::new();
+    write_post(&dir, &[web.url("/ok"), web.url("/gone404")]);
+    let db = fresh_queue("orphan");
+    let mut check = coordinator(&dir, &db.url, &["--retries", "0"]);
+    check.child.kill().unwrap(); // SIGKILL: its run stays in the queue
+    check.child.wait().unwrap();
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_sources"), "2");
+    // Long silent, as a coordinator killed minutes ago.
+    sql(
+        &db,
+        "UPDATE fleet_runs SET heartbeat = now() - interval '1 hour'",
+    );
+    let mut w = worker(&dir, &db.url, "next", &[]);
+    let (code, lines) = w.finish();
+    assert_eq!(code, Some(0), "{lines:?}");
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_runs"), "0");
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_sources"), "0");
+    assert_eq!(
+        web.hits("/ok") + web.hits("/gone404"),
+        0,
+        "no one waits for them"
+    );
+}
