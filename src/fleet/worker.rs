@@ -699,12 +699,32 @@ impl SourceHook for Kept {
     }
 }
 
+/// How long a source waits for others to join its batch before its task
+/// commits it: the worker's tasks finish one at a time, and a commit per
+/// source (a WARC file and a transaction each) held the archive for most
+/// of a source's time.
+const GROUP_COMMIT: Duration = Duration::from_millis(100);
+
 impl Finish for Kept {
     #[allow(clippy::await_holding_lock)]
     async fn finish(&mut self) -> Result<()> {
-        match self.batch.take() {
-            Some(n) => lock(&self.archive).commit_through(n).await,
-            None => Ok(()),
+        let Some(n) = self.batch.take() else {
+            return Ok(());
+        };
+        loop {
+            let wait = {
+                let mut archive = lock(&self.archive);
+                if archive.batch_number() > n {
+                    return Ok(());
+                }
+                let age = archive.batch_age();
+                // (An empty open batch has no age: nothing to wait for.)
+                if age >= GROUP_COMMIT || age.is_zero() {
+                    return archive.commit_through(n).await;
+                }
+                GROUP_COMMIT - age
+            };
+            tokio::time::sleep(wait).await;
         }
     }
 }

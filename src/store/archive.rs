@@ -406,6 +406,11 @@ impl<'a> Archive<'a> {
         self.commits
     }
 
+    /// How long the open batch has been open (zero when it holds nothing).
+    pub fn batch_age(&self) -> Duration {
+        self.batch_opened.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
     /// Commits the open batch, unless batch `n` is committed already (a
     /// later fetch's commit took it along).
     pub async fn commit_through(&mut self, n: u64) -> Result<()> {
