@@ -193,7 +193,7 @@ struct RunCtx {
     /// The run's archive in its store, when the run keeps copies: one per
     /// run in this worker, shared by its tasks (their fetches go into its
     /// batches, committed together).
-    archive: Option<Arc<Mutex<Archive<'static>>>>,
+    archive: Option<(Arc<Mutex<Archive<'static>>>, &'static Store)>,
 }
 
 /// A store this worker opened, by where it is; kept open for the life of
@@ -321,7 +321,8 @@ impl Shared {
                         Ok(store) => {
                             let name = &self.options.name;
                             let archive = Archive::join(store, &config, &at.id, at.now, name);
-                            (Ok(Some(store)), Some(Arc::new(Mutex::new(archive))))
+                            let archive = Arc::new(Mutex::new(archive));
+                            (Ok(Some(store)), Some((archive, store)))
                         }
                         Err(e) => (Err(e), None),
                     }
@@ -557,9 +558,10 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
     }
     let (outcome, robots) = match &ctx.archive {
         None => fetch_with(NoStore, fetcher, c).await,
-        Some(archive) => {
+        Some((archive, store)) => {
             let kept = Kept {
                 archive: archive.clone(),
+                store,
                 batch: None,
             };
             // The store's futures are not `Send` to the compiler's eye (it
@@ -655,6 +657,9 @@ impl Finish for NoStore {}
 /// that future, waits for the mutex itself in `source`: a deadlock.)
 struct Kept {
     archive: Arc<Mutex<Archive<'static>>>,
+    /// The archive's store, whose index a task reads a source's state from
+    /// without holding the archive.
+    store: &'static Store,
     /// The batch this task's last fetch went into.
     batch: Option<u64>,
 }
@@ -664,6 +669,7 @@ impl SourceHook for Kept {
 
     #[allow(clippy::await_holding_lock)]
     async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
+        self.read_state(url).await?;
         lock(&self.archive).validators(url).await
     }
 
@@ -692,10 +698,30 @@ impl SourceHook for Kept {
 
     #[allow(clippy::await_holding_lock)]
     async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
+        self.read_state(ready.url()).await?;
         let mut archive = lock(&self.archive);
         let more = archive.requisite(ready).await?;
         self.batch = Some(archive.batch_number());
         Ok(more)
+    }
+}
+
+impl Kept {
+    /// Reads a source's state from the index into the archive, unless it
+    /// has it: the statements go out without the archive held, so the
+    /// worker's tasks read theirs at once.
+    async fn read_state(&self, url: &str) -> Result<()> {
+        if lock(&self.archive).knows(url) {
+            return Ok(());
+        }
+        let state = self
+            .store
+            .index
+            .source_state(url)
+            .await
+            .map_err(|e| self.store.err(e))?;
+        lock(&self.archive).know(url, state);
+        Ok(())
     }
 }
 

@@ -130,6 +130,13 @@ pub struct Ready {
     body: Option<std::result::Result<Prepared, String>>,
 }
 
+impl Ready {
+    /// The URL fetched.
+    pub fn url(&self) -> &str {
+        &self.fetched.check.url
+    }
+}
+
 /// A body, prepared: its bytes, what the index keeps of its content, the
 /// compressed main text and the encoded response capture.
 struct Prepared {
@@ -356,6 +363,22 @@ impl<'a> Archive<'a> {
             .source_state(url)
             .await
             .map_err(|e| self.store.err(e))?;
+        self.know(url, state);
+        Ok(())
+    }
+
+    /// Whether the run has a source's state already.
+    pub fn knows(&self, url: &str) -> bool {
+        self.sources.contains_key(url)
+    }
+
+    /// Takes a source's state read beforehand (`Index::source_state`):
+    /// tasks that share one archive read it without holding the archive.
+    /// State the run has already is kept.
+    pub fn know(&mut self, url: &str, state: super::index::SourceState) {
+        if !self.on_demand || self.sources.contains_key(url) {
+            return;
+        }
         if let Some(l) = state.latest {
             self.latest.insert(url.to_string(), l);
         }
@@ -364,7 +387,6 @@ impl<'a> Archive<'a> {
         }
         self.damaged.extend(state.damaged);
         self.sources.insert(url.to_string(), state.source);
-        Ok(())
     }
 
     /// On PostgreSQL, ids from the sequences for the next fetch (a source
