@@ -1026,3 +1026,18 @@ fn a_run_whose_coordinator_died_is_ended_by_the_next_worker_not_fetched() {
         "no one waits for them"
     );
 }
+
+#[test]
+fn a_distributed_run_with_a_store_that_is_not_on_postgresql_is_one_line() {
+    let dir = Dir::new();
+    write_post(&dir, &["http://127.0.0.81/ok".to_string()]);
+    let out = dir.run(["check", "post.html", "--distributed", "--store", "here"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("PostgreSQL") && err.contains("here"), "{err}");
+    assert!(!dir.join("here").exists(), "nothing was written");
+    let out = dir.run(["check", "post.html", "--distributed", "--no-store"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--queue"), "{}", stderr(&out));
+}
