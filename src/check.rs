@@ -47,6 +47,13 @@ pub trait SourceChecks {
         hook: &mut H,
         progress: &dyn Progress,
     ) -> Result<Vec<Option<(Check, Evidence)>>>;
+
+    /// Told that the run keeps copies, as the store's run `run_id` with
+    /// the clock `now`; true when others store the sources (a fleet's
+    /// workers), so the run's own archive reads no state of the store.
+    fn stored_elsewhere(&mut self, _run_id: &str, _now: chrono::DateTime<chrono::Utc>) -> bool {
+        false
+    }
 }
 
 /// The sources are fetched in this process (`fetch_sources`).
@@ -598,7 +605,11 @@ pub async fn run_with<S: SourceChecks>(
     let spool = store.spool_dir().map(std::path::Path::to_path_buf);
     let fetcher = Arc::new(Fetcher::new(config, spool)?);
     let id = run_id(now);
-    let mut archive = Archive::begin(&store, config, &id, now).await?;
+    let mut archive = if by.stored_elsewhere(&id, now) {
+        Archive::begin_elsewhere(&store, config, &id, now).await?
+    } else {
+        Archive::begin(&store, config, &id, now).await?
+    };
     let mut report = check(
         posts,
         config,

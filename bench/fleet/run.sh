@@ -5,12 +5,19 @@
 # cited from 200 posts x 50 links), with the queue in the PostgreSQL of
 # .ci/setup-postgres (a fresh database per run).
 #
-#   bench/fleet/run.sh            # limits off, then 10/host 50 ms
-#   POLITE=0 bench/fleet/run.sh   # limits off only
+#   bench/fleet/run.sh            # limits off, then 10/host 50 ms, then
+#                                 # workers that keep copies
+#   POLITE=0 bench/fleet/run.sh   # without the 10/host 50 ms runs
+#   STORE=0 bench/fleet/run.sh    # without the runs that keep copies
 #
 # Prints requests/s and the PostgreSQL statements per source (counted by
-# the workers themselves; the coordinator adds ~5 a second while it waits)
-# side by side. bench/README.md keeps the figures of a run.
+# the workers themselves: the queue's and, for workers that keep copies,
+# the store's; the coordinator adds ~5 a second while it waits) side by
+# side. The runs that keep copies put the index in PostgreSQL and the
+# copies on the S3 server of .ci/setup-s3 (moto, a bucket per run), and
+# count the S3 requests per source from that server's log; they compare
+# with a local `check` on an embedded store (a fresh directory per run).
+# bench/README.md keeps the figures of a run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -27,6 +34,9 @@ CG=${CG:-$ROOT/target/release/citeguard}
 [ -x "$CG" ] || cargo build --release --bin citeguard
 CG=$(realpath "$CG")
 PG=$(bash .ci/setup-postgres)
+S3=$(bash .ci/setup-s3)
+S3_LOG=${TMPDIR:-/tmp}/citeguard-s3-${S3##*:}.log
+export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
 
 if [ ! -f "$CORPUS/.complete" ]; then
   rm -rf "$CORPUS"
@@ -87,6 +97,45 @@ fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements"
   echo "$(secs "$t0" "$t1") $stmts"
 }
 
+store_local_run() { # NAME FLAGS... → "wall_s": a local check on an embedded store of its own
+  local name=$1; shift
+  rm -rf "$WORK/$name.store"
+  local t0; t0=$(now)
+  "$CG" check posts --store "$WORK/$name.store" --no-memento --format json --quiet "$@" \
+    >"$WORK/$name.json" 2>"$WORK/$name.err" || true
+  secs "$t0" "$(now)"
+}
+
+store_fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements s3_requests"
+  local name=$1 workers=$2; shift 2
+  local q; q=$(fresh_queue "$name")
+  local bucket; bucket="bench-${name//_/-}-$$"
+  curl -sf -X PUT "$S3/$bucket" >/dev/null
+  rm -f "$WORK/$name.err" "$WORK/$name"-w*.err
+  local t0; t0=$(now)
+  "$CG" check posts --distributed --store "$q" --objects "s3://$bucket/c" --s3-endpoint "$S3" \
+    --no-memento --format json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" &
+  local check=$!
+  until grep -q "sources queued" "$WORK/$name.err" 2>/dev/null; do
+    kill -0 "$check" 2>/dev/null || break
+    sleep 0.02
+  done
+  local pids=()
+  for w in $(seq 1 "$workers"); do
+    "$CG" worker --store "$q" --name "$name-$w" --concurrency "$WORKER_CONCURRENCY" --exit-when-idle \
+      2>"$WORK/$name-w$w.err" &
+    pids+=($!)
+  done
+  wait "$check" || true
+  local t1; t1=$(now)
+  for p in "${pids[@]}"; do wait "$p" || true; done
+  local stmts reqs
+  stmts=$(cat "$WORK/$name"-w*.err | sed -n 's/.* \([0-9]*\) statements to PostgreSQL.*/\1/p' | awk '{s += $1} END {print s + 0}')
+  reqs=$(grep -c " /$bucket[/ ?]" "$S3_LOG" || true)
+  psql -X -q "$PG" -c "DROP DATABASE IF EXISTS ${q##*/}" || true
+  echo "$(secs "$t0" "$t1") $stmts $reqs"
+}
+
 same_verdicts() { # A.json B.json → "yes"/"no"
   python3 - "$WORK/$1.json" "$WORK/$2.json" <<'PY'
 import json, sys
@@ -126,5 +175,18 @@ if [ "${POLITE:-1}" = 1 ]; then
   for w in 1 2 4; do
     read -r s st <<<"$(fleet_run "fleet$w-polite" "$w" "${polite[@]}")"
     row "$w worker(s), 10/host 50ms" "fleet$w-polite" local-polite "$s" "$st"
+  done
+fi
+
+if [ "${STORE:-1}" = 1 ]; then
+  echo
+  echo "keeping copies (index on PostgreSQL, copies on S3; local: embedded store)"
+  printf "%-36s %8s %8s %12s %10s %10s\n" run wall_s req/s stmts/source s3/source same_as_local
+  read -r l_st <<<"$(store_local_run local-store "${free[@]}")"
+  row "local check, embedded store" local-store local-store "$l_st"
+  for w in 1 2 4; do
+    read -r s st r <<<"$(store_fleet_run "store$w" "$w" "${free[@]}")"
+    printf "%-36s %8s %8s %12s %10s %10s\n" "$w storing worker(s), limits off" "$s" "$(rps "$N" "$s")" \
+      "$(per "$st" "$N")" "$(per "$r" "$N")" "$(same_verdicts "store$w" local-store)"
   done
 fi

@@ -131,13 +131,30 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     apply(&mut config, &args);
     config.validate().map_err(Error::Usage)?;
     citeguard::collect::validate(&config.collect)?;
-    if args.distributed && !args.no_store {
-        return Err(Error::Usage(
-            "--distributed needs --no-store: the workers keep no copies yet (the shared store \
-             on PostgreSQL takes one writer at a time)"
-                .into(),
-        ));
+    // A distributed run's workers write its copies together, beside the
+    // coordinator: only an index on PostgreSQL takes many writers.
+    let store_url = config.store.to_string_lossy().into_owned();
+    let shared_store = citeguard::store::is_postgres_url(&store_url);
+    if args.distributed && !args.no_store && !shared_store {
+        return Err(Error::Usage(format!(
+            "--distributed: the workers keep the run's copies together, which needs a store \
+             on PostgreSQL (--store postgres://…, with --objects), not {}; or check with \
+             --no-store",
+            config.store.display()
+        )));
     }
+    let queue_url = match (&args.queue, args.distributed) {
+        (Some(q), _) => Some(q.clone()),
+        (None, true) if shared_store && !args.no_store => Some(store_url),
+        (None, true) => {
+            return Err(Error::Usage(
+                "--distributed needs the queue: --queue postgres://… (or a store on PostgreSQL, \
+                 --store postgres://…, whose database holds it)"
+                    .into(),
+            ));
+        }
+        (None, false) => None,
+    };
     // Open the output first: a bad --output path fails before any fetching.
     let mut out = super::open_output(args.report.output.as_ref())?;
 
@@ -174,7 +191,7 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         mut report,
         mementos,
     } = super::block_on(async {
-        match args.queue.as_deref().filter(|_| args.distributed) {
+        match queue_url.as_deref().filter(|_| args.distributed) {
             Some(url) => {
                 let queue = citeguard::fleet::Queue::open(url, 2).await?;
                 let lines = super::FleetLines {

@@ -257,12 +257,15 @@ pub struct CheckArgs {
     /// HTML to paste into the post.
     #[arg(long)]
     pub robust_links: bool,
-    /// Let workers fetch the sources: enqueue them in the queue (--queue),
-    /// wait for every result, then report as a local run does.
-    #[arg(long, requires = "queue")]
+    /// Let workers fetch (and store) the sources: enqueue them in the queue
+    /// (--queue), wait for every result, then report as a local run does.
+    /// The store must be on PostgreSQL (--store postgres://…), or none
+    /// (--no-store).
+    #[arg(long)]
     pub distributed: bool,
     /// The queue of `--distributed`: a PostgreSQL URL
-    /// (postgres://user@host:port/db), the one the workers use.
+    /// (postgres://user@host:port/db), the one the workers use [default:
+    /// the --store URL].
     #[arg(long, value_name = "URL", requires = "distributed")]
     pub queue: Option<String>,
     /// The run's clock (RFC 3339), for replaying scheduled runs in tests.
@@ -501,6 +504,13 @@ impl citeguard::fleet::worker::Events for FleetLines {
     }
     fn back(&self) {
         crate::say(format_args!("{}: the queue answers again", self.who));
+    }
+    fn no_worker(&self, run: &str, queue: &str, waited: std::time::Duration) {
+        crate::say(format_args!(
+            "{}: run {run}: no worker has claimed a source in {} s; start `citeguard worker --queue {queue}` (or --store with the store's URL)",
+            self.who,
+            waited.as_secs()
+        ));
     }
 }
 

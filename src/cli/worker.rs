@@ -15,10 +15,16 @@ use citeguard::fleet::{self, Queue};
 #[derive(Debug, Args)]
 pub struct WorkerArgs {
     /// The queue: a PostgreSQL URL (postgres://user@host:port/db), the one
-    /// `check --distributed --queue` names. `--store URL` says the same: the
-    /// queue's tables live beside a PostgreSQL store's index.
-    #[arg(long, value_name = "URL", alias = "store")]
-    pub queue: String,
+    /// `check --distributed` uses [default: --store].
+    #[arg(long, value_name = "URL", required_unless_present = "store")]
+    pub queue: Option<String>,
+    /// The store of the runs that keep copies: the PostgreSQL URL of its
+    /// index (the queue's tables live beside it, so it names the queue
+    /// too) [default: the store the run's coordinator names].
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
+    #[command(flatten)]
+    pub objects: super::ObjectsArgs,
     /// Sources in flight at once in this worker [default: 32].
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
@@ -46,6 +52,23 @@ pub fn run(args: WorkerArgs) -> Result<Outcome> {
         options.lease = Duration::from_secs_f64(secs);
     }
     options.exit_when_idle = args.exit_when_idle;
+    // The run's config says where its store is; what this worker's flags
+    // and environment say goes over it (credentials are only ever here).
+    let mut flags = citeguard::config::Config::default();
+    let store = args.store.as_ref().map(std::path::PathBuf::from);
+    super::apply_store_args(&mut flags, store.as_ref(), &args.objects);
+    options.store = worker::StoreFlags {
+        store: args.store.clone(),
+        objects: flags.objects,
+        s3_endpoint: flags.s3_endpoint,
+        s3_region: flags.s3_region,
+        s3_credentials: flags.s3_credentials,
+    };
+    let Some(queue_url) = args.queue.clone().or(args.store.clone()) else {
+        return Err(citeguard::error::Error::Usage(
+            "worker: name the queue with --queue URL (or the store with --store URL)".into(),
+        ));
+    };
     let who = format!("worker {}", options.name);
     let lines = Arc::new(super::FleetLines {
         who: who.clone(),
@@ -57,7 +80,7 @@ pub fn run(args: WorkerArgs) -> Result<Outcome> {
             wait_for_signal().await;
             let _ = stop.send(true);
         });
-        let Some(queue) = open(&args.queue, &options, lines.clone(), stopped.clone()).await else {
+        let Some(queue) = open(&queue_url, &options, lines.clone(), stopped.clone()).await else {
             return Ok(None);
         };
         fleet::worker::work(queue, options, lines, stopped)

@@ -3,12 +3,16 @@
 //! fetches as this run asks), enqueues every unique source with the
 //! passages quoted from it, waits until each has its result, and hands
 //! the checks back to `check`, which judges the citations, marks changes
-//! and writes the report exactly as a local run does.
+//! and writes the report exactly as a local run does. When the run keeps
+//! copies, its row in the queue names the store's run (`StoreRun`): each
+//! worker stores what it fetches there, and the evidence (the judge's
+//! revised verdict, similarity, quotes, history, offline copies) comes
+//! back with the check.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::queue::{HostLimits, Item, Queue};
+use super::queue::{HostLimits, Item, Queue, StoreRun};
 use super::wire::Outcome;
 use super::worker::{Events, Reach};
 use crate::check::{Progress, SourceChecks, Sources};
@@ -28,6 +32,11 @@ pub struct Distributed {
     events: Arc<dyn Events>,
     /// The queue's outages, said once each.
     reach: Reach,
+    /// The store's run the workers keep copies in, when the run keeps any.
+    store: Option<StoreRun>,
+    /// How long the coordinator waits for a first claim before it says
+    /// that no worker is at the queue.
+    idle_after: Duration,
 }
 
 impl Distributed {
@@ -39,6 +48,8 @@ impl Distributed {
             poll: Duration::from_millis(200),
             reach: Reach::new(events.clone()),
             events,
+            store: None,
+            idle_after: Duration::from_secs(30),
         }
     }
 
@@ -50,6 +61,16 @@ impl Distributed {
 }
 
 impl SourceChecks for Distributed {
+    /// The workers store the sources, in the store the run's config names
+    /// (a PostgreSQL index, which many may write at once).
+    fn stored_elsewhere(&mut self, run_id: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.store = Some(StoreRun {
+            id: run_id.to_string(),
+            now,
+        });
+        true
+    }
+
     async fn checks<H: SourceHook>(
         &mut self,
         sources: &Sources<'_>,
@@ -87,7 +108,12 @@ impl SourceChecks for Distributed {
                 }
             })
             .collect();
-        self.queue.begin_run(&run, &self.config).await?;
+        // Runs whose coordinator is gone are ended first (best effort: the
+        // queue's next statement says it if it fails).
+        let _ = self.queue.end_abandoned(ABANDONED).await;
+        self.queue
+            .begin_run(&run, &self.config, self.store.as_ref())
+            .await?;
         let robots_first = !self.config.fetch.ignore_robots;
         if let Err(e) = self.queue.enqueue(&run, &items, &hosts, robots_first).await {
             let _ = self.queue.end_run(&run).await;
@@ -99,9 +125,25 @@ impl SourceChecks for Distributed {
         let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; urls.len()];
         let mut have = 0;
         let mut failure = None;
+        let waiting = std::time::Instant::now();
+        let mut beat = waiting;
+        let mut idle_said = false;
         while have < urls.len() {
             let got = self.reach.retry(|| self.queue.collect(&run)).await;
             if got.is_empty() {
+                if !idle_said && have == 0 && waiting.elapsed() >= self.idle_after {
+                    // Best effort: a queue that fails here fails the
+                    // next collect too, which says so.
+                    if let Ok(false) = self.queue.claimed(&run).await {
+                        let queue = self.queue.name().to_string();
+                        self.events.no_worker(&run, &queue, waiting.elapsed());
+                    }
+                    idle_said = true;
+                }
+                if beat.elapsed() >= HEARTBEAT {
+                    let _ = self.queue.heartbeat(&run).await;
+                    beat = std::time::Instant::now();
+                }
                 tokio::time::sleep(self.poll).await;
                 continue;
             }
@@ -140,6 +182,13 @@ impl SourceChecks for Distributed {
         }
     }
 }
+
+/// How often a waiting coordinator says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// How long a run's coordinator may be silent before the run is taken for
+/// abandoned and ended (by the next coordinator, or a worker).
+pub const ABANDONED: Duration = Duration::from_secs(120);
 
 /// scheme://host:port of a URL: what robots.txt is kept by.
 pub fn origin(url: &str) -> String {

@@ -47,6 +47,22 @@ pub struct HostLimits {
     pub delay_ms: i64,
 }
 
+/// The store's run a distributed run's workers write to: its id and its
+/// clock (the time stamps of its checks and snapshots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRun {
+    pub id: String,
+    pub now: chrono::DateTime<chrono::Utc>,
+}
+
+/// What a worker fetches a run's sources with: the run's config and, when
+/// the run keeps copies, the store's run.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub config: Config,
+    pub store: Option<StoreRun>,
+}
+
 /// What is known of an origin's robots.txt in a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Robots {
@@ -98,17 +114,27 @@ impl Queue {
         queue_error(&self.name, what, e)
     }
 
-    /// Begins a run: its id and the config its sources are fetched with.
-    pub async fn begin_run(&self, run: &str, config: &Config) -> Result<()> {
+    /// Begins a run: its id, the config its sources are fetched with and,
+    /// when the workers keep copies, the store's run they write to.
+    pub async fn begin_run(
+        &self,
+        run: &str,
+        config: &Config,
+        store: Option<&StoreRun>,
+    ) -> Result<()> {
         let json = serde_json::to_string(config)
             .map_err(|e| Error::Usage(format!("the run's settings cannot be sent: {e}")))?;
         self.count(1);
-        sqlx::query("INSERT INTO fleet_runs (id, config) VALUES ($1, $2)")
-            .bind(run)
-            .bind(json)
-            .execute(&self.pool)
-            .await
-            .map_err(|e| self.error("begin the run", &e))?;
+        sqlx::query(
+            "INSERT INTO fleet_runs (id, config, store_run, run_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(run)
+        .bind(json)
+        .bind(store.map(|s| s.id.clone()))
+        .bind(store.map(|s| crate::base::time::rfc3339(s.now)))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| self.error("begin the run", &e))?;
         Ok(())
     }
 
@@ -182,33 +208,57 @@ impl Queue {
         })
     }
 
-    /// Ends a run: its rows go (the hosts' politeness stays).
+    /// Ends a run: its rows go, and with them the rows of the hosts no run
+    /// has sources on any more, once their politeness is spent (their
+    /// next start and their last start's delay are past), so that the
+    /// hosts table holds the hosts in flight, not every host ever seen.
     pub async fn end_run(&self, run: &str) -> Result<()> {
-        self.count(1);
+        self.count(2);
+        let err = |e: sqlx::Error| self.error("end the run", &e);
         sqlx::query("DELETE FROM fleet_runs WHERE id = $1")
             .bind(run)
             .execute(&self.pool)
             .await
-            .map_err(|e| self.error("end the run", &e))?;
+            .map_err(err)?;
+        sqlx::query(
+            "DELETE FROM fleet_hosts h WHERE h.next_at < clock_timestamp() \
+             AND (h.last_start IS NULL \
+                  OR h.last_start + h.delay_ms * interval '1 millisecond' < clock_timestamp()) \
+             AND NOT EXISTS (SELECT 1 FROM fleet_sources s WHERE s.host = h.host)",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
         Ok(())
     }
 
-    /// The config a run's sources are fetched with; `None` when the run
-    /// has ended (its coordinator collected everything, or gave up).
-    pub async fn run_config(&self, run: &str) -> Result<Option<Config>> {
+    /// What a run's sources are fetched (and kept) with; `None` when the
+    /// run has ended (its coordinator collected everything, or gave up).
+    pub async fn run_settings(&self, run: &str) -> Result<Option<RunSettings>> {
         self.count(1);
-        let row: Option<(String,)> = sqlx::query_as("SELECT config FROM fleet_runs WHERE id = $1")
-            .bind(run)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.error("read the run's settings", &e))?;
-        row.map(|(json,)| {
-            serde_json::from_str(&json).map_err(|e| Error::Store {
-                path: self.name.to_string().into(),
-                cause: format!("run {run}: its settings cannot be read: {e}"),
-            })
-        })
-        .transpose()
+        let row: Option<(String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT config, store_run, run_at FROM fleet_runs WHERE id = $1")
+                .bind(run)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.error("read the run's settings", &e))?;
+        let unreadable = |what: String| Error::Store {
+            path: self.name.to_string().into(),
+            cause: format!("run {run}: its settings cannot be read: {what}"),
+        };
+        let Some((json, store_run, run_at)) = row else {
+            return Ok(None);
+        };
+        let config = serde_json::from_str(&json).map_err(|e| unreadable(e.to_string()))?;
+        let store = match (store_run, run_at) {
+            (Some(id), Some(at)) => Some(StoreRun {
+                id,
+                now: crate::base::time::parse_rfc3339(&at)
+                    .map_err(|e| unreadable(format!("{at}: {e}")))?,
+            }),
+            _ => None,
+        };
+        Ok(Some(RunSettings { config, store }))
     }
 
     /// Records a source's result, if `worker` still holds it: a worker
@@ -304,6 +354,46 @@ impl Queue {
         .await
         .map_err(|e| self.error("keep robots.txt", &e))?;
         Ok(())
+    }
+
+    /// The coordinator is still waiting for the run.
+    pub async fn heartbeat(&self, run: &str) -> Result<()> {
+        self.count(1);
+        sqlx::query("UPDATE fleet_runs SET heartbeat = clock_timestamp() WHERE id = $1")
+            .bind(run)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| self.error("note that the run is alive", &e))?;
+        Ok(())
+    }
+
+    /// Ends the runs whose coordinator has been silent longer than
+    /// `silent` (its heartbeat is that old): no one will collect their
+    /// results. Returns their ids.
+    pub async fn end_abandoned(&self, silent: Duration) -> Result<Vec<String>> {
+        self.count(1);
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "DELETE FROM fleet_runs \
+             WHERE heartbeat < clock_timestamp() - $1 * interval '1 millisecond' RETURNING id",
+        )
+        .bind(silent.as_millis() as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("end abandoned runs", &e))?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Whether any worker has claimed a source of the run yet.
+    pub async fn claimed(&self, run: &str) -> Result<bool> {
+        self.count(1);
+        let (any,): (bool,) = sqlx::query_as(
+            "SELECT EXISTS (SELECT 1 FROM fleet_sources WHERE run_id = $1 AND worker IS NOT NULL)",
+        )
+        .bind(run)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| self.error("look for claims", &e))?;
+        Ok(any)
     }
 
     /// Sources of any run still without a result.

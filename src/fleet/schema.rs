@@ -3,7 +3,9 @@
 //! hold both, and neither touches the other's tables.
 //!
 //! - `fleet_runs`: one row per distributed run, with the run's `Config` as
-//!   JSON (the workers fetch with the coordinator's settings, not their own).
+//!   JSON (the workers fetch with the coordinator's settings, not their own)
+//!   and, when the run keeps copies, the store's run id and clock (the
+//!   store itself is where the config says, `store` and `objects`).
 //! - `fleet_sources`: one row per (run, source): its position in the run,
 //!   URL, politeness key (`host`), origin, the passages quoted from it, the
 //!   lease of the worker that has it, and its result, set once.
@@ -65,6 +67,18 @@ CREATE TABLE fleet_robots (
     // the requests themselves, however late a worker sends its own.
     r#"
 ALTER TABLE fleet_hosts ADD COLUMN last_start TIMESTAMPTZ;
+"#,
+    // 3: a run whose workers keep copies: the store's run they write to
+    // and the run's clock (RFC 3339); NULL for a run without a store.
+    r#"
+ALTER TABLE fleet_runs ADD COLUMN store_run TEXT;
+ALTER TABLE fleet_runs ADD COLUMN run_at TEXT;
+"#,
+    // 4: when the run's coordinator last said it was waiting: a run whose
+    // coordinator is gone (killed, its machine lost) is ended by the next
+    // coordinator or worker that finds it silent (`Queue::end_abandoned`).
+    r#"
+ALTER TABLE fleet_runs ADD COLUMN heartbeat TIMESTAMPTZ NOT NULL DEFAULT now();
 "#,
 ];
 

@@ -30,7 +30,9 @@ use crate::check::{Silent, Sources, fetch_sources};
 use crate::error::{Error, Result};
 use crate::fetch::{ExchangeBody, Fetched, Fetcher};
 use crate::model::Check;
+use crate::store::archive::Archive;
 use crate::store::hook::{NoStore, SourceHook, SourceOutcome};
+use crate::store::{Access, Location, Store};
 
 /// What the binary hears of a worker (and of a coordinator's waiting).
 pub trait Events: Send + Sync {
@@ -46,6 +48,9 @@ pub trait Events: Send + Sync {
     /// A source's lease was taken over by another worker while this one
     /// was at it: its result was dropped.
     fn dropped(&self, _url: &str) {}
+    /// A coordinator has waited `waited` and no worker has claimed any of
+    /// its run's sources from `queue` (said once per run).
+    fn no_worker(&self, _run: &str, _queue: &str, _waited: Duration) {}
 }
 
 /// Nothing heard.
@@ -65,6 +70,57 @@ pub struct Options {
     pub exit_when_idle: bool,
     /// The longest wait between two claims when nothing may start.
     pub poll: Duration,
+    /// Where this worker finds the store of a run that keeps copies, over
+    /// what the run's config says.
+    pub store: StoreFlags,
+    /// A run whose coordinator has been silent this long is ended.
+    pub abandoned: Duration,
+}
+
+/// Where a worker finds a run's store, over the run's config (the
+/// coordinator's): each set field replaces the config's. The credentials
+/// are the worker's own (a run's config never carries any).
+#[derive(Clone, Default)]
+pub struct StoreFlags {
+    /// The index: a PostgreSQL URL.
+    pub store: Option<String>,
+    /// A directory or `s3://bucket/prefix`.
+    pub objects: Option<String>,
+    pub s3_endpoint: Option<String>,
+    pub s3_region: Option<String>,
+    pub s3_credentials: Option<crate::config::S3Credentials>,
+}
+
+impl std::fmt::Debug for StoreFlags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreFlags")
+            .field("store", &self.store.as_deref().map(super::queue::redact))
+            .field("objects", &self.objects)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_region", &self.s3_region)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreFlags {
+    /// The run's config, with this worker's store flags over it.
+    fn apply(&self, config: &mut crate::config::Config) {
+        if let Some(v) = &self.store {
+            config.store = v.into();
+        }
+        if let Some(v) = &self.objects {
+            config.objects = Some(v.clone());
+        }
+        if let Some(v) = &self.s3_endpoint {
+            config.s3_endpoint = Some(v.clone());
+        }
+        if let Some(v) = &self.s3_region {
+            config.s3_region = Some(v.clone());
+        }
+        if self.s3_credentials.is_some() {
+            config.s3_credentials = self.s3_credentials.clone();
+        }
+    }
 }
 
 impl Options {
@@ -75,6 +131,8 @@ impl Options {
             lease: Duration::from_secs(60),
             exit_when_idle: false,
             poll: Duration::from_millis(500),
+            store: StoreFlags::default(),
+            abandoned: super::distributed::ABANDONED,
         }
     }
 }
@@ -86,7 +144,8 @@ pub struct Tally {
     pub sources: u64,
     /// Results dropped because another worker had taken the source over.
     pub dropped: u64,
-    /// Statements it sent to PostgreSQL.
+    /// Statements it sent to PostgreSQL: the queue's, and the store's for
+    /// the sources it kept.
     pub statements: u64,
 }
 
@@ -101,6 +160,9 @@ pub fn default_name() -> String {
         rand::random::<u32>() & 0xff_ffff
     )
 }
+
+/// How often an idle worker looks for abandoned runs.
+const SWEEP: Duration = Duration::from_secs(30);
 
 /// Exponential backoff, 250 ms doubling up to 30 s.
 struct Backoff {
@@ -128,7 +190,15 @@ impl Backoff {
 struct RunCtx {
     fetcher: Result<Arc<Fetcher>, String>,
     robots_known: Mutex<HashSet<String>>,
+    /// The run's archive in its store, when the run keeps copies: one per
+    /// run in this worker, shared by its tasks (their fetches go into its
+    /// batches, committed together).
+    archive: Option<(Arc<Mutex<Archive<'static>>>, &'static Store)>,
 }
+
+/// A store this worker opened, by where it is; kept open for the life of
+/// the process (runs come and go, the store stays).
+type Stores = tokio::sync::Mutex<Vec<(String, &'static Store)>>;
 
 /// A run's context, built once by the first source of it; `None` when
 /// the run had ended.
@@ -220,6 +290,7 @@ struct Shared {
     reach: Reach,
     sources: AtomicU64,
     dropped: AtomicU64,
+    stores: Stores,
 }
 
 impl Shared {
@@ -240,17 +311,67 @@ impl Shared {
             }
         };
         cell.get_or_init(|| async {
-            let config = self.reach.retry(|| self.queue.run_config(run)).await?;
-            let fetcher = Fetcher::new(&config, None)
-                .map(Arc::new)
-                .map_err(|e| crate::error::chain_text(&e));
+            let settings = self.reach.retry(|| self.queue.run_settings(run)).await?;
+            let mut config = settings.config;
+            let (store, archive) = match &settings.store {
+                None => (Ok(None), None),
+                Some(at) => {
+                    self.options.store.apply(&mut config);
+                    match self.store(&config).await {
+                        Ok(store) => {
+                            let name = &self.options.name;
+                            let archive = Archive::join(store, &config, &at.id, at.now, name);
+                            let archive = Arc::new(Mutex::new(archive));
+                            (Ok(Some(store)), Some((archive, store)))
+                        }
+                        Err(e) => (Err(e), None),
+                    }
+                }
+            };
+            let fetcher = store.and_then(|store| {
+                let spool = store
+                    .and_then(Store::spool_dir)
+                    .map(std::path::Path::to_path_buf);
+                Fetcher::new(&config, spool)
+                    .map(Arc::new)
+                    .map_err(|e| crate::error::chain_text(&e))
+            });
             Some(Arc::new(RunCtx {
                 fetcher,
                 robots_known: Mutex::new(HashSet::new()),
+                archive,
             }))
         })
         .await
         .clone()
+    }
+
+    /// The store the config names, opened as one of its many writers
+    /// (`Access::Share`) the first time, then kept.
+    async fn store(&self, config: &crate::config::Config) -> Result<&'static Store, String> {
+        let at = format!(
+            "{} {:?} {:?}",
+            config.store.display(),
+            config.objects,
+            config.s3_endpoint
+        );
+        let mut stores = self.stores.lock().await;
+        if let Some((_, store)) = stores.iter().find(|(k, _)| *k == at) {
+            return Ok(store);
+        }
+        let location = Location::of(config).map_err(|e| crate::error::chain_text(&e))?;
+        // Opened on a thread of its own, as its future is not `Send` to
+        // the compiler's eye (sqlx's executors through generic calls).
+        let handle = tokio::runtime::Handle::current();
+        let store = tokio::task::spawn_blocking(move || {
+            handle.block_on(Store::open_at(&location, Access::Share))
+        })
+        .await
+        .map_err(|e| format!("opening the store failed: {e}"))?
+        .map_err(|e| crate::error::chain_text(&e))?;
+        let store: &'static Store = Box::leak(Box::new(store));
+        stores.push((at, store));
+        Ok(store)
     }
 }
 
@@ -271,17 +392,29 @@ pub async fn work(
         runs: Mutex::new(Runs::default()),
         sources: AtomicU64::new(0),
         dropped: AtomicU64::new(0),
+        stores: Default::default(),
     });
     let renewer = tokio::spawn(renew(shared.clone()));
     let mut tasks: JoinSet<()> = JoinSet::new();
     let concurrency = shared.options.concurrency.max(1);
     let mut idle = Duration::from_millis(10);
     let mut backoff = Backoff::new();
+    let abandoned = shared.options.abandoned;
+    // The first idle moment sweeps at once.
+    let mut swept = std::time::Instant::now()
+        .checked_sub(SWEEP)
+        .unwrap_or_else(std::time::Instant::now);
     loop {
         if *stop.borrow() {
             break;
         }
         while tasks.try_join_next().is_some() {}
+        if swept.elapsed() >= SWEEP {
+            // Sources of a run whose coordinator is gone are no one's to
+            // check (best effort: the claim says it if the queue fails).
+            let _ = shared.queue.end_abandoned(abandoned).await;
+            swept = std::time::Instant::now();
+        }
         let free = concurrency.saturating_sub(tasks.len());
         if free == 0 {
             tokio::select! {
@@ -338,10 +471,17 @@ pub async fn work(
     }
     while tasks.join_next().await.is_some() {}
     renewer.abort();
+    let stored_statements: u64 = shared
+        .stores
+        .lock()
+        .await
+        .iter()
+        .map(|(_, store)| store.index.statements())
+        .sum();
     Ok(Tally {
         sources: shared.sources.load(Ordering::Relaxed),
         dropped: shared.dropped.load(Ordering::Relaxed),
-        statements: shared.queue.statements(),
+        statements: shared.queue.statements() + stored_statements,
     })
 }
 
@@ -410,37 +550,40 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
             lock(&ctx.robots_known).insert(origin.clone());
         }
     }
-    let order = [c.url.clone()];
-    let sources = Sources::listed(&order, vec![c.quotes.clone()]);
-    let mut hook = Watch {
-        inner: NoStore,
-        robots_url: url::Url::parse(&c.url)
-            .and_then(|u| u.join("/robots.txt"))
-            .map(|u| u.to_string())
-            .unwrap_or_default(),
-        robots: Mutex::new(None),
-    };
     if c.paced {
         shared
             .reach
             .retry(|| take_turn(&shared.queue, &c.host))
             .await;
     }
-    let outcome = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
-        Ok(mut checks) => match checks.pop().flatten() {
-            Some((check, evidence)) => Outcome::checked(&check, &evidence),
-            None => Outcome::Unfetched,
-        },
-        Err(e) => Outcome::Failed {
-            error: crate::error::chain_text(&e),
-        },
+    let (outcome, robots) = match &ctx.archive {
+        None => fetch_with(NoStore, fetcher, c).await,
+        Some((archive, store)) => {
+            let kept = Kept {
+                archive: archive.clone(),
+                store,
+                batch: None,
+            };
+            // The store's futures are not `Send` to the compiler's eye (it
+            // cannot prove it through the hook's generic async methods), so
+            // a source that is kept is fetched on a thread of its own.
+            let (fetcher, c) = (fetcher.clone(), c.clone());
+            let handle = tokio::runtime::Handle::current();
+            let joined = tokio::task::spawn_blocking(move || {
+                handle.block_on(fetch_with(kept, &fetcher, &c))
+            })
+            .await;
+            joined.unwrap_or_else(|e| {
+                let error = format!("storing a source failed: {e}");
+                (Outcome::Failed { error }, None)
+            })
+        }
     };
     // Only the task whose fetch asked for robots.txt has its answer to
     // keep (another task of this worker, on the same origin, waited for
     // it in the fetcher). When the host gave no answer at all, nothing is
     // kept: the placeholder stays this worker's while it lives, and
     // another worker asks again after it.
-    let robots = lock(&hook.robots).take();
     if robots_pending && let Some((status, body)) = &robots {
         shared
             .reach
@@ -453,6 +596,163 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
         lock(&ctx.robots_known).insert(origin);
     }
     outcome
+}
+
+/// Fetches one claimed source through `hook` (nothing kept, or the run's
+/// archive); its outcome, and the robots.txt answer its fetch carried.
+async fn fetch_with<H: Finish>(
+    inner: H,
+    fetcher: &Arc<Fetcher>,
+    c: &Claimed,
+) -> (Outcome, Option<(u16, Vec<u8>)>) {
+    let order = [c.url.clone()];
+    let sources = Sources::listed(&order, vec![c.quotes.clone()]);
+    let mut hook = Watch {
+        inner,
+        robots_url: url::Url::parse(&c.url)
+            .and_then(|u| u.join("/robots.txt"))
+            .map(|u| u.to_string())
+            .unwrap_or_default(),
+        robots: Mutex::new(None),
+    };
+    let fetched = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
+        // What the hook kept is in the store before the result is sent.
+        Ok(checks) => hook.inner.finish().await.map(|_| checks),
+        Err(e) => Err(e),
+    };
+    let outcome = match fetched {
+        Ok(mut checks) => match checks.pop().flatten() {
+            Some((check, evidence)) => Outcome::checked(&check, &evidence),
+            None => Outcome::Unfetched,
+        },
+        Err(e) => Outcome::Failed {
+            error: crate::error::chain_text(&e),
+        },
+    };
+    let robots = lock(&hook.robots).take();
+    (outcome, robots)
+}
+
+/// A worker's hook, with what it must do before a source's result is
+/// sent.
+trait Finish: SourceHook {
+    /// Makes what the hook kept of the source durable.
+    async fn finish(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Finish for NoStore {}
+
+/// The run's archive, as one task of the worker uses it: the task's
+/// fetches go into the archive's open batch (with those of the worker's
+/// other tasks), and `finish` returns once the batch holding the last of
+/// them is committed: by this task, or by another whose commit took it
+/// along.
+///
+/// The archive is behind a plain mutex, held across the archive's own
+/// awaits: each task runs on a thread of its own (`fetch_one`), so a task
+/// waiting for it blocks only itself. (A fair async mutex would hand it
+/// to a preparation's future queued for it while its task, not polling
+/// that future, waits for the mutex itself in `source`: a deadlock.)
+struct Kept {
+    archive: Arc<Mutex<Archive<'static>>>,
+    /// The archive's store, whose index a task reads a source's state from
+    /// without holding the archive.
+    store: &'static Store,
+    /// The batch this task's last fetch went into.
+    batch: Option<u64>,
+}
+
+impl SourceHook for Kept {
+    type Ready = crate::store::archive::Ready;
+
+    #[allow(clippy::await_holding_lock)]
+    async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
+        self.read_state(url).await?;
+        lock(&self.archive).validators(url).await
+    }
+
+    fn prepare(
+        &self,
+        fetched: Fetched,
+        page: bool,
+    ) -> impl std::future::Future<Output = Result<Self::Ready>> + Send + 'static {
+        let archive = self.archive.clone();
+        async move {
+            // The preparation owns what it needs: the lock is held only to
+            // start it. (No call of this task holds it meanwhile: it polls
+            // its preparations only between calls.)
+            let ready = lock(&archive).prepare(fetched, page);
+            ready.await
+        }
+    }
+
+    #[allow(clippy::await_holding_lock)]
+    async fn source(&mut self, ready: Self::Ready, quotes: &[String]) -> Result<SourceOutcome> {
+        let mut archive = lock(&self.archive);
+        let outcome = archive.source(ready, quotes).await?;
+        self.batch = Some(archive.batch_number());
+        Ok(outcome)
+    }
+
+    #[allow(clippy::await_holding_lock)]
+    async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
+        self.read_state(ready.url()).await?;
+        let mut archive = lock(&self.archive);
+        let more = archive.requisite(ready).await?;
+        self.batch = Some(archive.batch_number());
+        Ok(more)
+    }
+}
+
+impl Kept {
+    /// Reads a source's state from the index into the archive, unless it
+    /// has it: the statements go out without the archive held, so the
+    /// worker's tasks read theirs at once.
+    async fn read_state(&self, url: &str) -> Result<()> {
+        if lock(&self.archive).knows(url) {
+            return Ok(());
+        }
+        let state = self
+            .store
+            .index
+            .source_state(url)
+            .await
+            .map_err(|e| self.store.err(e))?;
+        lock(&self.archive).know(url, state);
+        Ok(())
+    }
+}
+
+/// How long a source waits for others to join its batch before its task
+/// commits it: the worker's tasks finish one at a time, and a commit per
+/// source (a WARC file and a transaction each) held the archive for most
+/// of a source's time.
+const GROUP_COMMIT: Duration = Duration::from_millis(100);
+
+impl Finish for Kept {
+    #[allow(clippy::await_holding_lock)]
+    async fn finish(&mut self) -> Result<()> {
+        let Some(n) = self.batch.take() else {
+            return Ok(());
+        };
+        loop {
+            let wait = {
+                let mut archive = lock(&self.archive);
+                if archive.batch_number() > n {
+                    return Ok(());
+                }
+                let age = archive.batch_age();
+                // (An empty open batch has no age: nothing to wait for.)
+                if age >= GROUP_COMMIT || age.is_zero() {
+                    return archive.commit_through(n).await;
+                }
+                GROUP_COMMIT - age
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
 }
 
 /// The store's hook, watched: the robots.txt exchange a fetch carries is

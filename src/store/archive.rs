@@ -83,9 +83,25 @@ pub struct Archive<'a> {
     baselines: HashMap<i64, SnapshotRow>,
     /// Objects `verify` marked damaged.
     damaged: HashSet<String>,
-    /// The last source and snapshot ids given.
+    /// The last source and snapshot ids given (SQLite: the one writer
+    /// numbers from the highest).
     last_source: i64,
     last_snapshot: i64,
+    /// On PostgreSQL: ids taken from the sequences in blocks
+    /// (`ensure_ids`), not given yet, the next last.
+    spare_sources: Vec<i64>,
+    spare_snapshots: Vec<i64>,
+    /// The state above is read per source as the run meets it (`load`),
+    /// not for the whole store at the start: a fleet's worker, which
+    /// writes beside others, or a coordinator, which stores nothing.
+    on_demand: bool,
+    /// A fleet's worker: its own part of the run's WARC file names, so
+    /// that writers never append to one file.
+    writer: Option<String>,
+    /// Batches committed so far (`commit_through`).
+    commits: u64,
+    /// Why a batch failed to commit, once one has (`commit`).
+    failed: Option<String>,
     /// The index rows of the open batch.
     batch: Batch,
     /// How many fetches the open batch holds, and since when it is open.
@@ -113,6 +129,13 @@ pub struct Ready {
     /// The body's bytes and what was made of them; an error (the body
     /// could not be read back) is reported when the fetch is stored.
     body: Option<std::result::Result<Prepared, String>>,
+}
+
+impl Ready {
+    /// The URL fetched.
+    pub fn url(&self) -> &str {
+        &self.fetched.check.url
+    }
 }
 
 /// A body, prepared: its bytes, what the index keeps of its content, the
@@ -175,6 +198,68 @@ impl<'a> Archive<'a> {
             .begin_run(run_id, &rfc3339(now))
             .await
             .map_err(|e| store.err(e))?;
+        let mut archive = Archive::new(store, config, run_id, now, None);
+        archive.load_all().await?;
+        Ok(archive)
+    }
+
+    /// Starts a run whose sources are stored by a fleet's workers
+    /// (`join`): the run's row now, its citations and report at `finish`;
+    /// nothing of the store's state is read.
+    pub async fn begin_elsewhere(
+        store: &'a Store,
+        config: &Config,
+        run_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Archive<'a>> {
+        store
+            .index
+            .begin_run(run_id, &rfc3339(now))
+            .await
+            .map_err(|e| store.err(e))?;
+        let mut archive = Archive::new(store, config, run_id, now, None);
+        archive.on_demand = true;
+        Ok(archive)
+    }
+
+    /// A fleet's worker joins a run its coordinator began: it stores the
+    /// sources it is given beside the other workers (a store opened with
+    /// `Access::Share`), reading each source's state as it meets it, in
+    /// WARC files of its own (`writer` is its name). Its batches are
+    /// committed as a local run's are; `commit_through` tells when a
+    /// source's rows are in.
+    pub fn join(
+        store: &'a Store,
+        config: &Config,
+        run_id: &str,
+        now: DateTime<Utc>,
+        writer: &str,
+    ) -> Archive<'a> {
+        let name: String = writer
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(64)
+            .collect();
+        let writer = format!("{name}-{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let mut archive = Archive::new(store, config, run_id, now, Some(writer));
+        archive.on_demand = true;
+        archive
+    }
+
+    /// The archive before any state is read.
+    fn new(
+        store: &'a Store,
+        config: &Config,
+        run_id: &str,
+        now: DateTime<Utc>,
+        writer: Option<String>,
+    ) -> Archive<'a> {
         let default = std::path::Path::new(crate::config::DEFAULT_STORE);
         let mut store_arg = if store.root() == default {
             String::new()
@@ -188,6 +273,50 @@ impl<'a> Archive<'a> {
         if store.copies_on_s3() || store.backend() == super::Backend::Postgres {
             store_arg.push_str(&format!(" --objects {}", shell_quote(&store.copies())));
         }
+        let mut encoder = Encoder::default();
+        encoder.redact_headers(
+            config
+                .hosts
+                .values()
+                .flat_map(|h| h.headers.keys().cloned()),
+        );
+        Archive {
+            latest: HashMap::new(),
+            damaged: HashSet::new(),
+            sources: HashMap::new(),
+            baselines: HashMap::new(),
+            last_source: 0,
+            last_snapshot: 0,
+            spare_sources: Vec::new(),
+            spare_snapshots: Vec::new(),
+            on_demand: false,
+            writer,
+            commits: 0,
+            failed: None,
+            store,
+            run_id: run_id.to_string(),
+            now,
+            threshold: config.compare.drift_threshold,
+            schedule: config.schedule.clone(),
+            warc: None,
+            warc_part: 0,
+            store_arg,
+            shared: Arc::new(Shared {
+                now,
+                encoder,
+                root: store.root().to_path_buf(),
+            }),
+            batch: Batch::default(),
+            batch_fetches: 0,
+            batch_opened: None,
+            batch_firsts: HashMap::new(),
+        }
+    }
+
+    /// Reads the state of every source of the store, for a run that is
+    /// the store's one writer.
+    async fn load_all(&mut self) -> Result<()> {
+        let store = self.store;
         let e = |e| store.err(e);
         let latest = store
             .index
@@ -219,39 +348,103 @@ impl<'a> Archive<'a> {
             .map_err(e)?
             .into_iter()
             .collect();
-        let (last_source, last_snapshot) = store.index.next_ids().await.map_err(e)?;
-        let mut encoder = Encoder::default();
-        encoder.redact_headers(
-            config
-                .hosts
-                .values()
-                .flat_map(|h| h.headers.keys().cloned()),
-        );
-        Ok(Archive {
-            latest,
-            damaged,
-            sources,
-            baselines,
-            last_source,
-            last_snapshot,
-            store,
-            run_id: run_id.to_string(),
-            now,
-            threshold: config.compare.drift_threshold,
-            schedule: config.schedule.clone(),
-            warc: None,
-            warc_part: 0,
-            store_arg,
-            shared: Arc::new(Shared {
-                now,
-                encoder,
-                root: store.root().to_path_buf(),
-            }),
-            batch: Batch::default(),
-            batch_fetches: 0,
-            batch_opened: None,
-            batch_firsts: HashMap::new(),
-        })
+        if store.backend() == super::Backend::Sqlite {
+            (self.last_source, self.last_snapshot) = store.index.next_ids().await.map_err(e)?;
+        }
+        (self.latest, self.damaged, self.sources, self.baselines) =
+            (latest, damaged, sources, baselines);
+        Ok(())
+    }
+
+    /// Reads one source's state (`Index::source_state`) the first time
+    /// the run meets it, when the run reads state on demand.
+    async fn load(&mut self, url: &str) -> Result<()> {
+        if !self.on_demand || self.sources.contains_key(url) {
+            return Ok(());
+        }
+        let state = self
+            .store
+            .index
+            .source_state(url)
+            .await
+            .map_err(|e| self.store.err(e))?;
+        self.know(url, state);
+        Ok(())
+    }
+
+    /// Whether the run has a source's state already.
+    pub fn knows(&self, url: &str) -> bool {
+        self.sources.contains_key(url)
+    }
+
+    /// Takes a source's state read beforehand (`Index::source_state`):
+    /// tasks that share one archive read it without holding the archive.
+    /// State the run has already is kept.
+    pub fn know(&mut self, url: &str, state: super::index::SourceState) {
+        if !self.on_demand || self.sources.contains_key(url) {
+            return;
+        }
+        if let Some(l) = state.latest {
+            self.latest.insert(url.to_string(), l);
+        }
+        if let Some(b) = state.baseline {
+            self.baselines.insert(state.source.id, b);
+        }
+        self.damaged.extend(state.damaged);
+        self.sources.insert(url.to_string(), state.source);
+    }
+
+    /// On PostgreSQL, ids from the sequences for the next fetch (a source
+    /// and a snapshot at most), taken in blocks of `BATCH_SOURCES`.
+    async fn ensure_ids(&mut self) -> Result<()> {
+        if self.store.backend() != super::Backend::Postgres {
+            return Ok(());
+        }
+        let block = BATCH_SOURCES as i64;
+        for (table, spare) in [
+            ("sources", &mut self.spare_sources),
+            ("snapshots", &mut self.spare_snapshots),
+        ] {
+            if spare.is_empty() && !(table == "sources" && self.on_demand) {
+                let mut ids = self
+                    .store
+                    .index
+                    .reserve_ids(table, block)
+                    .await
+                    .map_err(|e| self.store.err(e))?;
+                ids.reverse();
+                *spare = ids;
+            }
+        }
+        Ok(())
+    }
+
+    /// The id of a new row: from the sequence's block on PostgreSQL, else
+    /// the next after the highest.
+    fn new_id(spare: &mut Vec<i64>, last: &mut i64) -> i64 {
+        let id = spare.pop().unwrap_or(*last + 1);
+        *last = id.max(*last);
+        id
+    }
+
+    /// The number of the open batch: a fetch the run stores now is in the
+    /// index once `commit_through` that number has returned.
+    pub fn batch_number(&self) -> u64 {
+        self.commits
+    }
+
+    /// How long the open batch has been open (zero when it holds nothing).
+    pub fn batch_age(&self) -> Duration {
+        self.batch_opened.map_or(Duration::ZERO, |t| t.elapsed())
+    }
+
+    /// Commits the open batch, unless batch `n` is committed already (a
+    /// later fetch's commit took it along).
+    pub async fn commit_through(&mut self, n: u64) -> Result<()> {
+        if self.commits > n {
+            return Ok(());
+        }
+        self.commit().await
     }
 
     /// Ends the run: the last batch committed, the report kept for
@@ -280,7 +473,25 @@ impl<'a> Archive<'a> {
 
     /// Commits the open batch: the WARC file synced, the objects synced
     /// and put in place, then the index rows in one transaction.
+    ///
+    /// A batch that failed to commit is lost, and with it the rows of
+    /// fetches whose callers may be waiting on it (`commit_through`): every
+    /// later commit fails too, with the first failure, so that no caller
+    /// takes a lost fetch for a kept one.
     async fn commit(&mut self) -> Result<()> {
+        if let Some(first) = &self.failed {
+            return Err(self
+                .store
+                .err(format!("an earlier batch was lost: {first}")));
+        }
+        let done = self.commit_batch().await;
+        if let Err(e) = &done {
+            self.failed = Some(crate::error::chain_text(e));
+        }
+        done
+    }
+
+    async fn commit_batch(&mut self) -> Result<()> {
         if let Some(w) = self.warc.as_mut() {
             w.sync().map_err(|e| self.store.err(format!("WARC: {e}")))?;
         }
@@ -292,6 +503,10 @@ impl<'a> Archive<'a> {
             let path = self.store.warc_dir().join(w.name());
             drop(w);
             self.store.publish_warc(&path).await?;
+            if self.writer.is_some() {
+                // A worker lives long: what it reads back comes from S3.
+                let _ = std::fs::remove_file(&path);
+            }
         }
         self.store
             .objects
@@ -306,6 +521,7 @@ impl<'a> Archive<'a> {
         self.batch_fetches = 0;
         self.batch_opened = None;
         self.batch_firsts.clear();
+        self.commits += 1;
         Ok(())
     }
 
@@ -325,9 +541,8 @@ impl<'a> Archive<'a> {
         if let Some(s) = self.sources.get(url) {
             return s.clone();
         }
-        self.last_source += 1;
         let row = SourceRow {
-            id: self.last_source,
+            id: Self::new_id(&mut self.spare_sources, &mut self.last_source),
             url: url.to_string(),
             history: Default::default(),
             checks: 0,
@@ -342,11 +557,16 @@ impl<'a> Archive<'a> {
             let dir = self.store.warc_dir();
             // With copies on S3 each batch's records go to a file of their
             // own, uploaded whole at the batch's commit (`commit`).
+            // A fleet's worker names its own files.
+            let own = self
+                .writer
+                .as_ref()
+                .map_or(String::new(), |w| format!("-{w}"));
             let name = if self.store.copies_on_s3() {
                 self.warc_part += 1;
-                format!("{}-{:05}.warc.gz", self.run_id, self.warc_part)
+                format!("{}{own}-{:05}.warc.gz", self.run_id, self.warc_part)
             } else {
-                format!("{}.warc.gz", self.run_id)
+                format!("{}{own}.warc.gz", self.run_id)
             };
             let path = dir.join(name);
             // The new file's name is made durable with the directory
@@ -508,9 +728,8 @@ impl<'a> Archive<'a> {
         page: &Page,
         written: &Written,
     ) -> SnapshotRow {
-        self.last_snapshot += 1;
         let row = SnapshotRow {
-            id: self.last_snapshot,
+            id: Self::new_id(&mut self.spare_snapshots, &mut self.last_snapshot),
             source_id,
             url: exchange.url.to_string(),
             run_id: self.run_id.clone(),
@@ -720,6 +939,7 @@ impl SourceHook for Archive<'_> {
     type Ready = Ready;
 
     async fn validators(&mut self, url: &str) -> Result<Option<Validators>> {
+        self.load(url).await?;
         let Some(latest) = self.latest.get(url) else {
             return Ok(None);
         };
@@ -796,6 +1016,8 @@ impl SourceHook for Archive<'_> {
             ..
         } = fetched;
         let url = check.url.clone();
+        self.load(&url).await?;
+        self.ensure_ids().await?;
         let source = self.source_row(&url);
         let latest = self.latest.remove(&url);
         let hops = hops.map_err(|e| self.store.err(format!("{url}: {e}")))?;
@@ -883,6 +1105,8 @@ impl SourceHook for Archive<'_> {
             return Ok(Vec::new());
         }
         let prepared = self.prepared(&check.url, &body, prepared)?;
+        self.load(&check.url).await?;
+        self.ensure_ids().await?;
         let id = self.source_row(&check.url).id;
         let latest = self.latest.remove(&check.url);
         let stored = self

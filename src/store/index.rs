@@ -123,6 +123,26 @@ const MIGRATIONS: &[&str] = &[
         health TEXT NOT NULL
     );
     "#,
+    // 2: a run's check of a source, found directly: the fleet's workers
+    // look for it before keeping one (`Batch` checks, on a shared index),
+    // so a source taken over from a worker that was still at it keeps one.
+    // On PostgreSQL this step also moves the id sequences past the ids
+    // that writers gave before (`migrate_postgres`): from now on every
+    // writer takes its ids from them.
+    r#"
+    CREATE INDEX checks_by_run ON checks(run_id, source_id);
+    "#,
+];
+
+/// The tables whose ids a PostgreSQL writer takes from their identity
+/// column's sequence.
+const SEQUENCED: &[&str] = &[
+    "sources",
+    "snapshots",
+    "baselines",
+    "checks",
+    "posts",
+    "citations",
 ];
 
 /// Every table of the schema, for PostgreSQL's integrity reading.
@@ -190,11 +210,14 @@ pub enum Backend {
 
 /// The key of the PostgreSQL advisory lock a writer (`check`, `accept`,
 /// `verify`) holds on its own session for as long as it runs: the
-/// counterpart of the embedded store's flock. It is truly needed: a run
-/// numbers its new rows itself from the highest ids (`next_ids`) and keeps
-/// the sources it read at its start, which holds only while no other run
-/// writes; and a writer that holds it knows the unfinished runs it finds
-/// are dead, so it may close them. PostgreSQL releases it when the session
+/// counterpart of the embedded store's flock. It is truly needed: a local
+/// run keeps the sources it read at its start (and creates new ones in
+/// its batches), which holds only while no other run writes; and a writer
+/// that holds it knows the unfinished runs it finds are dead, so it may
+/// close them. A distributed run's coordinator holds it for the run, and
+/// its workers write beside it without it (`Access::Share`): their ids
+/// come from the sequences (`reserve_ids`), their sources are created by
+/// URL (`source_state`). PostgreSQL releases it when the session
 /// ends, however the process dies. Readers take none. Any fixed number
 /// works; this one spells "citeguar" in ASCII. `PG_LOCK + 1` orders the
 /// migrations.
@@ -420,6 +443,17 @@ impl<'a> CitationRow<'a> {
     }
 }
 
+/// What a writer needs of one source (`Index::source_state`).
+#[derive(Debug, Clone)]
+pub struct SourceState {
+    pub source: SourceRow,
+    pub latest: Option<SnapshotRow>,
+    pub baseline: Option<SnapshotRow>,
+    /// Of the latest's and the baseline's bodies and texts, those marked
+    /// damaged.
+    pub damaged: Vec<String>,
+}
+
 /// One check row.
 pub struct CheckRow<'a> {
     pub run_id: &'a str,
@@ -431,8 +465,10 @@ pub struct CheckRow<'a> {
 
 /// A writer's index writes for a batch of sources, committed together in
 /// one transaction (`Index::commit`): the rows of a batch are all in the
-/// index or none is. Ids are given by the writer (`Index::next_ids`), which
-/// holds the store's lock, so rows of one batch can name each other.
+/// index or none is. Ids are given by the writer (on SQLite from the
+/// highest, `Index::next_ids`, as it holds the store's lock; on PostgreSQL
+/// from the sequences, `Index::reserve_ids`), so rows of one batch can
+/// name each other.
 #[derive(Debug, Default)]
 pub struct Batch {
     sources: Vec<(i64, String)>,
@@ -566,7 +602,14 @@ pub struct Index {
     backend: Backend,
     /// On PostgreSQL, the one connection that holds this writer's advisory
     /// lock (`PG_LOCK`) for as long as it runs.
-    writer_session: Option<sqlx::pool::PoolConnection<sqlx::Any>>,
+    /// Only held, never used: in a mutex so that the index is `Sync` (a
+    /// worker shares its store between tasks), which the connection is not.
+    writer_session: Option<std::sync::Mutex<sqlx::pool::PoolConnection<sqlx::Any>>>,
+    /// One of many writers at once (`Access::Share`, a fleet's worker):
+    /// a run's check of a source is kept once, whoever commits it first.
+    shared: bool,
+    /// Statements a writer sent for its sources (`statements`).
+    statements: std::sync::atomic::AtomicU64,
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
@@ -716,6 +759,8 @@ impl Index {
             writes: true,
             backend: Backend::Sqlite,
             writer_session: None,
+            shared: false,
+            statements: Default::default(),
         };
         if access == Access::Write {
             index.quick_check().await?;
@@ -740,7 +785,15 @@ impl Index {
             writes,
             backend: Backend::Postgres,
             writer_session: None,
+            shared: access == Access::Share,
+            statements: Default::default(),
         };
+        if access == Access::Share {
+            // A worker writes beside its run's coordinator, which holds the
+            // writers' lock for the run; it migrates as any writer does.
+            index.migrate().await?;
+            return Ok(index);
+        }
         if access != Access::Write {
             // `verify` and the readers need an index that a `check` made;
             // only a writer creates one in an empty database.
@@ -764,12 +817,23 @@ impl Index {
         if !locked {
             return Err(IndexError::Busy);
         }
-        index.writer_session = Some(conn);
+        index.writer_session = Some(std::sync::Mutex::new(conn));
         Ok(index)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many statements this handle sent for a writer's sources (their
+    /// state, ids and batches; what a benchmark divides by the sources).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self, n: u64) {
+        self.statements
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     async fn open_read_only(path: &Path) -> IndexResult<Index> {
@@ -780,6 +844,8 @@ impl Index {
                     writes: false,
                     backend: Backend::Sqlite,
                     writer_session: None,
+                    shared: false,
+                    statements: Default::default(),
                 };
                 match index.schema_version().await {
                     Ok(found) => return index.readable(found),
@@ -806,6 +872,8 @@ impl Index {
             writes: false,
             backend: Backend::Sqlite,
             writer_session: None,
+            shared: false,
+            statements: Default::default(),
         };
         let found = index.schema_version().await?;
         index.readable(found)
@@ -921,6 +989,19 @@ impl Index {
             sqlx::raw_sql(&postgres_ddl(sql)).execute(&mut *tx).await?;
             record_version(&mut tx, i + 1).await?;
         }
+        if found < 2 {
+            // Writers before migration 2 numbered sources and snapshots
+            // themselves, which left the sequences behind: each now starts
+            // past the highest id, under the migrations' lock.
+            for table in SEQUENCED {
+                sqlx::query(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                     COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                ))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -1026,6 +1107,7 @@ impl Index {
 
     /// The source's row, created on first sight.
     pub async fn source(&self, url: &str) -> IndexResult<SourceRow> {
+        self.count(1);
         sqlx::query("INSERT INTO sources (url) VALUES ($1) ON CONFLICT (url) DO NOTHING")
             .bind(url)
             .execute(&self.pool)
@@ -1037,6 +1119,7 @@ impl Index {
     }
 
     pub async fn find_source(&self, url: &str) -> IndexResult<Option<SourceRow>> {
+        self.count(1);
         Ok(sqlx::query(
             "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, checks \
              FROM sources WHERE url = $1",
@@ -1114,6 +1197,7 @@ impl Index {
         source_id: i64,
         at: Option<&str>,
     ) -> IndexResult<Option<SnapshotRow>> {
+        self.count(1);
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.source_id = $1 AND ($2 IS NULL OR s.fetched_at <= $2) \
@@ -1148,6 +1232,7 @@ impl Index {
     /// SHA-256, under any source: the capture a later identical body is
     /// archived as a revisit of.
     pub async fn first_snapshot_with_body(&self, sha256: &str) -> IndexResult<Option<SnapshotRow>> {
+        self.count(1);
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} \
              WHERE s.body_sha256 = $1 AND s.warc_file IS NOT NULL ORDER BY s.id LIMIT 1"
@@ -1213,6 +1298,7 @@ impl Index {
     }
 
     pub async fn baseline(&self, source_id: i64) -> IndexResult<Option<SnapshotRow>> {
+        self.count(1);
         let sql = format!(
             "SELECT {SNAPSHOT_COLUMNS} FROM baselines b JOIN snapshots s ON s.id = b.snapshot_id \
              JOIN sources src ON src.id = s.source_id WHERE b.source_id = $1 \
@@ -1302,6 +1388,80 @@ impl Index {
         Ok((r.get(0), r.get(1)))
     }
 
+    /// `n` new ids for rows of `table` (`sources` or `snapshots`) from its
+    /// sequence, in one statement: on PostgreSQL every writer numbers its
+    /// rows so, and many may write at once. (SQLite's one writer numbers
+    /// them from the highest, `next_ids`.)
+    pub async fn reserve_ids(&self, table: &str, n: i64) -> IndexResult<Vec<i64>> {
+        self.count(1);
+        if !SEQUENCED.contains(&table) {
+            return Err(
+                sqlx::Error::Configuration(format!("no id sequence for {table}").into()).into(),
+            );
+        }
+        let sql = format!(
+            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, $1)"
+        );
+        Ok(sqlx::query(&sql)
+            .bind(n)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect())
+    }
+
+    /// What a writer needs of one source, read when it meets the source
+    /// rather than for the whole store at its start: the source's row
+    /// (created on first sight: two writers creating it at once get the
+    /// same row), its latest snapshot, its baseline, and which of their
+    /// bodies and texts `verify` marked damaged.
+    pub async fn source_state(&self, url: &str) -> IndexResult<SourceState> {
+        let source = match self.find_source(url).await? {
+            Some(s) => s,
+            None => self.source(url).await?,
+        };
+        let latest = self.latest_snapshot(source.id, None).await?;
+        let baseline = self.baseline(source.id).await?;
+        let shas: Vec<&str> = [&latest, &baseline]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| [Some(s.body_sha256.as_str()), s.text_sha256.as_deref()])
+            .flatten()
+            .collect();
+        let mut damaged = Vec::new();
+        if !shas.is_empty() {
+            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
+                "SELECT sha256 FROM damaged WHERE sha256 IN (",
+            );
+            let mut list = q.separated(", ");
+            for sha in &shas {
+                list.push_bind(*sha);
+            }
+            q.push(")");
+            self.count(1);
+            use sqlx::Execute;
+            let mut built = q.build();
+            let args = built
+                .take_arguments()
+                .map_err(sqlx::Error::Encode)?
+                .unwrap_or_default();
+            let sql = numbered_placeholders(built.sql());
+            damaged = sqlx::query_with(&sql, args)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        }
+        Ok(SourceState {
+            source,
+            latest,
+            baseline,
+            damaged,
+        })
+    }
+
     /// Writes a batch in one transaction, in the order its rows name each
     /// other: sources, snapshots, requisites, baselines, histories, checks,
     /// then the damage marks it clears.
@@ -1310,6 +1470,18 @@ impl Index {
         if batch.is_empty() {
             return Ok(());
         }
+        // BEGIN, COMMIT, a statement per chunk of each kind of row, one
+        // per damage mark cleared.
+        let chunks = |n: usize| n.div_ceil(ROWS) as u64;
+        self.count(
+            2 + chunks(batch.sources.len())
+                + chunks(batch.snapshots.len())
+                + chunks(batch.requisites.len())
+                + chunks(batch.baselines.len())
+                + chunks(batch.histories.len())
+                + chunks(batch.checks.len())
+                + batch.cleared.len() as u64,
+        );
         // Many rows per statement: one round trip to SQLite's thread per
         // chunk rather than per row.
         const ROWS: usize = 200;
@@ -1394,11 +1566,17 @@ impl Index {
             execute_built(&mut q, &mut tx).await?;
         }
         for chunk in batch.checks.chunks(ROWS) {
-            let mut q = QueryBuilder::<sqlx::Any>::new(
-                "INSERT INTO checks (run_id, source_id, checked_at, verdict, reason, status, \
+            const COLUMNS: &str = "run_id, source_id, checked_at, verdict, reason, status, \
                  final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
-                 snapshot_id) ",
-            );
+                 snapshot_id";
+            // One of many writers keeps a run's check of a source only when
+            // no other writer has (a source taken over from a worker that
+            // was still at it is fetched twice, reported once).
+            let mut q = QueryBuilder::<sqlx::Any>::new(if self.shared {
+                format!("INSERT INTO checks ({COLUMNS}) SELECT * FROM (")
+            } else {
+                format!("INSERT INTO checks ({COLUMNS}) ")
+            });
             q.push_values(
                 chunk,
                 |mut b, (run_id, source_id, c, similarity, snapshot_id)| {
@@ -1418,6 +1596,12 @@ impl Index {
                         .push_bind(*snapshot_id);
                 },
             );
+            if self.shared {
+                q.push(format!(
+                    ") AS v ({COLUMNS}) WHERE NOT EXISTS (SELECT 1 FROM checks c \
+                     WHERE c.run_id = v.run_id AND c.source_id = v.source_id)"
+                ));
+            }
             execute_built(&mut q, &mut tx).await?;
         }
         for sha in &batch.cleared {

@@ -71,6 +71,11 @@ pub enum Access {
     /// `verify`: the store must exist, and the lock is taken (it records
     /// what it finds damaged).
     Tend,
+    /// A fleet's worker (`citeguard worker`): writes a distributed run's
+    /// copies beside its coordinator, which holds the lock, and beside the
+    /// other workers. PostgreSQL only; no lock, no recovery (the run it
+    /// writes to is alive, not killed).
+    Share,
 }
 
 /// Where a store keeps its index and its copies.
@@ -272,6 +277,13 @@ impl Store {
             ));
         }
         let index_path = root.join(INDEX_FILE);
+        if access == Access::Share {
+            return Err(err(
+                "a distributed run writes to a store on PostgreSQL (--store postgres://…), \
+                 which many workers can write at once"
+                    .into(),
+            ));
+        }
         match access {
             Access::Read | Access::Tend if !index_path.is_file() => {
                 return Err(err(if root.is_dir() {
@@ -280,12 +292,12 @@ impl Store {
                     "no such store (run `citeguard check` with this --store first)".into()
                 }));
             }
-            Access::Read | Access::Tend => {}
+            Access::Read | Access::Tend | Access::Share => {}
             Access::Write => std::fs::create_dir_all(root)
                 .map_err(|e| err(format!("cannot create the store directory: {e}")))?,
         }
         let mut lock = match access {
-            Access::Read => None,
+            Access::Read | Access::Share => None,
             Access::Write | Access::Tend => Some(lock::WriterLock::take(root)?),
         };
         // Copies in another directory: the writer's own files go there,
@@ -372,9 +384,10 @@ impl Store {
         let index = Index::open_postgres(url, access)
             .await
             .map_err(|e| err(format!("PostgreSQL: {e}")))?;
+        // A worker (`Share`) has its own directory under `tmp/` too.
         let lock = match access {
             Access::Read => None,
-            Access::Write | Access::Tend => {
+            Access::Write | Access::Tend | Access::Share => {
                 std::fs::create_dir_all(&dir)
                     .map_err(|e| err(format!("cannot create {}: {e}", dir.display())))?;
                 Some(lock::WriterLock::take_shared(&dir)?)

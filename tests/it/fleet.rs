@@ -624,3 +624,420 @@ fn sigterm_makes_a_worker_finish_its_sources_and_stop() {
     assert_eq!(second.finish().0, Some(0));
     assert_eq!(read_report(&dir)["summary"]["ok"].as_u64(), Some(12));
 }
+
+// ----- workers that keep copies: a store on PostgreSQL and S3
+
+/// A store on PostgreSQL (the queue's own database) with its copies in a
+/// bucket of the test's own on the S3 test server, as flags.
+fn shared_store(db: &QueueDb) -> Vec<String> {
+    vec![
+        "--store".into(),
+        db.url.clone(),
+        "--objects".into(),
+        format!("s3://{}/copies", crate::store_backends::bucket()),
+        "--s3-endpoint".into(),
+        crate::store_backends::s3_server().into(),
+    ]
+}
+
+/// `citeguard ARGS` in `dir`, with the S3 test credentials.
+fn with_s3<S: AsRef<std::ffi::OsStr>>(dir: &Dir, args: impl IntoIterator<Item = S>) -> Command {
+    let mut cmd = dir.citeguard(args).command();
+    crate::store_backends::s3_env(&mut cmd);
+    cmd
+}
+
+/// `check --distributed` on `post.html`, keeping copies in `store`, its
+/// JSON report going to `out`; returns once its sources are queued.
+fn storing_coordinator(dir: &Dir, store: &[String], out: &str, flags: &[&str]) -> Running {
+    let mut args: Vec<String> = ["check", "post.html", "--distributed"]
+        .iter()
+        .chain(&["--format", "json", "--output", out])
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(store.iter().cloned());
+    args.extend(flags.iter().map(|s| s.to_string()));
+    let run = Running::spawn(with_s3(dir, &args), Stdio::null());
+    run.wait_for("sources queued");
+    run
+}
+
+/// A worker named by the store it keeps copies in (the queue is in its
+/// database; where the copies go, the run says).
+fn storing_worker(dir: &Dir, db: &QueueDb, name: &str, flags: &[&str]) -> Running {
+    let mut args = vec![
+        "worker",
+        "--store",
+        &db.url,
+        "--name",
+        name,
+        "--exit-when-idle",
+    ];
+    args.extend_from_slice(flags);
+    Running::spawn(with_s3(dir, args), Stdio::null())
+}
+
+/// A distributed run with these workers, to its end: its report.
+fn distributed_run(
+    dir: &Dir,
+    db: &QueueDb,
+    store: &[String],
+    out: &str,
+    workers: &[(&str, &[&str])],
+    flags: &[&str],
+) -> serde_json::Value {
+    let mut check = storing_coordinator(dir, store, out, flags);
+    let running: Vec<Running> = workers
+        .iter()
+        .map(|(name, extra)| storing_worker(dir, db, name, extra))
+        .collect();
+    let (code, lines) = check.finish();
+    assert!(matches!(code, Some(0 | 1)), "the coordinator: {lines:?}");
+    for mut w in running {
+        let (code, lines) = w.finish();
+        assert_eq!(code, Some(0), "a worker: {lines:?}");
+        assert!(
+            !lines.iter().any(|l| l.contains("violates")),
+            "a worker: {lines:?}"
+        );
+    }
+    serde_json::from_str(&dir.read(out)).expect("the report is JSON")
+}
+
+/// A store command on `store`, with the S3 test credentials.
+fn on_store(dir: &Dir, store: &[String], args: &[&str]) -> std::process::Output {
+    let all: Vec<String> = args
+        .iter()
+        .map(|s| s.to_string())
+        .chain(store.iter().cloned())
+        .collect();
+    with_s3(dir, &all).output().expect("run citeguard")
+}
+
+/// What a report says of each citation, without what names a store, a
+/// run or a time: the URL, verdict, reason, status, similarity, whether
+/// the quote was found and the change since the previous run.
+fn judged(report: &serde_json::Value) -> Vec<String> {
+    report["citations"]
+        .as_array()
+        .expect("citations")
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {} {} {} {} {}",
+                c["url"],
+                c["verdict"],
+                c["reason"],
+                c["status"],
+                c["similarity"],
+                c["quote_found"],
+                c["change"]
+            )
+        })
+        .collect()
+}
+
+/// One SQL answer from the database, as text.
+fn sql(db: &QueueDb, query: &str) -> String {
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-A", "-t", &db.url, "-c", query])
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// No run of the store has two checks of one source.
+fn one_check_per_source_and_run(db: &QueueDb) {
+    let twice = sql(
+        db,
+        "SELECT count(*) FROM (SELECT run_id, source_id FROM checks \
+         GROUP BY run_id, source_id HAVING count(*) > 1) d",
+    );
+    assert_eq!(twice, "0", "sources checked twice in one run");
+}
+
+/// `verify` passes on the store.
+fn verifies(dir: &Dir, store: &[String]) {
+    let verify = on_store(dir, store, &["verify"]);
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}{}",
+        crate::util::stdout(&verify),
+        stderr(&verify)
+    );
+}
+
+#[test]
+fn distributed_runs_that_keep_copies_report_changes_as_a_local_run_and_the_store_verifies() {
+    let web = Web::on("127.0.0.76");
+    let dir = Dir::new();
+    crate::store_backends::write_post(&dir, &web);
+    let db = fresh_queue("store");
+    let store = shared_store(&db);
+    let flags = ["--retries", "0", "--host-delay", "0", "--no-memento"];
+    let embedded = |out: &str| {
+        let args = [
+            "check",
+            "post.html",
+            "--store",
+            "embedded",
+            "--format",
+            "json",
+        ];
+        let local = dir.run(args.iter().chain(&flags));
+        assert!(
+            matches!(local.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&local)
+        );
+        dir.write(out, String::from_utf8_lossy(&local.stdout).as_ref());
+        json(&local)
+    };
+
+    let first = distributed_run(&dir, &db, &store, "d1.json", &[("a", &[])], &flags);
+    assert_eq!(judged(&first), judged(&embedded("l1.json")));
+
+    web.change_pages();
+    // The second worker says where the copies are itself.
+    let objects = [&store[2..]].concat();
+    let objects: Vec<&str> = objects.iter().map(String::as_str).collect();
+    let second = distributed_run(
+        &dir,
+        &db,
+        &store,
+        "d2.json",
+        &[("a", &[]), ("b", &objects)],
+        &flags,
+    );
+    let local = embedded("l2.json");
+    assert_eq!(judged(&second), judged(&local));
+    assert!(
+        judged(&second)
+            .iter()
+            .any(|r| r.contains("/drift") && r.contains("\"changed\"")),
+        "{second}"
+    );
+    // The report kept in the store is the run's.
+    let report = on_store(&dir, &store, &["report", "--format", "json"]);
+    assert_eq!(json(&report)["run"]["id"], second["run"]["id"]);
+    one_check_per_source_and_run(&db);
+    assert_eq!(
+        sql(&db, "SELECT count(*) FROM runs WHERE finished_at IS NULL"),
+        "0"
+    );
+
+    verifies(&dir, &store);
+    let export = on_store(&dir, &store, &["export", "--wacz", "fleet.wacz"]);
+    assert_eq!(export.status.code(), Some(0), "{}", stderr(&export));
+    let wacz = dir.path().join("fleet.wacz");
+    let (out, text) =
+        crate::archive_tools::run("wacz", &["validate", "-f", wacz.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "wacz validate: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn a_storing_worker_killed_halfway_leaves_one_verdict_per_citation_and_a_sound_store() {
+    let web = Web::on("127.0.0.77");
+    // Slow answers, so that the killed worker dies holding sources.
+    web.set_delay(Duration::from_millis(400));
+    let mut paths: Vec<String> = ["/ok", "/gone404", "/moved", "/soft404"]
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    paths.extend((0..10).map(|i| format!("/slow/{i}")));
+    let links: Vec<String> = paths.iter().map(|p| web.url(p)).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let flags = [
+        "--retries",
+        "0",
+        "--per-host",
+        "2",
+        "--host-delay",
+        "0",
+        "--no-memento",
+    ];
+    let db = fresh_queue("killstore");
+    let store = shared_store(&db);
+    let mut check = storing_coordinator(&dir, &store, "report.json", &flags);
+    let halfway = web.after_requests(4);
+    let mut doomed = storing_worker(&dir, &db, "doomed", &["--lease", "2", "--concurrency", "4"]);
+    halfway.recv_timeout(PATIENCE).expect("the worker started");
+    doomed.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    doomed.child.wait().unwrap();
+    let others: Vec<Running> = ["second", "third"]
+        .iter()
+        .map(|n| storing_worker(&dir, &db, n, &["--lease", "2", "--concurrency", "4"]))
+        .collect();
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(1), "the coordinator: {lines:?}");
+    for mut w in others {
+        let (code, lines) = w.finish();
+        assert_eq!(code, Some(0), "a surviving worker: {lines:?}");
+    }
+    let asked: usize = paths.iter().map(|p| web.hits(p)).sum();
+    assert!(
+        asked > paths.len(),
+        "{asked} requests for {} pages: nothing was taken over",
+        paths.len()
+    );
+    // One row per citation, each with the verdict a local run on a store
+    // of its own gives.
+    let distributed = read_report(&dir);
+    let local = dir.run(
+        [
+            "check",
+            "post.html",
+            "--store",
+            "embedded",
+            "--format",
+            "json",
+        ]
+        .iter()
+        .chain(&flags),
+    );
+    assert_eq!(rows(&distributed), rows(&json(&local)));
+    one_check_per_source_and_run(&db);
+    verifies(&dir, &store);
+}
+
+#[test]
+fn a_source_taken_over_from_a_worker_still_at_it_is_reported_once_and_the_store_stays_sound() {
+    let web = Web::on("127.0.0.78");
+    web.set_delay(Duration::from_secs(2));
+    let dir = Dir::new();
+    write_post(&dir, &[web.url("/slow/0")]);
+    let flags = [
+        "--retries",
+        "0",
+        "--ignore-robots",
+        "--host-delay",
+        "0",
+        "--no-memento",
+    ];
+    let db = fresh_queue("takeover");
+    let store = shared_store(&db);
+    let mut check = storing_coordinator(&dir, &store, "report.json", &flags);
+    // The first worker asks for the page, then stands still (SIGSTOP)
+    // past its lease: the second takes the source over.
+    let asked = web.after_requests(1);
+    let mut first = storing_worker(&dir, &db, "first", &["--lease", "1"]);
+    asked
+        .recv_timeout(PATIENCE)
+        .expect("the first worker asked");
+    let signal = |sig: &str, child: &Child| {
+        let ok = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    };
+    signal("-STOP", &first.child);
+    let mut second = storing_worker(&dir, &db, "second", &[]);
+    // 1: the post's unlinked citation is missing.
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(1), "the coordinator: {lines:?}");
+    let (code, lines) = second.finish();
+    assert_eq!(code, Some(0), "the second worker: {lines:?}");
+    // The first one wakes, stores what it fetched, and drops its result.
+    signal("-CONT", &first.child);
+    let (code, lines) = first.finish();
+    assert_eq!(code, Some(0), "the first worker: {lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("1 taken over by another worker")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("violates")), "{lines:?}");
+    assert_eq!(web.hits("/slow/0"), 2, "fetched by both");
+
+    let report = read_report(&dir);
+    assert_eq!(report["citations"].as_array().unwrap().len(), 2);
+    assert_eq!(report["citations"][0]["verdict"], "ok");
+    // Both copies are kept, one check is.
+    assert_eq!(sql(&db, "SELECT count(*) FROM snapshots"), "2");
+    assert_eq!(sql(&db, "SELECT count(*) FROM checks"), "1");
+    one_check_per_source_and_run(&db);
+    verifies(&dir, &store);
+}
+
+#[test]
+fn a_coordinator_without_workers_says_so_once_and_an_ended_run_leaves_no_host_rows() {
+    let web = Web::on("127.0.0.79");
+    let dir = Dir::new();
+    write_post(&dir, &[web.url("/ok"), web.url("/gone404")]);
+    let db = fresh_queue("idle");
+    let mut check = coordinator(&dir, &db.url, &["--retries", "0", "--host-delay", "0"]);
+    let line = check.wait_for("no worker has claimed");
+    assert!(
+        line.contains("citeguard worker --queue postgres://"),
+        "{line}"
+    );
+    assert_eq!(web.hits("/ok"), 0);
+    let mut late = worker(&dir, &db.url, "late", &[]);
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(1), "{lines:?}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains("no worker")).count(),
+        1,
+        "{lines:?}"
+    );
+    assert_eq!(late.finish().0, Some(0));
+    assert_eq!(rows(&read_report(&dir)).len(), 3);
+    // The run's host kept its politeness while it had sources; the run
+    // over, its row went with it.
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_hosts"), "0");
+}
+
+#[test]
+fn a_run_whose_coordinator_died_is_ended_by_the_next_worker_not_fetched() {
+    let web = Web::on("127.0.0.80");
+    let dir = Dir::new();
+    write_post(&dir, &[web.url("/ok"), web.url("/gone404")]);
+    let db = fresh_queue("orphan");
+    let mut check = coordinator(&dir, &db.url, &["--retries", "0"]);
+    check.child.kill().unwrap(); // SIGKILL: its run stays in the queue
+    check.child.wait().unwrap();
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_sources"), "2");
+    // Long silent, as a coordinator killed minutes ago.
+    sql(
+        &db,
+        "UPDATE fleet_runs SET heartbeat = now() - interval '1 hour'",
+    );
+    let mut w = worker(&dir, &db.url, "next", &[]);
+    let (code, lines) = w.finish();
+    assert_eq!(code, Some(0), "{lines:?}");
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_runs"), "0");
+    assert_eq!(sql(&db, "SELECT count(*) FROM fleet_sources"), "0");
+    assert_eq!(
+        web.hits("/ok") + web.hits("/gone404"),
+        0,
+        "no one waits for them"
+    );
+}
+
+#[test]
+fn a_distributed_run_with_a_store_that_is_not_on_postgresql_is_one_line() {
+    let dir = Dir::new();
+    write_post(&dir, &["http://127.0.0.81/ok".to_string()]);
+    let out = dir.run(["check", "post.html", "--distributed", "--store", "here"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("PostgreSQL") && err.contains("here"), "{err}");
+    assert!(!dir.join("here").exists(), "nothing was written");
+    let out = dir.run(["check", "post.html", "--distributed", "--no-store"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--queue"), "{}", stderr(&out));
+}

@@ -43,7 +43,7 @@ fn postgres_server() -> &'static str {
     setup("setup-postgres", &URL)
 }
 
-fn s3_server() -> &'static str {
+pub(crate) fn s3_server() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     setup("setup-s3", &URL)
 }
@@ -88,7 +88,7 @@ fn database() -> String {
 }
 
 /// A fresh, empty bucket on the test S3 server; its name.
-fn bucket() -> String {
+pub(crate) fn bucket() -> String {
     let endpoint = s3_server();
     let name = unique("b");
     block_on(async {
@@ -107,6 +107,13 @@ fn bucket() -> String {
 /// nothing else from the caller's AWS environment.
 fn run(dir: &Dir, args: &[&str]) -> Output {
     let mut cmd = dir.citeguard(args).command();
+    s3_env(&mut cmd);
+    cmd.output().expect("run citeguard")
+}
+
+/// The S3 test credentials set on a command, and nothing else from the
+/// caller's AWS environment.
+pub(crate) fn s3_env(cmd: &mut std::process::Command) {
     for v in [
         "AWS_PROFILE",
         "AWS_SESSION_TOKEN",
@@ -119,11 +126,10 @@ fn run(dir: &Dir, args: &[&str]) -> Output {
     cmd.env("AWS_ACCESS_KEY_ID", "citeguard-test")
         .env("AWS_SECRET_ACCESS_KEY", "citeguard-test-secret")
         .env("AWS_REGION", "us-east-1");
-    cmd.output().expect("run citeguard")
 }
 
 /// A post citing pages of the test web that change between runs.
-fn write_post(dir: &Dir, web: &Web) {
+pub(crate) fn write_post(dir: &Dir, web: &Web) {
     let html = format!(
         "<!doctype html><html><body><article>\n\
          <p>The <a href=\"{0}/stable\">ministry statement</a> says so.</p>\n\
