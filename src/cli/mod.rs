@@ -505,6 +505,16 @@ impl citeguard::fleet::worker::Events for FleetLines {
     fn back(&self) {
         crate::say(format_args!("{}: the queue answers again", self.who));
     }
+    fn store_lost(&self, cause: &str, retry_in: std::time::Duration) {
+        crate::say(format_args!(
+            "{}: the store failed ({cause}); its sources go back to the queue, claiming again in {:.1}s, then backing off",
+            self.who,
+            retry_in.as_secs_f64()
+        ));
+    }
+    fn store_back(&self) {
+        crate::say(format_args!("{}: the store keeps sources again", self.who));
+    }
     fn no_worker(&self, run: &str, queue: &str, waited: std::time::Duration) {
         crate::say(format_args!(
             "{}: run {run}: no worker has claimed a source in {} s; start `citeguard worker --queue {queue}` (or --store with the store's URL)",

@@ -43,6 +43,12 @@ pub trait Events: Send + Sync {
     fn lost(&self, _cause: &str, _retry_in: Duration) {}
     /// The database answers again.
     fn back(&self) {}
+    /// Keeping a source in the store failed; its source goes back to the
+    /// queue and no source is claimed for `retry_in`. Said once per
+    /// outage.
+    fn store_lost(&self, _cause: &str, _retry_in: Duration) {}
+    /// A source was kept in the store again.
+    fn store_back(&self) {}
     /// A source's result is recorded.
     fn done(&self, _check: &Check) {}
     /// A source's lease was taken over by another worker while this one
@@ -193,7 +199,91 @@ struct RunCtx {
     /// The run's archive in its store, when the run keeps copies: one per
     /// run in this worker, shared by its tasks (their fetches go into its
     /// batches, committed together).
-    archive: Option<(Arc<Mutex<Archive<'static>>>, &'static Store)>,
+    archive: Option<RunArchive>,
+}
+
+/// The run's archive in this worker, and how to start another: one whose
+/// commit failed fails every later commit, so after a store failure the
+/// tasks that start next get a fresh one (those still holding the old
+/// fail too, and their sources go back to the queue as well).
+struct RunArchive {
+    current: Mutex<Arc<Mutex<Archive<'static>>>>,
+    store: &'static Store,
+    join: Box<dyn Fn() -> Archive<'static> + Send + Sync>,
+}
+
+impl RunArchive {
+    fn current(&self) -> Arc<Mutex<Archive<'static>>> {
+        lock(&self.current).clone()
+    }
+
+    /// A fresh archive for the tasks that start from now on.
+    fn rejoin(&self) {
+        *lock(&self.current) = Arc::new(Mutex::new((self.join)()));
+    }
+}
+
+/// The store's outages as one worker meets them: said once when the
+/// first source fails to be kept, once when one is kept again; meanwhile
+/// no source is claimed until the backoff's wait has passed.
+struct StoreReach {
+    events: Arc<dyn Events>,
+    state: Mutex<StoreState>,
+}
+
+struct StoreState {
+    down: bool,
+    backoff: Backoff,
+    until: Option<std::time::Instant>,
+}
+
+impl StoreReach {
+    fn new(events: Arc<dyn Events>) -> StoreReach {
+        StoreReach {
+            events,
+            state: Mutex::new(StoreState {
+                down: false,
+                backoff: Backoff::new(),
+                until: None,
+            }),
+        }
+    }
+
+    fn lost(&self, e: &Error) {
+        let now = std::time::Instant::now();
+        let mut s = lock(&self.state);
+        // Sources failing together are one failure: the wait grows only
+        // for a failure after the last wait has passed.
+        if s.until.is_some_and(|until| now < until) {
+            return;
+        }
+        let wait = s.backoff.wait();
+        s.until = Some(now + wait);
+        if !s.down {
+            s.down = true;
+            drop(s);
+            self.events.store_lost(&crate::error::chain_text(e), wait);
+        }
+    }
+
+    fn ok(&self) {
+        let mut s = lock(&self.state);
+        if s.down {
+            *s = StoreState {
+                down: false,
+                backoff: Backoff::new(),
+                until: None,
+            };
+            drop(s);
+            self.events.store_back();
+        }
+    }
+
+    /// How long claims wait yet, if they do.
+    fn paused(&self) -> Option<Duration> {
+        let until = lock(&self.state).until?;
+        until.checked_duration_since(std::time::Instant::now())
+    }
 }
 
 /// A store this worker opened, by where it is; kept open for the life of
@@ -288,6 +378,7 @@ struct Shared {
     in_flight: Mutex<HashSet<i64>>,
     runs: Mutex<Runs>,
     reach: Reach,
+    store_reach: StoreReach,
     sources: AtomicU64,
     dropped: AtomicU64,
     stores: Stores,
@@ -319,10 +410,16 @@ impl Shared {
                     self.options.store.apply(&mut config);
                     match self.store(&config).await {
                         Ok(store) => {
-                            let name = &self.options.name;
-                            let archive = Archive::join(store, &config, &at.id, at.now, name);
-                            let archive = Arc::new(Mutex::new(archive));
-                            (Ok(Some(store)), Some((archive, store)))
+                            let (config, id, at_now) = (config.clone(), at.id.clone(), at.now);
+                            let name = self.options.name.clone();
+                            let join =
+                                Box::new(move || Archive::join(store, &config, &id, at_now, &name));
+                            let archive = RunArchive {
+                                current: Mutex::new(Arc::new(Mutex::new(join()))),
+                                store,
+                                join,
+                            };
+                            (Ok(Some(store)), Some(archive))
                         }
                         Err(e) => (Err(e), None),
                     }
@@ -387,6 +484,7 @@ pub async fn work(
         queue,
         options,
         reach: Reach::new(events.clone()),
+        store_reach: StoreReach::new(events.clone()),
         events,
         in_flight: Mutex::new(HashSet::new()),
         runs: Mutex::new(Runs::default()),
@@ -419,6 +517,13 @@ pub async fn work(
         if free == 0 {
             tokio::select! {
                 _ = tasks.join_next() => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+        if let Some(wait) = shared.store_reach.paused() {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
             }
             continue;
@@ -512,10 +617,29 @@ async fn process(shared: Arc<Shared>, c: Claimed) {
     let outcome = match shared.run(&c.run_id).await {
         // The run ended under us: no one waits for this source.
         None => None,
-        Some(ctx) => Some(match &ctx.fetcher {
-            Err(e) => Outcome::Failed { error: e.clone() },
-            Ok(fetcher) => fetch_one(&shared, &ctx, fetcher, &c).await,
-        }),
+        Some(ctx) => match &ctx.fetcher {
+            Err(e) => Some(Outcome::Failed { error: e.clone() }),
+            Ok(fetcher) => match fetch_one(&shared, &ctx, fetcher, &c).await {
+                Ok(outcome) => {
+                    if ctx.archive.is_some() {
+                        shared.store_reach.ok();
+                    }
+                    Some(outcome)
+                }
+                // The store failed (the database or the copies' storage
+                // gone): the source goes back to the queue (its lease,
+                // no longer renewed, runs out and a worker takes it
+                // again), the run's archive starts afresh, and claims
+                // wait.
+                Err(e) => {
+                    if let Some(archive) = &ctx.archive {
+                        archive.rejoin();
+                    }
+                    shared.store_reach.lost(&e);
+                    None
+                }
+            },
+        },
     };
     if let Some(outcome) = outcome {
         let json = outcome.to_json();
@@ -537,7 +661,14 @@ async fn process(shared: Arc<Shared>, c: Claimed) {
     lock(&shared.in_flight).remove(&c.id);
 }
 
-async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Claimed) -> Outcome {
+/// A claimed source fetched (and kept, when the run keeps copies); an
+/// error when the store failed to keep it.
+async fn fetch_one(
+    shared: &Shared,
+    ctx: &RunCtx,
+    fetcher: &Arc<Fetcher>,
+    c: &Claimed,
+) -> Result<Outcome> {
     let origin = origin(&c.url);
     let robots_pending = c.robots_first && !lock(&ctx.robots_known).contains(&origin);
     if robots_pending {
@@ -558,10 +689,10 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
     }
     let (outcome, robots) = match &ctx.archive {
         None => fetch_with(NoStore, fetcher, c).await,
-        Some((archive, store)) => {
+        Some(archive) => {
             let kept = Kept {
-                archive: archive.clone(),
-                store,
+                archive: archive.current(),
+                store: archive.store,
                 batch: None,
             };
             // The store's futures are not `Send` to the compiler's eye (it
@@ -575,7 +706,7 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
             .await;
             joined.unwrap_or_else(|e| {
                 let error = format!("storing a source failed: {e}");
-                (Outcome::Failed { error }, None)
+                (Ok(Outcome::Failed { error }), None)
             })
         }
     };
@@ -599,12 +730,13 @@ async fn fetch_one(shared: &Shared, ctx: &RunCtx, fetcher: &Arc<Fetcher>, c: &Cl
 }
 
 /// Fetches one claimed source through `hook` (nothing kept, or the run's
-/// archive); its outcome, and the robots.txt answer its fetch carried.
+/// archive); its outcome (an error when the store failed to keep it),
+/// and the robots.txt answer its fetch carried.
 async fn fetch_with<H: Finish>(
     inner: H,
     fetcher: &Arc<Fetcher>,
     c: &Claimed,
-) -> (Outcome, Option<(u16, Vec<u8>)>) {
+) -> (Result<Outcome>, Option<(u16, Vec<u8>)>) {
     let order = [c.url.clone()];
     let sources = Sources::listed(&order, vec![c.quotes.clone()]);
     let mut hook = Watch {
@@ -621,13 +753,16 @@ async fn fetch_with<H: Finish>(
         Err(e) => Err(e),
     };
     let outcome = match fetched {
-        Ok(mut checks) => match checks.pop().flatten() {
+        Ok(mut checks) => Ok(match checks.pop().flatten() {
             Some((check, evidence)) => Outcome::checked(&check, &evidence),
             None => Outcome::Unfetched,
-        },
-        Err(e) => Outcome::Failed {
+        }),
+        Err(e @ Error::Store { .. }) => Err(e),
+        // Anything else (a fetch that panicked) ends the run, as it ends
+        // a local run.
+        Err(e) => Ok(Outcome::Failed {
             error: crate::error::chain_text(&e),
-        },
+        }),
     };
     let robots = lock(&hook.robots).take();
     (outcome, robots)

@@ -505,6 +505,8 @@ fn host_delay_spaces_starts_across_all_workers() {
 struct Proxy {
     port: u16,
     up: Arc<AtomicBool>,
+    /// The connections it carries, to cut.
+    carried: Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
 }
 
 impl Proxy {
@@ -513,6 +515,8 @@ impl Proxy {
         let port = listener.local_addr().unwrap().port();
         let up = Arc::new(AtomicBool::new(false));
         let flag = up.clone();
+        let carried = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let live = carried.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
@@ -523,6 +527,9 @@ impl Proxy {
                 let Ok(server) = std::net::TcpStream::connect(target) else {
                     continue;
                 };
+                if let Ok(mut live) = live.lock() {
+                    live.push(client.try_clone().unwrap());
+                }
                 for (mut from, mut to) in [
                     (client.try_clone().unwrap(), server.try_clone().unwrap()),
                     (server, client),
@@ -534,7 +541,15 @@ impl Proxy {
                 }
             }
         });
-        Proxy { port, up }
+        Proxy { port, up, carried }
+    }
+
+    /// Down: new connections refused, and those it carries cut.
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for c in self.carried.lock().unwrap().drain(..) {
+            let _ = c.shutdown(std::net::Shutdown::Both);
+        }
     }
 }
 
@@ -1040,4 +1055,84 @@ fn a_distributed_run_with_a_store_that_is_not_on_postgresql_is_one_line() {
     let out = dir.run(["check", "post.html", "--distributed", "--no-store"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--queue"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_storing_worker_that_loses_the_store_gives_its_sources_back_says_so_once_and_carries_on() {
+    let web = Web::on("127.0.0.78");
+    web.set_delay(Duration::from_millis(300));
+    let paths: Vec<String> = (0..12).map(|i| format!("/slow/{i}")).collect();
+    let links: Vec<String> = paths.iter().map(|p| web.url(p)).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let flags = [
+        "--retries",
+        "0",
+        "--per-host",
+        "2",
+        "--host-delay",
+        "0",
+        "--no-memento",
+    ];
+    let db = fresh_queue("storelost");
+    let store = shared_store(&db);
+    let mut check = storing_coordinator(&dir, &store, "report.json", &flags);
+
+    // The worker reaches the queue directly and the store's index through
+    // a proxy that is cut while it works.
+    let target: std::net::SocketAddr = "127.0.0.1:54329".parse().unwrap();
+    assert!(db.url.contains(":54329/"), "{}", db.url);
+    let proxy = Proxy::to(target);
+    proxy.up.store(true, Ordering::SeqCst);
+    let through = db.url.replace(":54329/", &format!(":{}/", proxy.port));
+    let args = [
+        "worker",
+        "--queue",
+        db.url.as_str(),
+        "--store",
+        through.as_str(),
+        "--name",
+        "cut-off",
+        "--exit-when-idle",
+        "--lease",
+        "2",
+        "--concurrency",
+        "2",
+    ];
+    let started = web.after_requests(3);
+    let mut w = Running::spawn(with_s3(&dir, args), Stdio::null());
+    started.recv_timeout(PATIENCE).expect("the worker started");
+    proxy.cut();
+    let said = w.wait_for("the store failed");
+    assert!(said.starts_with("citeguard: worker cut-off: "), "{said}");
+    proxy.up.store(true, Ordering::SeqCst);
+    w.wait_for("keeps sources again");
+
+    let (code, lines) = check.finish();
+    // 1: the post's unlinked citation is `missing`.
+    assert_eq!(code, Some(1), "the coordinator: {lines:?}");
+    let (code, lines) = w.finish();
+    assert_eq!(code, Some(0), "{lines:?}");
+    let lost = lines
+        .iter()
+        .filter(|l| l.contains("the store failed"))
+        .count();
+    assert_eq!(lost, 1, "one line per outage: {lines:?}");
+    // Every citation has its one verdict, as a local run gives it, and
+    // the store is sound.
+    let local = dir.run(
+        [
+            "check",
+            "post.html",
+            "--store",
+            "embedded",
+            "--format",
+            "json",
+        ]
+        .iter()
+        .chain(&flags),
+    );
+    assert_eq!(rows(&read_report(&dir)), rows(&json(&local)));
+    one_check_per_source_and_run(&db);
+    verifies(&dir, &store);
 }
