@@ -1118,6 +1118,21 @@ impl Index {
             .ok_or(sqlx::Error::RowNotFound)?)
     }
 
+    /// Makes the source of `url`, unless some writer has: its row when
+    /// this call made it.
+    async fn insert_source(&self, url: &str) -> IndexResult<Option<SourceRow>> {
+        self.count(1);
+        Ok(sqlx::query(
+            "INSERT INTO sources (url) VALUES ($1) ON CONFLICT (url) DO NOTHING \
+             RETURNING id, url, first_seen, last_ok, consecutive_failures, failing_since, checks",
+        )
+        .bind(url)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(source_row))
+    }
+
     pub async fn find_source(&self, url: &str) -> IndexResult<Option<SourceRow>> {
         self.count(1);
         Ok(sqlx::query(
@@ -1419,7 +1434,21 @@ impl Index {
     pub async fn source_state(&self, url: &str) -> IndexResult<SourceState> {
         let source = match self.find_source(url).await? {
             Some(s) => s,
-            None => self.source(url).await?,
+            None => match self.insert_source(url).await? {
+                // A source this writer made has no snapshot, baseline or
+                // damage yet: the three look-ups are saved (most of a
+                // first run's statements on a shared index).
+                Some(made) => {
+                    return Ok(SourceState {
+                        source: made,
+                        latest: None,
+                        baseline: None,
+                        damaged: Vec::new(),
+                    });
+                }
+                // Another writer made it meanwhile.
+                None => self.source(url).await?,
+            },
         };
         let latest = self.latest_snapshot(source.id, None).await?;
         let baseline = self.baseline(source.id).await?;
