@@ -193,14 +193,24 @@ impl<'a> Archive<'a> {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Archive<'a>> {
+        let mut archive = Archive::started(store, config, run_id, now).await?;
+        archive.load_all().await?;
+        Ok(archive)
+    }
+
+    /// The run's row begun, and its archive, which knows nothing yet.
+    async fn started(
+        store: &'a Store,
+        config: &Config,
+        run_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Archive<'a>> {
         store
             .index
             .begin_run(run_id, &rfc3339(now))
             .await
             .map_err(|e| store.err(e))?;
-        let mut archive = Archive::new(store, config, run_id, now, None);
-        archive.load_all().await?;
-        Ok(archive)
+        Ok(Archive::new(store, config, run_id, now, None))
     }
 
     /// Starts a run whose sources are stored by a fleet's workers
@@ -212,12 +222,7 @@ impl<'a> Archive<'a> {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Archive<'a>> {
-        store
-            .index
-            .begin_run(run_id, &rfc3339(now))
-            .await
-            .map_err(|e| store.err(e))?;
-        let mut archive = Archive::new(store, config, run_id, now, None);
+        let mut archive = Archive::started(store, config, run_id, now).await?;
         archive.on_demand = true;
         Ok(archive)
     }

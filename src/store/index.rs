@@ -650,15 +650,22 @@ async fn execute_built(
     q: &mut sqlx::QueryBuilder<'_, sqlx::Any>,
     conn: &mut sqlx::AnyConnection,
 ) -> Result<(), sqlx::Error> {
+    let (sql, args) = numbered(q)?;
+    sqlx::query_with(&sql, args).execute(conn).await?;
+    Ok(())
+}
+
+/// A built query's SQL with numbered placeholders, and its arguments.
+fn numbered<'q>(
+    q: &'q mut sqlx::QueryBuilder<'_, sqlx::Any>,
+) -> Result<(String, sqlx::any::AnyArguments<'q>), sqlx::Error> {
     use sqlx::Execute;
     let mut built = q.build();
     let args = built
         .take_arguments()
         .map_err(sqlx::Error::Encode)?
         .unwrap_or_default();
-    let sql = numbered_placeholders(built.sql());
-    sqlx::query_with(&sql, args).execute(conn).await?;
-    Ok(())
+    Ok((numbered_placeholders(built.sql()), args))
 }
 
 /// `?` placeholders as `$1`, `$2`, …, in order; a `?` inside a quoted
@@ -1469,13 +1476,7 @@ impl Index {
             }
             q.push(")");
             self.count(1);
-            use sqlx::Execute;
-            let mut built = q.build();
-            let args = built
-                .take_arguments()
-                .map_err(sqlx::Error::Encode)?
-                .unwrap_or_default();
-            let sql = numbered_placeholders(built.sql());
+            let (sql, args) = numbered(&mut q)?;
             damaged = sqlx::query_with(&sql, args)
                 .fetch_all(&self.pool)
                 .await?

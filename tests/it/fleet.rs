@@ -642,6 +642,18 @@ fn sigterm_makes_a_worker_finish_its_sources_and_stop() {
 
 // ----- workers that keep copies: a store on PostgreSQL and S3
 
+/// The limits of the storing runs' tests: no retries, two requests at a
+/// time a host, no delay, no Memento look-ups.
+const STORING_LIMITS: [&str; 7] = [
+    "--retries",
+    "0",
+    "--per-host",
+    "2",
+    "--host-delay",
+    "0",
+    "--no-memento",
+];
+
 /// A store on PostgreSQL (the queue's own database) with its copies in a
 /// bucket of the test's own on the S3 test server, as flags.
 fn shared_store(db: &QueueDb) -> Vec<String> {
@@ -873,15 +885,7 @@ fn a_storing_worker_killed_halfway_leaves_one_verdict_per_citation_and_a_sound_s
     let links: Vec<String> = paths.iter().map(|p| web.url(p)).collect();
     let dir = Dir::new();
     write_post(&dir, &links);
-    let flags = [
-        "--retries",
-        "0",
-        "--per-host",
-        "2",
-        "--host-delay",
-        "0",
-        "--no-memento",
-    ];
+    let flags = STORING_LIMITS;
     let db = fresh_queue("killstore");
     let store = shared_store(&db);
     let mut check = storing_coordinator(&dir, &store, "report.json", &flags);
@@ -1065,15 +1069,7 @@ fn a_storing_worker_that_loses_the_store_gives_its_sources_back_says_so_once_and
     let links: Vec<String> = paths.iter().map(|p| web.url(p)).collect();
     let dir = Dir::new();
     write_post(&dir, &links);
-    let flags = [
-        "--retries",
-        "0",
-        "--per-host",
-        "2",
-        "--host-delay",
-        "0",
-        "--no-memento",
-    ];
+    let flags = STORING_LIMITS;
     let db = fresh_queue("storelost");
     let store = shared_store(&db);
     let mut check = storing_coordinator(&dir, &store, "report.json", &flags);
