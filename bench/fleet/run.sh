@@ -68,13 +68,16 @@ local_run() { # NAME FLAGS... → "wall_s"
   secs "$t0" "$(now)"
 }
 
-fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements"
-  local name=$1 workers=$2; shift 2
-  local q; q=$(fresh_queue "$name")
+# Runs a distributed check and WORKERS workers to their ends: the
+# coordinator with CHECK_ARGS..., each worker with WORKER_FLAG Q. Sets
+# ELAPSED (the coordinator's wall time) and STMTS (the workers' PostgreSQL
+# statements).
+drive() { # NAME WORKERS WORKER_FLAG Q CHECK_ARGS...
+  local name=$1 workers=$2 worker_flag=$3 q=$4; shift 4
   # A previous run's line must not be taken for this one's.
   rm -f "$WORK/$name.err" "$WORK/$name"-w*.err
   local t0; t0=$(now)
-  "$CG" check posts --distributed --queue "$q" --no-store --no-memento --format json "$@" \
+  "$CG" check posts --distributed --no-memento --format json "$@" \
     >"$WORK/$name.json" 2>"$WORK/$name.err" &
   local check=$!
   # Workers that exit when idle start once the run is queued.
@@ -84,17 +87,22 @@ fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements"
   done
   local pids=()
   for w in $(seq 1 "$workers"); do
-    "$CG" worker --queue "$q" --name "$name-$w" --concurrency "$WORKER_CONCURRENCY" --exit-when-idle \
+    "$CG" worker "$worker_flag" "$q" --name "$name-$w" --concurrency "$WORKER_CONCURRENCY" --exit-when-idle \
       2>"$WORK/$name-w$w.err" &
     pids+=($!)
   done
   wait "$check" || true
-  local t1; t1=$(now)
+  ELAPSED=$(secs "$t0" "$(now)")
   for p in "${pids[@]}"; do wait "$p" || true; done
-  local stmts
-  stmts=$(cat "$WORK/$name"-w*.err | sed -n 's/.* \([0-9]*\) statements to PostgreSQL.*/\1/p' | awk '{s += $1} END {print s + 0}')
+  STMTS=$(cat "$WORK/$name"-w*.err | sed -n 's/.* \([0-9]*\) statements to PostgreSQL.*/\1/p' | awk '{s += $1} END {print s + 0}')
   psql -X -q "$PG" -c "DROP DATABASE IF EXISTS ${q##*/}" || true
-  echo "$(secs "$t0" "$t1") $stmts"
+}
+
+fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements"
+  local name=$1 workers=$2; shift 2
+  local q; q=$(fresh_queue "$name")
+  drive "$name" "$workers" --queue "$q" --queue "$q" --no-store "$@"
+  echo "$ELAPSED $STMTS"
 }
 
 store_local_run() { # NAME FLAGS... → "wall_s": a local check on an embedded store of its own
@@ -111,29 +119,10 @@ store_fleet_run() { # NAME WORKERS FLAGS... → "wall_s statements s3_requests"
   local q; q=$(fresh_queue "$name")
   local bucket; bucket="bench-${name//_/-}-$$"
   curl -sf -X PUT "$S3/$bucket" >/dev/null
-  rm -f "$WORK/$name.err" "$WORK/$name"-w*.err
-  local t0; t0=$(now)
-  "$CG" check posts --distributed --store "$q" --objects "s3://$bucket/c" --s3-endpoint "$S3" \
-    --no-memento --format json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" &
-  local check=$!
-  until grep -q "sources queued" "$WORK/$name.err" 2>/dev/null; do
-    kill -0 "$check" 2>/dev/null || break
-    sleep 0.02
-  done
-  local pids=()
-  for w in $(seq 1 "$workers"); do
-    "$CG" worker --store "$q" --name "$name-$w" --concurrency "$WORKER_CONCURRENCY" --exit-when-idle \
-      2>"$WORK/$name-w$w.err" &
-    pids+=($!)
-  done
-  wait "$check" || true
-  local t1; t1=$(now)
-  for p in "${pids[@]}"; do wait "$p" || true; done
-  local stmts reqs
-  stmts=$(cat "$WORK/$name"-w*.err | sed -n 's/.* \([0-9]*\) statements to PostgreSQL.*/\1/p' | awk '{s += $1} END {print s + 0}')
-  reqs=$(grep -c " /$bucket[/ ?]" "$S3_LOG" || true)
-  psql -X -q "$PG" -c "DROP DATABASE IF EXISTS ${q##*/}" || true
-  echo "$(secs "$t0" "$t1") $stmts $reqs"
+  drive "$name" "$workers" --store "$q" \
+    --store "$q" --objects "s3://$bucket/c" --s3-endpoint "$S3" "$@"
+  local reqs; reqs=$(grep -c " /$bucket[/ ?]" "$S3_LOG" || true)
+  echo "$ELAPSED $STMTS $reqs"
 }
 
 same_verdicts() { # A.json B.json → "yes"/"no"

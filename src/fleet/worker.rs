@@ -849,12 +849,7 @@ impl Kept {
         if lock(&self.archive).knows(url) {
             return Ok(());
         }
-        let state = self
-            .store
-            .index
-            .source_state(url)
-            .await
-            .map_err(|e| self.store.err(e))?;
+        let state = crate::store::archive::source_state(self.store, url).await?;
         lock(&self.archive).know(url, state);
         Ok(())
     }

@@ -367,12 +367,7 @@ impl<'a> Archive<'a> {
         if !self.on_demand || self.sources.contains_key(url) {
             return Ok(());
         }
-        let state = self
-            .store
-            .index
-            .source_state(url)
-            .await
-            .map_err(|e| self.store.err(e))?;
+        let state = source_state(self.store, url).await?;
         self.know(url, state);
         Ok(())
     }
@@ -1369,6 +1364,16 @@ pub fn shell_quote(s: &str) -> String {
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// One source's state as the index holds it (`Index::source_state`),
+/// for a writer that reads state on demand.
+pub async fn source_state(store: &Store, url: &str) -> Result<super::index::SourceState> {
+    store
+        .index
+        .source_state(url)
+        .await
+        .map_err(|e| store.err(e))
 }
 
 #[cfg(test)]

@@ -205,17 +205,11 @@ impl Objects {
         let file = tempfile::NamedTempFile::new_in(tmp)?;
         let gz =
             flate2::write::GzEncoder::new(io::BufWriter::new(file), flate2::Compression::fast());
-        let mut hashing = Hashing {
-            inner: gz,
-            hasher: Sha256::new(),
-        };
+        let mut hashing = super::warc::HashingWriter::new(gz, Sha256::new());
         write(&mut hashing)?;
-        let sha = hex::encode(hashing.hasher.finalize());
-        let file = hashing
-            .inner
-            .finish()?
-            .into_inner()
-            .map_err(|e| e.into_error())?;
+        let (gz, digest) = hashing.into_parts();
+        let sha = hex::encode(digest);
+        let file = gz.finish()?.into_inner().map_err(|e| e.into_error())?;
         let sound = self.remote.is_none() && self.health(&sha) == Health::Sound;
         if self.pending_file(&sha).is_some() || sound {
             return Ok(sha);
@@ -526,24 +520,6 @@ fn read_only() -> io::Error {
         io::ErrorKind::PermissionDenied,
         "the store was opened for reading only",
     )
-}
-
-/// A writer that hashes what passes through it.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 /// Up to this many pending objects are synced file by file rather than

@@ -274,17 +274,24 @@ mod tests {
         assert!(!store.index.is_damaged(&s.body_sha256).await.unwrap());
     }
 
-    #[tokio::test]
-    async fn a_text_the_layout_never_kept_is_not_lost() {
-        let (_dir, store) = testing::store().await;
+    /// A snapshot of https://example.org/a whose text was kept as an
+    /// object (as earlier builds kept it), and that text's hash.
+    async fn with_text_object(store: &Store) -> (SnapshotRow, String) {
         let snap = Snap {
             text: Some("the text"),
             ..Snap::html("https://example.org/a", AT, "<p>the text</p>")
         };
-        let s = testing::put(&store, "run1", &snap).await;
+        let s = testing::put(store, "run1", &snap).await;
+        let text = s.text_sha256.clone().unwrap();
+        (s, text)
+    }
+
+    #[tokio::test]
+    async fn a_text_the_layout_never_kept_is_not_lost() {
+        let (_dir, store) = testing::store().await;
+        let (s, text) = with_text_object(&store).await;
         // A snapshot as runs now write it: the text's hash in its row, no
         // text object (the text is made from the body when needed).
-        let text = s.text_sha256.clone().unwrap();
         std::fs::remove_file(store.objects.path(&text)).unwrap();
         let found = verify(&store, now()).await.unwrap();
         assert!(found.problems.is_empty(), "{:?}", found.problems);
@@ -303,12 +310,7 @@ mod tests {
     #[tokio::test]
     async fn a_corrupt_text_is_named_as_the_text_of_its_snapshot() {
         let (_dir, store) = testing::store().await;
-        let snap = Snap {
-            text: Some("the text"),
-            ..Snap::html("https://example.org/a", AT, "<p>the text</p>")
-        };
-        let s = testing::put(&store, "run1", &snap).await;
-        let text = s.text_sha256.clone().unwrap();
+        let (_, text) = with_text_object(&store).await;
         std::fs::write(store.objects.path(&text), "tampered").unwrap();
         let found = verify(&store, now()).await.unwrap();
         assert_eq!(found.problems.len(), 1, "{:?}", found.problems);

@@ -1075,7 +1075,8 @@ impl<R: BufRead> BufRead for CountingBufRead<R> {
     }
 }
 
-/// Hashes what passes through it (the WARC writer and the WACZ export).
+/// Hashes what passes through it (the WARC writer, the WACZ export and
+/// objects written as a stream).
 pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
@@ -1089,6 +1090,11 @@ impl<W: Write> HashingWriter<W> {
     /// The digest of everything written through it.
     pub(crate) fn digest(self) -> Vec<u8> {
         self.hasher.finalize().to_vec()
+    }
+
+    /// The writer it wrote to, and the digest of everything written.
+    pub(crate) fn into_parts(self) -> (W, Vec<u8>) {
+        (self.inner, self.hasher.finalize().to_vec())
     }
 }
 

@@ -551,6 +551,40 @@ impl Proxy {
             let _ = c.shutdown(std::net::Shutdown::Both);
         }
     }
+
+    /// A proxy (down) to the test PostgreSQL, and `url` rewritten to go
+    /// through it.
+    fn to_postgres(url: &str) -> (Proxy, String) {
+        assert!(url.contains(":54329/"), "{url}");
+        let proxy = Proxy::to("127.0.0.1:54329".parse().unwrap());
+        let through = url.replace(":54329/", &format!(":{}/", proxy.port));
+        (proxy, through)
+    }
+}
+
+/// Rides out the outage the worker `cut-off` meets through `proxy`: said
+/// once (a line with `failed`), over once the proxy is up again (a line
+/// with `back`); the coordinator and the worker then run to their ends.
+/// The worker's lines.
+fn outage_said_once(
+    check: &mut Running,
+    w: &mut Running,
+    proxy: &Proxy,
+    failed: &str,
+    back: &str,
+) -> Vec<String> {
+    let said = w.wait_for(failed);
+    assert!(said.starts_with("citeguard: worker cut-off: "), "{said}");
+    proxy.up.store(true, Ordering::SeqCst);
+    w.wait_for(back);
+    let (code, lines) = check.finish();
+    // 1: the post's unlinked citation is `missing`.
+    assert_eq!(code, Some(1), "the coordinator: {lines:?}");
+    let (code, lines) = w.finish();
+    assert_eq!(code, Some(0), "{lines:?}");
+    let lost = lines.iter().filter(|l| l.contains(failed)).count();
+    assert_eq!(lost, 1, "one line per outage: {lines:?}");
+    lines
 }
 
 #[test]
@@ -563,26 +597,15 @@ fn a_worker_that_cannot_reach_postgresql_says_so_once_and_carries_on_when_it_can
     let queue = db.url.clone();
     let mut check = coordinator(&dir, &queue, &["--retries", "0"]);
 
-    let target: std::net::SocketAddr = "127.0.0.1:54329".parse().unwrap();
-    assert!(queue.contains(":54329/"), "{queue}");
-    let proxy = Proxy::to(target);
-    let through = queue.replace(":54329/", &format!(":{}/", proxy.port));
+    let (proxy, through) = Proxy::to_postgres(&queue);
     let mut w = worker(&dir, &through, "cut-off", &[]);
-    let said = w.wait_for("the queue failed");
-    assert!(said.starts_with("citeguard: worker cut-off: "), "{said}");
-    proxy.up.store(true, Ordering::SeqCst);
-    w.wait_for("answers again");
-
-    let (code, lines) = check.finish();
-    // 1: the unlinked citation is `missing`.
-    assert_eq!(code, Some(1), "{lines:?}");
-    let (code, lines) = w.finish();
-    assert_eq!(code, Some(0), "{lines:?}");
-    let lost = lines
-        .iter()
-        .filter(|l| l.contains("the queue failed"))
-        .count();
-    assert_eq!(lost, 1, "one line per outage: {lines:?}");
+    let lines = outage_said_once(
+        &mut check,
+        &mut w,
+        &proxy,
+        "the queue failed",
+        "answers again",
+    );
     assert!(
         lines
             .last()
@@ -1076,11 +1099,8 @@ fn a_storing_worker_that_loses_the_store_gives_its_sources_back_says_so_once_and
 
     // The worker reaches the queue directly and the store's index through
     // a proxy that is cut while it works.
-    let target: std::net::SocketAddr = "127.0.0.1:54329".parse().unwrap();
-    assert!(db.url.contains(":54329/"), "{}", db.url);
-    let proxy = Proxy::to(target);
+    let (proxy, through) = Proxy::to_postgres(&db.url);
     proxy.up.store(true, Ordering::SeqCst);
-    let through = db.url.replace(":54329/", &format!(":{}/", proxy.port));
     let args = [
         "worker",
         "--queue",
@@ -1099,21 +1119,13 @@ fn a_storing_worker_that_loses_the_store_gives_its_sources_back_says_so_once_and
     let mut w = Running::spawn(with_s3(&dir, args), Stdio::null());
     started.recv_timeout(PATIENCE).expect("the worker started");
     proxy.cut();
-    let said = w.wait_for("the store failed");
-    assert!(said.starts_with("citeguard: worker cut-off: "), "{said}");
-    proxy.up.store(true, Ordering::SeqCst);
-    w.wait_for("keeps sources again");
-
-    let (code, lines) = check.finish();
-    // 1: the post's unlinked citation is `missing`.
-    assert_eq!(code, Some(1), "the coordinator: {lines:?}");
-    let (code, lines) = w.finish();
-    assert_eq!(code, Some(0), "{lines:?}");
-    let lost = lines
-        .iter()
-        .filter(|l| l.contains("the store failed"))
-        .count();
-    assert_eq!(lost, 1, "one line per outage: {lines:?}");
+    outage_said_once(
+        &mut check,
+        &mut w,
+        &proxy,
+        "the store failed",
+        "keeps sources again",
+    );
     // Every citation has its one verdict, as a local run gives it, and
     // the store is sound.
     let local = dir.run(

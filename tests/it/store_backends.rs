@@ -161,6 +161,16 @@ fn verdicts(report: &serde_json::Value) -> Vec<(String, String, String)> {
     rows
 }
 
+/// A directory with `post.html` citing `web`, checked once on `store`;
+/// the check's output.
+fn checked_once(web: &Web, store: &[&str]) -> (Dir, Output) {
+    let dir = Dir::new();
+    write_post(&dir, web);
+    let first = check(&dir, store);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    (dir, first)
+}
+
 fn check(dir: &Dir, store: &[&str]) -> Output {
     let mut args = vec![
         "check",
@@ -396,8 +406,6 @@ fn verify_finds_an_s3_copy_gone_or_altered_that_the_postgres_rows_name() {
     let db = database();
     let bucket = bucket();
     let objects = format!("s3://{bucket}/p");
-    let dir = Dir::new();
-    write_post(&dir, &web);
     let store = [
         "--store",
         db.as_str(),
@@ -406,8 +414,7 @@ fn verify_finds_an_s3_copy_gone_or_altered_that_the_postgres_rows_name() {
         "--s3-endpoint",
         s3_server(),
     ];
-    let first = check(&dir, &store);
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let (dir, _) = checked_once(&web, &store);
 
     // The WARC file holding a source's body gone from S3: what the
     // PostgreSQL rows name is checked on S3, and every source whose
@@ -506,11 +513,8 @@ fn unreachable_s3_storage_is_one_line_naming_it() {
 fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
     let web = Web::on("127.0.0.132");
     let db = database();
-    let dir = Dir::new();
-    write_post(&dir, &web);
     let store = ["--store", db.as_str(), "--objects", "copies"];
-    let first = check(&dir, &store);
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let (dir, _) = checked_once(&web, &store);
 
     // A byte flipped in the middle of one source's WARC record: verify
     // names the record and its source, and no other source.
@@ -535,11 +539,8 @@ fn verify_finds_a_copy_gone_or_altered_that_the_postgres_rows_name() {
 fn one_writer_at_a_time_on_a_postgres_index_while_readers_read() {
     let web = Web::on("127.0.0.133");
     let db = database();
-    let dir = Dir::new();
-    write_post(&dir, &web);
     let store = ["--store", db.as_str(), "--objects", "copies"];
-    let first = check(&dir, &store);
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let (dir, first) = checked_once(&web, &store);
 
     // Another writer, on another machine as far as we know: it holds the
     // index's writer lock on its session.
