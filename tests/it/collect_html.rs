@@ -123,6 +123,15 @@ fn script_controls_are_not_citations_but_a_placeholder_in_prose_is() {
 /// A paragraph of prose, long enough for content detection to keep it.
 const PROSE: &str = "<p>The ministry said on Monday, in a statement read on state television, that the dam would be finished, as planned, by the end of the decade, whatever the cost, and that the loans were secured.</p>";
 
+/// A paragraph of the article citing `https://src.example/{n}`.
+fn cited(n: usize) -> String {
+    format!(
+        "<p>The report, as the ministry said on Monday in a long statement, counts the \
+         losses, the loans and the delays of <a href=\"https://src.example/{n}\">the \
+         dam</a>, year by year, since the works began.</p>"
+    )
+}
+
 #[test]
 fn a_link_left_open_across_blocks_ends_where_its_run_of_text_ends() {
     let post = collect_page(&article(&format!(
@@ -166,13 +175,6 @@ fn a_chrome_named_wrapper_around_the_article_never_discards_it() {
     // Readability sets aside `sidebar…` names and cleans `share…` ones; a
     // layout that names the article's column so, with another block of
     // prose elsewhere on the page, would lose the article.
-    let cited = |n: usize| {
-        format!(
-            "<p>The report, as the ministry said on Monday in a long statement, counts the \
-             losses, the loans and the delays of <a href=\"https://src.example/{n}\">the \
-             dam</a>, year by year, since the works began.</p>"
-        )
-    };
     let page = format!(
         "<html><body><div class=\"intro-panel\">{PROSE}{PROSE}{PROSE}</div>\
          <div class=\"sidebar-right\"><div id=\"share-buttons\" class=\"story\">{}{}{}{}{}</div></div>\
@@ -201,13 +203,6 @@ fn a_sidebar_beside_the_article_is_not_taken_for_its_continuation() {
     // Readability appends the siblings of the best candidate that score a
     // fifth of it; a `#aside` column of headlines with a line of prose
     // each scores so, and its links are not the post's.
-    let cited = |n: usize| {
-        format!(
-            "<p>The report, as the ministry said on Monday in a long statement, counts the \
-             losses, the loans and the delays of <a href=\"https://src.example/{n}\">the \
-             dam</a>, year by year, since the works began.</p>"
-        )
-    };
     let teaser = |n: usize| {
         format!(
             "<p>Another story, told at length, with commas, quotes, and numbers, and a \
