@@ -23,8 +23,7 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use sha2::{Digest, Sha256};
 
 use crate::base::time::rfc3339;
@@ -544,7 +543,7 @@ fn member(
     }
     push_field(&mut header, "Content-Length", &block_len.to_string());
     header.extend_from_slice(b"\r\n");
-    let mut gz = GzEncoder::new(Vec::new(), Compression::new(MEMBER_LEVEL));
+    let mut gz = GzMember::new(header.len() + block_len as usize / 4 + 64);
     gz.write_all(&header)?;
     gz.write_all(head)?;
     if let Some((Body::Bytes(bytes), len, _)) = body {
@@ -564,6 +563,92 @@ fn member(
     }
     gz.write_all(b"\r\n\r\n")?;
     gz.finish()
+}
+
+thread_local! {
+    /// Each thread's deflate state, reset for every member: a fresh one
+    /// per record (a run writes two or more records per fetch, most of
+    /// them a few hundred bytes) costs more to allocate and clear than the
+    /// record costs to compress.
+    static DEFLATE: std::cell::RefCell<Option<Compress>> = const { std::cell::RefCell::new(None) };
+}
+
+/// One gzip member (RFC 1952) written into memory at `MEMBER_LEVEL`, with
+/// the thread's reused deflate state.
+struct GzMember {
+    out: Vec<u8>,
+    crc: Crc,
+    deflate: Compress,
+}
+
+impl GzMember {
+    /// The gzip header: deflate, no name, no time, unknown OS.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+
+    fn new(capacity: usize) -> GzMember {
+        let deflate = DEFLATE
+            .with(|d| d.borrow_mut().take())
+            .map(|mut d| {
+                d.reset();
+                d
+            })
+            .unwrap_or_else(|| Compress::new(Compression::new(MEMBER_LEVEL), false));
+        let mut out = Vec::with_capacity(capacity.max(64));
+        out.extend_from_slice(&Self::HEADER);
+        GzMember {
+            out,
+            crc: Crc::new(),
+            deflate,
+        }
+    }
+
+    /// Deflates `input` into `out`, to the end of the stream when `flush`
+    /// is `Finish`.
+    fn deflate(&mut self, mut input: &[u8], flush: FlushCompress) -> io::Result<()> {
+        loop {
+            if self.out.capacity() - self.out.len() < 256 {
+                self.out.reserve(self.out.len().max(1024));
+            }
+            let before = self.deflate.total_in();
+            let status = self
+                .deflate
+                .compress_vec(input, &mut self.out, flush)
+                .map_err(io::Error::other)?;
+            let used = usize::try_from(self.deflate.total_in() - before).unwrap_or(input.len());
+            input = input.get(used..).unwrap_or_default();
+            let room = self.out.len() < self.out.capacity();
+            match (status, flush) {
+                (Status::StreamEnd, _) => return Ok(()),
+                (_, FlushCompress::Finish) => {}
+                _ if input.is_empty() && room => return Ok(()),
+                _ => {}
+            }
+        }
+    }
+
+    /// The member, whole: the deflate stream ended, then the CRC-32 and
+    /// the length of what was written. The deflate state goes back to the
+    /// thread for the next member.
+    fn finish(mut self) -> io::Result<Vec<u8>> {
+        self.deflate(&[], FlushCompress::Finish)?;
+        self.out.extend_from_slice(&self.crc.sum().to_le_bytes());
+        self.out.extend_from_slice(&self.crc.amount().to_le_bytes());
+        let GzMember { out, deflate, .. } = self;
+        DEFLATE.with(|d| *d.borrow_mut() = Some(deflate));
+        Ok(out)
+    }
+}
+
+impl Write for GzMember {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.crc.update(buf);
+        self.deflate(buf, FlushCompress::None)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Reads the record whose gzip member starts at `offset`.
@@ -1920,7 +2005,7 @@ mod tests {
             .unwrap();
         let at = find(&plain, b"as fetched").unwrap();
         plain[at] = b'A';
-        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), Compression::fast());
         gz.write_all(&plain).unwrap();
         let forged = gz.finish().unwrap();
         let err = check_record_bytes(&forged).unwrap_err();
