@@ -7,10 +7,13 @@
 //!
 //! The work is split in two. `prepare` (the hook's state-free step, which
 //! `check` runs several at once on the blocking pool) reads the body,
-//! finds its requisites, extracts its main text and hashes it and its
-//! normalised form (the text is not stored: `text_of` extracts it again
-//! from the body when a comparison needs it) and encodes the body's WARC
-//! records. `source` and `requisite` then take the prepared fetches one
+//! finds its requisites and encodes the body's WARC records; when the
+//! source's baseline holds other bytes it also extracts the page's main
+//! text and hashes it and its normalised form (the text is not stored:
+//! `text_of` extracts it again from the body when a comparison needs it).
+//! A first copy, or the baseline's bytes again, has its text hashes
+//! deferred (`TEXT_DEFERRED`): nothing compares them until a later body
+//! differs, and then the text is made from the body. `source` and `requisite` then take the prepared fetches one
 //! at a time: they decide what to write from the index's state, which the
 //! archive keeps in memory for the run (sources, latest snapshots,
 //! baselines), and gather the index rows in a `Batch`.
@@ -53,6 +56,19 @@ use crate::model::{Check, Offline, SourceHistory};
 /// A requisite larger than this is not kept: the offline copy goes without
 /// that image rather than the store filling with video posters.
 const MAX_REQUISITE_BYTES: u64 = 5 * 1024 * 1024;
+
+/// The `text_sha256` of a snapshot that has a main text (a cited HTML or
+/// text page) whose hashes were not computed when it was stored, with no
+/// `norm_sha256`: its text is made from its body (`main_text`) when a
+/// comparison or a reader needs it. Not a SHA-256, so no object is ever
+/// named by it.
+pub(super) const TEXT_DEFERRED: &str = "deferred";
+
+/// Whether a snapshot's `text_sha256` names a text's hash (or a text
+/// object of a store written before texts were derived).
+pub(super) fn text_hashed(sha: &str) -> bool {
+    sha != TEXT_DEFERRED
+}
 
 /// A batch is committed once it holds this many fetches (sources and
 /// requisites)...
@@ -143,11 +159,23 @@ impl Ready {
 struct Prepared {
     bytes: Vec<u8>,
     page: Page,
-    /// The main text, when `page.text_sha` is set: kept for this fetch's
-    /// comparison only, never stored (`main_text` makes it again from the
+    /// The main text, when `prepare` made it (`Text::Now`): kept for this
+    /// fetch's comparison only, never stored (`main_text` makes it again from the
     /// body when it is needed later).
     text: Option<String>,
     response: Encoded,
+}
+
+impl Prepared {
+    /// The main text made now, or, when it was deferred, the body to make
+    /// it from (neither for a body without a text).
+    fn text_or_body(self) -> (Option<String>, Option<Vec<u8>>) {
+        match (self.text, self.page.text_sha) {
+            (Some(t), _) => (Some(t), None),
+            (None, Some(_)) => (None, Some(self.bytes)),
+            (None, None) => (None, None),
+        }
+    }
 }
 
 /// Where a body came from: the source, the URL that answered after
@@ -168,6 +196,8 @@ struct Stored {
     cut_note: Option<String>,
     /// The snapshot's main text, as `prepare` extracted it.
     text: Option<String>,
+    /// The body, when its text was deferred (see `LiveCopy::body`).
+    body: Option<Vec<u8>>,
 }
 
 /// What the index keeps from a body's content.
@@ -601,7 +631,7 @@ impl<'a> Archive<'a> {
         exchange: Incoming<'_>,
         source_id: i64,
         body: FetchedBody,
-        prepared: Prepared,
+        mut prepared: Prepared,
         latest: Option<&SnapshotRow>,
     ) -> Result<Stored> {
         // The spool file is not kept: the WARC record holds the body.
@@ -613,11 +643,13 @@ impl<'a> Archive<'a> {
         {
             let earlier = self.earlier_capture(l);
             self.write_record(&exchange, &body, &prepared, earlier.as_ref())?;
+            let (text, body) = prepared.text_or_body();
             return Ok(Stored {
                 snapshot: l.clone(),
                 requisites: Vec::new(),
                 cut_note: None,
-                text: prepared.text,
+                text,
+                body,
             });
         }
         let earlier = if self.damaged.contains(&body.sha256) {
@@ -630,11 +662,15 @@ impl<'a> Archive<'a> {
             self.repaired(&body.sha256);
         }
         let snapshot = self.index_snapshot(&exchange, source_id, &body, &prepared.page, &written);
+        let requisites = std::mem::take(&mut prepared.page.requisites);
+        let cut_note = prepared.page.cut_note.take();
+        let (text, body) = prepared.text_or_body();
         Ok(Stored {
             snapshot,
-            requisites: prepared.page.requisites,
-            cut_note: prepared.page.cut_note,
-            text: prepared.text,
+            requisites,
+            cut_note,
+            text,
+            body,
         })
     }
 
@@ -811,6 +847,7 @@ impl<'a> Archive<'a> {
                     snapshot: Some(stored.snapshot),
                     requisites: stored.requisites,
                     text: stored.text,
+                    body: stored.body,
                 })
             }
             None if check.status == Some(304) => Ok(LiveCopy {
@@ -841,6 +878,23 @@ impl<'a> Archive<'a> {
                 Err(self.store.err(format!("{url}: the body was not prepared")))
             }
         }
+    }
+
+    /// Whether a cited page's main text must be made as it is prepared:
+    /// when its source's baseline holds other bytes (the comparison will
+    /// need the text), or when the run has not read the source's state (a
+    /// writer reading state on demand). A first copy, or the baseline's
+    /// bytes again, defers it (`TEXT_DEFERRED`).
+    fn text_needed_now(&self, fetched: &Fetched) -> bool {
+        let Some(body) = &fetched.body else {
+            return false;
+        };
+        let Some(source) = self.sources.get(&fetched.check.url) else {
+            return self.on_demand;
+        };
+        self.baselines
+            .get(&source.id)
+            .is_some_and(|b| b.body_sha256 != body.sha256)
     }
 
     /// The source's baseline; a source without one takes the live copy
@@ -883,15 +937,21 @@ impl<'a> Archive<'a> {
     /// live copy is of another type, or whose text drifted below the
     /// threshold, is `changed`; the quotes are looked for on the way. The
     /// live text is `live_text` (what `prepare` extracted) when the body
-    /// was fetched; the baseline's, and a 304's, are made from their
-    /// bodies by the current extractor (`text_of`), so both sides of a
-    /// comparison come from the same extractor (but where a store written
-    /// before keeps a text object, that is read instead).
+    /// was fetched, or is made from `live_body` when `prepare` deferred
+    /// it; the baseline's, and a 304's, are made from their bodies by the
+    /// current extractor (`text_of`), so both sides of a comparison come
+    /// from the same extractor (but where a store written before keeps a
+    /// text object, that is read instead). Texts are equal when their
+    /// normalised hashes are, or when both copies are the same bytes read
+    /// the same way; when a side's hashes were deferred, the texts are
+    /// made and their normalised forms compared before any diff.
+    #[allow(clippy::too_many_arguments)]
     async fn judge_by_baseline(
         &self,
         baseline: &SnapshotRow,
         live: &SnapshotRow,
         live_text: Option<String>,
+        live_body: Option<Vec<u8>>,
         quotes: &[String],
         check: &mut Check,
         evidence: &mut Evidence,
@@ -902,16 +962,22 @@ impl<'a> Archive<'a> {
         if baseline.body_sha256 == live.body_sha256 {
             evidence.similarity = Some(1.0);
         }
-        let same_text = baseline.id == live.id
-            || (baseline.norm_sha256.is_some() && baseline.norm_sha256 == live.norm_sha256);
+        let same_bytes = baseline.body_sha256 == live.body_sha256
+            && baseline.content_type == live.content_type
+            && baseline.charset == live.charset;
+        let hashed = baseline.norm_sha256.is_some() && live.norm_sha256.is_some();
+        let mut same_text = baseline.id == live.id
+            || same_bytes
+            || (hashed && baseline.norm_sha256 == live.norm_sha256);
         if same_text && quotes.is_empty() {
             // The common case of a nightly run: nothing to compute.
             evidence.similarity = Some(1.0);
             return;
         }
-        let l_text = match live_text {
-            Some(t) => Some(t),
-            None => text_of(self.store, live).await,
+        let l_text = match (live_text, live_body) {
+            (Some(t), _) => Some(t),
+            (None, Some(body)) => made_text(live, body).await,
+            (None, None) => text_of(self.store, live).await,
         };
         let Some(l_text) = l_text else {
             return;
@@ -925,6 +991,13 @@ impl<'a> Archive<'a> {
             }
         };
         let b_text = b_text.as_deref().unwrap_or(&l_text);
+        if !same_text && !hashed {
+            same_text = compare::normalize(b_text) == compare::normalize(&l_text);
+            if same_text && quotes.is_empty() {
+                evidence.similarity = Some(1.0);
+                return;
+            }
+        }
         let texts = Texts {
             baseline: b_text,
             live: &l_text,
@@ -953,9 +1026,10 @@ impl SourceHook for Archive<'_> {
         }))
     }
 
-    /// Reads the body back, finds its requisites, extracts, normalises and
-    /// compresses its main text (for a cited page), and encodes its
-    /// response record, on the blocking pool.
+    /// Reads the body back, finds its requisites, and encodes its response
+    /// record, on the blocking pool; for a cited page whose baseline holds
+    /// other bytes, also extracts its main text and hashes it and its
+    /// normalised form (`text_needed_now`).
     fn prepare(
         &self,
         fetched: Fetched,
@@ -974,6 +1048,13 @@ impl SourceHook for Archive<'_> {
             .as_ref()
             .filter(|_| fetched.exchanges.iter().any(|e| e.status == 304))
             .and_then(|l| self.earlier_capture(l));
+        let text = if !page {
+            Text::None
+        } else if self.text_needed_now(&fetched) {
+            Text::Now
+        } else {
+            Text::Deferred
+        };
         async move {
             let skip_body = match &fetched.body {
                 None => true,
@@ -982,7 +1063,7 @@ impl SourceHook for Archive<'_> {
             let root = shared.root.clone();
             let joined = tokio::task::spawn_blocking(move || {
                 let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
-                let body = (!skip_body).then(|| prepare_body(&shared, &fetched, page));
+                let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text));
                 Ready {
                     fetched,
                     hops,
@@ -1027,6 +1108,7 @@ impl SourceHook for Archive<'_> {
             snapshot: live,
             requisites,
             text: live_text,
+            body: live_body,
         } = self
             .live_copy(
                 &mut check,
@@ -1048,8 +1130,16 @@ impl SourceHook for Archive<'_> {
         if let Some(b) = &baseline {
             judge::snapshot_lost(&mut check, b, self.is_whole(b));
             if let Some(l) = &live {
-                self.judge_by_baseline(b, l, live_text, quotes, &mut check, &mut evidence)
-                    .await;
+                self.judge_by_baseline(
+                    b,
+                    l,
+                    live_text,
+                    live_body,
+                    quotes,
+                    &mut check,
+                    &mut evidence,
+                )
+                .await;
             }
             evidence.baseline = Some(b.body_sha256.clone());
             let latest = live.as_ref().or(latest.as_ref());
@@ -1179,7 +1269,7 @@ fn encode_hops(
 fn prepare_body(
     shared: &Shared,
     fetched: &Fetched,
-    want_text: bool,
+    text: Text,
 ) -> std::result::Result<Prepared, String> {
     let body = fetched.body.as_ref().ok_or("no body")?;
     let bytes = match &body.spool {
@@ -1214,7 +1304,7 @@ fn prepare_body(
         .encoder
         .encode(&record, &capture)
         .map_err(|e| format!("WARC: {e}"))?;
-    let (page, text) = read_page(url, final_url, body, &bytes, want_text);
+    let (page, text) = read_page(url, final_url, body, &bytes, text);
     Ok(Prepared {
         bytes,
         page,
@@ -1224,15 +1314,16 @@ fn prepare_body(
 }
 
 /// What the index keeps from a body's content: the hash of the main text
-/// and of its normalised form (when `want_text`), with the text itself,
-/// and the requisites an offline copy needs (a page's, or a style
-/// sheet's), at most `REQUISITES_PER_PAGE`.
+/// and of its normalised form (`Text::Now`), with the text itself, or the
+/// mark of a text whose hashes are deferred (`Text::Deferred`); and the
+/// requisites an offline copy needs (a page's, or a style sheet's), at
+/// most `REQUISITES_PER_PAGE`.
 fn read_page(
     url: &str,
     final_url: Option<&str>,
     body: &FetchedBody,
     bytes: &[u8],
-    want_text: bool,
+    text: Text,
 ) -> (Page, Option<String>) {
     let mut page = Page::default();
     let family = compare::content_family(body.content_type.as_deref());
@@ -1256,8 +1347,14 @@ fn read_page(
         page.requisites = found.into_iter().map(|r| r.url.to_string()).collect();
         page.requisites.truncate(REQUISITES_PER_PAGE);
     }
-    if !want_text || family == "css" {
-        return (page, None);
+    match text {
+        _ if family == "css" => return (page, None),
+        Text::None => return (page, None),
+        Text::Deferred => {
+            page.text_sha = Some(TEXT_DEFERRED.to_string());
+            return (page, None);
+        }
+        Text::Now => {}
     }
     let text = text_in(family, html, &decoded);
     page.text_sha = Some(hex::encode(Sha256::digest(text.as_bytes())));
@@ -1265,6 +1362,17 @@ fn read_page(
         compare::normalize(&text).as_bytes(),
     )));
     (page, Some(text))
+}
+
+/// What `prepare` does about a body's main text.
+#[derive(Clone, Copy)]
+enum Text {
+    /// Nothing: a requisite has no text.
+    None,
+    /// Extracts it and hashes it and its normalised form.
+    Now,
+    /// Marks it deferred (`TEXT_DEFERRED`): no comparison needs it yet.
+    Deferred,
 }
 
 /// The main text of a page (`family` "html") or a text file.
@@ -1295,6 +1403,16 @@ pub(super) fn main_text(snap: &SnapshotRow, body: &[u8]) -> Option<String> {
     Some(text_in(family, html, &decoded))
 }
 
+/// `main_text` of a body in hand, made on the blocking pool (a page's
+/// text can take milliseconds to extract).
+async fn made_text(snap: &SnapshotRow, body: Vec<u8>) -> Option<String> {
+    let snap = snap.clone();
+    tokio::task::spawn_blocking(move || main_text(&snap, &body))
+        .await
+        .ok()
+        .flatten()
+}
+
 /// A snapshot's main text: the text object a store written before texts
 /// were derived keeps, when it is sound, else `main_text` of its body.
 /// `None` when it has none or no copy can be read (`show` and `diff` say
@@ -1317,7 +1435,7 @@ pub(super) async fn text_or_error(
     // reads check on their own; its error is the one said when the body is
     // unreadable too.
     let mut object_error = None;
-    if !store.copies_on_s3() && store.objects.exists(sha) {
+    if text_hashed(sha) && !store.copies_on_s3() && store.objects.exists(sha) {
         match store.read_copy(url, snap, sha).await {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => return Ok(Some(text)),
@@ -1344,6 +1462,9 @@ struct LiveCopy {
     snapshot: Option<SnapshotRow>,
     requisites: Vec<String>,
     text: Option<String>,
+    /// The body fetched now, when its text was deferred: what the
+    /// comparison makes the live text from, if it needs it.
+    body: Option<Vec<u8>>,
 }
 
 /// The address that sent the body a fetch kept.
@@ -1636,16 +1757,89 @@ mod tests {
             Some(snaps[0].clone())
         );
         // The body's one copy is its response record; the text is no
-        // object, but made from that body, as it was when it was hashed.
+        // object (a first copy's hashes are deferred), but made from that
+        // body.
         assert!(!store.objects.exists(&snaps[0].body_sha256));
-        assert!(!objects_dir_has(&store, &text));
+        assert_eq!(text, TEXT_DEFERRED);
+        assert_eq!(snaps[0].text_sha256.as_deref(), Some(TEXT_DEFERRED));
+        assert!(!objects_dir_has(&store, &snaps[0].body_sha256));
         assert_eq!(
             store.read_body(&snaps[0]).await.unwrap(),
             page(testing::CITED).into_bytes()
         );
         let made = text_of(&store, &snaps[0]).await.unwrap();
-        assert_eq!(hex::encode(Sha256::digest(made.as_bytes())), text);
         assert!(made.contains("the new dam on the river"), "{made}");
+    }
+
+    /// The snapshots of the test source, oldest first.
+    async fn snapshots(store: &Store) -> Vec<SnapshotRow> {
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        store.index.snapshots(source.id).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_first_copy_defers_its_text_and_other_bytes_later_are_hashed_as_made() {
+        let (_dir, store) = testing::store().await;
+        let first = run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        assert_eq!(first.check.verdict, Verdict::Ok);
+        let snaps = snapshots(&store).await;
+        assert_eq!(snaps[0].text_sha256.as_deref(), Some(TEXT_DEFERRED));
+        assert_eq!(snaps[0].norm_sha256, None);
+
+        // Other bytes, the same text (a comment differs): compared with
+        // the deferred baseline's text made from its body, and equal.
+        let same_text = page(testing::CITED).replace("<body>", "<body><!-- build 2 -->");
+        let again = run(&store, 1, fetched(Some(&same_text), 200)).await;
+        assert_eq!(
+            (again.check.verdict, again.evidence.similarity),
+            (Verdict::Ok, Some(1.0))
+        );
+        let snaps = snapshots(&store).await;
+        assert_eq!(snaps.len(), 2);
+        let live = &snaps[1];
+        let made = text_of(&store, live).await.unwrap();
+        assert_eq!(
+            live.text_sha256.as_deref(),
+            Some(hex::encode(Sha256::digest(made.as_bytes())).as_str())
+        );
+        assert_eq!(
+            live.norm_sha256.as_deref(),
+            Some(hex::encode(Sha256::digest(compare::normalize(&made).as_bytes())).as_str())
+        );
+        assert_eq!(made, text_of(&store, &snaps[0]).await.unwrap());
+
+        // The baseline's bytes again: no text made, the copy stands.
+        let back = run(&store, 2, fetched(Some(&page(testing::CITED)), 200)).await;
+        assert_eq!(
+            (back.check.verdict, back.evidence.similarity),
+            (Verdict::Ok, Some(1.0))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_quoted_first_copy_finds_its_quotes_in_the_text_made_from_its_body() {
+        let (_dir, store) = testing::store().await;
+        let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        let ready = archive
+            .prepare(fetched(Some(&page(testing::CITED)), 200), true)
+            .await
+            .unwrap();
+        let quotes = [
+            "the new dam on the river".to_string(),
+            "not there at all".to_string(),
+        ];
+        let outcome = archive.source(ready, &quotes).await.unwrap();
+        archive.commit().await.unwrap();
+        let found: Vec<(bool, bool)> = outcome
+            .evidence
+            .quotes
+            .iter()
+            .map(|(_, f)| (f.in_baseline, f.in_live))
+            .collect();
+        assert_eq!(found, [(true, true), (false, false)]);
+        assert_eq!(outcome.evidence.similarity, Some(1.0));
     }
 
     /// Whether the object is in place under `objects/` (plain or gzipped).

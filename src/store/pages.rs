@@ -51,10 +51,12 @@ fn page_markup(store: &Store, snap: &SnapshotRow, body: &[u8]) -> Result<String>
     }
     // The text object of a store written before texts were derived, else
     // the text made from the body at hand.
-    match store
-        .text_of(snap)
-        .or_else(|| super::archive::main_text(snap, body))
-    {
+    let object = snap
+        .text_sha256
+        .as_deref()
+        .filter(|t| super::archive::text_hashed(t))
+        .and_then(|_| store.text_of(snap));
+    match object.or_else(|| super::archive::main_text(snap, body)) {
         Some(text) => Ok(format!("<pre>{}</pre>", crate::base::escape::html(&text))),
         None => Err(Error::Usage(format!(
             "{}: not an HTML page ({}); try --as raw",

@@ -88,7 +88,7 @@ async fn snapshot_objects(
     let text = s
         .text_sha256
         .as_deref()
-        .filter(|t| store.objects.exists(t))
+        .filter(|t| super::archive::text_hashed(t) && store.objects.exists(t))
         .map(|t| {
             (
                 t,
