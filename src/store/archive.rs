@@ -731,12 +731,19 @@ impl<'a> Archive<'a> {
     /// `None` when the record cannot be read (then a response is written,
     /// whole, rather than a revisit that points nowhere).
     fn earlier_capture(&self, snap: &SnapshotRow) -> Option<Earlier> {
+        self.capture_place(snap)?.earlier()
+    }
+
+    /// Where a snapshot's record is, for `CapturePlace::earlier` to read
+    /// (on the blocking pool, in `prepare`).
+    fn capture_place(&self, snap: &SnapshotRow) -> Option<CapturePlace> {
         let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
         let (path, offset) = self.store.warc_record(file, offset, snap.warc_length);
-        let headers = super::warc::read_headers(&path, offset).ok()?;
-        let earlier = Earlier::of(&headers)?;
-        let digest = super::warc::payload_digest_of(&snap.body_sha256)?;
-        (earlier.payload_digest == digest).then_some(earlier)
+        Some(CapturePlace {
+            path,
+            offset,
+            body_sha256: snap.body_sha256.clone(),
+        })
     }
 
     /// The first capture of these bytes under any source, if it has a
@@ -1047,7 +1054,7 @@ impl SourceHook for Archive<'_> {
         let confirmed = latest
             .as_ref()
             .filter(|_| fetched.exchanges.iter().any(|e| e.status == 304))
-            .and_then(|l| self.earlier_capture(l));
+            .and_then(|l| self.capture_place(l));
         let text = if !page {
             Text::None
         } else if self.text_needed_now(&fetched) {
@@ -1062,6 +1069,7 @@ impl SourceHook for Archive<'_> {
             };
             let root = shared.root.clone();
             let joined = tokio::task::spawn_blocking(move || {
+                let confirmed = confirmed.and_then(|c| c.earlier());
                 let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
                 let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text));
                 Ready {
@@ -1452,6 +1460,24 @@ pub(super) async fn text_or_error(
     match store.read_copy(url, snap, &snap.body_sha256).await {
         Ok(body) => Ok(main_text(snap, &body)),
         Err(e) => Err(object_error.unwrap_or(e)),
+    }
+}
+
+/// Where a snapshot's record is in a local file (`Archive::capture_place`).
+struct CapturePlace {
+    path: std::path::PathBuf,
+    offset: u64,
+    body_sha256: String,
+}
+
+impl CapturePlace {
+    /// The capture holding the snapshot's payload, as a revisit names it
+    /// (see `Archive::earlier_capture`), read from the record's headers.
+    fn earlier(&self) -> Option<Earlier> {
+        let headers = super::warc::read_headers(&self.path, self.offset).ok()?;
+        let earlier = Earlier::of(&headers)?;
+        let digest = super::warc::payload_digest_of(&self.body_sha256)?;
+        (earlier.payload_digest == digest).then_some(earlier)
     }
 }
 

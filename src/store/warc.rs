@@ -660,10 +660,80 @@ pub fn read_record(path: &Path, offset: u64) -> io::Result<Record> {
 /// (which may hold a body of megabytes).
 pub fn read_headers(path: &Path, offset: u64) -> io::Result<Vec<(String, String)>> {
     let mut file = File::open(path)?;
+    if let Some(head) = quick_head(&file, offset) {
+        return Ok(read_head(&mut &head[..], offset)?.1);
+    }
     file.seek(SeekFrom::Start(offset))?;
     let gz = flate2::bufread::GzDecoder::new(BufReader::new(file));
     let mut reader = BufReader::new(gz);
     Ok(read_head(&mut reader, offset)?.1)
+}
+
+thread_local! {
+    /// Each thread's inflate state for `quick_head`, reset for every read.
+    static INFLATE: std::cell::RefCell<Option<flate2::Decompress>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The start of the record at `offset`, inflated up to the blank line
+/// that ends its WARC headers, from one read of the file's first bytes
+/// there and the thread's reused inflate state: a recheck reads the
+/// headers of one earlier record per page it confirms. `None` when that
+/// is not enough (a member with gzip header fields, headers longer than
+/// the bytes read, damage): `read_headers` then reads the member as a
+/// stream, and says what is wrong with it.
+fn quick_head(file: &File, offset: u64) -> Option<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    const READ: usize = 8 * 1024;
+    let mut raw = vec![0; READ];
+    let mut got = 0;
+    while got < READ {
+        match file.read_at(&mut raw[got..], offset + got as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
+    // Members as `GzMember` (and flate2's encoder) write them: deflate,
+    // no optional fields.
+    let deflated = match raw.get(..got)? {
+        [0x1f, 0x8b, 8, 0, _, _, _, _, _, _, rest @ ..] => rest,
+        _ => return None,
+    };
+    let mut inflate = INFLATE
+        .with(|d| d.borrow_mut().take())
+        .map(|mut d| {
+            d.reset(false);
+            d
+        })
+        .unwrap_or_else(|| flate2::Decompress::new(false));
+    let mut out = Vec::with_capacity(1024);
+    let mut input = deflated;
+    let found = loop {
+        let (before_in, before_out) = (inflate.total_in(), out.len());
+        let status = inflate.decompress_vec(input, &mut out, flate2::FlushDecompress::None);
+        let used = usize::try_from(inflate.total_in() - before_in).unwrap_or(input.len());
+        input = input.get(used..).unwrap_or_default();
+        if let Some(end) = find(&out, b"\r\n\r\n") {
+            out.truncate(end + 4);
+            break true;
+        }
+        let stuck = used == 0 && out.len() == before_out;
+        match status {
+            Ok(Status::Ok)
+                if !stuck
+                    && out.len() < 64 * 1024
+                    && (!input.is_empty() || out.len() == out.capacity()) =>
+            {
+                if out.len() == out.capacity() {
+                    out.reserve(out.len());
+                }
+            }
+            _ => break false,
+        }
+    };
+    INFLATE.with(|d| *d.borrow_mut() = Some(inflate));
+    found.then_some(out)
 }
 
 /// The record whose gzip member starts at `offset`, and the length of that
@@ -1728,6 +1798,47 @@ mod tests {
             Some(63)
         );
         assert_eq!(payload_digest_of("not hex"), None);
+    }
+
+    #[test]
+    fn headers_are_read_quickly_and_a_member_with_gzip_fields_the_long_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.warc.gz");
+        let mut w = WarcWriter::create(&path).unwrap();
+        // A long field: the headers end past the first output buffer.
+        let long = format!("http://a.test/{}", "x".repeat(5_000));
+        let first = write_one(&mut w, &long, &[b'y'; 70_000]);
+        let second = write_one(&mut w, "http://a.test/2", b"two");
+        drop(w);
+        let file = File::open(&path).unwrap();
+        for at in [first.offset, second.offset] {
+            let (record, _) = read_member(&path, at).unwrap();
+            let quick = quick_head(&file, at).expect("our members are read quickly");
+            assert!(quick.ends_with(b"\r\n\r\n"));
+            assert_eq!(read_head(&mut &quick[..], at).unwrap().1, record.headers);
+            assert_eq!(read_headers(&path, at).unwrap(), record.headers);
+        }
+        assert_eq!(quick_head(&file, first.offset + 1), None);
+
+        // The same record in a member with a file name (another writer's
+        // gzip): read as a stream.
+        let mut plain = Vec::new();
+        let mut member = Vec::new();
+        copy_member(&path, second.offset, second.length, &mut member).unwrap();
+        flate2::read::GzDecoder::new(&member[..])
+            .read_to_end(&mut plain)
+            .unwrap();
+        let mut gz = flate2::GzBuilder::new()
+            .filename("record")
+            .write(Vec::new(), Compression::default());
+        gz.write_all(&plain).unwrap();
+        let other = dir.path().join("b.warc.gz");
+        std::fs::write(&other, gz.finish().unwrap()).unwrap();
+        assert_eq!(quick_head(&File::open(&other).unwrap(), 0), None);
+        assert_eq!(
+            read_headers(&other, 0).unwrap(),
+            read_member(&path, second.offset).unwrap().0.headers
+        );
     }
 
     #[test]
