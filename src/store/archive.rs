@@ -1062,6 +1062,14 @@ impl SourceHook for Archive<'_> {
         } else {
             Text::Deferred
         };
+        // The latest copy's bytes again: `store_body` keeps no new
+        // snapshot, so its requisites are not looked for.
+        let requisites = !latest
+            .as_ref()
+            .zip(fetched.body.as_ref())
+            .is_some_and(|(l, b)| {
+                l.body_sha256 == b.sha256 && l.status == b.status && self.is_whole(l)
+            });
         async move {
             let skip_body = match &fetched.body {
                 None => true,
@@ -1071,7 +1079,7 @@ impl SourceHook for Archive<'_> {
             let joined = tokio::task::spawn_blocking(move || {
                 let confirmed = confirmed.and_then(|c| c.earlier());
                 let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
-                let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text));
+                let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text, requisites));
                 Ready {
                     fetched,
                     hops,
@@ -1278,6 +1286,7 @@ fn prepare_body(
     shared: &Shared,
     fetched: &Fetched,
     text: Text,
+    requisites: bool,
 ) -> std::result::Result<Prepared, String> {
     let body = fetched.body.as_ref().ok_or("no body")?;
     let bytes = match &body.spool {
@@ -1312,7 +1321,7 @@ fn prepare_body(
         .encoder
         .encode(&record, &capture)
         .map_err(|e| format!("WARC: {e}"))?;
-    let (page, text) = read_page(url, final_url, body, &bytes, text);
+    let (page, text) = read_page(url, final_url, body, &bytes, text, requisites);
     Ok(Prepared {
         bytes,
         page,
@@ -1325,17 +1334,25 @@ fn prepare_body(
 /// and of its normalised form (`Text::Now`), with the text itself, or the
 /// mark of a text whose hashes are deferred (`Text::Deferred`); and the
 /// requisites an offline copy needs (a page's, or a style sheet's), at
-/// most `REQUISITES_PER_PAGE`.
+/// most `REQUISITES_PER_PAGE`, when `requisites`.
 fn read_page(
     url: &str,
     final_url: Option<&str>,
     body: &FetchedBody,
     bytes: &[u8],
     text: Text,
+    requisites: bool,
 ) -> (Page, Option<String>) {
     let mut page = Page::default();
     let family = compare::content_family(body.content_type.as_deref());
     if !matches!(family, "html" | "text" | "css") {
+        return (page, None);
+    }
+    if !requisites && !matches!(text, Text::Now) {
+        // Nothing to read from the content now.
+        if matches!(text, Text::Deferred) && family != "css" {
+            page.text_sha = Some(TEXT_DEFERRED.to_string());
+        }
         return (page, None);
     }
     let Ok(decoded) = crate::base::text::decode_text(bytes.to_vec(), body.charset.as_deref())
@@ -1346,7 +1363,7 @@ fn read_page(
     let bound = (family == "html").then(|| crate::fetch::bound::parseable(&decoded));
     page.cut_note = bound.and_then(|b| b.cut).map(|c| c.note());
     let html = bound.map_or(decoded.as_str(), |b| b.html);
-    if let Ok(base) = url::Url::parse(final_url.unwrap_or(url)) {
+    if requisites && let Ok(base) = url::Url::parse(final_url.unwrap_or(url)) {
         let found = match family {
             "html" => super::offline::requisites(html, &base),
             "css" => super::offline::css_requisites(&decoded, &base),
