@@ -177,18 +177,21 @@ fn why_invalid(raw: &str) -> String {
 /// the run starts at once and never waits behind the others.
 fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
     let mut per_host: HashMap<String, usize> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
+    // Each unique URL with its host, whose name is worked out once.
+    let mut order: Vec<(String, String)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in plans.iter().flatten() {
         if let Plan::Source(url) = p
-            && seen.insert(url.clone())
+            && seen.insert(url.as_str())
         {
-            *per_host.entry(host_key(url)).or_default() += 1;
-            order.push(url.clone());
+            let host = host_key(url);
+            *per_host.entry(host.clone()).or_default() += 1;
+            order.push((url.clone(), host));
         }
     }
-    order.sort_by_key(|u| std::cmp::Reverse(per_host.get(&host_key(u)).copied().unwrap_or(0)));
-    order
+    // Stable: within a host, the order the posts cite them in.
+    order.sort_by_key(|(_, host)| std::cmp::Reverse(per_host.get(host).copied().unwrap_or(0)));
+    order.into_iter().map(|(url, _)| url).collect()
 }
 
 /// The run's unique sources in queue order, each one's position (checks are
@@ -583,7 +586,7 @@ pub async fn run_with<S: SourceChecks>(
     by: &mut S,
 ) -> Result<Run> {
     if !options.keep {
-        let fetcher = Arc::new(Fetcher::new(config, None)?);
+        let fetcher = Arc::new(Fetcher::new(config, None)?.keeping_no_records());
         let mut report = check(
             posts,
             config,
