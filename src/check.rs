@@ -110,7 +110,7 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     let order = queue_order(&plans);
     let sources = Sources::new(&order, &posts, &plans);
     let checks = by.checks(&sources, &fetcher, hook, progress).await?;
-    let (rows, summary) = judge_citations(posts, plans, &sources, &checks);
+    let (rows, summary) = judge_citations(posts, plans, &sources, checks);
     Ok(finish_report(rows, summary, started_at))
 }
 
@@ -399,12 +399,14 @@ enum Prepared {
 
 /// Every citation's row, in the posts' order, and the counts. The posts are
 /// consumed: each row takes its citation's strings rather than a copy,
-/// which halves what a large run holds.
+/// which halves what a large run holds. So are the checks: the last
+/// citation of a source takes its evidence (history, offline copies, diff)
+/// rather than a copy.
 fn judge_citations(
     posts: Vec<Post>,
     plans: Vec<Vec<Plan>>,
     sources: &Sources<'_>,
-    checks: &[Option<(Check, Evidence)>],
+    mut checks: Vec<Option<(Check, Evidence)>>,
 ) -> (Vec<CitationResult>, Summary) {
     let mut summary = Summary {
         sources: sources.order.len(),
@@ -414,6 +416,15 @@ fn judge_citations(
     // doubling held 79 MB at the heap's peak for 100,000 citations
     // (heaptrack), beside every source's check, where 60 MB is needed.
     let mut rows = Vec::with_capacity(posts.iter().map(|p| p.citations.len()).sum());
+    // How many citations of each source are still to be judged.
+    let mut uses = vec![0u32; checks.len()];
+    for p in plans.iter().flatten() {
+        if let Plan::Source(url) = p
+            && let Some(&i) = sources.position.get(url.as_str())
+        {
+            uses[i] += 1;
+        }
+    }
     for (post, plans) in posts.into_iter().zip(plans) {
         let date = post.date.as_deref();
         for (c, p) in post.citations.into_iter().zip(plans) {
@@ -423,13 +434,19 @@ fn judge_citations(
                     result_row(post, c, verdict, reason, None, detail)
                 }
                 Plan::Source(url) => {
-                    let checked = sources
-                        .position
-                        .get(url.as_str())
-                        .and_then(|&i| checks[i].as_ref());
-                    match checked {
-                        Some((check, evidence)) => evidenced_row(post, c, check, evidence),
-                        None => result_row(
+                    let i = sources.position.get(url.as_str()).copied();
+                    let last = i.is_some_and(|i| {
+                        uses[i] = uses[i].saturating_sub(1);
+                        uses[i] == 0
+                    });
+                    let taken = i.filter(|_| last).and_then(|i| checks[i].take());
+                    let shared = i.filter(|_| !last).and_then(|i| checks[i].as_ref());
+                    match (taken, shared) {
+                        (Some((check, evidence)), _) => evidenced_row(post, c, &check, evidence),
+                        (None, Some((check, evidence))) => {
+                            evidenced_row(post, c, check, evidence.clone())
+                        }
+                        (None, None) => result_row(
                             post,
                             c,
                             Verdict::Unreachable,
@@ -476,7 +493,7 @@ fn evidenced_row(
     post: &str,
     c: crate::model::Citation,
     check: &Check,
-    evidence: &Evidence,
+    evidence: Evidence,
 ) -> CitationResult {
     let finding = c.quote.as_ref().and_then(|q| {
         evidence
@@ -489,11 +506,11 @@ fn evidenced_row(
     let mut row = result_row(post, c, verdict, reason, Some(check), detail);
     row.similarity = evidence.similarity;
     row.quote_found = finding.map(|f| f.in_live);
-    row.snapshot = evidence.baseline.clone();
-    row.offline = evidence.offline.clone();
-    row.history = evidence.history.clone();
+    row.snapshot = evidence.baseline;
+    row.offline = evidence.offline;
+    row.history = evidence.history;
     if verdict == Verdict::Changed {
-        row.diff = evidence.diff.clone();
+        row.diff = evidence.diff;
     }
     row
 }
