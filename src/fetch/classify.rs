@@ -309,11 +309,7 @@ fn scan_visible(html: &str, max_chars: usize, keep: usize) -> Visible {
         let end = memchr_from(bytes, i, b'<').unwrap_or(bytes.len());
         let run = &html[i..end];
         if run.is_ascii() {
-            if w.pushed >= w.keep && w.count + run.len() <= max_chars {
-                w.count_ascii(run);
-            } else {
-                ascii_words(run, max_chars, &mut w);
-            }
+            ascii_words(run, max_chars, &mut w);
             i = end;
             continue;
         }
@@ -387,10 +383,15 @@ impl Writer {
         self.amp |= memchr::memchr(b'&', word.as_bytes()).is_some();
     }
 
-    /// A run of ASCII text past what is kept, that fits whole under the
-    /// cut: counted a byte at a time, as `blank` and `word` would.
-    fn count_ascii(&mut self, run: &str) {
-        for &b in run.as_bytes() {
+    /// A run of ASCII text past what is kept: counted a byte at a time, as
+    /// `blank` and `word` would, up to the cut.
+    fn count_ascii(&mut self, run: &str, max_chars: usize) {
+        let bytes = run.as_bytes();
+        let mut read = 0;
+        for &b in bytes {
+            if self.count >= max_chars {
+                break;
+            }
             if is_ascii_space(b) {
                 self.pushed += usize::from(!self.space);
                 self.space = true;
@@ -399,8 +400,9 @@ impl Writer {
                 self.count += 1;
                 self.space = false;
             }
+            read += 1;
         }
-        self.amp |= memchr::memchr(b'&', run.as_bytes()).is_some();
+        self.amp |= memchr::memchr(b'&', &bytes[..read]).is_some();
     }
 }
 
@@ -415,6 +417,10 @@ fn is_ascii_space(b: u8) -> bool {
 fn ascii_words(run: &str, max_chars: usize, w: &mut Writer) {
     let mut rest = run;
     while !rest.is_empty() && w.count < max_chars {
+        if w.pushed >= w.keep {
+            w.count_ascii(rest, max_chars);
+            return;
+        }
         let blank = rest
             .bytes()
             .position(|b| !is_ascii_space(b))
