@@ -757,6 +757,69 @@ mod tests {
         assert!(detail.is_some_and(|d| d.contains("misquote")));
     }
 
+    fn citing(post: &str, url: &str) -> crate::model::Citation {
+        crate::model::Citation {
+            post: post.into(),
+            line: 1,
+            url: Some(url.into()),
+            text: "reported".into(),
+            kind: crate::model::Kind::Link,
+            context: None,
+            quote: None,
+            missing: None,
+            raw: None,
+            skip: None,
+        }
+    }
+
+    #[test]
+    fn every_citation_of_a_source_gets_its_evidence_and_the_last_one_takes_it() {
+        let story = "https://news.example/story";
+        let other = "https://news.example/other";
+        let post = |name: &str, urls: &[&str]| Post {
+            name: name.into(),
+            base_url: None,
+            date: None,
+            citations: urls.iter().map(|u| citing(name, u)).collect(),
+            notes: Vec::new(),
+        };
+        let posts = vec![post("a.html", &[story, other]), post("b.html", &[story])];
+        let plans = vec![vec![Plan::At(0), Plan::At(1)], vec![Plan::At(0)]];
+        let evidence = |sha: &str, failures: u32| Evidence {
+            baseline: Some(sha.into()),
+            history: Some(Box::new(crate::model::SourceHistory {
+                consecutive_failures: failures,
+                ..Default::default()
+            })),
+            ..Evidence::default()
+        };
+        let dead = Check {
+            url: other.into(),
+            ..checked(Verdict::Dead, Reason::HttpStatus)
+        };
+        let checks = vec![
+            Some((checked(Verdict::Ok, Reason::Ok), evidence("aa", 0))),
+            Some((dead, evidence("bb", 2))),
+        ];
+        let (rows, summary) = judge_citations(posts, plans, checks);
+        let seen: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                let failures = r.history.as_ref().map(|h| h.consecutive_failures);
+                (r.post.as_str(), r.verdict, r.snapshot.as_deref(), failures)
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a.html", Verdict::Ok, Some("aa"), Some(0)),
+                ("a.html", Verdict::Dead, Some("bb"), Some(2)),
+                ("b.html", Verdict::Ok, Some("aa"), Some(0)),
+            ]
+        );
+        assert_eq!((summary.sources, summary.ok, summary.dead), (2, 2, 1));
+    }
+
     #[test]
     fn an_unreachable_source_is_not_judged_by_its_quote() {
         let down = checked(Verdict::Unreachable, Reason::Http5xx);
