@@ -76,7 +76,12 @@ const REQUISITE_DEPTH: u8 = 2;
 /// What to do with one citation before any fetching.
 enum Plan {
     Fixed(Verdict, Reason, Option<String>),
+    /// Fetch this source (its key).
     Source(String),
+    /// The source at this position of the queue order: what `Source`
+    /// becomes once the order is known, so that a large run holds each
+    /// URL once, not once per citation.
+    At(usize),
 }
 
 /// Checks every citation of `posts`. `started_at` is the run's start (the
@@ -109,9 +114,42 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
         .collect();
     let order = queue_order(&plans);
     let sources = Sources::new(&order, &posts, &plans);
+    let plans = by_position(plans, &sources);
     let checks = by.checks(&sources, &fetcher, hook, progress).await?;
-    let (rows, summary) = judge_citations(posts, plans, &sources, &checks);
+    release_freed_memory();
+    let (rows, summary) = judge_citations(posts, plans, checks);
     Ok(finish_report(rows, summary, started_at))
+}
+
+/// Each `Plan::Source` as the position of its source (`Plan::At`).
+fn by_position(plans: Vec<Vec<Plan>>, sources: &Sources<'_>) -> Vec<Vec<Plan>> {
+    plans
+        .into_iter()
+        .map(|list| {
+            list.into_iter()
+                .map(|p| match p {
+                    Plan::Source(url) => match sources.position.get(url.as_str()) {
+                        Some(&i) => Plan::At(i),
+                        None => Plan::Source(url),
+                    },
+                    p => p,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Gives the memory the fetching freed back to the system before the
+/// report's rows are built: the allocator keeps it otherwise (buffers of
+/// hundreds of connections, pages being prepared), and the rows then
+/// come on top of it. glibc only; elsewhere a no-op.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only hands free pages of the heap back; it
+    // touches no memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOptions) -> Plan {
@@ -177,18 +215,21 @@ fn why_invalid(raw: &str) -> String {
 /// the run starts at once and never waits behind the others.
 fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
     let mut per_host: HashMap<String, usize> = HashMap::new();
-    let mut order: Vec<String> = Vec::new();
+    // Each unique URL with its host, whose name is worked out once.
+    let mut order: Vec<(String, String)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in plans.iter().flatten() {
         if let Plan::Source(url) = p
-            && seen.insert(url.clone())
+            && seen.insert(url.as_str())
         {
-            *per_host.entry(host_key(url)).or_default() += 1;
-            order.push(url.clone());
+            let host = host_key(url);
+            *per_host.entry(host.clone()).or_default() += 1;
+            order.push((url.clone(), host));
         }
     }
-    order.sort_by_key(|u| std::cmp::Reverse(per_host.get(&host_key(u)).copied().unwrap_or(0)));
-    order
+    // Stable: within a host, the order the posts cite them in.
+    order.sort_by_key(|(_, host)| std::cmp::Reverse(per_host.get(host).copied().unwrap_or(0)));
+    order.into_iter().map(|(url, _)| url).collect()
 }
 
 /// The run's unique sources in queue order, each one's position (checks are
@@ -396,21 +437,31 @@ enum Prepared {
 
 /// Every citation's row, in the posts' order, and the counts. The posts are
 /// consumed: each row takes its citation's strings rather than a copy,
-/// which halves what a large run holds.
+/// which halves what a large run holds. So are the checks: the last
+/// citation of a source takes its evidence (history, offline copies, diff)
+/// rather than a copy.
 fn judge_citations(
     posts: Vec<Post>,
     plans: Vec<Vec<Plan>>,
-    sources: &Sources<'_>,
-    checks: &[Option<(Check, Evidence)>],
+    mut checks: Vec<Option<(Check, Evidence)>>,
 ) -> (Vec<CitationResult>, Summary) {
     let mut summary = Summary {
-        sources: sources.order.len(),
+        sources: checks.len(),
         ..Summary::default()
     };
     // Sized once: a row is several hundred bytes, and a vector grown by
     // doubling held 79 MB at the heap's peak for 100,000 citations
     // (heaptrack), beside every source's check, where 60 MB is needed.
     let mut rows = Vec::with_capacity(posts.iter().map(|p| p.citations.len()).sum());
+    // How many citations of each source are still to be judged.
+    let mut uses = vec![0u32; checks.len()];
+    for p in plans.iter().flatten() {
+        if let Plan::At(i) = *p
+            && let Some(n) = uses.get_mut(i)
+        {
+            *n += 1;
+        }
+    }
     for (post, plans) in posts.into_iter().zip(plans) {
         let date = post.date.as_deref();
         for (c, p) in post.citations.into_iter().zip(plans) {
@@ -419,14 +470,23 @@ fn judge_citations(
                 Plan::Fixed(verdict, reason, detail) => {
                     result_row(post, c, verdict, reason, None, detail)
                 }
-                Plan::Source(url) => {
-                    let checked = sources
-                        .position
-                        .get(url.as_str())
-                        .and_then(|&i| checks[i].as_ref());
-                    match checked {
-                        Some((check, evidence)) => evidenced_row(post, c, check, evidence),
-                        None => result_row(
+                Plan::Source(_) | Plan::At(_) => {
+                    let i = match p {
+                        Plan::At(i) if i < checks.len() => Some(i),
+                        _ => None,
+                    };
+                    let last = i.is_some_and(|i| {
+                        uses[i] = uses[i].saturating_sub(1);
+                        uses[i] == 0
+                    });
+                    let taken = i.filter(|_| last).and_then(|i| checks[i].take());
+                    let shared = i.filter(|_| !last).and_then(|i| checks[i].as_ref());
+                    match (taken, shared) {
+                        (Some((check, evidence)), _) => evidenced_row(post, c, &check, evidence),
+                        (None, Some((check, evidence))) => {
+                            evidenced_row(post, c, check, evidence.clone())
+                        }
+                        (None, None) => result_row(
                             post,
                             c,
                             Verdict::Unreachable,
@@ -473,7 +533,7 @@ fn evidenced_row(
     post: &str,
     c: crate::model::Citation,
     check: &Check,
-    evidence: &Evidence,
+    evidence: Evidence,
 ) -> CitationResult {
     let finding = c.quote.as_ref().and_then(|q| {
         evidence
@@ -486,11 +546,11 @@ fn evidenced_row(
     let mut row = result_row(post, c, verdict, reason, Some(check), detail);
     row.similarity = evidence.similarity;
     row.quote_found = finding.map(|f| f.in_live);
-    row.snapshot = evidence.baseline.clone();
-    row.offline = evidence.offline.clone();
-    row.history = evidence.history.clone();
+    row.snapshot = evidence.baseline;
+    row.offline = evidence.offline;
+    row.history = evidence.history;
     if verdict == Verdict::Changed {
-        row.diff = evidence.diff.clone();
+        row.diff = evidence.diff;
     }
     row
 }
@@ -583,7 +643,7 @@ pub async fn run_with<S: SourceChecks>(
     by: &mut S,
 ) -> Result<Run> {
     if !options.keep {
-        let fetcher = Arc::new(Fetcher::new(config, None)?);
+        let fetcher = Arc::new(Fetcher::new(config, None)?.keeping_no_records());
         let mut report = check(
             posts,
             config,
@@ -695,6 +755,69 @@ mod tests {
         let (v, r, detail) = by_own_quote(&ok, found(false, false));
         assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
         assert!(detail.is_some_and(|d| d.contains("misquote")));
+    }
+
+    fn citing(post: &str, url: &str) -> crate::model::Citation {
+        crate::model::Citation {
+            post: post.into(),
+            line: 1,
+            url: Some(url.into()),
+            text: "reported".into(),
+            kind: crate::model::Kind::Link,
+            context: None,
+            quote: None,
+            missing: None,
+            raw: None,
+            skip: None,
+        }
+    }
+
+    #[test]
+    fn every_citation_of_a_source_gets_its_evidence_and_the_last_one_takes_it() {
+        let story = "https://news.example/story";
+        let other = "https://news.example/other";
+        let post = |name: &str, urls: &[&str]| Post {
+            name: name.into(),
+            base_url: None,
+            date: None,
+            citations: urls.iter().map(|u| citing(name, u)).collect(),
+            notes: Vec::new(),
+        };
+        let posts = vec![post("a.html", &[story, other]), post("b.html", &[story])];
+        let plans = vec![vec![Plan::At(0), Plan::At(1)], vec![Plan::At(0)]];
+        let evidence = |sha: &str, failures: u32| Evidence {
+            baseline: Some(sha.into()),
+            history: Some(Box::new(crate::model::SourceHistory {
+                consecutive_failures: failures,
+                ..Default::default()
+            })),
+            ..Evidence::default()
+        };
+        let dead = Check {
+            url: other.into(),
+            ..checked(Verdict::Dead, Reason::HttpStatus)
+        };
+        let checks = vec![
+            Some((checked(Verdict::Ok, Reason::Ok), evidence("aa", 0))),
+            Some((dead, evidence("bb", 2))),
+        ];
+        let (rows, summary) = judge_citations(posts, plans, checks);
+        let seen: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                let failures = r.history.as_ref().map(|h| h.consecutive_failures);
+                (r.post.as_str(), r.verdict, r.snapshot.as_deref(), failures)
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a.html", Verdict::Ok, Some("aa"), Some(0)),
+                ("a.html", Verdict::Dead, Some("bb"), Some(2)),
+                ("b.html", Verdict::Ok, Some("aa"), Some(0)),
+            ]
+        );
+        assert_eq!((summary.sources, summary.ok, summary.dead), (2, 2, 1));
     }
 
     #[test]

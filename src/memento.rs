@@ -363,7 +363,7 @@ fn offer(report: &mut Report, found: &HashMap<String, Memento>) {
         if c.verdict == Verdict::Dead
             && let Some(m) = c.url.as_ref().and_then(|u| found.get(u))
         {
-            c.archived = Some(m.clone());
+            c.archived = Some(Box::new(m.clone()));
         }
     }
 }
@@ -910,7 +910,7 @@ mod tests {
         };
         let found = HashMap::from([("http://a/".to_string(), copy.clone())]);
         offer(&mut r, &found);
-        assert_eq!(r.citations[0].archived, Some(copy));
+        assert_eq!(r.citations[0].archived, Some(Box::new(copy)));
         assert_eq!(r.citations[1].archived, None);
     }
 

@@ -310,14 +310,14 @@ pub struct CitationResult {
     pub quote: Option<String>,
     /// What the store remembers of the source across runs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub history: Option<SourceHistory>,
+    pub history: Option<Box<SourceHistory>>,
     /// How the verdict moved since the previous run (`new`, `still`,
     /// `recovered`, `unchanged`); `None` without a store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<Change>,
     /// The offline copies: the baseline (what was cited) and the latest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub offline: Option<Offline>,
+    pub offline: Option<Box<Offline>>,
     /// For `changed`: a word-level diff of the baseline's main text against
     /// the live one, long unchanged stretches shortened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -325,7 +325,7 @@ pub struct CitationResult {
     /// For `dead`: the archived copy a Memento TimeGate offers as a
     /// replacement, closest to the post's date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub archived: Option<Memento>,
+    pub archived: Option<Box<Memento>>,
     /// The post's publication date when the collector found one (RFC 3339
     /// date or date-time).
     #[serde(default, skip_serializing_if = "Option::is_none")]

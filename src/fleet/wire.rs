@@ -62,8 +62,8 @@ impl From<&Evidence> for WireEvidence {
                 })
                 .collect(),
             baseline: e.baseline.clone(),
-            offline: e.offline.clone(),
-            history: e.history.clone(),
+            offline: e.offline.as_deref().cloned(),
+            history: e.history.as_deref().cloned(),
             diff: e.diff.clone(),
         }
     }
@@ -87,8 +87,8 @@ impl From<WireEvidence> for Evidence {
                 })
                 .collect(),
             baseline: w.baseline,
-            offline: w.offline,
-            history: w.history,
+            offline: w.offline.map(Box::new),
+            history: w.history.map(Box::new),
             diff: w.diff,
         }
     }

@@ -130,14 +130,14 @@ mod tests {
             status: 301,
         }];
         c.detail = Some(format!("error sending request for url ({secret})"));
-        c.offline = Some(Offline {
+        c.offline = Some(Box::new(Offline {
             show: format!("citeguard show '{secret}' --as html"),
             ..Offline::default()
-        });
-        c.archived = Some(Memento {
+        }));
+        c.archived = Some(Box::new(Memento {
             url: format!("https://web.archive.org/web/2010/{secret}"),
             datetime: "2010-01-01T00:00:00Z".into(),
-        });
+        }));
         let report = report_of(vec![c]);
         let shown = redacted(&report);
         let json = serde_json::to_string(&*shown).unwrap();

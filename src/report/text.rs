@@ -483,14 +483,14 @@ mod tests {
         )
     }
 
-    fn history(since: &str, failures: u32) -> Option<SourceHistory> {
-        Some(SourceHistory {
+    fn history(since: &str, failures: u32) -> Option<Box<SourceHistory>> {
+        Some(Box::new(SourceHistory {
             first_seen: Some("2010-08-25T09:00:00Z".into()),
             last_ok: None,
             consecutive_failures: failures,
             failing_since: Some(since.into()),
             checks: failures + 4,
-        })
+        }))
     }
 
     fn render_rows(rows: Vec<CitationResult>, color: bool) -> String {
@@ -588,11 +588,11 @@ mod tests {
             reason_in_words(&r),
             "text 41% similar to the copy first archived"
         );
-        r.offline = Some(Offline {
+        r.offline = Some(Box::new(Offline {
             baseline_at: Some("2010-08-25T09:00:00Z".into()),
             show: "citeguard show http://www.nytimes.com/x".into(),
             ..Offline::default()
-        });
+        }));
         assert_eq!(
             reason_in_words(&r),
             "text 41% similar to the copy of 2010-08-25"
@@ -624,15 +624,15 @@ mod tests {
         r.status = Some(404);
         r.change = Some(Change::Still);
         r.history = history("2026-11-02T03:00:00Z", 3);
-        r.archived = Some(Memento {
+        r.archived = Some(Box::new(Memento {
             url: "https://web.archive.org/web/20100825000000/http://www.nytimes.com/x".into(),
             datetime: "2010-08-25T00:00:00Z".into(),
-        });
-        r.offline = Some(Offline {
+        }));
+        r.offline = Some(Box::new(Offline {
             baseline_at: Some("2010-08-25T09:00:00Z".into()),
             show: "citeguard show http://www.nytimes.com/2010/08/24/world/asia/24tajik.html".into(),
             ..Offline::default()
-        });
+        }));
         let t = render_rows(vec![r], false);
         assert!(
             t.contains("    line 62    NYT  [still broken since 2026-11-02]\n"),

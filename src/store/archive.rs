@@ -1140,7 +1140,7 @@ impl SourceHook for Archive<'_> {
 
         let history = self.judge_by_history(&source, &mut check);
         let mut evidence = Evidence {
-            history: Some(history),
+            history: Some(Box::new(history)),
             ..Evidence::default()
         };
         if let Some(b) = &baseline {
@@ -1159,7 +1159,7 @@ impl SourceHook for Archive<'_> {
             }
             evidence.baseline = Some(b.body_sha256.clone());
             let latest = live.as_ref().or(latest.as_ref());
-            evidence.offline = Some(Offline {
+            evidence.offline = Some(Box::new(Offline {
                 baseline: Some(b.body_sha256.clone()),
                 baseline_at: Some(b.fetched_at.clone()),
                 latest: latest.map(|l| l.body_sha256.clone()),
@@ -1170,7 +1170,7 @@ impl SourceHook for Archive<'_> {
                 path: (!self.store.copies_on_s3() && self.store.objects.exists(&b.body_sha256))
                     .then(|| Objects::relative_path(&b.body_sha256)),
                 page: None,
-            });
+            }));
         }
 
         self.batch.add_check(&CheckRow {

@@ -25,8 +25,10 @@ pub struct Evidence {
     pub quotes: Vec<(String, QuoteFinding)>,
     /// sha256 of the baseline body.
     pub baseline: Option<String>,
-    pub offline: Option<Offline>,
-    pub history: Option<SourceHistory>,
+    /// Boxed, as `history`: a run holds one `Evidence` per source, and
+    /// most sources have neither.
+    pub offline: Option<Box<Offline>>,
+    pub history: Option<Box<SourceHistory>>,
     pub diff: Vec<DiffSpan>,
 }
 

@@ -271,7 +271,7 @@ mod tests {
             Verdict::Ok,
             Reason::Ok,
         );
-        row.offline = Some(Offline {
+        row.offline = Some(Box::new(Offline {
             baseline: baseline.map(str::to_string),
             baseline_at: None,
             latest: None,
@@ -279,7 +279,7 @@ mod tests {
             show: String::new(),
             path: None,
             page: None,
-        });
+        }));
         row
     }
 

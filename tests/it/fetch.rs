@@ -395,3 +395,43 @@ async fn per_host_headers_from_the_config_get_through_a_cookie_wall() {
     let f = fetch_with(&config, &web.url("/cookie-wall")).await;
     assert_verdict(&f, Verdict::Ok, Reason::Ok);
 }
+
+/// A run that keeps nothing (`--no-store`) gets the same verdicts without
+/// what only an archive reads: no body hash, no exchanges, no request
+/// headers. A run that keeps copies gets all three.
+#[tokio::test]
+async fn a_fetcher_keeping_no_records_judges_alike_and_records_nothing() {
+    let web = Web::on("127.0.0.2");
+    let config = fast_config();
+    let keeping = Fetcher::new(&config, None).unwrap();
+    let bare = Fetcher::new(&config, None).unwrap().keeping_no_records();
+    for path in ["/ok", "/moved", "/soft404", "/gone404"] {
+        let url = web.url(path);
+        let kept = keeping.fetch(&Job::new(url.as_str())).await;
+        let plain = bare.fetch(&Job::new(url.as_str())).await;
+        let judged = |f: &Fetched| {
+            let c = &f.check;
+            (
+                c.verdict,
+                c.reason,
+                c.status,
+                c.final_url.clone(),
+                c.redirects.clone(),
+                c.detail.clone(),
+            )
+        };
+        assert_eq!(judged(&kept), judged(&plain), "{path}");
+        assert!(!kept.exchanges.is_empty(), "{path}");
+        assert!(!kept.request_headers.is_empty(), "{path}");
+        assert!(plain.exchanges.is_empty(), "{path}");
+        assert!(plain.request_headers.is_empty(), "{path}");
+        if let (Some(k), Some(p)) = (&kept.body, &plain.body) {
+            assert_eq!(k.sha256.len(), 64, "{path}");
+            assert!(p.sha256.is_empty(), "{path}");
+            assert_eq!((k.size, &k.head), (p.size, &p.head), "{path}");
+        }
+    }
+    // The redirect's hop is recorded by the one and not by the other.
+    let moved = keeping.fetch(&Job::new(web.url("/moved"))).await;
+    assert_eq!(moved.exchanges.len(), 2);
+}

@@ -50,18 +50,18 @@ fn row(
     }
 }
 
-fn history(since: &str, failures: u32) -> Option<SourceHistory> {
-    Some(SourceHistory {
+fn history(since: &str, failures: u32) -> Option<Box<SourceHistory>> {
+    Some(Box::new(SourceHistory {
         first_seen: Some("2010-08-25T09:00:00Z".into()),
         last_ok: Some("2026-10-30T03:00:00Z".into()),
         consecutive_failures: failures,
         failing_since: Some(since.into()),
         checks: 40,
-    })
+    }))
 }
 
-fn offline(url: &str) -> Option<Offline> {
-    Some(Offline {
+fn offline(url: &str) -> Option<Box<Offline>> {
+    Some(Box::new(Offline {
         baseline: Some("a".repeat(64)),
         baseline_at: Some("2010-08-25T09:00:00Z".into()),
         latest: Some("b".repeat(64)),
@@ -69,7 +69,7 @@ fn offline(url: &str) -> Option<Offline> {
         show: format!("citeguard show '{url}' --as html"),
         path: Some(format!("objects/aa/{}", "a".repeat(62))),
         page: None,
-    })
+    }))
 }
 
 pub fn report() -> Report {
@@ -78,10 +78,10 @@ pub fn report() -> Report {
             history: history("2026-11-02T03:00:00Z", 3),
             change: Some(Change::Still),
             offline: offline(NYT),
-            archived: Some(Memento {
+            archived: Some(Box::new(Memento {
                 url: NYT_ARCHIVED.into(),
                 datetime: "2010-08-25T00:00:00Z".into(),
-            }),
+            })),
             post_date: Some("2010-08-25".into()),
             ..row(
                 "posts/tajik.html",
@@ -212,10 +212,10 @@ pub fn report() -> Report {
             detail: Some("connection refused".into()),
             change: Some(Change::New),
             offline: offline(DOWN),
-            archived: Some(Memento {
+            archived: Some(Box::new(Memento {
                 url: "javascript:alert(1)".into(),
                 datetime: "2010-08-25T00:00:00Z".into(),
-            }),
+            })),
             ..row(
                 "posts/evil.md",
                 5,
