@@ -199,7 +199,14 @@ pub struct Fetcher {
     spool: Option<PathBuf>,
     robots: robots::RobotsCache,
     probes: Mutex<HashMap<String, Arc<OnceCell<Option<String>>>>>,
+    /// What a request on a host with a delay waits for first, when set.
+    turn: std::sync::OnceLock<Turn>,
 }
+
+/// A host's turn to be sent a request (a fleet worker's: the fleet's turn,
+/// not this process's), awaited before each source's request and each
+/// robots.txt on a host with a delay.
+pub type Turn = Arc<dyn Fn(String) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
 
 /// One request/response round, redirects followed.
 struct Attempt {
@@ -299,6 +306,7 @@ impl Fetcher {
             spool,
             robots: robots::RobotsCache::default(),
             probes: Mutex::new(HashMap::new()),
+            turn: std::sync::OnceLock::new(),
         })
     }
 
@@ -364,6 +372,21 @@ impl Fetcher {
         self.guard.reach_of(&addrs)
     }
 
+    /// Makes each request on a host with a delay, robots.txt included,
+    /// wait for `turn` first.
+    pub fn take_turns(&self, turn: Turn) {
+        let _ = self.turn.set(turn);
+    }
+
+    async fn wait_turn(&self, url: &Url) {
+        if let Some(turn) = self.turn.get() {
+            let host = queue::host_key(url.as_str());
+            if !self.politeness(&host).1.is_zero() {
+                turn(host).await;
+            }
+        }
+    }
+
     /// Per-host limit and spacing, with `citeguard.toml` host overrides.
     pub fn politeness(&self, host: &str) -> (usize, Duration) {
         let h = self.hosts.get(host);
@@ -393,6 +416,7 @@ impl Fetcher {
         let (a, attempts) = match self.fetchable(job, &mut robots).await {
             Ok((url, to)) => {
                 reach = to;
+                self.wait_turn(&url).await;
                 self.attempts(&url, job.validators.as_ref(), to).await
             }
             Err(skipped) => (skipped, 0),
@@ -541,6 +565,7 @@ impl Fetcher {
                 let client = self.client_of(reach);
                 let request = client.get(robots_url.clone()).build().ok()?;
                 let sent = self.sent_headers(&request);
+                self.wait_turn(url).await;
                 let resp = client.execute(request).await.ok()?;
                 let ok = resp.status().is_success();
                 let mut e = Exchange::of(&robots_url, sent, &resp);
