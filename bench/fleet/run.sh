@@ -26,8 +26,8 @@
 # The runs that keep copies also give the CPU seconds (user + sys) of the
 # citeguard processes (coordinator and workers, from /usr/bin/time), of
 # the PostgreSQL server (its postmaster and backends, from /proc) and of
-# the S3 server. PostgreSQL and moto are the bench's own (ports 54339 and
-# 54340 unless CITEGUARD_PG_PORT / CITEGUARD_S3_PORT say otherwise), so
+# the S3 server. PostgreSQL and moto are the bench's own (ports 54349 and
+# 54350 unless CITEGUARD_PG_PORT / CITEGUARD_S3_PORT say otherwise), so
 # that other users of the test servers do not count.
 # bench/README.md keeps the figures of a run.
 set -euo pipefail
@@ -46,7 +46,7 @@ CG=${CG:-$ROOT/target/release/citeguard}
 [ -x "$CG" ] || cargo build --release --bin citeguard
 CG=$(realpath "$CG")
 if [ -n "${CG_BEFORE:-}" ]; then CG_BEFORE=$(realpath "$CG_BEFORE"); fi
-export CITEGUARD_PG_PORT=${CITEGUARD_PG_PORT:-54339} CITEGUARD_S3_PORT=${CITEGUARD_S3_PORT:-54340}
+export CITEGUARD_PG_PORT=${CITEGUARD_PG_PORT:-54349} CITEGUARD_S3_PORT=${CITEGUARD_S3_PORT:-54350}
 PG=$(bash .ci/setup-postgres)
 S3=$(bash .ci/setup-s3)
 PG_DATA=${CITEGUARD_PG_DATA:-/var/tmp/citeguard-pg/$CITEGUARD_PG_PORT}

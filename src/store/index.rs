@@ -1607,12 +1607,15 @@ impl Index {
             }
         }
         let shas_of = |id: i64| -> Vec<String> {
-            [latest.get(&id), baselines.get(&id)]
+            let mut shas: Vec<String> = [latest.get(&id), baselines.get(&id)]
                 .into_iter()
                 .flatten()
                 .flat_map(|s| [Some(s.body_sha256.clone()), s.text_sha256.clone()])
                 .flatten()
-                .collect()
+                .collect();
+            shas.sort();
+            shas.dedup();
+            shas
         };
         let all: Vec<String> = ids
             .iter()

@@ -353,7 +353,8 @@ struct Counting {
     max_in_flight: Arc<AtomicUsize>,
     starts: Arc<Mutex<Vec<Instant>>>,
     robots: Arc<AtomicUsize>,
-    /// When each request began, robots.txt's too.
+    /// When each request for a page or robots.txt began (not the
+    /// soft-404 probe's, once per worker and origin).
     every_start: Arc<Mutex<Vec<Instant>>>,
 }
 
@@ -374,7 +375,9 @@ impl Counting {
         let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
             let (f, m, s, r, e) = (f.clone(), m.clone(), s.clone(), r.clone(), e.clone());
             async move {
-                e.lock().unwrap().push(Instant::now());
+                if uri.path() == "/robots.txt" || uri.path().starts_with("/page/") {
+                    e.lock().unwrap().push(Instant::now());
+                }
                 let now = f.fetch_add(1, Ordering::SeqCst) + 1;
                 m.fetch_max(now, Ordering::SeqCst);
                 let body = if uri.path() == "/robots.txt" {
