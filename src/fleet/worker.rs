@@ -14,7 +14,7 @@
 //!
 //! It never prints: the binary hears of it through `Events`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -203,6 +203,11 @@ impl Backoff {
 struct RunCtx {
     fetcher: Result<Arc<Fetcher>, String>,
     robots_known: Mutex<HashSet<String>>,
+    /// The origins whose robots.txt this worker asked the queue for: once
+    /// each, by the first of its tasks to meet the origin; the others
+    /// wait for that answer (all of a claim's tasks start together, and
+    /// asked one each, before any had kept the answer).
+    robots_asked: Mutex<HashMap<String, Arc<OnceCell<()>>>>,
     /// The run's archive in its store, when the run keeps copies: one per
     /// run in this worker, shared by its tasks (their fetches go into its
     /// batches, committed together).
@@ -518,6 +523,7 @@ impl Shared {
             Some(Arc::new(RunCtx {
                 fetcher,
                 robots_known: Mutex::new(HashSet::new()),
+                robots_asked: Mutex::new(HashMap::new()),
                 archive,
             }))
         })
@@ -823,17 +829,25 @@ async fn fetch_one(
     slot: Slot,
 ) -> Result<Outcome> {
     let origin = origin(&c.url);
-    let robots_pending = c.robots_first && !lock(&ctx.robots_known).contains(&origin);
-    if robots_pending {
-        let known = shared
-            .reach
-            .retry(|| shared.queue.robots(&c.run_id, &origin))
+    if c.robots_first && !lock(&ctx.robots_known).contains(&origin) {
+        let asked = lock(&ctx.robots_asked)
+            .entry(origin.clone())
+            .or_default()
+            .clone();
+        asked
+            .get_or_init(|| async {
+                let known = shared
+                    .reach
+                    .retry(|| shared.queue.robots(&c.run_id, &origin))
+                    .await;
+                if let Robots::Known(body) = known {
+                    fetcher.seed_robots(&c.url, body.as_deref()).await;
+                    lock(&ctx.robots_known).insert(origin.clone());
+                }
+            })
             .await;
-        if let Robots::Known(body) = known {
-            fetcher.seed_robots(&c.url, body.as_deref()).await;
-            lock(&ctx.robots_known).insert(origin.clone());
-        }
     }
+    let robots_pending = c.robots_first && !lock(&ctx.robots_known).contains(&origin);
     let (outcome, robots) = match &ctx.archive {
         None => fetch_with(NoStore, fetcher, c, slot).await,
         Some(archive) => {
