@@ -515,6 +515,13 @@ impl citeguard::fleet::worker::Events for FleetLines {
     fn store_back(&self) {
         crate::say(format_args!("{}: the store keeps sources again", self.who));
     }
+    fn store_waiting(&self, cause: &str, retry_in: std::time::Duration) {
+        crate::say(format_args!(
+            "{}: cannot open the store yet ({cause}); retrying in {:.1}s, then backing off",
+            self.who,
+            retry_in.as_secs_f64()
+        ));
+    }
     fn no_worker(&self, run: &str, queue: &str, waited: std::time::Duration) {
         crate::say(format_args!(
             "{}: run {run}: no worker has claimed a source in {} s; start `citeguard worker --queue {queue}` (or --store with the store's URL)",

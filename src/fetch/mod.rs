@@ -207,7 +207,14 @@ pub struct Fetcher {
     /// Whether each fetch records what an archive keeps (its exchanges,
     /// request headers and body hash): true unless the run keeps nothing.
     records: bool,
+    /// What a request on a host with a delay waits for first, when set.
+    turn: std::sync::OnceLock<Turn>,
 }
+
+/// A host's turn to be sent a request (a fleet worker's: the fleet's turn,
+/// not this process's), awaited before each source's request and each
+/// robots.txt on a host with a delay.
+pub type Turn = Arc<dyn Fn(String) -> futures_util::future::BoxFuture<'static, ()> + Send + Sync>;
 
 /// One request/response round, redirects followed.
 struct Attempt {
@@ -308,6 +315,7 @@ impl Fetcher {
             robots: robots::RobotsCache::default(),
             probes: Mutex::new(HashMap::new()),
             records: true,
+            turn: std::sync::OnceLock::new(),
         })
     }
 
@@ -381,6 +389,21 @@ impl Fetcher {
         self.guard.reach_of(&addrs)
     }
 
+    /// Makes each request on a host with a delay, robots.txt included,
+    /// wait for `turn` first.
+    pub fn take_turns(&self, turn: Turn) {
+        let _ = self.turn.set(turn);
+    }
+
+    async fn wait_turn(&self, url: &Url) {
+        if let Some(turn) = self.turn.get() {
+            let host = queue::host_key(url.as_str());
+            if !self.politeness(&host).1.is_zero() {
+                turn(host).await;
+            }
+        }
+    }
+
     /// Per-host limit and spacing, with `citeguard.toml` host overrides.
     pub fn politeness(&self, host: &str) -> (usize, Duration) {
         let h = self.hosts.get(host);
@@ -410,6 +433,7 @@ impl Fetcher {
         let (a, attempts) = match self.fetchable(job, &mut robots).await {
             Ok((url, to)) => {
                 reach = to;
+                self.wait_turn(&url).await;
                 self.attempts(&url, job.validators.as_ref(), to).await
             }
             Err(skipped) => (skipped, 0),
@@ -558,6 +582,7 @@ impl Fetcher {
                 let client = self.client_of(reach);
                 let request = client.get(robots_url.clone()).build().ok()?;
                 let sent = self.records.then(|| self.sent_headers(&request));
+                self.wait_turn(url).await;
                 let resp = client.execute(request).await.ok()?;
                 let ok = resp.status().is_success();
                 let e = sent.map(|sent| Exchange::of(&robots_url, sent, &resp));

@@ -10,6 +10,7 @@
 //!   code, record once; leases, backoff, stopping);
 //! - `distributed.rs`: the coordinator's side, `check`'s `SourceChecks`
 //!   over the queue;
+//! - `gather.rs`: questions of many tasks sent as one statement;
 //! - `wire.rs`: a source's result as JSON in its queue row;
 //! - `schema.rs`: the queue's tables and their numbered migrations.
 //!
@@ -18,6 +19,7 @@
 //! sources fetched, so neither duplicates the pipeline. It never prints.
 
 pub mod distributed;
+mod gather;
 pub mod politeness;
 pub mod queue;
 mod schema;

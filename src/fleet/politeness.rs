@@ -35,7 +35,9 @@ pub struct Claimed {
     pub origin: String,
     /// The host row whose limits the source counts against.
     pub host: String,
-    /// The host has a delay: the request waits for its turn (`take_turn`).
+    /// The host has a delay: each request on it, robots.txt included,
+    /// waits for the host's turn (`take_turn`, through the fetcher's
+    /// `Fetcher::take_turns`).
     pub paced: bool,
     pub quotes: Vec<String>,
     /// robots.txt is to be honoured (the run did not say `--ignore-robots`).

@@ -279,6 +279,31 @@ impl Queue {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Records many sources' results at once, as `complete` does one:
+    /// for each, whether `worker` still held it (true) or its result was
+    /// dropped.
+    pub async fn complete_many(
+        &self,
+        worker: &str,
+        results: &[(i64, String)],
+    ) -> Result<Vec<bool>> {
+        self.count(1);
+        let kept: Vec<(i64,)> = sqlx::query_as(
+            "UPDATE fleet_sources s SET result = r.result, done = true, lease_until = NULL \
+             FROM UNNEST($1::int8[], $2::text[]) AS r (id, result) \
+             WHERE s.id = r.id AND s.worker = $3 AND NOT s.done \
+             RETURNING s.id",
+        )
+        .bind(results.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(results.iter().map(|(_, r)| r.as_str()).collect::<Vec<_>>())
+        .bind(worker)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| self.error("record results", &e))?;
+        let kept: std::collections::HashSet<i64> = kept.into_iter().map(|(id,)| id).collect();
+        Ok(results.iter().map(|(id, _)| kept.contains(id)).collect())
+    }
+
     /// Extends the leases of what `worker` is working on, and of the
     /// robots.txt placeholders it holds.
     pub async fn renew(&self, worker: &str, ids: &[i64], lease: Duration) -> Result<()> {

@@ -14,8 +14,8 @@
 //!
 //! It never prints: the binary hears of it through `Events`.
 
-use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -23,15 +23,18 @@ use tokio::sync::{OnceCell, watch};
 use tokio::task::JoinSet;
 
 use super::distributed::origin;
+use super::gather::Gather;
 use super::politeness::{Claimed, claim, next_due, take_turn};
 use super::queue::{Queue, Robots};
 use super::wire::Outcome;
 use crate::check::{Silent, Sources, fetch_sources};
 use crate::error::{Error, Result};
+use crate::fetch::Turn;
 use crate::fetch::{ExchangeBody, Fetched, Fetcher};
 use crate::model::Check;
 use crate::store::archive::Archive;
 use crate::store::hook::{NoStore, SourceHook, SourceOutcome};
+use crate::store::index::{SnapshotRow, SourceState};
 use crate::store::{Access, Location, Store};
 
 /// What the binary hears of a worker (and of a coordinator's waiting).
@@ -49,6 +52,10 @@ pub trait Events: Send + Sync {
     fn store_lost(&self, _cause: &str, _retry_in: Duration) {}
     /// A source was kept in the store again.
     fn store_back(&self) {}
+    /// A run's store cannot be opened yet (its PostgreSQL cannot be
+    /// reached); trying again after `retry_in`. Said once; `store_back`
+    /// says when it opened.
+    fn store_waiting(&self, _cause: &str, _retry_in: Duration) {}
     /// A source's result is recorded.
     fn done(&self, _check: &Check) {}
     /// A source's lease was taken over by another worker while this one
@@ -196,6 +203,11 @@ impl Backoff {
 struct RunCtx {
     fetcher: Result<Arc<Fetcher>, String>,
     robots_known: Mutex<HashSet<String>>,
+    /// The origins whose robots.txt this worker asked the queue for: once
+    /// each, by the first of its tasks to meet the origin; the others
+    /// wait for that answer (all of a claim's tasks start together, and
+    /// asked one each, before any had kept the answer).
+    robots_asked: Mutex<HashMap<String, Arc<OnceCell<()>>>>,
     /// The run's archive in its store, when the run keeps copies: one per
     /// run in this worker, shared by its tasks (their fetches go into its
     /// batches, committed together).
@@ -208,8 +220,47 @@ struct RunCtx {
 /// fail too, and their sources go back to the queue as well).
 struct RunArchive {
     current: Mutex<Arc<Mutex<Archive<'static>>>>,
-    store: &'static Store,
     join: Box<dyn Fn() -> Archive<'static> + Send + Sync>,
+    /// The reads of the worker's tasks, gathered (`Kept`).
+    reads: Reads,
+}
+
+/// What a worker's tasks read from the index before they store a source,
+/// gathered into few statements: the sources' states (those of a claim
+/// are asked together) and the first captures of their bodies.
+#[derive(Clone)]
+struct Reads {
+    states: Arc<Gather<String, SourceState>>,
+    firsts: Arc<Gather<String, Option<SnapshotRow>>>,
+}
+
+/// How long a question waits for others before it is sent: a claim's
+/// tasks ask within it, and a source waits for little beside its fetch.
+const GATHER_WINDOW: Duration = Duration::from_millis(3);
+
+impl Reads {
+    fn of(store: &'static Store) -> Reads {
+        Reads {
+            states: Gather::new(
+                store.name(),
+                GATHER_WINDOW,
+                Arc::new(move |urls: Vec<String>| {
+                    Box::pin(
+                        async move { crate::store::archive::source_states(store, &urls).await },
+                    ) as futures_util::future::BoxFuture<'static, _>
+                }),
+            ),
+            firsts: Gather::new(
+                store.name(),
+                GATHER_WINDOW,
+                Arc::new(move |shas: Vec<String>| {
+                    Box::pin(
+                        async move { crate::store::archive::first_snapshots(store, &shas).await },
+                    ) as futures_util::future::BoxFuture<'static, _>
+                }),
+            ),
+        }
+    }
 }
 
 impl RunArchive {
@@ -377,11 +428,44 @@ struct Shared {
     events: Arc<dyn Events>,
     in_flight: Mutex<HashSet<i64>>,
     runs: Mutex<Runs>,
-    reach: Reach,
+    reach: Arc<Reach>,
     store_reach: StoreReach,
     sources: AtomicU64,
     dropped: AtomicU64,
     stores: Stores,
+    /// Results recorded together (`Queue::complete_many`): a group
+    /// commit lets many go at once.
+    results: Arc<Gather<(i64, String), bool>>,
+    /// Set when the worker is told to stop.
+    stop: watch::Receiver<bool>,
+    /// Sources being fetched and stored (`Slot`s taken).
+    fetching: AtomicUsize,
+    /// A slot was given back.
+    slot_freed: tokio::sync::Notify,
+}
+
+/// How many sources may wait for their batch's commit, as a multiple of
+/// the sources in flight.
+const WAITING: usize = 4;
+
+/// A source's place among those in flight: taken when it is claimed,
+/// given back once it is fetched and stored, before it waits for its
+/// batch's commit (one group commit per 100 ms held every slot for most
+/// of a source's time: 64 in flight made ~500 sources a second).
+struct Slot(Arc<Shared>);
+
+impl Slot {
+    fn take(shared: &Arc<Shared>) -> Slot {
+        shared.fetching.fetch_add(1, Ordering::SeqCst);
+        Slot(shared.clone())
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetching.fetch_sub(1, Ordering::SeqCst);
+        self.0.slot_freed.notify_one();
+    }
 }
 
 impl Shared {
@@ -416,8 +500,8 @@ impl Shared {
                                 Box::new(move || Archive::join(store, &config, &id, at_now, &name));
                             let archive = RunArchive {
                                 current: Mutex::new(Arc::new(Mutex::new(join()))),
-                                store,
                                 join,
+                                reads: Reads::of(store),
                             };
                             (Ok(Some(store)), Some(archive))
                         }
@@ -430,17 +514,65 @@ impl Shared {
                     .and_then(Store::spool_dir)
                     .map(std::path::Path::to_path_buf);
                 Fetcher::new(&config, spool)
-                    .map(Arc::new)
+                    .map(|fetcher| {
+                        fetcher.take_turns(self.turn());
+                        Arc::new(fetcher)
+                    })
                     .map_err(|e| crate::error::chain_text(&e))
             });
             Some(Arc::new(RunCtx {
                 fetcher,
                 robots_known: Mutex::new(HashSet::new()),
+                robots_asked: Mutex::new(HashMap::new()),
                 archive,
             }))
         })
         .await
         .clone()
+    }
+
+    /// Waits, with backoff, while the store's PostgreSQL cannot be reached
+    /// (not up yet: a worker may start before it), saying so once; any
+    /// other error is left for the store's opening to say, at once. An
+    /// error when told to stop meanwhile.
+    async fn wait_for_postgres(&self, url: &str, name: &std::path::Path) -> Result<(), String> {
+        let mut backoff = Backoff::new();
+        let mut said = false;
+        let mut stop = self.stop.clone();
+        loop {
+            match crate::store::index::reach_postgres(url).await {
+                Err(e) if e.is_unreachable() => {
+                    let wait = backoff.wait();
+                    if !std::mem::replace(&mut said, true) {
+                        self.events
+                            .store_waiting(&format!("{}: PostgreSQL: {e}", name.display()), wait);
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.wait_for(|stopped| *stopped) => {
+                            return Err(format!("{}: stopped before the store could be opened", name.display()));
+                        }
+                    }
+                }
+                _ => {
+                    if said {
+                        self.events.store_back();
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// A host's turn across the fleet (`take_turn`), for the fetcher to
+    /// wait for before each request on a host with a delay, robots.txt
+    /// included.
+    fn turn(&self) -> Turn {
+        let (queue, reach) = (self.queue.clone(), self.reach.clone());
+        Arc::new(move |host: String| {
+            let (queue, reach) = (queue.clone(), reach.clone());
+            Box::pin(async move { reach.retry(|| take_turn(&queue, &host)).await })
+        })
     }
 
     /// The store the config names, opened as one of its many writers
@@ -457,6 +589,9 @@ impl Shared {
             return Ok(store);
         }
         let location = Location::of(config).map_err(|e| crate::error::chain_text(&e))?;
+        if let crate::store::IndexAt::Postgres(url) = &location.index {
+            self.wait_for_postgres(url, &location.name()).await?;
+        }
         // Opened on a thread of its own, as its future is not `Send` to
         // the compiler's eye (sqlx's executors through generic calls).
         let handle = tokio::runtime::Handle::current();
@@ -480,10 +615,26 @@ pub async fn work(
     events: Arc<dyn Events>,
     mut stop: watch::Receiver<bool>,
 ) -> Result<Tally> {
+    let results = {
+        let (queue, name) = (queue.clone(), options.name.clone());
+        Gather::new(
+            queue.name().to_string(),
+            GATHER_WINDOW,
+            Arc::new(move |results: Vec<(i64, String)>| {
+                let (queue, name) = (queue.clone(), name.clone());
+                Box::pin(async move { queue.complete_many(&name, &results).await })
+                    as futures_util::future::BoxFuture<'static, _>
+            }),
+        )
+    };
     let shared = Arc::new(Shared {
+        stop: stop.clone(),
+        fetching: AtomicUsize::new(0),
+        slot_freed: tokio::sync::Notify::new(),
+        results,
         queue,
         options,
-        reach: Reach::new(events.clone()),
+        reach: Arc::new(Reach::new(events.clone())),
         store_reach: StoreReach::new(events.clone()),
         events,
         in_flight: Mutex::new(HashSet::new()),
@@ -513,9 +664,16 @@ pub async fn work(
             let _ = shared.queue.end_abandoned(abandoned).await;
             swept = std::time::Instant::now();
         }
-        let free = concurrency.saturating_sub(tasks.len());
+        // Sources in flight are those being fetched and stored; those
+        // that wait for their batch's commit hold no slot (a few times as
+        // many may wait).
+        let fetching = shared.fetching.load(Ordering::SeqCst);
+        let free = concurrency
+            .saturating_sub(fetching)
+            .min((WAITING * concurrency).saturating_sub(tasks.len()));
         if free == 0 {
             tokio::select! {
+                _ = shared.slot_freed.notified() => {}
                 _ = tasks.join_next() => {}
                 _ = stop.changed() => {}
             }
@@ -536,7 +694,8 @@ pub async fn work(
                 idle = Duration::from_millis(10);
                 for c in claimed {
                     lock(&shared.in_flight).insert(c.id);
-                    tasks.spawn(process(shared.clone(), c));
+                    let slot = Slot::take(&shared);
+                    tasks.spawn(process(shared.clone(), c, slot));
                 }
             }
             Ok(_) => {
@@ -613,13 +772,13 @@ async fn renew(shared: Arc<Shared>) {
 
 /// One claimed source: fetched as a local run fetches it, its result
 /// recorded once.
-async fn process(shared: Arc<Shared>, c: Claimed) {
+async fn process(shared: Arc<Shared>, c: Claimed, slot: Slot) {
     let outcome = match shared.run(&c.run_id).await {
         // The run ended under us: no one waits for this source.
         None => None,
         Some(ctx) => match &ctx.fetcher {
             Err(e) => Some(Outcome::Failed { error: e.clone() }),
-            Ok(fetcher) => match fetch_one(&shared, &ctx, fetcher, &c).await {
+            Ok(fetcher) => match fetch_one(&shared, &ctx, fetcher, &c, slot).await {
                 Ok(outcome) => {
                     if ctx.archive.is_some() {
                         shared.store_reach.ok();
@@ -643,10 +802,9 @@ async fn process(shared: Arc<Shared>, c: Claimed) {
     };
     if let Some(outcome) = outcome {
         let json = outcome.to_json();
-        let o = &shared.options;
         let kept = shared
             .reach
-            .retry(|| shared.queue.complete(c.id, &o.name, &json))
+            .retry(|| shared.results.ask((c.id, json.clone())))
             .await;
         if kept {
             shared.sources.fetch_add(1, Ordering::Relaxed);
@@ -668,31 +826,34 @@ async fn fetch_one(
     ctx: &RunCtx,
     fetcher: &Arc<Fetcher>,
     c: &Claimed,
+    slot: Slot,
 ) -> Result<Outcome> {
     let origin = origin(&c.url);
+    if c.robots_first && !lock(&ctx.robots_known).contains(&origin) {
+        let asked = lock(&ctx.robots_asked)
+            .entry(origin.clone())
+            .or_default()
+            .clone();
+        asked
+            .get_or_init(|| async {
+                let known = shared
+                    .reach
+                    .retry(|| shared.queue.robots(&c.run_id, &origin))
+                    .await;
+                if let Robots::Known(body) = known {
+                    fetcher.seed_robots(&c.url, body.as_deref()).await;
+                    lock(&ctx.robots_known).insert(origin.clone());
+                }
+            })
+            .await;
+    }
     let robots_pending = c.robots_first && !lock(&ctx.robots_known).contains(&origin);
-    if robots_pending {
-        let known = shared
-            .reach
-            .retry(|| shared.queue.robots(&c.run_id, &origin))
-            .await;
-        if let Robots::Known(body) = known {
-            fetcher.seed_robots(&c.url, body.as_deref()).await;
-            lock(&ctx.robots_known).insert(origin.clone());
-        }
-    }
-    if c.paced {
-        shared
-            .reach
-            .retry(|| take_turn(&shared.queue, &c.host))
-            .await;
-    }
     let (outcome, robots) = match &ctx.archive {
-        None => fetch_with(NoStore, fetcher, c).await,
+        None => fetch_with(NoStore, fetcher, c, slot).await,
         Some(archive) => {
             let kept = Kept {
                 archive: archive.current(),
-                store: archive.store,
+                reads: archive.reads.clone(),
                 batch: None,
             };
             // The store's futures are not `Send` to the compiler's eye (it
@@ -701,7 +862,7 @@ async fn fetch_one(
             let (fetcher, c) = (fetcher.clone(), c.clone());
             let handle = tokio::runtime::Handle::current();
             let joined = tokio::task::spawn_blocking(move || {
-                handle.block_on(fetch_with(kept, &fetcher, &c))
+                handle.block_on(fetch_with(kept, &fetcher, &c, slot))
             })
             .await;
             joined.unwrap_or_else(|e| {
@@ -736,6 +897,7 @@ async fn fetch_with<H: Finish>(
     inner: H,
     fetcher: &Arc<Fetcher>,
     c: &Claimed,
+    slot: Slot,
 ) -> (Result<Outcome>, Option<(u16, Vec<u8>)>) {
     let order = [c.url.clone()];
     let sources = Sources::listed(&order, vec![c.quotes.clone()]);
@@ -747,7 +909,11 @@ async fn fetch_with<H: Finish>(
             .unwrap_or_default(),
         robots: Mutex::new(None),
     };
-    let fetched = match fetch_sources(&sources, fetcher, &mut hook, &Silent).await {
+    let fetched = fetch_sources(&sources, fetcher, &mut hook, &Silent).await;
+    // Fetched and stored: the wait for the batch's commit leaves the slot
+    // to the next source.
+    drop(slot);
+    let fetched = match fetched {
         // What the hook kept is in the store before the result is sent.
         Ok(checks) => hook.inner.finish().await.map(|_| checks),
         Err(e) => Err(e),
@@ -792,9 +958,8 @@ impl Finish for NoStore {}
 /// that future, waits for the mutex itself in `source`: a deadlock.)
 struct Kept {
     archive: Arc<Mutex<Archive<'static>>>,
-    /// The archive's store, whose index a task reads a source's state from
-    /// without holding the archive.
-    store: &'static Store,
+    /// What a task reads from the index without holding the archive.
+    reads: Reads,
     /// The batch this task's last fetch went into.
     batch: Option<u64>,
 }
@@ -825,6 +990,7 @@ impl SourceHook for Kept {
 
     #[allow(clippy::await_holding_lock)]
     async fn source(&mut self, ready: Self::Ready, quotes: &[String]) -> Result<SourceOutcome> {
+        self.read_first(&ready).await?;
         let mut archive = lock(&self.archive);
         let outcome = archive.source(ready, quotes).await?;
         self.batch = Some(archive.batch_number());
@@ -834,6 +1000,7 @@ impl SourceHook for Kept {
     #[allow(clippy::await_holding_lock)]
     async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
         self.read_state(ready.url()).await?;
+        self.read_first(&ready).await?;
         let mut archive = lock(&self.archive);
         let more = archive.requisite(ready).await?;
         self.batch = Some(archive.batch_number());
@@ -843,14 +1010,30 @@ impl SourceHook for Kept {
 
 impl Kept {
     /// Reads a source's state from the index into the archive, unless it
-    /// has it: the statements go out without the archive held, so the
-    /// worker's tasks read theirs at once.
+    /// has it: the statements go out without the archive held, gathered
+    /// with the other tasks' (those of one claim ask together).
     async fn read_state(&self, url: &str) -> Result<()> {
         if lock(&self.archive).knows(url) {
             return Ok(());
         }
-        let state = crate::store::archive::source_state(self.store, url).await?;
+        let state = self.reads.states.ask(url.to_string()).await?;
         lock(&self.archive).know(url, state);
+        Ok(())
+    }
+
+    /// Reads the first capture of a fetched body's bytes into the
+    /// archive, when storing it would ask: gathered with the other
+    /// tasks', and without the archive held (it was one round trip per
+    /// source under it).
+    async fn read_first(&self, ready: &crate::store::archive::Ready) -> Result<()> {
+        let Some(sha) = ready.body_sha256() else {
+            return Ok(());
+        };
+        if !lock(&self.archive).wants_first(ready.url(), sha) {
+            return Ok(());
+        }
+        let first = self.reads.firsts.ask(sha.to_string()).await?;
+        lock(&self.archive).know_first(sha, first);
         Ok(())
     }
 }

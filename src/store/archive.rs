@@ -126,6 +126,9 @@ pub struct Archive<'a> {
     /// The first snapshot of each body stored in the open batch: not in
     /// the index yet, but a later identical body is a revisit of it.
     batch_firsts: HashMap<String, SnapshotRow>,
+    /// The first snapshot with a record of each of these bodies (or none),
+    /// read from the index beforehand (`know_first`), each used once.
+    known_firsts: HashMap<String, Option<SnapshotRow>>,
 }
 
 /// What preparing a fetch needs: the run's clock and the WARC encoder
@@ -151,6 +154,11 @@ impl Ready {
     /// The URL fetched.
     pub fn url(&self) -> &str {
         &self.fetched.check.url
+    }
+
+    /// The SHA-256 of the body fetched, when there is one.
+    pub fn body_sha256(&self) -> Option<&str> {
+        self.fetched.body.as_ref().map(|b| b.sha256.as_str())
     }
 }
 
@@ -345,6 +353,7 @@ impl<'a> Archive<'a> {
             batch_fetches: 0,
             batch_opened: None,
             batch_firsts: HashMap::new(),
+            known_firsts: HashMap::new(),
         }
     }
 
@@ -422,6 +431,29 @@ impl<'a> Archive<'a> {
         }
         self.damaged.extend(state.damaged);
         self.sources.insert(url.to_string(), state.source);
+    }
+
+    /// Whether storing this body of `url` would ask the index for the
+    /// first capture of its bytes (`first_capture_of`): not when it is the
+    /// source's latest copy, a damaged one, one the open batch holds, or
+    /// one read beforehand.
+    pub fn wants_first(&self, url: &str, sha256: &str) -> bool {
+        self.on_demand
+            && self.latest.get(url).is_none_or(|l| l.body_sha256 != sha256)
+            && !self.damaged.contains(sha256)
+            && !self.batch_firsts.contains_key(sha256)
+            && !self.known_firsts.contains_key(sha256)
+    }
+
+    /// Takes the first capture of a body read beforehand
+    /// (`Index::first_snapshots_with_bodies`): tasks that share one archive
+    /// read them together, without holding the archive.
+    pub fn know_first(&mut self, sha256: &str, first: Option<SnapshotRow>) {
+        // Read for tasks that then failed, they would pile up.
+        if self.known_firsts.len() >= 4 * BATCH_SOURCES {
+            self.known_firsts.clear();
+        }
+        self.known_firsts.insert(sha256.to_string(), first);
     }
 
     /// On PostgreSQL, ids from the sequences for the next fetch (a source
@@ -550,7 +582,13 @@ impl<'a> Archive<'a> {
             .map_err(|e| self.store.err(e))?;
         self.batch_fetches = 0;
         self.batch_opened = None;
-        self.batch_firsts.clear();
+        // A body read beforehand as never stored may have been stored by
+        // the batch just committed: its first capture is that one.
+        for (sha, row) in self.batch_firsts.drain() {
+            if let Some(known @ None) = self.known_firsts.get_mut(&sha) {
+                *known = Some(row);
+            }
+        }
         self.commits += 1;
         Ok(())
     }
@@ -748,10 +786,12 @@ impl<'a> Archive<'a> {
 
     /// The first capture of these bytes under any source, if it has a
     /// record: one of the open batch, else the index's.
-    async fn first_capture_of(&self, sha256: &str) -> Result<Option<Earlier>> {
-        let first = match self.batch_firsts.get(sha256) {
-            Some(s) => Some(s.clone()),
-            None => self
+    async fn first_capture_of(&mut self, sha256: &str) -> Result<Option<Earlier>> {
+        let known = self.known_firsts.remove(sha256);
+        let first = match (self.batch_firsts.get(sha256), known) {
+            (Some(s), _) => Some(s.clone()),
+            (None, Some(known)) => known,
+            (None, None) => self
                 .store
                 .index
                 .first_snapshot_with_body(sha256)
@@ -1536,6 +1576,28 @@ pub async fn source_state(store: &Store, url: &str) -> Result<super::index::Sour
     store
         .index
         .source_state(url)
+        .await
+        .map_err(|e| store.err(e))
+}
+
+/// The states of many sources (`Index::source_states`), in `urls`' order.
+pub async fn source_states(
+    store: &Store,
+    urls: &[String],
+) -> Result<Vec<super::index::SourceState>> {
+    store
+        .index
+        .source_states(urls)
+        .await
+        .map_err(|e| store.err(e))
+}
+
+/// The first snapshot with a record of each body
+/// (`Index::first_snapshots_with_bodies`), for `Archive::know_first`.
+pub async fn first_snapshots(store: &Store, shas: &[String]) -> Result<Vec<Option<SnapshotRow>>> {
+    store
+        .index
+        .first_snapshots_with_bodies(shas)
         .await
         .map_err(|e| store.err(e))
 }

@@ -353,6 +353,9 @@ struct Counting {
     max_in_flight: Arc<AtomicUsize>,
     starts: Arc<Mutex<Vec<Instant>>>,
     robots: Arc<AtomicUsize>,
+    /// When each request for a page or robots.txt began (not the
+    /// soft-404 probe's, once per worker and origin).
+    every_start: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Counting {
@@ -361,15 +364,20 @@ impl Counting {
         let max_in_flight = Arc::new(AtomicUsize::new(0));
         let starts = Arc::new(Mutex::new(Vec::new()));
         let robots = Arc::new(AtomicUsize::new(0));
-        let (f, m, s, r) = (
+        let every_start = Arc::new(Mutex::new(Vec::new()));
+        let (f, m, s, r, e) = (
             in_flight.clone(),
             max_in_flight.clone(),
             starts.clone(),
             robots.clone(),
+            every_start.clone(),
         );
         let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
-            let (f, m, s, r) = (f.clone(), m.clone(), s.clone(), r.clone());
+            let (f, m, s, r, e) = (f.clone(), m.clone(), s.clone(), r.clone(), e.clone());
             async move {
+                if uri.path() == "/robots.txt" || uri.path().starts_with("/page/") {
+                    e.lock().unwrap().push(Instant::now());
+                }
                 let now = f.fetch_add(1, Ordering::SeqCst) + 1;
                 m.fetch_max(now, Ordering::SeqCst);
                 let body = if uri.path() == "/robots.txt" {
@@ -414,6 +422,7 @@ impl Counting {
             max_in_flight,
             starts,
             robots,
+            every_start,
         }
     }
 
@@ -470,7 +479,7 @@ fn per_host_limit_holds_across_all_workers_and_robots_txt_is_asked_once() {
 }
 
 #[test]
-fn host_delay_spaces_starts_across_all_workers() {
+fn host_delay_spaces_starts_across_all_workers_robots_txt_included() {
     let hosts: Vec<Counting> = ["127.0.0.67", "127.0.0.68"]
         .iter()
         .map(|ip| Counting::on(ip))
@@ -483,11 +492,13 @@ fn host_delay_spaces_starts_across_all_workers() {
         "delay",
     );
     for h in &hosts {
-        let mut starts = h.starts.lock().unwrap().clone();
+        assert_eq!(h.starts.lock().unwrap().len(), 5);
+        // Every request, robots.txt's too, spaced by the host delay as
+        // the fleet's turns let them start; half of it is the margin for
+        // a worker slow to send its request once its turn is taken.
+        let mut starts = h.every_start.lock().unwrap().clone();
         starts.sort();
-        assert_eq!(starts.len(), 5);
-        // Spaced by the host delay as the queue hands sources out; half
-        // of it is the margin for a worker slow to send its request.
+        assert_eq!(starts.len(), 6, "{}: robots.txt and 5 pages", h.base);
         for pair in starts.windows(2) {
             let gap = pair[1] - pair[0];
             assert!(
@@ -1143,4 +1154,83 @@ fn a_storing_worker_that_loses_the_store_gives_its_sources_back_says_so_once_and
     assert_eq!(rows(&read_report(&dir)), rows(&json(&local)));
     one_check_per_source_and_run(&db);
     verifies(&dir, &store);
+}
+
+#[test]
+fn a_storing_worker_started_before_its_postgresql_waits_says_so_once_and_carries_on() {
+    let web = Web::on("127.0.0.198");
+    let links: Vec<String> = (0..4).map(|i| web.url(&format!("/slow/{i}"))).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let flags = STORING_LIMITS;
+    let db = fresh_queue("storewait");
+    let store = shared_store(&db);
+    let mut check = storing_coordinator(&dir, &store, "report.json", &flags);
+    // The worker reaches the queue directly and the store's index through
+    // a proxy that is down when it starts: its PostgreSQL is not up yet.
+    let (proxy, through) = Proxy::to_postgres(&db.url);
+    let args = [
+        "worker",
+        "--queue",
+        db.url.as_str(),
+        "--store",
+        through.as_str(),
+        "--name",
+        "cut-off",
+        "--exit-when-idle",
+    ];
+    let mut w = Running::spawn(with_s3(&dir, args), Stdio::null());
+    let lines = outage_said_once(
+        &mut check,
+        &mut w,
+        &proxy,
+        "cannot open the store yet",
+        "keeps sources again",
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.contains("4 sources checked")),
+        "{lines:?}"
+    );
+    assert_eq!(read_report(&dir)["summary"]["ok"].as_u64(), Some(4));
+    one_check_per_source_and_run(&db);
+}
+
+#[test]
+fn a_storing_worker_refused_by_its_store_fails_the_run_at_once_in_one_line() {
+    let web = Web::on("127.0.0.199");
+    let links: Vec<String> = (0..2).map(|i| web.url(&format!("/slow/{i}"))).collect();
+    let dir = Dir::new();
+    write_post(&dir, &links);
+    let db = fresh_queue("storerefused");
+    let store = shared_store(&db);
+    let mut check = storing_coordinator(&dir, &store, "report.json", &STORING_LIMITS);
+    // A database that does not exist: no wait makes it appear.
+    let missing = format!("{}_none", db.url);
+    let args = [
+        "worker",
+        "--queue",
+        db.url.as_str(),
+        "--store",
+        missing.as_str(),
+        "--name",
+        "refused",
+        "--exit-when-idle",
+    ];
+    let mut w = Running::spawn(with_s3(&dir, args), Stdio::null());
+    let (code, lines) = check.finish();
+    assert_eq!(code, Some(2), "{lines:?}");
+    let said: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("does not exist"))
+        .collect();
+    assert_eq!(said.len(), 1, "{lines:?}");
+    let (_, lines) = w.finish();
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("cannot open the store yet")),
+        "{lines:?}"
+    );
 }

@@ -873,3 +873,81 @@ fn verify_finding_damage(dir: &Dir, store: &[&str]) -> String {
     assert_eq!(verify.status.code(), Some(1), "{out}{}", stderr(&verify));
     out
 }
+
+#[test]
+fn states_and_first_captures_read_together_are_those_read_one_by_one() {
+    use citeguard::store::Access;
+    use citeguard::store::index::Index;
+    let db = database();
+    let web = Web::on("127.0.0.197");
+    let store = ["--store", db.as_str(), "--objects", "c"];
+    let (dir, _) = checked_once(&web, &store);
+    let again = check(&dir, &store);
+    assert_ne!(again.status.code(), Some(2), "{}", stderr(&again));
+    block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&db).await.unwrap();
+        // One body marked damaged, as `verify` marks it.
+        sqlx::raw_sql(
+            "INSERT INTO damaged (sha256, found_at, health) \
+             SELECT body_sha256, '2026-11-28T00:00:00Z', 'missing' FROM snapshots \
+             ORDER BY id LIMIT 1",
+        )
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let mut urls: Vec<String> = sqlx::query_scalar("SELECT url FROM sources ORDER BY id")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        let known = urls.len();
+        assert!(known >= 4, "{urls:?}");
+        urls.push(format!("{}/never-cited-before", web.base()));
+        urls.push(urls[0].clone());
+        let shas: Vec<String> = sqlx::query_scalar(
+            "SELECT body_sha256 FROM snapshots GROUP BY body_sha256 ORDER BY min(id)",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .unwrap();
+
+        let index = Index::open_postgres(&db, Access::Share).await.unwrap();
+        let together = index.source_states(&urls).await.unwrap();
+        assert_eq!(together.len(), urls.len());
+        for (url, t) in urls.iter().zip(&together) {
+            let one = index.source_state(url).await.unwrap();
+            assert_eq!(&t.source.url, url);
+            assert_eq!(
+                (&t.source, &t.latest, &t.baseline),
+                (&one.source, &one.latest, &one.baseline),
+                "{url}"
+            );
+            let (mut a, mut b) = (t.damaged.clone(), one.damaged.clone());
+            a.sort();
+            b.sort();
+            assert_eq!(a, b, "{url}");
+        }
+        assert!(
+            together
+                .iter()
+                .any(|s| s.latest.is_some() && s.baseline.is_some())
+        );
+        assert!(together.iter().any(|s| !s.damaged.is_empty()));
+        let new = &together[known];
+        assert!(new.latest.is_none() && new.baseline.is_none() && new.damaged.is_empty());
+        assert_eq!(together[known + 1].source, together[0].source);
+
+        let mut asked = shas.clone();
+        asked.push("0".repeat(64));
+        let firsts = index.first_snapshots_with_bodies(&asked).await.unwrap();
+        assert_eq!(firsts.len(), asked.len());
+        for (sha, first) in asked.iter().zip(&firsts) {
+            assert_eq!(
+                first,
+                &index.first_snapshot_with_body(sha).await.unwrap(),
+                "{sha}"
+            );
+        }
+        assert!(firsts[..shas.len()].iter().all(Option::is_some));
+        assert!(firsts[shas.len()].is_none());
+    });
+}
