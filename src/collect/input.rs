@@ -167,7 +167,11 @@ pub(crate) fn read_file(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
     if let Some(what) = not_regular(meta.file_type()) {
         return Err(skipped_line(what));
     }
-    read_capped(file, cap)
+    // Room for the whole file at once (and the byte that would tell it
+    // grew past the cap): reading into a growing buffer copied each post
+    // several times.
+    let room = usize::try_from(meta.len().min(cap).saturating_add(1)).unwrap_or(0);
+    read_capped_into(file, cap, Vec::with_capacity(room))
 }
 
 /// Opens a file for reading without blocking: should the path have become
@@ -186,7 +190,10 @@ fn open_regular(path: &Path) -> std::io::Result<fs::File> {
 
 /// Reads a stream to its end, or fails once it passes `cap` bytes.
 pub(crate) fn read_capped(r: impl Read, cap: u64) -> Result<Vec<u8>, String> {
-    let mut buf = Vec::new();
+    read_capped_into(r, cap, Vec::new())
+}
+
+fn read_capped_into(r: impl Read, cap: u64, mut buf: Vec<u8>) -> Result<Vec<u8>, String> {
     r.take(cap.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(|e| e.to_string())?;

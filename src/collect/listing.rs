@@ -25,6 +25,8 @@ pub struct Listing {
     posts: usize,
     citations: usize,
     kinds: BTreeMap<Kind, usize>,
+    /// One citation's JSON, the buffer reused from one to the next.
+    buf: Vec<u8>,
 }
 
 const TEXT_WIDTH: usize = 42;
@@ -36,6 +38,7 @@ impl Listing {
             posts: 0,
             citations: 0,
             kinds: BTreeMap::new(),
+            buf: Vec::new(),
         }
     }
 
@@ -53,14 +56,16 @@ impl Listing {
                     } else {
                         b",\n  "
                     })?;
-                    out.write_all(json(c)?.as_bytes())?;
+                    json(&mut self.buf, c)?;
+                    out.write_all(&self.buf)?;
                     self.citations += 1;
                 }
             }
             Format::Jsonl => {
                 for c in &post.citations {
-                    out.write_all(json(c)?.as_bytes())?;
-                    out.write_all(b"\n")?;
+                    json(&mut self.buf, c)?;
+                    self.buf.push(b'\n');
+                    out.write_all(&self.buf)?;
                 }
             }
         }
@@ -201,12 +206,20 @@ fn plural(n: usize) -> &'static str {
 /// A citation as one line of JSON. serde escapes control characters; the
 /// bidi controls it leaves raw are escaped too (`\u202e` in a JSON string
 /// is the same character), so no line can reorder a terminal's view of it.
-fn json(c: &crate::model::Citation) -> io::Result<String> {
-    let raw = serde_json::to_string(c).map_err(io::Error::other)?;
-    if !raw.chars().any(is_bidi_control) {
-        return Ok(raw);
+/// Written into `buf`, which it clears first.
+fn json(buf: &mut Vec<u8>, c: &crate::model::Citation) -> io::Result<()> {
+    buf.clear();
+    serde_json::to_writer(&mut *buf, c).map_err(io::Error::other)?;
+    // Every bidi control is encoded in UTF-8 from the byte 0xE2 on (they
+    // lie in U+2028–U+2069): a line without that byte has none.
+    if memchr::memchr(0xE2, buf).is_none() {
+        return Ok(());
     }
-    Ok(raw
+    let raw = std::str::from_utf8(buf).map_err(io::Error::other)?;
+    if !raw.chars().any(is_bidi_control) {
+        return Ok(());
+    }
+    let escaped: String = raw
         .chars()
         .map(|ch| {
             if is_bidi_control(ch) {
@@ -215,7 +228,10 @@ fn json(c: &crate::model::Citation) -> io::Result<String> {
                 ch.to_string()
             }
         })
-        .collect())
+        .collect();
+    buf.clear();
+    buf.extend_from_slice(escaped.as_bytes());
+    Ok(())
 }
 
 /// Shortens a text to `max` characters on one line.

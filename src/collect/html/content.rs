@@ -286,6 +286,67 @@ impl Held {
     }
 }
 
+/// What one text node holds, measured once a page and read by every pass
+/// that sums text (`Mass::of` and each of `score`'s tallies).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TextMeasure {
+    /// Bytes, white space trimmed.
+    pub bytes: u32,
+    /// Characters, white space trimmed.
+    pub chars: u32,
+    /// Commas of the scripts `score` counts (Readability's).
+    pub commas: u32,
+    /// Commas `Mass` counts: `,`, `，` and `、`.
+    pub mass_commas: u32,
+    known: bool,
+}
+
+/// Commas of the scripts Readability counts.
+pub(crate) const COMMAS: [char; 9] = [
+    ',', '\u{060C}', '\u{FE50}', '\u{FE10}', '\u{FE11}', '\u{2E41}', '\u{2E34}', '\u{2E32}',
+    '\u{FF0C}',
+];
+
+impl TextMeasure {
+    pub(crate) fn of(t: &str) -> TextMeasure {
+        let trimmed = t.trim();
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        if t.is_ascii() {
+            // One byte a character, and `,` the only comma.
+            let commas = n(memchr::memchr_iter(b',', t.as_bytes()).count());
+            return TextMeasure {
+                bytes: n(trimmed.len()),
+                chars: n(trimmed.len()),
+                commas,
+                mass_commas: commas,
+                known: true,
+            };
+        }
+        TextMeasure {
+            bytes: n(trimmed.len()),
+            chars: n(trimmed.chars().count()),
+            commas: n(t.matches(COMMAS).count()),
+            mass_commas: n(t.matches([',', '，', '、']).count()),
+            known: true,
+        }
+    }
+}
+
+/// The measure of each text node, by node number, for those `Mass::of`
+/// reached (text in scripts and styles is not).
+#[derive(Default)]
+pub(crate) struct Texts(Vec<TextMeasure>);
+
+impl Texts {
+    /// A text node's measure: the one taken, or taken now.
+    pub(crate) fn get(&self, id: NodeId, t: &str) -> TextMeasure {
+        match self.0.get(node_number(id)) {
+            Some(m) if m.known => *m,
+            _ => TextMeasure::of(t),
+        }
+    }
+}
+
 /// How much text each element holds, by node number, and which elements
 /// are link farms. One walk over the page, bottom-up as Readability
 /// cleans, so that a wrapper is judged on what is left once the farms
@@ -293,6 +354,8 @@ impl Held {
 /// text.
 pub(crate) struct Mass {
     of: Vec<Held>,
+    /// What each text node holds.
+    pub texts: Texts,
     /// By node number: what Readability's cleaning takes out of the article.
     dropped: Vec<bool>,
 }
@@ -300,6 +363,7 @@ pub(crate) struct Mass {
 impl Mass {
     pub(crate) fn of(page: &Page) -> Mass {
         let mut of: Vec<Held> = Vec::new();
+        let mut texts: Vec<TextMeasure> = Vec::new();
         // Per open element: what it holds so far.
         let mut stack: Vec<Held> = vec![Held::default()];
         let mut links = 0usize;
@@ -321,15 +385,21 @@ impl Mass {
                         stack.push(Held::default());
                     }
                     Node::Text(t) => {
-                        if let Some(top) = stack.last_mut() {
-                            let len = t.trim().len() as u32;
-                            if links == 0 {
-                                top.prose = top.prose.saturating_add(len);
-                            } else {
-                                top.links = top.links.saturating_add(len);
+                        let m = TextMeasure::of(t);
+                        let n = node_number(node.id());
+                        if n < (1 << 32) {
+                            if n >= texts.len() {
+                                texts.resize(n + 1, TextMeasure::default());
                             }
-                            let commas = t.matches([',', '，', '、']).count() as u32;
-                            top.commas = top.commas.saturating_add(commas);
+                            texts[n] = m;
+                        }
+                        if let Some(top) = stack.last_mut() {
+                            if links == 0 {
+                                top.prose = top.prose.saturating_add(m.bytes);
+                            } else {
+                                top.links = top.links.saturating_add(m.bytes);
+                            }
+                            top.commas = top.commas.saturating_add(m.mass_commas);
                         }
                     }
                     _ => {}
@@ -375,6 +445,7 @@ impl Mass {
         }
         Mass {
             of,
+            texts: Texts(texts),
             dropped: Vec::new(),
         }
     }
@@ -445,7 +516,7 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
     let named_content = classes(el).chain(attr(el, "id")).any(|c| {
         CONTENT_WORDS
             .iter()
-            .any(|w| c.to_ascii_lowercase().contains(w))
+            .any(|w| contains_ignore_ascii_case(c, w))
     });
     if named_content {
         return density > 0.5;
@@ -454,6 +525,16 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
         return false;
     }
     density > 0.2 || h.items > h.paragraphs || (total < 25 && h.links > 0)
+}
+
+/// Whether `hay` holds `needle` (lower-case ASCII) in any ASCII case.
+pub(crate) fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
+    let n = needle.as_bytes();
+    n.is_empty()
+        || hay
+            .as_bytes()
+            .windows(n.len())
+            .any(|w| w.eq_ignore_ascii_case(n))
 }
 
 /// One pass over every node: content candidates and the page's metadata.
@@ -702,7 +783,9 @@ pub(crate) fn content_roots(
     }
     if let Some(body) = survey.body
         && let Some(a) =
-            super::score::article(page, body, &|id| mass.prose(id), &|id| mass.is_listing(id))
+            super::score::article(page, body, &mass.texts, &|id| mass.prose(id), &|id| {
+                mass.is_listing(id)
+            })
     {
         mass.dropped = a.dropped;
         return Ok(a.roots);

@@ -34,7 +34,7 @@ use regex::Regex;
 use scraper::Node;
 use scraper::node::Element;
 
-use super::content::{Chrome, is_chrome};
+use super::content::{Chrome, TextMeasure, Texts, contains_ignore_ascii_case, is_chrome};
 use super::parse::{Page, attr, node_number};
 
 /// Readability's retry flags.
@@ -76,12 +76,6 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         ),
     }
 });
-
-/// Commas of the scripts Readability counts.
-const COMMAS: [char; 9] = [
-    ',', '\u{060C}', '\u{FE50}', '\u{FE10}', '\u{FE11}', '\u{2E41}', '\u{2E34}', '\u{2E32}',
-    '\u{FF0C}',
-];
 
 /// Blocks that keep a `<div>` from being read as a paragraph.
 fn is_div_to_p_block(name: &str) -> bool {
@@ -201,6 +195,7 @@ pub(crate) struct Article {
 pub(crate) fn article(
     page: &Page,
     body: NodeId,
+    texts: &Texts,
     prose: &dyn Fn(NodeId) -> usize,
     listing: &dyn Fn(NodeId) -> bool,
 ) -> Option<Article> {
@@ -227,7 +222,7 @@ pub(crate) fn article(
         },
     ];
     for flags in tries {
-        let (len, art) = attempt(page, body, flags, prose, listing)?;
+        let (len, art) = attempt(page, body, texts, flags, prose, listing)?;
         if len >= 500 {
             return Some(art);
         }
@@ -241,6 +236,8 @@ pub(crate) fn article(
 /// Everything one attempt works with, by node number.
 struct Work<'p> {
     page: &'p Page,
+    /// What each text node holds.
+    texts: &'p Texts,
     flags: Flags,
     prose: &'p dyn Fn(NodeId) -> usize,
     /// Whether an element holds more list items than paragraphs.
@@ -256,6 +253,7 @@ struct Work<'p> {
 fn attempt<'p>(
     page: &'p Page,
     body: NodeId,
+    texts: &'p Texts,
     flags: Flags,
     prose: &'p dyn Fn(NodeId) -> usize,
     listing: &'p dyn Fn(NodeId) -> bool,
@@ -270,6 +268,7 @@ fn attempt<'p>(
         + 1;
     let mut w = Work {
         page,
+        texts,
         flags,
         prose,
         listing,
@@ -279,7 +278,7 @@ fn attempt<'p>(
         score: vec![None; size],
     };
     w.set_aside(body);
-    w.stats = tally(page, body, &w.removed);
+    w.stats = tally(page, body, texts, &w.removed);
     // Readability drops empty blocks before scoring.
     for node in page.html.tree.nodes() {
         let n = node_number(node.id());
@@ -295,7 +294,7 @@ fn attempt<'p>(
             w.removed[n] = true;
         }
     }
-    w.stats = tally(page, body, &w.removed);
+    w.stats = tally(page, body, texts, &w.removed);
     w.score_paragraphs(body);
     let roots = w.choose(body);
     let mut dropped = w.removed.clone();
@@ -303,11 +302,18 @@ fn attempt<'p>(
     Some((len, Article { roots, dropped }))
 }
 
-fn class_and_id(el: &Element) -> (&str, &str) {
-    (
+/// Whether Readability's test of an element's names (its class and id,
+/// joined by a space) holds. Most elements have neither, and none of the
+/// name patterns matches a lone space: for them no string is built.
+fn names_match(el: &Element, test: impl Fn(&str) -> bool) -> bool {
+    let (c, i) = (
         attr(el, "class").unwrap_or(""),
         attr(el, "id").unwrap_or(""),
-    )
+    );
+    if c.is_empty() && i.is_empty() {
+        return false;
+    }
+    test(&format!("{c} {i}"))
 }
 
 impl Work<'_> {
@@ -358,21 +364,20 @@ impl Work<'_> {
                                 && table_or_code == 0
                                 && !self.holds_article(node.id())
                                 && {
-                                    let (c, i) = class_and_id(el);
-                                    let s = format!("{c} {i}");
-                                    (p.unlikely.is_match(&s) && !p.maybe.is_match(&s))
-                                        || attr(el, "role").is_some_and(|r| {
-                                            matches!(
-                                                r,
-                                                "menu"
-                                                    | "menubar"
-                                                    | "complementary"
-                                                    | "navigation"
-                                                    | "alert"
-                                                    | "alertdialog"
-                                                    | "dialog"
-                                            )
-                                        })
+                                    names_match(el, |s| {
+                                        p.unlikely.is_match(s) && !p.maybe.is_match(s)
+                                    }) || attr(el, "role").is_some_and(|r| {
+                                        matches!(
+                                            r,
+                                            "menu"
+                                                | "menubar"
+                                                | "complementary"
+                                                | "navigation"
+                                                | "alert"
+                                                | "alertdialog"
+                                                | "dialog"
+                                        )
+                                    })
                                 }));
                     if remove {
                         if let Some(r) = self.removed.get_mut(node_number(node.id())) {
@@ -410,10 +415,9 @@ impl Work<'_> {
 
     /// Readability's byline: named so, or `rel=author`, and short.
     fn is_byline(&self, id: NodeId, el: &Element) -> bool {
-        let (c, i) = class_and_id(el);
         let named = attr(el, "rel") == Some("author")
             || attr(el, "itemprop").is_some_and(|v| v.contains("author"))
-            || PATTERNS.byline.is_match(&format!("{c} {i}"));
+            || names_match(el, |s| PATTERNS.byline.is_match(s));
         if !named {
             return false;
         }
@@ -555,8 +559,9 @@ impl Work<'_> {
                         }
                         match c.value() {
                             Node::Text(t) => {
-                                text += t.trim().chars().count() as u32;
-                                commas += t.matches(COMMAS).count() as u32;
+                                let m = self.texts.get(c.id(), t);
+                                text += m.chars;
+                                commas += m.commas;
                             }
                             Node::Element(_) if !self.removed(c.id()) => {
                                 let cs = self.stats(c.id());
@@ -753,7 +758,6 @@ impl Work<'_> {
                 };
                 let n = node_number(node.id());
                 let name = el.name();
-                let (c, i) = class_and_id(el);
                 let drop = match name {
                     "footer" | "link" | "aside" | "input" | "textarea" | "select" | "button" => {
                         true
@@ -762,7 +766,7 @@ impl Work<'_> {
                     "h1" | "h2" => self.class_weight(el) < 0.0,
                     _ => {
                         node.id() != root
-                            && p.share.is_match(&format!("{c} {i}"))
+                            && names_match(el, |s| p.share.is_match(s))
                             && scraper::ElementRef::wrap(node)
                                 .map(|e| e.text().map(|t| t.chars().count()).sum::<usize>())
                                 .unwrap_or(0)
@@ -776,7 +780,7 @@ impl Work<'_> {
         }
         let mut left = 0u32;
         for &root in roots {
-            let stats = tally(self.page, root, dropped);
+            let stats = tally(self.page, root, self.texts, dropped);
             // Conditional cleaning, bottom-up: a later pass over the
             // tallies, innermost first, each judgement leaving out what
             // was taken out below it.
@@ -796,7 +800,7 @@ impl Work<'_> {
             code: 0,
             data_tables: 0,
         };
-        fold(self.page, root, &mut cleaning).text
+        fold(self.page, root, self.texts, &mut cleaning).text
     }
 
     /// Readability's `_cleanConditionally` judgement of one element.
@@ -931,11 +935,11 @@ fn open_element(el: &Element, anchors: &mut Vec<f32>) {
     }
 }
 
-fn add_text(stack: &mut [Stats], anchors: &[f32], t: &str) {
+fn add_text(stack: &mut [Stats], anchors: &[f32], m: TextMeasure) {
     let Some(top) = stack.last_mut() else {
         return;
     };
-    let len = t.trim().chars().count() as u32;
+    let len = m.chars;
     top.text += len;
     if len > 0 && !top.in_run {
         top.runs += 1;
@@ -944,7 +948,7 @@ fn add_text(stack: &mut [Stats], anchors: &[f32], t: &str) {
     if let Some(&w) = anchors.last() {
         top.link += len as f32 * w;
     }
-    top.commas += t.matches(COMMAS).count() as u32;
+    top.commas += m.commas;
 }
 
 /// Folds an element's own facts into what it holds, when it closes.
@@ -995,12 +999,11 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
     }
     if name == "figcaption"
         || attr(el, "class").is_some_and(|c| {
-            let c = c.to_ascii_lowercase();
-            c.contains("caption")
-                || c.contains("credit")
+            contains_ignore_ascii_case(c, "caption")
+                || contains_ignore_ascii_case(c, "credit")
                 // A photo's source: `source`, `image-source`, `photo_source`.
                 || c.split(|ch: char| ch.is_ascii_whitespace() || ch == '-' || ch == '_')
-                    .any(|w| w == "source")
+                    .any(|w| w.eq_ignore_ascii_case("source"))
         })
     {
         s.captions += 1;
@@ -1075,7 +1078,7 @@ trait Visit {
 /// One bottom-up pass with a stack: sums what each element under `root`
 /// holds, finds data tables by their markup, and gives what the root's
 /// level holds in all.
-fn fold(page: &Page, root: NodeId, v: &mut impl Visit) -> Stats {
+fn fold(page: &Page, root: NodeId, texts: &Texts, v: &mut impl Visit) -> Stats {
     let Some(r) = page.html.tree.get(root) else {
         return Stats::default();
     };
@@ -1123,7 +1126,7 @@ fn fold(page: &Page, root: NodeId, v: &mut impl Visit) -> Stats {
                     v.open(node.id(), el);
                     stack.push(Stats::default());
                 }
-                Node::Text(t) => add_text(&mut stack, &anchors, &t.text),
+                Node::Text(t) => add_text(&mut stack, &anchors, texts.get(node.id(), t)),
                 _ => {}
             },
             Edge::Close(node) => {
@@ -1175,12 +1178,12 @@ impl Visit for Tally<'_> {
 
 /// What each element under `root` holds (by node number), leaving out what
 /// `skip` marks, and data tables found by their markup.
-fn tally(page: &Page, root: NodeId, skip: &[bool]) -> Vec<Stats> {
+fn tally(page: &Page, root: NodeId, texts: &Texts, skip: &[bool]) -> Vec<Stats> {
     let mut t = Tally {
         skip,
         out: vec![Stats::default(); skip.len()],
     };
-    fold(page, root, &mut t);
+    fold(page, root, texts, &mut t);
     t.out
 }
 
@@ -1256,4 +1259,20 @@ fn single_p<'a>(s: &Stats, el: impl Fn(NodeId) -> Option<&'a Element>) -> bool {
             && s.children == 1
             && s.only_child.and_then(el).is_some_and(|e| e.name() == "p"));
     one && s.link_density() < 0.25
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_name_pattern_matches_an_element_without_class_or_id() {
+        // `names_match` answers "no" for such an element without asking.
+        let p = &*PATTERNS;
+        for re in [&p.unlikely, &p.maybe, &p.byline, &p.share] {
+            assert!(!re.is_match(" "), "{re}");
+        }
+        assert!(p.unlikely.is_match("sidebar "));
+        assert!(p.share.is_match(" share-buttons"));
+    }
 }
