@@ -193,8 +193,10 @@ fn is_raw_text(name: &[u8]) -> bool {
 /// Borrows the input when nothing is cut.
 pub fn cap_depth(html: &str, max_depth: usize) -> Capped<'_> {
     let b = html.as_bytes();
-    // The open elements, lower-cased, with whether each was kept.
-    let mut stack: Vec<(Box<[u8]>, bool)> = Vec::new();
+    // The open elements, as where their names sit in the input (compared
+    // without regard to ASCII case: no copy of a name per tag), with
+    // whether each was kept.
+    let mut stack: Vec<(std::ops::Range<usize>, bool)> = Vec::new();
     let mut foreign = 0usize; // open <svg>/<math> elements
     let mut out: Option<String> = None;
     let mut copied = 0usize;
@@ -291,12 +293,13 @@ pub fn cap_depth(html: &str, max_depth: usize) -> Capped<'_> {
             let reach = stack.len().saturating_sub(END_TAG_REACH);
             match (reach..stack.len())
                 .rev()
-                .find(|&k| *stack[k].0 == name[..])
+                .find(|&k| b[stack[k].0.clone()].eq_ignore_ascii_case(&name))
             {
                 Some(k) => {
                     let kept = stack[k].1;
                     for (n, _) in stack.drain(k..) {
-                        if matches!(&*n, b"svg" | b"math") {
+                        let n = &b[n];
+                        if n.eq_ignore_ascii_case(b"svg") || n.eq_ignore_ascii_case(b"math") {
                             foreign = foreign.saturating_sub(1);
                         }
                     }
@@ -320,7 +323,7 @@ pub fn cap_depth(html: &str, max_depth: usize) -> Capped<'_> {
             if !deep && matches!(&name[..], b"svg" | b"math") {
                 foreign += 1;
             }
-            stack.push((name.clone().into_boxed_slice(), !deep));
+            stack.push((name_at..name_at + name.len(), !deep));
             !deep
         };
         if kept {
