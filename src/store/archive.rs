@@ -1930,6 +1930,83 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_workers_next_batch_revisits_a_first_capture_of_the_batch_still_committing() {
+        let (_dir, store) = testing::store().await;
+        let _run = Archive::begin_elsewhere(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        let mut archive = Archive::join(&store, &Config::default(), "run0", day_n(0), "w1");
+        let html = page(testing::CITED);
+        give(&mut archive, fetched(Some(&html), 200)).await;
+        assert_eq!(archive.batch_number(), 0);
+
+        // Batch 0 is taken out to commit; the archive opens batch 1 at once.
+        let committing = archive.take_batch().unwrap();
+        assert_eq!(archive.batch_number(), 1);
+        assert!(archive.taken_through(0) && !archive.committed_through(0));
+        // The same bytes at another address, stored while batch 0 is not in
+        // the index yet: a revisit of batch 0's capture all the same.
+        let mirror = "https://mirror.example/story";
+        let mut elsewhere = fetched(Some(&html), 200);
+        elsewhere.check.url = mirror.into();
+        let sha = elsewhere.body.as_ref().unwrap().sha256.clone();
+        assert!(!archive.wants_first(mirror, &sha));
+        give(&mut archive, elsewhere).await;
+        let cited = store.index.find_source(URL).await.unwrap().unwrap();
+        assert!(store.index.snapshots(cited.id).await.unwrap().is_empty());
+
+        archive.committed(committing.commit().await).unwrap();
+        assert!(archive.committed_through(0) && !archive.committed_through(1));
+        assert_eq!(store.index.snapshots(cited.id).await.unwrap().len(), 1);
+        let source = store.index.find_source(mirror).await.unwrap().unwrap();
+        assert!(store.index.snapshots(source.id).await.unwrap().is_empty());
+        let next = archive.take_batch().unwrap();
+        archive.committed(next.commit().await).unwrap();
+        assert!(archive.committed_through(1));
+
+        let file = std::fs::read_dir(store.warc_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .find(|n| n.starts_with("run0-w1-"))
+            .unwrap();
+        let run = file.trim_end_matches(".warc.gz");
+        let identical = format!("identical-payload-digest of {URL}");
+        assert_eq!(
+            records(&store, run),
+            listed(&[
+                ("warcinfo", "", ""),
+                ("response", URL, ""),
+                ("request", URL, ""),
+                ("revisit", mirror, &identical),
+                ("request", mirror, ""),
+            ])
+        );
+        let snaps = store.index.snapshots(source.id).await.unwrap();
+        assert_eq!(snaps.len(), 1);
+        assert_eq!(snaps[0].warc_file.as_deref(), Some(file.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_workers_failed_batch_fails_the_batches_after_it() {
+        let (_dir, store) = testing::store().await;
+        run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        // A worker's snapshot ids come from PostgreSQL's sequences; on
+        // SQLite a joined archive numbers from 1 again, so its first
+        // snapshot's id is taken and the index refuses the batch.
+        let mut archive = Archive::join(&store, &Config::default(), "run0", day_n(0), "w1");
+        let mut other = fetched(Some(&page("another text")), 200);
+        other.check.url = "https://example.org/other".into();
+        give(&mut archive, other).await;
+        let committing = archive.take_batch().unwrap();
+        give(&mut archive, fetched(Some(&page("a third text")), 200)).await;
+        let first = archive.committed(committing.commit().await);
+        assert!(first.is_err());
+        assert!(!archive.committed_through(0));
+        let later = archive.take_batch().err().unwrap().to_string();
+        assert!(later.contains("an earlier batch was lost"), "{later}");
+    }
+
+    #[tokio::test]
     async fn a_batch_is_in_the_index_whole_or_not_at_all_and_its_files_are_on_disk_first() {
         let (_dir, store) = testing::store().await;
         let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
