@@ -1045,26 +1045,40 @@ impl Kept {
 const GROUP_COMMIT: Duration = Duration::from_millis(100);
 
 impl Finish for Kept {
-    #[allow(clippy::await_holding_lock)]
     async fn finish(&mut self) -> Result<()> {
         let Some(n) = self.batch.take() else {
             return Ok(());
         };
-        loop {
+        let gate = loop {
             let wait = {
-                let mut archive = lock(&self.archive);
-                if archive.batch_number() > n {
+                let archive = lock(&self.archive);
+                if archive.committed_through(n) {
                     return Ok(());
                 }
                 let age = archive.batch_age();
-                // (An empty open batch has no age: nothing to wait for.)
-                if age >= GROUP_COMMIT || age.is_zero() {
-                    return archive.commit_through(n).await;
+                // (An empty open batch has no age: nothing to wait for. A
+                // batch taken out is committing: wait for its gate.)
+                if archive.taken_through(n) || age >= GROUP_COMMIT || age.is_zero() {
+                    break archive.gate();
                 }
                 GROUP_COMMIT - age
             };
             tokio::time::sleep(wait).await;
-        }
+        };
+        // One batch commits at a time, in order, and without the archive
+        // held: the other tasks store into the next batch meanwhile.
+        let _turn = gate.lock().await;
+        let committing = {
+            let mut archive = lock(&self.archive);
+            if archive.committed_through(n) {
+                return Ok(());
+            }
+            // Batch `n` is the open one (a batch taken out before it was
+            // committed, or failed and failed every later one with it).
+            archive.take_batch()?
+        };
+        let done = committing.commit().await;
+        lock(&self.archive).committed(done)
     }
 }
 

@@ -116,6 +116,16 @@ pub struct Archive<'a> {
     writer: Option<String>,
     /// Batches committed so far (`commit_through`).
     commits: u64,
+    /// Batches taken out to commit so far (`take_batch`): the open
+    /// batch's number. One more than `commits` while a worker commits a
+    /// batch without the archive held.
+    taken: u64,
+    /// A fleet's worker: its batches are committed by its tasks, outside
+    /// the archive (`take_batch`), never inline as a fetch fills one.
+    detached: bool,
+    /// Held while a batch is taken out and committed (`take_batch`):
+    /// batches commit one at a time, in their order.
+    gate: Arc<tokio::sync::Mutex<()>>,
     /// Why a batch failed to commit, once one has (`commit`).
     failed: Option<String>,
     /// The index rows of the open batch.
@@ -126,9 +136,52 @@ pub struct Archive<'a> {
     /// The first snapshot of each body stored in the open batch: not in
     /// the index yet, but a later identical body is a revisit of it.
     batch_firsts: HashMap<String, SnapshotRow>,
+    /// The same of the batch being committed (`take_batch`): not in the
+    /// index yet either, and the open batch's bodies may revisit them.
+    committing_firsts: HashMap<String, SnapshotRow>,
     /// The first snapshot with a record of each of these bodies (or none),
     /// read from the index beforehand (`know_first`), each used once.
     known_firsts: HashMap<String, Option<SnapshotRow>>,
+}
+
+/// A batch taken out of the archive to be committed (`take_batch`): its
+/// index rows and, with copies on S3, its WARC file (synced).
+pub struct Committing<'a> {
+    store: &'a Store,
+    warc: Option<WarcWriter>,
+    batch: Batch,
+    /// A fleet's worker's: its uploaded WARC file is not kept here.
+    worker: bool,
+}
+
+impl Committing<'_> {
+    /// Commits the batch: its WARC file uploaded whole, the pending
+    /// objects put in place, then the index rows in one transaction. Hand
+    /// the outcome to the archive (`Archive::committed`).
+    pub async fn commit(self) -> Result<()> {
+        let store = self.store;
+        if let Some(mut w) = self.warc {
+            w.sync().map_err(|e| store.err(format!("WARC: {e}")))?;
+            // The batch's WARC file is on S3, whole, before any index row
+            // names a record in it; the next batch writes another.
+            let path = store.warc_dir().join(w.name());
+            drop(w);
+            store.publish_warc(&path).await?;
+            if self.worker {
+                // A worker lives long: what it reads back comes from S3.
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        store
+            .objects
+            .commit_pending()
+            .map_err(|e| store.err(format!("objects: {e}")))?;
+        store
+            .index
+            .commit(&self.batch)
+            .await
+            .map_err(|e| store.err(e))
+    }
 }
 
 /// What preparing a fetch needs: the run's clock and the WARC encoder
@@ -292,6 +345,7 @@ impl<'a> Archive<'a> {
         let writer = format!("{name}-{:06x}", rand::random::<u32>() & 0xff_ffff);
         let mut archive = Archive::new(store, config, run_id, now, Some(writer));
         archive.on_demand = true;
+        archive.detached = true;
         archive
     }
 
@@ -335,6 +389,9 @@ impl<'a> Archive<'a> {
             on_demand: false,
             writer,
             commits: 0,
+            taken: 0,
+            detached: false,
+            gate: Arc::new(tokio::sync::Mutex::new(())),
             failed: None,
             store,
             run_id: run_id.to_string(),
@@ -353,6 +410,7 @@ impl<'a> Archive<'a> {
             batch_fetches: 0,
             batch_opened: None,
             batch_firsts: HashMap::new(),
+            committing_firsts: HashMap::new(),
             known_firsts: HashMap::new(),
         }
     }
@@ -442,6 +500,7 @@ impl<'a> Archive<'a> {
             && self.latest.get(url).is_none_or(|l| l.body_sha256 != sha256)
             && !self.damaged.contains(sha256)
             && !self.batch_firsts.contains_key(sha256)
+            && !self.committing_firsts.contains_key(sha256)
             && !self.known_firsts.contains_key(sha256)
     }
 
@@ -492,7 +551,24 @@ impl<'a> Archive<'a> {
     /// The number of the open batch: a fetch the run stores now is in the
     /// index once `commit_through` that number has returned.
     pub fn batch_number(&self) -> u64 {
-        self.commits
+        self.taken
+    }
+
+    /// Whether batch `n` is committed.
+    pub fn committed_through(&self, n: u64) -> bool {
+        self.commits > n
+    }
+
+    /// Whether batch `n` has been taken out to commit (it may be
+    /// committing now, or have failed).
+    pub fn taken_through(&self, n: u64) -> bool {
+        self.taken > n
+    }
+
+    /// What a task holds while it takes a batch out and commits it
+    /// (`take_batch`, `committed`): one batch at a time, in order.
+    pub fn gate(&self) -> Arc<tokio::sync::Mutex<()>> {
+        self.gate.clone()
     }
 
     /// How long the open batch has been open (zero when it holds nothing).
@@ -541,50 +617,65 @@ impl<'a> Archive<'a> {
     /// later commit fails too, with the first failure, so that no caller
     /// takes a lost fetch for a kept one.
     async fn commit(&mut self) -> Result<()> {
+        let batch = self.take_batch()?;
+        let done = batch.commit().await;
+        self.committed(done)
+    }
+
+    /// Takes the open batch out to be committed (`Committing::commit`),
+    /// and opens the next: the caller commits it without the archive held
+    /// (a fleet's worker, holding `gate` throughout), then tells the
+    /// archive how it went (`committed`). The WARC file is synced first;
+    /// with copies on S3 the taken batch takes its WARC file along, and
+    /// the next batch writes another. What the next batch reads of the
+    /// taken one stays here: its sources, latest snapshots and damage
+    /// marks are already the archive's, and its first captures are kept
+    /// until it is in.
+    pub fn take_batch(&mut self) -> Result<Committing<'a>> {
         if let Some(first) = &self.failed {
             return Err(self
                 .store
                 .err(format!("an earlier batch was lost: {first}")));
         }
-        let done = self.commit_batch().await;
-        if let Err(e) = &done {
-            self.failed = Some(crate::error::chain_text(e));
-        }
-        done
-    }
-
-    async fn commit_batch(&mut self) -> Result<()> {
-        if let Some(w) = self.warc.as_mut() {
-            w.sync().map_err(|e| self.store.err(format!("WARC: {e}")))?;
-        }
-        if self.store.copies_on_s3()
-            && let Some(w) = self.warc.take()
+        // A WARC file that goes to S3 with its batch is synced there.
+        let warc = if self.store.copies_on_s3() {
+            self.warc.take()
+        } else {
+            None
+        };
+        if let Some(w) = self.warc.as_mut()
+            && let Err(e) = w.sync()
         {
-            // The batch's WARC file is on S3, whole, before any index row
-            // names a record in it; the next batch starts another.
-            let path = self.store.warc_dir().join(w.name());
-            drop(w);
-            self.store.publish_warc(&path).await?;
-            if self.writer.is_some() {
-                // A worker lives long: what it reads back comes from S3.
-                let _ = std::fs::remove_file(&path);
-            }
+            let e = self.store.err(format!("WARC: {e}"));
+            self.failed = Some(crate::error::chain_text(&e));
+            return Err(e);
         }
-        self.store
-            .objects
-            .commit_pending()
-            .map_err(|e| self.store.err(format!("objects: {e}")))?;
-        let batch = std::mem::take(&mut self.batch);
-        self.store
-            .index
-            .commit(&batch)
-            .await
-            .map_err(|e| self.store.err(e))?;
+        self.taken += 1;
         self.batch_fetches = 0;
         self.batch_opened = None;
+        self.committing_firsts = std::mem::take(&mut self.batch_firsts);
+        Ok(Committing {
+            store: self.store,
+            warc,
+            batch: std::mem::take(&mut self.batch),
+            worker: self.writer.is_some(),
+        })
+    }
+
+    /// Takes the outcome of committing the batch last taken out. A batch
+    /// that failed to commit is lost, and with it the rows of fetches
+    /// whose callers may be waiting on it (`commit_through`): every later
+    /// commit fails too, with the first failure, so that no caller takes
+    /// a lost fetch for a kept one.
+    pub fn committed(&mut self, done: Result<()>) -> Result<()> {
+        if let Err(e) = &done {
+            self.failed = Some(crate::error::chain_text(e));
+            self.committing_firsts.clear();
+            return done;
+        }
         // A body read beforehand as never stored may have been stored by
         // the batch just committed: its first capture is that one.
-        for (sha, row) in self.batch_firsts.drain() {
+        for (sha, row) in self.committing_firsts.drain() {
             if let Some(known @ None) = self.known_firsts.get_mut(&sha) {
                 *known = Some(row);
             }
@@ -598,7 +689,8 @@ impl<'a> Archive<'a> {
     async fn fetch_done(&mut self) -> Result<()> {
         self.batch_fetches += 1;
         let opened = *self.batch_opened.get_or_insert_with(Instant::now);
-        if self.batch_fetches >= BATCH_SOURCES || opened.elapsed() >= BATCH_AGE {
+        if !self.detached && (self.batch_fetches >= BATCH_SOURCES || opened.elapsed() >= BATCH_AGE)
+        {
             self.commit().await?;
         }
         Ok(())
@@ -788,7 +880,8 @@ impl<'a> Archive<'a> {
     /// record: one of the open batch, else the index's.
     async fn first_capture_of(&mut self, sha256: &str) -> Result<Option<Earlier>> {
         let known = self.known_firsts.remove(sha256);
-        let first = match (self.batch_firsts.get(sha256), known) {
+        let open = self.batch_firsts.get(sha256);
+        let first = match (open.or_else(|| self.committing_firsts.get(sha256)), known) {
             (Some(s), _) => Some(s.clone()),
             (None, Some(known)) => known,
             (None, None) => self
@@ -1834,6 +1927,83 @@ mod tests {
             record.header("WARC-Refers-To-Date"),
             Some("2026-11-01T03:00:00Z")
         );
+    }
+
+    #[tokio::test]
+    async fn a_workers_next_batch_revisits_a_first_capture_of_the_batch_still_committing() {
+        let (_dir, store) = testing::store().await;
+        let _run = Archive::begin_elsewhere(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        let mut archive = Archive::join(&store, &Config::default(), "run0", day_n(0), "w1");
+        let html = page(testing::CITED);
+        give(&mut archive, fetched(Some(&html), 200)).await;
+        assert_eq!(archive.batch_number(), 0);
+
+        // Batch 0 is taken out to commit; the archive opens batch 1 at once.
+        let committing = archive.take_batch().unwrap();
+        assert_eq!(archive.batch_number(), 1);
+        assert!(archive.taken_through(0) && !archive.committed_through(0));
+        // The same bytes at another address, stored while batch 0 is not in
+        // the index yet: a revisit of batch 0's capture all the same.
+        let mirror = "https://mirror.example/story";
+        let mut elsewhere = fetched(Some(&html), 200);
+        elsewhere.check.url = mirror.into();
+        let sha = elsewhere.body.as_ref().unwrap().sha256.clone();
+        assert!(!archive.wants_first(mirror, &sha));
+        give(&mut archive, elsewhere).await;
+        let cited = store.index.find_source(URL).await.unwrap().unwrap();
+        assert!(store.index.snapshots(cited.id).await.unwrap().is_empty());
+
+        archive.committed(committing.commit().await).unwrap();
+        assert!(archive.committed_through(0) && !archive.committed_through(1));
+        assert_eq!(store.index.snapshots(cited.id).await.unwrap().len(), 1);
+        let source = store.index.find_source(mirror).await.unwrap().unwrap();
+        assert!(store.index.snapshots(source.id).await.unwrap().is_empty());
+        let next = archive.take_batch().unwrap();
+        archive.committed(next.commit().await).unwrap();
+        assert!(archive.committed_through(1));
+
+        let file = std::fs::read_dir(store.warc_dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .find(|n| n.starts_with("run0-w1-"))
+            .unwrap();
+        let run = file.trim_end_matches(".warc.gz");
+        let identical = format!("identical-payload-digest of {URL}");
+        assert_eq!(
+            records(&store, run),
+            listed(&[
+                ("warcinfo", "", ""),
+                ("response", URL, ""),
+                ("request", URL, ""),
+                ("revisit", mirror, &identical),
+                ("request", mirror, ""),
+            ])
+        );
+        let snaps = store.index.snapshots(source.id).await.unwrap();
+        assert_eq!(snaps.len(), 1);
+        assert_eq!(snaps[0].warc_file.as_deref(), Some(file.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_workers_failed_batch_fails_the_batches_after_it() {
+        let (_dir, store) = testing::store().await;
+        run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        // A worker's snapshot ids come from PostgreSQL's sequences; on
+        // SQLite a joined archive numbers from 1 again, so its first
+        // snapshot's id is taken and the index refuses the batch.
+        let mut archive = Archive::join(&store, &Config::default(), "run0", day_n(0), "w1");
+        let mut other = fetched(Some(&page("another text")), 200);
+        other.check.url = "https://example.org/other".into();
+        give(&mut archive, other).await;
+        let committing = archive.take_batch().unwrap();
+        give(&mut archive, fetched(Some(&page("a third text")), 200)).await;
+        let first = archive.committed(committing.commit().await);
+        assert!(first.is_err());
+        assert!(!archive.committed_through(0));
+        let later = archive.take_batch().err().unwrap().to_string();
+        assert!(later.contains("an earlier batch was lost"), "{later}");
     }
 
     #[tokio::test]
