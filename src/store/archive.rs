@@ -114,7 +114,7 @@ pub struct Archive<'a> {
     /// A fleet's worker: its own part of the run's WARC file names, so
     /// that writers never append to one file.
     writer: Option<String>,
-    /// Batches committed so far (`commit_through`).
+    /// Batches committed so far (`committed_through`).
     commits: u64,
     /// Batches taken out to commit so far (`take_batch`): the open
     /// batch's number. One more than `commits` while a worker commits a
@@ -322,8 +322,8 @@ impl<'a> Archive<'a> {
     /// sources it is given beside the other workers (a store opened with
     /// `Access::Share`), reading each source's state as it meets it, in
     /// WARC files of its own (`writer` is its name). Its batches are
-    /// committed as a local run's are; `commit_through` tells when a
-    /// source's rows are in.
+    /// taken out (`take_batch`) and committed by its tasks outside the
+    /// archive's lock; `committed_through` tells when a source's rows are in.
     pub fn join(
         store: &'a Store,
         config: &Config,
@@ -549,7 +549,7 @@ impl<'a> Archive<'a> {
     }
 
     /// The number of the open batch: a fetch the run stores now is in the
-    /// index once `commit_through` that number has returned.
+    /// index once `committed_through` that number says so.
     pub fn batch_number(&self) -> u64 {
         self.taken
     }
@@ -574,15 +574,6 @@ impl<'a> Archive<'a> {
     /// How long the open batch has been open (zero when it holds nothing).
     pub fn batch_age(&self) -> Duration {
         self.batch_opened.map_or(Duration::ZERO, |t| t.elapsed())
-    }
-
-    /// Commits the open batch, unless batch `n` is committed already (a
-    /// later fetch's commit took it along).
-    pub async fn commit_through(&mut self, n: u64) -> Result<()> {
-        if self.commits > n {
-            return Ok(());
-        }
-        self.commit().await
     }
 
     /// Ends the run: the last batch committed, the report kept for
@@ -613,7 +604,7 @@ impl<'a> Archive<'a> {
     /// and put in place, then the index rows in one transaction.
     ///
     /// A batch that failed to commit is lost, and with it the rows of
-    /// fetches whose callers may be waiting on it (`commit_through`): every
+    /// fetches whose callers may be waiting on it (`committed_through`): every
     /// later commit fails too, with the first failure, so that no caller
     /// takes a lost fetch for a kept one.
     async fn commit(&mut self) -> Result<()> {
@@ -664,7 +655,7 @@ impl<'a> Archive<'a> {
 
     /// Takes the outcome of committing the batch last taken out. A batch
     /// that failed to commit is lost, and with it the rows of fetches
-    /// whose callers may be waiting on it (`commit_through`): every later
+    /// whose callers may be waiting on it (`committed_through`): every later
     /// commit fails too, with the first failure, so that no caller takes
     /// a lost fetch for a kept one.
     pub fn committed(&mut self, done: Result<()>) -> Result<()> {
