@@ -871,6 +871,24 @@ impl Index {
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// The rows of `head (?, ?, …) tail`, one placeholder for each of
+    /// `items`: one statement, counted (callers keep `items` to
+    /// `rows_per_statement`).
+    async fn rows_in<'a, T>(&self, head: &str, items: &[T], tail: &str) -> IndexResult<Vec<AnyRow>>
+    where
+        T: sqlx::Encode<'a, sqlx::Any> + sqlx::Type<sqlx::Any> + Clone + Send + 'a,
+    {
+        let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(head);
+        let mut list = q.separated(", ");
+        for item in items {
+            list.push_bind(item.clone());
+        }
+        q.push(tail);
+        self.count(1);
+        let (sql, args) = numbered(&mut q)?;
+        Ok(sqlx::query_with(&sql, args).fetch_all(&self.pool).await?)
+    }
+
     async fn open_read_only(path: &Path) -> IndexResult<Index> {
         let first = match sqlite_pool(&sqlite_url(path, "ro", false)?, false).await {
             Ok(pool) => {
@@ -1495,18 +1513,8 @@ impl Index {
             .collect();
         let mut damaged = Vec::new();
         if !shas.is_empty() {
-            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
-                "SELECT sha256 FROM damaged WHERE sha256 IN (",
-            );
-            let mut list = q.separated(", ");
-            for sha in &shas {
-                list.push_bind(*sha);
-            }
-            q.push(")");
-            self.count(1);
-            let (sql, args) = numbered(&mut q)?;
-            damaged = sqlx::query_with(&sql, args)
-                .fetch_all(&self.pool)
+            damaged = self
+                .rows_in("SELECT sha256 FROM damaged WHERE sha256 IN (", &shas, ")")
                 .await?
                 .iter()
                 .map(|r| r.get(0))
@@ -1572,37 +1580,23 @@ impl Index {
         let mut latest: HashMap<i64, SnapshotRow> = HashMap::new();
         let mut baselines: HashMap<i64, SnapshotRow> = HashMap::new();
         for chunk in ids.chunks(per) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(format!(
+            let head = format!(
                 "SELECT {SNAPSHOT_COLUMNS} {SNAPSHOTS_FROM} WHERE s.id IN (SELECT \
                  (SELECT s2.id FROM snapshots s2 WHERE s2.source_id = x.id \
                   ORDER BY s2.fetched_at DESC, s2.id DESC LIMIT 1) \
                  FROM sources x WHERE x.id IN ("
-            ));
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push("))");
-            self.count(1);
-            let (sql, args) = numbered(&mut q)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
+            );
+            for r in self.rows_in(&head, chunk, "))").await? {
                 let s = snapshot_row(&r);
                 latest.insert(s.source_id, s);
             }
-            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(format!(
+            let head = format!(
                 "SELECT {SNAPSHOT_COLUMNS}, b.source_id FROM baselines b \
                  JOIN snapshots s ON s.id = b.snapshot_id JOIN sources src ON src.id = s.source_id \
                  WHERE b.id IN (SELECT (SELECT b2.id FROM baselines b2 WHERE b2.source_id = x.id \
                   ORDER BY b2.id DESC LIMIT 1) FROM sources x WHERE x.id IN ("
-            ));
-            let mut list = q.separated(", ");
-            for id in chunk {
-                list.push_bind(*id);
-            }
-            q.push("))");
-            self.count(1);
-            let (sql, args) = numbered(&mut q)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
+            );
+            for r in self.rows_in(&head, chunk, "))").await? {
                 baselines.insert(r.get(19), snapshot_row(&r));
             }
         }
@@ -1625,17 +1619,8 @@ impl Index {
             .collect();
         let mut damaged: HashSet<String> = HashSet::new();
         for chunk in all.chunks(per) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
-                "SELECT sha256 FROM damaged WHERE sha256 IN (",
-            );
-            let mut list = q.separated(", ");
-            for sha in chunk {
-                list.push_bind(sha.as_str());
-            }
-            q.push(")");
-            self.count(1);
-            let (sql, args) = numbered(&mut q)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
+            let head = "SELECT sha256 FROM damaged WHERE sha256 IN (";
+            for r in self.rows_in(head, chunk, ")").await? {
                 damaged.insert(r.get(0));
             }
         }
@@ -1671,18 +1656,9 @@ impl Index {
         found: &mut std::collections::HashMap<String, SourceRow>,
     ) -> IndexResult<()> {
         for chunk in urls.chunks(self.rows_per_statement()) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Any>::new(
-                "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, checks \
-                 FROM sources WHERE url IN (",
-            );
-            let mut list = q.separated(", ");
-            for url in chunk {
-                list.push_bind(*url);
-            }
-            q.push(")");
-            self.count(1);
-            let (sql, args) = numbered(&mut q)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
+            let head = "SELECT id, url, first_seen, last_ok, consecutive_failures, failing_since, \
+                        checks FROM sources WHERE url IN (";
+            for r in self.rows_in(head, chunk, ")").await? {
                 let row = source_row(&r);
                 found.insert(row.url.clone(), row);
             }

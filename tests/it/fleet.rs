@@ -202,6 +202,20 @@ fn rows(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+/// The rows of a local run of `dir`'s post on an embedded store of its
+/// own, with `flags`: what a distributed run must report.
+fn local_rows(dir: &Dir, flags: &[&str]) -> Vec<String> {
+    let args = [
+        "check",
+        "post.html",
+        "--store",
+        "embedded",
+        "--format",
+        "json",
+    ];
+    rows(&json(&dir.run(args.iter().chain(flags))))
+}
+
 fn read_report(dir: &Dir) -> serde_json::Value {
     serde_json::from_str(&dir.read("report.json")).expect("report.json is JSON")
 }
@@ -946,20 +960,7 @@ fn a_storing_worker_killed_halfway_leaves_one_verdict_per_citation_and_a_sound_s
     );
     // One row per citation, each with the verdict a local run on a store
     // of its own gives.
-    let distributed = read_report(&dir);
-    let local = dir.run(
-        [
-            "check",
-            "post.html",
-            "--store",
-            "embedded",
-            "--format",
-            "json",
-        ]
-        .iter()
-        .chain(&flags),
-    );
-    assert_eq!(rows(&distributed), rows(&json(&local)));
+    assert_eq!(rows(&read_report(&dir)), local_rows(&dir, &flags));
     one_check_per_source_and_run(&db);
     verifies(&dir, &store);
 }
@@ -1139,19 +1140,7 @@ fn a_storing_worker_that_loses_the_store_gives_its_sources_back_says_so_once_and
     );
     // Every citation has its one verdict, as a local run gives it, and
     // the store is sound.
-    let local = dir.run(
-        [
-            "check",
-            "post.html",
-            "--store",
-            "embedded",
-            "--format",
-            "json",
-        ]
-        .iter()
-        .chain(&flags),
-    );
-    assert_eq!(rows(&read_report(&dir)), rows(&json(&local)));
+    assert_eq!(rows(&read_report(&dir)), local_rows(&dir, &flags));
     one_check_per_source_and_run(&db);
     verifies(&dir, &store);
 }
