@@ -40,6 +40,15 @@ fn urls(post: &Post) -> Vec<&str> {
         .collect()
 }
 
+/// The URLs of the post's links (not its images).
+fn link_urls(post: &Post) -> Vec<&str> {
+    post.citations
+        .iter()
+        .filter(|c| c.kind == Kind::Link)
+        .filter_map(|c| c.url.as_deref())
+        .collect()
+}
+
 #[test]
 fn anchor_text_is_exact_after_leading_white_space_in_its_block() {
     let post = collect_page(&article(
@@ -280,12 +289,7 @@ fn a_photo_credit_under_a_picture_is_cited() {
         photo(1, "<p class='caption'>Nikola Tesla</p>"),
         photo(2, "")
     )));
-    let links: Vec<&str> = post
-        .citations
-        .iter()
-        .filter(|c| c.kind == Kind::Link)
-        .filter_map(|c| c.url.as_deref())
-        .collect();
+    let links = link_urls(&post);
     assert_eq!(
         links,
         vec!["https://credit.example/1", "https://credit.example/2"]
@@ -339,12 +343,7 @@ fn a_figure_of_two_captioned_pictures_stays() {
         thumb(1),
         thumb(2)
     )));
-    let links: Vec<&str> = post
-        .citations
-        .iter()
-        .filter(|c| c.kind == Kind::Link)
-        .filter_map(|c| c.url.as_deref())
-        .collect();
+    let links = link_urls(&post);
     assert_eq!(
         links,
         vec![
