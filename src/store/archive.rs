@@ -142,6 +142,8 @@ pub struct Archive<'a> {
     /// The first snapshot with a record of each of these bodies (or none),
     /// read from the index beforehand (`know_first`), each used once.
     known_firsts: HashMap<String, Option<SnapshotRow>>,
+    /// Main texts this run's comparisons made from bodies (`texts_made`).
+    texts_made: u64,
 }
 
 /// A batch taken out of the archive to be committed (`take_batch`): its
@@ -412,6 +414,7 @@ impl<'a> Archive<'a> {
             batch_firsts: HashMap::new(),
             committing_firsts: HashMap::new(),
             known_firsts: HashMap::new(),
+            texts_made: 0,
         }
     }
 
@@ -1078,7 +1081,7 @@ impl<'a> Archive<'a> {
     /// made and their normalised forms compared before any diff.
     #[allow(clippy::too_many_arguments)]
     async fn judge_by_baseline(
-        &self,
+        &mut self,
         baseline: &SnapshotRow,
         live: &SnapshotRow,
         live_text: Option<String>,
@@ -1107,23 +1110,37 @@ impl<'a> Archive<'a> {
         }
         let l_text = match (live_text, live_body) {
             (Some(t), _) => Some(t),
-            (None, Some(body)) => made_text(live, body).await,
-            (None, None) => text_of(self.store, live).await,
+            (None, Some(body)) => {
+                self.texts_made += 1;
+                made_text(live, body).await
+            }
+            (None, None) => {
+                self.texts_made += 1;
+                text_of(self.store, live).await
+            }
         };
         let Some(l_text) = l_text else {
             return;
         };
-        let b_text = if baseline.id == live.id {
+        let l_norm = self.keep_text_hashes(live, &l_text);
+        // The same bytes read the same way make the same text.
+        let b_text = if baseline.id == live.id || same_bytes {
             None
         } else {
+            self.texts_made += 1;
             match text_of(self.store, baseline).await {
                 Some(t) => Some(t),
                 None => return,
             }
         };
+        let b_norm = self.keep_text_hashes(baseline, b_text.as_deref().unwrap_or(&l_text));
         let b_text = b_text.as_deref().unwrap_or(&l_text);
-        if !same_text && !hashed {
-            same_text = compare::normalize(b_text) == compare::normalize(&l_text);
+        if !same_text {
+            same_text = match (&b_norm, &l_norm) {
+                (Some(b), Some(l)) => b == l,
+                // A store written before the normalised hashes were kept.
+                _ => compare::normalize(b_text) == compare::normalize(&l_text),
+            };
             if same_text && quotes.is_empty() {
                 evidence.similarity = Some(1.0);
                 return;
@@ -1136,6 +1153,42 @@ impl<'a> Archive<'a> {
             taken: judge::day(&baseline.fetched_at),
         };
         judge::by_text(check, evidence, &texts, quotes, self.threshold);
+    }
+
+    /// The normalised text hash of a snapshot whose main text a comparison
+    /// has in hand. A snapshot stored with its hashes deferred has them
+    /// made now and kept: written back to its row with the open batch,
+    /// and to the run's own copies of the row (baselines, latest copies),
+    /// so neither this run nor a later one makes its text again to learn
+    /// them. `None` for a row without a normalised hash that is not
+    /// deferred (a store written before they were kept).
+    fn keep_text_hashes(&mut self, snap: &SnapshotRow, text: &str) -> Option<String> {
+        if snap.norm_sha256.is_some() {
+            return snap.norm_sha256.clone();
+        }
+        if snap.text_sha256.as_deref() != Some(TEXT_DEFERRED) {
+            return None;
+        }
+        let text_sha = hex::encode(Sha256::digest(text.as_bytes()));
+        let norm_sha = hex::encode(Sha256::digest(compare::normalize(text).as_bytes()));
+        self.batch.set_text_hashes(snap.id, &text_sha, &norm_sha);
+        let rows = self
+            .baselines
+            .get_mut(&snap.source_id)
+            .into_iter()
+            .chain(self.latest.get_mut(&snap.url));
+        for row in rows.filter(|r| r.id == snap.id) {
+            row.text_sha256 = Some(text_sha.clone());
+            row.norm_sha256 = Some(norm_sha.clone());
+        }
+        Some(norm_sha)
+    }
+
+    /// How many main texts this run's comparisons have made from bodies
+    /// (a stored copy read back, or a live body whose text was deferred):
+    /// the work that kept hashes spare.
+    pub fn texts_made(&self) -> u64 {
+        self.texts_made
     }
 }
 
@@ -1599,7 +1652,7 @@ pub(super) async fn text_or_error(
         }
     }
     match store.read_copy(url, snap, &snap.body_sha256).await {
-        Ok(body) => Ok(main_text(snap, &body)),
+        Ok(body) => Ok(made_text(snap, body).await),
         Err(e) => Err(object_error.unwrap_or(e)),
     }
 }
@@ -2080,6 +2133,82 @@ mod tests {
             (back.check.verdict, back.evidence.similarity),
             (Verdict::Ok, Some(1.0))
         );
+    }
+
+    /// A run of one fetch; what its comparisons made of texts.
+    async fn run_counting(store: &Store, n: i64, f: Fetched) -> (SourceOutcome, u64) {
+        let mut archive = Archive::begin(store, &Config::default(), &format!("run{n}"), day_n(n))
+            .await
+            .unwrap();
+        let outcome = give(&mut archive, f).await;
+        let made = archive.texts_made();
+        archive.commit().await.unwrap();
+        (outcome, made)
+    }
+
+    #[tokio::test]
+    async fn a_deferred_baselines_hashes_are_kept_once_a_comparison_makes_its_text() {
+        let (_dir, store) = testing::store().await;
+        // Bytes that differ on every fetch, the same text.
+        let build = |n: i64| page(testing::CITED).replace("<body>", &format!("<body><!-- {n} -->"));
+        let (_, made) = run_counting(&store, 0, fetched(Some(&build(0)), 200)).await;
+        assert_eq!(made, 0, "a first copy makes no text");
+        let first = snapshots(&store).await.remove(0);
+        assert_eq!(first.text_sha256.as_deref(), Some(TEXT_DEFERRED));
+
+        // Run 1 compares with the baseline: its text is made from its
+        // record, once, and its hashes are kept in its row.
+        let (second, made) = run_counting(&store, 1, fetched(Some(&build(1)), 200)).await;
+        assert_eq!(
+            (second.check.verdict, second.evidence.similarity),
+            (Verdict::Ok, Some(1.0))
+        );
+        assert_eq!(made, 1);
+        let snaps = snapshots(&store).await;
+        let text = main_text(&snaps[0], build(0).as_bytes()).unwrap();
+        let sha = |t: &str| hex::encode(Sha256::digest(t.as_bytes()));
+        assert_eq!(snaps[0].text_sha256, Some(sha(&text)));
+        assert_eq!(snaps[0].norm_sha256, Some(sha(&compare::normalize(&text))));
+        assert_eq!(snaps[1].norm_sha256, snaps[0].norm_sha256);
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        assert_eq!(
+            store.index.baseline(source.id).await.unwrap().unwrap().id,
+            snaps[0].id
+        );
+
+        // Run 2: both hashes are known, no text is made.
+        let (third, made) = run_counting(&store, 2, fetched(Some(&build(2)), 200)).await;
+        assert_eq!(
+            (third.check.verdict, third.evidence.similarity),
+            (Verdict::Ok, Some(1.0))
+        );
+        assert_eq!(made, 0, "the baseline's text is not made again");
+        assert_eq!(snapshots(&store).await[0], snaps[0]);
+    }
+
+    #[tokio::test]
+    async fn a_text_made_in_a_run_is_not_made_again_in_that_run() {
+        let (_dir, store) = testing::store().await;
+        let quoted =
+            |n: i64| page(testing::CITED).replace("<body>", &format!("<body><!-- {n} -->"));
+        run(&store, 0, fetched(Some(&quoted(0)), 200)).await;
+        let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        give(&mut archive, fetched(Some(&quoted(1)), 200)).await;
+        assert_eq!(archive.texts_made(), 1);
+        // The run's own baseline row has its hashes, before the batch is in.
+        let id = archive.sources[URL].id;
+        let kept = archive.baselines[&id].clone();
+        assert!(text_hashed(kept.text_sha256.as_deref().unwrap()));
+        assert!(kept.norm_sha256.is_some());
+        // Compared again in the same run (a fleet's worker given the
+        // source twice): nothing made.
+        let again = give(&mut archive, fetched(Some(&quoted(2)), 200)).await;
+        assert_eq!(again.evidence.similarity, Some(1.0));
+        assert_eq!(archive.texts_made(), 1);
+        archive.commit().await.unwrap();
+        assert_eq!(snapshots(&store).await[0], kept);
     }
 
     #[tokio::test]

@@ -506,6 +506,9 @@ pub struct Batch {
     histories: Vec<(i64, String, History, u32)>,
     checks: Vec<BatchCheck>,
     cleared: Vec<String>,
+    /// Text hashes made for snapshots stored with them deferred:
+    /// snapshot id, `text_sha256`, `norm_sha256`.
+    texts: Vec<(i64, String, String)>,
 }
 
 /// A check row of a batch, owned: run id, source id, check, similarity,
@@ -521,6 +524,7 @@ impl Batch {
             && self.histories.is_empty()
             && self.checks.is_empty()
             && self.cleared.is_empty()
+            && self.texts.is_empty()
     }
 
     /// A new source, with the id the writer gave it.
@@ -561,6 +565,18 @@ impl Batch {
 
     pub fn clear_damaged(&mut self, sha256: &str) {
         self.cleared.push(sha256.to_string());
+    }
+
+    /// The text hashes of a snapshot stored with them deferred, made since
+    /// (a comparison made its text): kept, so that no later run makes
+    /// that text again to learn them. A snapshot whose hashes are already
+    /// kept (by another writer) keeps them.
+    pub fn set_text_hashes(&mut self, snapshot_id: i64, text_sha256: &str, norm_sha256: &str) {
+        self.texts.push((
+            snapshot_id,
+            text_sha256.to_string(),
+            norm_sha256.to_string(),
+        ));
     }
 }
 
@@ -1700,8 +1716,9 @@ impl Index {
     }
 
     /// Writes a batch in one transaction, in the order its rows name each
-    /// other: sources, snapshots, requisites, baselines, histories, checks,
-    /// then the damage marks it clears.
+    /// other: sources, snapshots, the text hashes made for deferred
+    /// snapshots, requisites, baselines, histories, checks, then the
+    /// damage marks it clears.
     pub async fn commit(&self, batch: &Batch) -> IndexResult<()> {
         use sqlx::QueryBuilder;
         if batch.is_empty() {
@@ -1711,7 +1728,7 @@ impl Index {
         // per row (`rows_per_statement`).
         let rows = self.rows_per_statement();
         // BEGIN, COMMIT, a statement per chunk of each kind of row, one
-        // per damage mark cleared.
+        // per damage mark cleared and per snapshot's text hashes.
         let chunks = |n: usize| n.div_ceil(rows) as u64;
         self.count(
             2 + chunks(batch.sources.len())
@@ -1720,7 +1737,8 @@ impl Index {
                 + chunks(batch.baselines.len())
                 + chunks(batch.histories.len())
                 + chunks(batch.checks.len())
-                + batch.cleared.len() as u64,
+                + batch.cleared.len() as u64
+                + batch.texts.len() as u64,
         );
         let mut tx = self.pool.begin().await?;
         for chunk in batch.sources.chunks(rows) {
@@ -1757,6 +1775,20 @@ impl Index {
                     .push_bind(s.warc_length.map(|v| v as i64));
             });
             execute_built(&mut q, &mut tx).await?;
+        }
+        // Once per deferred snapshot that a comparison made the text of:
+        // rare, so a statement each.
+        for (id, text, norm) in &batch.texts {
+            sqlx::query(
+                "UPDATE snapshots SET text_sha256 = $1, norm_sha256 = $2 \
+                 WHERE id = $3 AND text_sha256 = $4",
+            )
+            .bind(text.as_str())
+            .bind(norm.as_str())
+            .bind(*id)
+            .bind(super::archive::TEXT_DEFERRED)
+            .execute(&mut *tx)
+            .await?;
         }
         for chunk in batch.requisites.chunks(rows) {
             let mut q =

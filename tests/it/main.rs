@@ -34,4 +34,5 @@ mod report_html;
 mod schedule;
 mod store;
 mod store_backends;
+mod store_texts;
 mod warc_replay;

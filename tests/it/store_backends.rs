@@ -71,7 +71,7 @@ fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
 }
 
 /// A fresh, empty database on the test cluster; its URL.
-fn database() -> String {
+pub(crate) fn database() -> String {
     let server = postgres_server();
     let name = unique("db").replace('-', "_");
     block_on(async {

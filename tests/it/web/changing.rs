@@ -2,7 +2,8 @@
 //!
 //! As cited, then on a later day ([`Web::change_pages`](super::Web::change_pages)):
 //! `/stable` churns cosmetically on every load (ads, tokens, timings) while
-//! its text stays; `/drift` becomes a domain-for-sale page; `/quoted` loses
+//! its text stays nearly the same; `/churn`'s bytes change on every load,
+//! its text never; `/drift` becomes a domain-for-sale page; `/quoted` loses
 //! the passage a post quotes; `/typed` becomes a PDF; `/etag` answers a
 //! conditional request with 304 (also behind the redirect `/old-etag`);
 //! `/misquote` never held what the post quotes. `/stable` uses a stylesheet,
@@ -94,6 +95,14 @@ pub fn answer(asked: &Asked) -> Option<Response> {
             );
             html(page(head, &body))
         }
+        // Bytes differ on every load (a comment, a token); its text never.
+        "/churn" => html(page(
+            "",
+            &format!(
+                "<!-- served {load} --><form><input type=hidden name=t value=t{load}></form>{}",
+                article("the reservoir", "")
+            ),
+        )),
         "/drift" => html(page(
             "",
             &if later {
