@@ -144,7 +144,20 @@ pub struct Archive<'a> {
     known_firsts: HashMap<String, Option<SnapshotRow>>,
     /// Main texts this run's comparisons made from bodies (`texts_made`).
     texts_made: u64,
+    /// What the run has found on disk (`is_whole`).
+    seen: std::sync::Mutex<Seen>,
 }
+
+/// What a run has found on disk, so that it looks once: body objects of
+/// an older store, by SHA-256 (at most `SEEN_BODIES`), and WARC files.
+#[derive(Default)]
+struct Seen {
+    objects: HashMap<String, bool>,
+    warcs: HashSet<String>,
+}
+
+/// How many bodies' answers `Seen` keeps before it starts again.
+const SEEN_BODIES: usize = 16 * 1024;
 
 /// A batch taken out of the archive to be committed (`take_batch`): its
 /// index rows and, with copies on S3, its WARC file (synced).
@@ -415,6 +428,7 @@ impl<'a> Archive<'a> {
             committing_firsts: HashMap::new(),
             known_firsts: HashMap::new(),
             texts_made: 0,
+            seen: Default::default(),
         }
     }
 
@@ -934,7 +948,46 @@ impl<'a> Archive<'a> {
     /// text is made from the body (`text_of`; a damaged text object of a
     /// store written before gives way to it), so it is whole with it.
     fn is_whole(&self, s: &SnapshotRow) -> bool {
-        !self.damaged.contains(&s.body_sha256) && self.store.body_present(s)
+        if self.damaged.contains(&s.body_sha256) {
+            return false;
+        }
+        self.body_object(&s.body_sha256)
+            || s.warc_file.as_ref().is_some_and(|f| self.warc_present(f))
+    }
+
+    /// Whether a body object of a store written before bodies moved into
+    /// the WARC files holds these bytes (`Objects::exists`; never on S3),
+    /// asked once per body a run (a source's latest copy is asked about
+    /// three or four times: a look each on the store's one task).
+    fn body_object(&self, sha256: &str) -> bool {
+        if self.store.copies_on_s3() {
+            return false;
+        }
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(&there) = seen.objects.get(sha256) {
+            return there;
+        }
+        let there = self.store.objects.exists(sha256);
+        // Bounded: a long run asks about many bodies.
+        if seen.objects.len() >= SEEN_BODIES {
+            seen.objects.clear();
+        }
+        seen.objects.insert(sha256.to_string(), there);
+        there
+    }
+
+    /// Whether a WARC file is there (`Store::warc_exists`); one found
+    /// there is taken to stay for the run (a run's files are few).
+    fn warc_present(&self, name: &str) -> bool {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.warcs.contains(name) {
+            return true;
+        }
+        let there = self.store.warc_exists(name);
+        if there {
+            seen.warcs.insert(name.to_string());
+        }
+        there
     }
 
     fn show_command(&self, url: &str) -> String {
@@ -1344,7 +1397,7 @@ impl SourceHook for Archive<'_> {
                 show: self.show_command(&url),
                 // A body object exists only in stores written before the
                 // bodies moved into the WARC files (never on S3).
-                path: (!self.store.copies_on_s3() && self.store.objects.exists(&b.body_sha256))
+                path: (!self.store.copies_on_s3() && self.body_object(&b.body_sha256))
                     .then(|| Objects::relative_path(&b.body_sha256)),
                 page: None,
             }));
