@@ -115,10 +115,84 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     let order = queue_order(&plans);
     let sources = Sources::new(&order, &posts, &plans);
     let plans = by_position(plans, &sources);
-    let checks = by.checks(&sources, &fetcher, hook, progress).await?;
+    let checks = by
+        .checks(&sources, &fetcher, &mut Slim(hook, 0), progress)
+        .await?;
+    let checks = boxed(checks);
     release_freed_memory();
     let (rows, summary) = judge_citations(posts, plans, checks);
     Ok(finish_report(rows, summary, started_at))
+}
+
+/// The run's hook, with what no row reads dropped from each source's check
+/// as it is stored (the source's URL, which the run holds already; when it
+/// was checked; its content type): a run of 100,000 sources holds every
+/// check until the rows are built.
+///
+/// Every `TRIM_EVERY_SOURCES` sources it also hands the memory freed since
+/// back to the system: hundreds of connections and the blocking pool's
+/// threads allocate and free in arenas of their own, and what they free
+/// stays in the process otherwise, beside the checks that accumulate.
+struct Slim<'h, H>(&'h mut H, usize);
+
+/// How many sources the run stores between two hand-backs of freed memory.
+const TRIM_EVERY_SOURCES: usize = 8192;
+
+impl<H: SourceHook> SourceHook for Slim<'_, H> {
+    type Ready = H::Ready;
+
+    async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
+        self.0.validators(url).await
+    }
+
+    fn prepare(
+        &self,
+        fetched: crate::fetch::Fetched,
+        page: bool,
+    ) -> impl std::future::Future<Output = Result<Self::Ready>> + Send + 'static {
+        self.0.prepare(fetched, page)
+    }
+
+    async fn source(
+        &mut self,
+        ready: Self::Ready,
+        quotes: &[String],
+    ) -> Result<crate::store::hook::SourceOutcome> {
+        let mut outcome = self.0.source(ready, quotes).await?;
+        let check = &mut outcome.check;
+        (check.url, check.checked_at, check.content_type) = (String::new(), String::new(), None);
+        self.1 += 1;
+        if self.1.is_multiple_of(TRIM_EVERY_SOURCES) {
+            release_freed_memory();
+        }
+        Ok(outcome)
+    }
+
+    async fn requisite(&mut self, ready: Self::Ready) -> Result<Vec<String>> {
+        self.0.requisite(ready).await
+    }
+}
+
+/// A source's check and evidence, each in an allocation of its own.
+type Judged = Option<Box<(Check, Evidence)>>;
+
+/// The checks, each moved into a box of its own, the vector they came in
+/// given back as it empties (from its end, shrunk as it goes): the rows
+/// then free each source's box as they take it, rather than a vector of
+/// every slot living until the last row is built beside them.
+fn boxed(mut checks: Vec<Option<(Check, Evidence)>>) -> Vec<Judged> {
+    let mut out: Vec<Judged> = Vec::new();
+    out.resize_with(checks.len(), || None);
+    while let Some(slot) = checks.pop() {
+        let i = checks.len();
+        if let Some(o) = out.get_mut(i) {
+            *o = slot.map(Box::new);
+        }
+        if i.is_multiple_of(4096) {
+            checks.shrink_to_fit();
+        }
+    }
+    out
 }
 
 /// Each `Plan::Source` as the position of its source (`Plan::At`).
@@ -435,6 +509,10 @@ enum Prepared {
     Source(String),
 }
 
+/// How many rows `judge_citations` builds between two hand-backs of freed
+/// memory (`release_freed_memory`, a walk over the heap's free pages).
+const TRIM_EVERY_ROWS: usize = 16_384;
+
 /// Every citation's row, in the posts' order, and the counts. The posts are
 /// consumed: each row takes its citation's strings rather than a copy,
 /// which halves what a large run holds. So are the checks: the last
@@ -443,7 +521,7 @@ enum Prepared {
 fn judge_citations(
     posts: Vec<Post>,
     plans: Vec<Vec<Plan>>,
-    mut checks: Vec<Option<(Check, Evidence)>>,
+    mut checks: Vec<Judged>,
 ) -> (Vec<CitationResult>, Summary) {
     let mut summary = Summary {
         sources: checks.len(),
@@ -480,9 +558,12 @@ fn judge_citations(
                         uses[i] == 0
                     });
                     let taken = i.filter(|_| last).and_then(|i| checks[i].take());
-                    let shared = i.filter(|_| !last).and_then(|i| checks[i].as_ref());
+                    let shared = i.filter(|_| !last).and_then(|i| checks[i].as_deref());
                     match (taken, shared) {
-                        (Some((check, evidence)), _) => evidenced_row(post, c, &check, evidence),
+                        (Some(judged), _) => {
+                            let (check, evidence) = *judged;
+                            evidenced_row(post, c, &check, evidence)
+                        }
                         (None, Some((check, evidence))) => {
                             evidenced_row(post, c, check, evidence.clone())
                         }
@@ -500,6 +581,11 @@ fn judge_citations(
             row.post_date = date.map(str::to_string);
             summary.count(row.verdict);
             rows.push(row);
+            if rows.len().is_multiple_of(TRIM_EVERY_ROWS) {
+                // The checks taken so far are freed, but the rows come on
+                // top of them until the allocator hands their pages back.
+                release_freed_memory();
+            }
         }
     }
     (rows, summary)
@@ -801,7 +887,7 @@ mod tests {
             Some((checked(Verdict::Ok, Reason::Ok), evidence("aa", 0))),
             Some((dead, evidence("bb", 2))),
         ];
-        let (rows, summary) = judge_citations(posts, plans, checks);
+        let (rows, summary) = judge_citations(posts, plans, boxed(checks));
         let seen: Vec<_> = rows
             .iter()
             .map(|r| {

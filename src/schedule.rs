@@ -142,7 +142,10 @@ pub fn keep_new_only(report: &mut Report) {
         .into_iter()
         .filter(|c| c.change == Some(Change::Still))
         .map(|c| StillBroken {
-            since: c.history.as_ref().and_then(|h| h.failing_since.clone()),
+            since: c
+                .history
+                .as_ref()
+                .and_then(|h| h.failing_since.as_deref().map(str::to_string)),
             post: c.post,
             line: c.line,
             url: c.url,
