@@ -261,14 +261,8 @@ fn attempt<'p>(
     prose: &'p dyn Fn(NodeId) -> usize,
     listing: &'p dyn Fn(NodeId) -> bool,
 ) -> Option<(u32, Article)> {
-    let size = page
-        .html
-        .tree
-        .nodes()
-        .map(|n| node_number(n.id()))
-        .max()
-        .unwrap_or(0)
-        + 1;
+    // Node numbers run from 1 to the number of nodes.
+    let size = page.html.tree.values().len() + 1;
     let mut w = Work {
         page,
         texts,
