@@ -1281,7 +1281,21 @@ pub(crate) fn sentences(text: &str) -> Vec<(usize, usize)> {
             out.push((s + lead, s + trail));
         }
     };
+    // Where the next byte that can end a sentence or a paragraph is: every
+    // other byte is passed over by `memchr` rather than looked at here.
+    // Each is searched again only once `i` has passed it.
+    let (mut next_stop, mut next_break) = (0usize, 0usize);
     while i < b.len() {
+        if next_stop < i {
+            next_stop = memchr::memchr3(b'.', b'!', b'?', &b[i..]).map_or(b.len(), |k| i + k);
+        }
+        if next_break < i {
+            next_break = memchr::memchr2(b'\n', 0xE2, &b[i..]).map_or(b.len(), |k| i + k);
+        }
+        i = next_stop.min(next_break);
+        if i >= b.len() {
+            break;
+        }
         let c = b[i];
         if c == b'\n' {
             // Blank line: a paragraph break inside a quote block.
@@ -1340,7 +1354,7 @@ pub(crate) fn sentences(text: &str) -> Vec<(usize, usize)> {
     out
 }
 
-fn is_abbreviation(before: &str) -> bool {
+pub(crate) fn is_abbreviation(before: &str) -> bool {
     let word = before
         .rsplit(|c: char| c.is_whitespace() || c == '(')
         .next()
@@ -1381,6 +1395,9 @@ pub(crate) fn collapse(s: &str) -> String {
     // Words are copied whole, and a char is decoded only past ASCII:
     // `split_whitespace` showed in profiles, and most text is ASCII.
     let bytes = s.as_bytes();
+    if is_collapsed_ascii(bytes) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     let mut word: Option<usize> = None;
     let mut i = 0;
@@ -1411,6 +1428,23 @@ pub(crate) fn collapse(s: &str) -> String {
         out.push_str(&s[start..]);
     }
     out
+}
+
+/// Whether ASCII text is already what `collapse` makes of it: no white
+/// space but single spaces between words. One pass with no copy, which
+/// decides for most link texts and many single-line sentences.
+fn is_collapsed_ascii(b: &[u8]) -> bool {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+        return true;
+    };
+    // Two passes the compiler can run many bytes at a time: nothing past
+    // ASCII and no white space but spaces; then no two spaces in a row.
+    first != b' '
+        && last != b' '
+        && !b.iter().fold(false, |bad, &c| {
+            bad | (c >= 0x80) | (c == b'\t') | (c == b'\n') | (c == 0x0C) | (c == b'\r')
+        })
+        && memchr::memmem::find(b, b"  ").is_none()
 }
 
 fn collapse_capped(s: &str) -> String {

@@ -459,3 +459,117 @@ fn a_panic_while_reading_one_input_is_that_inputs_one_error() {
     let found = guarded("posts/good.md", Vec::new);
     assert!(found.is_empty());
 }
+
+/// `collapse` as its definition says: the words (runs of anything but
+/// white space: ASCII's five white-space bytes, and past ASCII what Unicode
+/// calls white space) joined by one space.
+fn collapse_oracle(s: &str) -> String {
+    s.split(|c: char| {
+        if c.is_ascii() {
+            c.is_ascii_whitespace()
+        } else {
+            c.is_whitespace()
+        }
+    })
+    .filter(|w| !w.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// The sentence splitter looking at every byte in turn, as it did before it
+/// skipped to the bytes that can end a sentence: the two must agree.
+fn sentences_oracle(text: &str) -> Vec<(usize, usize)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    let push = |out: &mut Vec<(usize, usize)>, s: usize, e: usize| {
+        let seg = &text[s..e];
+        let lead = seg.len() - seg.trim_start().len();
+        let trail = seg.trim_end().len();
+        if trail > lead {
+            out.push((s + lead, s + trail));
+        }
+    };
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            let mut j = i + 1;
+            while j < b.len() && matches!(b[j], b' ' | b'\t' | b'\r') {
+                j += 1;
+            }
+            if j < b.len() && b[j] == b'\n' {
+                push(&mut out, start, i);
+                (start, i) = (j, j);
+                continue;
+            }
+        }
+        let len = match c {
+            b'.' | b'!' | b'?' => 1,
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA6) => 3,
+            _ => 0,
+        };
+        if len > 0 {
+            let mut j = i + len;
+            loop {
+                if j < b.len() && matches!(b[j], b'"' | b'\'' | b')' | b']') {
+                    j += 1;
+                } else if b.get(j) == Some(&0xE2)
+                    && b.get(j + 1) == Some(&0x80)
+                    && matches!(b.get(j + 2), Some(0x9D) | Some(0x99))
+                {
+                    j += 3;
+                } else {
+                    break;
+                }
+            }
+            let ws = j;
+            while j < b.len() && b[j].is_ascii_whitespace() {
+                j += 1;
+            }
+            let next_ok = j >= b.len()
+                || b[j].is_ascii_uppercase()
+                || b[j].is_ascii_digit()
+                || matches!(b[j], b'"' | b'\'' | b'(' | b'[')
+                || b[j] >= 0x80;
+            let abbreviation = c == b'.' && analyze::is_abbreviation(&text[start..i]);
+            if j > ws && next_ok && !abbreviation {
+                push(&mut out, start, ws);
+                (start, i) = (j, j);
+                continue;
+            }
+            i = ws.max(i + 1);
+            continue;
+        }
+        i += 1;
+    }
+    push(&mut out, start, b.len());
+    out
+}
+
+/// Sentence-like text: words, stops, closing quotes, abbreviations, line
+/// breaks and blank lines, in any order.
+fn prose() -> impl Strategy<Value = String> {
+    const PIECES: &[&str] = &[
+        "word", " ", "  ", "\n", "\n\n", "\n \t\n", ".", "!", "?", "…", "\"", "'", ")", "]", "”",
+        "’", "A", "9", "(", "Dr", "U.S", "e.g", "J", "é", "\t", "\r",
+    ];
+    proptest::collection::vec(proptest::sample::select(PIECES), 0..40).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn collapse_keeps_the_words_joined_by_one_space(t in prop_oneof![text(), prose()]) {
+        prop_assert_eq!(analyze::collapse(&t), collapse_oracle(&t));
+    }
+
+    #[test]
+    fn sentences_split_where_a_byte_by_byte_scan_splits(t in prop_oneof![text(), prose()]) {
+        prop_assert_eq!(analyze::sentences(&t), sentences_oracle(&t));
+    }
+}

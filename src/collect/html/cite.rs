@@ -10,7 +10,7 @@ use crate::base::prune::Pruning;
 use scraper::Node;
 use scraper::node::Element;
 
-use super::content::{Chrome, Mass, is_chrome};
+use super::content::{Chrome, Mass, contains_ignore_ascii_case, is_chrome};
 use super::parse::{Page, attr};
 use crate::base::srcset;
 use crate::base::text::{newlines, newlines_before};
@@ -636,22 +636,22 @@ fn is_script_control(el: &Element, href: &str) -> bool {
 
 /// A blockquote the page styles as a pull quote: the post's own words.
 fn is_pull_quote(el: &Element) -> bool {
+    // None of the words holds white space: the class is searched whole,
+    // in any ASCII case, with no lower-cased copy.
     attr(el, "class").is_some_and(|c| {
-        c.split_ascii_whitespace().any(|w| {
-            let w = w.to_ascii_lowercase();
-            w.contains("pullquote") || w.contains("pull-quote") || w.contains("pull_quote")
-        })
+        ["pullquote", "pull-quote", "pull_quote"]
+            .iter()
+            .any(|w| contains_ignore_ascii_case(c, w))
     })
 }
 
 /// A picture's caption or credit line.
 fn is_caption(el: &Element) -> bool {
+    // Runs for every element of the content: no lower-cased copy of its
+    // class (neither word holds white space, so the class is searched whole).
     el.name() == "figcaption"
         || attr(el, "class").is_some_and(|c| {
-            c.split_ascii_whitespace().any(|w| {
-                let w = w.to_ascii_lowercase();
-                w.contains("caption") || w.contains("credit")
-            })
+            contains_ignore_ascii_case(c, "caption") || contains_ignore_ascii_case(c, "credit")
         })
 }
 

@@ -179,14 +179,25 @@ const CONTENT_CLASSES: &[&str] = &[
     "c-entry-content",
 ];
 
-fn has_chrome_words(el: &Element) -> bool {
+/// Whether one word of a class or id (split at `-`, `_` and spaces) is a
+/// chrome word, in any ASCII case. A word with no upper-case letter is
+/// looked up as it is: no lower-cased copy is made for the many that are
+/// not chrome (this runs for every word of every class of the content).
+fn is_chrome_word(w: &str) -> bool {
     let words: &HashSet<&str> = &CHROME_WORDS;
-    let check = |name: &str| {
-        name.split(['-', '_', ' ']).any(|w| {
-            !w.is_empty() && (words.contains(w) || words.contains(w.to_ascii_lowercase().as_str()))
-        })
-    };
-    classes(el).any(check) || attr(el, "id").is_some_and(check)
+    !w.is_empty()
+        && (words.contains(w)
+            || (w.bytes().any(|b| b.is_ascii_uppercase())
+                && words.contains(w.to_ascii_lowercase().as_str())))
+}
+
+/// Whether a class or id names chrome: one of its words is a chrome word.
+fn chrome_name(name: &str) -> bool {
+    name.split(['-', '_', ' ']).any(is_chrome_word)
+}
+
+fn has_chrome_words(el: &Element) -> bool {
+    classes(el).any(chrome_name) || attr(el, "id").is_some_and(chrome_name)
 }
 
 /// Why an element looks like site chrome.
@@ -211,12 +222,6 @@ pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> Chrome {
         _ => {}
     }
     // One pass over the attributes: this runs for every element of the content.
-    let words: &HashSet<&str> = &CHROME_WORDS;
-    let chrome_name = |name: &str| {
-        name.split(['-', '_', ' ']).any(|w| {
-            !w.is_empty() && (words.contains(w) || words.contains(w.to_ascii_lowercase().as_str()))
-        })
-    };
     let mut by_name = false;
     for (n, v) in &el.attrs {
         match &*n.local {

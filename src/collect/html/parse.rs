@@ -197,10 +197,16 @@ impl TreeSink for LineSink {
 /// nesting first bounded at the depth browsers stop at.
 pub(crate) fn parse(src: &str) -> Page {
     let capped = cap_depth(src, MAX_DEPTH);
+    // About two nodes a tag (the element and the text after it): the tree
+    // and the lines are sized once rather than grown (and copied) a dozen
+    // times. Bounded, so that a page of a million tags reserves no more.
+    let nodes = (memchr::memchr_iter(b'<', capped.html.as_bytes()).count() * 2 + 8).min(1 << 16);
+    let mut html = Html::new_document();
+    html.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, nodes);
     let sink = LineSink {
-        inner: HtmlTreeSink::new(Html::new_document()),
+        inner: HtmlTreeSink::new(html),
         line: Cell::new(1),
-        lines: RefCell::new(Lines::default()),
+        lines: RefCell::new(Lines(Vec::with_capacity(nodes + 2))),
     };
     let mut page = html5ever::driver::parse_document(sink, Default::default()).one(&*capped.html);
     page.cut = capped.cut;

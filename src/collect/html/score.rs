@@ -134,6 +134,9 @@ struct Stats {
     non_phrasing: u32,
     /// Is phrasing content itself.
     is_phrasing: bool,
+    /// Reached by the pass that made these figures (not set aside, not
+    /// inside what was).
+    seen: bool,
 }
 
 impl Stats {
@@ -258,14 +261,8 @@ fn attempt<'p>(
     prose: &'p dyn Fn(NodeId) -> usize,
     listing: &'p dyn Fn(NodeId) -> bool,
 ) -> Option<(u32, Article)> {
-    let size = page
-        .html
-        .tree
-        .nodes()
-        .map(|n| node_number(n.id()))
-        .max()
-        .unwrap_or(0)
-        + 1;
+    // Node numbers run from 1 to the number of nodes.
+    let size = page.html.tree.values().len() + 1;
     let mut w = Work {
         page,
         texts,
@@ -274,12 +271,13 @@ fn attempt<'p>(
         listing,
         page_prose: prose(body),
         removed: vec![false; size],
-        stats: vec![Stats::default(); size],
+        stats: Vec::new(),
         score: vec![None; size],
     };
     w.set_aside(body);
     w.stats = tally(page, body, texts, &w.removed);
     // Readability drops empty blocks before scoring.
+    let mut emptied = false;
     for node in page.html.tree.nodes() {
         let n = node_number(node.id());
         if let Node::Element(el) = node.value()
@@ -292,9 +290,15 @@ fn attempt<'p>(
             && node.id() != body
         {
             w.removed[n] = true;
+            emptied |= w.stats[n].seen;
         }
     }
-    w.stats = tally(page, body, texts, &w.removed);
+    // What the others hold changes only when a block the tally counted
+    // went (the others marked here sat outside the body or inside what
+    // was set aside): else a second tally would give the same figures.
+    if emptied {
+        w.stats = tally(page, body, texts, &w.removed);
+    }
     w.score_paragraphs(body);
     let roots = w.choose(body);
     let mut dropped = w.removed.clone();
@@ -313,7 +317,21 @@ fn names_match(el: &Element, test: impl Fn(&str) -> bool) -> bool {
     if c.is_empty() && i.is_empty() {
         return false;
     }
-    test(&format!("{c} {i}"))
+    // One buffer a thread for the joined names: no string a test.
+    thread_local! {
+        static JOINED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    JOINED.with(|j| match j.try_borrow_mut() {
+        Ok(mut joined) => {
+            joined.clear();
+            joined.push_str(c);
+            joined.push(' ');
+            joined.push_str(i);
+            test(&joined)
+        }
+        // A test that itself asks for names (none does today).
+        Err(_) => test(&format!("{c} {i}")),
+    })
 }
 
 impl Work<'_> {
@@ -1146,6 +1164,7 @@ fn fold(page: &Page, root: NodeId, texts: &Texts, v: &mut impl Visit) -> Stats {
                 }
                 let stays = v.close(node.id(), el, &s);
                 close_element(el, &mut s, &mut anchors);
+                s.seen = true;
                 if stays {
                     if let Some(top) = stack.last_mut() {
                         top.add(&s, node.id());
