@@ -1169,7 +1169,19 @@ impl<'a> Archive<'a> {
             }
             (None, None) => {
                 self.texts_made += 1;
-                text_of(self.store, live).await
+                match text_or_error(self.store, &live.url, live).await {
+                    Ok(t) => t,
+                    Err(_) => {
+                        // A 304 confirming a stored copy that no longer
+                        // reads back: when that copy is the baseline, what
+                        // was cited is lost, and the report says so.
+                        self.unreadable(live);
+                        if live.id == baseline.id {
+                            judge::snapshot_lost(check, baseline, false);
+                        }
+                        return;
+                    }
+                }
             }
         };
         let Some(l_text) = l_text else {
@@ -1181,9 +1193,17 @@ impl<'a> Archive<'a> {
             None
         } else {
             self.texts_made += 1;
-            match text_of(self.store, baseline).await {
-                Some(t) => Some(t),
-                None => return,
+            match text_or_error(self.store, &baseline.url, baseline).await {
+                Ok(Some(t)) => Some(t),
+                Ok(None) => return,
+                Err(_) => {
+                    // The baseline's file is there but its record no
+                    // longer reads back (damaged in place): the copy the
+                    // citation relies on is lost, not merely unread.
+                    self.unreadable(baseline);
+                    judge::snapshot_lost(check, baseline, false);
+                    return;
+                }
             }
         };
         let b_norm = self.keep_text_hashes(baseline, b_text.as_deref().unwrap_or(&l_text));
@@ -1206,6 +1226,15 @@ impl<'a> Archive<'a> {
             taken: judge::day(&baseline.fetched_at),
         };
         judge::by_text(check, evidence, &texts, quotes, self.threshold);
+    }
+
+    /// A stored copy a comparison found unreadable (its record damaged in
+    /// place, the file still there) is taken as damaged for the rest of
+    /// the run, as `verify` would mark it: it is no longer offered as a
+    /// validator, nor named by a revisit, and the same bytes fetched again
+    /// are written whole (which repairs it, `store_body`).
+    fn unreadable(&mut self, snap: &SnapshotRow) {
+        self.damaged.insert(snap.body_sha256.clone());
     }
 
     /// The normalised text hash of a snapshot whose main text a comparison
@@ -1672,7 +1701,8 @@ async fn made_text(snap: &SnapshotRow, body: Vec<u8>) -> Option<String> {
 /// were derived keeps, when it is sound, else `main_text` of its body.
 /// `None` when it has none or no copy can be read (`show` and `diff` say
 /// why, with `text_or_error`).
-pub(super) async fn text_of(store: &Store, snap: &SnapshotRow) -> Option<String> {
+#[cfg(test)]
+async fn text_of(store: &Store, snap: &SnapshotRow) -> Option<String> {
     text_or_error(store, &snap.url, snap).await.ok().flatten()
 }
 
