@@ -2090,6 +2090,54 @@ mod tests {
         assert_eq!(postgres_ddl("é INTEGER"), "é BIGINT");
     }
 
+    #[tokio::test]
+    async fn an_index_before_migration_3_gets_the_record_id_column_and_its_rows_read_none() {
+        use crate::store::Access;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        // An index as the build before migration 3 left it, with a row.
+        let index = Index::open(&path, Access::Write).await.unwrap();
+        sqlx::raw_sql(
+            "ALTER TABLE snapshots DROP COLUMN warc_record_id; \
+             UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+        )
+        .execute(&index.pool)
+        .await
+        .unwrap();
+        let source = index.source("https://example.org/a").await.unwrap();
+        let new = NewSnapshot {
+            run_id: "run0",
+            fetched_at: "2026-11-01T00:00:00Z",
+            status: 200,
+            body_sha256: "ab",
+            warc_file: Some("run0.warc.gz"),
+            warc_offset: Some(100),
+            warc_length: Some(50),
+            ..NewSnapshot::default()
+        };
+        let id = index.insert_snapshot(source.id, &new).await.unwrap();
+        index.close().await;
+        // A reader refuses it until a writer migrates it.
+        assert!(matches!(
+            Index::open(&path, Access::Read).await,
+            Err(IndexError::Older { found: 2 })
+        ));
+        let index = Index::open(&path, Access::Write).await.unwrap();
+        assert_eq!(index.schema_version().await.unwrap(), SCHEMA_VERSION);
+        let row = index.snapshot(id).await.unwrap().unwrap();
+        assert_eq!(
+            row.warc_record_id, None,
+            "an old row falls back to the headers"
+        );
+        assert_eq!(row.warc_offset, Some(100));
+        index.close().await;
+        let reader = Index::open(&path, Access::Read).await.unwrap();
+        assert_eq!(
+            reader.snapshot(id).await.unwrap().unwrap().warc_record_id,
+            None
+        );
+    }
+
     #[test]
     fn placeholders_are_numbered_outside_quotes() {
         assert_eq!(
