@@ -1199,6 +1199,7 @@ impl<'a> Archive<'a> {
                         self.unreadable(live);
                         if live.id == baseline.id {
                             judge::snapshot_lost(check, baseline, false);
+                            evidence.similarity = None;
                         }
                         return;
                     }
@@ -1223,6 +1224,7 @@ impl<'a> Archive<'a> {
                     // citation relies on is lost, not merely unread.
                     self.unreadable(baseline);
                     judge::snapshot_lost(check, baseline, false);
+                    evidence.similarity = None;
                     return;
                 }
             }
@@ -2458,6 +2460,40 @@ mod tests {
     fn objects_dir_has(store: &Store, sha: &str) -> bool {
         let plain = store.objects.path(sha);
         plain.is_file() || plain.with_file_name(format!("{}.gz", &sha[2..])).is_file()
+    }
+
+    /// Overwrites the middle of a snapshot's record in place: its WARC
+    /// file stays, the record no longer reads back.
+    fn damage_record(store: &Store, row: &SnapshotRow) {
+        use std::io::{Seek, SeekFrom, Write};
+        let path = store.warc_dir().join(row.warc_file.as_deref().unwrap());
+        let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let middle = row.warc_offset.unwrap() + row.warc_length.unwrap() / 2;
+        f.seek(SeekFrom::Start(middle)).unwrap();
+        f.write_all(&[0xa5; 24]).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_baseline_damaged_in_place_is_snapshot_lost_when_a_304_needs_its_text() {
+        let (_dir, store) = testing::store().await;
+        run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        let row = store.index.snapshots(source.id).await.unwrap().remove(0);
+        damage_record(&store, &row);
+
+        // A 304 confirms the baseline; the quote must be looked for in its
+        // text, which can no longer be made.
+        let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        let ready = archive.prepare(fetched(None, 304), true).await.unwrap();
+        let quotes = [testing::CITED.to_string()];
+        let lost = archive.source(ready, &quotes).await.unwrap();
+        assert_eq!(
+            (lost.check.verdict, lost.check.reason),
+            (Verdict::Missing, Reason::SnapshotLost)
+        );
+        assert_eq!(lost.evidence.similarity, None);
     }
 
     #[tokio::test]
