@@ -816,7 +816,16 @@ impl<'a> Archive<'a> {
         if earlier.is_none() {
             self.repaired(&body.sha256);
         }
-        let snapshot = self.index_snapshot(&exchange, source_id, &body, &prepared.page, &written);
+        // A response record's id is kept in the index, for revisits of it.
+        let record_id = earlier.is_none().then(|| written.record_id.clone());
+        let snapshot = self.index_snapshot(
+            &exchange,
+            source_id,
+            &body,
+            &prepared.page,
+            &written,
+            record_id,
+        );
         let requisites = std::mem::take(&mut prepared.page.requisites);
         let cut_note = prepared.page.cut_note.take();
         let (text, body) = prepared.text_or_body();
@@ -894,10 +903,20 @@ impl<'a> Archive<'a> {
     fn capture_place(&self, snap: &SnapshotRow) -> Option<CapturePlace> {
         let (file, offset) = (snap.warc_file.as_ref()?, snap.warc_offset?);
         let (path, offset) = self.store.warc_record(file, offset, snap.warc_length);
+        // Its own response record, named from the index when it keeps the
+        // record's id: its target is the fetch's final URL, its date the
+        // snapshot's time (both as the record says).
+        let indexed = snap.warc_record_id.as_ref().map(|id| Earlier {
+            record_id: Some(id.clone()),
+            target_uri: snap.final_url.clone().unwrap_or_else(|| snap.url.clone()),
+            date: snap.fetched_at.clone(),
+            payload_digest: String::new(),
+        });
         Some(CapturePlace {
             path,
             offset,
             body_sha256: snap.body_sha256.clone(),
+            indexed,
         })
     }
 
@@ -928,6 +947,7 @@ impl<'a> Archive<'a> {
         body: &FetchedBody,
         page: &Page,
         written: &Written,
+        record_id: Option<String>,
     ) -> SnapshotRow {
         let row = SnapshotRow {
             id: Self::new_id(&mut self.spare_snapshots, &mut self.last_snapshot),
@@ -949,6 +969,7 @@ impl<'a> Archive<'a> {
             warc_file: Some(written.file.clone()),
             warc_offset: Some(written.offset),
             warc_length: Some(written.length),
+            warc_record_id: record_id,
         };
         self.batch.add_snapshot(row.clone());
         for r in &page.requisites {
@@ -1186,7 +1207,20 @@ impl<'a> Archive<'a> {
             }
             (None, None) => {
                 self.texts_made += 1;
-                text_of(self.store, live).await
+                match text_or_error(self.store, &live.url, live).await {
+                    Ok(t) => t,
+                    Err(_) => {
+                        // A 304 confirming a stored copy that no longer
+                        // reads back: when that copy is the baseline, what
+                        // was cited is lost, and the report says so.
+                        self.unreadable(live);
+                        if live.id == baseline.id {
+                            judge::snapshot_lost(check, baseline, false);
+                            evidence.similarity = None;
+                        }
+                        return;
+                    }
+                }
             }
         };
         let Some(l_text) = l_text else {
@@ -1198,9 +1232,18 @@ impl<'a> Archive<'a> {
             None
         } else {
             self.texts_made += 1;
-            match text_of(self.store, baseline).await {
-                Some(t) => Some(t),
-                None => return,
+            match text_or_error(self.store, &baseline.url, baseline).await {
+                Ok(Some(t)) => Some(t),
+                Ok(None) => return,
+                Err(_) => {
+                    // The baseline's file is there but its record no
+                    // longer reads back (damaged in place): the copy the
+                    // citation relies on is lost, not merely unread.
+                    self.unreadable(baseline);
+                    judge::snapshot_lost(check, baseline, false);
+                    evidence.similarity = None;
+                    return;
+                }
             }
         };
         let b_norm = self.keep_text_hashes(baseline, b_text.as_deref().unwrap_or(&l_text));
@@ -1223,6 +1266,15 @@ impl<'a> Archive<'a> {
             taken: judge::day(&baseline.fetched_at),
         };
         judge::by_text(check, evidence, &texts, quotes, self.threshold);
+    }
+
+    /// A stored copy a comparison found unreadable (its record damaged in
+    /// place, the file still there) is taken as damaged for the rest of
+    /// the run, as `verify` would mark it: it is no longer offered as a
+    /// validator, nor named by a revisit, and the same bytes fetched again
+    /// are written whole (which repairs it, `store_body`).
+    fn unreadable(&mut self, snap: &SnapshotRow) {
+        self.damaged.insert(snap.body_sha256.clone());
     }
 
     /// The normalised text hash of a snapshot whose main text a comparison
@@ -1698,7 +1750,8 @@ async fn made_text(snap: &SnapshotRow, body: Vec<u8>) -> Option<String> {
 /// were derived keeps, when it is sound, else `main_text` of its body.
 /// `None` when it has none or no copy can be read (`show` and `diff` say
 /// why, with `text_or_error`).
-pub(super) async fn text_of(store: &Store, snap: &SnapshotRow) -> Option<String> {
+#[cfg(test)]
+async fn text_of(store: &Store, snap: &SnapshotRow) -> Option<String> {
     text_or_error(store, &snap.url, snap).await.ok().flatten()
 }
 
@@ -1741,15 +1794,26 @@ struct CapturePlace {
     path: std::path::PathBuf,
     offset: u64,
     body_sha256: String,
+    /// The capture as the index names it (its payload digest left to
+    /// fill), when the index keeps the response record's id.
+    indexed: Option<Earlier>,
 }
 
 impl CapturePlace {
     /// The capture holding the snapshot's payload, as a revisit names it
-    /// (see `Archive::earlier_capture`), read from the record's headers.
+    /// (see `Archive::earlier_capture`): from the index when it keeps the
+    /// response record's id (`SnapshotRow::warc_record_id`), else read
+    /// from the record's headers (a revisit's snapshot, an older row).
     fn earlier(&self) -> Option<Earlier> {
+        let digest = super::warc::payload_digest_of(&self.body_sha256)?;
+        if let Some(indexed) = &self.indexed {
+            return Some(Earlier {
+                payload_digest: digest,
+                ..indexed.clone()
+            });
+        }
         let headers = super::warc::read_headers(&self.path, self.offset).ok()?;
         let earlier = Earlier::of(&headers)?;
-        let digest = super::warc::payload_digest_of(&self.body_sha256)?;
         (earlier.payload_digest == digest).then_some(earlier)
     }
 }
@@ -2012,6 +2076,108 @@ mod tests {
         let response = super::super::warc::read_record(&path, len).unwrap();
         let (status, _, body) = super::super::warc::http_payload(&response.block).unwrap();
         assert_eq!((status, body), (404, &b"<p>no such page</p>"[..]));
+    }
+
+    /// The record at `offset` of `file` in the store.
+    fn record_at(store: &Store, file: &str, offset: u64) -> super::super::warc::Record {
+        super::super::warc::read_record(&store.warc_dir().join(file), offset).unwrap()
+    }
+
+    /// The revisit record a 304 of `URL` writes in run `n`.
+    async fn revisit_of(store: &Store, n: i64) -> super::super::warc::Record {
+        let mut not_modified = fetched(None, 304);
+        not_modified.exchanges = vec![hop(URL, 304, read(b""))];
+        run(store, n, not_modified).await;
+        let path = store.warc_dir().join(format!("run{n}.warc.gz"));
+        let (_, warcinfo) = super::super::warc::read_member(&path, 0).unwrap();
+        let revisit = super::super::warc::read_record(&path, warcinfo).unwrap();
+        assert_eq!(revisit.header("WARC-Type"), Some("revisit"));
+        revisit
+    }
+
+    #[tokio::test]
+    async fn a_revisit_names_the_response_record_the_index_keeps_and_an_older_row_reads_it() {
+        let (_dir, store) = testing::store().await;
+        // A redirected fetch: the record's target is the final URL.
+        let moved = "https://example.org/story-moved";
+        let mut first = fetched(Some(&page(testing::CITED)), 200);
+        first.check.final_url = Some(moved.into());
+        run(&store, 0, first).await;
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        let row = store.index.snapshots(source.id).await.unwrap().remove(0);
+        let file = row.warc_file.clone().unwrap();
+        let response = record_at(&store, &file, row.warc_offset.unwrap());
+        assert_eq!(response.header("WARC-Type"), Some("response"));
+        assert_eq!(
+            row.warc_record_id.as_deref(),
+            response.header("WARC-Record-ID"),
+            "the index keeps the response record's id"
+        );
+        // What the index names is what the record's headers say.
+        let from_headers = Earlier::of(&response.headers).unwrap();
+        assert_eq!(from_headers.target_uri, moved);
+        let archive = Archive::begin(&store, &Config::default(), "look", day_n(1))
+            .await
+            .unwrap();
+        let place = archive.capture_place(&row).unwrap();
+        assert!(place.indexed.is_some());
+        assert_eq!(place.earlier(), Some(from_headers.clone()));
+        // Without the id (a row written before), the headers are read.
+        let older = SnapshotRow {
+            warc_record_id: None,
+            ..row.clone()
+        };
+        let place = archive.capture_place(&older).unwrap();
+        assert!(place.indexed.is_none());
+        assert_eq!(place.earlier(), Some(from_headers.clone()));
+        drop(archive);
+
+        // A 304's revisit names that record, with the index's id.
+        let revisit = revisit_of(&store, 1).await;
+        assert_eq!(
+            revisit.header("WARC-Refers-To"),
+            response.header("WARC-Record-ID")
+        );
+        assert_eq!(revisit.header("WARC-Refers-To-Target-URI"), Some(moved));
+        assert_eq!(
+            revisit.header("WARC-Refers-To-Date"),
+            response.header("WARC-Date")
+        );
+        assert_eq!(
+            revisit.header("WARC-Payload-Digest"),
+            response.header("WARC-Payload-Digest")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_304_of_a_row_without_its_record_id_reads_the_records_headers() {
+        let (_dir, store) = testing::store().await;
+        let html = page(testing::CITED);
+        let row = testing::put(
+            &store,
+            "run0",
+            &testing::Snap {
+                warc: true,
+                ..testing::Snap::html(URL, "2026-10-01T00:00:00Z", &html)
+            },
+        )
+        .await;
+        assert_eq!(row.warc_record_id, None, "a row as written before");
+        let response = record_at(
+            &store,
+            row.warc_file.as_deref().unwrap(),
+            row.warc_offset.unwrap(),
+        );
+        let revisit = revisit_of(&store, 1).await;
+        assert_eq!(
+            revisit.header("WARC-Refers-To"),
+            response.header("WARC-Record-ID")
+        );
+        assert_eq!(
+            revisit.header("WARC-Refers-To-Date"),
+            response.header("WARC-Date"),
+            "the record's own date, not the row's"
+        );
     }
 
     #[tokio::test]
@@ -2318,6 +2484,40 @@ mod tests {
     fn objects_dir_has(store: &Store, sha: &str) -> bool {
         let plain = store.objects.path(sha);
         plain.is_file() || plain.with_file_name(format!("{}.gz", &sha[2..])).is_file()
+    }
+
+    /// Overwrites the middle of a snapshot's record in place: its WARC
+    /// file stays, the record no longer reads back.
+    fn damage_record(store: &Store, row: &SnapshotRow) {
+        use std::io::{Seek, SeekFrom, Write};
+        let path = store.warc_dir().join(row.warc_file.as_deref().unwrap());
+        let mut f = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        let middle = row.warc_offset.unwrap() + row.warc_length.unwrap() / 2;
+        f.seek(SeekFrom::Start(middle)).unwrap();
+        f.write_all(&[0xa5; 24]).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_baseline_damaged_in_place_is_snapshot_lost_when_a_304_needs_its_text() {
+        let (_dir, store) = testing::store().await;
+        run(&store, 0, fetched(Some(&page(testing::CITED)), 200)).await;
+        let source = store.index.find_source(URL).await.unwrap().unwrap();
+        let row = store.index.snapshots(source.id).await.unwrap().remove(0);
+        damage_record(&store, &row);
+
+        // A 304 confirms the baseline; the quote must be looked for in its
+        // text, which can no longer be made.
+        let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        let ready = archive.prepare(fetched(None, 304), true).await.unwrap();
+        let quotes = [testing::CITED.to_string()];
+        let lost = archive.source(ready, &quotes).await.unwrap();
+        assert_eq!(
+            (lost.check.verdict, lost.check.reason),
+            (Verdict::Missing, Reason::SnapshotLost)
+        );
+        assert_eq!(lost.evidence.similarity, None);
     }
 
     #[tokio::test]

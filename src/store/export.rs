@@ -218,6 +218,7 @@ mod tests {
             warc_file: warc.then(|| "run1.warc.gz".into()),
             warc_offset: warc.then_some(100),
             warc_length: warc.then_some(50),
+            warc_record_id: None,
         }
     }
 

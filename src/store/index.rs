@@ -132,6 +132,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX checks_by_run ON checks(run_id, source_id);
     "#,
+    // 3: the `WARC-Record-ID` of a snapshot's own response record, so a
+    // revisit of it (a 304's, or the same bytes fetched again) names it
+    // without reading the record's headers from its WARC file. NULL for a
+    // snapshot whose record is a revisit, and for rows written before.
+    r#"
+    ALTER TABLE snapshots ADD COLUMN warc_record_id TEXT;
+    "#,
 ];
 
 /// The tables whose ids a PostgreSQL writer takes from their identity
@@ -411,6 +418,10 @@ pub struct SnapshotRow {
     pub warc_file: Option<String>,
     pub warc_offset: Option<u64>,
     pub warc_length: Option<u64>,
+    /// The `WARC-Record-ID` of the snapshot's own response record, when
+    /// its record is one (migration 3); `None` for a revisit's snapshot
+    /// and for rows written before (its record's headers are read then).
+    pub warc_record_id: Option<String>,
 }
 
 /// A snapshot about to be stored.
@@ -658,7 +669,8 @@ pub struct Index {
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
      s.final_url, s.content_type, s.charset, s.size, s.truncated, s.body_sha256, s.text_sha256, \
-     s.norm_sha256, s.etag, s.last_modified, s.warc_file, s.warc_offset, s.warc_length";
+     s.norm_sha256, s.etag, s.last_modified, s.warc_file, s.warc_offset, s.warc_length, \
+     s.warc_record_id";
 
 /// Snapshots joined to their source's URL; callers add WHERE and ORDER BY.
 const SNAPSHOTS_FROM: &str = "FROM snapshots s JOIN sources src ON src.id = s.source_id";
@@ -684,6 +696,7 @@ fn snapshot_row(r: &AnyRow) -> SnapshotRow {
         warc_file: r.get(16),
         warc_offset: r.get::<Option<i64>, _>(17).map(|v| v as u64),
         warc_length: r.get::<Option<i64>, _>(18).map(|v| v as u64),
+        warc_record_id: r.get(19),
     }
 }
 
@@ -1456,7 +1469,7 @@ impl Index {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| (r.get(19), snapshot_row(r)))
+            .map(|r| (r.get(20), snapshot_row(r)))
             .collect())
     }
 
@@ -1613,7 +1626,7 @@ impl Index {
                   ORDER BY b2.id DESC LIMIT 1) FROM sources x WHERE x.id IN ("
             );
             for r in self.rows_in(&head, chunk, "))").await? {
-                baselines.insert(r.get(19), snapshot_row(&r));
+                baselines.insert(r.get(20), snapshot_row(&r));
             }
         }
         let shas_of = |id: i64| -> Vec<String> {
@@ -1752,7 +1765,7 @@ impl Index {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO snapshots (id, source_id, run_id, fetched_at, status, final_url, \
                  content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, \
-                 etag, last_modified, warc_file, warc_offset, warc_length) ",
+                 etag, last_modified, warc_file, warc_offset, warc_length, warc_record_id) ",
             );
             q.push_values(chunk, |mut b, s| {
                 b.push_bind(s.id)
@@ -1772,7 +1785,8 @@ impl Index {
                     .push_bind(s.last_modified.as_deref())
                     .push_bind(s.warc_file.as_deref())
                     .push_bind(s.warc_offset.map(|v| v as i64))
-                    .push_bind(s.warc_length.map(|v| v as i64));
+                    .push_bind(s.warc_length.map(|v| v as i64))
+                    .push_bind(s.warc_record_id.as_deref());
             });
             execute_built(&mut q, &mut tx).await?;
         }
@@ -2074,6 +2088,54 @@ mod tests {
             "CREATE TABLE t (n_INTEGER TEXT, x REALLY)"
         );
         assert_eq!(postgres_ddl("é INTEGER"), "é BIGINT");
+    }
+
+    #[tokio::test]
+    async fn an_index_before_migration_3_gets_the_record_id_column_and_its_rows_read_none() {
+        use crate::store::Access;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        // An index as the build before migration 3 left it, with a row.
+        let index = Index::open(&path, Access::Write).await.unwrap();
+        sqlx::raw_sql(
+            "ALTER TABLE snapshots DROP COLUMN warc_record_id; \
+             UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+        )
+        .execute(&index.pool)
+        .await
+        .unwrap();
+        let source = index.source("https://example.org/a").await.unwrap();
+        let new = NewSnapshot {
+            run_id: "run0",
+            fetched_at: "2026-11-01T00:00:00Z",
+            status: 200,
+            body_sha256: "ab",
+            warc_file: Some("run0.warc.gz"),
+            warc_offset: Some(100),
+            warc_length: Some(50),
+            ..NewSnapshot::default()
+        };
+        let id = index.insert_snapshot(source.id, &new).await.unwrap();
+        index.close().await;
+        // A reader refuses it until a writer migrates it.
+        assert!(matches!(
+            Index::open(&path, Access::Read).await,
+            Err(IndexError::Older { found: 2 })
+        ));
+        let index = Index::open(&path, Access::Write).await.unwrap();
+        assert_eq!(index.schema_version().await.unwrap(), SCHEMA_VERSION);
+        let row = index.snapshot(id).await.unwrap().unwrap();
+        assert_eq!(
+            row.warc_record_id, None,
+            "an old row falls back to the headers"
+        );
+        assert_eq!(row.warc_offset, Some(100));
+        index.close().await;
+        let reader = Index::open(&path, Access::Read).await.unwrap();
+        assert_eq!(
+            reader.snapshot(id).await.unwrap().unwrap().warc_record_id,
+            None
+        );
     }
 
     #[test]

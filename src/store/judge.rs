@@ -185,6 +185,7 @@ mod tests {
             warc_file: None,
             warc_offset: None,
             warc_length: None,
+            warc_record_id: None,
         }
     }
 

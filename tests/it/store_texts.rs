@@ -8,9 +8,10 @@
 //! WARC file stays, so the run still takes them for whole). In the third
 //! run the page whose baseline has its hashes kept is judged on them
 //! (similarity 1.0); the page whose baseline is still deferred has to make
-//! its text from the damaged record, cannot, and is left without a
-//! similarity: had the first read its record, it would have been left so
-//! too.
+//! its text from the damaged record, cannot, and is reported
+//! `missing`/`snapshot-lost` (had the first read its record, it would have
+//! been reported so too). `verify` then names both damaged records, and
+//! the next run says both baselines are lost.
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -161,9 +162,47 @@ fn three_runs(web: &Web, store: &[&str]) {
     assert_eq!(similarity(&r3, "/churn"), Some(1.0), "{r3}");
     assert_eq!(citation(&r3, "/churn")["verdict"], "ok", "{r3}");
     // The control: a deferred baseline's text must be made from its
-    // record, which no longer reads back.
+    // record, which no longer reads back: the copy the citation relies on
+    // is lost, and the report says so (not a silent `ok`).
     assert_eq!(similarity(&r3, "/drift"), None, "{r3}");
+    let lost = citation(&r3, "/drift");
+    assert_eq!(
+        (lost["verdict"].as_str(), lost["reason"].as_str()),
+        (Some("missing"), Some("snapshot-lost")),
+        "{r3}"
+    );
+    assert!(
+        lost["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&still.body_sha256[..12])),
+        "{lost}"
+    );
+    assert_eq!(third.status.code(), Some(1), "{}", stderr(&third));
     assert_eq!(baseline(&config, &churn).0, kept, "kept as it was");
+
+    // `verify` names both damaged records and marks them; the next run
+    // says both baselines are lost, the one judged on its hashes too.
+    let verified = dir.run(&verify);
+    assert_eq!(verified.status.code(), Some(1), "{}", stderr(&verified));
+    let listing = stdout(&verified);
+    for (row, url) in [(&kept, &churn), (&still, &drift)] {
+        let at = format!(
+            "{} at {} ({url})",
+            row.warc_file.as_deref().unwrap(),
+            row.warc_offset.unwrap()
+        );
+        assert!(listing.contains(&at), "{at} not in {listing}");
+    }
+    let fourth = check(&dir, store);
+    let r4 = json(&fourth);
+    for path in ["/churn", "/drift"] {
+        let c = citation(&r4, path);
+        assert_eq!(
+            (c["verdict"].as_str(), c["reason"].as_str()),
+            (Some("missing"), Some("snapshot-lost")),
+            "{path}: {r4}"
+        );
+    }
 }
 
 #[test]
