@@ -208,10 +208,26 @@ impl Fetcher {
             redirects,
             content_type: head.content_type.clone(),
             detail: judged.detail,
-            body: body.and_then(|b| only_a_success_keeps(b, &head)),
+            body: body
+                .and_then(|b| only_a_success_keeps(b, &head))
+                .map(|b| self.kept(b)),
             retry_after: head.retry_after,
             request_headers,
             exchanges,
+        }
+    }
+
+    /// What of a body is handed on: all of it, unless the fetcher keeps no
+    /// records, when its start, read for the verdict and by no one after,
+    /// is freed here, on the thread that read it (a page's start freed on
+    /// another thread waits for the lock of this one's heap).
+    fn kept(&self, body: FetchedBody) -> FetchedBody {
+        if self.records {
+            return body;
+        }
+        FetchedBody {
+            head: Vec::new(),
+            ..body
         }
     }
 
@@ -349,7 +365,10 @@ impl Fetcher {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(origin.clone()).or_default().clone()
+            match probes.get(&origin) {
+                Some(cell) => cell.clone(),
+                None => probes.entry(origin.clone()).or_default().clone(),
+            }
         };
         let probe = cell
             .get_or_init(|| async {
