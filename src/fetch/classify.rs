@@ -222,11 +222,13 @@ impl PageSignals {
         } else {
             (scanned.len, scanned.out.trim_end().to_string())
         };
-        let text_start = start
-            .chars()
-            .take(TEXT_START)
-            .collect::<String>()
-            .to_lowercase();
+        // The first `TEXT_START` characters, sliced rather than copied a
+        // character at a time.
+        let end = start
+            .char_indices()
+            .nth(TEXT_START)
+            .map_or(start.len(), |(at, _)| at);
+        let text_start = start[..end].to_lowercase();
         PageSignals {
             title,
             headings,
