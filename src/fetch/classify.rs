@@ -199,24 +199,16 @@ impl PageSignals {
     /// body once it knows the page is long: every fetched page passes
     /// through here, and this was the largest cost of a fast run.
     pub fn from_html(html: &str) -> PageSignals {
-        use std::sync::LazyLock;
-        static TITLE: LazyLock<regex::Regex> = LazyLock::new(|| {
-            regex::Regex::new(r"(?is)<title\b[^>]*>(.*?)</title\s*>").expect("valid regex")
-        });
-        static HEADING: LazyLock<regex::Regex> = LazyLock::new(|| {
-            regex::Regex::new(r"(?is)<h[12]\b[^>]*>(.*?)</h[12]\s*>").expect("valid regex")
-        });
         // Titles and top headings sit near the top of a page.
         let top = &html[..crate::base::text::floor_char_boundary(html, 64 * 1024)];
-        let title = TITLE
-            .captures(top)
-            .map(|c| visible_text(&c[1], 500))
+        let title = Elements::new(top, &TITLE)
+            .next()
+            .map(|inner| visible_text(inner, 500))
             .unwrap_or_default()
             .to_lowercase();
-        let headings = HEADING
-            .captures_iter(top)
+        let headings = Elements::new(top, &HEADING)
             .take(20)
-            .map(|c| visible_text(&c[1], 500))
+            .map(|inner| visible_text(inner, 500))
             .collect::<Vec<_>>()
             .join(" | ")
             .to_lowercase();
@@ -230,17 +222,112 @@ impl PageSignals {
         } else {
             (scanned.len, scanned.out.trim_end().to_string())
         };
-        let text_start = start
-            .chars()
-            .take(TEXT_START)
-            .collect::<String>()
-            .to_lowercase();
+        // The first `TEXT_START` characters, sliced rather than copied a
+        // character at a time.
+        let end = start
+            .char_indices()
+            .nth(TEXT_START)
+            .map_or(start.len(), |(at, _)| at);
+        let text_start = start[..end].to_lowercase();
         PageSignals {
             title,
             headings,
             text_len,
             text_start,
         }
+    }
+}
+
+/// An element the signals read the text of: `<title>` or a top heading.
+/// `names` are its names (ASCII, any case in the page).
+struct Element {
+    names: &'static [&'static str],
+}
+
+const TITLE: Element = Element { names: &["title"] };
+const HEADING: Element = Element {
+    names: &["h1", "h2"],
+};
+
+impl Element {
+    /// The length of the name of this element that `at` starts with, when
+    /// one does in any case.
+    fn name_at(&self, at: &[u8]) -> Option<usize> {
+        self.names
+            .iter()
+            .find(|n| at.len() >= n.len() && at[..n.len()].eq_ignore_ascii_case(n.as_bytes()))
+            .map(|n| n.len())
+    }
+}
+
+/// The inner markup of each element `what` in `html`, in order: from an
+/// opening tag (`<title`, then no further letter, digit or `_`, attributes
+/// up to the first `>`) to the first closing tag of any of its names
+/// (`</title>`, spaces allowed before the `>`). An element never closed
+/// ends the search. One pass with `memchr`, no regular expression: the
+/// same matches as `(?is)<title\b[^>]*>(.*?)</title\s*>` found one after
+/// the other, and every fetched page is read here.
+struct Elements<'a> {
+    html: &'a str,
+    what: &'a Element,
+    /// Where the search goes on.
+    from: usize,
+}
+
+impl<'a> Elements<'a> {
+    fn new(html: &'a str, what: &'a Element) -> Elements<'a> {
+        Elements {
+            html,
+            what,
+            from: 0,
+        }
+    }
+
+    /// The end of the closing tag that starts at `lt` (a `<`), when one does.
+    fn close_at(&self, lt: usize) -> Option<usize> {
+        let bytes = self.html.as_bytes();
+        let rest = bytes.get(lt + 1..)?.strip_prefix(b"/")?;
+        let name = self.what.name_at(rest)?;
+        // `\s*>`: any spaces (as Unicode counts them), then `>`.
+        let after = lt + 2 + name;
+        let tail = self.html.get(after..)?;
+        let spaces = tail.len() - tail.trim_start().len();
+        (tail.as_bytes().get(spaces) == Some(&b'>')).then_some(after + spaces + 1)
+    }
+}
+
+impl<'a> Iterator for Elements<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.html.as_bytes();
+        let mut at = self.from;
+        while let Some(lt) = memchr_from(bytes, at, b'<') {
+            at = lt + 1;
+            let Some(name) = self.what.name_at(&bytes[lt + 1..]) else {
+                continue;
+            };
+            // `\b`: the name ends where a word would.
+            let next = self.html[lt + 1 + name..].chars().next();
+            if next.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            // The opening tag's end; with none, no later tag has one.
+            let gt = memchr_from(bytes, lt + 1 + name, b'>')?;
+            let mut look = gt + 1;
+            while let Some(close) = memchr_from(bytes, look, b'<') {
+                if let Some(end) = self.close_at(close) {
+                    self.from = end;
+                    return Some(&self.html[gt + 1..close]);
+                }
+                look = close + 1;
+            }
+            // Never closed: neither is any element after it.
+            self.from = bytes.len();
+            return None;
+        }
+        self.from = bytes.len();
+        None
     }
 }
 
@@ -275,6 +362,9 @@ struct Visible {
 /// The scanner behind `visible_text`: it reads up to `max_chars` visible
 /// characters but keeps only the first `keep` as text; the rest it only
 /// counts, which is what the soft-404 signals need of a long page.
+/// How much text `scan_visible` reads at a time (more than a character).
+const TEXT_PIECE: usize = 1024;
+
 fn scan_visible(html: &str, max_chars: usize, keep: usize) -> Visible {
     const HIDDEN: [&str; 5] = ["script", "style", "noscript", "template", "head"];
     let bytes = html.as_bytes();
@@ -306,7 +396,12 @@ fn scan_visible(html: &str, max_chars: usize, keep: usize) -> Visible {
             w.blank();
             continue;
         }
-        let end = memchr_from(bytes, i, b'<').unwrap_or(bytes.len());
+        // Text up to the next tag, a piece at a time: a page's text is
+        // read only as far as `max_chars` needs, not to its next tag,
+        // which may be the end of a long page. Pieces end on a character
+        // boundary, and a run read in pieces reads as it would whole.
+        let piece = crate::base::text::floor_char_boundary(html, i + TEXT_PIECE);
+        let end = memchr::memchr(b'<', &bytes[i..piece]).map_or(piece, |p| i + p);
         let run = &html[i..end];
         if run.is_ascii() {
             ascii_words(run, max_chars, &mut w);
@@ -388,7 +483,32 @@ impl Writer {
     fn count_ascii(&mut self, run: &str, max_chars: usize) {
         let bytes = run.as_bytes();
         let mut read = 0;
-        for &b in bytes {
+        // Whole blocks that cannot reach the cut are counted at once (the
+        // compiler makes vector instructions of it); the rest, a byte at a
+        // time. The same counts either way.
+        for block in bytes.chunks_exact(64) {
+            // Fixed-size arrays of 0/1, which the compiler turns into
+            // vector instructions.
+            let mut space = [0u8; 64];
+            for (s, &b) in space.iter_mut().zip(block) {
+                *s = u8::from(is_ascii_space(b));
+            }
+            let spaces: u8 = space.iter().sum();
+            let letters = 64 - usize::from(spaces);
+            if self.count + letters >= max_chars {
+                break;
+            }
+            // A space counts where a run of spaces starts.
+            let mut starts = space[0] & u8::from(!self.space);
+            for (now, before) in space[1..].iter().zip(&space[..63]) {
+                starts += now & (1 - before);
+            }
+            self.pushed += letters + usize::from(starts);
+            self.count += letters;
+            self.space = space[63] == 1;
+            read += 64;
+        }
+        for &b in &bytes[read..] {
             if self.count >= max_chars {
                 break;
             }
@@ -408,7 +528,8 @@ impl Writer {
 
 /// `char::is_whitespace` over ASCII.
 fn is_ascii_space(b: u8) -> bool {
-    matches!(b, b'\t'..=b'\r' | b' ')
+    // `\t`..=`\r` or a space, without branches.
+    (b == b' ') | (b.wrapping_sub(b'\t') < 5)
 }
 
 /// `scan_visible` over a run of ASCII text, a word at a time rather than
@@ -489,9 +610,9 @@ fn unescape(s: &str) -> std::borrow::Cow<'_, str> {
 pub fn soft_404_phrase(page: &PageSignals) -> Option<&'static str> {
     let strong = format!("{} | {}", page.title, page.headings);
     let status = status_number(&strong);
-    if let Some(p) = NOT_FOUND_PHRASES.iter().find(|p| has_phrase(&strong, p)) {
+    if let Some(p) = first_phrase(&strong, |_| true) {
         // "oops" alone in a heading is weak; require a second sign.
-        if *p != "oops" || status.is_some() || page.text_len < 1500 {
+        if p != "oops" || status.is_some() || page.text_len < 1500 {
             return Some(p);
         }
     }
@@ -499,13 +620,37 @@ pub fn soft_404_phrase(page: &PageSignals) -> Option<&'static str> {
         return status;
     }
     if page.text_len < 1500 {
-        return NOT_FOUND_PHRASES
-            .iter()
-            .filter(|p| p.len() > 8)
-            .find(|p| has_phrase(&page.text_start, p))
-            .copied();
+        return first_phrase(&page.text_start, |p| p.len() > 8);
     }
     None
+}
+
+/// The first of `NOT_FOUND_PHRASES` (in their order) that `text` holds as
+/// whole words (`has_phrase`), among those `counts` keeps: every phrase
+/// looked for in one pass over the text, not one pass per phrase.
+fn first_phrase(text: &str, counts: impl Fn(&str) -> bool) -> Option<&'static str> {
+    use std::sync::LazyLock;
+    static PHRASES: LazyLock<Option<aho_corasick::AhoCorasick>> =
+        LazyLock::new(|| aho_corasick::AhoCorasick::new(NOT_FOUND_PHRASES).ok());
+    let Some(phrases) = PHRASES.as_ref() else {
+        // Never (the phrases are fixed); the slower way is the same answer.
+        return NOT_FOUND_PHRASES
+            .iter()
+            .find(|p| counts(p) && has_phrase(text, p))
+            .copied();
+    };
+    let mut first: Option<usize> = None;
+    for m in phrases.find_overlapping_iter(text) {
+        let i = m.pattern().as_usize();
+        if first.is_some_and(|f| f <= i) {
+            continue;
+        }
+        let phrase = NOT_FOUND_PHRASES[i];
+        if counts(phrase) && whole_words_at(text, m.start(), phrase) {
+            first = Some(i);
+        }
+    }
+    first.map(|i| NOT_FOUND_PHRASES[i])
 }
 
 /// Words that may stand beside a status number in an error page's title
@@ -565,17 +710,22 @@ fn status_number(strong: &str) -> Option<&'static str> {
 /// word or number. Scripts written without spaces (Chinese, Japanese)
 /// have no word edges to keep to.
 fn has_phrase(text: &str, phrase: &str) -> bool {
+    text.match_indices(phrase)
+        .any(|(at, _)| whole_words_at(text, at, phrase))
+}
+
+/// Whether `phrase`, found in `text` at byte `at`, stands there as whole
+/// words (see `has_phrase`).
+fn whole_words_at(text: &str, at: usize, phrase: &str) -> bool {
     let edge = |outside: Option<char>, inside: Option<char>| match (outside, inside) {
         (Some(o), Some(i)) => !(o.is_alphanumeric() && i.is_alphanumeric() && !is_cjk(i)),
         _ => true,
     };
-    text.match_indices(phrase).any(|(at, _)| {
-        edge(text[..at].chars().next_back(), phrase.chars().next())
-            && edge(
-                text[at + phrase.len()..].chars().next(),
-                phrase.chars().next_back(),
-            )
-    })
+    let (Some(before), Some(after)) = (text.get(..at), text.get(at + phrase.len()..)) else {
+        return false;
+    };
+    edge(before.chars().next_back(), phrase.chars().next())
+        && edge(after.chars().next(), phrase.chars().next_back())
 }
 
 /// Han, kana and hangul: written without spaces between words.
@@ -792,6 +942,96 @@ mod tests {
         ] {
             let html = format!("<title>{title}</title><p>Try our search.</p>");
             assert!(soft_404_phrase(&page(&html)).is_some(), "{title}");
+        }
+    }
+
+    #[test]
+    fn titles_and_headings_are_the_elements_the_old_patterns_matched() {
+        // The patterns the scanner replaced, as the reference.
+        let title_re = regex::Regex::new(r"(?is)<title\b[^>]*>(.*?)</title\s*>").unwrap();
+        let heading_re = regex::Regex::new(r"(?is)<h[12]\b[^>]*>(.*?)</h[12]\s*>").unwrap();
+        let pages = [
+            "<TITLE lang=en>Gone</TITLE ><h1>Not here</H2><h2 class='x'>Two</h2 \n>",
+            "<title>One</title><title>Two</title>",
+            "<titles>no</titles><title_x>no</title_x><title\n>yes</title\t>",
+            "<titleé>no</title><title>after</title>",
+            "<title>never closed",
+            "<title attr='a' <b>x</title>",
+            "<h1>a</h1 x><h1>b</h1><h3>c</h3><h10>d</h1><h2>e</h2>",
+            "<h1>unclosed <h2>inner</h2> tail",
+            "<h1 <h2>x</h2>",
+            "<h1>x</h1\u{a0}><h2>y</h2\u{2003}>",
+            "<h1>x</ h1><h2>y</h2><",
+            "<title>x</title",
+            "<",
+            "",
+            "<h1>é</h1><h2>日本</h2><title>Привет</title>",
+        ];
+        for html in pages {
+            let old: Vec<&str> = title_re
+                .captures(html)
+                .map(|c| c.get(1).unwrap().as_str())
+                .into_iter()
+                .collect();
+            let new: Vec<&str> = Elements::new(html, &TITLE).take(1).collect();
+            assert_eq!(new, old, "title of {html:?}");
+            let old: Vec<&str> = heading_re
+                .captures_iter(html)
+                .map(|c| c.get(1).unwrap().as_str())
+                .collect();
+            let new: Vec<&str> = Elements::new(html, &HEADING).collect();
+            assert_eq!(new, old, "headings of {html:?}");
+        }
+    }
+
+    #[test]
+    fn phrases_found_in_one_pass_are_the_first_the_list_would_find() {
+        let texts = [
+            "oops page not found",
+            "page not found oops",
+            "nicht gefundenicht gefunden",
+            "xnot found, not foundy, error 404",
+            "the page you requested no longer available",
+            "this page has been removed; nothing was found",
+            "页面不存在 страница не найдена",
+            "404 not found",
+            "nothing here",
+            "",
+        ];
+        for text in texts {
+            for long_only in [false, true] {
+                let counts = |p: &str| !long_only || p.len() > 8;
+                let slow = NOT_FOUND_PHRASES
+                    .iter()
+                    .find(|p| counts(p) && has_phrase(text, p))
+                    .copied();
+                assert_eq!(first_phrase(text, counts), slow, "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_runs_of_text_are_counted_as_a_character_at_a_time_would() {
+        // Runs longer than a piece and than a block, spaces of every kind
+        // at block edges, and a letter outside ASCII past the first piece.
+        let mut pages = Vec::new();
+        for gap in [1, 2, 63, 64, 65] {
+            let spaces = " \t\n".repeat(gap);
+            pages.push(format!("<p>{}</p>", format!("word{spaces}").repeat(900)));
+            pages.push(format!("<p>{}x</p>", "a".repeat(gap * 100)));
+        }
+        pages.push(format!(
+            "<p>{}é{}</p>",
+            "ab ".repeat(700),
+            " cd".repeat(900)
+        ));
+        pages.push(format!("<p>{}</p>", "  ".repeat(3000)));
+        for html in &pages {
+            let body = visible_text(html, LONG_PAGE + 1);
+            let signals = PageSignals::from_html(html);
+            assert_eq!(signals.text_len, body.chars().count(), "{html:.60}");
+            let start: String = body.chars().take(TEXT_START).collect();
+            assert_eq!(signals.text_start, start.to_lowercase(), "{html:.60}");
         }
     }
 

@@ -105,14 +105,16 @@ pub struct FetchedBody {
     pub size: u64,
     /// The body was longer than `max_body` and was cut there.
     pub truncated: bool,
-    /// The first `HEAD_BYTES` bytes.
+    /// The first `HEAD_BYTES` bytes; none when the fetcher keeps no
+    /// records (it was read for the verdict only).
     pub head: Vec<u8>,
     /// The whole body (up to the cap) in a file of the spool directory.
     pub spool: Option<PathBuf>,
     /// Why the body could not be spooled (a full disk), when it could not.
     pub spool_error: Option<String>,
     pub status: u16,
-    /// Response headers in the order received.
+    /// Response headers in the order received; none when the fetcher
+    /// keeps no records.
     pub headers: Vec<(String, String)>,
     pub http_version: String,
     pub content_type: Option<String>,
@@ -626,13 +628,23 @@ impl Fetcher {
         validators: Option<&Validators>,
         browser: bool,
     ) -> reqwest::RequestBuilder {
+        use reqwest::header::HeaderValue;
+        // Static values: no copy and no check of the bytes per request.
         let mut req = self.client.get(url.clone()).header(
             reqwest::header::ACCEPT,
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
         );
-        req = req.header(reqwest::header::ACCEPT_LANGUAGE, "en;q=0.9,*;q=0.5");
+        req = req.header(
+            reqwest::header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("en;q=0.9,*;q=0.5"),
+        );
         if browser {
-            req = req.header(reqwest::header::USER_AGENT, BROWSER_USER_AGENT);
+            req = req.header(
+                reqwest::header::USER_AGENT,
+                HeaderValue::from_static(BROWSER_USER_AGENT),
+            );
         }
         if let Some(host) = url.host_str()
             && let Some(h) = self.hosts.get(host)

@@ -138,7 +138,10 @@ async fn worker(inner: Arc<Inner>, host: String) {
             hq.next_start = start + hq.delay;
             (job, start)
         };
-        tokio::time::sleep_until(start).await;
+        // No timer when the start is now (no delay on this host).
+        if start > Instant::now() {
+            tokio::time::sleep_until(start).await;
+        }
         let Ok(permit) = inner.global.acquire().await else {
             return;
         };

@@ -39,26 +39,29 @@ struct Judgement {
 /// What the steps and the snapshot read of a response besides its body.
 struct Head {
     status: u16,
-    /// In the order received.
+    /// In the order received; none when the fetcher keeps no records
+    /// (only the archive reads them).
     headers: Vec<(String, String)>,
     /// The essence (`text/html`), lowercased.
     content_type: Option<String>,
     charset: Option<String>,
     retry_after: Option<Duration>,
     http_version: String,
+    etag: Option<String>,
+    last_modified: Option<String>,
 }
 
 impl Head {
-    fn of(resp: &reqwest::Response) -> Head {
-        let headers = super::header_pairs(resp.headers());
-        let find = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
+    /// The head of `resp`, with all its headers when `records`.
+    fn of(resp: &reqwest::Response, records: bool) -> Head {
+        // The first value of a header, as `header_pairs` would spell it.
+        let find = |name: reqwest::header::HeaderName| {
+            resp.headers()
+                .get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         };
-        let content_type_full = find("content-type");
-        let retry_after = find("retry-after").and_then(|v| parse_retry_after(&v));
+        let content_type_full = find(reqwest::header::CONTENT_TYPE);
+        let retry_after = find(reqwest::header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
         Head {
             status: resp.status().as_u16(),
             content_type: content_type_full.as_deref().map(crate::base::web::essence),
@@ -67,15 +70,14 @@ impl Head {
                 .and_then(crate::base::web::charset),
             retry_after,
             http_version: format!("{:?}", resp.version()),
-            headers,
+            etag: find(reqwest::header::ETAG),
+            last_modified: find(reqwest::header::LAST_MODIFIED),
+            headers: if records {
+                super::header_pairs(resp.headers())
+            } else {
+                Vec::new()
+            },
         }
-    }
-
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
     }
 
     fn is_success(&self) -> bool {
@@ -83,16 +85,17 @@ impl Head {
     }
 }
 
-/// An HTML body's decoded text and what it visibly says.
-struct Page {
-    html: String,
+/// An HTML body's decoded text and what it visibly says. The text is the
+/// body's own bytes when they are UTF-8 already (no copy).
+struct Page<'a> {
+    html: std::borrow::Cow<'a, str>,
     signals: PageSignals,
 }
 
-impl Page {
+impl<'a> Page<'a> {
     /// The page, when the body is HTML (by its content type, if it has one,
     /// and by its first bytes).
-    fn of(head: &Head, body: &FetchedBody) -> Option<Page> {
+    fn of(head: &Head, body: &'a FetchedBody) -> Option<Page<'a>> {
         let is_html = head
             .content_type
             .as_deref()
@@ -101,7 +104,7 @@ impl Page {
         if !is_html {
             return None;
         }
-        let html = crate::base::text::decode_text(body.head.clone(), head.charset.as_deref())
+        let html = crate::base::text::decode_text_ref(&body.head, head.charset.as_deref())
             .unwrap_or_default();
         let signals = PageSignals::from_html(&html);
         Some(Page { html, signals })
@@ -143,7 +146,7 @@ impl Fetcher {
             mut exchanges,
             reach,
         } = reached;
-        let head = Head::of(&resp);
+        let head = Head::of(&resp, self.records);
         let exchange = self
             .records
             .then(|| Exchange::of(&final_url, request_headers.clone(), &resp));
@@ -205,10 +208,26 @@ impl Fetcher {
             redirects,
             content_type: head.content_type.clone(),
             detail: judged.detail,
-            body: body.and_then(|b| only_a_success_keeps(b, &head)),
+            body: body
+                .and_then(|b| only_a_success_keeps(b, &head))
+                .map(|b| self.kept(b)),
             retry_after: head.retry_after,
             request_headers,
             exchanges,
+        }
+    }
+
+    /// What of a body is handed on: all of it, unless the fetcher keeps no
+    /// records, when its start, read for the verdict and by no one after,
+    /// is freed here, on the thread that read it (a page's start freed on
+    /// another thread waits for the lock of this one's heap).
+    fn kept(&self, body: FetchedBody) -> FetchedBody {
+        if self.records {
+            return body;
+        }
+        FetchedBody {
+            head: Vec::new(),
+            ..body
         }
     }
 
@@ -241,8 +260,8 @@ impl Fetcher {
             http_version: head.http_version.clone(),
             content_type: head.content_type.clone(),
             charset: head.charset.clone(),
-            etag: head.header("etag"),
-            last_modified: head.header("last-modified"),
+            etag: head.etag.clone(),
+            last_modified: head.last_modified.clone(),
         }))
     }
 
@@ -256,7 +275,9 @@ impl Fetcher {
         spool: bool,
     ) -> std::result::Result<ReadBody, reqwest::Error> {
         let mut hasher = self.records.then(Sha256::new);
-        let mut head = Vec::new();
+        // Sized once when the length is announced: no copies as it grows.
+        let announced = resp.content_length().unwrap_or(0).min(limit);
+        let mut head = Vec::with_capacity((announced as usize).min(HEAD_BYTES));
         let mut cap = crate::base::cap::Cap::new(limit);
         let mut spool_error = None;
         let mut file = match (&self.spool, spool) {
@@ -313,7 +334,7 @@ impl Fetcher {
     async fn by_soft_404(
         &self,
         judged: Judgement,
-        page: Option<&Page>,
+        page: Option<&Page<'_>>,
         url: &Url,
         reach: Reach,
     ) -> Judgement {
@@ -344,7 +365,10 @@ impl Fetcher {
         let origin = url.origin().ascii_serialization();
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(origin.clone()).or_default().clone()
+            match probes.get(&origin) {
+                Some(cell) => cell.clone(),
+                None => probes.entry(origin.clone()).or_default().clone(),
+            }
         };
         let probe = cell
             .get_or_init(|| async {
@@ -406,7 +430,7 @@ fn by_status(head: &Head, accept: &[u16]) -> Judgement {
 
 /// Step 2: a bot wall or challenge page is `unreachable`/`blocked`: the
 /// source may be fine for a person in a browser.
-fn by_bot_wall(judged: Judgement, page: Option<&Page>) -> Judgement {
+fn by_bot_wall(judged: Judgement, page: Option<&Page<'_>>) -> Judgement {
     let answered_ok = judged.verdict == Verdict::Ok;
     match page.and_then(|p| classify::bot_wall_phrase(&p.signals, answered_ok)) {
         Some(p) => Judgement {
@@ -506,9 +530,9 @@ mod tests {
         }
     }
 
-    fn page(html: &str) -> Page {
+    fn page(html: &str) -> Page<'_> {
         Page {
-            html: html.into(),
+            html: std::borrow::Cow::Borrowed(html),
             signals: PageSignals::from_html(html),
         }
     }

@@ -23,6 +23,11 @@ impl RobotsCache {
     /// The cell for `origin`; the first caller fills it, the others wait.
     pub fn cell(&self, origin: &str) -> Arc<OnceCell<Option<texting_robots::Robot>>> {
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        // Looked up before it is inserted: every fetch asks, and the key
+        // is copied only the first time.
+        if let Some(cell) = hosts.get(origin) {
+            return cell.clone();
+        }
         hosts.entry(origin.to_string()).or_default().clone()
     }
 }

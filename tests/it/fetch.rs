@@ -398,7 +398,8 @@ async fn per_host_headers_from_the_config_get_through_a_cookie_wall() {
 
 /// A run that keeps nothing (`--no-store`) gets the same verdicts without
 /// what only an archive reads: no body hash, no exchanges, no request
-/// headers. A run that keeps copies gets all three.
+/// headers, no response headers and no page start. A run that keeps
+/// copies gets them all.
 #[tokio::test]
 async fn a_fetcher_keeping_no_records_judges_alike_and_records_nothing() {
     let web = Web::on("127.0.0.2");
@@ -428,7 +429,18 @@ async fn a_fetcher_keeping_no_records_judges_alike_and_records_nothing() {
         if let (Some(k), Some(p)) = (&kept.body, &plain.body) {
             assert_eq!(k.sha256.len(), 64, "{path}");
             assert!(p.sha256.is_empty(), "{path}");
-            assert_eq!((k.size, &k.head), (p.size, &p.head), "{path}");
+            assert_eq!(k.size, p.size, "{path}");
+            // The page's start and headers were read for the verdict only.
+            assert!(!k.head.is_empty() && p.head.is_empty(), "{path}");
+            assert!(!k.headers.is_empty() && p.headers.is_empty(), "{path}");
+            let validators = |b: &citeguard::fetch::FetchedBody| {
+                (
+                    b.content_type.clone(),
+                    b.etag.clone(),
+                    b.last_modified.clone(),
+                )
+            };
+            assert_eq!(validators(k), validators(p), "{path}");
         }
     }
     // The redirect's hop is recorded by the one and not by the other.
