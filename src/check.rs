@@ -46,7 +46,7 @@ pub trait SourceChecks {
         fetcher: &Arc<Fetcher>,
         hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Option<(Check, Evidence)>>>;
+    ) -> Result<Vec<Judged>>;
 
     /// Told that the run keeps copies, as the store's run `run_id` with
     /// the clock `now`; true when others store the sources (a fleet's
@@ -66,7 +66,7 @@ impl SourceChecks for Here {
         fetcher: &Arc<Fetcher>,
         hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Option<(Check, Evidence)>>> {
+    ) -> Result<Vec<Judged>> {
         fetch_sources(sources, fetcher, hook, progress).await
     }
 }
@@ -118,7 +118,6 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     let checks = by
         .checks(&sources, &fetcher, &mut Slim(hook, 0), progress)
         .await?;
-    let checks = boxed(checks);
     release_freed_memory();
     let (rows, summary) = judge_citations(posts, plans, checks);
     Ok(finish_report(rows, summary, started_at))
@@ -173,27 +172,11 @@ impl<H: SourceHook> SourceHook for Slim<'_, H> {
     }
 }
 
-/// A source's check and evidence, each in an allocation of its own.
-type Judged = Option<Box<(Check, Evidence)>>;
-
-/// The checks, each moved into a box of its own, the vector they came in
-/// given back as it empties (from its end, shrunk as it goes): the rows
-/// then free each source's box as they take it, rather than a vector of
-/// every slot living until the last row is built beside them.
-fn boxed(mut checks: Vec<Option<(Check, Evidence)>>) -> Vec<Judged> {
-    let mut out: Vec<Judged> = Vec::new();
-    out.resize_with(checks.len(), || None);
-    while let Some(slot) = checks.pop() {
-        let i = checks.len();
-        if let Some(o) = out.get_mut(i) {
-            *o = slot.map(Box::new);
-        }
-        if i.is_multiple_of(4096) {
-            checks.shrink_to_fit();
-        }
-    }
-    out
-}
+/// A source's check and evidence, each in an allocation of its own, by
+/// position (`SourceChecks::checks`): a run's slots are a pointer each,
+/// a source's check taking memory only once it is back, and each row frees
+/// its source's box as it takes it.
+pub type Judged = Option<Box<(Check, Evidence)>>;
 
 /// Each `Plan::Source` as the position of its source (`Plan::At`).
 fn by_position(plans: Vec<Vec<Plan>>, sources: &Sources<'_>) -> Vec<Vec<Plan>> {
@@ -303,7 +286,11 @@ fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
     }
     // Stable: within a host, the order the posts cite them in.
     order.sort_by_key(|(_, host)| std::cmp::Reverse(per_host.get(host).copied().unwrap_or(0)));
-    order.into_iter().map(|(url, _)| url).collect()
+    // Into a vector of its own: `collect` would reuse the pairs' buffer,
+    // twice the size the URLs need, for the whole run.
+    let mut urls = Vec::with_capacity(order.len());
+    urls.extend(order.into_iter().map(|(url, _)| url));
+    urls
 }
 
 /// The run's unique sources in queue order, each one's position (checks are
@@ -393,7 +380,7 @@ pub async fn fetch_sources<H: SourceHook>(
     fetcher: &Arc<Fetcher>,
     hook: &mut H,
     progress: &dyn Progress,
-) -> Result<Vec<Option<(Check, Evidence)>>> {
+) -> Result<Vec<Judged>> {
     use futures_util::StreamExt;
     use futures_util::stream::FuturesUnordered;
 
@@ -406,7 +393,8 @@ pub async fn fetch_sources<H: SourceHook>(
             ..Job::new(url.clone())
         });
     }
-    let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; sources.order.len()];
+    let mut checks: Vec<Judged> = Vec::new();
+    checks.resize_with(sources.order.len(), || None);
     let mut done = 0;
     // Requisites in flight, with their depth (1: a page's, 2: its
     // stylesheets'). Each may reach no further than its page could.
@@ -467,7 +455,7 @@ pub async fn fetch_sources<H: SourceHook>(
                         push_requisites(outcome.requisites, 1, reach, &mut requisites);
                         if let Some(i) = position {
                             done += usize::from(checks[i].is_none());
-                            checks[i] = Some((outcome.check, outcome.evidence));
+                            checks[i] = Some(Box::new((outcome.check, outcome.evidence)));
                         }
                     }
                 }
@@ -884,10 +872,13 @@ mod tests {
             ..checked(Verdict::Dead, Reason::HttpStatus)
         };
         let checks = vec![
-            Some((checked(Verdict::Ok, Reason::Ok), evidence("aa", 0))),
-            Some((dead, evidence("bb", 2))),
+            Some(Box::new((
+                checked(Verdict::Ok, Reason::Ok),
+                evidence("aa", 0),
+            ))),
+            Some(Box::new((dead, evidence("bb", 2)))),
         ];
-        let (rows, summary) = judge_citations(posts, plans, boxed(checks));
+        let (rows, summary) = judge_citations(posts, plans, checks);
         let seen: Vec<_> = rows
             .iter()
             .map(|r| {
