@@ -46,7 +46,7 @@ pub trait SourceChecks {
         fetcher: &Arc<Fetcher>,
         hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Judged>>;
+    ) -> Result<Vec<Option<(Check, Evidence)>>>;
 
     /// Told that the run keeps copies, as the store's run `run_id` with
     /// the clock `now`; true when others store the sources (a fleet's
@@ -66,7 +66,7 @@ impl SourceChecks for Here {
         fetcher: &Arc<Fetcher>,
         hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Judged>> {
+    ) -> Result<Vec<Option<(Check, Evidence)>>> {
         fetch_sources(sources, fetcher, hook, progress).await
     }
 }
@@ -118,6 +118,7 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     let checks = by
         .checks(&sources, &fetcher, &mut Slim(hook, 0), progress)
         .await?;
+    let checks = boxed(checks);
     release_freed_memory();
     let (rows, summary) = judge_citations(posts, plans, checks);
     Ok(finish_report(rows, summary, started_at))
@@ -172,11 +173,27 @@ impl<H: SourceHook> SourceHook for Slim<'_, H> {
     }
 }
 
-/// A source's check and evidence, each in an allocation of its own, by
-/// position (`SourceChecks::checks`): a run's slots are a pointer each,
-/// a source's check taking memory only once it is back, and each row frees
-/// its source's box as it takes it.
-pub type Judged = Option<Box<(Check, Evidence)>>;
+/// A source's check and evidence, each in an allocation of its own.
+type Judged = Option<Box<(Check, Evidence)>>;
+
+/// The checks, each moved into a box of its own, the vector they came in
+/// given back as it empties (from its end, shrunk as it goes): the rows
+/// then free each source's box as they take it, rather than a vector of
+/// every slot living until the last row is built beside them.
+fn boxed(mut checks: Vec<Option<(Check, Evidence)>>) -> Vec<Judged> {
+    let mut out: Vec<Judged> = Vec::new();
+    out.resize_with(checks.len(), || None);
+    while let Some(slot) = checks.pop() {
+        let i = checks.len();
+        if let Some(o) = out.get_mut(i) {
+            *o = slot.map(Box::new);
+        }
+        if i.is_multiple_of(4096) {
+            checks.shrink_to_fit();
+        }
+    }
+    out
+}
 
 /// Each `Plan::Source` as the position of its source (`Plan::At`).
 fn by_position(plans: Vec<Vec<Plan>>, sources: &Sources<'_>) -> Vec<Vec<Plan>> {
@@ -380,7 +397,7 @@ pub async fn fetch_sources<H: SourceHook>(
     fetcher: &Arc<Fetcher>,
     hook: &mut H,
     progress: &dyn Progress,
-) -> Result<Vec<Judged>> {
+) -> Result<Vec<Option<(Check, Evidence)>>> {
     use futures_util::StreamExt;
     use futures_util::stream::FuturesUnordered;
 
@@ -393,8 +410,7 @@ pub async fn fetch_sources<H: SourceHook>(
             ..Job::new(url.clone())
         });
     }
-    let mut checks: Vec<Judged> = Vec::new();
-    checks.resize_with(sources.order.len(), || None);
+    let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; sources.order.len()];
     let mut done = 0;
     // Requisites in flight, with their depth (1: a page's, 2: its
     // stylesheets'). Each may reach no further than its page could.
@@ -455,7 +471,7 @@ pub async fn fetch_sources<H: SourceHook>(
                         push_requisites(outcome.requisites, 1, reach, &mut requisites);
                         if let Some(i) = position {
                             done += usize::from(checks[i].is_none());
-                            checks[i] = Some(Box::new((outcome.check, outcome.evidence)));
+                            checks[i] = Some((outcome.check, outcome.evidence));
                         }
                     }
                 }
@@ -872,13 +888,10 @@ mod tests {
             ..checked(Verdict::Dead, Reason::HttpStatus)
         };
         let checks = vec![
-            Some(Box::new((
-                checked(Verdict::Ok, Reason::Ok),
-                evidence("aa", 0),
-            ))),
-            Some(Box::new((dead, evidence("bb", 2)))),
+            Some((checked(Verdict::Ok, Reason::Ok), evidence("aa", 0))),
+            Some((dead, evidence("bb", 2))),
         ];
-        let (rows, summary) = judge_citations(posts, plans, checks);
+        let (rows, summary) = judge_citations(posts, plans, boxed(checks));
         let seen: Vec<_> = rows
             .iter()
             .map(|r| {

@@ -15,12 +15,13 @@ use std::time::Duration;
 use super::queue::{HostLimits, Item, Queue, StoreRun};
 use super::wire::Outcome;
 use super::worker::{Events, Reach};
-use crate::check::{Judged, Progress, SourceChecks, Sources};
+use crate::check::{Progress, SourceChecks, Sources};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
 use crate::fetch::queue::host_key;
-use crate::store::hook::SourceHook;
+use crate::model::Check;
+use crate::store::hook::{Evidence, SourceHook};
 
 /// The fleet as `check`'s way of fetching sources.
 pub struct Distributed {
@@ -76,7 +77,7 @@ impl SourceChecks for Distributed {
         fetcher: &Arc<Fetcher>,
         _hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Judged>> {
+    ) -> Result<Vec<Option<(Check, Evidence)>>> {
         let urls = sources.urls();
         let run = format!(
             "{}-{:08x}",
@@ -121,8 +122,7 @@ impl SourceChecks for Distributed {
         drop(items);
         self.events.queued(&run, urls.len());
         progress.start(urls.len());
-        let mut checks: Vec<Judged> = Vec::new();
-        checks.resize_with(urls.len(), || None);
+        let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; urls.len()];
         let mut have = 0;
         let mut failure = None;
         let waiting = std::time::Instant::now();
@@ -158,7 +158,7 @@ impl SourceChecks for Distributed {
                 match Outcome::from_json(&json) {
                     Outcome::Checked { check, evidence } => {
                         progress.source_done(&check);
-                        *slot = Some(Box::new((*check, (*evidence).into())));
+                        *slot = Some((*check, (*evidence).into()));
                     }
                     Outcome::Unfetched => {}
                     Outcome::Failed { error } => {

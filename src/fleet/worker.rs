@@ -920,7 +920,7 @@ async fn fetch_with<H: Finish>(
     };
     let outcome = match fetched {
         Ok(mut checks) => Ok(match checks.pop().flatten() {
-            Some(judged) => Outcome::checked(&judged.0, &judged.1),
+            Some((check, evidence)) => Outcome::checked(&check, &evidence),
             None => Outcome::Unfetched,
         }),
         Err(e @ Error::Store { .. }) => Err(e),
