@@ -303,7 +303,11 @@ fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
     }
     // Stable: within a host, the order the posts cite them in.
     order.sort_by_key(|(_, host)| std::cmp::Reverse(per_host.get(host).copied().unwrap_or(0)));
-    order.into_iter().map(|(url, _)| url).collect()
+    // Into a vector of its own: `collect` would reuse the pairs' buffer,
+    // twice the size the URLs need, for the whole run.
+    let mut urls = Vec::with_capacity(order.len());
+    urls.extend(order.into_iter().map(|(url, _)| url));
+    urls
 }
 
 /// The run's unique sources in queue order, each one's position (checks are
