@@ -2438,6 +2438,9 @@ mod tests {
         let mut archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
             .await
             .unwrap();
+        // As a fleet's worker, which keeps what it met (a local run
+        // forgets a source once stored: it never meets it twice).
+        archive.on_demand = true;
         give(&mut archive, fetched(Some(&quoted(1)), 200)).await;
         assert_eq!(archive.texts_made(), 1);
         // The run's own baseline row has its hashes, before the batch is in.
