@@ -111,6 +111,11 @@ pub struct Archive<'a> {
     /// not for the whole store at the start: a fleet's worker, which
     /// writes beside others, or a coordinator, which stores nothing.
     on_demand: bool,
+    /// The URLs `forget_source` dropped, kept by test builds only to
+    /// catch a run that meets one again: it would insert a second row for
+    /// the URL, which the index refuses at commit.
+    #[cfg(debug_assertions)]
+    forgotten: HashSet<String>,
     /// A fleet's worker: its own part of the run's WARC file names, so
     /// that writers never append to one file.
     writer: Option<String>,
@@ -402,6 +407,8 @@ impl<'a> Archive<'a> {
             spare_sources: Vec::new(),
             spare_snapshots: Vec::new(),
             on_demand: false,
+            #[cfg(debug_assertions)]
+            forgotten: HashSet::new(),
             writer,
             commits: 0,
             taken: 0,
@@ -717,6 +724,8 @@ impl<'a> Archive<'a> {
         }
         self.sources.remove(url);
         self.baselines.remove(&source_id);
+        #[cfg(debug_assertions)]
+        self.forgotten.insert(url.to_string());
         shrink_when_sparse(&mut self.sources);
         shrink_when_sparse(&mut self.baselines);
     }
@@ -726,6 +735,11 @@ impl<'a> Archive<'a> {
         if let Some(s) = self.sources.get(url) {
             return s.clone();
         }
+        #[cfg(debug_assertions)]
+        assert!(
+            !self.forgotten.contains(url),
+            "a local run met a source it had stored and forgotten: {url}"
+        );
         let row = SourceRow {
             id: Self::new_id(&mut self.spare_sources, &mut self.last_source),
             url: url.to_string(),
@@ -2427,6 +2441,21 @@ mod tests {
         );
         assert_eq!(made, 0, "the baseline's text is not made again");
         assert_eq!(snapshots(&store).await[0], snaps[0]);
+    }
+
+    /// A local run forgets a source once stored; meeting it again would
+    /// give the URL a second row, so test builds stop there.
+    #[cfg(debug_assertions)]
+    #[tokio::test]
+    #[should_panic(expected = "met a source it had stored and forgotten")]
+    async fn a_local_run_meeting_a_stored_source_again_is_caught_in_test_builds() {
+        let (_dir, store) = testing::store().await;
+        let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        give(&mut archive, fetched(Some(&page(testing::CITED)), 200)).await;
+        assert!(!archive.sources.contains_key(URL));
+        give(&mut archive, fetched(Some(&page(testing::CITED)), 200)).await;
     }
 
     #[tokio::test]
