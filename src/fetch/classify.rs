@@ -1010,6 +1010,18 @@ mod tests {
         }
     }
 
+    /// Each page's signals count and start its text as its whole visible
+    /// text, made the slow way, would.
+    fn signals_measure_as_visible_text(pages: &[String]) {
+        for html in pages {
+            let body = visible_text(html, LONG_PAGE + 1);
+            let signals = PageSignals::from_html(html);
+            assert_eq!(signals.text_len, body.chars().count(), "{html:.60}");
+            let start: String = body.chars().take(TEXT_START).collect();
+            assert_eq!(signals.text_start, start.to_lowercase(), "{html:.60}");
+        }
+    }
+
     #[test]
     fn long_runs_of_text_are_counted_as_a_character_at_a_time_would() {
         // Runs longer than a piece and than a block, spaces of every kind
@@ -1026,13 +1038,7 @@ mod tests {
             " cd".repeat(900)
         ));
         pages.push(format!("<p>{}</p>", "  ".repeat(3000)));
-        for html in &pages {
-            let body = visible_text(html, LONG_PAGE + 1);
-            let signals = PageSignals::from_html(html);
-            assert_eq!(signals.text_len, body.chars().count(), "{html:.60}");
-            let start: String = body.chars().take(TEXT_START).collect();
-            assert_eq!(signals.text_start, start.to_lowercase(), "{html:.60}");
-        }
+        signals_measure_as_visible_text(&pages);
     }
 
     #[test]
@@ -1051,17 +1057,17 @@ mod tests {
             format!("<p>{}</p><p>{words}</p>", "x ".repeat(299)),
             format!("<p>{}&amp; {words}</p>", "a ".repeat(320)),
             format!("<p>Caf\u{e9} {words}</p><b>end</b>"),
+            format!("<p>{}</p>", "Страница не найдена, ".repeat(200)),
+            format!(
+                "<h1>页面未找到</h1><p>{}</p>",
+                "这是一个很长的中文段落。".repeat(300)
+            ),
+            format!("<p dir=\"rtl\">{}</p>", "الصفحة غير موجودة ".repeat(250)),
             "<p>  short   page &nbsp; here </p> ".to_string(),
             "<p>short page, no reference </p>\n".to_string(),
             String::new(),
         ];
-        for html in &pages {
-            let body = visible_text(html, LONG_PAGE + 1);
-            let signals = PageSignals::from_html(html);
-            assert_eq!(signals.text_len, body.chars().count(), "{html:.60}");
-            let start: String = body.chars().take(TEXT_START).collect();
-            assert_eq!(signals.text_start, start.to_lowercase(), "{html:.60}");
-        }
+        signals_measure_as_visible_text(&pages);
     }
 
     #[test]
