@@ -46,11 +46,17 @@ where
     K: std::marker::Send + 'static,
     V: std::marker::Send + 'static,
 {
-    pub fn new(
+    /// `send` answers a call's questions, in their order.
+    pub fn new<F, Fut>(
         name: impl Into<std::path::PathBuf>,
         window: Duration,
-        send: Arc<Call<K, V>>,
-    ) -> Arc<Gather<K, V>> {
+        send: F,
+    ) -> Arc<Gather<K, V>>
+    where
+        F: Fn(Vec<K>) -> Fut + std::marker::Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<Vec<V>>> + std::marker::Send + 'static,
+    {
+        let send: Arc<Call<K, V>> = Arc::new(move |keys| Box::pin(send(keys)));
         Arc::new(Gather {
             window,
             send,
@@ -130,8 +136,10 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn doubler(calls: Arc<AtomicUsize>) -> Arc<Call<u32, u32>> {
-        Arc::new(move |keys: Vec<u32>| {
+    fn doubler(
+        calls: Arc<AtomicUsize>,
+    ) -> impl Fn(Vec<u32>) -> BoxFuture<'static, Result<Vec<u32>>> + Send + Sync + 'static {
+        move |keys: Vec<u32>| {
             let calls = calls.clone();
             Box::pin(async move {
                 calls.fetch_add(1, Ordering::SeqCst);
@@ -142,8 +150,8 @@ mod tests {
                     });
                 }
                 Ok(keys.iter().map(|k| k * 2).collect())
-            }) as BoxFuture<'static, Result<Vec<u32>>>
-        })
+            })
+        }
     }
 
     #[tokio::test]

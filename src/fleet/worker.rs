@@ -244,20 +244,16 @@ impl Reads {
             states: Gather::new(
                 store.name(),
                 GATHER_WINDOW,
-                Arc::new(move |urls: Vec<String>| {
-                    Box::pin(
-                        async move { crate::store::archive::source_states(store, &urls).await },
-                    ) as futures_util::future::BoxFuture<'static, _>
-                }),
+                move |urls: Vec<String>| async move {
+                    crate::store::archive::source_states(store, &urls).await
+                },
             ),
             firsts: Gather::new(
                 store.name(),
                 GATHER_WINDOW,
-                Arc::new(move |shas: Vec<String>| {
-                    Box::pin(
-                        async move { crate::store::archive::first_snapshots(store, &shas).await },
-                    ) as futures_util::future::BoxFuture<'static, _>
-                }),
+                move |shas: Vec<String>| async move {
+                    crate::store::archive::first_snapshots(store, &shas).await
+                },
             ),
         }
     }
@@ -620,11 +616,10 @@ pub async fn work(
         Gather::new(
             queue.name().to_string(),
             GATHER_WINDOW,
-            Arc::new(move |results: Vec<(i64, String)>| {
+            move |results: Vec<(i64, String)>| {
                 let (queue, name) = (queue.clone(), name.clone());
-                Box::pin(async move { queue.complete_many(&name, &results).await })
-                    as futures_util::future::BoxFuture<'static, _>
-            }),
+                async move { queue.complete_many(&name, &results).await }
+            },
         )
     };
     let shared = Arc::new(Shared {
