@@ -134,6 +134,16 @@ pub(crate) fn resolve(raw: &str, base: Option<&Url>) -> Option<Url> {
     }
 }
 
+/// `resolve`, written out: an href already written as the parser would
+/// write it is taken as it is, unparsed.
+fn resolve_text(raw: &str, base: Option<&Url>) -> Option<String> {
+    let t = raw.trim();
+    if super::url::is_canonical_http(t) {
+        return Some(t.to_string());
+    }
+    resolve(t, base).map(String::from)
+}
+
 /// Turns blocks into citations, in document order, appended to `out`.
 pub(crate) fn citations(ctx: &PostCtx, blocks: &[Block], out: &mut Vec<Citation>) {
     let mut starts = Vec::with_capacity(blocks.len());
@@ -324,7 +334,7 @@ fn cite_to_citation(
             skip: None,
         };
     }
-    let url = resolve(&cite.raw, ctx.base).map(String::from);
+    let url = resolve_text(&cite.raw, ctx.base);
     let raw = match &url {
         Some(u) if u == cite.raw.trim() => None,
         _ => Some(cite.raw.clone()),
