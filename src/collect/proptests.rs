@@ -535,12 +535,22 @@ fn http_url() -> impl Strategy<Value = String> {
         "\"", " ", "\t", "\\", "`", "{", "}", "^", "|", "[", "]", "<", ">", "~", ":", "@", ";",
         "!", "$", "(", "*", "+", ",", "é", "\u{0}", "-", "_",
     ];
+    // Mostly a plain host and a path, so that many are taken as they are.
+    let host = prop_oneof![
+        3 => proptest::sample::select(&["example.com", "a.b-c.example", "x1.org"][..])
+            .prop_map(String::from),
+        2 => proptest::collection::vec(proptest::sample::select(HOST), 0..6)
+            .prop_map(|h| h.concat()),
+    ];
     (
         proptest::sample::select(SCHEMES),
-        proptest::collection::vec(proptest::sample::select(HOST), 0..6),
+        host,
+        proptest::bool::weighted(0.8),
         proptest::collection::vec(proptest::sample::select(REST), 0..14),
     )
-        .prop_map(|(s, h, r)| format!("{s}{}{}", h.concat(), r.concat()))
+        .prop_map(|(s, h, slash, r)| {
+            format!("{s}{h}{}{}", if slash { "/" } else { "" }, r.concat())
+        })
 }
 
 proptest! {
