@@ -134,6 +134,16 @@ pub(crate) fn resolve(raw: &str, base: Option<&Url>) -> Option<Url> {
     }
 }
 
+/// `resolve`, written out: an href already written as the parser would
+/// write it is taken as it is, unparsed.
+fn resolve_text(raw: &str, base: Option<&Url>) -> Option<String> {
+    let t = raw.trim();
+    if super::url::is_canonical_http(t) {
+        return Some(t.to_string());
+    }
+    resolve(t, base).map(String::from)
+}
+
 /// Turns blocks into citations, in document order, appended to `out`.
 pub(crate) fn citations(ctx: &PostCtx, blocks: &[Block], out: &mut Vec<Citation>) {
     let mut starts = Vec::with_capacity(blocks.len());
@@ -324,7 +334,7 @@ fn cite_to_citation(
             skip: None,
         };
     }
-    let url = resolve(&cite.raw, ctx.base).map(String::from);
+    let url = resolve_text(&cite.raw, ctx.base);
     let raw = match &url {
         Some(u) if u == cite.raw.trim() => None,
         _ => Some(cite.raw.clone()),
@@ -673,10 +683,11 @@ fn is_not_a_quote(blocks: &[Block], i: usize, passage: &str) -> bool {
     if probe.chars().count() < 30 {
         return false;
     }
+    let probe = Probe::new(probe);
     blocks
         .iter()
         .enumerate()
-        .any(|(k, b)| k != i && folded_contains(&b.text, probe))
+        .any(|(k, b)| k != i && probe.found_in(&b.text))
 }
 
 /// White space as `collapse` folds it.
@@ -692,34 +703,57 @@ fn folds(c: char) -> bool {
 /// text: each space of the probe stands for a run of white space there.
 /// (Folding every block of a post for each of its quotes was a tenth of
 /// the time spent on citations.)
+#[cfg(test)]
 fn folded_contains(text: &str, probe: &str) -> bool {
-    // A probe with white space other than single spaces between words is
-    // left to the fold itself (a folded text has none such).
-    let pieces: Vec<&str> = probe.split(' ').collect();
-    if pieces.iter().any(|p| p.is_empty() || p.contains(folds)) {
-        return collapse(text).contains(probe);
+    Probe::new(probe).found_in(text)
+}
+
+/// A probe split at its spaces once, its first word's searcher built once,
+/// for all the blocks of a post.
+struct Probe<'p> {
+    probe: &'p str,
+    /// `None` when the probe has white space other than single spaces
+    /// between words: that is left to the fold itself (a folded text has
+    /// none such).
+    words: Option<(memchr::memmem::Finder<'p>, Vec<&'p str>)>,
+}
+
+impl<'p> Probe<'p> {
+    fn new(probe: &'p str) -> Probe<'p> {
+        let pieces: Vec<&str> = probe.split(' ').collect();
+        let words = if pieces.iter().any(|p| p.is_empty() || p.contains(folds)) {
+            None
+        } else {
+            Some((memchr::memmem::Finder::new(pieces[0]), pieces[1..].to_vec()))
+        };
+        Probe { probe, words }
     }
-    let (first, rest) = (pieces[0], &pieces[1..]);
-    let finder = memchr::memmem::Finder::new(first);
-    let mut from = 0;
-    while let Some(k) = finder.find(&text.as_bytes()[from..]) {
-        let at = from + k;
-        from = at + 1;
-        let mut pos = at + first.len();
-        let held = rest.iter().all(|piece| {
-            let after = text.get(pos..).unwrap_or("");
-            let gap = after.len() - after.trim_start_matches(folds).len();
-            if gap == 0 || !after[gap..].starts_with(piece) {
-                return false;
+
+    fn found_in(&self, text: &str) -> bool {
+        let Some((finder, rest)) = &self.words else {
+            return collapse(text).contains(self.probe);
+        };
+        let first = finder.needle().len();
+        let mut from = 0;
+        while let Some(k) = finder.find(&text.as_bytes()[from..]) {
+            let at = from + k;
+            from = at + 1;
+            let mut pos = at + first;
+            let held = rest.iter().all(|piece| {
+                let after = text.get(pos..).unwrap_or("");
+                let gap = after.len() - after.trim_start_matches(folds).len();
+                if gap == 0 || !after[gap..].starts_with(piece) {
+                    return false;
+                }
+                pos += gap + piece.len();
+                true
+            });
+            if held {
+                return true;
             }
-            pos += gap + piece.len();
-            true
-        });
-        if held {
-            return true;
         }
+        false
     }
-    false
 }
 
 /// The sentence that introduces quote block `i`: the last sentence of the

@@ -25,7 +25,7 @@ pub struct Listing {
     posts: usize,
     citations: usize,
     kinds: BTreeMap<Kind, usize>,
-    /// One citation's JSON, the buffer reused from one to the next.
+    /// One post's JSON, the buffer reused from one to the next.
     buf: Vec<u8>,
 }
 
@@ -49,24 +49,28 @@ impl Listing {
         }
         match self.format {
             Format::Text => self.text_post(out, post)?,
+            // A post's lines go out in one write: a line-buffered stdout
+            // would make a system call of each.
             Format::Json => {
+                self.buf.clear();
                 for c in &post.citations {
-                    out.write_all(if self.citations == 0 {
+                    self.buf.extend_from_slice(if self.citations == 0 {
                         b"{\"citations\": [\n  "
                     } else {
                         b",\n  "
-                    })?;
+                    });
                     json(&mut self.buf, c)?;
-                    out.write_all(&self.buf)?;
                     self.citations += 1;
                 }
+                out.write_all(&self.buf)?;
             }
             Format::Jsonl => {
+                self.buf.clear();
                 for c in &post.citations {
                     json(&mut self.buf, c)?;
                     self.buf.push(b'\n');
-                    out.write_all(&self.buf)?;
                 }
+                out.write_all(&self.buf)?;
             }
         }
         self.posts += 1;
@@ -208,14 +212,14 @@ fn plural(n: usize) -> &'static str {
 /// is the same character), so no line can reorder a terminal's view of it.
 /// Written into `buf`, which it clears first.
 fn json(buf: &mut Vec<u8>, c: &crate::model::Citation) -> io::Result<()> {
-    buf.clear();
+    let start = buf.len();
     serde_json::to_writer(&mut *buf, c).map_err(io::Error::other)?;
     // Every bidi control is encoded in UTF-8 from the byte 0xE2 on (they
     // lie in U+2028–U+2069): a line without that byte has none.
-    if memchr::memchr(0xE2, buf).is_none() {
+    if memchr::memchr(0xE2, &buf[start..]).is_none() {
         return Ok(());
     }
-    let raw = std::str::from_utf8(buf).map_err(io::Error::other)?;
+    let raw = std::str::from_utf8(&buf[start..]).map_err(io::Error::other)?;
     if !raw.chars().any(is_bidi_control) {
         return Ok(());
     }
@@ -229,7 +233,7 @@ fn json(buf: &mut Vec<u8>, c: &crate::model::Citation) -> io::Result<()> {
             }
         })
         .collect();
-    buf.clear();
+    buf.truncate(start);
     buf.extend_from_slice(escaped.as_bytes());
     Ok(())
 }
@@ -275,6 +279,45 @@ mod tests {
             let v: serde_json::Value = serde_json::from_str(&json).unwrap();
             assert_eq!(v["citations"], serde_json::json!([]));
         }
+    }
+
+    #[test]
+    fn a_posts_json_lines_are_each_a_citation_in_order_bidi_escaped() {
+        let cite = |line: usize, text: &str| crate::model::Citation {
+            post: "a.html".into(),
+            line,
+            url: Some(format!("https://a.example/{line}")),
+            text: text.into(),
+            kind: Kind::Link,
+            context: None,
+            quote: None,
+            missing: None,
+            raw: None,
+            skip: None,
+        };
+        let mut a = post("a.html");
+        a.citations = vec![cite(1, "one"), cite(2, "two\u{202e}owt"), cite(3, "three")];
+        let mut b = post("b.html");
+        b.citations = vec![cite(4, "four")];
+        let jsonl = listed(Format::Jsonl, &[a.clone(), b.clone()], 0);
+        let lines: Vec<&str> = jsonl.lines().collect();
+        assert_eq!(lines.len(), 4, "{jsonl}");
+        for (i, line) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["line"], i + 1, "{line}");
+        }
+        assert!(lines[1].contains("two\\u202eowt"), "{}", lines[1]);
+        assert!(!jsonl.contains('\u{202e}'));
+        let json = listed(Format::Json, &[a, b], 0);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let texts: Vec<&str> = v["citations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts, ["one", "two\u{202e}owt", "three", "four"]);
+        assert!(!json.contains('\u{202e}'));
     }
 
     #[test]

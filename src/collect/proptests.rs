@@ -503,3 +503,69 @@ proptest! {
         prop_assert_eq!(analyze::sentences(&t), analyze::split_sentences::<false>(&t));
     }
 }
+
+/// Absolute URLs built from the pieces the `url` crate rewrites (case,
+/// ports, IDNA and numeric hosts, dot segments, escapes, separators) and
+/// from ordinary ones, so that both answers of `is_canonical_http` come up.
+fn http_url() -> impl Strategy<Value = String> {
+    const SCHEMES: &[&str] = &[
+        "http://", "https://", "HTTP://", "https:", "ftp://", "http:/",
+    ];
+    const HOST: &[&str] = &[
+        "a",
+        "example",
+        "b2",
+        "-",
+        ".",
+        "xn--bcher-kva",
+        "Ex",
+        "0x1f",
+        "127",
+        "0",
+        "com",
+        "é",
+        ":80",
+        "@",
+        "%41",
+        "_",
+        "ſ",
+    ];
+    const REST: &[&str] = &[
+        "/", "a", "Z", "9", ".", "..", "%2e", "%2E", "%", "%4", "%41", "?", "#", "&", "=", "'",
+        "\"", " ", "\t", "\\", "`", "{", "}", "^", "|", "[", "]", "<", ">", "~", ":", "@", ";",
+        "!", "$", "(", "*", "+", ",", "é", "\u{0}", "-", "_",
+    ];
+    // Mostly a plain host and a path, so that many are taken as they are.
+    let host = prop_oneof![
+        3 => proptest::sample::select(&["example.com", "a.b-c.example", "x1.org"][..])
+            .prop_map(String::from),
+        2 => proptest::collection::vec(proptest::sample::select(HOST), 0..6)
+            .prop_map(|h| h.concat()),
+    ];
+    (
+        proptest::sample::select(SCHEMES),
+        host,
+        proptest::bool::weighted(0.8),
+        proptest::collection::vec(proptest::sample::select(REST), 0..14),
+    )
+        .prop_map(|(s, h, slash, r)| {
+            format!("{s}{h}{}{}", if slash { "/" } else { "" }, r.concat())
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 4096,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// An href taken unparsed is the one parsing would have given.
+    #[test]
+    fn a_canonical_url_is_what_the_parser_writes(t in http_url()) {
+        if super::url::is_canonical_http(&t) {
+            let parsed = ::url::Url::parse(&t).map(String::from);
+            prop_assert_eq!(parsed.as_deref(), Ok(t.as_str()));
+        }
+    }
+}

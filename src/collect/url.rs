@@ -75,6 +75,117 @@ pub(crate) fn is_template(raw: &str) -> bool {
     OPENERS.iter().any(|o| lower.contains(o))
 }
 
+/// Whether `t` is an absolute http(s) URL written exactly as the `url`
+/// crate writes it back once parsed, so that parsing it can be skipped:
+/// most hrefs of a post are such URLs, and parsing each one was a twentieth
+/// of collecting. Conservative: it says no to anything the parser might
+/// rewrite (upper case, ports, user info, IDNA labels, numeric hosts, a
+/// missing path, dot segments, characters it percent-encodes or reads as
+/// separators, `%` not followed by two hex digits); those are parsed.
+pub(crate) fn is_canonical_http(t: &str) -> bool {
+    let rest = match t.strip_prefix("https://") {
+        Some(r) => r,
+        None => match t.strip_prefix("http://") {
+            Some(r) => r,
+            None => return false,
+        },
+    };
+    let b = rest.as_bytes();
+    let host_end = memchr::memchr3(b'/', b'?', b'#', b).unwrap_or(b.len());
+    let host = &b[..host_end];
+    // The path must be there: `https://host` is written back with a `/`.
+    if b.get(host_end) != Some(&b'/') || !canonical_host(host) {
+        return false;
+    }
+    let b = &b[host_end..];
+    let mut part = Part::Path;
+    let mut segment_start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => {}
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'(' | b')' | b'*' | b'+' | b','
+            | b';' | b'=' | b':' | b'@' => {}
+            b'%' => {
+                let hex = |k: usize| b.get(k).is_some_and(u8::is_ascii_hexdigit);
+                if !(hex(i + 1) && hex(i + 2)) {
+                    return false;
+                }
+                // `%2e` is a dot to the parser's dot-segment test.
+                if part == Part::Path && b[i + 1] == b'2' && b[i + 2] | 0x20 == b'e' {
+                    return false;
+                }
+                i += 2;
+            }
+            b'/' => {
+                if part == Part::Path {
+                    if is_dot_segment(&b[segment_start..i]) {
+                        return false;
+                    }
+                    segment_start = i + 1;
+                }
+            }
+            b'?' => match part {
+                Part::Path => {
+                    if is_dot_segment(&b[segment_start..i]) {
+                        return false;
+                    }
+                    part = Part::Query;
+                }
+                Part::Query | Part::Fragment => {}
+            },
+            b'#' => match part {
+                Part::Path => {
+                    if is_dot_segment(&b[segment_start..i]) {
+                        return false;
+                    }
+                    part = Part::Fragment;
+                }
+                Part::Query => part = Part::Fragment,
+                Part::Fragment => return false,
+            },
+            _ => return false,
+        }
+        i += 1;
+    }
+    part != Part::Path || !is_dot_segment(&b[segment_start..])
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Path,
+    Query,
+    Fragment,
+}
+
+fn is_dot_segment(s: &[u8]) -> bool {
+    s == b"." || s == b".."
+}
+
+/// A host the parser keeps as written: lower-case ASCII labels of letters,
+/// digits and hyphens, none empty, none an IDNA (`xn--`) label, the last
+/// starting with a letter (a last label of digits, or `0x…`, makes the
+/// host an IPv4 address, which the parser rewrites).
+fn canonical_host(host: &[u8]) -> bool {
+    if host.is_empty() {
+        return false;
+    }
+    let mut last = &host[..0];
+    for label in host.split(|&c| c == b'.') {
+        if label.is_empty()
+            || label.starts_with(b"xn--")
+            || !label
+                .iter()
+                .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        {
+            return false;
+        }
+        last = label;
+    }
+    last.first().is_some_and(u8::is_ascii_lowercase)
+}
+
 /// How a reference that is not an absolute URL is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Relative {
@@ -155,6 +266,50 @@ mod tests {
 
     fn opts() -> NormalizeOptions {
         NormalizeOptions::from_config(&crate::config::CollectConfig::default())
+    }
+
+    #[test]
+    fn canonical_http_urls_are_those_the_parser_keeps() {
+        let kept = [
+            "https://www.bbc.co.uk/2015/01/year-but-are-3523-12.html",
+            "http://example.com/",
+            "https://a-b.example/x/y?q=1&r=%41#frag:ment",
+            "https://example.com/a.b/..c/.d?x=/./#/../",
+            "https://example.com/%7Euser/(1)*+,;=:@!$",
+        ];
+        for t in kept {
+            assert!(is_canonical_http(t), "{t}");
+            assert_eq!(Url::parse(t).unwrap().as_str(), t);
+        }
+        // Each of these the parser writes differently, or refuses.
+        let parsed = [
+            "https://example.com",
+            "HTTPS://example.com/",
+            "https://Example.com/",
+            "https://example.com:443/",
+            "https://user@example.com/",
+            "https://xn--bcher-kva.example/",
+            "https://127.0.0.1/",
+            "https://example.0x1f/",
+            "https://example..com/",
+            "https://example.com/a/../b",
+            "https://example.com/a/./b",
+            "https://example.com/a/..",
+            "https://example.com/a/%2e%2E/b",
+            "https://example.com/a b",
+            "https://example.com/a\\b",
+            "https://example.com/{x}",
+            "https://example.com/?q='x'",
+            "https://example.com/%zz",
+            "https://example.com/#a#b",
+            "https://example.com/é",
+            "ftp://example.com/",
+            "//example.com/",
+            "/x",
+        ];
+        for t in parsed {
+            assert!(!is_canonical_http(t), "{t}");
+        }
     }
 
     #[test]

@@ -47,34 +47,117 @@ struct Flags {
 
 /// Readability's name patterns (its defaults, case-insensitive).
 struct Patterns {
-    unlikely: Regex,
-    maybe: Regex,
-    positive: Regex,
-    negative: Regex,
-    byline: Regex,
-    share: Regex,
-    videos: Regex,
+    unlikely: Pattern,
+    maybe: Pattern,
+    positive: Pattern,
+    negative: Pattern,
+    byline: Pattern,
+    share: Pattern,
+    videos: Pattern,
 }
 
-static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
-    let re = |s: &str| Regex::new(&format!("(?i){s}")).expect("a valid pattern");
-    Patterns {
-        unlikely: re(
-            "-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
-        ),
-        maybe: re("and|article|body|column|content|main|mathjax|shadow"),
-        positive: re(
-            "article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story",
-        ),
-        negative: re(
-            "-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
-        ),
-        byline: re("byline|author|dateline|writtenby|p-author"),
-        share: re(r"(\b|_)(share|sharedaddy)(\b|_)"),
-        videos: re(
-            r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq|bilibili|live\.bilibili)\.com|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)",
-        ),
+/// A case-insensitive regex and words one of which any ASCII text it
+/// matches holds (in any case). Most texts it is asked about (class names,
+/// every href of the page) hold none: one Aho-Corasick pass answers those,
+/// cheaper than the regex, which runs only on the rest and on non-ASCII
+/// text (where `(?i)` also folds `ſ` and the Kelvin sign, which the words'
+/// ASCII case folding does not).
+struct Pattern {
+    re: Regex,
+    words: aho_corasick::AhoCorasick,
+    /// The regex is just the words as alternatives: in ASCII text a word
+    /// found is a match found.
+    words_are_the_pattern: bool,
+}
+
+impl Pattern {
+    /// `re` is matched case-insensitively; `words` must be in every match.
+    fn new(re: &str, words: &[&str]) -> Pattern {
+        let words_are_the_pattern = words.join("|") == re;
+        Pattern {
+            re: Regex::new(&format!("(?i){re}")).expect("a valid pattern"),
+            words: aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(words)
+                .expect("valid words"),
+            words_are_the_pattern,
+        }
     }
+
+    fn plain(alternatives: &str) -> Pattern {
+        let words: Vec<&str> = alternatives.split('|').collect();
+        Pattern::new(alternatives, &words)
+    }
+
+    fn is_match(&self, s: &str) -> bool {
+        if !s.is_ascii() {
+            return self.re.is_match(s);
+        }
+        if !self.words.is_match(s) {
+            return false;
+        }
+        self.words_are_the_pattern || self.re.is_match(s)
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.re.fmt(f)
+    }
+}
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
+    unlikely: Pattern::plain(
+        "-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
+    ),
+    maybe: Pattern::plain("and|article|body|column|content|main|mathjax|shadow"),
+    positive: Pattern::plain(
+        "article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story",
+    ),
+    negative: Pattern::new(
+        "-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
+        &[
+            "-ad-",
+            "hid",
+            "banner",
+            "combx",
+            "comment",
+            "com-",
+            "contact",
+            "footer",
+            "gdpr",
+            "masthead",
+            "media",
+            "meta",
+            "outbrain",
+            "promo",
+            "related",
+            "scroll",
+            "share",
+            "shoutbox",
+            "sidebar",
+            "skyscraper",
+            "sponsor",
+            "shopping",
+            "tags",
+            "widget",
+        ],
+    ),
+    byline: Pattern::plain("byline|author|dateline|writtenby|p-author"),
+    share: Pattern::new(r"(\b|_)(share|sharedaddy)(\b|_)", &["share"]),
+    videos: Pattern::new(
+        r"//(www\.)?((dailymotion|youtube|youtube-nocookie|player\.vimeo|v\.qq|bilibili|live\.bilibili)\.com|(archive|upload\.wikimedia)\.org|player\.twitch\.tv)",
+        &[
+            "dailymotion",
+            "youtube",
+            "vimeo",
+            "qq.com",
+            "bilibili",
+            "archive.org",
+            "wikimedia.org",
+            "twitch.tv",
+        ],
+    ),
 });
 
 /// Blocks that keep a `<div>` from being read as a paragraph.
@@ -1293,5 +1376,78 @@ mod tests {
         }
         assert!(p.unlikely.is_match("sidebar "));
         assert!(p.share.is_match(" share-buttons"));
+    }
+
+    fn all_patterns() -> [&'static Pattern; 7] {
+        let p = &*PATTERNS;
+        [
+            &p.unlikely,
+            &p.maybe,
+            &p.positive,
+            &p.negative,
+            &p.byline,
+            &p.share,
+            &p.videos,
+        ]
+    }
+
+    #[test]
+    fn the_words_answer_as_the_regex_does() {
+        let cases = [
+            (
+                "entry-content post",
+                [false, true, true, false, false, false, false],
+            ),
+            (
+                "SideBar widget",
+                [true, false, false, true, false, false, false],
+            ),
+            ("hid", [false, false, false, true, false, false, false]),
+            ("hidx", [false, false, false, false, false, false, false]),
+            ("x_share_y", [false, false, false, true, false, true, false]),
+            ("xshare", [false, false, false, true, false, false, false]),
+            (
+                "https://www.YouTube.com/embed/x",
+                [false, false, false, false, false, false, true],
+            ),
+            (
+                "https://youtube.example/x",
+                [false, false, false, false, false, false, false],
+            ),
+            ("ſidebar", [true, false, false, true, false, false, false]),
+            (
+                "by-author",
+                [false, false, false, false, true, false, false],
+            ),
+        ];
+        for (s, want) in cases {
+            for (p, w) in all_patterns().into_iter().zip(want) {
+                assert_eq!(p.re.is_match(s), w, "{p} on {s:?}");
+                assert_eq!(p.is_match(s), w, "{p} on {s:?}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 2048,
+            failure_persistence: None,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Class names and hrefs built from the patterns' own pieces.
+        #[test]
+        fn a_pattern_matches_where_its_regex_does(
+            pieces in proptest::collection::vec(proptest::sample::select(&[
+                "side", "BAR", "bar", "hid", " ", "-", "_", "ad", "share", "SHARE", "d", "en",
+                "try", "//", "www.", "youtube", ".com", "vimeo", "player.", "ſ", "K", "\u{212a}",
+                "é", "x", "author", "archive", ".org", "com", "meta", "tags", "main",
+            ][..]), 0..10)
+        ) {
+            let s = pieces.concat();
+            for p in all_patterns() {
+                proptest::prop_assert_eq!(p.is_match(&s), p.re.is_match(&s), "{} on {:?}", p, s);
+            }
+        }
     }
 }
