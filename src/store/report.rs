@@ -8,7 +8,7 @@
 
 use super::Store;
 use crate::error::Result;
-use crate::model::Report;
+use crate::model::{CitationResult, Kind, Reason, Report, RunInfo, Verdict};
 
 /// The report of the last finished run, as it was written; `None` before
 /// any run has finished. A report this build cannot read (damaged, or
@@ -36,6 +36,122 @@ pub async fn last_report(store: &Store) -> Result<Option<Report>> {
         )));
     }
     Ok(Some(report))
+}
+
+/// What the next run reads of the last finished run's report, to mark what
+/// changed since (`schedule::mark_changes`): each citation's post, line,
+/// address or text, kind, verdict and reason, and nothing else of it (no
+/// evidence, no summary). Read on the blocking pool beside the run: the
+/// index is asked now, the report's object read, checked and parsed by
+/// the future this returns, which the run awaits once its sources are
+/// checked. Errors as `last_report`'s.
+pub async fn last_marks_later(
+    store: &Store,
+) -> Result<impl std::future::Future<Output = Result<Option<Report>>> + Send + 'static> {
+    let kept = store.index.last_report().await.map_err(|e| store.err(e))?;
+    let name = store.name().to_path_buf();
+    let err = move |id: &str, cause: String| crate::error::Error::Store {
+        path: name.clone(),
+        cause: format!("run {id}: {cause}"),
+    };
+    // The report's JSON, or how to read it off the runtime.
+    let json: Option<(String, Source)> = match kept {
+        None => None,
+        Some((id, kept)) => Some(match kept.strip_prefix(OBJECT) {
+            Some(sha) => match store.objects.reader(sha) {
+                Some(read) => (id, Source::Later(Box::new(read))),
+                None => {
+                    let bytes = store.objects.read(sha).map_err(|e| {
+                        store.err(format!("run {id}: the report is unreadable: {e}"))
+                    })?;
+                    (id, Source::Bytes(bytes))
+                }
+            },
+            None => (id, Source::Bytes(kept.into_bytes())),
+        }),
+    };
+    // Started now: it runs while the caller goes on.
+    let reading = json.map(|(id, source)| {
+        let parsed = tokio::task::spawn_blocking(move || {
+            let json = match source {
+                Source::Bytes(b) => b,
+                Source::Later(read) => {
+                    read().map_err(|e| format!("the report is unreadable: {e}"))?
+                }
+            };
+            serde_json::from_slice::<Marks>(&json).map_err(|e| format!("unreadable report: {e}"))
+        });
+        (id, parsed)
+    });
+    Ok(async move {
+        let Some((id, parsed)) = reading else {
+            return Ok(None);
+        };
+        let marks = parsed
+            .await
+            .map_err(|e| err(&id, format!("reading the report failed: {e}")))?
+            .map_err(|e| err(&id, e))?;
+        if marks.version > Report::VERSION {
+            return Err(err(
+                &id,
+                format!(
+                    "written by a newer citeguard (report version {}; this one reads {}): upgrade citeguard",
+                    marks.version,
+                    Report::VERSION
+                ),
+            ));
+        }
+        Ok(Some(marks.into_report()))
+    })
+}
+
+/// Where a report's JSON comes from: in hand, or read by a reader that
+/// owns what it needs (`Objects::reader`).
+enum Source {
+    Bytes(Vec<u8>),
+    Later(Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>),
+}
+
+/// A report as `last_marks_later` reads it: its version and what
+/// `schedule::mark_changes` compares of each citation.
+#[derive(serde::Deserialize)]
+struct Marks {
+    version: u32,
+    run: RunInfo,
+    citations: Vec<Mark>,
+}
+
+#[derive(serde::Deserialize)]
+struct Mark {
+    post: String,
+    line: usize,
+    url: Option<String>,
+    text: String,
+    kind: Kind,
+    verdict: Verdict,
+    reason: Reason,
+}
+
+impl Marks {
+    /// A `Report` of these rows, their evidence empty, its summary zero.
+    fn into_report(self) -> Report {
+        let citations = self
+            .citations
+            .into_iter()
+            .map(|m| {
+                CitationResult::new(m.post, m.line, m.url, m.text, m.kind, m.verdict, m.reason)
+            })
+            .collect();
+        Report {
+            version: self.version,
+            run: self.run,
+            summary: Default::default(),
+            citations,
+            recovered: Vec::new(),
+            still: Vec::new(),
+            store: None,
+        }
+    }
 }
 
 /// How the index names a report kept as an object.
