@@ -290,4 +290,106 @@ mod tests {
         let err = last_report(&store).await.unwrap_err().to_string();
         assert!(err.contains("run torn: unreadable report"), "{err}");
     }
+
+    /// What `last_marks_later` reads of a report: each citation's identity
+    /// and verdict, nothing of its evidence.
+    fn marks_of(report: &Report) -> Report {
+        let mut marks = report.clone();
+        marks.summary = Default::default();
+        marks.recovered.clear();
+        marks.still.clear();
+        marks.store = None;
+        for c in &mut marks.citations {
+            *c = CitationResult::new(
+                c.post.clone(),
+                c.line,
+                c.url.clone(),
+                c.text.clone(),
+                c.kind,
+                c.verdict,
+                c.reason,
+            );
+        }
+        marks
+    }
+
+    async fn marks(store: &Store) -> Result<Option<Report>> {
+        last_marks_later(store).await?.await
+    }
+
+    #[tokio::test]
+    async fn the_next_run_reads_the_last_reports_verdicts_as_an_object_or_as_older_json() {
+        let (_dir, store) = testing::store().await;
+        assert_eq!(marks(&store).await.unwrap(), None);
+        let mut old = report("old");
+        old.citations[0].status = Some(404);
+        old.citations[0].detail = Some("gone".into());
+        old.summary.dead = 1;
+        keep(&store, "old", &serde_json::to_string(&old).unwrap()).await;
+        let read = marks(&store).await.unwrap().unwrap();
+        assert_eq!(read, marks_of(&old));
+        assert_eq!(read.citations[0].status, None);
+
+        let mut new = report("new");
+        new.citations.push(CitationResult::new(
+            "other.md",
+            9,
+            None,
+            "an unlinked title",
+            Kind::Link,
+            Verdict::Ok,
+            Reason::HttpStatus,
+        ));
+        new.citations[0].similarity = Some(0.5);
+        let kept = super::keep(&store, &new).unwrap();
+        keep(&store, "new", &kept).await;
+        assert_eq!(marks(&store).await.unwrap().unwrap(), marks_of(&new));
+        // What marking the changes makes of it is what the whole report makes.
+        let mut now = report("now");
+        now.citations[0].verdict = Verdict::Ok;
+        let mut by_marks = now.clone();
+        crate::schedule::mark_changes(&mut by_marks, marks(&store).await.unwrap().as_ref());
+        crate::schedule::mark_changes(&mut now, last_report(&store).await.unwrap().as_ref());
+        assert_eq!(by_marks, now);
+        assert_eq!(now.recovered.len(), 1, "{:?}", now.recovered);
+    }
+
+    #[tokio::test]
+    async fn the_next_runs_read_refuses_a_damaged_newer_or_torn_report_naming_its_run() {
+        let (_dir, store) = testing::store().await;
+        let mut newer = report("newer");
+        newer.version = Report::VERSION + 1;
+        keep(&store, "newer", &serde_json::to_string(&newer).unwrap()).await;
+        let err = marks(&store).await.unwrap_err().to_string();
+        assert!(
+            err.contains("run newer") && err.contains("upgrade citeguard"),
+            "{err}"
+        );
+        keep(&store, "torn", "{\"version\": 1, \"run\":").await;
+        let err = marks(&store).await.unwrap_err().to_string();
+        assert!(err.contains("run torn: unreadable report"), "{err}");
+
+        // A report object whose bytes no longer hash to its name.
+        let kept = super::keep(&store, &report("damaged")).unwrap();
+        let sha = kept.strip_prefix(OBJECT).unwrap();
+        let gz = store
+            .objects
+            .path(sha)
+            .with_file_name(format!("{}.gz", &sha[2..]));
+        let mut other = Vec::new();
+        {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(&mut other, flate2::Compression::fast());
+            enc.write_all(&serde_json::to_vec(&report("forged")).unwrap())
+                .unwrap();
+            enc.finish().unwrap();
+        }
+        std::fs::write(&gz, other).unwrap();
+        keep(&store, "damaged", &kept).await;
+        let err = marks(&store).await.unwrap_err().to_string();
+        assert!(
+            err.contains("run damaged: the report is unreadable") && err.contains("damaged"),
+            "{err}"
+        );
+    }
 }
