@@ -12,7 +12,10 @@
 # (user+sys) and wall seconds of every run, in run order, and the medians.
 # Uses run.sh's nginx configuration and corpus (CHECK_WORK, default
 # target/bench-check); WORK (default target/bench-recheck) holds the
-# stores. Needs nginx and /usr/bin/time (run.sh installs them).
+# stores. Needs nginx and /usr/bin/time (run.sh installs them). On a
+# machine where another nginx holds 127.0.0.x:8080, run it in a network
+# namespace of its own (as root):
+#   unshare -n sh -c 'ip link set lo up; bench/archive/recheck.sh'
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -48,8 +51,11 @@ timed() {
     END { printf "%.2f %.2f %.0f\n", u + s, w, m }' "$WORK/$name.time"
 }
 
+label() { echo "$(basename "$(dirname "$1")")/$(basename "$1")"; }
+echo "run A (a first run, new store) of each binary: cpu_s wall_s peak_MB, and the store's bytes"
 for i in "${!BINS[@]}"; do
-  timed "a$i" "${BINS[$i]}" check posts --store "$WORK/store-$i" "${CG_ARGS[@]}" >/dev/null
+  a=$(timed "a$i" "${BINS[$i]}" check posts --store "$WORK/store-$i" "${CG_ARGS[@]}")
+  printf "  %-28s %s %s\n" "$(label "${BINS[$i]}")" "$a" "$(du -sb "$WORK/store-$i" | cut -f1)"
   timed "b$i" "${BINS[$i]}" check posts --store "$WORK/store-$i" "${CG_ARGS[@]}" >/dev/null
 done
 
@@ -68,10 +74,10 @@ rm -rf "$WORK/copy"
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-28s %-44s %6s %-40s %6s %s\n" binary "cpu_s, in run order" median "wall_s, in run order" median peak_MB
-for k in "${!BINS[@]}" n; do
-  name=${BINS[$k]:-no store}
-  [ "$k" = n ] && name="no store"
-  printf "%-28s %-44s %6s %-40s %6s %s\n" "$(basename "$(dirname "$name")")/$(basename "$name")" \
-    "${cpu[$k]}" "$(median <<<"${cpu[$k]}")" "${wall[$k]}" "$(median <<<"${wall[$k]}")" "${rss[$k]}"
-done
+printf "%-28s %-44s %6s %-40s %6s %s\n" binary "B cpu_s, in run order" median "wall_s, in run order" median peak_MB
+row() { # NAME KEY
+  printf "%-28s %-44s %6s %-40s %6s %s\n" "$1" "${cpu[$2]}" "$(median <<<"${cpu[$2]}")" \
+    "${wall[$2]}" "$(median <<<"${wall[$2]}")" "${rss[$2]}"
+}
+for i in "${!BINS[@]}"; do row "$(label "${BINS[$i]}")" "$i"; done
+row "no store" n

@@ -1399,9 +1399,16 @@ impl SourceHook for Archive<'_> {
                 && confirmed.as_ref().is_none_or(|c| c.indexed.is_some())
                 && hop_bytes(&fetched.exchanges) <= LIGHT_HOP_BYTES;
             let work = move || {
+                let mut fetched = fetched;
                 let confirmed = confirmed.and_then(|c| c.earlier());
                 let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
                 let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text, requisites));
+                // The body is in hand and its record encoded: its spool
+                // file goes now, here, rather than on the store's task.
+                if let (Some(Ok(_)), Some(b)) = (&body, fetched.body.as_mut()) {
+                    crate::fetch::discard_spool(b);
+                    b.spool = None;
+                }
                 Ready {
                     fetched,
                     hops,
