@@ -748,10 +748,8 @@ pub async fn run_with<S: SourceChecks>(
         return Ok(Run { report, mementos });
     }
     let store = Store::open_config(config, Access::Write).await?;
-    let previous = crate::store::report::last_report(&store)
-        .await
-        .ok()
-        .flatten();
+    // The previous run's verdicts, read on the blocking pool beside the run.
+    let previous = crate::store::report::last_marks_later(&store).await;
     let spool = store.spool_dir().map(std::path::Path::to_path_buf);
     let fetcher = Arc::new(Fetcher::new(config, spool)?);
     let id = run_id(now);
@@ -772,6 +770,10 @@ pub async fn run_with<S: SourceChecks>(
     .await?;
     report.run.id = id;
     report.store = Some(store.root().display().to_string());
+    let previous = match previous {
+        Ok(later) => later.await.ok().flatten(),
+        Err(_) => None,
+    };
     crate::schedule::mark_changes(&mut report, previous.as_ref());
     let mementos = archived_copies(&mut report, &fetcher, config, options).await;
     archive.finish(&report).await?;

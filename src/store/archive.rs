@@ -1389,17 +1389,37 @@ impl SourceHook for Archive<'_> {
                 Some(body) => !page && (body.size > MAX_REQUISITE_BYTES || body.truncated),
             };
             let root = shared.root.clone();
-            let joined = tokio::task::spawn_blocking(move || {
+            // A fetch without a body to read back (a 304, most of a
+            // recheck) is a few small records to encode, tens of
+            // microseconds: a task on the runtime's own threads, where
+            // the blocking pool's hand-over (waking one of its threads,
+            // and the store's task after it) cost more than the work.
+            // Not when a record's headers must be read from its file.
+            let light = skip_body
+                && confirmed.as_ref().is_none_or(|c| c.indexed.is_some())
+                && hop_bytes(&fetched.exchanges) <= LIGHT_HOP_BYTES;
+            let work = move || {
+                let mut fetched = fetched;
                 let confirmed = confirmed.and_then(|c| c.earlier());
                 let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
                 let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text, requisites));
+                // The body is in hand and its record encoded: its spool
+                // file goes now, here, rather than on the store's task.
+                if let (Some(Ok(_)), Some(b)) = (&body, fetched.body.as_mut()) {
+                    crate::fetch::discard_spool(b);
+                    b.spool = None;
+                }
                 Ready {
                     fetched,
                     hops,
                     body,
                 }
-            })
-            .await;
+            };
+            let joined = if light {
+                tokio::spawn(async move { work() }).await
+            } else {
+                tokio::task::spawn_blocking(work).await
+            };
             joined.map_err(|e| Error::Store {
                 path: root,
                 cause: format!("preparing a fetch for the store failed: {e}"),
@@ -1554,6 +1574,22 @@ fn shrink_when_sparse<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
     if map.capacity() > 1024 && map.len() * 4 < map.capacity() {
         map.shrink_to(map.len() * 2);
     }
+}
+
+/// The most bytes of exchanges' bodies a fetch's records may hold to be
+/// encoded on the runtime's threads rather than the blocking pool
+/// (`prepare`): a few small records' worth.
+const LIGHT_HOP_BYTES: usize = 16 * 1024;
+
+/// How many body bytes the exchanges of a fetch hold in memory.
+fn hop_bytes(exchanges: &[crate::fetch::Exchange]) -> usize {
+    exchanges
+        .iter()
+        .map(|e| match &e.body {
+            ExchangeBody::Read { bytes, .. } => bytes.len(),
+            ExchangeBody::Fetched => 0,
+        })
+        .sum()
 }
 
 /// The records of every exchange of a fetch but the one whose body is

@@ -706,15 +706,22 @@ fn snapshot_row(r: &AnyRow) -> SnapshotRow {
 async fn execute_built(
     q: &mut sqlx::QueryBuilder<'_, sqlx::Any>,
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
 ) -> Result<(), sqlx::Error> {
-    let (sql, args) = numbered(q)?;
+    let (sql, args) = numbered(q, backend)?;
     sqlx::query_with(&sql, args).execute(conn).await?;
     Ok(())
 }
 
-/// A built query's SQL with numbered placeholders, and its arguments.
+/// A built query's SQL with the placeholders `backend` takes, and its
+/// arguments: numbered for PostgreSQL; for SQLite the builder's plain `?`,
+/// which SQLite binds by position. A numbered one (`$7`) SQLite binds by
+/// name, looking each up in a list as long as the statement's
+/// parameters: the square of their number per statement (2.8% of a
+/// recheck's CPU at 16 rows a statement).
 fn numbered<'q>(
     q: &'q mut sqlx::QueryBuilder<'_, sqlx::Any>,
+    backend: Backend,
 ) -> Result<(String, sqlx::any::AnyArguments<'q>), sqlx::Error> {
     use sqlx::Execute;
     let mut built = q.build();
@@ -722,7 +729,11 @@ fn numbered<'q>(
         .take_arguments()
         .map_err(sqlx::Error::Encode)?
         .unwrap_or_default();
-    Ok((numbered_placeholders(built.sql()), args))
+    let sql = match backend {
+        Backend::Postgres => numbered_placeholders(built.sql()),
+        Backend::Sqlite => built.sql().to_string(),
+    };
+    Ok((sql, args))
 }
 
 /// `?` placeholders as `$1`, `$2`, …, in order; a `?` inside a quoted
@@ -914,7 +925,7 @@ impl Index {
         }
         q.push(tail);
         self.count(1);
-        let (sql, args) = numbered(&mut q)?;
+        let (sql, args) = numbered(&mut q, self.backend)?;
         Ok(sqlx::query_with(&sql, args).fetch_all(&self.pool).await?)
     }
 
@@ -1591,7 +1602,7 @@ impl Index {
                  consecutive_failures, failing_since, checks",
             );
             self.count(1);
-            let (sql, args) = numbered(&mut q)?;
+            let (sql, args) = numbered(&mut q, self.backend)?;
             for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
                 let row = source_row(&r);
                 made.insert(row.url.clone(), row);
@@ -1719,7 +1730,7 @@ impl Index {
             }
             q.push(") x)");
             self.count(1);
-            let (sql, args) = numbered(&mut q)?;
+            let (sql, args) = numbered(&mut q, self.backend)?;
             for r in sqlx::query_with(&sql, args).fetch_all(&self.pool).await? {
                 let s = snapshot_row(&r);
                 first.entry(s.body_sha256.clone()).or_insert(s);
@@ -1759,7 +1770,7 @@ impl Index {
             q.push_values(chunk, |mut b, (id, url)| {
                 b.push_bind(*id).push_bind(url.as_str());
             });
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in batch.snapshots.chunks(rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -1788,7 +1799,7 @@ impl Index {
                     .push_bind(s.warc_length.map(|v| v as i64))
                     .push_bind(s.warc_record_id.as_deref());
             });
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         // Once per deferred snapshot that a comparison made the text of:
         // rare, so a statement each.
@@ -1811,7 +1822,7 @@ impl Index {
                 b.push_bind(*snapshot_id).push_bind(url.as_str());
             });
             q.push(" ON CONFLICT DO NOTHING");
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in batch.baselines.chunks(rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -1823,7 +1834,7 @@ impl Index {
                     .push_bind(at.as_str())
                     .push_bind(*how);
             });
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in batch.histories.chunks(rows) {
             // Every source of a batch exists by now: the conflict on its id
@@ -1846,7 +1857,7 @@ impl Index {
                  last_ok = excluded.last_ok, consecutive_failures = excluded.consecutive_failures, \
                  failing_since = excluded.failing_since, checks = excluded.checks",
             );
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in batch.checks.chunks(rows) {
             const COLUMNS: &str = "run_id, source_id, checked_at, verdict, reason, status, \
@@ -1885,7 +1896,7 @@ impl Index {
                      WHERE c.run_id = v.run_id AND c.source_id = v.source_id)"
                 ));
             }
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for sha in &batch.cleared {
             sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
@@ -1943,7 +1954,7 @@ impl Index {
                 " ON CONFLICT (name) DO UPDATE SET date = COALESCE(excluded.date, posts.date) \
                  RETURNING id, name",
             );
-            let (sql, args) = numbered(&mut q)?;
+            let (sql, args) = numbered(&mut q, self.backend)?;
             for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
                 ids.insert(r.get(1), r.get(0));
             }
@@ -1972,22 +1983,23 @@ impl Index {
                     sqlx::Error::Protocol(format!("no id came back for post {post}")).into(),
                 );
             }
-            execute_built(&mut q, &mut tx).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// How many rows one multi-row statement carries: PostgreSQL binds by
-    /// position and gains from fewer round trips; SQLite looks each
-    /// parameter's name up in a list as long as the statement's
-    /// parameters, so a statement of thousands costs the square of that
-    /// (at 200 rows a statement, SQLite's parameter-name lookup was 12% of
-    /// a first archiving run's CPU).
+    /// How many rows one multi-row statement carries: fewer statements,
+    /// fewer round trips (PostgreSQL) and hand-overs to SQLite's thread.
+    /// SQLite's are kept smaller: its statements are bound by position
+    /// (`numbered`), but one of thousands of parameters gains nothing over
+    /// a few hundred. (Numbered, SQLite looked each parameter's name up:
+    /// at 200 rows a statement that was 12% of a first archiving run's
+    /// CPU, and 16 rows were the most it took.)
     fn rows_per_statement(&self) -> usize {
         match self.backend {
             Backend::Postgres => 200,
-            Backend::Sqlite => 16,
+            Backend::Sqlite => 64,
         }
     }
 

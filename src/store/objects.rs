@@ -389,17 +389,29 @@ impl Objects {
     /// The object's bytes, checked against its name: a damaged object is
     /// an `InvalidData` error, never served.
     pub fn read(&self, sha256: &str) -> io::Result<Vec<u8>> {
-        let bytes = self.bytes_of(sha256)?;
-        if hex::encode(Sha256::digest(&bytes)) != sha256 {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "{} is damaged: its bytes do not hash to its name",
-                    Self::relative_path(sha256)
-                ),
-            ));
+        sound(sha256, self.bytes_of(sha256)?)
+    }
+
+    /// A reader of a sound object that owns all it needs, to run on another
+    /// thread (the blocking pool) while the store goes on: the same check
+    /// as `read`. `None` where `read` must be called instead: the object
+    /// is in the open batch, or on S3.
+    pub fn reader(
+        &self,
+        sha256: &str,
+    ) -> Option<impl FnOnce() -> io::Result<Vec<u8>> + Send + 'static> {
+        if self.remote.is_some() || self.pending_file(sha256).is_some() {
+            return None;
         }
-        Ok(bytes)
+        let (plain, gz, sha) = (self.path(sha256), self.gz_path(sha256), sha256.to_string());
+        Some(move || {
+            let bytes = if !plain.is_file() && gz.is_file() {
+                file_bytes(&gz, true)?
+            } else {
+                file_bytes(&plain, false)?
+            };
+            sound(&sha, bytes)
+        })
     }
 
     /// The bytes an object holds (decompressed), unchecked: the pending
@@ -430,14 +442,7 @@ impl Objects {
                 }
             }
         };
-        if !gz {
-            return fs::read(path);
-        }
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(File::open(path)?)
-            .read_to_end(&mut out)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
-        Ok(out)
+        file_bytes(&path, gz)
     }
 
     /// Re-hashes an object.
@@ -546,6 +551,33 @@ fn sync_file_system(path: &Path) -> bool {
         let _ = path;
         false
     }
+}
+
+/// An object's bytes when they hash to its name, else the error that
+/// says it is damaged.
+fn sound(sha256: &str, bytes: Vec<u8>) -> io::Result<Vec<u8>> {
+    if hex::encode(Sha256::digest(&bytes)) != sha256 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is damaged: its bytes do not hash to its name",
+                Objects::relative_path(sha256)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The bytes of an object's file, decompressed when it is gzipped.
+fn file_bytes(path: &Path, gz: bool) -> io::Result<Vec<u8>> {
+    if !gz {
+        return fs::read(path);
+    }
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(File::open(path)?)
+        .read_to_end(&mut out)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+    Ok(out)
 }
 
 #[cfg(test)]

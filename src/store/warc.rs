@@ -587,9 +587,13 @@ fn member(
 /// keeps 4% more than zlib-rs at the same speed, so pages stay on zlib-rs.
 const SMALL_MEMBER: usize = 4 * 1024;
 
-/// libdeflate's level for small records: its level 4 keeps what zlib-rs
-/// keeps at `MEMBER_LEVEL` on them.
-const SMALL_LEVEL: i32 = 4;
+/// libdeflate's level for small records: 1. On a request record of 710
+/// bytes its levels 1 to 6 all deflate to 481 bytes (a few hundred bytes
+/// hold few repeats to find), but level 1 took 11.6 µs against level 4's
+/// 20.6 µs: most of a small record's time is libdeflate clearing its
+/// match finder's hash tables, which are smaller at level 1 (128 KiB
+/// against 192 KiB). A recheck writes two such records per 304.
+const SMALL_LEVEL: i32 = 1;
 
 thread_local! {
     /// Each thread's libdeflate compressor, allocated once.
