@@ -135,9 +135,13 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
 /// citation's detail has its own copy). A run of 100,000 citations holds
 /// them from the posts' reading to the last row otherwise.
 fn forget_planned(posts: &mut [Post]) {
-    for c in posts.iter_mut().flat_map(|p| p.citations.iter_mut()) {
-        c.post = String::new();
-        c.raw = None;
+    for post in posts {
+        for c in &mut post.citations {
+            c.post = String::new();
+            c.raw = None;
+        }
+        // Collected one by one: up to twice the room they need.
+        post.citations.shrink_to_fit();
     }
 }
 
@@ -358,11 +362,12 @@ fn queue_order(plans: &[Vec<Plan>]) -> Vec<Arc<str>> {
 
 /// The run's unique sources in queue order, each one's position (checks are
 /// kept by position, so a URL is not held a second time as a map key), and
-/// the passages the citing posts quote from each, across posts.
+/// the passages the citing posts quote from each, across posts (by
+/// position, only the sources quoted from: most are not).
 pub struct Sources<'a> {
     order: &'a [Arc<str>],
     position: HashMap<&'a str, usize>,
-    quotes: Vec<Vec<String>>,
+    quotes: HashMap<usize, Vec<String>>,
 }
 
 impl<'a> Sources<'a> {
@@ -370,8 +375,9 @@ impl<'a> Sources<'a> {
     /// worker's share of a run).
     pub fn listed(order: &'a [Arc<str>], quotes: Vec<Vec<String>>) -> Sources<'a> {
         let position = order.iter().enumerate().map(|(i, u)| (&**u, i)).collect();
-        let mut quotes = quotes;
-        quotes.resize(order.len(), Vec::new());
+        let quotes = (quotes.into_iter().enumerate())
+            .filter(|(i, q)| *i < order.len() && !q.is_empty())
+            .collect();
         Sources {
             order,
             position,
@@ -386,19 +392,19 @@ impl<'a> Sources<'a> {
 
     /// The passages the citing posts quote from the `i`th source.
     pub fn quotes(&self, i: usize) -> &[String] {
-        self.quotes.get(i).map_or(&[][..], Vec::as_slice)
+        self.quotes.get(&i).map_or(&[][..], Vec::as_slice)
     }
 
     fn new(order: &'a [Arc<str>], posts: &[Post], plans: &[Vec<Plan>]) -> Sources<'a> {
         let position: HashMap<&str, usize> =
             order.iter().enumerate().map(|(i, u)| (&**u, i)).collect();
-        let mut quotes = vec![Vec::new(); order.len()];
+        let mut quotes: HashMap<usize, Vec<String>> = HashMap::new();
         for (post, plans) in posts.iter().zip(plans) {
             for (c, p) in post.citations.iter().zip(plans) {
                 if let (Plan::Source(url), Some(q)) = (p, &c.quote)
                     && let Some(&i) = position.get(&**url)
                 {
-                    let list: &mut Vec<String> = &mut quotes[i];
+                    let list = quotes.entry(i).or_default();
                     if !list.contains(q) {
                         list.push(q.clone());
                     }
@@ -516,7 +522,7 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
                     }
                     Prepared::Source(url) => {
                         let position = sources.position.get(url.as_str()).copied();
-                        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
+                        let quoted = position.map_or(&[][..], |i| sources.quotes(i));
                         let outcome = hook.source(ready, quoted).await?;
                         progress.source_done(&outcome.check);
                         push_requisites(outcome.requisites, 1, reach, &mut requisites);
