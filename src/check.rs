@@ -979,6 +979,82 @@ mod tests {
     }
 
     #[test]
+    fn every_field_a_row_reads_of_its_source_survives_the_compact_check() {
+        let story = "https://news.example/story";
+        let cite = |quote: &str| crate::model::Citation {
+            quote: Some(quote.into()),
+            context: Some("As reported here.".into()),
+            ..citing("a.html", story)
+        };
+        let post = Post {
+            name: "a.html".into(),
+            base_url: None,
+            date: Some("2026-01-02".into()),
+            citations: vec![cite("gone passage"), cite("kept passage")],
+            notes: Vec::new(),
+        };
+        let check = Check {
+            final_url: Some("https://news.example/moved".into()),
+            redirects: vec![crate::model::Redirect {
+                url: story.into(),
+                status: 301,
+            }],
+            detail: Some("the page moved".into()),
+            ..checked(Verdict::Ok, Reason::Ok)
+        };
+        let evidence = Evidence {
+            similarity: Some(0.625),
+            quotes: vec![
+                ("gone passage".into(), found(true, false).unwrap()),
+                ("kept passage".into(), found(true, true).unwrap()),
+            ],
+            baseline: Some("ab".repeat(32)),
+            offline: Some(Box::new(crate::model::Offline {
+                show: "citeguard show".into(),
+                ..Default::default()
+            })),
+            history: Some(Box::new(crate::model::SourceHistory {
+                checks: 3,
+                ..Default::default()
+            })),
+            diff: vec![crate::model::DiffSpan {
+                op: crate::model::DiffOp::Delete,
+                text: "gone passage".into(),
+            }],
+        };
+        let checks = vec![Some(Judged::from((check.clone(), evidence.clone())))];
+        let plans = vec![vec![Plan::At(0), Plan::At(0)]];
+        let (rows, _) = judge_citations(vec![post], plans, checks);
+        for row in &rows {
+            assert_eq!(row.status, check.status);
+            assert_eq!(row.final_url, check.final_url);
+            assert_eq!(row.redirects, check.redirects);
+            assert_eq!(row.detail, check.detail);
+            assert_eq!(row.similarity, evidence.similarity);
+            assert_eq!(row.snapshot, evidence.baseline);
+            assert_eq!(row.offline, evidence.offline);
+            assert_eq!(row.history, evidence.history);
+            assert_eq!(row.post_date.as_deref(), Some("2026-01-02"));
+            assert_eq!(row.context.as_deref(), Some("As reported here."));
+        }
+        // The first citation's passage is gone: changed, with the diff;
+        // the second's is there: ok, no diff.
+        let judged: Vec<_> = rows
+            .iter()
+            .map(|r| (r.verdict, r.reason, r.quote_found, r.diff.len()))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                (Verdict::Changed, Reason::QuoteMissing, Some(false), 1),
+                (Verdict::Ok, Reason::Ok, Some(true), 0),
+            ]
+        );
+        // What a run of 100,000 sources holds per source until its rows.
+        assert!(std::mem::size_of::<Option<Judged>>() <= 56);
+    }
+
+    #[test]
     fn an_unreachable_source_is_not_judged_by_its_quote() {
         let down = checked(Verdict::Unreachable, Reason::Http5xx);
         let (v, r, detail) = own_quote(&down, found(true, false));
