@@ -108,7 +108,6 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     started_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<Report> {
     let opts = NormalizeOptions::from_config(&config.collect);
-    let mut posts = posts;
     let plans: Vec<Vec<Plan>> = posts
         .iter()
         .map(|p| {
@@ -118,7 +117,7 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
                 .collect()
         })
         .collect();
-    forget_planned(&mut posts);
+    let posts = planned(posts);
     let order = queue_order(&plans);
     let sources = Sources::new(&order, &posts, &plans);
     let plans = by_position(plans, &sources);
@@ -134,19 +133,48 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     Ok(finish_report(rows, summary, started_at))
 }
 
-/// What a citation's row reads no more once it is planned: the post's name
-/// (each row takes it from its post) and the link as written (a planned
-/// citation's detail has its own copy). A run of 100,000 citations holds
-/// them from the posts' reading to the last row otherwise.
-fn forget_planned(posts: &mut [Post]) {
-    for post in posts {
-        for c in &mut post.citations {
-            c.post = String::new();
-            c.raw = None;
-        }
-        // Collected one by one: up to twice the room they need.
-        post.citations.shrink_to_fit();
-    }
+/// A post once its citations are planned: what their rows take of it.
+struct Planned {
+    name: String,
+    date: Option<String>,
+    citations: Vec<Cited>,
+}
+
+/// A planned citation: what its row takes of it, 80 bytes where the
+/// collected `Citation` is 160 (100,000 are held through the fetching).
+/// Not kept: the post's name (each row takes its post's), the link as
+/// written (a planned citation's detail has its own copy), why it is
+/// missing or skipped (its plan says).
+struct Cited {
+    line: usize,
+    kind: crate::model::Kind,
+    url: Option<Box<str>>,
+    text: Box<str>,
+    context: Option<Box<str>>,
+    quote: Option<Box<str>>,
+}
+
+/// The posts, each citation as its row will take it, each post's
+/// citations given back as they are taken.
+fn planned(posts: Vec<Post>) -> Vec<Planned> {
+    let boxed = |s: Option<String>| s.map(String::into_boxed_str);
+    posts
+        .into_iter()
+        .map(|p| Planned {
+            name: p.name,
+            date: p.date,
+            citations: (p.citations.into_iter())
+                .map(|c| Cited {
+                    line: c.line,
+                    kind: c.kind,
+                    url: boxed(c.url),
+                    text: c.text.into_boxed_str(),
+                    context: boxed(c.context),
+                    quote: boxed(c.quote),
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// The run's hook, handing the memory freed since back to the system every
@@ -399,7 +427,7 @@ impl<'a> Sources<'a> {
         self.quotes.get(&i).map_or(&[][..], Vec::as_slice)
     }
 
-    fn new(order: &'a [Arc<str>], posts: &[Post], plans: &[Vec<Plan>]) -> Sources<'a> {
+    fn new(order: &'a [Arc<str>], posts: &[Planned], plans: &[Vec<Plan>]) -> Sources<'a> {
         let position: HashMap<&str, usize> =
             order.iter().enumerate().map(|(i, u)| (&**u, i)).collect();
         let mut quotes: HashMap<usize, Vec<String>> = HashMap::new();
@@ -409,8 +437,8 @@ impl<'a> Sources<'a> {
                     && let Some(&i) = position.get(&**url)
                 {
                     let list = quotes.entry(i).or_default();
-                    if !list.contains(q) {
-                        list.push(q.clone());
+                    if !list.iter().any(|l| **l == **q) {
+                        list.push(q.to_string());
                     }
                 }
             }
@@ -584,7 +612,7 @@ const TRIM_EVERY_ROWS: usize = 16_384;
 /// citation of a source takes its evidence (history, offline copies, diff)
 /// rather than a copy.
 fn judge_citations(
-    posts: Vec<Post>,
+    posts: Vec<Planned>,
     plans: Vec<Vec<Plan>>,
     mut checks: Vec<Option<Judged>>,
 ) -> (Vec<CitationResult>, Summary) {
@@ -676,13 +704,13 @@ fn finish_report(
 
 /// A citation's row from its source's check and evidence, revised by the
 /// citation's own quote.
-fn evidenced_row(post: &str, c: crate::model::Citation, judged: Judged) -> CitationResult {
+fn evidenced_row(post: &str, c: Cited, judged: Judged) -> CitationResult {
     let rarer = judged.rarer.map(|r| *r).unwrap_or_default();
     let finding = c.quote.as_ref().and_then(|q| {
         rarer
             .quotes
             .iter()
-            .find(|(text, _)| text == q)
+            .find(|(text, _)| **text == **q)
             .map(|(_, f)| *f)
     });
     let detail = judged.detail.map(String::from);
@@ -733,16 +761,24 @@ fn by_own_quote(
 
 fn result_row(
     post: &str,
-    c: crate::model::Citation,
+    c: Cited,
     verdict: Verdict,
     reason: Reason,
     detail: Option<String>,
 ) -> CitationResult {
     CitationResult {
         detail,
-        context: c.context,
-        quote: c.quote,
-        ..CitationResult::new(post, c.line, c.url, c.text, c.kind, verdict, reason)
+        context: c.context.map(String::from),
+        quote: c.quote.map(String::from),
+        ..CitationResult::new(
+            post,
+            c.line,
+            c.url.map(String::from),
+            c.text,
+            c.kind,
+            verdict,
+            reason,
+        )
     }
 }
 
@@ -959,7 +995,7 @@ mod tests {
             ))),
             Some(Judged::from((dead, evidence("bb", 2)))),
         ];
-        let (rows, summary) = judge_citations(posts, plans, checks);
+        let (rows, summary) = judge_citations(planned(posts), plans, checks);
         let seen: Vec<_> = rows
             .iter()
             .map(|r| {
@@ -1024,7 +1060,7 @@ mod tests {
         };
         let checks = vec![Some(Judged::from((check.clone(), evidence.clone())))];
         let plans = vec![vec![Plan::At(0), Plan::At(0)]];
-        let (rows, _) = judge_citations(vec![post], plans, checks);
+        let (rows, _) = judge_citations(planned(vec![post]), plans, checks);
         for row in &rows {
             assert_eq!(row.status, check.status);
             assert_eq!(row.final_url, check.final_url);
@@ -1052,6 +1088,8 @@ mod tests {
         );
         // What a run of 100,000 sources holds per source until its rows.
         assert!(std::mem::size_of::<Option<Judged>>() <= 56);
+        // And per citation.
+        assert!(std::mem::size_of::<Cited>() <= 80);
     }
 
     #[test]
