@@ -18,7 +18,10 @@ use crate::compare::QuoteFinding;
 use crate::config::Config;
 use crate::error::Result;
 use crate::fetch::{Fetcher, Job, Queue, Reach, queue::host_key};
-use crate::model::{Check, CitationResult, Missing, Reason, Report, RunInfo, Summary, Verdict};
+use crate::model::{
+    Check, CitationResult, DiffSpan, Missing, Offline, Reason, Redirect, Report, RunInfo,
+    SourceHistory, Summary, Verdict,
+};
 use crate::store::archive::Archive;
 use crate::store::hook::{Evidence, NoStore, REQUISITES_PER_PAGE, SourceHook};
 use crate::store::{Access, Store};
@@ -37,7 +40,8 @@ impl Progress for Silent {}
 /// Where a run's unique sources are fetched and handed to the hook: here,
 /// through this process's queue (`Here`), or by workers on other machines
 /// (`fleet::Distributed`). Either way each source comes back as its check
-/// and evidence, by position, and the rest of the run is the same.
+/// and evidence, by position (what the rows read of them: `Judged`), and
+/// the rest of the run is the same.
 #[allow(async_fn_in_trait)]
 pub trait SourceChecks {
     async fn checks<H: SourceHook>(
@@ -46,7 +50,7 @@ pub trait SourceChecks {
         fetcher: &Arc<Fetcher>,
         hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Option<(Check, Evidence)>>>;
+    ) -> Result<Vec<Option<Judged>>>;
 
     /// Told that the run keeps copies, as the store's run `run_id` with
     /// the clock `now`; true when others store the sources (a fleet's
@@ -66,8 +70,8 @@ impl SourceChecks for Here {
         fetcher: &Arc<Fetcher>,
         hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Option<(Check, Evidence)>>> {
-        fetch_sources(sources, fetcher, hook, progress).await
+    ) -> Result<Vec<Option<Judged>>> {
+        fetch_sources_as(sources, fetcher, hook, progress).await
     }
 }
 
@@ -76,8 +80,9 @@ const REQUISITE_DEPTH: u8 = 2;
 /// What to do with one citation before any fetching.
 enum Plan {
     Fixed(Verdict, Reason, Option<String>),
-    /// Fetch this source (its key).
-    Source(String),
+    /// Fetch this source (its key, which the queue order and the queued
+    /// job then share).
+    Source(Arc<str>),
     /// The source at this position of the queue order: what `Source`
     /// becomes once the order is known, so that a large run holds each
     /// URL once, not once per citation.
@@ -112,33 +117,76 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
                 .collect()
         })
         .collect();
+    let posts = planned(posts);
     let order = queue_order(&plans);
     let sources = Sources::new(&order, &posts, &plans);
     let plans = by_position(plans, &sources);
     let checks = by
-        .checks(&sources, &fetcher, &mut Slim(hook, 0), progress)
+        .checks(&sources, &fetcher, &mut Trimming(hook, 0), progress)
         .await?;
-    let checks = boxed(checks);
+    // The rows read the checks by position: the URLs, their positions and
+    // the quoted passages go before the rows come (10 MB at 100,000).
+    drop(sources);
+    drop(order);
     release_freed_memory();
     let (rows, summary) = judge_citations(posts, plans, checks);
     Ok(finish_report(rows, summary, started_at))
 }
 
-/// The run's hook, with what no row reads dropped from each source's check
-/// as it is stored (the source's URL, which the run holds already; when it
-/// was checked; its content type): a run of 100,000 sources holds every
-/// check until the rows are built.
-///
-/// Every `TRIM_EVERY_SOURCES` sources it also hands the memory freed since
-/// back to the system: hundreds of connections and the blocking pool's
-/// threads allocate and free in arenas of their own, and what they free
-/// stays in the process otherwise, beside the checks that accumulate.
-struct Slim<'h, H>(&'h mut H, usize);
+/// A post once its citations are planned: what their rows take of it.
+struct Planned {
+    name: String,
+    date: Option<String>,
+    citations: Vec<Cited>,
+}
+
+/// A planned citation: what its row takes of it, 80 bytes where the
+/// collected `Citation` is 160 (100,000 are held through the fetching).
+/// Not kept: the post's name (each row takes its post's), the link as
+/// written (a planned citation's detail has its own copy), why it is
+/// missing or skipped (its plan says).
+struct Cited {
+    line: usize,
+    kind: crate::model::Kind,
+    url: Option<Box<str>>,
+    text: Box<str>,
+    context: Option<Box<str>>,
+    quote: Option<Box<str>>,
+}
+
+/// The posts, each citation as its row will take it, each post's
+/// citations given back as they are taken.
+fn planned(posts: Vec<Post>) -> Vec<Planned> {
+    let boxed = |s: Option<String>| s.map(String::into_boxed_str);
+    posts
+        .into_iter()
+        .map(|p| Planned {
+            name: p.name,
+            date: p.date,
+            citations: (p.citations.into_iter())
+                .map(|c| Cited {
+                    line: c.line,
+                    kind: c.kind,
+                    url: boxed(c.url),
+                    text: c.text.into_boxed_str(),
+                    context: boxed(c.context),
+                    quote: boxed(c.quote),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The run's hook, handing the memory freed since back to the system every
+/// `TRIM_EVERY_SOURCES` sources: hundreds of connections and the blocking
+/// pool's threads allocate and free in arenas of their own, and what they
+/// free stays in the process otherwise, beside the checks that accumulate.
+struct Trimming<'h, H>(&'h mut H, usize);
 
 /// How many sources the run stores between two hand-backs of freed memory.
 const TRIM_EVERY_SOURCES: usize = 8192;
 
-impl<H: SourceHook> SourceHook for Slim<'_, H> {
+impl<H: SourceHook> SourceHook for Trimming<'_, H> {
     type Ready = H::Ready;
 
     async fn validators(&mut self, url: &str) -> Result<Option<crate::fetch::Validators>> {
@@ -158,9 +206,7 @@ impl<H: SourceHook> SourceHook for Slim<'_, H> {
         ready: Self::Ready,
         quotes: &[String],
     ) -> Result<crate::store::hook::SourceOutcome> {
-        let mut outcome = self.0.source(ready, quotes).await?;
-        let check = &mut outcome.check;
-        (check.url, check.checked_at, check.content_type) = (String::new(), String::new(), None);
+        let outcome = self.0.source(ready, quotes).await?;
         self.1 += 1;
         if self.1.is_multiple_of(TRIM_EVERY_SOURCES) {
             release_freed_memory();
@@ -173,26 +219,61 @@ impl<H: SourceHook> SourceHook for Slim<'_, H> {
     }
 }
 
-/// A source's check and evidence, each in an allocation of its own.
-type Judged = Option<Box<(Check, Evidence)>>;
+/// What the rows read of a source's check and evidence, held from the
+/// source's fetch to its last citation's row: 56 bytes a source where the
+/// pair takes 272 (27 MB for a run of 100,000 sources, filled before the
+/// first row). Not kept: the URL (the run holds it), when it was checked,
+/// the content type, the attempts and the time taken. What most sources
+/// lack (a final URL, redirects, a similarity, quoted passages, offline
+/// copies, a diff) shares one box, none when all are empty.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    verdict: Verdict,
+    reason: Reason,
+    status: Option<u16>,
+    detail: Option<Box<str>>,
+    baseline: Option<Box<str>>,
+    history: Option<Box<SourceHistory>>,
+    rarer: Option<Box<Rarer>>,
+}
 
-/// The checks, each moved into a box of its own, the vector they came in
-/// given back as it empties (from its end, shrunk as it goes): the rows
-/// then free each source's box as they take it, rather than a vector of
-/// every slot living until the last row is built beside them.
-fn boxed(mut checks: Vec<Option<(Check, Evidence)>>) -> Vec<Judged> {
-    let mut out: Vec<Judged> = Vec::new();
-    out.resize_with(checks.len(), || None);
-    while let Some(slot) = checks.pop() {
-        let i = checks.len();
-        if let Some(o) = out.get_mut(i) {
-            *o = slot.map(Box::new);
-        }
-        if i.is_multiple_of(4096) {
-            checks.shrink_to_fit();
+/// The fields of `Judged` most sources leave empty.
+#[derive(Debug, Clone, Default)]
+struct Rarer {
+    final_url: Option<String>,
+    redirects: Vec<Redirect>,
+    similarity: Option<f64>,
+    quotes: Vec<(String, QuoteFinding)>,
+    offline: Option<Box<Offline>>,
+    diff: Vec<DiffSpan>,
+}
+
+impl From<(Check, Evidence)> for Judged {
+    fn from((check, evidence): (Check, Evidence)) -> Judged {
+        let rarer = Rarer {
+            final_url: check.final_url,
+            redirects: check.redirects,
+            similarity: evidence.similarity,
+            quotes: evidence.quotes,
+            offline: evidence.offline,
+            diff: evidence.diff,
+        };
+        let empty = rarer.final_url.is_none()
+            && rarer.redirects.is_empty()
+            && rarer.similarity.is_none()
+            && rarer.quotes.is_empty()
+            && rarer.offline.is_none()
+            && rarer.diff.is_empty();
+        Judged {
+            verdict: check.verdict,
+            reason: check.reason,
+            status: check.status,
+            detail: check.detail.map(String::into_boxed_str),
+            baseline: evidence.baseline.map(String::into_boxed_str),
+            history: evidence.history,
+            rarer: (!empty).then(|| Box::new(rarer)),
         }
     }
-    out
 }
 
 /// Each `Plan::Source` as the position of its source (`Plan::At`).
@@ -202,7 +283,7 @@ fn by_position(plans: Vec<Vec<Plan>>, sources: &Sources<'_>) -> Vec<Vec<Plan>> {
         .map(|list| {
             list.into_iter()
                 .map(|p| match p {
-                    Plan::Source(url) => match sources.position.get(url.as_str()) {
+                    Plan::Source(url) => match sources.position.get(&*url) {
                         Some(&i) => Plan::At(i),
                         None => Plan::Source(url),
                     },
@@ -271,7 +352,7 @@ fn plan(citation: &crate::model::Citation, fetcher: &Fetcher, opts: &NormalizeOp
     if fetcher.is_excluded(&key) {
         return Plan::Fixed(Verdict::Skipped, Reason::Excluded, None);
     }
-    Plan::Source(key)
+    Plan::Source(key.into())
 }
 
 /// Why a link as written is no URL, in words.
@@ -286,15 +367,16 @@ fn why_invalid(raw: &str) -> String {
 }
 
 /// The unique sources, busiest host first, so that the host that bounds
-/// the run starts at once and never waits behind the others.
-fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
+/// the run starts at once and never waits behind the others. Each is the
+/// plan's own copy of its URL, shared.
+fn queue_order(plans: &[Vec<Plan>]) -> Vec<Arc<str>> {
     let mut per_host: HashMap<String, usize> = HashMap::new();
     // Each unique URL with its host, whose name is worked out once.
-    let mut order: Vec<(String, String)> = Vec::new();
+    let mut order: Vec<(Arc<str>, String)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in plans.iter().flatten() {
         if let Plan::Source(url) = p
-            && seen.insert(url.as_str())
+            && seen.insert(&**url)
         {
             let host = host_key(url);
             *per_host.entry(host.clone()).or_default() += 1;
@@ -312,24 +394,22 @@ fn queue_order(plans: &[Vec<Plan>]) -> Vec<String> {
 
 /// The run's unique sources in queue order, each one's position (checks are
 /// kept by position, so a URL is not held a second time as a map key), and
-/// the passages the citing posts quote from each, across posts.
+/// the passages the citing posts quote from each, across posts (by
+/// position, only the sources quoted from: most are not).
 pub struct Sources<'a> {
-    order: &'a [String],
+    order: &'a [Arc<str>],
     position: HashMap<&'a str, usize>,
-    quotes: Vec<Vec<String>>,
+    quotes: HashMap<usize, Vec<String>>,
 }
 
 impl<'a> Sources<'a> {
     /// Sources as listed, with the passages quoted from each (a fleet
     /// worker's share of a run).
-    pub fn listed(order: &'a [String], quotes: Vec<Vec<String>>) -> Sources<'a> {
-        let position = order
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.as_str(), i))
+    pub fn listed(order: &'a [Arc<str>], quotes: Vec<Vec<String>>) -> Sources<'a> {
+        let position = order.iter().enumerate().map(|(i, u)| (&**u, i)).collect();
+        let quotes = (quotes.into_iter().enumerate())
+            .filter(|(i, q)| *i < order.len() && !q.is_empty())
             .collect();
-        let mut quotes = quotes;
-        quotes.resize(order.len(), Vec::new());
         Sources {
             order,
             position,
@@ -338,30 +418,27 @@ impl<'a> Sources<'a> {
     }
 
     /// The unique sources, in queue order.
-    pub fn urls(&self) -> &[String] {
+    pub fn urls(&self) -> &[Arc<str>] {
         self.order
     }
 
     /// The passages the citing posts quote from the `i`th source.
     pub fn quotes(&self, i: usize) -> &[String] {
-        self.quotes.get(i).map_or(&[][..], Vec::as_slice)
+        self.quotes.get(&i).map_or(&[][..], Vec::as_slice)
     }
 
-    fn new(order: &'a [String], posts: &[Post], plans: &[Vec<Plan>]) -> Sources<'a> {
-        let position: HashMap<&str, usize> = order
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.as_str(), i))
-            .collect();
-        let mut quotes = vec![Vec::new(); order.len()];
+    fn new(order: &'a [Arc<str>], posts: &[Planned], plans: &[Vec<Plan>]) -> Sources<'a> {
+        let position: HashMap<&str, usize> =
+            order.iter().enumerate().map(|(i, u)| (&**u, i)).collect();
+        let mut quotes: HashMap<usize, Vec<String>> = HashMap::new();
         for (post, plans) in posts.iter().zip(plans) {
             for (c, p) in post.citations.iter().zip(plans) {
                 if let (Plan::Source(url), Some(q)) = (p, &c.quote)
-                    && let Some(&i) = position.get(url.as_str())
+                    && let Some(&i) = position.get(&**url)
                 {
-                    let list: &mut Vec<String> = &mut quotes[i];
-                    if !list.contains(q) {
-                        list.push(q.clone());
+                    let list = quotes.entry(i).or_default();
+                    if !list.iter().any(|l| **l == **q) {
+                        list.push(q.to_string());
                     }
                 }
             }
@@ -398,6 +475,17 @@ pub async fn fetch_sources<H: SourceHook>(
     hook: &mut H,
     progress: &dyn Progress,
 ) -> Result<Vec<Option<(Check, Evidence)>>> {
+    fetch_sources_as(sources, fetcher, hook, progress).await
+}
+
+/// `fetch_sources`, each source's check and evidence kept as `T` (a run's
+/// `Judged`, what its rows read) as it comes back.
+async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
+    sources: &Sources<'_>,
+    fetcher: &Arc<Fetcher>,
+    hook: &mut H,
+    progress: &dyn Progress,
+) -> Result<Vec<Option<T>>> {
     use futures_util::StreamExt;
     use futures_util::stream::FuturesUnordered;
 
@@ -410,7 +498,8 @@ pub async fn fetch_sources<H: SourceHook>(
             ..Job::new(url.clone())
         });
     }
-    let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; sources.order.len()];
+    let mut checks: Vec<Option<T>> = Vec::new();
+    checks.resize_with(sources.order.len(), || None);
     let mut done = 0;
     // Requisites in flight, with their depth (1: a page's, 2: its
     // stylesheets'). Each may reach no further than its page could.
@@ -465,13 +554,13 @@ pub async fn fetch_sources<H: SourceHook>(
                     }
                     Prepared::Source(url) => {
                         let position = sources.position.get(url.as_str()).copied();
-                        let quoted = position.map_or(&[][..], |i| sources.quotes[i].as_slice());
+                        let quoted = position.map_or(&[][..], |i| sources.quotes(i));
                         let outcome = hook.source(ready, quoted).await?;
                         progress.source_done(&outcome.check);
                         push_requisites(outcome.requisites, 1, reach, &mut requisites);
                         if let Some(i) = position {
                             done += usize::from(checks[i].is_none());
-                            checks[i] = Some((outcome.check, outcome.evidence));
+                            checks[i] = Some(T::from((outcome.check, outcome.evidence)));
                         }
                     }
                 }
@@ -523,9 +612,9 @@ const TRIM_EVERY_ROWS: usize = 16_384;
 /// citation of a source takes its evidence (history, offline copies, diff)
 /// rather than a copy.
 fn judge_citations(
-    posts: Vec<Post>,
+    posts: Vec<Planned>,
     plans: Vec<Vec<Plan>>,
-    mut checks: Vec<Judged>,
+    mut checks: Vec<Option<Judged>>,
 ) -> (Vec<CitationResult>, Summary) {
     let mut summary = Summary {
         sources: checks.len(),
@@ -550,7 +639,7 @@ fn judge_citations(
             let post = post.name.as_str();
             let mut row = match p {
                 Plan::Fixed(verdict, reason, detail) => {
-                    result_row(post, c, verdict, reason, None, detail)
+                    result_row(post, c, verdict, reason, detail)
                 }
                 Plan::Source(_) | Plan::At(_) => {
                     let i = match p {
@@ -561,22 +650,18 @@ fn judge_citations(
                         uses[i] = uses[i].saturating_sub(1);
                         uses[i] == 0
                     });
-                    let taken = i.filter(|_| last).and_then(|i| checks[i].take());
-                    let shared = i.filter(|_| !last).and_then(|i| checks[i].as_deref());
-                    match (taken, shared) {
-                        (Some(judged), _) => {
-                            let (check, evidence) = *judged;
-                            evidenced_row(post, c, &check, evidence)
-                        }
-                        (None, Some((check, evidence))) => {
-                            evidenced_row(post, c, check, evidence.clone())
-                        }
-                        (None, None) => result_row(
+                    let judged = match i {
+                        Some(i) if last => checks[i].take(),
+                        Some(i) => checks[i].clone(),
+                        None => None,
+                    };
+                    match judged {
+                        Some(judged) => evidenced_row(post, c, judged),
+                        None => result_row(
                             post,
                             c,
                             Verdict::Unreachable,
                             Reason::Network,
-                            None,
                             Some("never fetched".into()),
                         ),
                     }
@@ -619,28 +704,28 @@ fn finish_report(
 
 /// A citation's row from its source's check and evidence, revised by the
 /// citation's own quote.
-fn evidenced_row(
-    post: &str,
-    c: crate::model::Citation,
-    check: &Check,
-    evidence: Evidence,
-) -> CitationResult {
+fn evidenced_row(post: &str, c: Cited, judged: Judged) -> CitationResult {
+    let rarer = judged.rarer.map(|r| *r).unwrap_or_default();
     let finding = c.quote.as_ref().and_then(|q| {
-        evidence
+        rarer
             .quotes
             .iter()
-            .find(|(text, _)| text == q)
+            .find(|(text, _)| **text == **q)
             .map(|(_, f)| *f)
     });
-    let (verdict, reason, detail) = by_own_quote(check, finding);
-    let mut row = result_row(post, c, verdict, reason, Some(check), detail);
-    row.similarity = evidence.similarity;
+    let detail = judged.detail.map(String::from);
+    let (verdict, reason, detail) = by_own_quote(judged.verdict, judged.reason, detail, finding);
+    let mut row = result_row(post, c, verdict, reason, detail);
+    row.status = judged.status;
+    row.final_url = rarer.final_url;
+    row.redirects = rarer.redirects;
+    row.similarity = rarer.similarity;
     row.quote_found = finding.map(|f| f.in_live);
-    row.snapshot = evidence.baseline;
-    row.offline = evidence.offline;
-    row.history = evidence.history;
+    row.snapshot = judged.baseline.map(String::from);
+    row.offline = rarer.offline;
+    row.history = judged.history;
     if verdict == Verdict::Changed {
-        row.diff = evidence.diff;
+        row.diff = rarer.diff;
     }
     row
 }
@@ -650,8 +735,12 @@ fn evidenced_row(
 /// something still there. A reachable source that lost this post's quote
 /// is `changed`/`quote-missing`; one that never had it is left as it is,
 /// with a note that the post may misquote it.
-fn by_own_quote(check: &Check, finding: Option<QuoteFinding>) -> (Verdict, Reason, Option<String>) {
-    let (verdict, reason, detail) = (check.verdict, check.reason, check.detail.clone());
+fn by_own_quote(
+    verdict: Verdict,
+    reason: Reason,
+    detail: Option<String>,
+    finding: Option<QuoteFinding>,
+) -> (Verdict, Reason, Option<String>) {
     let reachable = matches!(verdict, Verdict::Ok | Verdict::Changed);
     match finding {
         Some(f) if reachable && f.in_baseline && !f.in_live => {
@@ -672,20 +761,24 @@ fn by_own_quote(check: &Check, finding: Option<QuoteFinding>) -> (Verdict, Reaso
 
 fn result_row(
     post: &str,
-    c: crate::model::Citation,
+    c: Cited,
     verdict: Verdict,
     reason: Reason,
-    check: Option<&Check>,
     detail: Option<String>,
 ) -> CitationResult {
     CitationResult {
-        status: check.and_then(|k| k.status),
-        final_url: check.and_then(|k| k.final_url.clone()),
-        redirects: check.map(|k| k.redirects.clone()).unwrap_or_default(),
         detail,
-        context: c.context,
-        quote: c.quote,
-        ..CitationResult::new(post, c.line, c.url, c.text, c.kind, verdict, reason)
+        context: c.context.map(String::from),
+        quote: c.quote.map(String::from),
+        ..CitationResult::new(
+            post,
+            c.line,
+            c.url.map(String::from),
+            c.text,
+            c.kind,
+            verdict,
+            reason,
+        )
     }
 }
 
@@ -823,6 +916,14 @@ mod tests {
         }
     }
 
+    /// `by_own_quote` over a source's check.
+    fn own_quote(
+        check: &Check,
+        finding: Option<QuoteFinding>,
+    ) -> (Verdict, Reason, Option<String>) {
+        by_own_quote(check.verdict, check.reason, check.detail.clone(), finding)
+    }
+
     fn found(in_baseline: bool, in_live: bool) -> Option<QuoteFinding> {
         Some(QuoteFinding {
             in_baseline,
@@ -833,18 +934,18 @@ mod tests {
     #[test]
     fn a_quote_the_source_dropped_makes_an_ok_source_changed_for_this_citation_only() {
         let ok = checked(Verdict::Ok, Reason::Ok);
-        let (v, r, _) = by_own_quote(&ok, found(true, false));
+        let (v, r, _) = own_quote(&ok, found(true, false));
         assert_eq!((v, r), (Verdict::Changed, Reason::QuoteMissing));
-        let (v, r, _) = by_own_quote(&ok, found(true, true));
+        let (v, r, _) = own_quote(&ok, found(true, true));
         assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
-        let (v, r, _) = by_own_quote(&ok, None);
+        let (v, r, _) = own_quote(&ok, None);
         assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
     }
 
     #[test]
     fn a_quote_never_in_the_source_is_a_note_not_a_verdict() {
         let ok = checked(Verdict::Ok, Reason::Ok);
-        let (v, r, detail) = by_own_quote(&ok, found(false, false));
+        let (v, r, detail) = own_quote(&ok, found(false, false));
         assert_eq!((v, r), (Verdict::Ok, Reason::Ok));
         assert!(detail.is_some_and(|d| d.contains("misquote")));
     }
@@ -890,10 +991,13 @@ mod tests {
             ..checked(Verdict::Dead, Reason::HttpStatus)
         };
         let checks = vec![
-            Some((checked(Verdict::Ok, Reason::Ok), evidence("aa", 0))),
-            Some((dead, evidence("bb", 2))),
+            Some(Judged::from((
+                checked(Verdict::Ok, Reason::Ok),
+                evidence("aa", 0),
+            ))),
+            Some(Judged::from((dead, evidence("bb", 2)))),
         ];
-        let (rows, summary) = judge_citations(posts, plans, boxed(checks));
+        let (rows, summary) = judge_citations(planned(posts), plans, checks);
         let seen: Vec<_> = rows
             .iter()
             .map(|r| {
@@ -913,9 +1017,87 @@ mod tests {
     }
 
     #[test]
+    fn every_field_a_row_reads_of_its_source_survives_the_compact_check() {
+        let story = "https://news.example/story";
+        let cite = |quote: &str| crate::model::Citation {
+            quote: Some(quote.into()),
+            context: Some("As reported here.".into()),
+            ..citing("a.html", story)
+        };
+        let post = Post {
+            name: "a.html".into(),
+            base_url: None,
+            date: Some("2026-01-02".into()),
+            citations: vec![cite("gone passage"), cite("kept passage")],
+            notes: Vec::new(),
+        };
+        let check = Check {
+            final_url: Some("https://news.example/moved".into()),
+            redirects: vec![crate::model::Redirect {
+                url: story.into(),
+                status: 301,
+            }],
+            detail: Some("the page moved".into()),
+            ..checked(Verdict::Ok, Reason::Ok)
+        };
+        let evidence = Evidence {
+            similarity: Some(0.625),
+            quotes: vec![
+                ("gone passage".into(), found(true, false).unwrap()),
+                ("kept passage".into(), found(true, true).unwrap()),
+            ],
+            baseline: Some("ab".repeat(32)),
+            offline: Some(Box::new(crate::model::Offline {
+                show: "citeguard show".into(),
+                ..Default::default()
+            })),
+            history: Some(Box::new(crate::model::SourceHistory {
+                checks: 3,
+                ..Default::default()
+            })),
+            diff: vec![crate::model::DiffSpan {
+                op: crate::model::DiffOp::Delete,
+                text: "gone passage".into(),
+            }],
+        };
+        let checks = vec![Some(Judged::from((check.clone(), evidence.clone())))];
+        let plans = vec![vec![Plan::At(0), Plan::At(0)]];
+        let (rows, _) = judge_citations(planned(vec![post]), plans, checks);
+        for row in &rows {
+            assert_eq!(row.status, check.status);
+            assert_eq!(row.final_url, check.final_url);
+            assert_eq!(row.redirects, check.redirects);
+            assert_eq!(row.detail, check.detail);
+            assert_eq!(row.similarity, evidence.similarity);
+            assert_eq!(row.snapshot, evidence.baseline);
+            assert_eq!(row.offline, evidence.offline);
+            assert_eq!(row.history, evidence.history);
+            assert_eq!(row.post_date.as_deref(), Some("2026-01-02"));
+            assert_eq!(row.context.as_deref(), Some("As reported here."));
+        }
+        // The first citation's passage is gone: changed, with the diff;
+        // the second's is there: ok, no diff.
+        let judged: Vec<_> = rows
+            .iter()
+            .map(|r| (r.verdict, r.reason, r.quote_found, r.diff.len()))
+            .collect();
+        assert_eq!(
+            judged,
+            [
+                (Verdict::Changed, Reason::QuoteMissing, Some(false), 1),
+                (Verdict::Ok, Reason::Ok, Some(true), 0),
+            ]
+        );
+        // What a run of 100,000 sources holds per source until its rows.
+        assert!(std::mem::size_of::<Option<Judged>>() <= 56);
+        // And per citation.
+        assert!(std::mem::size_of::<Cited>() <= 80);
+    }
+
+    #[test]
     fn an_unreachable_source_is_not_judged_by_its_quote() {
         let down = checked(Verdict::Unreachable, Reason::Http5xx);
-        let (v, r, detail) = by_own_quote(&down, found(true, false));
+        let (v, r, detail) = own_quote(&down, found(true, false));
         assert_eq!(
             (v, r, detail),
             (Verdict::Unreachable, Reason::Http5xx, None)

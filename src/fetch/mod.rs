@@ -68,8 +68,9 @@ pub struct Validators {
 /// One source to fetch.
 #[derive(Debug, Clone)]
 pub struct Job {
-    /// The source key (normalised, no fragment).
-    pub url: String,
+    /// The source key (normalised, no fragment). Shared: a run holds each
+    /// cited URL once, in its queue order and in the job queued for it.
+    pub url: Arc<str>,
     pub validators: Option<Validators>,
     /// Where the fetch may connect: `None` for a cited source, whose own
     /// address decides; a requisite's is its page's (`address`).
@@ -78,7 +79,7 @@ pub struct Job {
 
 impl Job {
     /// A cited source.
-    pub fn new(url: impl Into<String>) -> Job {
+    pub fn new(url: impl Into<Arc<str>>) -> Job {
         Job {
             url: url.into(),
             validators: None,
@@ -88,7 +89,7 @@ impl Job {
 
     /// A requisite of a page that was fetched with `reach`: it may go no
     /// further than its page could.
-    pub fn requisite(url: impl Into<String>, reach: Reach) -> Job {
+    pub fn requisite(url: impl Into<Arc<str>>, reach: Reach) -> Job {
         Job {
             reach: Some(reach),
             ..Job::new(url)
@@ -443,7 +444,7 @@ impl Fetcher {
         let exchanges = robots.into_iter().chain(a.exchanges).collect();
         Fetched {
             check: Check {
-                url: job.url.clone(),
+                url: job.url.to_string(),
                 verdict: a.verdict,
                 reason: a.reason,
                 status: a.status,
@@ -474,7 +475,7 @@ impl Fetcher {
     ) -> std::result::Result<(Url, Reach), Attempt> {
         let skipped =
             |reason, detail: String| Attempt::failed(Verdict::Skipped, reason, detail, vec![]);
-        let url = job.url.as_str();
+        let url = &*job.url;
         if let Some(long) = too_long(url) {
             return Err(skipped(Reason::UrlTooLong, long));
         }

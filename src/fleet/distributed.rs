@@ -15,12 +15,11 @@ use std::time::Duration;
 use super::queue::{HostLimits, Item, Queue, StoreRun};
 use super::wire::Outcome;
 use super::worker::{Events, Reach};
-use crate::check::{Progress, SourceChecks, Sources};
+use crate::check::{Judged, Progress, SourceChecks, Sources};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fetch::Fetcher;
 use crate::fetch::queue::host_key;
-use crate::model::Check;
 use crate::store::hook::{Evidence, SourceHook};
 
 /// The fleet as `check`'s way of fetching sources.
@@ -77,7 +76,7 @@ impl SourceChecks for Distributed {
         fetcher: &Arc<Fetcher>,
         _hook: &mut H,
         progress: &dyn Progress,
-    ) -> Result<Vec<Option<(Check, Evidence)>>> {
+    ) -> Result<Vec<Option<Judged>>> {
         let urls = sources.urls();
         let run = format!(
             "{}-{:08x}",
@@ -101,7 +100,7 @@ impl SourceChecks for Distributed {
                 }
                 Item {
                     pos: i as i64,
-                    url: url.clone(),
+                    url: url.to_string(),
                     origin: origin(url),
                     host,
                     quotes: sources.quotes(i).to_vec(),
@@ -122,7 +121,7 @@ impl SourceChecks for Distributed {
         drop(items);
         self.events.queued(&run, urls.len());
         progress.start(urls.len());
-        let mut checks: Vec<Option<(Check, Evidence)>> = vec![None; urls.len()];
+        let mut checks: Vec<Option<Judged>> = vec![None; urls.len()];
         let mut have = 0;
         let mut failure = None;
         let waiting = std::time::Instant::now();
@@ -158,7 +157,7 @@ impl SourceChecks for Distributed {
                 match Outcome::from_json(&json) {
                     Outcome::Checked { check, evidence } => {
                         progress.source_done(&check);
-                        *slot = Some((*check, (*evidence).into()));
+                        *slot = Some(Judged::from((*check, Evidence::from(*evidence))));
                     }
                     Outcome::Unfetched => {}
                     Outcome::Failed { error } => {

@@ -894,7 +894,7 @@ async fn fetch_with<H: Finish>(
     c: &Claimed,
     slot: Slot,
 ) -> (Result<Outcome>, Option<(u16, Vec<u8>)>) {
-    let order = [c.url.clone()];
+    let order = [std::sync::Arc::from(c.url.as_str())];
     let sources = Sources::listed(&order, vec![c.quotes.clone()]);
     let mut hook = Watch {
         inner,
