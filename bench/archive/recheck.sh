@@ -17,13 +17,16 @@
 # namespace of its own (as root):
 #   unshare -n sh -c 'ip link set lo up; bench/archive/recheck.sh'
 set -euo pipefail
+# The binaries as given, relative to where the script was started: the
+# runs happen in the corpus's directory.
+read -r -a BINS <<<"${CITEGUARDS:?CITEGUARDS: the binaries to compare, space-separated}"
+for i in "${!BINS[@]}"; do BINS[i]=$(realpath "${BINS[i]}"); done
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 WORK=${WORK:-$ROOT/target/bench-recheck}
 CHECK_WORK=${CHECK_WORK:-$ROOT/target/bench-check}
 CORPUS=$CHECK_WORK/corpus
 ROUNDS=${ROUNDS:-5}
-read -r -a BINS <<<"${CITEGUARDS:?CITEGUARDS: the binaries to compare, space-separated}"
 [ -f "$CORPUS/.complete" ] || { echo "no corpus in $CORPUS: run bench/archive/run.sh once" >&2; exit 1; }
 
 rm -rf "$WORK"
