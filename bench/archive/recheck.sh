@@ -31,19 +31,10 @@ ROUNDS=${ROUNDS:-5}
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
-CONF=$WORK/nginx.conf
-sed -e "s|@WORK@|$WORK|g" -e "s|@WWW@|$CORPUS/www|g" bench/archive/nginx.conf >"$CONF"
-stop_nginx() {
-  if [ -s "$WORK/nginx.pid" ]; then
-    nginx -s stop -c "$CONF" 2>/dev/null || true
-    for _ in $(seq 50); do [ -s "$WORK/nginx.pid" ] || break; sleep 0.1; done
-  fi
-}
-nginx -c "$CONF"
-trap stop_nginx EXIT
-cat "$CORPUS"/www/*/p/* >/dev/null
+# shellcheck source=bench/archive/serve.sh
+. bench/archive/serve.sh
+serve_archive "$WORK" "$CORPUS"
 
-CG_ARGS=(--format json --no-memento --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 -q)
 # timed NAME COMMAND... : prints "cpu wall" of COMMAND run in the corpus.
 timed() {
   local name=$1; shift

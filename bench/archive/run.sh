@@ -67,21 +67,9 @@ fi
 
 rm -rf "$TMP"
 mkdir -p "$WORK" "$TMP"
-CONF=$WORK/nginx.conf
-sed -e "s|@WORK@|$WORK|g" -e "s|@WWW@|$CORPUS/www|g" bench/archive/nginx.conf >"$CONF"
-stop_nginx() {
-  if [ -s "$WORK/nginx.pid" ]; then
-    nginx -s stop -c "$CONF" 2>/dev/null || true
-    # -s stop returns at once; wait for the ports to be free again.
-    for _ in $(seq 50); do [ -s "$WORK/nginx.pid" ] || break; sleep 0.1; done
-  fi
-}
-stop_nginx
-: >"$WORK/access.log"
-nginx -c "$CONF"
-trap stop_nginx EXIT
-# Read every page once so that no tool pays for a cold page cache.
-cat "$CORPUS"/www/*/p/* >/dev/null
+# shellcheck source=bench/archive/serve.sh
+. bench/archive/serve.sh
+serve_archive "$WORK" "$CORPUS"
 
 # measure NAME DIR COMMAND... : runs COMMAND in DIR under /usr/bin/time -v;
 # leaves NAME.{out,err,time,rc,log} in $TMP (NAME.log: the access-log lines
@@ -107,9 +95,6 @@ mb() { awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'; }
 statuses() { awk '{ n[$2]++ } END { for (s in n) printf "%s×%d ", s, n[s] }' "$1"; }
 
 N=$(wc -l <"$CORPUS/urls.txt")
-# Politeness off, as bench/check's limits-off run; no Memento look-ups
-# (they would leave the loopback).
-CG_ARGS=(--format json --no-memento --per-host 1000 --host-delay 0 --concurrency 256 --retries 0 -q)
 
 # A: the first run; every page is new to the store.
 measure cg-a "$CORPUS" "$CG" check posts --store "$TMP/store-1" "${CG_ARGS[@]}"
@@ -133,7 +118,7 @@ measure cg-nostore "$CORPUS" "$CG" check posts --no-store "${CG_ARGS[@]}"
 n=("$M_WALL" "$M_RSS" "$M_CPU" "$M_REQS" "$M_SENT")
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   SHM=$(mktemp -d /dev/shm/citeguard-archive.XXXXXX)
-  trap 'rm -rf "$SHM"; stop_nginx' EXIT
+  trap 'rm -rf "$SHM"; stop_archive_nginx "$WORK"' EXIT
   measure cg-shm "$CORPUS" "$CG" check posts --store "$SHM/store" "${CG_ARGS[@]}"
   t=("$M_WALL" "$M_RSS" "$M_CPU" "$M_REQS" "$M_SENT")
   t_bytes=$(bytes "$SHM/store")
