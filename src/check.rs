@@ -867,7 +867,7 @@ pub async fn run_with<S: SourceChecks>(
         Ok(later) => later.await.ok().flatten(),
         Err(_) => None,
     };
-    crate::schedule::mark_changes(&mut report, previous.as_ref());
+    crate::schedule::mark_changes(&mut report, previous.as_deref());
     let mementos = archived_copies(&mut report, &fetcher, config, options).await;
     archive.finish(&report).await?;
     if let Some(out) = &options.offline_pages_beside {

@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use crate::config::ScheduleConfig;
-use crate::model::{CitationResult, Reason, Recovered, Report, StillBroken, Summary, Verdict};
+use crate::model::{
+    CitationResult, Kind, Reason, Recovered, Report, StillBroken, Summary, Verdict,
+};
 
 /// How a citation moved since the previous run (declared with the other
 /// contract strings in `model`).
@@ -78,14 +80,39 @@ pub fn apply(
 /// A citation's identity across runs: its post, its source and its kind
 /// (a post that links a page and quotes it has two citations of it, which
 /// can fare differently). Not the line: lines move when a post is edited.
-fn key(c: &CitationResult) -> (String, String) {
+fn key(post: &str, kind: Kind, url: Option<&str>, text: &str) -> (String, String) {
     (
-        c.post.clone(),
-        match &c.url {
-            Some(u) => format!("{}:{u}", c.kind.as_str()),
-            None => format!("unlinked:{}", c.text),
+        post.to_string(),
+        match url {
+            Some(u) => format!("{}:{u}", kind.as_str()),
+            None => format!("unlinked:{text}"),
         },
     )
+}
+
+/// What the next run compares of one citation of the previous run's
+/// report: what the citation is known by (`key`) and its verdict. The
+/// store reads these alone from a kept report (`store::report::
+/// last_marks_later`), not the whole rows.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Previous {
+    pub post: String,
+    pub url: Option<String>,
+    pub text: String,
+    pub kind: Kind,
+    pub verdict: Verdict,
+}
+
+impl From<&CitationResult> for Previous {
+    fn from(c: &CitationResult) -> Previous {
+        Previous {
+            post: c.post.clone(),
+            url: c.url.clone(),
+            text: c.text.clone(),
+            kind: c.kind,
+            verdict: c.verdict,
+        }
+    }
 }
 
 /// How a citation moved from the verdict it had in the previous run (if
@@ -100,17 +127,23 @@ fn change(was: Option<Verdict>, now: Verdict) -> Change {
 }
 
 /// Marks each citation of `report` new, still, recovered or unchanged
-/// against the previous run's report, and lists what recovered: once per
+/// against the previous run's citations, and lists what recovered: once per
 /// post and source, with the verdict it had. Without a previous report
 /// every flagged citation is new.
-pub fn mark_changes(report: &mut Report, previous: Option<&Report>) {
+pub fn mark_changes(report: &mut Report, previous: Option<&[Previous]>) {
     let before: HashMap<(String, String), Verdict> = previous
-        .map(|p| p.citations.iter().map(|c| (key(c), c.verdict)).collect())
+        .map(|p| {
+            p.iter()
+                .map(|c| (key(&c.post, c.kind, c.url.as_deref(), &c.text), c.verdict))
+                .collect()
+        })
         .unwrap_or_default();
     let mut recovered = Vec::new();
     let mut listed = HashSet::new();
     for row in &mut report.citations {
-        let was = before.get(&key(row)).copied();
+        let was = before
+            .get(&key(&row.post, row.kind, row.url.as_deref(), &row.text))
+            .copied();
         let moved = change(was, row.verdict);
         row.change = Some(moved);
         if moved == Change::Recovered
@@ -279,7 +312,9 @@ mod tests {
 
     fn marked(previous: Option<&Report>, current: &Report) -> (Vec<Change>, Report) {
         let mut report = current.clone();
-        mark_changes(&mut report, previous);
+        let previous: Option<Vec<Previous>> =
+            previous.map(|p| p.citations.iter().map(Previous::from).collect());
+        mark_changes(&mut report, previous.as_deref());
         let changes = report
             .citations
             .iter()
@@ -370,6 +405,7 @@ mod tests {
             failing_since: Some("2026-11-01T03:00:00Z".into()),
             ..Default::default()
         }));
+        let before: Vec<Previous> = before.citations.iter().map(Previous::from).collect();
         mark_changes(&mut now, Some(&before));
         keep_new_only(&mut now);
         let urls: Vec<_> = now.citations.iter().map(|c| c.url.as_deref()).collect();

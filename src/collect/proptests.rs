@@ -125,6 +125,16 @@ const FRAGMENTS: &[&str] = &[
     ":",
 ];
 
+/// `cases` runs of a property, with no file of failures left in the
+/// source tree (a failing case is printed with its input).
+pub(super) fn runs(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
 /// Text made of the fragments above and arbitrary characters.
 fn mixed() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
@@ -315,11 +325,7 @@ fn wrapped(kind: u8, inner: &str) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 192,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(runs(192))]
 
     #[test]
     fn no_reader_panics_on_any_text(t in text()) {
@@ -381,11 +387,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 1500,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(runs(1500))]
 
     #[test]
     fn no_reader_panics_on_markup_soup(t in markup()) {
@@ -487,11 +489,7 @@ fn prose() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 512,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(runs(512))]
 
     #[test]
     fn collapse_keeps_the_words_joined_by_one_space(t in prop_oneof![text(), prose()]) {
@@ -554,11 +552,7 @@ fn http_url() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 4096,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(runs(4096))]
 
     /// An href taken unparsed is the one parsing would have given.
     #[test]

@@ -405,12 +405,8 @@ impl Objects {
         }
         let (plain, gz, sha) = (self.path(sha256), self.gz_path(sha256), sha256.to_string());
         Some(move || {
-            let bytes = if !plain.is_file() && gz.is_file() {
-                file_bytes(&gz, true)?
-            } else {
-                file_bytes(&plain, false)?
-            };
-            sound(&sha, bytes)
+            let (path, gz) = local_file(plain, gz);
+            sound(&sha, file_bytes(&path, gz)?)
         })
     }
 
@@ -432,15 +428,7 @@ impl Objects {
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
                 return Ok(out);
             }
-            None => {
-                let plain = self.path(sha256);
-                let gz = self.gz_path(sha256);
-                if !plain.is_file() && gz.is_file() {
-                    (gz, true)
-                } else {
-                    (plain, false)
-                }
-            }
+            None => local_file(self.path(sha256), self.gz_path(sha256)),
         };
         file_bytes(&path, gz)
     }
@@ -456,9 +444,8 @@ impl Objects {
                 _ => Health::Corrupt,
             };
         }
-        let plain = self.path(sha256);
-        let gz = self.gz_path(sha256);
-        if !plain.is_file() && gz.is_file() {
+        let (plain, gz) = local_file(self.path(sha256), self.gz_path(sha256));
+        if gz {
             return match self.bytes_of(sha256) {
                 Ok(b) if hex::encode(Sha256::digest(&b)) == sha256 => Health::Sound,
                 _ => Health::Corrupt,
@@ -569,6 +556,16 @@ fn sound(sha256: &str, bytes: Vec<u8>) -> io::Result<Vec<u8>> {
 }
 
 /// The bytes of an object's file, decompressed when it is gzipped.
+/// Which file of a local object to read, and whether it is compressed:
+/// the plain one, unless only the compressed one is there.
+fn local_file(plain: PathBuf, gz: PathBuf) -> (PathBuf, bool) {
+    if !plain.is_file() && gz.is_file() {
+        (gz, true)
+    } else {
+        (plain, false)
+    }
+}
+
 fn file_bytes(path: &Path, gz: bool) -> io::Result<Vec<u8>> {
     if !gz {
         return fs::read(path);

@@ -6,102 +6,115 @@
 //! read. This file never writes the index, never renders a report and
 //! never touches the network.
 
+use std::future::Future;
+
 use super::Store;
 use crate::error::Result;
-use crate::model::{CitationResult, Kind, Reason, Report, RunInfo, Verdict};
+use crate::model::Report;
+use crate::schedule::Previous;
 
 /// The report of the last finished run, as it was written; `None` before
 /// any run has finished. A report this build cannot read (damaged, or
 /// written by a newer citeguard) is an error that says so.
 pub async fn last_report(store: &Store) -> Result<Option<Report>> {
-    let Some((id, kept)) = store.index.last_report().await.map_err(|e| store.err(e))? else {
-        return Ok(None);
-    };
-    let report: Report = match kept.strip_prefix(OBJECT) {
-        Some(sha) => {
-            let json = store
-                .objects
-                .read(sha)
-                .map_err(|e| store.err(format!("run {id}: the report is unreadable: {e}")))?;
-            serde_json::from_slice(&json)
-        }
-        None => serde_json::from_str(&kept),
-    }
-    .map_err(|e| store.err(format!("run {id}: unreadable report: {e}")))?;
-    if report.version > Report::VERSION {
-        return Err(store.err(format!(
-            "run {id} was written by a newer citeguard (report version {}; this one reads {}): upgrade citeguard",
-            report.version,
-            Report::VERSION
-        )));
-    }
-    Ok(Some(report))
+    read_last::<Report>(store).await?.await
 }
 
 /// What the next run reads of the last finished run's report, to mark what
-/// changed since (`schedule::mark_changes`): each citation's post, line,
-/// address or text, kind, verdict and reason, and nothing else of it (no
-/// evidence, no summary). Read on the blocking pool beside the run: the
-/// index is asked now, the report's object read, checked and parsed by
-/// the future this returns, which the run awaits once its sources are
-/// checked. Errors as `last_report`'s.
+/// changed since (`schedule::mark_changes`): each citation's key and
+/// verdict, nothing else of it. Read on the blocking pool beside the run:
+/// the index is asked now, the report read, checked and parsed by the
+/// future this returns, which the run awaits once its sources are checked.
+/// Errors as `last_report`'s.
 pub async fn last_marks_later(
     store: &Store,
-) -> Result<impl std::future::Future<Output = Result<Option<Report>>> + Send + 'static> {
+) -> Result<impl Future<Output = Result<Option<Vec<Previous>>>> + Send + 'static> {
+    let reading = read_last::<Marks>(store).await?;
+    Ok(async move { Ok(reading.await?.map(|m| m.citations)) })
+}
+
+/// What a kept report is read as: the whole `Report`, or only its `Marks`.
+trait Kept: serde::de::DeserializeOwned + Send + 'static {
+    fn version(&self) -> u32;
+}
+
+impl Kept for Report {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+/// A report as the next run reads it: its version and what
+/// `schedule::mark_changes` compares of each citation.
+#[derive(serde::Deserialize)]
+struct Marks {
+    version: u32,
+    citations: Vec<Previous>,
+}
+
+impl Kept for Marks {
+    fn version(&self) -> u32 {
+        self.version
+    }
+}
+
+/// The last finished run's report, parsed as `T` off the runtime: the
+/// index is asked and the report's object found now; reading the object
+/// (checked against its name), parsing it and refusing a newer version
+/// happen on the blocking pool and in the future returned.
+async fn read_last<T: Kept>(
+    store: &Store,
+) -> Result<impl Future<Output = Result<Option<T>>> + Send + 'static> {
     let kept = store.index.last_report().await.map_err(|e| store.err(e))?;
-    let name = store.name().to_path_buf();
-    let err = move |id: &str, cause: String| crate::error::Error::Store {
-        path: name.clone(),
-        cause: format!("run {id}: {cause}"),
-    };
-    // The report's JSON, or how to read it off the runtime.
-    let json: Option<(String, Source)> = match kept {
-        None => None,
-        Some((id, kept)) => Some(match kept.strip_prefix(OBJECT) {
-            Some(sha) => match store.objects.reader(sha) {
-                Some(read) => (id, Source::Later(Box::new(read))),
-                None => {
-                    let bytes = store.objects.read(sha).map_err(|e| {
+    let mut source = None;
+    if let Some((id, kept)) = kept {
+        let json: Source =
+            match kept.strip_prefix(OBJECT) {
+                None => Source::Bytes(kept.into_bytes()),
+                Some(sha) => match store.objects.reader(sha) {
+                    Some(read) => Source::Later(Box::new(read)),
+                    // In the open batch, or on S3: read here.
+                    None => Source::Bytes(store.objects.read(sha).map_err(|e| {
                         store.err(format!("run {id}: the report is unreadable: {e}"))
-                    })?;
-                    (id, Source::Bytes(bytes))
-                }
-            },
-            None => (id, Source::Bytes(kept.into_bytes())),
-        }),
-    };
+                    })?),
+                },
+            };
+        source = Some((id, json));
+    }
     // Started now: it runs while the caller goes on.
-    let reading = json.map(|(id, source)| {
+    let parsing = source.map(|(id, json)| {
         let parsed = tokio::task::spawn_blocking(move || {
-            let json = match source {
+            let json = match json {
                 Source::Bytes(b) => b,
                 Source::Later(read) => {
                     read().map_err(|e| format!("the report is unreadable: {e}"))?
                 }
             };
-            serde_json::from_slice::<Marks>(&json).map_err(|e| format!("unreadable report: {e}"))
+            serde_json::from_slice::<T>(&json).map_err(|e| format!("unreadable report: {e}"))
         });
         (id, parsed)
     });
+    let name = store.name().to_path_buf();
     Ok(async move {
-        let Some((id, parsed)) = reading else {
+        let Some((id, parsed)) = parsing else {
             return Ok(None);
         };
-        let marks = parsed
+        let err = |cause: String| crate::error::Error::Store {
+            path: name.clone(),
+            cause: format!("run {id}: {cause}"),
+        };
+        let parsed = parsed
             .await
-            .map_err(|e| err(&id, format!("reading the report failed: {e}")))?
-            .map_err(|e| err(&id, e))?;
-        if marks.version > Report::VERSION {
-            return Err(err(
-                &id,
-                format!(
-                    "written by a newer citeguard (report version {}; this one reads {}): upgrade citeguard",
-                    marks.version,
-                    Report::VERSION
-                ),
-            ));
+            .map_err(|e| err(format!("reading the report failed: {e}")))?
+            .map_err(err)?;
+        if parsed.version() > Report::VERSION {
+            return Err(err(format!(
+                "written by a newer citeguard (report version {}; this one reads {}): upgrade citeguard",
+                parsed.version(),
+                Report::VERSION
+            )));
         }
-        Ok(Some(marks.into_report()))
+        Ok(Some(parsed))
     })
 }
 
@@ -110,48 +123,6 @@ pub async fn last_marks_later(
 enum Source {
     Bytes(Vec<u8>),
     Later(Box<dyn FnOnce() -> std::io::Result<Vec<u8>> + Send>),
-}
-
-/// A report as `last_marks_later` reads it: its version and what
-/// `schedule::mark_changes` compares of each citation.
-#[derive(serde::Deserialize)]
-struct Marks {
-    version: u32,
-    run: RunInfo,
-    citations: Vec<Mark>,
-}
-
-#[derive(serde::Deserialize)]
-struct Mark {
-    post: String,
-    line: usize,
-    url: Option<String>,
-    text: String,
-    kind: Kind,
-    verdict: Verdict,
-    reason: Reason,
-}
-
-impl Marks {
-    /// A `Report` of these rows, their evidence empty, its summary zero.
-    fn into_report(self) -> Report {
-        let citations = self
-            .citations
-            .into_iter()
-            .map(|m| {
-                CitationResult::new(m.post, m.line, m.url, m.text, m.kind, m.verdict, m.reason)
-            })
-            .collect();
-        Report {
-            version: self.version,
-            run: self.run,
-            summary: Default::default(),
-            citations,
-            recovered: Vec::new(),
-            still: Vec::new(),
-            store: None,
-        }
-    }
 }
 
 /// How the index names a report kept as an object.
@@ -270,50 +241,13 @@ mod tests {
             .is_empty()
     }
 
-    #[tokio::test]
-    async fn a_report_from_a_newer_citeguard_asks_for_an_upgrade() {
-        let (_dir, store) = testing::store().await;
-        let mut newer = report("newer");
-        newer.version = Report::VERSION + 1;
-        keep(&store, "newer", &serde_json::to_string(&newer).unwrap()).await;
-        let err = last_report(&store).await.unwrap_err().to_string();
-        assert!(
-            err.contains("run newer") && err.contains("upgrade citeguard"),
-            "{err}"
-        );
+    /// What `last_marks_later` reads of a report: each citation's key and
+    /// verdict, nothing of its evidence.
+    fn marks_of(report: &Report) -> Vec<Previous> {
+        report.citations.iter().map(Previous::from).collect()
     }
 
-    #[tokio::test]
-    async fn a_damaged_report_is_an_error_naming_its_run() {
-        let (_dir, store) = testing::store().await;
-        keep(&store, "torn", "{\"version\": 1, \"run\":").await;
-        let err = last_report(&store).await.unwrap_err().to_string();
-        assert!(err.contains("run torn: unreadable report"), "{err}");
-    }
-
-    /// What `last_marks_later` reads of a report: each citation's identity
-    /// and verdict, nothing of its evidence.
-    fn marks_of(report: &Report) -> Report {
-        let mut marks = report.clone();
-        marks.summary = Default::default();
-        marks.recovered.clear();
-        marks.still.clear();
-        marks.store = None;
-        for c in &mut marks.citations {
-            *c = CitationResult::new(
-                c.post.clone(),
-                c.line,
-                c.url.clone(),
-                c.text.clone(),
-                c.kind,
-                c.verdict,
-                c.reason,
-            );
-        }
-        marks
-    }
-
-    async fn marks(store: &Store) -> Result<Option<Report>> {
+    async fn marks(store: &Store) -> Result<Option<Vec<Previous>>> {
         last_marks_later(store).await?.await
     }
 
@@ -327,8 +261,9 @@ mod tests {
         old.summary.dead = 1;
         keep(&store, "old", &serde_json::to_string(&old).unwrap()).await;
         let read = marks(&store).await.unwrap().unwrap();
+        // Each citation's key and verdict: its evidence (the status, the
+        // detail) has no field to be read into.
         assert_eq!(read, marks_of(&old));
-        assert_eq!(read.citations[0].status, None);
 
         let mut new = report("new");
         new.citations.push(CitationResult::new(
@@ -348,26 +283,29 @@ mod tests {
         let mut now = report("now");
         now.citations[0].verdict = Verdict::Ok;
         let mut by_marks = now.clone();
-        crate::schedule::mark_changes(&mut by_marks, marks(&store).await.unwrap().as_ref());
-        crate::schedule::mark_changes(&mut now, last_report(&store).await.unwrap().as_ref());
+        crate::schedule::mark_changes(&mut by_marks, marks(&store).await.unwrap().as_deref());
+        let whole = last_report(&store).await.unwrap().map(|r| marks_of(&r));
+        crate::schedule::mark_changes(&mut now, whole.as_deref());
         assert_eq!(by_marks, now);
         assert_eq!(now.recovered.len(), 1, "{:?}", now.recovered);
     }
 
     #[tokio::test]
-    async fn the_next_runs_read_refuses_a_damaged_newer_or_torn_report_naming_its_run() {
+    async fn a_damaged_newer_or_torn_report_is_refused_naming_its_run_by_both_readers() {
         let (_dir, store) = testing::store().await;
         let mut newer = report("newer");
         newer.version = Report::VERSION + 1;
         keep(&store, "newer", &serde_json::to_string(&newer).unwrap()).await;
-        let err = marks(&store).await.unwrap_err().to_string();
-        assert!(
-            err.contains("run newer") && err.contains("upgrade citeguard"),
-            "{err}"
-        );
+        for err in refusals(&store).await {
+            assert!(
+                err.contains("run newer") && err.contains("upgrade citeguard"),
+                "{err}"
+            );
+        }
         keep(&store, "torn", "{\"version\": 1, \"run\":").await;
-        let err = marks(&store).await.unwrap_err().to_string();
-        assert!(err.contains("run torn: unreadable report"), "{err}");
+        for err in refusals(&store).await {
+            assert!(err.contains("run torn: unreadable report"), "{err}");
+        }
 
         // A report object whose bytes no longer hash to its name.
         let kept = super::keep(&store, &report("damaged")).unwrap();
@@ -386,10 +324,20 @@ mod tests {
         }
         std::fs::write(&gz, other).unwrap();
         keep(&store, "damaged", &kept).await;
-        let err = marks(&store).await.unwrap_err().to_string();
-        assert!(
-            err.contains("run damaged: the report is unreadable") && err.contains("damaged"),
-            "{err}"
-        );
+        for err in refusals(&store).await {
+            assert!(
+                err.contains("run damaged: the report is unreadable") && err.contains("damaged"),
+                "{err}"
+            );
+        }
+    }
+
+    /// The errors of `last_report` and of the next run's read, each of
+    /// which must refuse the last report.
+    async fn refusals(store: &Store) -> [String; 2] {
+        [
+            last_report(store).await.unwrap_err().to_string(),
+            marks(store).await.unwrap_err().to_string(),
+        ]
     }
 }

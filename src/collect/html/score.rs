@@ -1429,11 +1429,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: 2048,
-            failure_persistence: None,
-            ..proptest::prelude::ProptestConfig::default()
-        })]
+        #![proptest_config(crate::collect::proptests::runs(2048))]
 
         /// Class names and hrefs built from the patterns' own pieces.
         #[test]
