@@ -525,16 +525,19 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
     // source's URL) and the hook's future.
     let mut preparing = FuturesUnordered::new();
     // Fetches received while `limit` are being prepared: taken from the
-    // queue's channel at once, each keeping its body on disk only (its
-    // spool file), so that a store slower than the network holds no page
-    // in memory while it catches up.
+    // queue's channel at once. A body longer than its head waits on disk
+    // only (its spool file); a shorter one has no spool file and waits in
+    // memory, at most `WAITING_BYTES` of them, so that a store slower than
+    // the network holds a bounded amount of pages while it catches up.
     let mut waiting: std::collections::VecDeque<(Prepared, Reach, crate::fetch::Fetched)> =
         Default::default();
+    let mut waiting_bytes = 0usize;
     let mut open = true;
     loop {
         while preparing.len() < limit
             && let Some((what, reach, fetched)) = waiting.pop_front()
         {
+            waiting_bytes -= held_bytes(&fetched);
             let page = matches!(what, Prepared::Source(_));
             let ready = hook.prepare(fetched, page);
             preparing.push(async move { (what, reach, ready.await) });
@@ -565,7 +568,9 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
                     }
                 }
             }
-            fetched = results.recv(), if open && waiting.len() < waiting_limit => {
+            fetched = results.recv(), if open
+                && waiting.len() < waiting_limit
+                && waiting_bytes < WAITING_BYTES => {
                 let Some(fetched) = fetched else {
                     open = false;
                     continue;
@@ -584,6 +589,7 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
                     // The spool file holds the whole body the head begins.
                     body.head = Vec::new();
                 }
+                waiting_bytes += held_bytes(&fetched);
                 waiting.push_back((what, reach, fetched));
             }
             else => break,
@@ -592,6 +598,17 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
     drop(queue);
     progress.finish();
     Ok(checks)
+}
+
+/// How many bytes of bodies the fetches waiting to be prepared may hold in
+/// memory (bodies no longer than their head, which have no spool file):
+/// beyond that, fetches are left in the queue's channel, and its workers
+/// wait. A few hundred ordinary pages.
+const WAITING_BYTES: usize = 8 << 20;
+
+/// The bytes of body a fetch holds in memory.
+fn held_bytes(fetched: &crate::fetch::Fetched) -> usize {
+    fetched.body.as_ref().map_or(0, |b| b.head.len())
 }
 
 /// What a fetch in preparation is.

@@ -8,16 +8,17 @@
 //! what may pass, robots.txt once per host, and the soft-404 checks. Bodies
 //! are streamed: hashed while they arrive, capped at `max_body` counted
 //! after decompression (`base::cap`, like every other body read here), the
-//! first part kept for classification and the whole spooled to a file when
-//! a spool directory is given.
+//! first part kept for classification (`HEAD_BYTES`), which is the whole of
+//! most bodies; a longer one is spooled to a file when a spool directory is
+//! given.
 //!
 //! Here: the clients, the retry loop (`Fetcher::fetch`) and the redirect
 //! loop (`attempt`); `response.rs` turns a final response into its body and
 //! its verdict, step by named step; `classify.rs` holds the pure rules;
 //! `bound.rs` says how much of a fetched page its readers may parse.
 //!
-//! It never touches the store: it hands the caller a spooled file and its
-//! hash, and the caller decides what to keep. It never prints. A run that
+//! It never touches the store: it hands the caller the body (in memory, or
+//! a spooled file) and its hash, and the caller decides what to keep. It never prints. A run that
 //! keeps nothing (`Fetcher::keeping_no_records`) is not given what only an
 //! archive would keep: no exchanges, no request headers, no body hash.
 
@@ -47,7 +48,9 @@ pub use address::Reach;
 pub use queue::Queue;
 
 /// How much of a body is kept in memory for classification and text
-/// extraction; the rest only passes through the hasher and the spool file.
+/// extraction: a body no longer than this is handed on in memory, whole;
+/// a longer one is also spooled to a file (the whole of it), and its bytes
+/// beyond the head only pass through the hasher and that file.
 pub const HEAD_BYTES: usize = 512 * 1024;
 
 /// The longest URL fetched (as a source or a redirect's target): most
@@ -109,7 +112,8 @@ pub struct FetchedBody {
     /// The first `HEAD_BYTES` bytes; none when the fetcher keeps no
     /// records (it was read for the verdict only).
     pub head: Vec<u8>,
-    /// The whole body (up to the cap) in a file of the spool directory.
+    /// The whole body (up to the cap) in a file of the spool directory,
+    /// for a body longer than `HEAD_BYTES` (a shorter one is `head`, whole).
     pub spool: Option<PathBuf>,
     /// Why the body could not be spooled (a full disk), when it could not.
     pub spool_error: Option<String>,

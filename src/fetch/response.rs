@@ -280,20 +280,28 @@ impl Fetcher {
         let mut head = Vec::with_capacity((announced as usize).min(HEAD_BYTES));
         let mut cap = crate::base::cap::Cap::new(limit);
         let mut spool_error = None;
-        let mut file = match (&self.spool, spool) {
-            (Some(dir), true) => match tempfile::Builder::new().prefix("body-").tempfile_in(dir) {
-                Ok(f) => Some(f),
-                Err(e) => {
-                    spool_error = Some(format!("{}: {e}", dir.display()));
-                    None
-                }
-            },
-            _ => None,
-        };
+        // A body the head holds whole is handed on in memory: the spool
+        // file is made only when the body outgrows the head (most pages
+        // are tens of kilobytes), and then begins with the head.
+        let mut spooling = self.spool.as_deref().filter(|_| spool);
+        let mut file: Option<tempfile::NamedTempFile> = None;
         while let Some(chunk) = resp.chunk().await? {
             let take = cap.take(&chunk);
             if let Some(h) = hasher.as_mut() {
                 h.update(take);
+            }
+            if let Some(dir) = spooling
+                && file.is_none()
+                && head.len() + take.len() > HEAD_BYTES
+            {
+                spooling = None;
+                match tempfile::Builder::new().prefix("body-").tempfile_in(dir) {
+                    Ok(mut f) => match f.write_all(&head) {
+                        Ok(()) => file = Some(f),
+                        Err(e) => spool_error = Some(format!("{}: {e}", f.path().display())),
+                    },
+                    Err(e) => spool_error = Some(format!("{}: {e}", dir.display())),
+                }
             }
             if head.len() < HEAD_BYTES {
                 head.extend_from_slice(&take[..take.len().min(HEAD_BYTES - head.len())]);

@@ -151,6 +151,14 @@ pub struct Archive<'a> {
     texts_made: u64,
     /// What the run has found on disk (`is_whole`).
     seen: std::sync::Mutex<Seen>,
+    /// The index held no snapshot when the run, its one writer, read the
+    /// store's state (`load_all`): a body's first capture is then one this
+    /// run stored, or none, and the index is not asked (`first_capture_of`).
+    new_store: bool,
+    /// With `new_store`: the bodies this run has indexed snapshots of, by
+    /// the first 64 bits of their SHA-256 (a body whose bits are here is
+    /// looked up as before; eight bytes a body).
+    indexed_bodies: HashSet<u64>,
 }
 
 /// What a run has found on disk, so that it looks once: body objects of
@@ -436,6 +444,8 @@ impl<'a> Archive<'a> {
             known_firsts: HashMap::new(),
             texts_made: 0,
             seen: Default::default(),
+            new_store: false,
+            indexed_bodies: HashSet::new(),
         }
     }
 
@@ -444,7 +454,7 @@ impl<'a> Archive<'a> {
     async fn load_all(&mut self) -> Result<()> {
         let store = self.store;
         let e = |e| store.err(e);
-        let latest = store
+        let latest: HashMap<String, SnapshotRow> = store
             .index
             .latest_snapshots()
             .await
@@ -477,6 +487,9 @@ impl<'a> Archive<'a> {
         if store.backend() == super::Backend::Sqlite {
             (self.last_source, self.last_snapshot) = store.index.next_ids().await.map_err(e)?;
         }
+        // Every snapshot is some source's latest: none, and no body has
+        // a first capture yet.
+        self.new_store = latest.is_empty();
         (self.latest, self.damaged, self.sources, self.baselines) =
             (latest, damaged, sources, baselines);
         Ok(())
@@ -942,6 +955,13 @@ impl<'a> Archive<'a> {
         let first = match (open.or_else(|| self.committing_firsts.get(sha256)), known) {
             (Some(s), _) => Some(s.clone()),
             (None, Some(known)) => known,
+            // A new store's run has indexed no snapshot of these bytes.
+            (None, None)
+                if self.new_store
+                    && body_bits(sha256).is_some_and(|b| !self.indexed_bodies.contains(&b)) =>
+            {
+                None
+            }
             (None, None) => self
                 .store
                 .index
@@ -985,6 +1005,11 @@ impl<'a> Archive<'a> {
             warc_length: Some(written.length),
             warc_record_id: record_id,
         };
+        if self.new_store
+            && let Some(bits) = body_bits(&row.body_sha256)
+        {
+            self.indexed_bodies.insert(bits);
+        }
         self.batch.add_snapshot(row.clone());
         for r in &page.requisites {
             self.batch.add_requisite(row.id, r);
@@ -1383,44 +1408,47 @@ impl SourceHook for Archive<'_> {
             .is_some_and(|(l, b)| {
                 l.body_sha256 == b.sha256 && l.status == b.status && self.is_whole(l)
             });
+        let skip_body = match &fetched.body {
+            None => true,
+            Some(body) => !page && (body.size > MAX_REQUISITE_BYTES || body.truncated),
+        };
+        let root = shared.root.clone();
+        // A fetch without a body to read back (a 304, most of a
+        // recheck) is a few small records to encode, tens of
+        // microseconds: a task on the runtime's own threads, where
+        // the blocking pool's hand-over (waking one of its threads,
+        // and the store's task after it) cost more than the work.
+        // Not when a record's headers must be read from its file.
+        let light = skip_body
+            && confirmed.as_ref().is_none_or(|c| c.indexed.is_some())
+            && hop_bytes(&fetched.exchanges) <= LIGHT_HOP_BYTES;
+        let work = move || {
+            let mut fetched = fetched;
+            let confirmed = confirmed.and_then(|c| c.earlier());
+            let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
+            let body = (!skip_body).then(|| prepare_body(&shared, &mut fetched, text, requisites));
+            // The body is in hand and its record encoded: its spool
+            // file goes now, here, rather than on the store's task.
+            if let (Some(Ok(_)), Some(b)) = (&body, fetched.body.as_mut()) {
+                crate::fetch::discard_spool(b);
+                b.spool = None;
+            }
+            Ready {
+                fetched,
+                hops,
+                body,
+            }
+        };
+        // Started now, not when the caller first polls the future: the
+        // caller awaits the store's task (`source`, its index statements
+        // and commits) between polls, and the work goes on meanwhile.
+        let joined = if light {
+            tokio::spawn(async move { work() })
+        } else {
+            tokio::task::spawn_blocking(work)
+        };
         async move {
-            let skip_body = match &fetched.body {
-                None => true,
-                Some(body) => !page && (body.size > MAX_REQUISITE_BYTES || body.truncated),
-            };
-            let root = shared.root.clone();
-            // A fetch without a body to read back (a 304, most of a
-            // recheck) is a few small records to encode, tens of
-            // microseconds: a task on the runtime's own threads, where
-            // the blocking pool's hand-over (waking one of its threads,
-            // and the store's task after it) cost more than the work.
-            // Not when a record's headers must be read from its file.
-            let light = skip_body
-                && confirmed.as_ref().is_none_or(|c| c.indexed.is_some())
-                && hop_bytes(&fetched.exchanges) <= LIGHT_HOP_BYTES;
-            let work = move || {
-                let mut fetched = fetched;
-                let confirmed = confirmed.and_then(|c| c.earlier());
-                let hops = encode_hops(&shared, &fetched.exchanges, confirmed.as_ref());
-                let body = (!skip_body).then(|| prepare_body(&shared, &fetched, text, requisites));
-                // The body is in hand and its record encoded: its spool
-                // file goes now, here, rather than on the store's task.
-                if let (Some(Ok(_)), Some(b)) = (&body, fetched.body.as_mut()) {
-                    crate::fetch::discard_spool(b);
-                    b.spool = None;
-                }
-                Ready {
-                    fetched,
-                    hops,
-                    body,
-                }
-            };
-            let joined = if light {
-                tokio::spawn(async move { work() }).await
-            } else {
-                tokio::task::spawn_blocking(work).await
-            };
-            joined.map_err(|e| Error::Store {
+            joined.await.map_err(|e| Error::Store {
                 path: root,
                 cause: format!("preparing a fetch for the store failed: {e}"),
             })
@@ -1568,6 +1596,12 @@ impl SourceHook for Archive<'_> {
     }
 }
 
+/// The first 64 bits of a body's SHA-256 (hex), as `indexed_bodies`
+/// keeps them.
+fn body_bits(sha256: &str) -> Option<u64> {
+    u64::from_str_radix(sha256.get(..16)?, 16).ok()
+}
+
 /// Gives back a map's room once it is three-quarters empty (to twice what
 /// it holds, so that shrinking is rare).
 fn shrink_when_sparse<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>) {
@@ -1642,15 +1676,16 @@ fn encode_hops(
 /// content (`read_page`).
 fn prepare_body(
     shared: &Shared,
-    fetched: &Fetched,
+    fetched: &mut Fetched,
     text: Text,
     requisites: bool,
 ) -> std::result::Result<Prepared, String> {
-    let body = fetched.body.as_ref().ok_or("no body")?;
+    let body = fetched.body.as_mut().ok_or("no body")?;
     let bytes = match &body.spool {
         // The head is the whole body when it fits (and `check` may have
         // dropped it for a fetch that waited: the spool file is whole).
-        _ if body.head.len() as u64 == body.size => body.head.clone(),
+        // Taken, not copied: nothing reads the head after this.
+        _ if body.head.len() as u64 == body.size => std::mem::take(&mut body.head),
         Some(path) => std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?,
         None => {
             return Err(format!(
@@ -2266,6 +2301,55 @@ mod tests {
             record.header("WARC-Refers-To-Date"),
             Some("2026-11-01T03:00:00Z")
         );
+    }
+
+    #[tokio::test]
+    async fn a_new_stores_run_revisits_its_own_first_captures_without_asking_the_index() {
+        let (_dir, store) = testing::store().await;
+        let html = page(testing::CITED);
+        let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        assert!(archive.new_store, "an empty index is a new store");
+        give(&mut archive, fetched(Some(&html), 200)).await;
+        // The first capture's batch is committed: the run now finds it
+        // through the bodies it indexed, not in a batch.
+        archive.commit().await.unwrap();
+        let before = store.index.statements();
+        let mirror = "https://mirror.example/story";
+        let mut elsewhere = fetched(Some(&html), 200);
+        elsewhere.check.url = mirror.into();
+        give(&mut archive, elsewhere).await;
+        assert_eq!(
+            store.index.statements(),
+            before + 1,
+            "bytes this run indexed are looked up"
+        );
+        // Bytes no one stored are not.
+        let mut other = fetched(Some(&page("A page no one stored before.")), 200);
+        other.check.url = "https://other.example/".into();
+        give(&mut archive, other).await;
+        assert_eq!(store.index.statements(), before + 1, "nothing asked");
+        archive.commit().await.unwrap();
+        let identical = format!("identical-payload-digest of {URL}");
+        assert_eq!(
+            records(&store, "run0"),
+            listed(&[
+                ("warcinfo", "", ""),
+                ("response", URL, ""),
+                ("request", URL, ""),
+                ("revisit", mirror, &identical),
+                ("request", mirror, ""),
+                ("response", "https://other.example/", ""),
+                ("request", "https://other.example/", ""),
+            ])
+        );
+
+        // A store that holds snapshots is not new: its run asks.
+        let archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        assert!(!archive.new_store);
     }
 
     #[tokio::test]

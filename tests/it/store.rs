@@ -488,3 +488,51 @@ fn a_full_disk_is_one_clear_error_and_leaves_no_half_object() {
     assert!(out.contains("verify=0"), "the store stays valid: {verify}");
     assert!(out.contains("listed"), "{out}");
 }
+
+/// A body the fetch holds whole in memory is stored without a spool file;
+/// one longer than that (`/long`, about 700 KiB) is spooled, and either is
+/// archived byte for byte, with no spool file left behind.
+#[test]
+fn short_and_long_bodies_are_archived_whole_and_leave_no_spool_file() {
+    let web = Web::on("127.0.0.46");
+    let dir = Dir::new();
+    dir.write(
+        "post.html",
+        format!(
+            "<html><body><article><p><a href=\"{}\">the inquiry</a> and \
+             <a href=\"{}\">a short page</a></p></article></body></html>",
+            web.url("/long"),
+            web.url("/fine")
+        ),
+    );
+    let run = check(&dir);
+    assert_eq!(run.status.code(), Some(0), "{}", stderr(&run));
+    let long = crate::web::changing::long_page();
+    assert!(long.len() > 512 * 1024, "longer than a fetch's head");
+    for (path, min) in [("/long", long.len()), ("/fine", 1)] {
+        let shown = dir.run(["show", &web.url(path), "--as", "raw", "--store", "store"]);
+        assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+        assert!(
+            shown.stdout.len() >= min,
+            "{path}: {} bytes",
+            shown.stdout.len()
+        );
+        if path == "/long" {
+            assert!(
+                shown.stdout == long.as_bytes(),
+                "/long archived byte for byte"
+            );
+        } else {
+            assert!(stdout(&shown).contains("A page that stays."));
+        }
+    }
+    let rows = snapshots(&dir.join("store"));
+    let row = rows.iter().find(|r| r.url.ends_with("/long")).unwrap();
+    assert_eq!((row.size, row.truncated), (long.len() as u64, false));
+    let spool: Vec<_> = std::fs::read_dir(dir.join("store").join("tmp"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(spool.is_empty(), "spool files left: {spool:?}");
+    let verify = dir.run(["verify", "--store", "store"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+}

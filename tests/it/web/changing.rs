@@ -7,7 +7,8 @@
 //! the passage a post quotes; `/typed` becomes a PDF; `/etag` answers a
 //! conditional request with 304 (also behind the redirect `/old-etag`);
 //! `/misquote` never held what the post quotes. `/stable` uses a stylesheet,
-//! images and a script; `/many/N` are long pages, as many as a test wants.
+//! images and a script; `/many/N` are long pages, as many as a test wants;
+//! `/long` is longer than what a fetch keeps in memory.
 //!
 //! For nightly runs: `/flaky` fails with 503 while the host is down
 //! ([`Web::set_down`](super::Web::set_down)), `/gone` is a 404 once removed
@@ -75,6 +76,21 @@ fn nightly_page(sentence: &str) -> Response {
 
 fn no_such_page() -> Response {
     (StatusCode::NOT_FOUND, "no such page").into_response()
+}
+
+/// `/long`: a page of about 700 KiB, longer than what a fetch keeps in
+/// memory (`fetch::HEAD_BYTES`, 512 KiB), so that its body is spooled.
+pub fn long_page() -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    while s.len() < 700 * 1024 {
+        s.push_str(&article(&format!("hearing {i}"), ""));
+        i += 1;
+    }
+    page(
+        "",
+        &format!("{s}<p>The last paragraph of the long page.</p>"),
+    )
 }
 
 pub fn answer(asked: &Asked) -> Option<Response> {
@@ -170,6 +186,7 @@ pub fn answer(asked: &Asked) -> Option<Response> {
         "/gone" if s.gone.load(Ordering::SeqCst) => no_such_page(),
         "/gone" => nightly_page("The ministry's statement on the dam. "),
         "/fine" => nightly_page("A page that stays. "),
+        "/long" => html(long_page()),
         _ => return None,
     };
     Some(r)
