@@ -603,8 +603,8 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
 /// How many bytes of bodies the fetches waiting to be prepared may hold in
 /// memory (bodies no longer than their head, which have no spool file):
 /// beyond that, fetches are left in the queue's channel, and its workers
-/// wait. A few hundred ordinary pages.
-const WAITING_BYTES: usize = 8 << 20;
+/// wait. A hundred or two ordinary pages.
+const WAITING_BYTES: usize = 2 << 20;
 
 /// The bytes of body a fetch holds in memory.
 fn held_bytes(fetched: &crate::fetch::Fetched) -> usize {

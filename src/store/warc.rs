@@ -595,33 +595,54 @@ const SMALL_MEMBER: usize = 4 * 1024;
 /// against 192 KiB). A recheck writes two such records per 304.
 const SMALL_LEVEL: i32 = 1;
 
+/// A thread's libdeflate compressor, with the buffers it reads from and
+/// writes to, kept between records (`SMALL_MEMBER` bytes at most each).
+struct Small {
+    compressor: libdeflater::Compressor,
+    input: Vec<u8>,
+    output: Vec<u8>,
+}
+
 thread_local! {
-    /// Each thread's libdeflate compressor, allocated once.
-    static SMALL: std::cell::RefCell<Option<libdeflater::Compressor>> =
-        const { std::cell::RefCell::new(None) };
+    /// Each thread's libdeflate compressor and buffers, allocated once.
+    static SMALL: std::cell::RefCell<Option<Small>> = const { std::cell::RefCell::new(None) };
 }
 
 /// One gzip member of `parts`, deflated whole by the thread's libdeflate
-/// compressor (`SMALL_MEMBER`).
+/// compressor (`SMALL_MEMBER`), returned in a vector of its own length.
 fn small_member(parts: &[&[u8]]) -> io::Result<Vec<u8>> {
-    let len = parts.iter().map(|p| p.len()).sum();
-    let mut input = Vec::with_capacity(len);
-    for part in parts {
-        input.extend_from_slice(part);
-    }
     SMALL.with(|cell| {
         let mut cell = cell.borrow_mut();
-        let compressor = cell.get_or_insert_with(|| {
+        let small = cell.get_or_insert_with(|| {
             let level = libdeflater::CompressionLvl::new(SMALL_LEVEL)
                 .unwrap_or_else(|_| libdeflater::CompressionLvl::default());
-            libdeflater::Compressor::new(level)
+            Small {
+                compressor: libdeflater::Compressor::new(level),
+                input: Vec::new(),
+                output: Vec::new(),
+            }
         });
-        let mut out = vec![0; compressor.gzip_compress_bound(input.len())];
-        let n = compressor
-            .gzip_compress(&input, &mut out)
+        small.input.clear();
+        for part in parts {
+            small.input.extend_from_slice(part);
+        }
+        // Zeroed once as it grows, then reused as it is.
+        let bound = small.compressor.gzip_compress_bound(small.input.len());
+        if small.output.len() < bound {
+            small.output.resize(bound, 0);
+        }
+        let n = small
+            .compressor
+            .gzip_compress(&small.input, &mut small.output)
             .map_err(|e| io::Error::other(format!("deflate: {e:?}")))?;
-        out.truncate(n);
-        Ok(out)
+        let member = small.output.get(..n).unwrap_or_default().to_vec();
+        // A longer input than `member` gives leaves no large buffers
+        // behind.
+        if small.input.capacity() > 2 * SMALL_MEMBER {
+            small.input = Vec::new();
+            small.output = Vec::new();
+        }
+        Ok(member)
     })
 }
 
@@ -1346,6 +1367,16 @@ fn hash_body(body: &Body, len: u64, head: &[u8]) -> io::Result<(Vec<u8>, Vec<u8>
     let mut payload = Sha256::new();
     let mut block = Sha256::new();
     block.update(head);
+    // Bytes in memory are hashed where they are, not copied through a
+    // buffer first.
+    if let Body::Bytes(bytes) = *body {
+        if bytes.len() as u64 != len {
+            return Err(body_changed());
+        }
+        payload.update(bytes);
+        block.update(bytes);
+        return Ok((payload.finalize().to_vec(), block.finalize().to_vec()));
+    }
     let mut reader = open_body(body)?;
     let mut buf = vec![0; 64 * 1024];
     let mut seen = 0u64;
