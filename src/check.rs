@@ -452,8 +452,9 @@ impl<'a> Sources<'a> {
 }
 
 /// How many fetched pages the store prepares at once (hashing, text
-/// extraction, compression on the blocking pool): two per core, so every
-/// core has work while the store takes the finished ones in turn.
+/// extraction, compression off the runtime: the store has as many threads
+/// for it): two per core, so every core has work while the store takes
+/// the finished ones in turn.
 fn preparing_at_once() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
