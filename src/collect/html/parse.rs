@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 
 use ego_tree::NodeId;
-use html5ever::tendril::{StrTendril, TendrilSink};
+use html5ever::tendril::StrTendril;
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::{Attribute, QualName};
 use scraper::node::Element;
@@ -201,16 +201,33 @@ pub(crate) fn parse(src: &str) -> Page {
     // and the lines are sized once rather than grown (and copied) a dozen
     // times. Bounded, so that a page of a million tags reserves no more.
     let nodes = (memchr::memchr_iter(b'<', capped.html.as_bytes()).count() * 2 + 8).min(1 << 16);
+    let mut page = super::tokens::parse_document(line_sink(nodes), &capped.html);
+    page.cut = capped.cut;
+    page
+}
+
+fn line_sink(nodes: usize) -> LineSink {
     let mut html = Html::new_document();
     html.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, nodes);
-    let sink = LineSink {
+    LineSink {
         inner: HtmlTreeSink::new(html),
         line: Cell::new(1),
         lines: RefCell::new(Lines(Vec::with_capacity(nodes + 2))),
-    };
-    let mut page = html5ever::driver::parse_document(sink, Default::default()).one(&*capped.html);
-    page.cut = capped.cut;
-    page
+    }
+}
+
+/// The page as html5ever's own tokenizer reads it, nesting not bounded:
+/// what `tokens`' fast path is held to.
+#[cfg(test)]
+pub(crate) fn parse_plain(src: &str) -> Page {
+    use html5ever::tendril::TendrilSink;
+    html5ever::parse_document(line_sink(8), Default::default()).one(src)
+}
+
+/// The same page through `tokens`' fast path, nesting not bounded.
+#[cfg(test)]
+pub(crate) fn parse_fast(src: &str) -> Page {
+    super::tokens::parse_document(line_sink(8), src)
 }
 
 /// An attribute's value. scraper's own `Element::attr` and `classes` intern
