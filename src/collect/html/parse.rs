@@ -131,15 +131,25 @@ impl TreeSink for LineSink {
         self.inner.create_pi(target, data)
     }
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
-        let text_line = match &child {
+        // A new text node's line is where its text starts: the current
+        // line less the breaks in the text. Text joined to the text node
+        // before it (most appends) keeps that node's line: nothing to count.
+        let breaks = match &child {
             NodeOrText::AppendText(t) => {
-                let nl = newlines(t.as_bytes()) as u64;
-                Some(self.line.get().saturating_sub(nl).max(1))
+                let joins = self
+                    .inner
+                    .0
+                    .borrow()
+                    .tree
+                    .get(*parent)
+                    .and_then(|p| p.last_child())
+                    .is_some_and(|c| c.value().is_text());
+                (!joins).then(|| newlines(t.as_bytes()) as u64)
             }
             NodeOrText::AppendNode(_) => None,
         };
         self.inner.append(parent, child);
-        if let Some(line) = text_line {
+        if let Some(nl) = breaks {
             let last = self
                 .inner
                 .0
@@ -149,6 +159,7 @@ impl TreeSink for LineSink {
                 .and_then(|p| p.last_child())
                 .map(|c| c.id());
             if let Some(id) = last {
+                let line = self.line.get().saturating_sub(nl).max(1);
                 self.lines.borrow_mut().set_once(id, line);
             }
         }

@@ -24,7 +24,7 @@ use html5ever::tokenizer::{
     BufferQueue, Doctype, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts, TreeSink};
-use html5ever::{Attribute, LocalName, QualName, ns};
+use html5ever::{Attribute, LocalName, QualName, local_name, ns};
 use memchr::{memchr, memchr2, memmem};
 
 /// Parses a whole document into `sink`, as `html5ever::parse_document`
@@ -43,6 +43,13 @@ pub(crate) fn parse_document<S: TreeSink>(sink: S, src: &str) -> S::Output {
         s: body,
         i: 0,
         line: 1,
+        breaks: memchr::memchr_iter(b'\n', body.as_bytes()).collect(),
+        passed: 0,
+        whole: if u32::try_from(body.len()).is_ok() {
+            StrTendril::from_slice(body)
+        } else {
+            StrTendril::new()
+        },
         tb: &tb,
     };
     match fast.run() {
@@ -51,6 +58,7 @@ pub(crate) fn parse_document<S: TreeSink>(sink: S, src: &str) -> S::Output {
             TokenSink::end(&tb);
         }
         Done::Handover(state, last) => {
+            fast.seek(fast.i);
             let rest = &body[fast.i..];
             let tok = Tokenizer::new(
                 Shifted {
@@ -112,8 +120,16 @@ struct Fast<'s, 't, S: TreeSink> {
     /// Where the next token starts; always on a char boundary (every cut
     /// is next to an ASCII byte).
     i: usize,
-    /// The line of `i`, counted from 1 as html5ever does.
+    /// The line html5ever would give the next token, counted from 1: that
+    /// of the input read so far (`seek`).
     line: u64,
+    /// Where the line breaks are, found once: counting them token by token
+    /// costs more than the tokens.
+    breaks: Vec<usize>,
+    /// How many of them are read.
+    passed: usize,
+    /// The input as one tendril, if it is under 4 GB (else empty).
+    whole: StrTendril,
     tb: &'t TreeBuilder<S::Handle, S>,
 }
 
@@ -121,11 +137,15 @@ fn is_space(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\x0C' | b' ')
 }
 
-fn newlines(s: &str) -> u64 {
-    memchr::memchr_iter(b'\n', s.as_bytes()).count() as u64
-}
-
 impl<S: TreeSink> Fast<'_, '_, S> {
+    /// The input is read up to `p` (exclusive; never backwards).
+    fn seek(&mut self, p: usize) {
+        while self.breaks.get(self.passed).is_some_and(|&b| b < p) {
+            self.passed += 1;
+        }
+        self.line = 1 + self.passed as u64;
+    }
+
     fn emit(&self, token: Token) -> TokenSinkResult<S::Handle> {
         self.tb.process_token(token, self.line)
     }
@@ -141,7 +161,21 @@ impl<S: TreeSink> Fast<'_, '_, S> {
     }
 
     fn text(&self, t: &str) {
-        let _ = self.emit(Token::CharacterTokens(StrTendril::from_slice(t)));
+        let _ = self.emit(Token::CharacterTokens(self.tendril(t)));
+    }
+
+    /// A slice of the input as a tendril: a view of one copy of the whole
+    /// input (as html5ever's tokenizer hands out), not a copy of its own.
+    fn tendril(&self, t: &str) -> StrTendril {
+        // `t` may also be a string of the fast path's own ("<", "&").
+        let at = (t.as_ptr() as usize).wrapping_sub(self.s.as_ptr() as usize);
+        let inside = at <= self.s.len() && t.len() <= self.s.len() - at;
+        match (u32::try_from(at), u32::try_from(t.len())) {
+            (Ok(at), Ok(len)) if inside && self.whole.len() == self.s.len() => {
+                self.whole.subtendril(at, len)
+            }
+            _ => StrTendril::from_slice(t),
+        }
     }
 
     fn chars(&self, cs: &[char]) {
@@ -164,9 +198,8 @@ impl<S: TreeSink> Fast<'_, '_, S> {
             let rest = &self.s.as_bytes()[self.i..];
             let j = self.i + memchr2(b'<', b'&', rest).unwrap_or(rest.len());
             if j > self.i {
-                let t = &self.s[self.i..j];
-                self.line += newlines(t);
-                self.text(t);
+                self.seek(j);
+                self.text(&self.s[self.i..j]);
                 self.i = j;
             }
             if self.i >= len {
@@ -225,7 +258,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
                     // character after it again, alone (having counted it
                     // first if it is a line break).
                     if next == Some(b'\n') {
-                        self.line += 1;
+                        self.seek(self.i + 2);
                     }
                     self.text("<");
                     self.i += 1;
@@ -248,7 +281,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
     /// tree builder's line for the text depends on it.
     fn newlines_alone(&mut self) {
         while self.byte(self.i) == Some(b'\n') {
-            self.line += 1;
+            self.seek(self.i + 1);
             self.text("\n");
             self.i += 1;
         }
@@ -329,17 +362,20 @@ impl<S: TreeSink> Fast<'_, '_, S> {
             // A repeated name is dropped, as html5ever does.
             if !attrs.iter().any(|a| *a.name.local == *aname) {
                 attrs.push(Attribute {
-                    name: QualName::new(None, ns!(), LocalName::from(&*aname)),
-                    value: StrTendril::from_slice(&value),
+                    name: QualName::new(None, ns!(), local(&aname)),
+                    value: match value {
+                        Cow::Borrowed(v) => self.tendril(v),
+                        Cow::Owned(v) => StrTendril::from(v),
+                    },
                 });
             }
         }
         // j is at the closing '>'.
-        self.line += newlines(&self.s[start..=j]);
+        self.seek(j + 1);
         self.i = j + 1;
         Some(Tag {
             kind,
-            name: LocalName::from(&*name),
+            name: local(&name),
             self_closing,
             attrs,
         })
@@ -370,7 +406,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
                 None => return false,
             }
         };
-        self.line += newlines(&self.s[self.i..end]);
+        self.seek(end);
         let _ = self.emit(Token::CommentToken(StrTendril::from_slice(&self.s[d0..d1])));
         self.i = end;
         true
@@ -406,7 +442,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         if b.get(j) != Some(&b'>') {
             return false;
         }
-        self.line += newlines(&self.s[self.i..=j]);
+        self.seek(j + 1);
         self.i = j + 1;
         let _ = self.emit(Token::DoctypeToken(Doctype {
             name: Some(StrTendril::from_slice("html")),
@@ -440,6 +476,17 @@ impl<S: TreeSink> Fast<'_, '_, S> {
             from = k + 1;
         };
         let body = &self.s[self.i..end];
+        // A body that starts with `<`, `</`, `</x`… and a line break: html5ever
+        // emits those characters after reading the break, on the next line.
+        if body.starts_with('<') {
+            let k = 1 + body[1..]
+                .bytes()
+                .take_while(|&c| c == b'/' || c == b'!' || c == b'-' || c.is_ascii_alphabetic())
+                .count();
+            if body.as_bytes().get(k) == Some(&b'\n') {
+                return handover();
+            }
+        }
         match kind {
             // Script data has escape states (`<!--` in a script body).
             RawKind::ScriptData if memmem::find(body.as_bytes(), b"<!--").is_some() => {
@@ -451,8 +498,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
                 }
             }
             RawKind::ScriptData | RawKind::Rawtext | RawKind::Rcdata => {
-                self.lines_of(body);
-                self.i = end;
+                self.lines_of(end);
             }
             RawKind::ScriptDataEscaped(_) => return handover(),
         }
@@ -465,24 +511,18 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         None
     }
 
-    /// Raw text as html5ever emits it: each line break on its own.
-    fn lines_of(&mut self, body: &str) {
-        let mut rest = body;
-        while !rest.is_empty() {
-            match memchr(b'\n', rest.as_bytes()) {
-                Some(0) => {
-                    self.line += 1;
-                    self.text("\n");
-                    rest = &rest[1..];
-                }
-                Some(k) => {
-                    self.text(&rest[..k]);
-                    rest = &rest[k..];
-                }
-                None => {
-                    self.text(rest);
-                    rest = "";
-                }
+    /// Raw text from `i` to `end` as html5ever emits it: each line break
+    /// on its own.
+    fn lines_of(&mut self, end: usize) {
+        while self.i < end {
+            let k = memchr(b'\n', &self.s.as_bytes()[self.i..end]).map_or(end, |k| self.i + k);
+            if k == self.i {
+                self.seek(k + 1);
+                self.text("\n");
+                self.i += 1;
+            } else {
+                self.text(&self.s[self.i..k]);
+                self.i = k;
             }
         }
     }
@@ -502,9 +542,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         }
         while self.i < end {
             let a = memchr(b'&', &b[self.i..end]).map_or(end, |a| self.i + a);
-            let body = &self.s[self.i..a];
-            self.lines_of(body);
-            self.i = a;
+            self.lines_of(a);
             if a < end {
                 match char_ref(&self.s[..end], a) {
                     Ref::Chars(cs, n, e) => {
@@ -520,6 +558,32 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         }
         true
     }
+}
+
+/// A tag or attribute name as an atom; the commonest without hashing it
+/// (html5ever's `LocalName::from` hashes every name it is handed).
+fn local(name: &str) -> LocalName {
+    macro_rules! known {
+        ($($n:tt)*) => {
+            match name {
+                $($n => local_name!($n),)*
+                _ => LocalName::from(name),
+            }
+        };
+    }
+    known!(
+        "a" "p" "div" "span" "li" "ul" "ol" "img" "br" "em" "strong" "b" "i"
+        "h1" "h2" "h3" "h4" "h5" "h6" "blockquote" "cite" "q" "code" "pre"
+        "table" "tr" "td" "th" "tbody" "section" "article" "header" "footer"
+        "nav" "aside" "main" "figure" "figcaption" "time" "small" "sup"
+        "input" "form" "button" "label" "script" "style" "link" "meta"
+        "title" "head" "body" "html" "iframe" "noscript" "svg" "path" "hr"
+        "textarea" "source" "picture" "video" "dl" "dt" "dd" "abbr"
+        "href" "class" "id" "rel" "src" "alt" "type" "name" "content"
+        "property" "target" "width" "height" "srcset" "sizes" "loading"
+        "datetime" "lang" "dir" "charset" "media" "role" "value" "action"
+        "method" "itemprop" "itemscope" "itemtype" "d"
+    )
 }
 
 /// ASCII upper case lowered, as tag and attribute names are.
@@ -801,6 +865,26 @@ mod tests {
         ">",
         "<",
     ];
+
+    /// Raw text whose first characters html5ever emits late.
+    #[test]
+    fn raw_text_starting_with_markup() {
+        for src in [
+            "<title><\nx</title>",
+            "<title>< x\n</title>",
+            "<style></\n</style>",
+            "<title></ti\nx</title>",
+            "<textarea></textarea\nx</textarea>",
+            "<script><!-\nx</script>",
+            "<script><!\n</script>",
+            "<noscript><img src=a></noscript>",
+            "<iframe><\n</iframe>",
+            "<p>a<\nb</p>",
+            "<p>\n<\n\n<x\n</p>",
+        ] {
+            same(src);
+        }
+    }
 
     #[test]
     fn every_piece_alone_and_in_context() {
