@@ -153,10 +153,10 @@ impl<S: TreeSink> Fast<'_, '_, S> {
     /// An end tag. After a script's, html5ever's driver feeds its
     /// tokenizer again, which then drops a BOM as at the start of input.
     fn end_tag(&mut self, tag: Tag) {
-        if let TokenSinkResult::Script(_) = self.emit(Token::TagToken(tag)) {
-            if self.s[self.i..].starts_with('\u{feff}') {
-                self.i += '\u{feff}'.len_utf8();
-            }
+        if let TokenSinkResult::Script(_) = self.emit(Token::TagToken(tag))
+            && self.s[self.i..].starts_with('\u{feff}')
+        {
+            self.i += '\u{feff}'.len_utf8();
         }
     }
 
@@ -478,8 +478,8 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         let body = &self.s[self.i..end];
         // A body that starts with `<`, `</`, `</x`… and a line break: html5ever
         // emits those characters after reading the break, on the next line.
-        if body.starts_with('<') {
-            let k = 1 + body[1..]
+        if let Some(after) = body.strip_prefix('<') {
+            let k = 1 + after
                 .bytes()
                 .take_while(|&c| c == b'/' || c == b'!' || c == b'-' || c.is_ascii_alphabetic())
                 .count();
@@ -677,19 +677,18 @@ fn char_ref(s: &str, i: usize) -> Ref {
             while b.get(e).is_some_and(|c| c.is_ascii_alphanumeric()) {
                 e += 1;
             }
-            if b.get(e) == Some(&b';') {
-                if let Some(&(c1, c2)) = html5ever::data::NAMED_ENTITIES.get(&s[start..=e]) {
-                    if c1 != 0 {
-                        let (Some(a), Some(z)) = (char::from_u32(c1), char::from_u32(c2)) else {
-                            return Ref::Unsure;
-                        };
-                        return if c2 == 0 {
-                            Ref::Chars([a, '\0'], 1, e + 1)
-                        } else {
-                            Ref::Chars([a, z], 2, e + 1)
-                        };
-                    }
-                }
+            if b.get(e) == Some(&b';')
+                && let Some(&(c1, c2)) = html5ever::data::NAMED_ENTITIES.get(&s[start..=e])
+                && c1 != 0
+            {
+                let (Some(a), Some(z)) = (char::from_u32(c1), char::from_u32(c2)) else {
+                    return Ref::Unsure;
+                };
+                return if c2 == 0 {
+                    Ref::Chars([a, '\0'], 1, e + 1)
+                } else {
+                    Ref::Chars([a, z], 2, e + 1)
+                };
             }
             // No reference with `;`: any shorter name html5ever would
             // take (the legacy ones without `;`) is left to it.
