@@ -208,10 +208,12 @@ impl TreeSink for LineSink {
 /// nesting first bounded at the depth browsers stop at.
 pub(crate) fn parse(src: &str) -> Page {
     let capped = cap_depth(src, MAX_DEPTH);
-    // About two nodes a tag (the element and the text after it): the tree
-    // and the lines are sized once rather than grown (and copied) a dozen
-    // times. Bounded, so that a page of a million tags reserves no more.
-    let nodes = (memchr::memchr_iter(b'<', capped.html.as_bytes()).count() * 2 + 8).min(1 << 16);
+    // About a node per 32 bytes (two a tag, the element and the text after
+    // it, a tag to some 60 bytes of markup and text): the tree and the
+    // lines are sized once rather than grown (and copied) a dozen times,
+    // without a pass over the page to count its tags. Bounded, so that a
+    // page of a million tags reserves no more.
+    let nodes = (capped.html.len() / 32 + 8).min(1 << 16);
     let mut page = super::tokens::parse_document(line_sink(nodes), &capped.html);
     page.cut = capped.cut;
     page
