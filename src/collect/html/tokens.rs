@@ -45,6 +45,7 @@ pub(crate) fn parse_document<S: TreeSink>(sink: S, src: &str) -> S::Output {
         line: 1,
         breaks: memchr::memchr_iter(b'\n', body.as_bytes()).collect(),
         passed: 0,
+        lost: 0,
         whole: if u32::try_from(body.len()).is_ok() {
             StrTendril::from_slice(body)
         } else {
@@ -128,6 +129,11 @@ struct Fast<'s, 't, S: TreeSink> {
     breaks: Vec<usize>,
     /// How many of them are read.
     passed: usize,
+    /// How many of them html5ever never counts: it skips the white space
+    /// between an attribute's `=` and its value without counting its line
+    /// breaks, and its lines stay that much behind for the rest of the
+    /// page.
+    lost: u64,
     /// The input as one tendril, if it is under 4 GB (else empty).
     whole: StrTendril,
     tb: &'t TreeBuilder<S::Handle, S>,
@@ -143,7 +149,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         while self.breaks.get(self.passed).is_some_and(|&b| b < p) {
             self.passed += 1;
         }
-        self.line = 1 + self.passed as u64;
+        self.line = (1 + self.passed as u64).saturating_sub(self.lost);
     }
 
     fn emit(&self, token: Token) -> TokenSinkResult<S::Handle> {
@@ -302,6 +308,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
         let name = lower(&self.s[name_start..j]);
         let mut attrs: Vec<Attribute> = Vec::new();
         let mut self_closing = false;
+        let mut lost = 0;
         // The before-attribute-name state, with the end of the tag found.
         loop {
             while j < len && is_space(b[j]) {
@@ -335,6 +342,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
             if b.get(j)? == &b'=' {
                 j += 1;
                 while j < len && is_space(b[j]) {
+                    lost += u64::from(b[j] == b'\n');
                     j += 1;
                 }
                 match b.get(j)? {
@@ -371,6 +379,7 @@ impl<S: TreeSink> Fast<'_, '_, S> {
             }
         }
         // j is at the closing '>'.
+        self.lost += lost;
         self.seek(j + 1);
         self.i = j + 1;
         Some(Tag {
@@ -747,6 +756,12 @@ mod tests {
         "<a =x \"y\"=z <=w>",
         "<a href=\"x\"title=\"y\">",
         "<a href = \"sp\" / >",
+        "<a href=\n\"nl\">",
+        "<a href= \n\n nl2 title=\nt>",
+        "<a href\n=\nx\n>",
+        "<a href=",
+        "<img alt=",
+        "<p class",
         "<a/b/c>",
         "</a>",
         "<br/>",
