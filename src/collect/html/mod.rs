@@ -9,6 +9,7 @@ mod cite;
 mod content;
 mod parse;
 mod score;
+mod tokens;
 
 use cite::Builder;
 pub(crate) use content::{ContentRule, Meta};

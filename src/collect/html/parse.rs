@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::cell::{Cell, Ref, RefCell};
 
 use ego_tree::NodeId;
-use html5ever::tendril::{StrTendril, TendrilSink};
+use html5ever::tendril::StrTendril;
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::{Attribute, QualName};
 use scraper::node::Element;
@@ -131,15 +131,25 @@ impl TreeSink for LineSink {
         self.inner.create_pi(target, data)
     }
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
-        let text_line = match &child {
+        // A new text node's line is where its text starts: the current
+        // line less the breaks in the text. Text joined to the text node
+        // before it (most appends) keeps that node's line: nothing to count.
+        let breaks = match &child {
             NodeOrText::AppendText(t) => {
-                let nl = newlines(t.as_bytes()) as u64;
-                Some(self.line.get().saturating_sub(nl).max(1))
+                let joins = self
+                    .inner
+                    .0
+                    .borrow()
+                    .tree
+                    .get(*parent)
+                    .and_then(|p| p.last_child())
+                    .is_some_and(|c| c.value().is_text());
+                (!joins).then(|| newlines(t.as_bytes()) as u64)
             }
             NodeOrText::AppendNode(_) => None,
         };
         self.inner.append(parent, child);
-        if let Some(line) = text_line {
+        if let Some(nl) = breaks {
             let last = self
                 .inner
                 .0
@@ -149,6 +159,7 @@ impl TreeSink for LineSink {
                 .and_then(|p| p.last_child())
                 .map(|c| c.id());
             if let Some(id) = last {
+                let line = self.line.get().saturating_sub(nl).max(1);
                 self.lines.borrow_mut().set_once(id, line);
             }
         }
@@ -197,20 +208,39 @@ impl TreeSink for LineSink {
 /// nesting first bounded at the depth browsers stop at.
 pub(crate) fn parse(src: &str) -> Page {
     let capped = cap_depth(src, MAX_DEPTH);
-    // About two nodes a tag (the element and the text after it): the tree
-    // and the lines are sized once rather than grown (and copied) a dozen
-    // times. Bounded, so that a page of a million tags reserves no more.
-    let nodes = (memchr::memchr_iter(b'<', capped.html.as_bytes()).count() * 2 + 8).min(1 << 16);
+    // About a node per 32 bytes (two a tag, the element and the text after
+    // it, a tag to some 60 bytes of markup and text): the tree and the
+    // lines are sized once rather than grown (and copied) a dozen times,
+    // without a pass over the page to count its tags. Bounded, so that a
+    // page of a million tags reserves no more.
+    let nodes = (capped.html.len() / 32 + 8).min(1 << 16);
+    let mut page = super::tokens::parse_document(line_sink(nodes), &capped.html);
+    page.cut = capped.cut;
+    page
+}
+
+fn line_sink(nodes: usize) -> LineSink {
     let mut html = Html::new_document();
     html.tree = ego_tree::Tree::with_capacity(scraper::Node::Document, nodes);
-    let sink = LineSink {
+    LineSink {
         inner: HtmlTreeSink::new(html),
         line: Cell::new(1),
         lines: RefCell::new(Lines(Vec::with_capacity(nodes + 2))),
-    };
-    let mut page = html5ever::driver::parse_document(sink, Default::default()).one(&*capped.html);
-    page.cut = capped.cut;
-    page
+    }
+}
+
+/// The page as html5ever's own tokenizer reads it, nesting not bounded:
+/// what `tokens`' fast path is held to.
+#[cfg(test)]
+pub(crate) fn parse_plain(src: &str) -> Page {
+    use html5ever::tendril::TendrilSink;
+    html5ever::parse_document(line_sink(8), Default::default()).one(src)
+}
+
+/// The same page through `tokens`' fast path, nesting not bounded.
+#[cfg(test)]
+pub(crate) fn parse_fast(src: &str) -> Page {
+    super::tokens::parse_document(line_sink(8), src)
 }
 
 /// An attribute's value. scraper's own `Element::attr` and `classes` intern
