@@ -781,6 +781,28 @@ fn snapshot_row(r: &AnyRow) -> SnapshotRow {
     }
 }
 
+/// `items` as the row lists of multi-row statements: `rows` at a time,
+/// then what is left in chunks of powers of two, so that the statements
+/// a writer prepares come in a few lengths. The driver keeps each
+/// distinct statement prepared (up to a hundred): with batches of any
+/// size (closed by age), a chunk of every length from 1 to `rows` each
+/// kept its own prepared statement of up to a thousand parameters.
+fn statement_chunks<T>(mut items: &[T], rows: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = if items.len() >= rows {
+            rows
+        } else {
+            1 << items.len().ilog2()
+        };
+        let (chunk, rest) = items.split_at(n);
+        items = rest;
+        Some(chunk)
+    })
+}
+
 /// Runs a statement made by a `QueryBuilder`. The Any driver's builder
 /// writes each placeholder as `?`, which PostgreSQL refuses; SQLite and
 /// PostgreSQL both take `$n`, which every other statement here uses.
@@ -1620,6 +1642,7 @@ impl Index {
         let json: String = sqlx::query(&sql).fetch_one(&self.pool).await?.get(0);
         let rows: Vec<StateRow> = serde_json::from_str(&json)
             .map_err(|e| sqlx::Error::Protocol(format!("the sources' state: {e}")))?;
+        drop(json);
         let mut state = WriterState {
             sources: Vec::with_capacity(rows.len()),
             latest: Vec::with_capacity(rows.len()),
@@ -1921,7 +1944,7 @@ impl Index {
         let rows = self.rows_per_statement();
         // BEGIN, COMMIT, a statement per chunk of each kind of row, one
         // per damage mark cleared and per snapshot's text hashes.
-        let chunks = |n: usize| n.div_ceil(rows) as u64;
+        let chunks = |n: usize| (n / rows) as u64 + u64::from((n % rows).count_ones());
         self.count(
             2 + chunks(batch.sources.len())
                 + chunks(batch.snapshots.len())
@@ -1933,14 +1956,14 @@ impl Index {
                 + batch.texts.len() as u64,
         );
         let mut tx = self.pool.begin().await?;
-        for chunk in batch.sources.chunks(rows) {
+        for chunk in statement_chunks(&batch.sources, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO sources (id, url) ");
             q.push_values(chunk, |mut b, (id, url)| {
                 b.push_bind(*id).push_bind(url.as_str());
             });
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.snapshots.chunks(rows) {
+        for chunk in statement_chunks(&batch.snapshots, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO snapshots (id, source_id, run_id, fetched_at, status, final_url, \
                  content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, \
@@ -1983,7 +2006,7 @@ impl Index {
             .execute(&mut *tx)
             .await?;
         }
-        for chunk in batch.requisites.chunks(rows) {
+        for chunk in statement_chunks(&batch.requisites, rows) {
             let mut q =
                 QueryBuilder::<sqlx::Any>::new("INSERT INTO requisites (snapshot_id, url) ");
             q.push_values(chunk, |mut b, (snapshot_id, url)| {
@@ -1992,7 +2015,7 @@ impl Index {
             q.push(" ON CONFLICT DO NOTHING");
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.baselines.chunks(rows) {
+        for chunk in statement_chunks(&batch.baselines, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO baselines (source_id, snapshot_id, set_at, how) ",
             );
@@ -2004,7 +2027,7 @@ impl Index {
             });
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.histories.chunks(rows) {
+        for chunk in statement_chunks(&batch.histories, rows) {
             // Every source of a batch exists by now: the conflict on its id
             // is the update.
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -2027,7 +2050,7 @@ impl Index {
             );
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.checks.chunks(rows) {
+        for chunk in statement_chunks(&batch.checks, rows) {
             const COLUMNS: &str = "run_id, source_id, checked_at, verdict, reason, status, \
                  final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
                  snapshot_id";
@@ -2127,7 +2150,7 @@ impl Index {
                 ids.insert(r.get(1), r.get(0));
             }
         }
-        for chunk in rows.chunks(per) {
+        for chunk in statement_chunks(rows, per) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO citations (run_id, post_id, line, url, text, kind, verdict, reason) ",
             );
@@ -2315,6 +2338,22 @@ mod tests {
         assert_eq!(
             reader.snapshot(id).await.unwrap().unwrap().warc_record_id,
             None
+        );
+    }
+
+    #[test]
+    fn statements_take_full_chunks_then_powers_of_two() {
+        let items: Vec<u32> = (0..64 * 2 + 45).collect();
+        let lengths: Vec<usize> = statement_chunks(&items, 64).map(<[u32]>::len).collect();
+        assert_eq!(lengths, [64, 64, 32, 8, 4, 1]);
+        let again: Vec<u32> = statement_chunks(&items, 64).flatten().copied().collect();
+        assert_eq!(again, items, "every item once, in order");
+        assert_eq!(statement_chunks(&items[..0], 64).count(), 0);
+        assert_eq!(
+            statement_chunks(&items[..7], 200)
+                .map(<[u32]>::len)
+                .collect::<Vec<_>>(),
+            [4, 2, 1]
         );
     }
 
