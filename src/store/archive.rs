@@ -1387,10 +1387,12 @@ impl SourceHook for Archive<'_> {
             let root = shared.root.clone();
             // A fetch without a body to read back (a 304, most of a
             // recheck) is a few small records to encode, tens of
-            // microseconds: a task on the runtime's own threads, where
-            // the blocking pool's hand-over (waking one of its threads,
-            // and the store's task after it) cost more than the work.
-            // Not when a record's headers must be read from its file.
+            // microseconds: encoded here, by the storing task that polls
+            // this future, where a hand-over to another thread (the
+            // blocking pool's, or a spawned task's: waking that thread,
+            // then the storing task after it) cost about as much as the
+            // work. Not when a record's headers must be read from its
+            // file. A panic is caught as a spawned task's would be.
             let light = skip_body
                 && confirmed.as_ref().is_none_or(|c| c.indexed.is_some())
                 && hop_bytes(&fetched.exchanges) <= LIGHT_HOP_BYTES;
@@ -1412,9 +1414,12 @@ impl SourceHook for Archive<'_> {
                 }
             };
             let joined = if light {
-                tokio::spawn(async move { work() }).await
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                    .map_err(|_| "it panicked".to_string())
             } else {
-                tokio::task::spawn_blocking(work).await
+                tokio::task::spawn_blocking(work)
+                    .await
+                    .map_err(|e| e.to_string())
             };
             joined.map_err(|e| Error::Store {
                 path: root,
