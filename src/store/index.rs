@@ -482,6 +482,87 @@ impl<'a> CitationRow<'a> {
     }
 }
 
+/// What the store's one writer keeps for its run (`Index::writer_state`):
+/// every source, the latest snapshot of each that has one, and the
+/// current baseline of each that has one, by source id.
+#[derive(Debug, Default)]
+pub struct WriterState {
+    pub sources: Vec<SourceRow>,
+    pub latest: Vec<SnapshotRow>,
+    pub baselines: Vec<(i64, SnapshotRow)>,
+}
+
+/// One source of `Index::writer_state`'s JSON array, an array in this
+/// order: the source's columns, its latest snapshot's (an array), its
+/// baseline's snapshot id, then (when that is not the latest) the
+/// baseline snapshot's source id, URL and columns (an array).
+#[derive(serde::Deserialize)]
+struct StateRow {
+    id: i64,
+    url: String,
+    first_seen: Option<String>,
+    last_ok: Option<String>,
+    consecutive_failures: i64,
+    failing_since: Option<String>,
+    checks: i64,
+    latest: StateSnapshot,
+    baseline_id: Option<i64>,
+    baseline_source: Option<i64>,
+    baseline_url: Option<String>,
+    baseline: StateSnapshot,
+}
+
+/// A snapshot's columns in `StateRow` (all null when there is none).
+#[derive(serde::Deserialize)]
+struct StateSnapshot {
+    id: Option<i64>,
+    run_id: Option<String>,
+    fetched_at: Option<String>,
+    status: Option<i64>,
+    final_url: Option<String>,
+    content_type: Option<String>,
+    charset: Option<String>,
+    size: Option<i64>,
+    truncated: Option<i64>,
+    body_sha256: Option<String>,
+    text_sha256: Option<String>,
+    norm_sha256: Option<String>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    warc_file: Option<String>,
+    warc_offset: Option<i64>,
+    warc_length: Option<i64>,
+    warc_record_id: Option<String>,
+}
+
+impl StateSnapshot {
+    /// The snapshot, as `snapshot_row` reads it, when there is one.
+    fn row(self, source_id: i64, url: &str) -> Option<SnapshotRow> {
+        Some(SnapshotRow {
+            id: self.id?,
+            source_id,
+            url: url.to_string(),
+            run_id: self.run_id?,
+            fetched_at: self.fetched_at?,
+            status: self.status? as u16,
+            final_url: self.final_url,
+            content_type: self.content_type,
+            charset: self.charset,
+            size: self.size? as u64,
+            truncated: self.truncated? != 0,
+            body_sha256: self.body_sha256?,
+            text_sha256: self.text_sha256,
+            norm_sha256: self.norm_sha256,
+            etag: self.etag,
+            last_modified: self.last_modified,
+            warc_file: self.warc_file,
+            warc_offset: self.warc_offset.map(|v| v as u64),
+            warc_length: self.warc_length.map(|v| v as u64),
+            warc_record_id: self.warc_record_id,
+        })
+    }
+}
+
 /// What a writer needs of one source (`Index::source_state`).
 #[derive(Debug, Clone)]
 pub struct SourceState {
@@ -698,6 +779,28 @@ fn snapshot_row(r: &AnyRow) -> SnapshotRow {
         warc_length: r.get::<Option<i64>, _>(18).map(|v| v as u64),
         warc_record_id: r.get(19),
     }
+}
+
+/// `items` as the row lists of multi-row statements: `rows` at a time,
+/// then what is left in chunks of powers of two, so that the statements
+/// a writer prepares come in a few lengths. The driver keeps each
+/// distinct statement prepared (up to a hundred): with batches of any
+/// size (closed by age), a chunk of every length from 1 to `rows` each
+/// kept its own prepared statement of up to a thousand parameters.
+fn statement_chunks<T>(mut items: &[T], rows: usize) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if items.is_empty() {
+            return None;
+        }
+        let n = if items.len() >= rows {
+            rows
+        } else {
+            1 << items.len().ilog2()
+        };
+        let (chunk, rest) = items.split_at(n);
+        items = rest;
+        Some(chunk)
+    })
 }
 
 /// Runs a statement made by a `QueryBuilder`. The Any driver's builder
@@ -1484,6 +1587,94 @@ impl Index {
             .collect())
     }
 
+    /// Every source with its latest snapshot and its current baseline:
+    /// what a writer that is the store's one writer keeps for its run
+    /// (`all_sources`, `latest_snapshots` and `all_baselines` together).
+    /// On SQLite in one statement whose one row is a JSON array built by
+    /// SQLite: the driver hands each row of a result from its thread to
+    /// the caller's task one at a time, and a row per source and per
+    /// snapshot (two wake-ups each) was most of the time a recheck of
+    /// 5,000 sources spent before its first request. A baseline that is
+    /// the latest snapshot (most sources) comes back as its id alone.
+    pub async fn writer_state(&self) -> IndexResult<WriterState> {
+        if self.backend != Backend::Sqlite {
+            return Ok(WriterState {
+                sources: self.all_sources().await?,
+                latest: self.latest_snapshots().await?,
+                baselines: self.all_baselines().await?,
+            });
+        }
+        const SNAP: [&str; 18] = [
+            "id",
+            "run_id",
+            "fetched_at",
+            "status",
+            "final_url",
+            "content_type",
+            "charset",
+            "size",
+            "truncated",
+            "body_sha256",
+            "text_sha256",
+            "norm_sha256",
+            "etag",
+            "last_modified",
+            "warc_file",
+            "warc_offset",
+            "warc_length",
+            "warc_record_id",
+        ];
+        let of = |t: &str| SNAP.map(|c| format!("{t}.{c}")).join(", ");
+        let sql = format!(
+            "SELECT json_group_array(json_array(src.id, src.url, src.first_seen, src.last_ok, \
+             src.consecutive_failures, src.failing_since, src.checks, json_array({}), \
+             b.snapshot_id, bs.source_id, bsrc.url, json_array({}))) \
+             FROM sources src \
+             LEFT JOIN snapshots l ON l.id = (SELECT s2.id FROM snapshots s2 \
+               WHERE s2.source_id = src.id ORDER BY s2.fetched_at DESC, s2.id DESC LIMIT 1) \
+             LEFT JOIN baselines b ON b.id = (SELECT MAX(b2.id) FROM baselines b2 \
+               WHERE b2.source_id = src.id) \
+             LEFT JOIN snapshots bs ON bs.id = b.snapshot_id AND b.snapshot_id IS NOT l.id \
+             LEFT JOIN sources bsrc ON bsrc.id = bs.source_id",
+            of("l"),
+            of("bs")
+        );
+        let json: String = sqlx::query(&sql).fetch_one(&self.pool).await?.get(0);
+        let rows: Vec<StateRow> = serde_json::from_str(&json)
+            .map_err(|e| sqlx::Error::Protocol(format!("the sources' state: {e}")))?;
+        drop(json);
+        let mut state = WriterState {
+            sources: Vec::with_capacity(rows.len()),
+            latest: Vec::with_capacity(rows.len()),
+            baselines: Vec::with_capacity(rows.len()),
+        };
+        for r in rows {
+            let source = SourceRow {
+                id: r.id,
+                url: r.url,
+                history: History {
+                    first_seen: time(r.first_seen),
+                    last_ok: time(r.last_ok),
+                    consecutive_failures: r.consecutive_failures as u32,
+                    failing_since: time(r.failing_since),
+                },
+                checks: r.checks as u32,
+            };
+            let latest = r.latest.row(source.id, &source.url);
+            let baseline = match (r.baseline_id, r.baseline_source, r.baseline_url) {
+                (Some(id), _, _) if latest.as_ref().is_some_and(|l| l.id == id) => latest.clone(),
+                (Some(_), Some(of), Some(url)) => r.baseline.row(of, &url),
+                _ => None,
+            };
+            if let Some(b) = baseline {
+                state.baselines.push((source.id, b));
+            }
+            state.latest.extend(latest);
+            state.sources.push(source);
+        }
+        Ok(state)
+    }
+
     /// The highest source id and snapshot id so far (0 for none): a
     /// writer numbers its new rows from there.
     pub async fn next_ids(&self) -> IndexResult<(i64, i64)> {
@@ -1753,7 +1944,7 @@ impl Index {
         let rows = self.rows_per_statement();
         // BEGIN, COMMIT, a statement per chunk of each kind of row, one
         // per damage mark cleared and per snapshot's text hashes.
-        let chunks = |n: usize| n.div_ceil(rows) as u64;
+        let chunks = |n: usize| (n / rows) as u64 + u64::from((n % rows).count_ones());
         self.count(
             2 + chunks(batch.sources.len())
                 + chunks(batch.snapshots.len())
@@ -1765,14 +1956,14 @@ impl Index {
                 + batch.texts.len() as u64,
         );
         let mut tx = self.pool.begin().await?;
-        for chunk in batch.sources.chunks(rows) {
+        for chunk in statement_chunks(&batch.sources, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO sources (id, url) ");
             q.push_values(chunk, |mut b, (id, url)| {
                 b.push_bind(*id).push_bind(url.as_str());
             });
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.snapshots.chunks(rows) {
+        for chunk in statement_chunks(&batch.snapshots, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO snapshots (id, source_id, run_id, fetched_at, status, final_url, \
                  content_type, charset, size, truncated, body_sha256, text_sha256, norm_sha256, \
@@ -1815,7 +2006,7 @@ impl Index {
             .execute(&mut *tx)
             .await?;
         }
-        for chunk in batch.requisites.chunks(rows) {
+        for chunk in statement_chunks(&batch.requisites, rows) {
             let mut q =
                 QueryBuilder::<sqlx::Any>::new("INSERT INTO requisites (snapshot_id, url) ");
             q.push_values(chunk, |mut b, (snapshot_id, url)| {
@@ -1824,7 +2015,7 @@ impl Index {
             q.push(" ON CONFLICT DO NOTHING");
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.baselines.chunks(rows) {
+        for chunk in statement_chunks(&batch.baselines, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO baselines (source_id, snapshot_id, set_at, how) ",
             );
@@ -1836,7 +2027,7 @@ impl Index {
             });
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.histories.chunks(rows) {
+        for chunk in statement_chunks(&batch.histories, rows) {
             // Every source of a batch exists by now: the conflict on its id
             // is the update.
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -1859,7 +2050,7 @@ impl Index {
             );
             execute_built(&mut q, &mut tx, self.backend).await?;
         }
-        for chunk in batch.checks.chunks(rows) {
+        for chunk in statement_chunks(&batch.checks, rows) {
             const COLUMNS: &str = "run_id, source_id, checked_at, verdict, reason, status, \
                  final_url, redirects, content_type, attempts, elapsed_ms, detail, similarity, \
                  snapshot_id";
@@ -1959,7 +2150,7 @@ impl Index {
                 ids.insert(r.get(1), r.get(0));
             }
         }
-        for chunk in rows.chunks(per) {
+        for chunk in statement_chunks(rows, per) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
                 "INSERT INTO citations (run_id, post_id, line, url, text, kind, verdict, reason) ",
             );
@@ -2147,6 +2338,22 @@ mod tests {
         assert_eq!(
             reader.snapshot(id).await.unwrap().unwrap().warc_record_id,
             None
+        );
+    }
+
+    #[test]
+    fn statements_take_full_chunks_then_powers_of_two() {
+        let items: Vec<u32> = (0..64 * 2 + 45).collect();
+        let lengths: Vec<usize> = statement_chunks(&items, 64).map(<[u32]>::len).collect();
+        assert_eq!(lengths, [64, 64, 32, 8, 4, 1]);
+        let again: Vec<u32> = statement_chunks(&items, 64).flatten().copied().collect();
+        assert_eq!(again, items, "every item once, in order");
+        assert_eq!(statement_chunks(&items[..0], 64).count(), 0);
+        assert_eq!(
+            statement_chunks(&items[..7], 200)
+                .map(<[u32]>::len)
+                .collect::<Vec<_>>(),
+            [4, 2, 1]
         );
     }
 
