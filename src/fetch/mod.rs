@@ -18,9 +18,10 @@
 //! `bound.rs` says how much of a fetched page its readers may parse.
 //!
 //! It never touches the store: it hands the caller the body (in memory, or
-//! a spooled file) and its hash, and the caller decides what to keep. It never prints. A run that
-//! keeps nothing (`Fetcher::keeping_no_records`) is not given what only an
-//! archive would keep: no exchanges, no request headers, no body hash.
+//! a spooled file) and its hash, and the caller decides what to keep. It
+//! never prints. A run that keeps nothing (`Fetcher::keeping_no_records`)
+//! is not given what only an archive would keep: no exchanges, no request
+//! headers, no body hash.
 
 pub mod address;
 pub mod bound;
