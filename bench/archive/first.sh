@@ -17,35 +17,10 @@
 # (as root):
 #   unshare -n sh -c 'ip link set lo up; bench/archive/first.sh'
 set -euo pipefail
-# The binaries as given, relative to where the script was started: the
-# runs happen in the corpus's directory.
-read -r -a BINS <<<"${CITEGUARDS:?CITEGUARDS: the binaries to compare, space-separated}"
-for i in "${!BINS[@]}"; do BINS[i]=$(realpath "${BINS[i]}"); done
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-WORK=${WORK:-$ROOT/target/bench-first}
-CHECK_WORK=${CHECK_WORK:-$ROOT/target/bench-check}
-CORPUS=$CHECK_WORK/corpus
-ROUNDS=${ROUNDS:-5}
-[ -f "$CORPUS/.complete" ] || { echo "no corpus in $CORPUS: run bench/archive/run.sh once" >&2; exit 1; }
-
-rm -rf "$WORK"
-mkdir -p "$WORK"
 # shellcheck source=bench/archive/serve.sh
-. bench/archive/serve.sh
-serve_archive "$WORK" "$CORPUS"
+. "$(dirname "$0")/serve.sh"
+compare_setup first
 
-# timed NAME DIR COMMAND... : prints "cpu wall peak_MB" of COMMAND run in DIR.
-timed() {
-  local name=$1 dir=$2; shift 2
-  (cd "$dir" && /usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err") || true
-  awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 }
-    /Elapsed \(wall clock\)/ { n = split($2, t, ":"); w = 0; for (i = 1; i <= n; i++) w = w * 60 + t[i] }
-    /Maximum resident/ { m = $2 / 1024 }
-    END { printf "%.2f %.2f %.0f\n", u + s, w, m }' "$WORK/$name.time"
-}
-
-label() { echo "$(basename "$(dirname "$1")")/$(basename "$1")"; }
 declare -A cpu wall rss bytes
 for r in $(seq "$ROUNDS"); do
   for i in "${!BINS[@]}"; do
@@ -61,7 +36,6 @@ for r in $(seq "$ROUNDS"); do
 done
 rm -rf "$WORK/store"
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-28s %-40s %6s %-40s %6s %-22s %s\n" binary "A cpu_s, in run order" median "wall_s, in run order" median peak_MB "bytes (median)"
 row() { # NAME KEY
