@@ -420,22 +420,7 @@ fn corpus_content_links_recall_and_chrome_leak() {
     // The corpus is installed by the project's own script (idempotent, a
     // tenth of a second once it is there), as the browser and archive
     // tests install their tools.
-    let status = std::process::Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/setup-corpus"))
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("running .ci/setup-corpus");
-    assert!(status.success(), ".ci/setup-corpus failed: {status}");
-    let cache = std::env::var_os("CITEGUARD_CORPUS")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/citeguard/corpus"))
-        });
-    let (Ok(manifest), Some(cache)) = (std::fs::read_to_string(here.join("manifest.json")), cache)
-    else {
-        panic!("tests/corpus/manifest.json is missing");
-    };
-    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    let (cache, manifest) = crate::collect_scripts::corpus();
     // The hand corrections, applied here as `derive.py` applies them, so
     // that a correction counts before the truth files are derived again.
     let corrections: serde_json::Value = serde_json::from_str(
