@@ -96,6 +96,15 @@ struct LineSink {
     lines: RefCell<Lines>,
 }
 
+impl LineSink {
+    /// The last child of `parent`, and whether it is text.
+    fn last_child(&self, parent: &NodeId) -> Option<(NodeId, bool)> {
+        let html = self.inner.0.borrow();
+        let last = html.tree.get(*parent)?.last_child()?;
+        Some((last.id(), last.value().is_text()))
+    }
+}
+
 impl TreeSink for LineSink {
     type Handle = NodeId;
     type Output = Page;
@@ -136,32 +145,17 @@ impl TreeSink for LineSink {
         // before it (most appends) keeps that node's line: nothing to count.
         let breaks = match &child {
             NodeOrText::AppendText(t) => {
-                let joins = self
-                    .inner
-                    .0
-                    .borrow()
-                    .tree
-                    .get(*parent)
-                    .and_then(|p| p.last_child())
-                    .is_some_and(|c| c.value().is_text());
+                let joins = self.last_child(parent).is_some_and(|(_, text)| text);
                 (!joins).then(|| newlines(t.as_bytes()) as u64)
             }
             NodeOrText::AppendNode(_) => None,
         };
         self.inner.append(parent, child);
-        if let Some(nl) = breaks {
-            let last = self
-                .inner
-                .0
-                .borrow()
-                .tree
-                .get(*parent)
-                .and_then(|p| p.last_child())
-                .map(|c| c.id());
-            if let Some(id) = last {
-                let line = self.line.get().saturating_sub(nl).max(1);
-                self.lines.borrow_mut().set_once(id, line);
-            }
+        if let Some(nl) = breaks
+            && let Some((id, _)) = self.last_child(parent)
+        {
+            let line = self.line.get().saturating_sub(nl).max(1);
+            self.lines.borrow_mut().set_once(id, line);
         }
     }
     fn append_based_on_parent_node(
