@@ -36,7 +36,7 @@ fn main() -> ExitCode {
             ExitCode::from(error_code(&e))
         }
         Err(panic) => {
-            let message = citeguard::fetch::queue::panic_message(panic.as_ref());
+            let message = citeguard::base::panic_message(panic.as_ref());
             say(format!(
                 "internal error: {message}{}; this is a bug",
                 panicked_at()

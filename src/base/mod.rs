@@ -17,6 +17,8 @@
 //! - `prune` — the state of a tree walk that leaves out whole subtrees.
 //! - `names` — the `names!` macro: a contract enum declared with its
 //!   strings once, from which `as_str`, `FromStr`, `Display` and serde come.
+//! - `panic_message` (here) — the text a caught panic was raised with, for
+//!   the one line that reports it.
 //!
 //! Invariant: `base` imports nothing from the rest of the crate (it is
 //! below `model`), and holds pure functions only: no I/O, no clock, no
@@ -31,3 +33,12 @@ pub mod srcset;
 pub mod text;
 pub mod time;
 pub mod web;
+
+/// The text a panic was raised with (its `&str` or `String` payload).
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic".to_string())
+}

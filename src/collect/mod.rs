@@ -339,11 +339,7 @@ fn guarded(name: &str, read: impl FnOnce() -> Vec<Found>) -> Vec<Found> {
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
     READING.with(|r| r.set(was));
     result.unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown cause".into());
+        let what = crate::base::panic_message(payload.as_ref());
         vec![Found::Error(Error::input(
             name,
             format!(

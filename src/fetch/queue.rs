@@ -201,7 +201,7 @@ async fn settle(url: &str, fetch: impl std::future::Future<Output = Fetched>) ->
                 "finish the run",
                 FetchPanicked {
                     url: url.to_string(),
-                    message: panic_message(panic.as_ref()),
+                    message: crate::base::panic_message(panic.as_ref()),
                 },
             )
         })
@@ -213,15 +213,6 @@ async fn settle(url: &str, fetch: impl std::future::Future<Output = Fetched>) ->
 pub struct FetchPanicked {
     pub url: String,
     pub message: String,
-}
-
-/// The text a panic was raised with.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic".to_string())
 }
 
 fn url_hash(url: &str) -> u64 {

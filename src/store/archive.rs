@@ -1444,8 +1444,12 @@ impl SourceHook for Archive<'_> {
             Started::Inline(work)
         } else {
             let (done, ready) = tokio::sync::oneshot::channel();
+            // The panic is caught here, so that its text reaches the error.
             let job = move || {
-                let _ = done.send(work());
+                let _ = done.send(
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                        .map_err(|p| crate::base::panic_message(p.as_ref())),
+                );
             };
             match preparers() {
                 Some(threads) => {
@@ -1462,13 +1466,16 @@ impl SourceHook for Archive<'_> {
         async move {
             let joined = match started {
                 Started::Inline(work) => {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).ok()
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+                        .map_err(|p| crate::base::panic_message(p.as_ref()))
                 }
-                Started::Elsewhere(ready) => ready.await.ok(),
+                Started::Elsewhere(ready) => ready
+                    .await
+                    .unwrap_or_else(|_| Err("its thread stopped".into())),
             };
-            joined.ok_or_else(|| Error::Store {
+            joined.map_err(|cause| Error::Store {
                 path: root,
-                cause: "preparing a fetch for the store failed: its work stopped".into(),
+                cause: format!("preparing a fetch for the store failed: {cause}"),
             })
         }
     }
@@ -1618,7 +1625,7 @@ impl SourceHook for Archive<'_> {
 /// polls it (a few small records), or elsewhere (`preparers`).
 enum Started<W> {
     Inline(W),
-    Elsewhere(tokio::sync::oneshot::Receiver<Ready>),
+    Elsewhere(tokio::sync::oneshot::Receiver<std::result::Result<Ready, String>>),
 }
 
 /// A fetch's preparation, for the store's threads (`preparers`).
