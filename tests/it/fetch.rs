@@ -447,3 +447,34 @@ async fn a_fetcher_keeping_no_records_judges_alike_and_records_nothing() {
     let moved = keeping.fetch(&Job::new(web.url("/moved"))).await;
     assert_eq!(moved.exchanges.len(), 2);
 }
+
+/// A body no longer than what a fetch keeps in memory (`HEAD_BYTES`) is
+/// handed on whole, with no spool file; a longer one is spooled whole, the
+/// head first, and its head is the first `HEAD_BYTES` bytes.
+#[tokio::test]
+async fn only_a_body_longer_than_the_head_is_spooled() {
+    let web = Web::on("127.0.0.173");
+    let spool = crate::util::Dir::new();
+    let fetcher = Fetcher::new(&fast_config(), Some(spool.path().to_path_buf())).unwrap();
+
+    let short = fetcher.fetch(&Job::new(web.url("/ok"))).await;
+    let body = short.body.expect("a body");
+    assert!(body.spool.is_none(), "a short body has no spool file");
+    assert_eq!(body.head, ARTICLE.as_bytes());
+    assert_eq!(body.size as usize, ARTICLE.len());
+
+    let long = fetcher.fetch(&Job::new(web.url("/long"))).await;
+    let body = long.body.expect("a body");
+    let page = crate::web::changing::long_page();
+    let path = body.spool.clone().expect("a long body is spooled");
+    let spooled = std::fs::read(&path).unwrap();
+    assert!(
+        spooled == page.as_bytes(),
+        "the spool file holds the whole body"
+    );
+    assert_eq!(body.size as usize, page.len());
+    assert_eq!(body.head.len(), citeguard::fetch::HEAD_BYTES);
+    assert!(page.as_bytes().starts_with(&body.head));
+    citeguard::fetch::discard_spool(&body);
+    assert!(!path.exists(), "discarded");
+}
