@@ -43,7 +43,9 @@ pub(crate) fn parse_document<S: TreeSink>(sink: S, src: &str) -> S::Output {
         s: body,
         i: 0,
         line: 1,
-        breaks: memchr::memchr_iter(b'\n', body.as_bytes()).collect(),
+        breaks: Vec::new(),
+        found: 0,
+        next: 0,
         passed: 0,
         lost: 0,
         whole: if u32::try_from(body.len()).is_ok() {
@@ -124,10 +126,16 @@ struct Fast<'s, 't, S: TreeSink> {
     /// The line html5ever would give the next token, counted from 1: that
     /// of the input read so far (`seek`).
     line: u64,
-    /// Where the line breaks are, found once: counting them token by token
-    /// costs more than the tokens.
+    /// Where the line breaks are in the input before `found`, found a
+    /// window at a time: counting them token by token costs more than the
+    /// tokens, and finding all of a page's at once would hold 8 bytes per
+    /// line (half a gigabyte for a file of 64 MB of line breaks).
     breaks: Vec<usize>,
-    /// How many of them are read.
+    /// The end of the window `breaks` was found in.
+    found: usize,
+    /// The first of `breaks` not yet read.
+    next: usize,
+    /// How many line breaks are read in all.
     passed: usize,
     /// How many of them html5ever never counts: it skips the white space
     /// between an attribute's `=` and its value without counting its line
@@ -146,8 +154,22 @@ fn is_space(b: u8) -> bool {
 impl<S: TreeSink> Fast<'_, '_, S> {
     /// The input is read up to `p` (exclusive; never backwards).
     fn seek(&mut self, p: usize) {
-        while self.breaks.get(self.passed).is_some_and(|&b| b < p) {
-            self.passed += 1;
+        /// How much of the input each window of line breaks covers.
+        const WINDOW: usize = 64 * 1024;
+        loop {
+            while self.breaks.get(self.next).is_some_and(|&b| b < p) {
+                self.next += 1;
+                self.passed += 1;
+            }
+            if p <= self.found || self.found >= self.s.len() {
+                break;
+            }
+            // Every break of this window is read: the next window.
+            let (from, to) = (self.found, (self.found + WINDOW).min(self.s.len()));
+            self.breaks.clear();
+            self.breaks
+                .extend(memchr::memchr_iter(b'\n', &self.s.as_bytes()[from..to]).map(|k| from + k));
+            (self.found, self.next) = (to, 0);
         }
         self.line = (1 + self.passed as u64).saturating_sub(self.lost);
     }
@@ -898,6 +920,23 @@ mod tests {
         ] {
             same(src);
         }
+    }
+
+    /// Lines stay true past the windows the line breaks are found in:
+    /// tokens and text straddling each window's end, and a run of blank
+    /// lines longer than a window.
+    #[test]
+    fn lines_across_windows_of_line_breaks() {
+        let mut src = String::from("<!DOCTYPE html>\n<body>\n");
+        for n in 0..6000 {
+            src.push_str(&format!(
+                "<p class=\"c{n}\">Строка {n}\n<a\nhref=\"/{n}\">文 {n}</a></p>\n"
+            ));
+        }
+        src.push_str(&"\n".repeat(70 * 1024));
+        src.push_str("<p>после</p>\n<a href=\"/end\">end</a>");
+        assert!(src.len() > 3 * 64 * 1024);
+        same(&src);
     }
 
     #[test]
