@@ -35,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
+use html5ever::local_name;
 use scraper::node::Element;
 use scraper::{Node, Selector};
 
@@ -380,11 +381,17 @@ impl Mass {
             match edge {
                 Edge::Open(node) => match node.value() {
                     Node::Element(el) => {
-                        if matches!(el.name(), "script" | "style" | "noscript" | "template") {
+                        if matches!(
+                            el.name.local,
+                            local_name!("script")
+                                | local_name!("style")
+                                | local_name!("noscript")
+                                | local_name!("template")
+                        ) {
                             pruning.prune(node.id());
                             continue;
                         }
-                        if el.name() == "a" {
+                        if el.name.local == local_name!("a") {
                             links += 1;
                         }
                         stack.push(Held::default());
@@ -413,22 +420,32 @@ impl Mass {
                     let Node::Element(el) = node.value() else {
                         continue;
                     };
-                    let name = el.name();
-                    if name == "a" {
+                    let name = &el.name.local;
+                    if *name == local_name!("a") {
                         links = links.saturating_sub(1);
                     }
                     let mut h = stack.pop().unwrap_or_default();
-                    match name {
-                        "p" => h.paragraphs += 1,
-                        "li" => h.items += 1,
-                        "th" | "thead" | "tfoot" | "caption" | "colgroup" => h.data_cells += 1,
-                        "img" | "picture" | "video" | "audio" | "figure" | "iframe" | "embed"
-                        | "object" => h.media += 1,
+                    match *name {
+                        local_name!("p") => h.paragraphs += 1,
+                        local_name!("li") => h.items += 1,
+                        local_name!("th")
+                        | local_name!("thead")
+                        | local_name!("tfoot")
+                        | local_name!("caption")
+                        | local_name!("colgroup") => h.data_cells += 1,
+                        local_name!("img")
+                        | local_name!("picture")
+                        | local_name!("video")
+                        | local_name!("audio")
+                        | local_name!("figure")
+                        | local_name!("iframe")
+                        | local_name!("embed")
+                        | local_name!("object") => h.media += 1,
                         _ => {}
                     }
                     // Inside a link (a card), its text is that link's.
                     h.farm = links == 0 && is_link_farm(el, &h);
-                    if name == "table" {
+                    if *name == local_name!("table") {
                         h.data_cells = 0; // a nested table's cells are its own
                     }
                     // A farm's prose still counts for its ancestors: the walk
@@ -496,10 +513,14 @@ impl Mass {
 /// or when they hold a link and next to no text. A picture with a short
 /// caption stays, whatever links its credit holds.
 fn is_link_farm(el: &Element, h: &Held) -> bool {
-    let name = el.name();
-    if !matches!(name, "div" | "ul" | "table") || h.commas >= 10 {
+    if !matches!(
+        el.name.local,
+        local_name!("div") | local_name!("ul") | local_name!("table")
+    ) || h.commas >= 10
+    {
         return false;
     }
+    let name = el.name();
     if name == "table" && (h.data_cells > 0 || attr(el, "summary").is_some()) {
         return false;
     }
