@@ -216,10 +216,22 @@ pub(crate) enum Chrome {
 
 /// Whether an element (and all it holds) is site chrome.
 pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> Chrome {
-    match el.name() {
-        "nav" | "aside" | "form" | "script" | "style" | "noscript" | "template" | "button"
-        | "select" | "textarea" | "dialog" | "menu" | "head" | "title" => return Chrome::Always,
-        "header" | "footer" if !in_quote => return Chrome::Always,
+    match el.name.local {
+        local_name!("nav")
+        | local_name!("aside")
+        | local_name!("form")
+        | local_name!("script")
+        | local_name!("style")
+        | local_name!("noscript")
+        | local_name!("template")
+        | local_name!("button")
+        | local_name!("select")
+        | local_name!("textarea")
+        | local_name!("dialog")
+        | local_name!("menu")
+        | local_name!("head")
+        | local_name!("title") => return Chrome::Always,
+        local_name!("header") | local_name!("footer") if !in_quote => return Chrome::Always,
         _ => {}
     }
     // One pass over the attributes: this runs for every element of the content.
@@ -368,8 +380,11 @@ pub(crate) struct Mass {
 
 impl Mass {
     pub(crate) fn of(page: &Page) -> Mass {
-        let mut of: Vec<Held> = Vec::new();
-        let mut texts: Vec<TextMeasure> = Vec::new();
+        // Node numbers run from 1 to the number of nodes: both tables are
+        // sized once rather than grown (and copied) as the walk goes.
+        let size = page.html.tree.values().len() + 1;
+        let mut of: Vec<Held> = vec![Held::default(); size];
+        let mut texts: Vec<TextMeasure> = vec![TextMeasure::default(); size];
         // Per open element: what it holds so far.
         let mut stack: Vec<Held> = vec![Held::default()];
         let mut links = 0usize;
@@ -584,12 +599,12 @@ pub(crate) fn survey(page: &Page) -> Survey {
             continue;
         };
         let id = node.id();
-        match el.name() {
-            "body" => s.body = s.body.or(Some(id)),
-            "base" if s.meta.base_href.is_none() => {
+        match el.name.local {
+            local_name!("body") => s.body = s.body.or(Some(id)),
+            local_name!("base") if s.meta.base_href.is_none() => {
                 s.meta.base_href = attr(el, "href").map(str::to_string);
             }
-            "link"
+            local_name!("link")
                 if s.meta.canonical.is_none()
                     && attr(el, "rel").is_some_and(|r| {
                         r.split_whitespace()
@@ -598,7 +613,7 @@ pub(crate) fn survey(page: &Page) -> Survey {
             {
                 s.meta.canonical = attr(el, "href").map(str::to_string);
             }
-            "meta" => {
+            local_name!("meta") => {
                 let key = el
                     .attr("property")
                     .or(attr(el, "name"))
@@ -617,7 +632,7 @@ pub(crate) fn survey(page: &Page) -> Survey {
                     }
                 }
             }
-            "time" => {
+            local_name!("time") => {
                 if let Some(dt) = attr(el, "datetime") {
                     let strong = attr(el, "itemprop") == Some("datePublished")
                         || attr(el, "pubdate").is_some()
@@ -627,10 +642,12 @@ pub(crate) fn survey(page: &Page) -> Survey {
                     dates.offer(if strong { 1 } else { 3 }, dt);
                 }
             }
-            "a" if s.meta.canonical.is_none() && classes(el).any(|c| c == "p-canonical") => {
+            local_name!("a")
+                if s.meta.canonical.is_none() && classes(el).any(|c| c == "p-canonical") =>
+            {
                 s.meta.canonical = attr(el, "href").map(str::to_string);
             }
-            "script" if attr(el, "type") == Some("application/ld+json") => {
+            local_name!("script") if attr(el, "type") == Some("application/ld+json") => {
                 let text: String = scraper::ElementRef::wrap(node)
                     .map(|e| e.text().collect())
                     .unwrap_or_default();
@@ -680,9 +697,9 @@ pub(crate) fn survey(page: &Page) -> Survey {
                 dates.offer(2, &text);
             }
         }
-        match el.name() {
-            "article" => s.tiers[1].push(id),
-            "main" => s.tiers[2].push(id),
+        match el.name.local {
+            local_name!("article") => s.tiers[1].push(id),
+            local_name!("main") => s.tiers[2].push(id),
             _ if role == Some("main") => s.tiers[2].push(id),
             _ => {}
         }

@@ -468,17 +468,23 @@ impl Work<'_> {
                     let Node::Element(el) = node.value() else {
                         continue;
                     };
-                    let name = el.name();
+                    let name = &el.name.local;
                     let byline = !byline_found && self.is_byline(node.id(), el);
                     byline_found |= byline;
                     let remove = node.id() != body
                         && (!is_visible(el)
-                            || matches!(name, "script" | "style" | "noscript" | "template")
+                            || matches!(
+                                *name,
+                                local_name!("script")
+                                    | local_name!("style")
+                                    | local_name!("noscript")
+                                    | local_name!("template")
+                            )
                             || (attr(el, "aria-modal") == Some("true")
                                 && attr(el, "role") == Some("dialog"))
                             || byline
                             || (self.flags.strip_unlikely
-                                && name != "a"
+                                && *name != local_name!("a")
                                 && table_or_code == 0
                                 && !self.holds_article(node.id())
                                 && {
@@ -504,13 +510,13 @@ impl Work<'_> {
                         pruning.prune(node.id());
                         continue;
                     }
-                    if matches!(name, "table" | "code") {
+                    if matches!(*name, local_name!("table") | local_name!("code")) {
                         table_or_code += 1;
                     }
                 }
                 Edge::Close(node) => {
                     if let Node::Element(el) = node.value()
-                        && matches!(el.name(), "table" | "code")
+                        && matches!(el.name.local, local_name!("table") | local_name!("code"))
                     {
                         table_or_code = table_or_code.saturating_sub(1);
                     }
@@ -571,16 +577,20 @@ impl Work<'_> {
     /// Readability wraps in one) and little link text: Readability puts
     /// the paragraph in its place.
     fn is_single_p_div(&self, id: NodeId) -> bool {
-        self.el(id).is_some_and(|e| e.name() == "div") && single_p(&self.stats(id), |c| self.el(c))
+        self.el(id)
+            .is_some_and(|e| e.name.local == local_name!("div"))
+            && single_p(&self.stats(id), |c| self.el(c))
     }
 
     /// A `<div>` with neither blocks nor loose text: Readability makes it
     /// a paragraph.
     fn is_p_div(&self, id: NodeId) -> bool {
-        self.el(id).is_some_and(|e| e.name() == "div") && {
-            let s = self.stats(id);
-            !s.block && s.runs == 0 && !self.is_single_p_div(id)
-        }
+        self.el(id)
+            .is_some_and(|e| e.name.local == local_name!("div"))
+            && {
+                let s = self.stats(id);
+                !s.block && s.runs == 0 && !self.is_single_p_div(id)
+            }
     }
 
     /// Adds a paragraph's score to its ancestors.
@@ -650,17 +660,27 @@ impl Work<'_> {
             } else {
                 parent.id()
             };
-            match el.name() {
-                "p" | "td" | "pre" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+            match el.name.local {
+                local_name!("p")
+                | local_name!("td")
+                | local_name!("pre")
+                | local_name!("section")
+                | local_name!("h2")
+                | local_name!("h3")
+                | local_name!("h4")
+                | local_name!("h5")
+                | local_name!("h6") => {
                     todo.push((parent_id, s.text, s.commas));
                 }
                 // Its loose text, one paragraph, is scored for the div's parent.
-                "div" if self.is_single_p_div(node.id()) && s.runs == 1 => {
+                local_name!("div") if self.is_single_p_div(node.id()) && s.runs == 1 => {
                     todo.push((parent_id, s.text, s.commas));
                 }
-                "div" if self.is_single_p_div(node.id()) => {}
-                "div" if self.is_p_div(node.id()) => todo.push((parent_id, s.text, s.commas)),
-                "div" => {
+                local_name!("div") if self.is_single_p_div(node.id()) => {}
+                local_name!("div") if self.is_p_div(node.id()) => {
+                    todo.push((parent_id, s.text, s.commas))
+                }
+                local_name!("div") => {
                     // Runs of inline content become paragraphs of the div.
                     let (mut text, mut commas) = (0u32, 0u32);
                     for c in node.children() {
