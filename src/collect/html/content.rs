@@ -327,19 +327,26 @@ pub(crate) const COMMAS: [char; 9] = [
 
 impl TextMeasure {
     pub(crate) fn of(t: &str) -> TextMeasure {
-        let trimmed = t.trim();
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         if t.is_ascii() {
-            // One byte a character, and `,` the only comma.
-            let commas = n(memchr::memchr_iter(b',', t.as_bytes()).count());
+            // One byte a character, and `,` the only comma; `trim` without
+            // its Unicode tables (in ASCII, `char::is_whitespace` is TAB to
+            // CR and the space).
+            let b = t.as_bytes();
+            let space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+            let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+            let end = b.iter().rposition(|c| !space(c)).map_or(start, |e| e + 1);
+            let trimmed = n(end - start);
+            let commas = n(memchr::memchr_iter(b',', b).count());
             return TextMeasure {
-                bytes: n(trimmed.len()),
-                chars: n(trimmed.len()),
+                bytes: trimmed,
+                chars: trimmed,
                 commas,
                 mass_commas: commas,
                 known: true,
             };
         }
+        let trimmed = t.trim();
         TextMeasure {
             bytes: n(trimmed.len()),
             chars: n(trimmed.chars().count()),
@@ -853,4 +860,20 @@ pub(crate) fn content_roots(
             .or(survey.body)
             .unwrap_or(doc),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn an_ascii_text_is_measured_as_trim_measures_it(t in "[ \\t\\n\\x0B\\x0C\\r\\x1C-\\x1Fa,.]{0,24}") {
+            let m = TextMeasure::of(&t);
+            let trimmed = t.trim();
+            proptest::prop_assert_eq!(m.bytes as usize, trimmed.len());
+            proptest::prop_assert_eq!(m.chars as usize, trimmed.chars().count());
+            proptest::prop_assert_eq!(m.commas as usize, t.matches(',').count());
+        }
+    }
 }
