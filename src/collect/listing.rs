@@ -27,6 +27,9 @@ pub struct Listing {
     kinds: BTreeMap<Kind, usize>,
     /// One post's JSON, the buffer reused from one to the next.
     buf: Vec<u8>,
+    /// The last post's name and its JSON string: a post's citations all
+    /// name it, escaped once.
+    post_json: (String, Vec<u8>),
 }
 
 const TEXT_WIDTH: usize = 42;
@@ -39,6 +42,7 @@ impl Listing {
             citations: 0,
             kinds: BTreeMap::new(),
             buf: Vec::new(),
+            post_json: (String::new(), b"\"\"".to_vec()),
         }
     }
 
@@ -59,7 +63,7 @@ impl Listing {
                     } else {
                         b",\n  "
                     });
-                    json(&mut self.buf, c)?;
+                    json(&mut self.buf, c, &mut self.post_json)?;
                     self.citations += 1;
                 }
                 out.write_all(&self.buf)?;
@@ -67,7 +71,7 @@ impl Listing {
             Format::Jsonl => {
                 self.buf.clear();
                 for c in &post.citations {
-                    json(&mut self.buf, c)?;
+                    json(&mut self.buf, c, &mut self.post_json)?;
                     self.buf.push(b'\n');
                 }
                 out.write_all(&self.buf)?;
@@ -211,9 +215,50 @@ fn plural(n: usize) -> &'static str {
 /// bidi controls it leaves raw are escaped too (`\u202e` in a JSON string
 /// is the same character), so no line can reorder a terminal's view of it.
 /// Written into `buf`, which it clears first.
-fn json(buf: &mut Vec<u8>, c: &crate::model::Citation) -> io::Result<()> {
+/// One citation as a line of JSON: the fields, their order and their
+/// escaping exactly as `serde_json::to_writer` writes `Citation` (a test
+/// holds the two together on arbitrary citations), without serde's layers
+/// and with a string escaper that skips eight clean bytes at a time (serde
+/// string escaping alone was 3% of `collect`'s samples). Bidi controls are
+/// then escaped as before.
+fn json(
+    buf: &mut Vec<u8>,
+    c: &crate::model::Citation,
+    post: &mut (String, Vec<u8>),
+) -> io::Result<()> {
     let start = buf.len();
-    serde_json::to_writer(&mut *buf, c).map_err(io::Error::other)?;
+    buf.extend_from_slice(b"{\"post\":");
+    if post.0 != c.post {
+        post.0.clone_from(&c.post);
+        post.1.clear();
+        json_str(&mut post.1, &c.post);
+    }
+    buf.extend_from_slice(&post.1);
+    buf.extend_from_slice(b",\"line\":");
+    buf.extend_from_slice(itoa(c.line, &mut [0u8; 20]));
+    buf.extend_from_slice(b",\"url\":");
+    match &c.url {
+        Some(u) => json_str(buf, u),
+        None => buf.extend_from_slice(b"null"),
+    }
+    buf.extend_from_slice(b",\"text\":");
+    json_str(buf, &c.text);
+    buf.extend_from_slice(b",\"kind\":");
+    json_str(buf, c.kind.as_str());
+    let optional: [(&[u8], Option<&str>); 5] = [
+        (b",\"context\":", c.context.as_deref()),
+        (b",\"quote\":", c.quote.as_deref()),
+        (b",\"missing\":", c.missing.map(|m| m.as_str())),
+        (b",\"raw\":", c.raw.as_deref()),
+        (b",\"skip\":", c.skip.map(|s| s.as_str())),
+    ];
+    for (key, value) in optional {
+        if let Some(v) = value {
+            buf.extend_from_slice(key);
+            json_str(buf, v);
+        }
+    }
+    buf.push(b'}');
     // Every bidi control is encoded in UTF-8 from the byte 0xE2 on (they
     // lie in U+2028–U+2069): a line without that byte has none.
     if memchr::memchr(0xE2, &buf[start..]).is_none() {
@@ -238,7 +283,85 @@ fn json(buf: &mut Vec<u8>, c: &crate::model::Citation) -> io::Result<()> {
     Ok(())
 }
 
-/// Shortens a text to `max` characters on one line.
+/// A number's decimal digits, written into `tmp`.
+fn itoa(mut n: usize, tmp: &mut [u8; 20]) -> &[u8] {
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &tmp[i..];
+        }
+    }
+}
+
+/// A JSON string as serde_json writes it: `"` and `\` escaped with a
+/// backslash, the control characters below U+0020 as `\b \f \n \r \t` or
+/// `\u00XX` (lower-case hex), everything else (DEL and all of Unicode) as
+/// it is.
+fn json_str(buf: &mut Vec<u8>, s: &str) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether any of eight bytes is below 0x20, a `"` or a `\` (the usual
+    // bit tricks: exact as to "any", which is all that is asked).
+    let dirty = |x: u64| {
+        let below = x.wrapping_sub(ONES * 0x20) & !x;
+        let quote = (x ^ (ONES * b'"' as u64)).wrapping_sub(ONES) & !(x ^ (ONES * b'"' as u64));
+        let slash = (x ^ (ONES * b'\\' as u64)).wrapping_sub(ONES) & !(x ^ (ONES * b'\\' as u64));
+        (below | quote | slash) & HIGHS != 0
+    };
+    let b = s.as_bytes();
+    buf.reserve(b.len() + 2);
+    buf.push(b'"');
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(chunk) = b.get(i..i + 8) {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(chunk);
+            if !dirty(u64::from_le_bytes(eight)) {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(b.len());
+        while i < end {
+            let c = b[i];
+            let short = match c {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                0x08 => b'b',
+                0x0C => b'f',
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                0..=0x1F => b'u',
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            buf.extend_from_slice(&b[copied..i]);
+            buf.push(b'\\');
+            buf.push(short);
+            if short == b'u' {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.extend_from_slice(&[
+                    b'0',
+                    b'0',
+                    HEX[usize::from(c >> 4)],
+                    HEX[usize::from(c & 0xF)],
+                ]);
+            }
+            i += 1;
+            copied = i;
+        }
+    }
+    buf.extend_from_slice(&b[copied..]);
+    buf.push(b'"');
+}
+
 fn fit(s: &str, max: usize) -> String {
     let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     let one = visible(&one).into_owned();
@@ -325,5 +448,42 @@ mod tests {
         let text = listed(Format::Text, &[post("a.html")], 2);
         assert!(text.starts_with("a.html  (0 citations, posted 2010-05-02)\n"));
         assert!(text.ends_with("1 post, 0 citations; 2 inputs failed (see stderr)\n"));
+    }
+
+    /// Strings with everything JSON escapes, bidi controls and other
+    /// Unicode, in runs long and short (the escaper skips eight bytes at a
+    /// time).
+    fn awkward() -> impl proptest::strategy::Strategy<Value = String> {
+        "([\\x00-\\x1f\\x7f\"\\\\/a-z0-9 é€\u{202e}\u{2066}\u{10348}]|[a-z]{8,20}){0,12}"
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_json_line_is_what_serde_json_writes_bidi_escaped(
+            post in awkward(),
+            line in proptest::prelude::any::<usize>(),
+            url in proptest::option::of(awkward()),
+            text in proptest::prelude::any::<String>(),
+            kind in proptest::sample::select(Kind::ALL),
+            context in proptest::option::of(awkward()),
+            quote in proptest::option::of(proptest::prelude::any::<String>()),
+            missing in proptest::option::of(proptest::sample::select(Missing::ALL)),
+            raw in proptest::option::of(awkward()),
+            skip in proptest::option::of(proptest::sample::select(Skip::ALL)),
+        ) {
+            let c = crate::model::Citation { post, line, url, text, kind, context, quote, missing, raw, skip };
+            let mut ours = Vec::new();
+            let mut cache = (String::new(), b"\"\"".to_vec());
+            json(&mut ours, &c, &mut cache).unwrap();
+            // A second line for the same post takes its name from the cache.
+            ours.push(b'\n');
+            json(&mut ours, &c, &mut cache).unwrap();
+            let serde = serde_json::to_string(&c).unwrap();
+            let want: String = serde
+                .chars()
+                .map(|ch| if is_bidi_control(ch) { format!("\\u{:04x}", ch as u32) } else { ch.to_string() })
+                .collect();
+            proptest::prop_assert_eq!(String::from_utf8(ours).unwrap(), format!("{want}\n{want}"));
+        }
     }
 }

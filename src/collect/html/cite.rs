@@ -5,6 +5,7 @@
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use html5ever::local_name;
 
 use crate::base::prune::Pruning;
 use scraper::Node;
@@ -222,13 +223,20 @@ impl<'p> Builder<'p> {
                             pruning.prune(node.id());
                             continue;
                         }
-                        if el.name() == "p" {
+                        if el.name.local == local_name!("p") {
                             self.para_depth += 1;
                         }
                         if is_caption(el) {
                             self.captions.push(node.id());
                         }
-                        if !self.all_links && matches!(el.name(), "script" | "style" | "template") {
+                        if !self.all_links
+                            && matches!(
+                                el.name.local,
+                                local_name!("script")
+                                    | local_name!("style")
+                                    | local_name!("template")
+                            )
+                        {
                             pruning.prune(node.id());
                             continue;
                         }
@@ -239,7 +247,7 @@ impl<'p> Builder<'p> {
                 },
                 Edge::Close(node) => {
                     if let Node::Element(el) = node.value() {
-                        if el.name() == "p" {
+                        if el.name.local == local_name!("p") {
                             self.para_depth = self.para_depth.saturating_sub(1);
                         }
                         if self.captions.last() == Some(&node.id()) {
@@ -649,7 +657,7 @@ fn is_pull_quote(el: &Element) -> bool {
 fn is_caption(el: &Element) -> bool {
     // Runs for every element of the content: no lower-cased copy of its
     // class (neither word holds white space, so the class is searched whole).
-    el.name() == "figcaption"
+    el.name.local == local_name!("figcaption")
         || attr(el, "class").is_some_and(|c| {
             contains_ignore_ascii_case(c, "caption") || contains_ignore_ascii_case(c, "credit")
         })

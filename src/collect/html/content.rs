@@ -35,6 +35,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use ego_tree::NodeId;
+use html5ever::local_name;
 use scraper::node::Element;
 use scraper::{Node, Selector};
 
@@ -215,10 +216,22 @@ pub(crate) enum Chrome {
 
 /// Whether an element (and all it holds) is site chrome.
 pub(crate) fn is_chrome(el: &Element, in_quote: bool) -> Chrome {
-    match el.name() {
-        "nav" | "aside" | "form" | "script" | "style" | "noscript" | "template" | "button"
-        | "select" | "textarea" | "dialog" | "menu" | "head" | "title" => return Chrome::Always,
-        "header" | "footer" if !in_quote => return Chrome::Always,
+    match el.name.local {
+        local_name!("nav")
+        | local_name!("aside")
+        | local_name!("form")
+        | local_name!("script")
+        | local_name!("style")
+        | local_name!("noscript")
+        | local_name!("template")
+        | local_name!("button")
+        | local_name!("select")
+        | local_name!("textarea")
+        | local_name!("dialog")
+        | local_name!("menu")
+        | local_name!("head")
+        | local_name!("title") => return Chrome::Always,
+        local_name!("header") | local_name!("footer") if !in_quote => return Chrome::Always,
         _ => {}
     }
     // One pass over the attributes: this runs for every element of the content.
@@ -314,19 +327,26 @@ pub(crate) const COMMAS: [char; 9] = [
 
 impl TextMeasure {
     pub(crate) fn of(t: &str) -> TextMeasure {
-        let trimmed = t.trim();
         let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         if t.is_ascii() {
-            // One byte a character, and `,` the only comma.
-            let commas = n(memchr::memchr_iter(b',', t.as_bytes()).count());
+            // One byte a character, and `,` the only comma; `trim` without
+            // its Unicode tables (in ASCII, `char::is_whitespace` is TAB to
+            // CR and the space).
+            let b = t.as_bytes();
+            let space = |c: &u8| matches!(c, b'\t'..=b'\r' | b' ');
+            let start = b.iter().position(|c| !space(c)).unwrap_or(b.len());
+            let end = b.iter().rposition(|c| !space(c)).map_or(start, |e| e + 1);
+            let trimmed = n(end - start);
+            let commas = n(memchr::memchr_iter(b',', b).count());
             return TextMeasure {
-                bytes: n(trimmed.len()),
-                chars: n(trimmed.len()),
+                bytes: trimmed,
+                chars: trimmed,
                 commas,
                 mass_commas: commas,
                 known: true,
             };
         }
+        let trimmed = t.trim();
         TextMeasure {
             bytes: n(trimmed.len()),
             chars: n(trimmed.chars().count()),
@@ -367,8 +387,11 @@ pub(crate) struct Mass {
 
 impl Mass {
     pub(crate) fn of(page: &Page) -> Mass {
-        let mut of: Vec<Held> = Vec::new();
-        let mut texts: Vec<TextMeasure> = Vec::new();
+        // Node numbers run from 1 to the number of nodes: both tables are
+        // sized once rather than grown (and copied) as the walk goes.
+        let size = page.html.tree.values().len() + 1;
+        let mut of: Vec<Held> = vec![Held::default(); size];
+        let mut texts: Vec<TextMeasure> = vec![TextMeasure::default(); size];
         // Per open element: what it holds so far.
         let mut stack: Vec<Held> = vec![Held::default()];
         let mut links = 0usize;
@@ -380,11 +403,17 @@ impl Mass {
             match edge {
                 Edge::Open(node) => match node.value() {
                     Node::Element(el) => {
-                        if matches!(el.name(), "script" | "style" | "noscript" | "template") {
+                        if matches!(
+                            el.name.local,
+                            local_name!("script")
+                                | local_name!("style")
+                                | local_name!("noscript")
+                                | local_name!("template")
+                        ) {
                             pruning.prune(node.id());
                             continue;
                         }
-                        if el.name() == "a" {
+                        if el.name.local == local_name!("a") {
                             links += 1;
                         }
                         stack.push(Held::default());
@@ -413,22 +442,32 @@ impl Mass {
                     let Node::Element(el) = node.value() else {
                         continue;
                     };
-                    let name = el.name();
-                    if name == "a" {
+                    let name = &el.name.local;
+                    if *name == local_name!("a") {
                         links = links.saturating_sub(1);
                     }
                     let mut h = stack.pop().unwrap_or_default();
-                    match name {
-                        "p" => h.paragraphs += 1,
-                        "li" => h.items += 1,
-                        "th" | "thead" | "tfoot" | "caption" | "colgroup" => h.data_cells += 1,
-                        "img" | "picture" | "video" | "audio" | "figure" | "iframe" | "embed"
-                        | "object" => h.media += 1,
+                    match *name {
+                        local_name!("p") => h.paragraphs += 1,
+                        local_name!("li") => h.items += 1,
+                        local_name!("th")
+                        | local_name!("thead")
+                        | local_name!("tfoot")
+                        | local_name!("caption")
+                        | local_name!("colgroup") => h.data_cells += 1,
+                        local_name!("img")
+                        | local_name!("picture")
+                        | local_name!("video")
+                        | local_name!("audio")
+                        | local_name!("figure")
+                        | local_name!("iframe")
+                        | local_name!("embed")
+                        | local_name!("object") => h.media += 1,
                         _ => {}
                     }
                     // Inside a link (a card), its text is that link's.
                     h.farm = links == 0 && is_link_farm(el, &h);
-                    if name == "table" {
+                    if *name == local_name!("table") {
                         h.data_cells = 0; // a nested table's cells are its own
                     }
                     // A farm's prose still counts for its ancestors: the walk
@@ -496,10 +535,14 @@ impl Mass {
 /// or when they hold a link and next to no text. A picture with a short
 /// caption stays, whatever links its credit holds.
 fn is_link_farm(el: &Element, h: &Held) -> bool {
-    let name = el.name();
-    if !matches!(name, "div" | "ul" | "table") || h.commas >= 10 {
+    if !matches!(
+        el.name.local,
+        local_name!("div") | local_name!("ul") | local_name!("table")
+    ) || h.commas >= 10
+    {
         return false;
     }
+    let name = el.name();
     if name == "table" && (h.data_cells > 0 || attr(el, "summary").is_some()) {
         return false;
     }
@@ -563,12 +606,12 @@ pub(crate) fn survey(page: &Page) -> Survey {
             continue;
         };
         let id = node.id();
-        match el.name() {
-            "body" => s.body = s.body.or(Some(id)),
-            "base" if s.meta.base_href.is_none() => {
+        match el.name.local {
+            local_name!("body") => s.body = s.body.or(Some(id)),
+            local_name!("base") if s.meta.base_href.is_none() => {
                 s.meta.base_href = attr(el, "href").map(str::to_string);
             }
-            "link"
+            local_name!("link")
                 if s.meta.canonical.is_none()
                     && attr(el, "rel").is_some_and(|r| {
                         r.split_whitespace()
@@ -577,7 +620,7 @@ pub(crate) fn survey(page: &Page) -> Survey {
             {
                 s.meta.canonical = attr(el, "href").map(str::to_string);
             }
-            "meta" => {
+            local_name!("meta") => {
                 let key = el
                     .attr("property")
                     .or(attr(el, "name"))
@@ -596,7 +639,7 @@ pub(crate) fn survey(page: &Page) -> Survey {
                     }
                 }
             }
-            "time" => {
+            local_name!("time") => {
                 if let Some(dt) = attr(el, "datetime") {
                     let strong = attr(el, "itemprop") == Some("datePublished")
                         || attr(el, "pubdate").is_some()
@@ -606,10 +649,12 @@ pub(crate) fn survey(page: &Page) -> Survey {
                     dates.offer(if strong { 1 } else { 3 }, dt);
                 }
             }
-            "a" if s.meta.canonical.is_none() && classes(el).any(|c| c == "p-canonical") => {
+            local_name!("a")
+                if s.meta.canonical.is_none() && classes(el).any(|c| c == "p-canonical") =>
+            {
                 s.meta.canonical = attr(el, "href").map(str::to_string);
             }
-            "script" if attr(el, "type") == Some("application/ld+json") => {
+            local_name!("script") if attr(el, "type") == Some("application/ld+json") => {
                 let text: String = scraper::ElementRef::wrap(node)
                     .map(|e| e.text().collect())
                     .unwrap_or_default();
@@ -659,9 +704,9 @@ pub(crate) fn survey(page: &Page) -> Survey {
                 dates.offer(2, &text);
             }
         }
-        match el.name() {
-            "article" => s.tiers[1].push(id),
-            "main" => s.tiers[2].push(id),
+        match el.name.local {
+            local_name!("article") => s.tiers[1].push(id),
+            local_name!("main") => s.tiers[2].push(id),
             _ if role == Some("main") => s.tiers[2].push(id),
             _ => {}
         }
@@ -815,4 +860,20 @@ pub(crate) fn content_roots(
             .or(survey.body)
             .unwrap_or(doc),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn an_ascii_text_is_measured_as_trim_measures_it(t in "[ \\t\\n\\x0B\\x0C\\r\\x1C-\\x1Fa,.]{0,24}") {
+            let m = TextMeasure::of(&t);
+            let trimmed = t.trim();
+            proptest::prop_assert_eq!(m.bytes as usize, trimmed.len());
+            proptest::prop_assert_eq!(m.chars as usize, trimmed.chars().count());
+            proptest::prop_assert_eq!(m.commas as usize, t.matches(',').count());
+        }
+    }
 }

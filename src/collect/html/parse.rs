@@ -11,7 +11,7 @@ use std::cell::{Cell, Ref, RefCell};
 use ego_tree::NodeId;
 use html5ever::tendril::StrTendril;
 use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
-use html5ever::{Attribute, QualName};
+use html5ever::{Attribute, QualName, local_name};
 use scraper::node::Element;
 use scraper::{Html, HtmlTreeSink};
 
@@ -240,10 +240,29 @@ pub(crate) fn parse_fast(src: &str) -> Page {
 /// An attribute's value. scraper's own `Element::attr` and `classes` intern
 /// the name and every class in a global atom table (a lock shared by all
 /// threads); comparing the names in place is several times cheaper.
+/// The names asked for most are compared as atoms (one integer compare
+/// an attribute: a name in html5ever's static set is always that atom).
+#[inline]
 pub(crate) fn attr<'e>(el: &'e Element, name: &str) -> Option<&'e str> {
+    let atom = match name {
+        "class" => local_name!("class"),
+        "id" => local_name!("id"),
+        "href" => local_name!("href"),
+        "title" => local_name!("title"),
+        "role" => local_name!("role"),
+        "itemprop" => local_name!("itemprop"),
+        "rel" => local_name!("rel"),
+        _ => {
+            return el
+                .attrs
+                .iter()
+                .find(|(n, _)| &*n.local == name)
+                .map(|(_, v)| &**v);
+        }
+    };
     el.attrs
         .iter()
-        .find(|(n, _)| &*n.local == name)
+        .find(|(n, _)| n.local == atom)
         .map(|(_, v)| &**v)
 }
 

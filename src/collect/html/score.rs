@@ -28,6 +28,7 @@ use std::sync::LazyLock;
 
 use ego_tree::NodeId;
 use ego_tree::iter::Edge;
+use html5ever::{LocalName, local_name};
 
 use crate::base::prune::Pruning;
 use regex::Regex;
@@ -161,10 +162,18 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| Patterns {
 });
 
 /// Blocks that keep a `<div>` from being read as a paragraph.
-fn is_div_to_p_block(name: &str) -> bool {
+fn is_div_to_p_block(name: &LocalName) -> bool {
     matches!(
-        name,
-        "blockquote" | "dl" | "div" | "img" | "ol" | "p" | "pre" | "table" | "ul"
+        *name,
+        local_name!("blockquote")
+            | local_name!("dl")
+            | local_name!("div")
+            | local_name!("img")
+            | local_name!("ol")
+            | local_name!("p")
+            | local_name!("pre")
+            | local_name!("table")
+            | local_name!("ul")
     )
 }
 
@@ -365,8 +374,16 @@ fn attempt<'p>(
         let n = node_number(node.id());
         if let Node::Element(el) = node.value()
             && matches!(
-                el.name(),
-                "div" | "section" | "header" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+                el.name.local,
+                local_name!("div")
+                    | local_name!("section")
+                    | local_name!("header")
+                    | local_name!("h1")
+                    | local_name!("h2")
+                    | local_name!("h3")
+                    | local_name!("h4")
+                    | local_name!("h5")
+                    | local_name!("h6")
             )
             && w.stats[n].text == 0
             && w.stats[n].solid_children == 0
@@ -451,17 +468,23 @@ impl Work<'_> {
                     let Node::Element(el) = node.value() else {
                         continue;
                     };
-                    let name = el.name();
+                    let name = &el.name.local;
                     let byline = !byline_found && self.is_byline(node.id(), el);
                     byline_found |= byline;
                     let remove = node.id() != body
                         && (!is_visible(el)
-                            || matches!(name, "script" | "style" | "noscript" | "template")
+                            || matches!(
+                                *name,
+                                local_name!("script")
+                                    | local_name!("style")
+                                    | local_name!("noscript")
+                                    | local_name!("template")
+                            )
                             || (attr(el, "aria-modal") == Some("true")
                                 && attr(el, "role") == Some("dialog"))
                             || byline
                             || (self.flags.strip_unlikely
-                                && name != "a"
+                                && *name != local_name!("a")
                                 && table_or_code == 0
                                 && !self.holds_article(node.id())
                                 && {
@@ -487,13 +510,13 @@ impl Work<'_> {
                         pruning.prune(node.id());
                         continue;
                     }
-                    if matches!(name, "table" | "code") {
+                    if matches!(*name, local_name!("table") | local_name!("code")) {
                         table_or_code += 1;
                     }
                 }
                 Edge::Close(node) => {
                     if let Node::Element(el) = node.value()
-                        && matches!(el.name(), "table" | "code")
+                        && matches!(el.name.local, local_name!("table") | local_name!("code"))
                     {
                         table_or_code = table_or_code.saturating_sub(1);
                     }
@@ -554,16 +577,20 @@ impl Work<'_> {
     /// Readability wraps in one) and little link text: Readability puts
     /// the paragraph in its place.
     fn is_single_p_div(&self, id: NodeId) -> bool {
-        self.el(id).is_some_and(|e| e.name() == "div") && single_p(&self.stats(id), |c| self.el(c))
+        self.el(id)
+            .is_some_and(|e| e.name.local == local_name!("div"))
+            && single_p(&self.stats(id), |c| self.el(c))
     }
 
     /// A `<div>` with neither blocks nor loose text: Readability makes it
     /// a paragraph.
     fn is_p_div(&self, id: NodeId) -> bool {
-        self.el(id).is_some_and(|e| e.name() == "div") && {
-            let s = self.stats(id);
-            !s.block && s.runs == 0 && !self.is_single_p_div(id)
-        }
+        self.el(id)
+            .is_some_and(|e| e.name.local == local_name!("div"))
+            && {
+                let s = self.stats(id);
+                !s.block && s.runs == 0 && !self.is_single_p_div(id)
+            }
     }
 
     /// Adds a paragraph's score to its ancestors.
@@ -633,22 +660,32 @@ impl Work<'_> {
             } else {
                 parent.id()
             };
-            match el.name() {
-                "p" | "td" | "pre" | "section" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+            match el.name.local {
+                local_name!("p")
+                | local_name!("td")
+                | local_name!("pre")
+                | local_name!("section")
+                | local_name!("h2")
+                | local_name!("h3")
+                | local_name!("h4")
+                | local_name!("h5")
+                | local_name!("h6") => {
                     todo.push((parent_id, s.text, s.commas));
                 }
                 // Its loose text, one paragraph, is scored for the div's parent.
-                "div" if self.is_single_p_div(node.id()) && s.runs == 1 => {
+                local_name!("div") if self.is_single_p_div(node.id()) && s.runs == 1 => {
                     todo.push((parent_id, s.text, s.commas));
                 }
-                "div" if self.is_single_p_div(node.id()) => {}
-                "div" if self.is_p_div(node.id()) => todo.push((parent_id, s.text, s.commas)),
-                "div" => {
+                local_name!("div") if self.is_single_p_div(node.id()) => {}
+                local_name!("div") if self.is_p_div(node.id()) => {
+                    todo.push((parent_id, s.text, s.commas))
+                }
+                local_name!("div") => {
                     // Runs of inline content become paragraphs of the div.
                     let (mut text, mut commas) = (0u32, 0u32);
                     for c in node.children() {
                         let block = match c.value() {
-                            Node::Element(e) => !is_phrasing(e.name(), &self.stats(c.id())),
+                            Node::Element(e) => !is_phrasing(&e.name.local, &self.stats(c.id())),
                             _ => false,
                         };
                         if block {
@@ -1030,7 +1067,7 @@ pub(crate) fn class_weight(el: &Element) -> f32 {
 }
 
 fn open_element(el: &Element, anchors: &mut Vec<f32>) {
-    if el.name() == "a" {
+    if el.name.local == local_name!("a") {
         let hash = attr(el, "href").is_some_and(|h| h.starts_with('#'));
         anchors.push(if hash { 0.3 } else { 1.0 });
     }
@@ -1054,51 +1091,56 @@ fn add_text(stack: &mut [Stats], anchors: &[f32], m: TextMeasure) {
 
 /// Folds an element's own facts into what it holds, when it closes.
 fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
-    let name = el.name();
-    match name {
-        "a" => {
+    let name = &el.name.local;
+    match *name {
+        local_name!("a") => {
             anchors.pop();
         }
-        "p" => s.p += 1,
+        local_name!("p") => s.p += 1,
         // Readability makes a `<div>` without blocks a paragraph, and wraps
         // each run of loose inline content of one with blocks in a
         // paragraph of its own (a picture's link in a thumbnail's div):
         // its cleaning counts those paragraphs.
-        "div" if s.block => s.p += s.runs,
-        "div" => s.p += 1,
-        "img" => s.img += 1,
-        "li" => s.li += 1,
-        "input" => s.input += 1,
-        "object" | "embed" | "iframe" => {
+        local_name!("div") if s.block => s.p += s.runs,
+        local_name!("div") => s.p += 1,
+        local_name!("img") => s.img += 1,
+        local_name!("li") => s.li += 1,
+        local_name!("input") => s.input += 1,
+        local_name!("object") | local_name!("embed") | local_name!("iframe") => {
             if el.attrs.iter().any(|(_, v)| PATTERNS.videos.is_match(v)) {
                 s.videos += 1;
             } else {
                 s.embeds += 1;
             }
         }
-        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => s.heading = s.text,
-        "ul" | "ol" => s.list = s.text,
-        "table" => s.tables += 1,
+        local_name!("h1")
+        | local_name!("h2")
+        | local_name!("h3")
+        | local_name!("h4")
+        | local_name!("h5")
+        | local_name!("h6") => s.heading = s.text,
+        local_name!("ul") | local_name!("ol") => s.list = s.text,
+        local_name!("table") => s.tables += 1,
         _ => {}
     }
     if matches!(
-        name,
-        "span"
-            | "li"
-            | "td"
-            | "blockquote"
-            | "dl"
-            | "div"
-            | "img"
-            | "ol"
-            | "p"
-            | "pre"
-            | "table"
-            | "ul"
+        *name,
+        local_name!("span")
+            | local_name!("li")
+            | local_name!("td")
+            | local_name!("blockquote")
+            | local_name!("dl")
+            | local_name!("div")
+            | local_name!("img")
+            | local_name!("ol")
+            | local_name!("p")
+            | local_name!("pre")
+            | local_name!("table")
+            | local_name!("ul")
     ) {
         s.textish = s.text;
     }
-    if name == "figcaption"
+    if *name == local_name!("figcaption")
         || attr(el, "class").is_some_and(|c| {
             contains_ignore_ascii_case(c, "caption")
                 || contains_ignore_ascii_case(c, "credit")
@@ -1110,54 +1152,57 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
         s.captions += 1;
     }
     s.is_block = is_div_to_p_block(name);
-    s.is_break = matches!(name, "br" | "hr");
+    s.is_break = matches!(*name, local_name!("br") | local_name!("hr"));
     s.is_phrasing = is_phrasing(name, s);
 }
 
 /// Readability's phrasing content: what a paragraph may hold.
-fn is_phrasing(name: &str, s: &Stats) -> bool {
+fn is_phrasing(name: &LocalName, s: &Stats) -> bool {
     matches!(
-        name,
-        "abbr"
-            | "audio"
-            | "b"
-            | "bdo"
-            | "br"
-            | "button"
-            | "cite"
-            | "code"
-            | "data"
-            | "datalist"
-            | "dfn"
-            | "em"
-            | "embed"
-            | "i"
-            | "img"
-            | "input"
-            | "kbd"
-            | "label"
-            | "mark"
-            | "math"
-            | "meter"
-            | "noscript"
-            | "object"
-            | "output"
-            | "progress"
-            | "q"
-            | "ruby"
-            | "samp"
-            | "script"
-            | "select"
-            | "small"
-            | "span"
-            | "strong"
-            | "sub"
-            | "sup"
-            | "textarea"
-            | "time"
-            | "var"
-            | "wbr"
-    ) || (matches!(name, "a" | "del" | "ins") && !s.block)
+        *name,
+        local_name!("abbr")
+            | local_name!("audio")
+            | local_name!("b")
+            | local_name!("bdo")
+            | local_name!("br")
+            | local_name!("button")
+            | local_name!("cite")
+            | local_name!("code")
+            | local_name!("data")
+            | local_name!("datalist")
+            | local_name!("dfn")
+            | local_name!("em")
+            | local_name!("embed")
+            | local_name!("i")
+            | local_name!("img")
+            | local_name!("input")
+            | local_name!("kbd")
+            | local_name!("label")
+            | local_name!("mark")
+            | local_name!("math")
+            | local_name!("meter")
+            | local_name!("noscript")
+            | local_name!("object")
+            | local_name!("output")
+            | local_name!("progress")
+            | local_name!("q")
+            | local_name!("ruby")
+            | local_name!("samp")
+            | local_name!("script")
+            | local_name!("select")
+            | local_name!("small")
+            | local_name!("span")
+            | local_name!("strong")
+            | local_name!("sub")
+            | local_name!("sup")
+            | local_name!("textarea")
+            | local_name!("time")
+            | local_name!("var")
+            | local_name!("wbr")
+    ) || (matches!(
+        *name,
+        local_name!("a") | local_name!("del") | local_name!("ins")
+    ) && !s.block)
 }
 
 /// What a bottom-up pass over a subtree (`fold`) does besides summing what
@@ -1201,15 +1246,15 @@ fn fold(page: &Page, root: NodeId, texts: &Texts, v: &mut impl Visit) -> Stats {
                         continue;
                     }
                     open_element(el, &mut anchors);
-                    match el.name() {
-                        "table" => tables.push((0, 0, false)),
-                        "tr" => {
+                    match el.name.local {
+                        local_name!("table") => tables.push((0, 0, false)),
+                        local_name!("tr") => {
                             cells = 0;
                             if let Some(t) = tables.last_mut() {
                                 t.0 += 1;
                             }
                         }
-                        "td" | "th" => {
+                        local_name!("td") | local_name!("th") => {
                             cells += 1;
                             if let Some(t) = tables.last_mut() {
                                 t.1 = t.1.max(cells);
@@ -1218,8 +1263,13 @@ fn fold(page: &Page, root: NodeId, texts: &Texts, v: &mut impl Visit) -> Stats {
                         _ => {}
                     }
                     if matches!(
-                        el.name(),
-                        "th" | "thead" | "tfoot" | "caption" | "col" | "colgroup"
+                        el.name.local,
+                        local_name!("th")
+                            | local_name!("thead")
+                            | local_name!("tfoot")
+                            | local_name!("caption")
+                            | local_name!("col")
+                            | local_name!("colgroup")
                     ) && let Some(t) = tables.last_mut()
                     {
                         t.2 = true;
@@ -1235,7 +1285,7 @@ fn fold(page: &Page, root: NodeId, texts: &Texts, v: &mut impl Visit) -> Stats {
                     continue;
                 };
                 let mut s = stack.pop().unwrap_or_default();
-                if el.name() == "table" {
+                if el.name.local == local_name!("table") {
                     let (rows, cols, marked) = tables.pop().unwrap_or_default();
                     // A table holding a table is layout.
                     let data = attr(el, "role") != Some("presentation")
