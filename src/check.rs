@@ -16,7 +16,7 @@ use crate::collect::Post;
 use crate::collect::url::NormalizeOptions;
 use crate::compare::QuoteFinding;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fetch::{Fetcher, Job, Queue, Reach, queue::host_key};
 use crate::model::{
     Check, CitationResult, DiffSpan, Missing, Offline, Reason, Redirect, Report, RunInfo,
@@ -516,17 +516,39 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
 
     progress.start(sources.order.len());
     let (queue, mut results) = Queue::new(fetcher.clone());
+    // The sources are pushed by a task of the runtime's, beside this loop:
+    // the loop takes the first results while the queue is still being
+    // filled (a full channel would stop the fetches), and the queue's
+    // workers are started from a thread of the runtime rather than woken
+    // from this one, one by one. In chunks, each freed once pushed.
+    let mut chunks = Vec::new();
+    let mut chunk = Vec::new();
     for (i, url) in sources.order.iter().enumerate() {
         let validators = hook.validators(url).await?;
         let job = Job {
             validators,
             ..Job::new(url.clone())
         };
-        match sources.hosts.and_then(|h| h.get(i)) {
-            Some(host) => queue.push_on(job, host),
-            None => queue.push(job),
-        };
+        chunk.push((job, sources.hosts.and_then(|h| h.get(i)).cloned()));
+        if chunk.len() == PUSH_CHUNK {
+            chunks.push(std::mem::take(&mut chunk));
+        }
     }
+    chunks.push(chunk);
+    let mut pusher = {
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            for chunk in chunks {
+                for (job, host) in chunk {
+                    match host {
+                        Some(host) => queue.push_on(job, &host),
+                        None => queue.push(job),
+                    };
+                }
+            }
+        })
+    };
+    let mut pushing = true;
     let mut checks: Vec<Option<T>> = Vec::new();
     checks.resize_with(sources.order.len(), || None);
     let mut done = 0;
@@ -577,6 +599,11 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
         }
         tokio::select! {
             biased;
+            pushed = &mut pusher, if pushing => {
+                pushing = false;
+                // A push that panicked (a bug) would leave the run waiting.
+                pushed.map_err(|e| Error::setup("queue the sources", e))?;
+            }
             Some((what, reach, ready)) = preparing.next(), if !preparing.is_empty() => {
                 let ready = ready?;
                 match what {
@@ -628,6 +655,9 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
     progress.finish();
     Ok(checks)
 }
+
+/// How many sources are handed to the task that queues them at a time.
+const PUSH_CHUNK: usize = 1024;
 
 /// How many bytes of bodies the fetches waiting to be prepared may hold in
 /// memory (bodies no longer than their head, which have no spool file):
