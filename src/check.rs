@@ -16,7 +16,7 @@ use crate::collect::Post;
 use crate::collect::url::NormalizeOptions;
 use crate::compare::QuoteFinding;
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fetch::{Fetcher, Job, Queue, Reach, queue::host_key};
 use crate::model::{
     Check, CitationResult, DiffSpan, Missing, Offline, Reason, Redirect, Report, RunInfo,
@@ -118,8 +118,8 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
         })
         .collect();
     let posts = planned(posts);
-    let order = queue_order(&plans);
-    let sources = Sources::new(&order, &posts, &plans);
+    let (order, hosts) = queue_order(&plans);
+    let sources = Sources::new(&order, &posts, &plans).with_hosts(&hosts);
     let plans = by_position(plans, &sources);
     let checks = by
         .checks(&sources, &fetcher, &mut Trimming(hook, 0), progress)
@@ -128,6 +128,7 @@ pub async fn check<H: SourceHook, S: SourceChecks>(
     // the quoted passages go before the rows come (10 MB at 100,000).
     drop(sources);
     drop(order);
+    drop(hosts);
     release_freed_memory();
     let (rows, summary) = judge_citations(posts, plans, checks);
     Ok(finish_report(rows, summary, started_at))
@@ -368,28 +369,38 @@ fn why_invalid(raw: &str) -> String {
 
 /// The unique sources, busiest host first, so that the host that bounds
 /// the run starts at once and never waits behind the others. Each is the
-/// plan's own copy of its URL, shared.
-fn queue_order(plans: &[Vec<Plan>]) -> Vec<Arc<str>> {
-    let mut per_host: HashMap<String, usize> = HashMap::new();
+/// plan's own copy of its URL, shared; beside it, its host key
+/// (`queue::host_key`), one shared copy per host, which the queue takes
+/// rather than parsing each URL again.
+fn queue_order(plans: &[Vec<Plan>]) -> (Vec<Arc<str>>, Vec<Arc<str>>) {
+    let mut per_host: HashMap<Arc<str>, usize> = HashMap::new();
     // Each unique URL with its host, whose name is worked out once.
-    let mut order: Vec<(Arc<str>, String)> = Vec::new();
+    let mut order: Vec<(Arc<str>, Arc<str>)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for p in plans.iter().flatten() {
         if let Plan::Source(url) = p
             && seen.insert(&**url)
         {
             let host = host_key(url);
+            let host = match per_host.get_key_value(host.as_str()) {
+                Some((shared, _)) => shared.clone(),
+                None => Arc::from(host),
+            };
             *per_host.entry(host.clone()).or_default() += 1;
             order.push((url.clone(), host));
         }
     }
     // Stable: within a host, the order the posts cite them in.
     order.sort_by_key(|(_, host)| std::cmp::Reverse(per_host.get(host).copied().unwrap_or(0)));
-    // Into a vector of its own: `collect` would reuse the pairs' buffer,
+    // Into vectors of their own: `collect` would reuse the pairs' buffer,
     // twice the size the URLs need, for the whole run.
     let mut urls = Vec::with_capacity(order.len());
-    urls.extend(order.into_iter().map(|(url, _)| url));
-    urls
+    let mut hosts = Vec::with_capacity(order.len());
+    for (url, host) in order {
+        urls.push(url);
+        hosts.push(host);
+    }
+    (urls, hosts)
 }
 
 /// The run's unique sources in queue order, each one's position (checks are
@@ -398,6 +409,8 @@ fn queue_order(plans: &[Vec<Plan>]) -> Vec<Arc<str>> {
 /// position, only the sources quoted from: most are not).
 pub struct Sources<'a> {
     order: &'a [Arc<str>],
+    /// Each source's host key, by position, when the run worked them out.
+    hosts: Option<&'a [Arc<str>]>,
     position: HashMap<&'a str, usize>,
     quotes: HashMap<usize, Vec<String>>,
 }
@@ -412,8 +425,18 @@ impl<'a> Sources<'a> {
             .collect();
         Sources {
             order,
+            hosts: None,
             position,
             quotes,
+        }
+    }
+
+    /// These sources with each one's host key, by position (as long as
+    /// the sources, or ignored).
+    fn with_hosts(self, hosts: &'a [Arc<str>]) -> Sources<'a> {
+        Sources {
+            hosts: (hosts.len() == self.order.len()).then_some(hosts),
+            ..self
         }
     }
 
@@ -445,6 +468,7 @@ impl<'a> Sources<'a> {
         }
         Sources {
             order,
+            hosts: None,
             position,
             quotes,
         }
@@ -492,13 +516,39 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
 
     progress.start(sources.order.len());
     let (queue, mut results) = Queue::new(fetcher.clone());
-    for url in sources.order {
+    // The sources are pushed by a task of the runtime's, beside this loop:
+    // the loop takes the first results while the queue is still being
+    // filled (a full channel would stop the fetches), and the queue's
+    // workers are started from a thread of the runtime rather than woken
+    // from this one, one by one. In chunks, each freed once pushed.
+    let mut chunks = Vec::new();
+    let mut chunk = Vec::new();
+    for (i, url) in sources.order.iter().enumerate() {
         let validators = hook.validators(url).await?;
-        queue.push(Job {
+        let job = Job {
             validators,
             ..Job::new(url.clone())
-        });
+        };
+        chunk.push((job, sources.hosts.and_then(|h| h.get(i)).cloned()));
+        if chunk.len() == PUSH_CHUNK {
+            chunks.push(std::mem::take(&mut chunk));
+        }
     }
+    chunks.push(chunk);
+    let mut pusher = {
+        let queue = queue.clone();
+        tokio::spawn(async move {
+            for chunk in chunks {
+                for (job, host) in chunk {
+                    match host {
+                        Some(host) => queue.push_on(job, &host),
+                        None => queue.push(job),
+                    };
+                }
+            }
+        })
+    };
+    let mut pushing = true;
     let mut checks: Vec<Option<T>> = Vec::new();
     checks.resize_with(sources.order.len(), || None);
     let mut done = 0;
@@ -549,6 +599,11 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
         }
         tokio::select! {
             biased;
+            pushed = &mut pusher, if pushing => {
+                pushing = false;
+                // A push that panicked (a bug) would leave the run waiting.
+                pushed.map_err(|e| Error::setup("queue the sources", e))?;
+            }
             Some((what, reach, ready)) = preparing.next(), if !preparing.is_empty() => {
                 let ready = ready?;
                 match what {
@@ -600,6 +655,9 @@ async fn fetch_sources_as<H: SourceHook, T: From<(Check, Evidence)>>(
     progress.finish();
     Ok(checks)
 }
+
+/// How many sources are handed to the task that queues them at a time.
+const PUSH_CHUNK: usize = 1024;
 
 /// How many bytes of bodies the fetches waiting to be prepared may hold in
 /// memory (bodies no longer than their head, which have no spool file):
@@ -1110,6 +1168,39 @@ mod tests {
         assert!(std::mem::size_of::<Option<Judged>>() <= 56);
         // And per citation.
         assert!(std::mem::size_of::<Cited>() <= 80);
+    }
+
+    #[test]
+    fn the_queue_order_names_each_source_host_once_and_busiest_first() {
+        let source = |u: &str| Plan::Source(Arc::from(u));
+        let plans = vec![
+            vec![
+                source("http://quiet.example/a"),
+                source("https://busy.example:8443/1"),
+                Plan::Fixed(Verdict::Missing, Reason::NoLink, None),
+            ],
+            vec![
+                source("https://busy.example:8443/1"),
+                source("http://busy.example/2"),
+                source("http://[::1]:8080/local"),
+            ],
+        ];
+        let (urls, hosts) = queue_order(&plans);
+        let urls: Vec<&str> = urls.iter().map(|u| &**u).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://busy.example:8443/1",
+                "http://busy.example/2",
+                "http://quiet.example/a",
+                "http://[::1]:8080/local",
+            ]
+        );
+        // Each host key is the queue's own, and one copy per host.
+        for (url, host) in urls.iter().zip(&hosts) {
+            assert_eq!(**host, host_key(url));
+        }
+        assert!(Arc::ptr_eq(&hosts[0], &hosts[1]));
     }
 
     #[test]

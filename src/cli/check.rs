@@ -233,13 +233,17 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         print_robust_links(&report, &mementos);
     }
 
-    Ok(if failed_inputs > 0 {
+    let outcome = if failed_inputs > 0 {
         Outcome::InputErrors
     } else if check::flagged(&report, &config.fail_on) {
         Outcome::Flagged
     } else {
         Outcome::Clean
-    })
+    };
+    // The process ends next: freeing the report's rows one by one (10,000
+    // for 200 posts) would only delay the exit.
+    std::mem::forget(report);
+    Ok(outcome)
 }
 
 /// A failing web archive is one line on stderr (and a count when it failed

@@ -116,18 +116,23 @@ impl Queue {
     /// run: every source is fetched once, however often it is cited.
     pub fn push(&self, job: Job) -> bool {
         let host = host_key(&job.url);
+        self.push_on(job, &host)
+    }
+
+    /// `push`, with the URL's host key (`host_key`) worked out already.
+    pub fn push_on(&self, job: Job, host: &str) -> bool {
         let spawn = {
             let mut state = self.inner.state.lock().unwrap_or_else(|p| p.into_inner());
             if !state.seen.insert(url_hash(&job.url)) {
                 return false;
             }
-            let (limit, delay) = self.inner.fetcher.politeness(&host);
+            let (limit, delay) = self.inner.fetcher.politeness(host);
             // A host can never use more workers than the global limit, and
             // every idle worker is a task held in memory.
             let limit = limit.min(self.inner.fetcher.config().concurrency.max(1));
             let hq = state
                 .hosts
-                .entry(host.clone())
+                .entry(host.to_string())
                 .or_insert_with(|| HostQueue {
                     pending: VecDeque::new(),
                     workers: 0,
@@ -145,6 +150,7 @@ impl Queue {
         };
         if spawn {
             let inner = self.inner.clone();
+            let host = host.to_string();
             tokio::spawn(async move { worker(inner, host).await });
         }
         true
