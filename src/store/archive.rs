@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 
 use super::Store;
 use super::hook::{Evidence, REQUISITES_PER_PAGE, SourceHook, SourceOutcome};
-use super::index::{Batch, CheckRow, SnapshotRow, SourceRow};
+use super::index::{Batch, CheckRow, IndexResult, SnapshotRow, SourceRow};
 use super::judge::{self, Texts};
 use super::objects::Objects;
 use super::warc::{
@@ -115,6 +115,9 @@ pub struct Archive<'a> {
     /// (`ensure_ids`), not given yet, the next last.
     spare_sources: Vec<i64>,
     spare_snapshots: Vec<i64>,
+    /// The state above being read for the whole store (`begin`), until
+    /// a hook first needs it (`loaded`).
+    loading: Option<tokio::task::JoinHandle<IndexResult<AllState>>>,
     /// The state above is read per source as the run meets it (`load`),
     /// not for the whole store at the start: a fleet's worker, which
     /// writes beside others, or a coordinator, which stores nothing.
@@ -167,6 +170,49 @@ pub struct Archive<'a> {
     /// the first 64 bits of their SHA-256 (a body whose bits are here is
     /// looked up as before; eight bytes a body).
     indexed_bodies: HashSet<u64>,
+}
+
+/// The state of every source of the store, as a run that is the store's
+/// one writer keeps it (`Archive::loaded`).
+struct AllState {
+    latest: HashMap<String, SnapshotRow>,
+    sources: HashMap<String, SourceRow>,
+    baselines: HashMap<i64, SnapshotRow>,
+    damaged: HashSet<String>,
+    /// On SQLite, the highest source and snapshot ids.
+    ids: Option<(i64, i64)>,
+    /// No snapshot at all: see `Archive::new_store`.
+    new_store: bool,
+}
+
+/// Reads the state of every source of the store (`Index::writer_start`)
+/// and keys it by URL, for a run that is the store's one writer.
+async fn load_all(
+    reading: impl std::future::Future<Output = IndexResult<super::index::WriterStart>>,
+) -> IndexResult<AllState> {
+    let super::index::WriterStart {
+        state,
+        damaged,
+        ids,
+    } = reading.await?;
+    Ok(AllState {
+        // Every snapshot is some source's latest: none, and no body has
+        // a first capture yet.
+        new_store: state.latest.is_empty(),
+        latest: state
+            .latest
+            .into_iter()
+            .map(|s| (s.url.clone(), s))
+            .collect(),
+        sources: state
+            .sources
+            .into_iter()
+            .map(|s| (s.url.clone(), s))
+            .collect(),
+        baselines: state.baselines.into_iter().collect(),
+        damaged: damaged.into_iter().collect(),
+        ids,
+    })
 }
 
 /// What a run has found on disk, so that it looks once: body objects of
@@ -320,8 +366,24 @@ impl<'a> Archive<'a> {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Archive<'a>> {
+        let mut archive = Archive::begin_reading(store, config, run_id, now).await?;
+        archive.loaded().await?;
+        Ok(archive)
+    }
+
+    /// As `begin`, but returns once the store's state is being read, on
+    /// another thread: the caller plans its run meanwhile. The state is
+    /// taken when a hook first needs it; the run's first call must be
+    /// `validators` (as `check::fetch_sources` makes it), since `prepare`
+    /// cannot wait for it.
+    pub async fn begin_reading(
+        store: &'a Store,
+        config: &Config,
+        run_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Archive<'a>> {
         let mut archive = Archive::started(store, config, run_id, now).await?;
-        archive.load_all().await?;
+        archive.loading = Some(tokio::spawn(load_all(store.index.writer_start())));
         Ok(archive)
     }
 
@@ -414,6 +476,7 @@ impl<'a> Archive<'a> {
                 .flat_map(|h| h.headers.keys().cloned()),
         );
         Archive {
+            loading: None,
             latest: HashMap::new(),
             damaged: HashSet::new(),
             sources: HashMap::new(),
@@ -457,37 +520,27 @@ impl<'a> Archive<'a> {
         }
     }
 
-    /// Reads the state of every source of the store, for a run that is
-    /// the store's one writer.
-    async fn load_all(&mut self) -> Result<()> {
+    /// Takes the state of every source of the store that `begin` started
+    /// reading (`load_all`), once: every hook that reads it awaits this
+    /// first. Read meanwhile: the run's plan is made while the index is
+    /// read and its rows are turned into maps, on another thread.
+    async fn loaded(&mut self) -> Result<()> {
+        let Some(loading) = self.loading.take() else {
+            return Ok(());
+        };
         let store = self.store;
-        let e = |e| store.err(e);
-        let state = store.index.writer_state().await.map_err(e)?;
-        let damaged = store
-            .index
-            .damaged()
+        let all = loading
             .await
-            .map_err(e)?
-            .into_iter()
-            .collect();
-        if store.backend() == super::Backend::Sqlite {
-            (self.last_source, self.last_snapshot) = store.index.next_ids().await.map_err(e)?;
+            .map_err(|e| store.err(format!("reading the store's state failed: {e}")))?
+            .map_err(|e| store.err(e))?;
+        if let Some((source, snapshot)) = all.ids {
+            (self.last_source, self.last_snapshot) = (source, snapshot);
         }
-        // Every snapshot is some source's latest: none, and no body has
-        // a first capture yet.
-        self.new_store = state.latest.is_empty();
-        self.latest = state
-            .latest
-            .into_iter()
-            .map(|s| (s.url.clone(), s))
-            .collect();
-        self.sources = state
-            .sources
-            .into_iter()
-            .map(|s| (s.url.clone(), s))
-            .collect();
-        self.baselines = state.baselines.into_iter().collect();
-        self.damaged = damaged;
+        self.new_store = all.new_store;
+        self.latest = all.latest;
+        self.sources = all.sources;
+        self.baselines = all.baselines;
+        self.damaged = all.damaged;
         Ok(())
     }
 
@@ -612,13 +665,17 @@ impl<'a> Archive<'a> {
     /// Ends the run: the last batch committed, the report kept for
     /// `report`.
     pub async fn finish(mut self, report: &crate::model::Report) -> Result<()> {
-        self.commit().await?;
+        self.loaded().await?;
         let rows: Vec<_> = report
             .citations
             .iter()
             .map(super::index::CitationRow::of)
             .collect();
         let err = |e| self.store.err(e);
+        if !self.store.copies_on_s3() && !self.detached {
+            return self.finish_at_once(report, &rows).await;
+        }
+        self.commit().await?;
         let (inserted, kept) = keep_beside(
             self.store.index.insert_citations(&self.run_id, &rows),
             || super::report::keep(self.store, report),
@@ -632,6 +689,44 @@ impl<'a> Archive<'a> {
             .await
             .map_err(err)?;
         Ok(())
+    }
+
+    /// `finish` for a run whose WARC files stay on this disk: the last
+    /// batch, the citations and the run's row in one transaction
+    /// (`Index::commit_end`), written while the report's object is written
+    /// on another thread. The write order is kept: the batch's WARC file
+    /// is synced (`take_batch`), and its objects and the report's are
+    /// synced and in place, before the transaction commits.
+    async fn finish_at_once(
+        mut self,
+        report: &crate::model::Report,
+        rows: &[super::index::CitationRow<'_>],
+    ) -> Result<()> {
+        let store = self.store;
+        let last = self.take_batch()?;
+        let (name, named) = tokio::sync::oneshot::channel();
+        let (ended, kept) = keep_beside(
+            store.index.commit_end(
+                &last.batch,
+                &self.run_id,
+                rows,
+                &report.run.finished_at,
+                async move { named.await.ok().flatten() },
+            ),
+            move || {
+                let kept = store
+                    .objects
+                    .commit_pending()
+                    .map_err(|e| store.err(format!("objects: {e}")))
+                    .and_then(|()| super::report::keep(store, report));
+                let _ = name.send(kept.as_ref().ok().cloned());
+                kept
+            },
+        )
+        .await;
+        kept?;
+        let ended = ended.map_err(|e| store.err(e));
+        self.committed(ended.map(|_| ()))
     }
 
     /// Commits the open batch: the WARC file synced, the objects synced
@@ -1353,6 +1448,7 @@ impl SourceHook for Archive<'_> {
     type Ready = Ready;
 
     async fn validators(&mut self, url: &str) -> Result<Option<Validators>> {
+        self.loaded().await?;
         self.load(url).await?;
         let Some(latest) = self.latest.get(url) else {
             return Ok(None);
@@ -1376,6 +1472,12 @@ impl SourceHook for Archive<'_> {
         fetched: Fetched,
         page: bool,
     ) -> impl std::future::Future<Output = Result<Ready>> + Send + 'static {
+        // The run's hooks are called in order: `validators` (which takes
+        // the store's state) before a fetch is prepared.
+        debug_assert!(
+            self.loading.is_none(),
+            "a fetch prepared before the state was read"
+        );
         let shared = self.shared.clone();
         // The copy a 304 confirms: the source's latest, as the run found
         // it, and its capture, read here where the store is at hand (its
@@ -1499,6 +1601,7 @@ impl SourceHook for Archive<'_> {
             ..
         } = fetched;
         let url = check.url.clone();
+        self.loaded().await?;
         self.load(&url).await?;
         self.ensure_ids().await?;
         let source = self.source_row(&url);
@@ -1598,6 +1701,7 @@ impl SourceHook for Archive<'_> {
             return Ok(Vec::new());
         }
         let prepared = self.prepared(&check.url, &body, prepared)?;
+        self.loaded().await?;
         self.load(&check.url).await?;
         self.ensure_ids().await?;
         let id = self.source_row(&check.url).id;
@@ -1706,8 +1810,9 @@ where
             })
         }
         _ => {
-            let inserted = insert.await;
-            (inserted, keep())
+            // The insert may await what `keep` gives (`finish_at_once`).
+            let kept = keep();
+            (insert.await, kept)
         }
     }
 }

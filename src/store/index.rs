@@ -482,6 +482,16 @@ impl<'a> CitationRow<'a> {
     }
 }
 
+/// What a writer that is the store's one writer reads at its start
+/// (`Index::writer_start`).
+pub struct WriterStart {
+    pub state: WriterState,
+    /// The bodies and texts marked damaged.
+    pub damaged: Vec<String>,
+    /// On SQLite, the highest source and snapshot ids (`next_ids`).
+    pub ids: Option<(i64, i64)>,
+}
+
 /// What the store's one writer keeps for its run (`Index::writer_state`):
 /// every source, the latest snapshot of each that has one, and the
 /// current baseline of each that has one, by source id.
@@ -1675,6 +1685,37 @@ impl Index {
         Ok(state)
     }
 
+    /// What a writer that is the store's one writer reads at its start,
+    /// as a future that owns what it needs (a handle on the same pool):
+    /// the sources' state (`writer_state`), the damaged bodies, and on
+    /// SQLite the highest ids (`next_ids`). Spawned, it runs while the
+    /// caller plans its run.
+    pub fn writer_start(
+        &self,
+    ) -> impl std::future::Future<Output = IndexResult<WriterStart>> + Send + 'static {
+        let index = Index {
+            pool: self.pool.clone(),
+            writes: self.writes,
+            backend: self.backend,
+            writer_session: None,
+            shared: self.shared,
+            statements: Default::default(),
+        };
+        async move {
+            let state = index.writer_state().await?;
+            let damaged = index.damaged().await?;
+            let ids = match index.backend {
+                Backend::Sqlite => Some(index.next_ids().await?),
+                Backend::Postgres => None,
+            };
+            Ok(WriterStart {
+                state,
+                damaged,
+                ids,
+            })
+        }
+    }
+
     /// The highest source id and snapshot id so far (0 for none): a
     /// writer numbers its new rows from there.
     pub async fn next_ids(&self) -> IndexResult<(i64, i64)> {
@@ -1935,10 +1976,58 @@ impl Index {
     /// snapshots, requisites, baselines, histories, checks, then the
     /// damage marks it clears.
     pub async fn commit(&self, batch: &Batch) -> IndexResult<()> {
-        use sqlx::QueryBuilder;
         if batch.is_empty() {
             return Ok(());
         }
+        let mut tx = self.pool.begin().await?;
+        self.write_batch(&mut tx, batch).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The end of a run that is its store's one writer, in one
+    /// transaction: the last batch's rows (`commit`), the run's citations
+    /// (`insert_citations`), and the run's row finished with its report's
+    /// name (`finish_run`). The report's name is awaited once the rows are
+    /// written, before the commit: the report's object can be written (and
+    /// synced) meanwhile, and it is on disk before any row names it. A
+    /// report that did not come (`None`) leaves the index as it was.
+    /// (Three transactions in series, each a synced commit, were the run's
+    /// last 30 ms or so.) Returns whether it committed.
+    pub async fn commit_end(
+        &self,
+        batch: &Batch,
+        run_id: &str,
+        citations: &[CitationRow<'_>],
+        finished_at: &str,
+        report: impl std::future::Future<Output = Option<String>>,
+    ) -> IndexResult<bool> {
+        self.count(1);
+        let mut tx = self.pool.begin().await?;
+        if !batch.is_empty() {
+            self.write_batch(&mut tx, batch).await?;
+        }
+        self.write_citations(&mut tx, run_id, citations).await?;
+        let Some(report) = report.await else {
+            return Ok(false);
+        };
+        sqlx::query("UPDATE runs SET finished_at = $2, report = $3 WHERE id = $1")
+            .bind(run_id)
+            .bind(finished_at)
+            .bind(report.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// A batch's rows, written in the open transaction `tx` (`commit`).
+    async fn write_batch(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        batch: &Batch,
+    ) -> IndexResult<()> {
+        use sqlx::QueryBuilder;
         // Many rows per statement: one round trip per chunk rather than
         // per row (`rows_per_statement`).
         let rows = self.rows_per_statement();
@@ -1955,13 +2044,12 @@ impl Index {
                 + batch.cleared.len() as u64
                 + batch.texts.len() as u64,
         );
-        let mut tx = self.pool.begin().await?;
         for chunk in statement_chunks(&batch.sources, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO sources (id, url) ");
             q.push_values(chunk, |mut b, (id, url)| {
                 b.push_bind(*id).push_bind(url.as_str());
             });
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.snapshots, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -1990,7 +2078,7 @@ impl Index {
                     .push_bind(s.warc_length.map(|v| v as i64))
                     .push_bind(s.warc_record_id.as_deref());
             });
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
         // Once per deferred snapshot that a comparison made the text of:
         // rare, so a statement each.
@@ -2003,7 +2091,7 @@ impl Index {
             .bind(norm.as_str())
             .bind(*id)
             .bind(super::archive::TEXT_DEFERRED)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
         for chunk in statement_chunks(&batch.requisites, rows) {
@@ -2013,7 +2101,7 @@ impl Index {
                 b.push_bind(*snapshot_id).push_bind(url.as_str());
             });
             q.push(" ON CONFLICT DO NOTHING");
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.baselines, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -2025,7 +2113,7 @@ impl Index {
                     .push_bind(at.as_str())
                     .push_bind(*how);
             });
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.histories, rows) {
             // Every source of a batch exists by now: the conflict on its id
@@ -2048,7 +2136,7 @@ impl Index {
                  last_ok = excluded.last_ok, consecutive_failures = excluded.consecutive_failures, \
                  failing_since = excluded.failing_since, checks = excluded.checks",
             );
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.checks, rows) {
             const COLUMNS: &str = "run_id, source_id, checked_at, verdict, reason, status, \
@@ -2087,15 +2175,14 @@ impl Index {
                      WHERE c.run_id = v.run_id AND c.source_id = v.source_id)"
                 ));
             }
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
         for sha in &batch.cleared {
             sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
                 .bind(sha)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -2125,6 +2212,20 @@ impl Index {
         run_id: &str,
         rows: &[CitationRow<'_>],
     ) -> IndexResult<()> {
+        let mut tx = self.pool.begin().await?;
+        self.write_citations(&mut tx, run_id, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A run's citations, written in the open transaction `tx`
+    /// (`insert_citations`).
+    async fn write_citations(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        run_id: &str,
+        rows: &[CitationRow<'_>],
+    ) -> IndexResult<()> {
         use sqlx::QueryBuilder;
         let per = self.rows_per_statement();
         // A post's date is its first citation's.
@@ -2134,7 +2235,6 @@ impl Index {
             .filter(|c| seen.insert(c.post))
             .map(|c| (c.post, c.post_date))
             .collect();
-        let mut tx = self.pool.begin().await?;
         let mut ids: std::collections::HashMap<String, i64> = Default::default();
         for chunk in posts.chunks(per) {
             let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO posts (name, date) ");
@@ -2146,7 +2246,7 @@ impl Index {
                  RETURNING id, name",
             );
             let (sql, args) = numbered(&mut q, self.backend)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
+            for r in sqlx::query_with(&sql, args).fetch_all(&mut **tx).await? {
                 ids.insert(r.get(1), r.get(0));
             }
         }
@@ -2174,9 +2274,8 @@ impl Index {
                     sqlx::Error::Protocol(format!("no id came back for post {post}")).into(),
                 );
             }
-            execute_built(&mut q, &mut tx, self.backend).await?;
+            execute_built(&mut q, tx, self.backend).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
