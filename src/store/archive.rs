@@ -84,6 +84,10 @@ const BATCH_MOST: usize = 4096;
 /// a quarter of the first captures read beforehand that are kept
 /// (`know_first`).
 const BATCH_SOURCES: usize = 256;
+/// A local run writes its open batch's rows into the batch's transaction
+/// once it holds this many (`BatchWriter::part`): 64 is one statement per
+/// table (`Index::rows_per_statement`).
+const PART_ROWS: usize = 192;
 
 /// The check pipeline's hook into a store.
 pub struct Archive<'a> {
@@ -144,8 +148,12 @@ pub struct Archive<'a> {
     gate: Arc<tokio::sync::Mutex<()>>,
     /// Why a batch failed to commit, once one has (`commit`).
     failed: Option<String>,
-    /// The index rows of the open batch.
+    /// The index rows of the open batch not written yet.
     batch: Batch,
+    /// A local run's: the open batch's rows written into its transaction
+    /// as it fills (every `PART_ROWS`), so that closing it is its last
+    /// rows and the commit, not all of its statements.
+    streaming: Option<super::index::BatchWriter>,
     /// How many fetches the open batch holds, and since when it is open.
     batch_fetches: usize,
     batch_opened: Option<Instant>,
@@ -237,6 +245,18 @@ pub struct Committing<'a> {
 }
 
 impl Committing<'_> {
+    /// `commit` for a batch whose first rows a `BatchWriter` has written:
+    /// the pending objects put in place, then its last rows and the commit.
+    /// (Its WARC file is synced, `take_batch`; never on S3.)
+    async fn commit_streamed(self, writer: &super::index::BatchWriter) -> Result<()> {
+        let store = self.store;
+        store
+            .objects
+            .commit_pending()
+            .map_err(|e| store.err(format!("objects: {e}")))?;
+        writer.commit(self.batch).await.map_err(|e| store.err(e))
+    }
+
     /// Commits the batch: its WARC file uploaded whole, the pending
     /// objects put in place, then the index rows in one transaction. Hand
     /// the outcome to the archive (`Archive::committed`).
@@ -384,6 +404,11 @@ impl<'a> Archive<'a> {
     ) -> Result<Archive<'a>> {
         let mut archive = Archive::started(store, config, run_id, now).await?;
         archive.loading = Some(tokio::spawn(load_all(store.index.writer_start())));
+        // A batch whose WARC file goes to S3 is committed as a whole
+        // (`Committing::commit`).
+        if !store.copies_on_s3() {
+            archive.streaming = Some(store.index.batch_writer());
+        }
         Ok(archive)
     }
 
@@ -508,6 +533,7 @@ impl<'a> Archive<'a> {
                 root: store.root().to_path_buf(),
             }),
             batch: Batch::default(),
+            streaming: None,
             batch_fetches: 0,
             batch_opened: None,
             batch_firsts: HashMap::new(),
@@ -704,9 +730,17 @@ impl<'a> Archive<'a> {
     ) -> Result<()> {
         let store = self.store;
         let last = self.take_batch()?;
+        let open = match &self.streaming {
+            Some(writer) => match writer.hand().await {
+                Ok(open) => open,
+                Err(e) => return self.committed(Err(store.err(e))),
+            },
+            None => None,
+        };
         let (name, named) = tokio::sync::oneshot::channel();
         let (ended, kept) = keep_beside(
             store.index.commit_end(
+                open,
                 &last.batch,
                 &self.run_id,
                 rows,
@@ -738,7 +772,10 @@ impl<'a> Archive<'a> {
     /// takes a lost fetch for a kept one.
     async fn commit(&mut self) -> Result<()> {
         let batch = self.take_batch()?;
-        let done = batch.commit().await;
+        let done = match &self.streaming {
+            Some(writer) => batch.commit_streamed(writer).await,
+            None => batch.commit().await,
+        };
         self.committed(done)
     }
 
@@ -808,6 +845,11 @@ impl<'a> Archive<'a> {
     /// is full or old enough.
     async fn fetch_done(&mut self) -> Result<()> {
         self.batch_fetches += 1;
+        if let Some(writer) = &self.streaming
+            && self.batch.rows() >= PART_ROWS
+        {
+            writer.part(std::mem::take(&mut self.batch));
+        }
         let opened = *self.batch_opened.get_or_insert_with(Instant::now);
         if !self.detached && (self.batch_fetches >= BATCH_MOST || opened.elapsed() >= BATCH_AGE) {
             self.commit().await?;

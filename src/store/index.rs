@@ -263,10 +263,16 @@ pub const PG_LOCK: i64 = 0x6369_7465_6775_6172;
 const LOCK_WAIT_MS: u64 = 10_000;
 
 /// The SQLite pool: one connection, since the store has one writer and
-/// readers of other processes go through WAL. SQLite's settings are
+/// readers of other processes go through WAL (a writer's open batch has a
+/// pool of its own, `Index::batch_writer`). SQLite's settings are
 /// pragmas run on connecting, as the Any driver opens SQLite by URL.
 async fn sqlite_pool(url: &str, writes: bool) -> Result<AnyPool, sqlx::Error> {
     let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
+    sqlite_pool_options(writes).connect_with(opts).await
+}
+
+/// The options of `sqlite_pool`.
+fn sqlite_pool_options(writes: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(1)
         .after_connect(move |conn, _| {
@@ -282,8 +288,6 @@ async fn sqlite_pool(url: &str, writes: bool) -> Result<AnyPool, sqlx::Error> {
                 Ok(())
             })
         })
-        .connect_with(opts)
-        .await
 }
 
 /// The PostgreSQL pool: a few connections, since a writer's sources are
@@ -611,6 +615,80 @@ pub struct Batch {
     /// Text hashes made for snapshots stored with them deferred:
     /// snapshot id, `text_sha256`, `norm_sha256`.
     texts: Vec<(i64, String, String)>,
+}
+
+/// A batch's transaction, open, with the rows written so far.
+pub type OpenBatch = sqlx::Transaction<'static, sqlx::Any>;
+
+/// What a `BatchWriter`'s task is given.
+enum ToWrite {
+    /// Rows of the open batch, written in its transaction now.
+    Part(Batch),
+    /// The batch's last rows: written, then the batch committed.
+    Commit(Batch, tokio::sync::oneshot::Sender<IndexResult<()>>),
+    /// The batch's transaction handed over, uncommitted (`commit_end`).
+    Hand(tokio::sync::oneshot::Sender<IndexResult<Option<OpenBatch>>>),
+}
+
+/// The open batch's rows written into its transaction as the batch
+/// fills (`part`), by a task of their own, so that closing a batch is
+/// only its last rows and the commit (`commit`). Nothing is committed
+/// before `commit`: the batch is still in the index whole or not at all,
+/// and its files are synced before (the caller's part). A part that fails
+/// fails its batch's commit.
+pub struct BatchWriter {
+    send: tokio::sync::mpsc::UnboundedSender<ToWrite>,
+}
+
+impl BatchWriter {
+    /// Rows of the open batch, to be written now.
+    pub fn part(&self, rows: Batch) {
+        if !rows.is_empty() {
+            let _ = self.send.send(ToWrite::Part(rows));
+        }
+    }
+
+    /// Commits the open batch, with its last `rows`.
+    pub async fn commit(&self, rows: Batch) -> IndexResult<()> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.send
+            .send(ToWrite::Commit(rows, done))
+            .map_err(|_| lost("its writer stopped".into()))?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(lost("its writer stopped".into())))
+    }
+
+    /// The open batch's transaction, uncommitted (`None` when no rows were
+    /// written), for the caller to finish.
+    pub async fn hand(&self) -> IndexResult<Option<OpenBatch>> {
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.send
+            .send(ToWrite::Hand(done))
+            .map_err(|_| lost("its writer stopped".into()))?;
+        answer
+            .await
+            .unwrap_or_else(|_| Err(lost("its writer stopped".into())))
+    }
+}
+
+/// A batch that could not be written.
+fn lost(why: String) -> IndexError {
+    sqlx::Error::Protocol(format!("writing the batch failed: {why}")).into()
+}
+
+impl Batch {
+    /// How many rows the batch holds.
+    pub fn rows(&self) -> usize {
+        self.sources.len()
+            + self.snapshots.len()
+            + self.requisites.len()
+            + self.baselines.len()
+            + self.histories.len()
+            + self.checks.len()
+            + self.cleared.len()
+            + self.texts.len()
+    }
 }
 
 /// A check row of a batch, owned: run id, source id, check, similarity,
@@ -1994,8 +2072,11 @@ impl Index {
     /// report that did not come (`None`) leaves the index as it was.
     /// (Three transactions in series, each a synced commit, were the run's
     /// last 30 ms or so.) Returns whether it committed.
+    /// `open`: the transaction a `BatchWriter` has written the batch's
+    /// first rows in (`BatchWriter::hand`), when it has.
     pub async fn commit_end(
         &self,
+        open: Option<OpenBatch>,
         batch: &Batch,
         run_id: &str,
         citations: &[CitationRow<'_>],
@@ -2003,7 +2084,10 @@ impl Index {
         report: impl std::future::Future<Output = Option<String>>,
     ) -> IndexResult<bool> {
         self.count(1);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = match open {
+            Some(tx) => tx,
+            None => self.pool.begin().await?,
+        };
         if !batch.is_empty() {
             self.write_batch(&mut tx, batch).await?;
         }
@@ -2019,6 +2103,81 @@ impl Index {
             .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// A writer that writes a batch's rows as the batch fills
+    /// (`BatchWriter`), for a run that is the store's one writer.
+    pub fn batch_writer(&self) -> BatchWriter {
+        // On SQLite a connection of its own, opened with the writer's
+        // settings when the first rows come: the open batch's transaction
+        // holds it while the run reads through the index's.
+        let pool = match self.backend {
+            Backend::Sqlite => {
+                sqlite_pool_options(true).connect_lazy_with((*self.pool.connect_options()).clone())
+            }
+            Backend::Postgres => self.pool.clone(),
+        };
+        let index = Index {
+            pool,
+            writes: self.writes,
+            backend: self.backend,
+            writer_session: None,
+            shared: self.shared,
+            statements: Default::default(),
+        };
+        let (send, mut received) = tokio::sync::mpsc::unbounded_channel::<ToWrite>();
+        tokio::spawn(async move {
+            let mut open: Option<OpenBatch> = None;
+            // Why a part failed: the batch is lost, told at its commit.
+            let mut failed: Option<String> = None;
+            while let Some(next) = received.recv().await {
+                match next {
+                    ToWrite::Part(part) => {
+                        if failed.is_none()
+                            && let Err(e) = index.write_part(&mut open, &part).await
+                        {
+                            failed = Some(e.to_string());
+                            open = None;
+                        }
+                    }
+                    ToWrite::Commit(rest, done) => {
+                        let committed = match failed.take() {
+                            Some(e) => Err(lost(e)),
+                            None => match index.write_part(&mut open, &rest).await {
+                                Err(e) => Err(e),
+                                Ok(()) => match open.take() {
+                                    Some(tx) => tx.commit().await.map_err(IndexError::from),
+                                    None => Ok(()),
+                                },
+                            },
+                        };
+                        open = None;
+                        let _ = done.send(committed);
+                    }
+                    ToWrite::Hand(done) => {
+                        let handed = match failed.take() {
+                            Some(e) => Err(lost(e)),
+                            None => Ok(open.take()),
+                        };
+                        let _ = done.send(handed);
+                    }
+                }
+            }
+        });
+        BatchWriter { send }
+    }
+
+    /// Part of a batch, written in the batch's transaction, begun now
+    /// when it is the first part.
+    async fn write_part(&self, open: &mut Option<OpenBatch>, part: &Batch) -> IndexResult<()> {
+        if part.is_empty() {
+            return Ok(());
+        }
+        let tx = match open {
+            Some(tx) => tx,
+            None => open.insert(self.pool.begin().await?),
+        };
+        self.write_batch(tx, part).await
     }
 
     /// A batch's rows, written in the open transaction `tx` (`commit`).
