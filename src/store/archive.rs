@@ -2803,6 +2803,40 @@ mod tests {
         assert!(made.contains("the new dam on the river"), "{made}");
     }
 
+    /// A batch larger than a part (`PART_ROWS`) has its first rows written
+    /// into its transaction as it fills, and none of them is in the index
+    /// before the batch's commit; then all are.
+    #[tokio::test]
+    async fn a_batch_written_as_it_fills_is_in_the_index_only_at_its_commit() {
+        let (_dir, store) = testing::store().await;
+        let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
+            .await
+            .unwrap();
+        assert!(archive.streaming.is_some());
+        let urls: Vec<String> = (0..80)
+            .map(|i| format!("https://example.org/page/{i}"))
+            .collect();
+        for (i, url) in urls.iter().enumerate() {
+            let mut f = fetched(Some(&page(&format!("page {i} of the river"))), 200);
+            f.check.url = url.clone();
+            give(&mut archive, f).await;
+        }
+        // Parts were handed to the batch's writer: what is left here is
+        // less than a part, and less than the batch's rows.
+        assert!(archive.batch.rows() < PART_ROWS, "{}", archive.batch.rows());
+        // Written, uncommitted: the index (read through another
+        // connection) has none of them.
+        for url in &urls {
+            assert_eq!(store.index.find_source(url).await.unwrap(), None, "{url}");
+        }
+        archive.commit().await.unwrap();
+        for url in &urls {
+            let source = store.index.find_source(url).await.unwrap().unwrap();
+            assert_eq!(source.checks, 1, "{url}");
+            assert_eq!(store.index.snapshots(source.id).await.unwrap().len(), 1);
+        }
+    }
+
     /// The snapshots of the test source, oldest first.
     async fn snapshots(store: &Store) -> Vec<SnapshotRow> {
         let source = store.index.find_source(URL).await.unwrap().unwrap();
