@@ -85,9 +85,11 @@ const BATCH_MOST: usize = 4096;
 /// (`know_first`).
 const BATCH_SOURCES: usize = 256;
 /// A local run writes its open batch's rows into the batch's transaction
-/// once it holds this many (`BatchWriter::part`): 64 is one statement per
-/// table (`Index::rows_per_statement`).
-const PART_ROWS: usize = 192;
+/// once it holds this many (`BatchWriter::part`): a few hundred of each
+/// table, most of them in full statements of 64 rows
+/// (`Index::rows_per_statement`), where smaller parts leave more short
+/// statements per row.
+const PART_ROWS: usize = 1024;
 
 /// The check pipeline's hook into a store.
 pub struct Archive<'a> {
@@ -2813,7 +2815,7 @@ mod tests {
             .await
             .unwrap();
         assert!(archive.streaming.is_some());
-        let urls: Vec<String> = (0..80)
+        let urls: Vec<String> = (0..300)
             .map(|i| format!("https://example.org/page/{i}"))
             .collect();
         for (i, url) in urls.iter().enumerate() {
