@@ -2070,8 +2070,8 @@ impl Index {
     /// written, before the commit: the report's object can be written (and
     /// synced) meanwhile, and it is on disk before any row names it. A
     /// report that did not come (`None`) leaves the index as it was.
-    /// (Three transactions in series, each a synced commit, were the run's
-    /// last 30 ms or so.) Returns whether it committed.
+    /// (It was three transactions in series, each a synced commit.)
+    /// Returns whether it committed.
     /// `open`: the transaction a `BatchWriter` has written the batch's
     /// first rows in (`BatchWriter::hand`), when it has.
     pub async fn commit_end(
