@@ -925,7 +925,8 @@ pub async fn run_with<S: SourceChecks>(
     let mut archive = if by.stored_elsewhere(&id, now) {
         Archive::begin_elsewhere(&store, config, &id, now).await?
     } else {
-        Archive::begin(&store, config, &id, now).await?
+        // Read while `check` plans the run; its first hook waits for it.
+        Archive::begin_reading(&store, config, &id, now).await?
     };
     let mut report = check(
         posts,
