@@ -925,8 +925,7 @@ pub async fn run_with<S: SourceChecks>(
     let mut archive = if by.stored_elsewhere(&id, now) {
         Archive::begin_elsewhere(&store, config, &id, now).await?
     } else {
-        // Read while `check` plans the run; its first hook waits for it.
-        Archive::begin_reading(&store, config, &id, now).await?
+        Archive::begin(&store, config, &id, now).await?
     };
     let mut report = check(
         posts,

@@ -40,7 +40,7 @@ use sha2::{Digest, Sha256};
 
 use super::Store;
 use super::hook::{Evidence, REQUISITES_PER_PAGE, SourceHook, SourceOutcome};
-use super::index::{Batch, CheckRow, IndexResult, SnapshotRow, SourceRow};
+use super::index::{Batch, CheckRow, SnapshotRow, SourceRow};
 use super::judge::{self, Texts};
 use super::objects::Objects;
 use super::warc::{
@@ -84,12 +84,6 @@ const BATCH_MOST: usize = 4096;
 /// a quarter of the first captures read beforehand that are kept
 /// (`know_first`).
 const BATCH_SOURCES: usize = 256;
-/// A local run writes its open batch's rows into the batch's transaction
-/// once it holds this many (`BatchWriter::part`): a few hundred of each
-/// table, most of them in full statements of 64 rows
-/// (`Index::rows_per_statement`), where smaller parts leave more short
-/// statements per row.
-const PART_ROWS: usize = 1024;
 
 /// The check pipeline's hook into a store.
 pub struct Archive<'a> {
@@ -121,9 +115,6 @@ pub struct Archive<'a> {
     /// (`ensure_ids`), not given yet, the next last.
     spare_sources: Vec<i64>,
     spare_snapshots: Vec<i64>,
-    /// The state above being read for the whole store (`begin`), until
-    /// a hook first needs it (`loaded`).
-    loading: Option<tokio::task::JoinHandle<IndexResult<AllState>>>,
     /// The state above is read per source as the run meets it (`load`),
     /// not for the whole store at the start: a fleet's worker, which
     /// writes beside others, or a coordinator, which stores nothing.
@@ -150,12 +141,8 @@ pub struct Archive<'a> {
     gate: Arc<tokio::sync::Mutex<()>>,
     /// Why a batch failed to commit, once one has (`commit`).
     failed: Option<String>,
-    /// The index rows of the open batch not written yet.
+    /// The index rows of the open batch.
     batch: Batch,
-    /// A local run's: the open batch's rows written into its transaction
-    /// as it fills (every `PART_ROWS`), so that closing it is its last
-    /// rows and the commit, not all of its statements.
-    streaming: Option<super::index::BatchWriter>,
     /// How many fetches the open batch holds, and since when it is open.
     batch_fetches: usize,
     batch_opened: Option<Instant>,
@@ -182,49 +169,6 @@ pub struct Archive<'a> {
     indexed_bodies: HashSet<u64>,
 }
 
-/// The state of every source of the store, as a run that is the store's
-/// one writer keeps it (`Archive::loaded`).
-struct AllState {
-    latest: HashMap<String, SnapshotRow>,
-    sources: HashMap<String, SourceRow>,
-    baselines: HashMap<i64, SnapshotRow>,
-    damaged: HashSet<String>,
-    /// On SQLite, the highest source and snapshot ids.
-    ids: Option<(i64, i64)>,
-    /// No snapshot at all: see `Archive::new_store`.
-    new_store: bool,
-}
-
-/// Reads the state of every source of the store (`Index::writer_start`)
-/// and keys it by URL, for a run that is the store's one writer.
-async fn load_all(
-    reading: impl std::future::Future<Output = IndexResult<super::index::WriterStart>>,
-) -> IndexResult<AllState> {
-    let super::index::WriterStart {
-        state,
-        damaged,
-        ids,
-    } = reading.await?;
-    Ok(AllState {
-        // Every snapshot is some source's latest: none, and no body has
-        // a first capture yet.
-        new_store: state.latest.is_empty(),
-        latest: state
-            .latest
-            .into_iter()
-            .map(|s| (s.url.clone(), s))
-            .collect(),
-        sources: state
-            .sources
-            .into_iter()
-            .map(|s| (s.url.clone(), s))
-            .collect(),
-        baselines: state.baselines.into_iter().collect(),
-        damaged: damaged.into_iter().collect(),
-        ids,
-    })
-}
-
 /// What a run has found on disk, so that it looks once: body objects of
 /// an older store, by SHA-256 (at most `SEEN_BODIES`), and WARC files.
 #[derive(Default)]
@@ -247,18 +191,6 @@ pub struct Committing<'a> {
 }
 
 impl Committing<'_> {
-    /// `commit` for a batch whose first rows a `BatchWriter` has written:
-    /// the pending objects put in place, then its last rows and the commit.
-    /// (Its WARC file is synced, `take_batch`; never on S3.)
-    async fn commit_streamed(self, writer: &super::index::BatchWriter) -> Result<()> {
-        let store = self.store;
-        store
-            .objects
-            .commit_pending()
-            .map_err(|e| store.err(format!("objects: {e}")))?;
-        writer.commit(self.batch).await.map_err(|e| store.err(e))
-    }
-
     /// Commits the batch: its WARC file uploaded whole, the pending
     /// objects put in place, then the index rows in one transaction. Hand
     /// the outcome to the archive (`Archive::committed`).
@@ -388,29 +320,8 @@ impl<'a> Archive<'a> {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Archive<'a>> {
-        let mut archive = Archive::begin_reading(store, config, run_id, now).await?;
-        archive.loaded().await?;
-        Ok(archive)
-    }
-
-    /// As `begin`, but returns once the store's state is being read, on
-    /// another thread: the caller plans its run meanwhile. The state is
-    /// taken when a hook first needs it; the run's first call must be
-    /// `validators` (as `check::fetch_sources` makes it), since `prepare`
-    /// cannot wait for it.
-    pub async fn begin_reading(
-        store: &'a Store,
-        config: &Config,
-        run_id: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Archive<'a>> {
         let mut archive = Archive::started(store, config, run_id, now).await?;
-        archive.loading = Some(tokio::spawn(load_all(store.index.writer_start())));
-        // A batch whose WARC file goes to S3 is committed as a whole
-        // (`Committing::commit`).
-        if !store.copies_on_s3() {
-            archive.streaming = Some(store.index.batch_writer());
-        }
+        archive.load_all().await?;
         Ok(archive)
     }
 
@@ -503,7 +414,6 @@ impl<'a> Archive<'a> {
                 .flat_map(|h| h.headers.keys().cloned()),
         );
         Archive {
-            loading: None,
             latest: HashMap::new(),
             damaged: HashSet::new(),
             sources: HashMap::new(),
@@ -535,7 +445,6 @@ impl<'a> Archive<'a> {
                 root: store.root().to_path_buf(),
             }),
             batch: Batch::default(),
-            streaming: None,
             batch_fetches: 0,
             batch_opened: None,
             batch_firsts: HashMap::new(),
@@ -548,27 +457,37 @@ impl<'a> Archive<'a> {
         }
     }
 
-    /// Takes the state of every source of the store that `begin` started
-    /// reading (`load_all`), once: every hook that reads it awaits this
-    /// first. Read meanwhile: the run's plan is made while the index is
-    /// read and its rows are turned into maps, on another thread.
-    async fn loaded(&mut self) -> Result<()> {
-        let Some(loading) = self.loading.take() else {
-            return Ok(());
-        };
+    /// Reads the state of every source of the store, for a run that is
+    /// the store's one writer.
+    async fn load_all(&mut self) -> Result<()> {
         let store = self.store;
-        let all = loading
+        let e = |e| store.err(e);
+        let state = store.index.writer_state().await.map_err(e)?;
+        let damaged = store
+            .index
+            .damaged()
             .await
-            .map_err(|e| store.err(format!("reading the store's state failed: {e}")))?
-            .map_err(|e| store.err(e))?;
-        if let Some((source, snapshot)) = all.ids {
-            (self.last_source, self.last_snapshot) = (source, snapshot);
+            .map_err(e)?
+            .into_iter()
+            .collect();
+        if store.backend() == super::Backend::Sqlite {
+            (self.last_source, self.last_snapshot) = store.index.next_ids().await.map_err(e)?;
         }
-        self.new_store = all.new_store;
-        self.latest = all.latest;
-        self.sources = all.sources;
-        self.baselines = all.baselines;
-        self.damaged = all.damaged;
+        // Every snapshot is some source's latest: none, and no body has
+        // a first capture yet.
+        self.new_store = state.latest.is_empty();
+        self.latest = state
+            .latest
+            .into_iter()
+            .map(|s| (s.url.clone(), s))
+            .collect();
+        self.sources = state
+            .sources
+            .into_iter()
+            .map(|s| (s.url.clone(), s))
+            .collect();
+        self.baselines = state.baselines.into_iter().collect();
+        self.damaged = damaged;
         Ok(())
     }
 
@@ -693,17 +612,13 @@ impl<'a> Archive<'a> {
     /// Ends the run: the last batch committed, the report kept for
     /// `report`.
     pub async fn finish(mut self, report: &crate::model::Report) -> Result<()> {
-        self.loaded().await?;
+        self.commit().await?;
         let rows: Vec<_> = report
             .citations
             .iter()
             .map(super::index::CitationRow::of)
             .collect();
         let err = |e| self.store.err(e);
-        if !self.store.copies_on_s3() && !self.detached {
-            return self.finish_at_once(report, &rows).await;
-        }
-        self.commit().await?;
         let (inserted, kept) = keep_beside(
             self.store.index.insert_citations(&self.run_id, &rows),
             || super::report::keep(self.store, report),
@@ -719,52 +634,6 @@ impl<'a> Archive<'a> {
         Ok(())
     }
 
-    /// `finish` for a run whose WARC files stay on this disk: the last
-    /// batch, the citations and the run's row in one transaction
-    /// (`Index::commit_end`), written while the report's object is written
-    /// on another thread. The write order is kept: the batch's WARC file
-    /// is synced (`take_batch`), and its objects and the report's are
-    /// synced and in place, before the transaction commits.
-    async fn finish_at_once(
-        mut self,
-        report: &crate::model::Report,
-        rows: &[super::index::CitationRow<'_>],
-    ) -> Result<()> {
-        let store = self.store;
-        let last = self.take_batch()?;
-        let open = match &self.streaming {
-            Some(writer) => match writer.hand().await {
-                Ok(open) => open,
-                Err(e) => return self.committed(Err(store.err(e))),
-            },
-            None => None,
-        };
-        let (name, named) = tokio::sync::oneshot::channel();
-        let (ended, kept) = keep_beside(
-            store.index.commit_end(
-                open,
-                &last.batch,
-                &self.run_id,
-                rows,
-                &report.run.finished_at,
-                async move { named.await.ok().flatten() },
-            ),
-            move || {
-                let kept = store
-                    .objects
-                    .commit_pending()
-                    .map_err(|e| store.err(format!("objects: {e}")))
-                    .and_then(|()| super::report::keep(store, report));
-                let _ = name.send(kept.as_ref().ok().cloned());
-                kept
-            },
-        )
-        .await;
-        kept?;
-        let ended = ended.map_err(|e| store.err(e));
-        self.committed(ended.map(|_| ()))
-    }
-
     /// Commits the open batch: the WARC file synced, the objects synced
     /// and put in place, then the index rows in one transaction.
     ///
@@ -774,10 +643,7 @@ impl<'a> Archive<'a> {
     /// takes a lost fetch for a kept one.
     async fn commit(&mut self) -> Result<()> {
         let batch = self.take_batch()?;
-        let done = match &self.streaming {
-            Some(writer) => batch.commit_streamed(writer).await,
-            None => batch.commit().await,
-        };
+        let done = batch.commit().await;
         self.committed(done)
     }
 
@@ -847,11 +713,6 @@ impl<'a> Archive<'a> {
     /// is full or old enough.
     async fn fetch_done(&mut self) -> Result<()> {
         self.batch_fetches += 1;
-        if let Some(writer) = &self.streaming
-            && self.batch.rows() >= PART_ROWS
-        {
-            writer.part(std::mem::take(&mut self.batch));
-        }
         let opened = *self.batch_opened.get_or_insert_with(Instant::now);
         if !self.detached && (self.batch_fetches >= BATCH_MOST || opened.elapsed() >= BATCH_AGE) {
             self.commit().await?;
@@ -1492,7 +1353,6 @@ impl SourceHook for Archive<'_> {
     type Ready = Ready;
 
     async fn validators(&mut self, url: &str) -> Result<Option<Validators>> {
-        self.loaded().await?;
         self.load(url).await?;
         let Some(latest) = self.latest.get(url) else {
             return Ok(None);
@@ -1516,12 +1376,6 @@ impl SourceHook for Archive<'_> {
         fetched: Fetched,
         page: bool,
     ) -> impl std::future::Future<Output = Result<Ready>> + Send + 'static {
-        // The run's hooks are called in order: `validators` (which takes
-        // the store's state) before a fetch is prepared.
-        debug_assert!(
-            self.loading.is_none(),
-            "a fetch prepared before the state was read"
-        );
         let shared = self.shared.clone();
         // The copy a 304 confirms: the source's latest, as the run found
         // it, and its capture, read here where the store is at hand (its
@@ -1645,7 +1499,6 @@ impl SourceHook for Archive<'_> {
             ..
         } = fetched;
         let url = check.url.clone();
-        self.loaded().await?;
         self.load(&url).await?;
         self.ensure_ids().await?;
         let source = self.source_row(&url);
@@ -1745,7 +1598,6 @@ impl SourceHook for Archive<'_> {
             return Ok(Vec::new());
         }
         let prepared = self.prepared(&check.url, &body, prepared)?;
-        self.loaded().await?;
         self.load(&check.url).await?;
         self.ensure_ids().await?;
         let id = self.source_row(&check.url).id;
@@ -1854,9 +1706,8 @@ where
             })
         }
         _ => {
-            // The insert may await what `keep` gives (`finish_at_once`).
-            let kept = keep();
-            (insert.await, kept)
+            let inserted = insert.await;
+            (inserted, keep())
         }
     }
 }
@@ -2803,40 +2654,6 @@ mod tests {
         );
         let made = text_of(&store, &snaps[0]).await.unwrap();
         assert!(made.contains("the new dam on the river"), "{made}");
-    }
-
-    /// A batch larger than a part (`PART_ROWS`) has its first rows written
-    /// into its transaction as it fills, and none of them is in the index
-    /// before the batch's commit; then all are.
-    #[tokio::test]
-    async fn a_batch_written_as_it_fills_is_in_the_index_only_at_its_commit() {
-        let (_dir, store) = testing::store().await;
-        let mut archive = Archive::begin(&store, &Config::default(), "run0", day_n(0))
-            .await
-            .unwrap();
-        assert!(archive.streaming.is_some());
-        let urls: Vec<String> = (0..300)
-            .map(|i| format!("https://example.org/page/{i}"))
-            .collect();
-        for (i, url) in urls.iter().enumerate() {
-            let mut f = fetched(Some(&page(&format!("page {i} of the river"))), 200);
-            f.check.url = url.clone();
-            give(&mut archive, f).await;
-        }
-        // Parts were handed to the batch's writer: what is left here is
-        // less than a part, and less than the batch's rows.
-        assert!(archive.batch.rows() < PART_ROWS, "{}", archive.batch.rows());
-        // Written, uncommitted: the index (read through another
-        // connection) has none of them.
-        for url in &urls {
-            assert_eq!(store.index.find_source(url).await.unwrap(), None, "{url}");
-        }
-        archive.commit().await.unwrap();
-        for url in &urls {
-            let source = store.index.find_source(url).await.unwrap().unwrap();
-            assert_eq!(source.checks, 1, "{url}");
-            assert_eq!(store.index.snapshots(source.id).await.unwrap().len(), 1);
-        }
     }
 
     /// The snapshots of the test source, oldest first.

@@ -263,16 +263,10 @@ pub const PG_LOCK: i64 = 0x6369_7465_6775_6172;
 const LOCK_WAIT_MS: u64 = 10_000;
 
 /// The SQLite pool: one connection, since the store has one writer and
-/// readers of other processes go through WAL (a writer's open batch has a
-/// pool of its own, `Index::batch_writer`). SQLite's settings are
+/// readers of other processes go through WAL. SQLite's settings are
 /// pragmas run on connecting, as the Any driver opens SQLite by URL.
 async fn sqlite_pool(url: &str, writes: bool) -> Result<AnyPool, sqlx::Error> {
     let opts = AnyConnectOptions::from_str(url)?.disable_statement_logging();
-    sqlite_pool_options(writes).connect_with(opts).await
-}
-
-/// The options of `sqlite_pool`.
-fn sqlite_pool_options(writes: bool) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(1)
         .after_connect(move |conn, _| {
@@ -288,6 +282,8 @@ fn sqlite_pool_options(writes: bool) -> AnyPoolOptions {
                 Ok(())
             })
         })
+        .connect_with(opts)
+        .await
 }
 
 /// The PostgreSQL pool: a few connections, since a writer's sources are
@@ -486,16 +482,6 @@ impl<'a> CitationRow<'a> {
     }
 }
 
-/// What a writer that is the store's one writer reads at its start
-/// (`Index::writer_start`).
-pub struct WriterStart {
-    pub state: WriterState,
-    /// The bodies and texts marked damaged.
-    pub damaged: Vec<String>,
-    /// On SQLite, the highest source and snapshot ids (`next_ids`).
-    pub ids: Option<(i64, i64)>,
-}
-
 /// What the store's one writer keeps for its run (`Index::writer_state`):
 /// every source, the latest snapshot of each that has one, and the
 /// current baseline of each that has one, by source id.
@@ -615,80 +601,6 @@ pub struct Batch {
     /// Text hashes made for snapshots stored with them deferred:
     /// snapshot id, `text_sha256`, `norm_sha256`.
     texts: Vec<(i64, String, String)>,
-}
-
-/// A batch's transaction, open, with the rows written so far.
-pub type OpenBatch = sqlx::Transaction<'static, sqlx::Any>;
-
-/// What a `BatchWriter`'s task is given.
-enum ToWrite {
-    /// Rows of the open batch, written in its transaction now.
-    Part(Batch),
-    /// The batch's last rows: written, then the batch committed.
-    Commit(Batch, tokio::sync::oneshot::Sender<IndexResult<()>>),
-    /// The batch's transaction handed over, uncommitted (`commit_end`).
-    Hand(tokio::sync::oneshot::Sender<IndexResult<Option<OpenBatch>>>),
-}
-
-/// The open batch's rows written into its transaction as the batch
-/// fills (`part`), by a task of their own, so that closing a batch is
-/// only its last rows and the commit (`commit`). Nothing is committed
-/// before `commit`: the batch is still in the index whole or not at all,
-/// and its files are synced before (the caller's part). A part that fails
-/// fails its batch's commit.
-pub struct BatchWriter {
-    send: tokio::sync::mpsc::UnboundedSender<ToWrite>,
-}
-
-impl BatchWriter {
-    /// Rows of the open batch, to be written now.
-    pub fn part(&self, rows: Batch) {
-        if !rows.is_empty() {
-            let _ = self.send.send(ToWrite::Part(rows));
-        }
-    }
-
-    /// Commits the open batch, with its last `rows`.
-    pub async fn commit(&self, rows: Batch) -> IndexResult<()> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        self.send
-            .send(ToWrite::Commit(rows, done))
-            .map_err(|_| lost("its writer stopped".into()))?;
-        answer
-            .await
-            .unwrap_or_else(|_| Err(lost("its writer stopped".into())))
-    }
-
-    /// The open batch's transaction, uncommitted (`None` when no rows were
-    /// written), for the caller to finish.
-    pub async fn hand(&self) -> IndexResult<Option<OpenBatch>> {
-        let (done, answer) = tokio::sync::oneshot::channel();
-        self.send
-            .send(ToWrite::Hand(done))
-            .map_err(|_| lost("its writer stopped".into()))?;
-        answer
-            .await
-            .unwrap_or_else(|_| Err(lost("its writer stopped".into())))
-    }
-}
-
-/// A batch that could not be written.
-fn lost(why: String) -> IndexError {
-    sqlx::Error::Protocol(format!("writing the batch failed: {why}")).into()
-}
-
-impl Batch {
-    /// How many rows the batch holds.
-    pub fn rows(&self) -> usize {
-        self.sources.len()
-            + self.snapshots.len()
-            + self.requisites.len()
-            + self.baselines.len()
-            + self.histories.len()
-            + self.checks.len()
-            + self.cleared.len()
-            + self.texts.len()
-    }
 }
 
 /// A check row of a batch, owned: run id, source id, check, similarity,
@@ -1763,37 +1675,6 @@ impl Index {
         Ok(state)
     }
 
-    /// What a writer that is the store's one writer reads at its start,
-    /// as a future that owns what it needs (a handle on the same pool):
-    /// the sources' state (`writer_state`), the damaged bodies, and on
-    /// SQLite the highest ids (`next_ids`). Spawned, it runs while the
-    /// caller plans its run.
-    pub fn writer_start(
-        &self,
-    ) -> impl std::future::Future<Output = IndexResult<WriterStart>> + Send + 'static {
-        let index = Index {
-            pool: self.pool.clone(),
-            writes: self.writes,
-            backend: self.backend,
-            writer_session: None,
-            shared: self.shared,
-            statements: Default::default(),
-        };
-        async move {
-            let state = index.writer_state().await?;
-            let damaged = index.damaged().await?;
-            let ids = match index.backend {
-                Backend::Sqlite => Some(index.next_ids().await?),
-                Backend::Postgres => None,
-            };
-            Ok(WriterStart {
-                state,
-                damaged,
-                ids,
-            })
-        }
-    }
-
     /// The highest source id and snapshot id so far (0 for none): a
     /// writer numbers its new rows from there.
     pub async fn next_ids(&self) -> IndexResult<(i64, i64)> {
@@ -2054,139 +1935,10 @@ impl Index {
     /// snapshots, requisites, baselines, histories, checks, then the
     /// damage marks it clears.
     pub async fn commit(&self, batch: &Batch) -> IndexResult<()> {
+        use sqlx::QueryBuilder;
         if batch.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        self.write_batch(&mut tx, batch).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The end of a run that is its store's one writer, in one
-    /// transaction: the last batch's rows (`commit`), the run's citations
-    /// (`insert_citations`), and the run's row finished with its report's
-    /// name (`finish_run`). The report's name is awaited once the rows are
-    /// written, before the commit: the report's object can be written (and
-    /// synced) meanwhile, and it is on disk before any row names it. A
-    /// report that did not come (`None`) leaves the index as it was.
-    /// (It was three transactions in series, each a synced commit.)
-    /// Returns whether it committed.
-    /// `open`: the transaction a `BatchWriter` has written the batch's
-    /// first rows in (`BatchWriter::hand`), when it has.
-    pub async fn commit_end(
-        &self,
-        open: Option<OpenBatch>,
-        batch: &Batch,
-        run_id: &str,
-        citations: &[CitationRow<'_>],
-        finished_at: &str,
-        report: impl std::future::Future<Output = Option<String>>,
-    ) -> IndexResult<bool> {
-        self.count(1);
-        let mut tx = match open {
-            Some(tx) => tx,
-            None => self.pool.begin().await?,
-        };
-        if !batch.is_empty() {
-            self.write_batch(&mut tx, batch).await?;
-        }
-        self.write_citations(&mut tx, run_id, citations).await?;
-        let Some(report) = report.await else {
-            return Ok(false);
-        };
-        sqlx::query("UPDATE runs SET finished_at = $2, report = $3 WHERE id = $1")
-            .bind(run_id)
-            .bind(finished_at)
-            .bind(report.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    /// A writer that writes a batch's rows as the batch fills
-    /// (`BatchWriter`), for a run that is the store's one writer.
-    pub fn batch_writer(&self) -> BatchWriter {
-        // On SQLite a connection of its own, opened with the writer's
-        // settings when the first rows come: the open batch's transaction
-        // holds it while the run reads through the index's.
-        let pool = match self.backend {
-            Backend::Sqlite => {
-                sqlite_pool_options(true).connect_lazy_with((*self.pool.connect_options()).clone())
-            }
-            Backend::Postgres => self.pool.clone(),
-        };
-        let index = Index {
-            pool,
-            writes: self.writes,
-            backend: self.backend,
-            writer_session: None,
-            shared: self.shared,
-            statements: Default::default(),
-        };
-        let (send, mut received) = tokio::sync::mpsc::unbounded_channel::<ToWrite>();
-        tokio::spawn(async move {
-            let mut open: Option<OpenBatch> = None;
-            // Why a part failed: the batch is lost, told at its commit.
-            let mut failed: Option<String> = None;
-            while let Some(next) = received.recv().await {
-                match next {
-                    ToWrite::Part(part) => {
-                        if failed.is_none()
-                            && let Err(e) = index.write_part(&mut open, &part).await
-                        {
-                            failed = Some(e.to_string());
-                            open = None;
-                        }
-                    }
-                    ToWrite::Commit(rest, done) => {
-                        let committed = match failed.take() {
-                            Some(e) => Err(lost(e)),
-                            None => match index.write_part(&mut open, &rest).await {
-                                Err(e) => Err(e),
-                                Ok(()) => match open.take() {
-                                    Some(tx) => tx.commit().await.map_err(IndexError::from),
-                                    None => Ok(()),
-                                },
-                            },
-                        };
-                        open = None;
-                        let _ = done.send(committed);
-                    }
-                    ToWrite::Hand(done) => {
-                        let handed = match failed.take() {
-                            Some(e) => Err(lost(e)),
-                            None => Ok(open.take()),
-                        };
-                        let _ = done.send(handed);
-                    }
-                }
-            }
-        });
-        BatchWriter { send }
-    }
-
-    /// Part of a batch, written in the batch's transaction, begun now
-    /// when it is the first part.
-    async fn write_part(&self, open: &mut Option<OpenBatch>, part: &Batch) -> IndexResult<()> {
-        if part.is_empty() {
-            return Ok(());
-        }
-        let tx = match open {
-            Some(tx) => tx,
-            None => open.insert(self.pool.begin().await?),
-        };
-        self.write_batch(tx, part).await
-    }
-
-    /// A batch's rows, written in the open transaction `tx` (`commit`).
-    async fn write_batch(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        batch: &Batch,
-    ) -> IndexResult<()> {
-        use sqlx::QueryBuilder;
         // Many rows per statement: one round trip per chunk rather than
         // per row (`rows_per_statement`).
         let rows = self.rows_per_statement();
@@ -2203,12 +1955,13 @@ impl Index {
                 + batch.cleared.len() as u64
                 + batch.texts.len() as u64,
         );
+        let mut tx = self.pool.begin().await?;
         for chunk in statement_chunks(&batch.sources, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO sources (id, url) ");
             q.push_values(chunk, |mut b, (id, url)| {
                 b.push_bind(*id).push_bind(url.as_str());
             });
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.snapshots, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -2237,7 +1990,7 @@ impl Index {
                     .push_bind(s.warc_length.map(|v| v as i64))
                     .push_bind(s.warc_record_id.as_deref());
             });
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         // Once per deferred snapshot that a comparison made the text of:
         // rare, so a statement each.
@@ -2250,7 +2003,7 @@ impl Index {
             .bind(norm.as_str())
             .bind(*id)
             .bind(super::archive::TEXT_DEFERRED)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         for chunk in statement_chunks(&batch.requisites, rows) {
@@ -2260,7 +2013,7 @@ impl Index {
                 b.push_bind(*snapshot_id).push_bind(url.as_str());
             });
             q.push(" ON CONFLICT DO NOTHING");
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.baselines, rows) {
             let mut q = QueryBuilder::<sqlx::Any>::new(
@@ -2272,7 +2025,7 @@ impl Index {
                     .push_bind(at.as_str())
                     .push_bind(*how);
             });
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.histories, rows) {
             // Every source of a batch exists by now: the conflict on its id
@@ -2295,7 +2048,7 @@ impl Index {
                  last_ok = excluded.last_ok, consecutive_failures = excluded.consecutive_failures, \
                  failing_since = excluded.failing_since, checks = excluded.checks",
             );
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for chunk in statement_chunks(&batch.checks, rows) {
             const COLUMNS: &str = "run_id, source_id, checked_at, verdict, reason, status, \
@@ -2334,14 +2087,15 @@ impl Index {
                      WHERE c.run_id = v.run_id AND c.source_id = v.source_id)"
                 ));
             }
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
         for sha in &batch.cleared {
             sqlx::query("DELETE FROM damaged WHERE sha256 = $1")
                 .bind(sha)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -2371,20 +2125,6 @@ impl Index {
         run_id: &str,
         rows: &[CitationRow<'_>],
     ) -> IndexResult<()> {
-        let mut tx = self.pool.begin().await?;
-        self.write_citations(&mut tx, run_id, rows).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A run's citations, written in the open transaction `tx`
-    /// (`insert_citations`).
-    async fn write_citations(
-        &self,
-        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-        run_id: &str,
-        rows: &[CitationRow<'_>],
-    ) -> IndexResult<()> {
         use sqlx::QueryBuilder;
         let per = self.rows_per_statement();
         // A post's date is its first citation's.
@@ -2394,6 +2134,7 @@ impl Index {
             .filter(|c| seen.insert(c.post))
             .map(|c| (c.post, c.post_date))
             .collect();
+        let mut tx = self.pool.begin().await?;
         let mut ids: std::collections::HashMap<String, i64> = Default::default();
         for chunk in posts.chunks(per) {
             let mut q = QueryBuilder::<sqlx::Any>::new("INSERT INTO posts (name, date) ");
@@ -2405,7 +2146,7 @@ impl Index {
                  RETURNING id, name",
             );
             let (sql, args) = numbered(&mut q, self.backend)?;
-            for r in sqlx::query_with(&sql, args).fetch_all(&mut **tx).await? {
+            for r in sqlx::query_with(&sql, args).fetch_all(&mut *tx).await? {
                 ids.insert(r.get(1), r.get(0));
             }
         }
@@ -2433,8 +2174,9 @@ impl Index {
                     sqlx::Error::Protocol(format!("no id came back for post {post}")).into(),
                 );
             }
-            execute_built(&mut q, tx, self.backend).await?;
+            execute_built(&mut q, &mut tx, self.backend).await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
