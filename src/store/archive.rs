@@ -2119,6 +2119,13 @@ mod tests {
         }
     }
 
+    /// `fetched`, of another address than `URL`.
+    fn fetched_at(url: &str, html: Option<&str>, status: u16) -> Fetched {
+        let mut f = fetched(html, status);
+        f.check.url = url.into();
+        f
+    }
+
     fn hop(url: &str, status: u16, body: ExchangeBody) -> crate::fetch::Exchange {
         crate::fetch::Exchange {
             url: url.into(),
@@ -2189,8 +2196,7 @@ mod tests {
     async fn a_writers_state_read_in_one_statement_is_what_the_three_queries_read() {
         let (_dir, store) = testing::store().await;
         let at = |url: &str, html: Option<&str>, status: u16| {
-            let mut f = fetched(html, status);
-            f.check.url = url.into();
+            let mut f = fetched_at(url, html, status);
             if let Some(b) = f.body.as_mut() {
                 b.etag = Some("\"v1\"".into());
                 b.last_modified = Some("Tue, 03 Nov 2026 10:00:00 GMT".into());
@@ -2443,8 +2449,7 @@ mod tests {
             .unwrap();
         give(&mut archive, fetched(Some(&html), 200)).await;
         let mirror = "https://mirror.example/story";
-        let mut elsewhere = fetched(Some(&html), 200);
-        elsewhere.check.url = mirror.into();
+        let elsewhere = fetched_at(mirror, Some(&html), 200);
         give(&mut archive, elsewhere).await;
         archive.commit().await.unwrap();
         let identical = format!("identical-payload-digest of {URL}");
@@ -2506,8 +2511,7 @@ mod tests {
         archive.commit().await.unwrap();
         let before = store.index.statements();
         let mirror = "https://mirror.example/story";
-        let mut elsewhere = fetched(Some(&html), 200);
-        elsewhere.check.url = mirror.into();
+        let elsewhere = fetched_at(mirror, Some(&html), 200);
         give(&mut archive, elsewhere).await;
         assert_eq!(
             store.index.statements(),
@@ -2515,8 +2519,11 @@ mod tests {
             "bytes this run indexed are looked up"
         );
         // Bytes no one stored are not.
-        let mut other = fetched(Some(&page("A page no one stored before.")), 200);
-        other.check.url = "https://other.example/".into();
+        let other = fetched_at(
+            "https://other.example/",
+            Some(&page("A page no one stored before.")),
+            200,
+        );
         give(&mut archive, other).await;
         assert_eq!(store.index.statements(), before + 1, "nothing asked");
         archive.commit().await.unwrap();
@@ -2559,8 +2566,7 @@ mod tests {
         // The same bytes at another address, stored while batch 0 is not in
         // the index yet: a revisit of batch 0's capture all the same.
         let mirror = "https://mirror.example/story";
-        let mut elsewhere = fetched(Some(&html), 200);
-        elsewhere.check.url = mirror.into();
+        let elsewhere = fetched_at(mirror, Some(&html), 200);
         let sha = elsewhere.body.as_ref().unwrap().sha256.clone();
         assert!(!archive.wants_first(mirror, &sha));
         give(&mut archive, elsewhere).await;
@@ -2606,8 +2612,11 @@ mod tests {
         // SQLite a joined archive numbers from 1 again, so its first
         // snapshot's id is taken and the index refuses the batch.
         let mut archive = Archive::join(&store, &Config::default(), "run0", day_n(0), "w1");
-        let mut other = fetched(Some(&page("another text")), 200);
-        other.check.url = "https://example.org/other".into();
+        let other = fetched_at(
+            "https://example.org/other",
+            Some(&page("another text")),
+            200,
+        );
         give(&mut archive, other).await;
         let committing = archive.take_batch().unwrap();
         give(&mut archive, fetched(Some(&page("a third text")), 200)).await;

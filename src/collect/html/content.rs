@@ -542,13 +542,18 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
     {
         return false;
     }
-    let name = el.name();
-    if name == "table" && (h.data_cells > 0 || attr(el, "summary").is_some()) {
+    let name = &el.name.local;
+    if *name == local_name!("table") && (h.data_cells > 0 || attr(el, "summary").is_some()) {
         return false;
     }
     // A figure with its caption (a photo and its credit link) is content,
     // however few its words: the image is what the post shows.
-    if name == "div" && h.media > 0 && h.links <= 40 && h.paragraphs <= 1 && h.items == 0 {
+    if *name == local_name!("div")
+        && h.media > 0
+        && h.links <= 40
+        && h.paragraphs <= 1
+        && h.items == 0
+    {
         return false;
     }
     let total = h.prose + h.links;
@@ -569,7 +574,7 @@ fn is_link_farm(el: &Element, h: &Held) -> bool {
     if named_content {
         return density > 0.5;
     }
-    if name == "ul" {
+    if *name == local_name!("ul") {
         return false;
     }
     density > 0.2 || h.items > h.paragraphs || (total < 25 && h.links > 0)

@@ -1125,19 +1125,9 @@ fn close_element(el: &Element, s: &mut Stats, anchors: &mut Vec<f32>) {
     }
     if matches!(
         *name,
-        local_name!("span")
-            | local_name!("li")
-            | local_name!("td")
-            | local_name!("blockquote")
-            | local_name!("dl")
-            | local_name!("div")
-            | local_name!("img")
-            | local_name!("ol")
-            | local_name!("p")
-            | local_name!("pre")
-            | local_name!("table")
-            | local_name!("ul")
-    ) {
+        local_name!("span") | local_name!("li") | local_name!("td")
+    ) || is_div_to_p_block(name)
+    {
         s.textish = s.text;
     }
     if *name == local_name!("figcaption")
