@@ -888,7 +888,66 @@ pub async fn run(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Run> {
-    run_with(posts, config, options, progress, now, &mut Here).await
+    run_opened(posts, config, options, progress, now, &mut Here, None).await
+}
+
+/// A store opened for a run before its posts are known (`open_store`):
+/// the CLI opens it, reads the previous run's report and every source's
+/// state while the posts are collected, on the runtime's threads.
+pub struct OpenedStore {
+    store: Store,
+    /// The previous run's verdicts, being read on the blocking pool.
+    previous: Option<Previous>,
+    /// Every source's state, for a run that stores its sources here.
+    state: Option<crate::store::archive::State>,
+}
+
+/// What the previous run's report gives a run: its verdicts, read beside
+/// the run (`store::report::last_marks_later`); `None` when unreadable.
+type Previous = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Option<Vec<crate::schedule::Previous>>> + Send>,
+>;
+
+/// Opens the store for writing, starts reading the previous run's report,
+/// and reads every source's state when `with_state` (a run that stores
+/// its sources here, not a fleet's).
+pub async fn open_store(config: &Config, with_state: bool) -> Result<OpenedStore> {
+    let store = Store::open_config(config, Access::Write).await?;
+    // The previous run's verdicts, read on the blocking pool beside the run.
+    let previous = match crate::store::report::last_marks_later(&store).await {
+        Ok(later) => Some(Box::pin(async move { later.await.ok().flatten() }) as Previous),
+        Err(_) => None,
+    };
+    let state = match with_state {
+        true => Some(Archive::read_state(&store).await?),
+        false => None,
+    };
+    Ok(OpenedStore {
+        store,
+        previous,
+        state,
+    })
+}
+
+/// A whole run, as `run`, in a store opened beforehand (`open_store`).
+pub async fn run_in(
+    posts: Vec<Post>,
+    config: &Config,
+    options: &RunOptions,
+    progress: &dyn Progress,
+    now: chrono::DateTime<chrono::Utc>,
+    opened: OpenedStore,
+) -> Result<Run> {
+    run_opened(
+        posts,
+        config,
+        options,
+        progress,
+        now,
+        &mut Here,
+        Some(opened),
+    )
+    .await
 }
 
 /// A whole run, as `run`, with its sources fetched `by` a fleet of workers
@@ -900,6 +959,19 @@ pub async fn run_with<S: SourceChecks>(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
     by: &mut S,
+) -> Result<Run> {
+    run_opened(posts, config, options, progress, now, by, None).await
+}
+
+/// A whole run, its store opened here or beforehand (`opened`).
+async fn run_opened<S: SourceChecks>(
+    posts: Vec<Post>,
+    config: &Config,
+    options: &RunOptions,
+    progress: &dyn Progress,
+    now: chrono::DateTime<chrono::Utc>,
+    by: &mut S,
+    opened: Option<OpenedStore>,
 ) -> Result<Run> {
     if !options.keep {
         let fetcher = Arc::new(Fetcher::new(config, None)?.keeping_no_records());
@@ -916,16 +988,22 @@ pub async fn run_with<S: SourceChecks>(
         let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         return Ok(Run { report, mementos });
     }
-    let store = Store::open_config(config, Access::Write).await?;
-    // The previous run's verdicts, read on the blocking pool beside the run.
-    let previous = crate::store::report::last_marks_later(&store).await;
+    let id = run_id(now);
+    let elsewhere = by.stored_elsewhere(&id, now);
+    let OpenedStore {
+        store,
+        previous,
+        state,
+    } = match opened {
+        Some(opened) => opened,
+        None => open_store(config, !elsewhere).await?,
+    };
     let spool = store.spool_dir().map(std::path::Path::to_path_buf);
     let fetcher = Arc::new(Fetcher::new(config, spool)?);
-    let id = run_id(now);
-    let mut archive = if by.stored_elsewhere(&id, now) {
-        Archive::begin_elsewhere(&store, config, &id, now).await?
-    } else {
-        Archive::begin(&store, config, &id, now).await?
+    let mut archive = match (elsewhere, state) {
+        (true, _) => Archive::begin_elsewhere(&store, config, &id, now).await?,
+        (false, Some(state)) => Archive::begin_with(&store, config, &id, now, state).await?,
+        (false, None) => Archive::begin(&store, config, &id, now).await?,
     };
     let mut report = check(
         posts,
@@ -940,8 +1018,8 @@ pub async fn run_with<S: SourceChecks>(
     report.run.id = id;
     report.store = Some(store.root().display().to_string());
     let previous = match previous {
-        Ok(later) => later.await.ok().flatten(),
-        Err(_) => None,
+        Some(later) => later.await,
+        None => None,
     };
     crate::schedule::mark_changes(&mut report, previous.as_deref());
     let mementos = archived_copies(&mut report, &fetcher, config, options).await;

@@ -159,6 +159,17 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut out = super::open_output(args.report.output.as_ref())?;
 
     let started_at = chrono::Utc::now();
+    // A run that stores here opens its store, reads the previous report
+    // and every source's state on the runtime's threads while the posts
+    // are collected on this one.
+    let runtime = super::runtime()?;
+    // On a thread of its own that waits on the runtime (`Handle::block_on`):
+    // the opening future holds sqlx's borrows, which a spawned task cannot.
+    let opening = (!args.no_store && !args.distributed).then(|| {
+        let config = config.clone();
+        let runtime = runtime.handle().clone();
+        std::thread::spawn(move || runtime.block_on(check::open_store(&config, true)))
+    });
     let mut failed_inputs = 0usize;
     let mut posts = Vec::new();
     citeguard::collect::collect(
@@ -187,10 +198,21 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
             .clone()
             .filter(|_| args.report.format == report::Format::Html),
     };
+    let opened = match opening.map(std::thread::JoinHandle::join) {
+        Some(Ok(opened)) => Some(opened?),
+        Some(Err(panic)) => {
+            let cause = citeguard::base::panic_message(&*panic);
+            return Err(Error::setup("open the store", cause));
+        }
+        None => None,
+    };
     let check::Run {
         mut report,
         mementos,
-    } = super::block_on(async {
+    } = super::block_on_in(runtime, async {
+        if let Some(opened) = opened {
+            return check::run_in(posts, &config, &options, &bar, now, opened).await;
+        }
         match queue_url.as_deref().filter(|_| args.distributed) {
             Some(url) => {
                 let queue = citeguard::fleet::Queue::open(url, 2).await?;

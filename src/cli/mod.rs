@@ -368,16 +368,30 @@ pub fn apply_input_args(config: &mut Config, args: &InputArgs) {
 /// runtime without waiting on background tasks (the index pool's upkeep, a
 /// request still in flight) that could hold the exit.
 pub(crate) fn block_on<T>(work: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    block_on_in(runtime()?, work)
+}
+
+/// The runtime a command's work runs on (`block_on_in`), started before
+/// the work when some of it begins early (`check` opens its store while
+/// the posts are collected).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     // The blocking pool (file I/O, the store's page preparation) is held
     // to a few threads per core: tokio's default of 512 let a run of
     // 100,000 sources start some 90, each keeping its stack, its malloc
     // arena and the store's per-thread deflate state (~380 KB) alive.
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads((8 * cores).max(16))
         .build()
-        .map_err(|e| Error::setup("start the runtime", e))?;
+        .map_err(|e| Error::setup("start the runtime", e))
+}
+
+/// Runs `work` on `runtime` to its end, then stops the runtime.
+pub(crate) fn block_on_in<T>(
+    runtime: tokio::runtime::Runtime,
+    work: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
     let out = runtime.block_on(work);
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     out

@@ -160,7 +160,7 @@ pub struct Archive<'a> {
     /// What the run has found on disk (`is_whole`).
     seen: std::sync::Mutex<Seen>,
     /// The index held no snapshot when the run, its one writer, read the
-    /// store's state (`load_all`): a body's first capture is then one this
+    /// store's state (`read_state`): a body's first capture is then one this
     /// run stored, or none, and the index is not asked (`first_capture_of`).
     new_store: bool,
     /// With `new_store`: the bodies this run has indexed snapshots of, by
@@ -169,16 +169,27 @@ pub struct Archive<'a> {
     indexed_bodies: HashSet<u64>,
 }
 
-/// What a run has found on disk, so that it looks once: body objects of
-/// an older store, by SHA-256 (at most `SEEN_BODIES`), and WARC files.
-#[derive(Default)]
-struct Seen {
-    objects: HashMap<String, bool>,
-    warcs: HashSet<String>,
+/// The state of every source of a store, as its one writer reads it
+/// before a run (`Archive::read_state`).
+pub struct State {
+    latest: HashMap<String, SnapshotRow>,
+    sources: HashMap<String, SourceRow>,
+    baselines: HashMap<i64, SnapshotRow>,
+    damaged: HashSet<String>,
+    /// The last source and snapshot ids (SQLite: a writer gives its own).
+    ids: Option<(i64, i64)>,
+    new_store: bool,
 }
 
-/// How many bodies' answers `Seen` keeps before it starts again.
-const SEEN_BODIES: usize = 16 * 1024;
+/// What a run has found on disk, so that it looks once: the names in each
+/// directory of objects it asked about (body objects of an older store:
+/// no run writes one now, so a listing read once stays true for the run),
+/// and WARC files.
+#[derive(Default)]
+struct Seen {
+    objects: HashMap<std::path::PathBuf, HashSet<std::ffi::OsString>>,
+    warcs: HashSet<String>,
+}
 
 /// A batch taken out of the archive to be committed (`take_batch`): its
 /// index rows and, with copies on S3, its WARC file (synced).
@@ -320,8 +331,21 @@ impl<'a> Archive<'a> {
         run_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Archive<'a>> {
+        let state = Archive::read_state(store).await?;
+        Archive::begin_with(store, config, run_id, now, state).await
+    }
+
+    /// Starts a run in the store with its state read beforehand
+    /// (`read_state`): `check` reads it while the posts are collected.
+    pub async fn begin_with(
+        store: &'a Store,
+        config: &Config,
+        run_id: &str,
+        now: DateTime<Utc>,
+        state: State,
+    ) -> Result<Archive<'a>> {
         let mut archive = Archive::started(store, config, run_id, now).await?;
-        archive.load_all().await?;
+        archive.take_state(state);
         Ok(archive)
     }
 
@@ -458,9 +482,9 @@ impl<'a> Archive<'a> {
     }
 
     /// Reads the state of every source of the store, for a run that is
-    /// the store's one writer.
-    async fn load_all(&mut self) -> Result<()> {
-        let store = self.store;
+    /// the store's one writer (`begin_with`). Nothing in it borrows the
+    /// store: it may be read on any task before the run begins.
+    pub async fn read_state(store: &Store) -> Result<State> {
         let e = |e| store.err(e);
         let state = store.index.writer_state().await.map_err(e)?;
         let damaged = store
@@ -470,25 +494,41 @@ impl<'a> Archive<'a> {
             .map_err(e)?
             .into_iter()
             .collect();
-        if store.backend() == super::Backend::Sqlite {
-            (self.last_source, self.last_snapshot) = store.index.next_ids().await.map_err(e)?;
+        let ids = if store.backend() == super::Backend::Sqlite {
+            Some(store.index.next_ids().await.map_err(e)?)
+        } else {
+            None
+        };
+        Ok(State {
+            // Every snapshot is some source's latest: none, and no body
+            // has a first capture yet.
+            new_store: state.latest.is_empty(),
+            latest: state
+                .latest
+                .into_iter()
+                .map(|s| (s.url.clone(), s))
+                .collect(),
+            sources: state
+                .sources
+                .into_iter()
+                .map(|s| (s.url.clone(), s))
+                .collect(),
+            baselines: state.baselines.into_iter().collect(),
+            damaged,
+            ids,
+        })
+    }
+
+    /// Takes the state `read_state` read.
+    fn take_state(&mut self, state: State) {
+        if let Some(ids) = state.ids {
+            (self.last_source, self.last_snapshot) = ids;
         }
-        // Every snapshot is some source's latest: none, and no body has
-        // a first capture yet.
-        self.new_store = state.latest.is_empty();
-        self.latest = state
-            .latest
-            .into_iter()
-            .map(|s| (s.url.clone(), s))
-            .collect();
-        self.sources = state
-            .sources
-            .into_iter()
-            .map(|s| (s.url.clone(), s))
-            .collect();
-        self.baselines = state.baselines.into_iter().collect();
-        self.damaged = damaged;
-        Ok(())
+        self.new_store = state.new_store;
+        self.latest = state.latest;
+        self.sources = state.sources;
+        self.baselines = state.baselines;
+        self.damaged = state.damaged;
     }
 
     /// Reads one source's state (`Index::source_state`) the first time
@@ -721,7 +761,7 @@ impl<'a> Archive<'a> {
     }
 
     /// Drops what the run kept of a cited source once it is stored: a
-    /// run that loaded every source (`load_all`) meets each cited source
+    /// run that loaded every source (`read_state`) meets each cited source
     /// once (the queue takes each URL once, and a requisite is never a
     /// cited source), so nothing reads its row or baseline again, and a
     /// run over 100,000 sources need not hold them all to the end. The
@@ -1024,29 +1064,36 @@ impl<'a> Archive<'a> {
         if self.damaged.contains(&s.body_sha256) {
             return false;
         }
-        self.body_object(&s.body_sha256)
-            || s.warc_file.as_ref().is_some_and(|f| self.warc_present(f))
+        // The WARC file first: it holds the bodies of every store written
+        // since they moved there, and is known once for the run.
+        s.warc_file.as_ref().is_some_and(|f| self.warc_present(f))
+            || self.body_object(&s.body_sha256)
     }
 
     /// Whether a body object of a store written before bodies moved into
-    /// the WARC files holds these bytes (`Objects::exists`; never on S3),
-    /// asked once per body a run (a source's latest copy is asked about
-    /// three or four times: a look each on the store's one task).
+    /// the WARC files holds these bytes (as `Objects::exists` finds it,
+    /// plain or gzipped; never on S3). Each objects directory is listed
+    /// once a run, on its first question: a store written since holds a
+    /// few report objects there and no body, and two failed `stat`s per
+    /// body (10,000 in a recheck of 5,000 sources) cost more than the
+    /// listings. No run writes a body object, so a listing stays true.
     fn body_object(&self, sha256: &str) -> bool {
         if self.store.copies_on_s3() {
             return false;
         }
+        let path = self.store.objects.path(sha256);
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            return false;
+        };
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(&there) = seen.objects.get(sha256) {
-            return there;
-        }
-        let there = self.store.objects.exists(sha256);
-        // Bounded: a long run asks about many bodies.
-        if seen.objects.len() >= SEEN_BODIES {
-            seen.objects.clear();
-        }
-        seen.objects.insert(sha256.to_string(), there);
-        there
+        let names = seen.objects.entry(dir.to_path_buf()).or_insert_with(|| {
+            std::fs::read_dir(dir)
+                .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default()
+        });
+        let mut gz = name.to_os_string();
+        gz.push(".gz");
+        names.contains(name) || names.contains(&gz)
     }
 
     /// Whether a WARC file is there (`Store::warc_exists`); one found

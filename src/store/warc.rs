@@ -258,9 +258,7 @@ impl WarcWriter {
     /// cut back to where it was).
     pub fn append(&mut self, encoded: &Encoded) -> io::Result<Written> {
         let start = self.end;
-        let written = self
-            .append_member(&encoded.first)
-            .and_then(|_| self.append_member(&encoded.request));
+        let written = self.append_members(&[&encoded.first, &encoded.request]);
         if let Err(err) = written {
             // Best effort: the error that stopped the write is the one
             // worth reporting, whatever happens while rolling back.
@@ -301,8 +299,29 @@ impl WarcWriter {
     }
 
     fn append_member(&mut self, member: &[u8]) -> io::Result<()> {
-        self.file.write_all(member)?;
-        self.end += member.len() as u64;
+        self.append_members(&[member])
+    }
+
+    /// Appends whole members in one write where the system takes them all
+    /// at once (a recheck's 304 is two small members: one system call
+    /// rather than two), the rest after.
+    fn append_members(&mut self, members: &[&[u8]]) -> io::Result<()> {
+        let slices: Vec<io::IoSlice> = members.iter().map(|m| io::IoSlice::new(m)).collect();
+        let mut done = loop {
+            match self.file.write_vectored(&slices) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        };
+        for member in members {
+            if done < member.len() {
+                self.file
+                    .write_all(member.get(done..).unwrap_or_default())?;
+            }
+            done = done.saturating_sub(member.len());
+            self.end += member.len() as u64;
+        }
         Ok(())
     }
 
