@@ -888,8 +888,12 @@ pub async fn run(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Run> {
-    run_opened(posts, config, options, progress, now, &mut Here, None).await
+    run_opened(posts, config, options, progress, now, &mut Here, None, None).await
 }
+
+/// What a caller does with a run's report once it is whole (prints it),
+/// beside the store's finish (`run_in`).
+pub type Present<'p> = &'p mut (dyn FnMut(&Run) -> Result<()> + Send);
 
 /// A store opened for a run before its posts are known (`open_store`):
 /// the CLI opens it, reads the previous run's report and every source's
@@ -930,6 +934,10 @@ pub async fn open_store(config: &Config, with_state: bool) -> Result<OpenedStore
 }
 
 /// A whole run, as `run`, in a store opened beforehand (`open_store`).
+/// `present`, if any, is given the run once its report is whole, while the store
+/// keeps it (the citations' rows, the report's object, the run's row):
+/// the report is printed meanwhile rather than after. An error of either
+/// is the run's.
 pub async fn run_in(
     posts: Vec<Post>,
     config: &Config,
@@ -937,17 +945,10 @@ pub async fn run_in(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
     opened: OpenedStore,
+    present: Option<Present<'_>>,
 ) -> Result<Run> {
-    run_opened(
-        posts,
-        config,
-        options,
-        progress,
-        now,
-        &mut Here,
-        Some(opened),
-    )
-    .await
+    let (here, opened) = (&mut Here, Some(opened));
+    run_opened(posts, config, options, progress, now, here, opened, present).await
 }
 
 /// A whole run, as `run`, with its sources fetched `by` a fleet of workers
@@ -960,10 +961,12 @@ pub async fn run_with<S: SourceChecks>(
     now: chrono::DateTime<chrono::Utc>,
     by: &mut S,
 ) -> Result<Run> {
-    run_opened(posts, config, options, progress, now, by, None).await
+    run_opened(posts, config, options, progress, now, by, None, None).await
 }
 
-/// A whole run, its store opened here or beforehand (`opened`).
+/// A whole run, its store opened here or beforehand (`opened`), the run
+/// given to `present` once whole (`run_in`).
+#[allow(clippy::too_many_arguments)]
 async fn run_opened<S: SourceChecks>(
     posts: Vec<Post>,
     config: &Config,
@@ -972,6 +975,7 @@ async fn run_opened<S: SourceChecks>(
     now: chrono::DateTime<chrono::Utc>,
     by: &mut S,
     opened: Option<OpenedStore>,
+    present: Option<Present<'_>>,
 ) -> Result<Run> {
     if !options.keep {
         let fetcher = Arc::new(Fetcher::new(config, None)?.keeping_no_records());
@@ -986,7 +990,11 @@ async fn run_opened<S: SourceChecks>(
         )
         .await?;
         let mementos = archived_copies(&mut report, &fetcher, config, options).await;
-        return Ok(Run { report, mementos });
+        let run = Run { report, mementos };
+        if let Some(present) = present {
+            present(&run)?;
+        }
+        return Ok(run);
     }
     let id = run_id(now);
     let elsewhere = by.stored_elsewhere(&id, now);
@@ -1023,12 +1031,34 @@ async fn run_opened<S: SourceChecks>(
     };
     crate::schedule::mark_changes(&mut report, previous.as_deref());
     let mementos = archived_copies(&mut report, &fetcher, config, options).await;
-    archive.finish(&report).await?;
-    if let Some(out) = &options.offline_pages_beside {
-        crate::store::pages::attach_offline_pages(&store, &mut report, out).await?;
+    let mut run = Run { report, mementos };
+    match (present, &options.offline_pages_beside) {
+        // The report is printed while the store keeps it.
+        (Some(present), None) => {
+            let finishing = async {
+                let finished = archive.finish(&run.report).await;
+                store.index.checkpoint().await;
+                finished
+            };
+            let (finished, presented) =
+                crate::store::archive::keep_beside(finishing, || present(&run)).await;
+            store.close().await;
+            finished?;
+            presented?;
+        }
+        // The offline pages beside an HTML report are named in it.
+        (present, beside) => {
+            archive.finish(&run.report).await?;
+            if let Some(out) = beside {
+                crate::store::pages::attach_offline_pages(&store, &mut run.report, out).await?;
+            }
+            store.close().await;
+            if let Some(present) = present {
+                present(&run)?;
+            }
+        }
     }
-    store.close().await;
-    Ok(Run { report, mementos })
+    Ok(run)
 }
 
 /// The web archive asked about the report's dead sources (every source

@@ -206,14 +206,36 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         }
         None => None,
     };
-    let check::Run {
-        mut report,
-        mementos,
-    } = super::block_on_in(runtime, async {
+    let opts = RenderOptions {
+        color: super::color(args.report.output.as_ref()),
+        fail_on: config.fail_on.clone(),
+    };
+    let output_name = || {
+        args.report
+            .output
+            .clone()
+            .unwrap_or_else(|| "stdout".into())
+    };
+    // The report is printed as soon as it is whole, while a store here
+    // keeps it, unless something is done to it first (--new-only).
+    let mut present = |run: &check::Run| {
+        report::render(&run.report, args.report.format, &opts, &mut out)
+            .map_err(|e| Error::io(output_name(), e))
+    };
+    let early = !args.new_only;
+    let (
+        check::Run {
+            mut report,
+            mementos,
+        },
+        presented,
+    ) = super::block_on_in(runtime, async {
         if let Some(opened) = opened {
-            return check::run_in(posts, &config, &options, &bar, now, opened).await;
+            let present = early.then_some(&mut present as check::Present);
+            let run = check::run_in(posts, &config, &options, &bar, now, opened, present).await?;
+            return Ok((run, early));
         }
-        match queue_url.as_deref().filter(|_| args.distributed) {
+        let run = match queue_url.as_deref().filter(|_| args.distributed) {
             Some(url) => {
                 let queue = citeguard::fleet::Queue::open(url, 2).await?;
                 let lines = super::FleetLines {
@@ -222,34 +244,25 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
                 };
                 let mut fleet =
                     citeguard::fleet::Distributed::new(queue, &config, std::sync::Arc::new(lines));
-                check::run_with(posts, &config, &options, &bar, now, &mut fleet).await
+                check::run_with(posts, &config, &options, &bar, now, &mut fleet).await?
             }
-            None => check::run(posts, &config, &options, &bar, now).await,
-        }
+            None => check::run(posts, &config, &options, &bar, now).await?,
+        };
+        Ok((run, false))
     })?;
     say_archive_failures(&mementos.failures);
     let mementos = mementos.found;
     if args.new_only {
         citeguard::schedule::keep_new_only(&mut report);
     }
-
-    let opts = RenderOptions {
-        color: super::color(args.report.output.as_ref()),
-        fail_on: config.fail_on.clone(),
-    };
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
-    report::render(&report, args.report.format, &opts, &mut out).map_err(|e| {
-        Error::io(
-            args.report
-                .output
-                .clone()
-                .unwrap_or_else(|| "stdout".into()),
-            e,
-        )
-    })?;
+    if !presented {
+        report::render(&report, args.report.format, &opts, &mut out)
+            .map_err(|e| Error::io(output_name(), e))?;
+    }
     out.finish()?;
     if args.robust_links {
         print_robust_links(&report, &mementos);

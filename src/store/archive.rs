@@ -1726,14 +1726,15 @@ fn body_bits(sha256: &str) -> Option<u64> {
     u64::from_str_radix(sha256.get(..16)?, 16).ok()
 }
 
-/// Runs `keep` (the report's object: serialised, compressed and synced,
-/// CPU and disk) on a thread of its own while `insert` (the citations'
-/// rows: SQLite's thread, or PostgreSQL) runs here, and gives both
-/// outcomes. In series, the two were most of what a recheck of 5,000
-/// sources did after its last commit (10,000 citations, a 9 MB report).
-/// On a single-threaded runtime (a unit test) they run one after the
-/// other.
-async fn keep_beside<I, K>(insert: I, keep: impl FnOnce() -> K + Send) -> (I::Output, K)
+/// Runs `keep` (CPU work, which may borrow) on a thread of its own while
+/// `insert` (a future) runs here, and gives both outcomes: a run's end
+/// keeps the report's object (serialised, compressed and synced) beside
+/// the citations' rows (SQLite's thread, or PostgreSQL), and `check`
+/// prints the report beside the store's finish. In series, those were
+/// most of what a recheck of 5,000 sources did after its last commit
+/// (10,000 citations, a 9 MB report). On a single-threaded runtime (a
+/// unit test) they run one after the other.
+pub(crate) async fn keep_beside<I, K>(insert: I, keep: impl FnOnce() -> K + Send) -> (I::Output, K)
 where
     I: std::future::Future,
     K: Send,

@@ -1208,14 +1208,21 @@ impl Index {
     /// immutable (on a read-only disk), misses nothing. PostgreSQL keeps
     /// its own WAL; closing the writer's session releases its lock.
     pub async fn close(self) {
+        self.checkpoint().await;
+        drop(self.writer_session);
+        self.pool.close().await;
+    }
+
+    /// A writer on SQLite moves everything in the WAL into the main file
+    /// and empties the WAL (`close` does it; a run does it first beside
+    /// printing its report, and `close` then finds little or nothing).
+    pub async fn checkpoint(&self) {
         if self.writes && self.backend == Backend::Sqlite {
             // Best effort: a failure leaves the WAL, which SQLite replays.
             let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                 .execute(&self.pool)
                 .await;
         }
-        drop(self.writer_session);
-        self.pool.close().await;
     }
 
     // ----- runs
