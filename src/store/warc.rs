@@ -371,8 +371,10 @@ impl Encoder {
 
     /// A request header's value as written: [`REDACTED`] for a secret one.
     fn redacted<'v>(&self, name: &str, value: &'v str) -> &'v str {
-        let lower = name.to_ascii_lowercase();
-        if SECRET_HEADERS.contains(&lower.as_str()) || self.secret_headers.contains(&lower) {
+        let secret = |h: &str| h.eq_ignore_ascii_case(name);
+        if SECRET_HEADERS.iter().copied().any(secret)
+            || self.secret_headers.iter().map(String::as_str).any(secret)
+        {
             REDACTED
         } else {
             value
@@ -384,7 +386,7 @@ impl Encoder {
     /// concurrent to it, as gzip members in memory.
     pub fn encode(&self, ex: &Exchange, capture: &Capture) -> io::Result<Encoded> {
         let first_id = new_record_id();
-        let date = rfc3339(ex.date);
+        let date = warc_date(ex.date);
         let plain = without_userinfo(ex.target_uri);
         let target = encode_uri(&plain);
         let (first, payload_digest) = match capture {
@@ -462,7 +464,10 @@ impl Encoder {
             Profile::IdenticalPayloadDigest => http_head(ex, body_len(&ex.body)?),
             Profile::ServerNotModified => Vec::new(),
         };
-        let block_digest = digest_label(&Sha256::digest(&head));
+        let block_digest = match head.is_empty() {
+            true => EMPTY_DIGEST.clone(),
+            false => digest_label(&Sha256::digest(&head)),
+        };
         let mut fields: Vec<(&str, Cow<str>)> = vec![
             ("WARC-Type", "revisit".into()),
             ("WARC-Record-ID", id.into()),
@@ -503,16 +508,15 @@ impl Encoder {
         target: &str,
     ) -> io::Result<Vec<u8>> {
         let request_id = new_record_id();
-        let mut request = Vec::new();
-        request.extend_from_slice(
-            format!(
-                "{} {} {}\r\n",
-                clean(ex.method),
-                request_target(target),
-                clean(ex.http_version)
-            )
-            .as_bytes(),
-        );
+        let mut request = Vec::with_capacity(HEADER_ROOM);
+        for (part, end) in [
+            (clean(ex.method), " "),
+            (request_target(target), " "),
+            (clean(ex.http_version), "\r\n"),
+        ] {
+            request.extend_from_slice(part.as_bytes());
+            request.extend_from_slice(end.as_bytes());
+        }
         if header_value(ex.request_headers, "host").is_none()
             && let Some(host) = authority(target)
         {
@@ -558,7 +562,8 @@ fn member(
     body: Option<(&Body, u64, &[u8])>,
 ) -> io::Result<Vec<u8>> {
     let block_len = head.len() as u64 + body.map_or(0, |(_, len, _)| len);
-    let mut header = b"WARC/1.1\r\n".to_vec();
+    let mut header = Vec::with_capacity(HEADER_ROOM);
+    header.extend_from_slice(b"WARC/1.1\r\n");
     for (name, value) in fields {
         push_field(&mut header, name, value);
     }
@@ -1453,15 +1458,46 @@ fn new_record_id() -> String {
     let mut bits: u128 = rand::random();
     bits = (bits & !(0xf << 76)) | (0x4 << 76); // version 4
     bits = (bits & !(0x3 << 62)) | (0x2 << 62); // RFC 4122 variant
-    let hex = format!("{bits:032x}");
-    format!(
-        "<urn:uuid:{}-{}-{}-{}-{}>",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(47);
+    id.push_str("<urn:uuid:");
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            id.push('-');
+        }
+        let nibble = (bits >> (124 - 4 * i)) & 0xf;
+        id.push(char::from(HEX[nibble as usize]));
+    }
+    id.push('>');
+    id
+}
+
+/// Room for a small record's header fields, so that they are written
+/// without growing their buffer.
+const HEADER_ROOM: usize = 768;
+
+/// The `WARC-Block-Digest` of an empty block (a 304's revisit).
+static EMPTY_DIGEST: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| digest_label(&Sha256::digest(b"")));
+
+/// `WARC-Date` of a time stamp: the last one formatted is kept per thread
+/// (a run stamps every record with its one clock).
+fn warc_date(t: DateTime<Utc>) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(DateTime<Utc>, String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        match &*last {
+            Some((at, text)) if *at == t => text.clone(),
+            _ => {
+                let text = rfc3339(t);
+                *last = Some((t, text.clone()));
+                text
+            }
+        }
+    })
 }
 
 /// The URI as a header value and request target: bytes outside printable
@@ -1524,7 +1560,7 @@ fn push_field(out: &mut Vec<u8>, name: &str, value: &str) {
 }
 
 fn clean(s: &str) -> Cow<'_, str> {
-    if s.contains(['\r', '\n']) {
+    if memchr::memchr2(b'\r', b'\n', s.as_bytes()).is_some() {
         Cow::Owned(s.replace(['\r', '\n'], " "))
     } else {
         Cow::Borrowed(s)
@@ -1642,6 +1678,21 @@ mod tests {
         );
         assert!(groups[2].starts_with('4'));
         assert!(matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
+        assert!(
+            uuid.bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+            "{a}"
+        );
+    }
+
+    #[test]
+    fn a_records_date_is_its_own_time_stamp_whatever_was_formatted_before() {
+        let t1 = Utc.with_ymd_and_hms(2026, 11, 29, 5, 51, 50).unwrap();
+        let t2 = Utc.with_ymd_and_hms(2010, 3, 4, 0, 0, 9).unwrap();
+        for t in [t1, t1, t2, t1, t2, t2] {
+            assert_eq!(warc_date(t), rfc3339(t));
+        }
+        assert_eq!(warc_date(t2), "2010-03-04T00:00:09Z");
     }
 
     #[test]
