@@ -36,6 +36,7 @@
 pub mod archive;
 pub mod baseline;
 pub mod blobs;
+mod deflate;
 pub mod diff;
 pub mod export;
 pub mod hook;
