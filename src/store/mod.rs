@@ -36,7 +36,6 @@
 pub mod archive;
 pub mod baseline;
 pub mod blobs;
-mod deflate;
 pub mod diff;
 pub mod export;
 pub mod hook;
