@@ -934,10 +934,10 @@ pub async fn open_store(config: &Config, with_state: bool) -> Result<OpenedStore
 }
 
 /// A whole run, as `run`, in a store opened beforehand (`open_store`).
-/// `present`, if any, is given the run once its report is whole, while the store
-/// keeps it (the citations' rows, the report's object, the run's row):
-/// the report is printed meanwhile rather than after. An error of either
-/// is the run's.
+/// `present`, if any, is given the run once its report is whole, while
+/// the store keeps it (the citations' rows, the report's object, the
+/// run's row): the report is printed meanwhile rather than after. An
+/// error of either is the run's.
 pub async fn run_in(
     posts: Vec<Post>,
     config: &Config,

@@ -350,6 +350,38 @@ fn every_reader_works_on_a_read_only_store() {
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
+/// `check` prints the report while the store keeps it: a store that cannot
+/// keep the report (its objects directory turned into a file) still gives
+/// the whole report on stdout, then one line naming the store and exit 2;
+/// a report written with `--output` is put in place only once the store
+/// kept it, so the file keeps what it held.
+#[test]
+fn a_report_the_store_cannot_keep_is_printed_and_the_run_fails_in_one_line() {
+    let web = Web::on("127.0.0.57");
+    let dir = Dir::new();
+    write_post(&dir, &[web.url("/stable")]);
+    let first = check(&dir, &["--no-memento"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let objects = dir.join("store/objects");
+    std::fs::remove_dir_all(&objects).unwrap();
+    std::fs::write(&objects, "not a directory").unwrap();
+
+    let o = check(&dir, &["--no-memento"]);
+    one_line_error(&o, "store");
+    assert!(stderr(&o).contains("report"), "{}", stderr(&o));
+    let report = json(&o);
+    let rows = report["citations"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{report}");
+    assert_eq!(rows[0]["url"], web.url("/stable"));
+    assert_eq!(rows[0]["verdict"], "ok");
+
+    dir.write("kept.json", "what the last good run wrote");
+    let o = check(&dir, &["--no-memento", "--output", "kept.json"]);
+    one_line_error(&o, "store");
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    assert_eq!(dir.read("kept.json"), "what the last good run wrote");
+}
+
 #[test]
 fn a_store_path_that_is_a_file_is_one_clear_line() {
     let dir = Dir::new();
