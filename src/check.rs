@@ -888,12 +888,32 @@ pub async fn run(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Run> {
-    run_opened(posts, config, options, progress, now, &mut Here, None, None).await
+    run_with(
+        posts,
+        config,
+        options,
+        progress,
+        now,
+        &mut Here,
+        Ahead::default(),
+    )
+    .await
 }
 
 /// What a caller does with a run's report once it is whole (prints it),
-/// beside the store's finish (`run_in`).
-pub type Present<'p> = &'p mut (dyn FnMut(&Run) -> Result<()> + Send);
+/// beside the store's finish.
+pub type Present<'p> = &'p mut (dyn FnMut(&Report) -> Result<()> + Send);
+
+/// What a run may be given beside its posts: its store opened beforehand
+/// (`open_store`, while the posts were collected), and what to do with
+/// the report once it is whole (`Present`): it is done while the store
+/// keeps the report (the citations' rows, the report's object, the run's
+/// row), rather than after. An error of either is the run's.
+#[derive(Default)]
+pub struct Ahead<'p> {
+    pub opened: Option<OpenedStore>,
+    pub present: Option<Present<'p>>,
+}
 
 /// A store opened for a run before its posts are known (`open_store`):
 /// the CLI opens it, reads the previous run's report and every source's
@@ -901,14 +921,14 @@ pub type Present<'p> = &'p mut (dyn FnMut(&Run) -> Result<()> + Send);
 pub struct OpenedStore {
     store: Store,
     /// The previous run's verdicts, being read on the blocking pool.
-    previous: Option<Previous>,
+    previous: Option<PreviousMarks>,
     /// Every source's state, for a run that stores its sources here.
     state: Option<crate::store::archive::State>,
 }
 
 /// What the previous run's report gives a run: its verdicts, read beside
 /// the run (`store::report::last_marks_later`); `None` when unreadable.
-type Previous = std::pin::Pin<
+type PreviousMarks = std::pin::Pin<
     Box<dyn std::future::Future<Output = Option<Vec<crate::schedule::Previous>>> + Send>,
 >;
 
@@ -919,7 +939,7 @@ pub async fn open_store(config: &Config, with_state: bool) -> Result<OpenedStore
     let store = Store::open_config(config, Access::Write).await?;
     // The previous run's verdicts, read on the blocking pool beside the run.
     let previous = match crate::store::report::last_marks_later(&store).await {
-        Ok(later) => Some(Box::pin(async move { later.await.ok().flatten() }) as Previous),
+        Ok(later) => Some(Box::pin(async move { later.await.ok().flatten() }) as PreviousMarks),
         Err(_) => None,
     };
     let state = match with_state {
@@ -933,26 +953,9 @@ pub async fn open_store(config: &Config, with_state: bool) -> Result<OpenedStore
     })
 }
 
-/// A whole run, as `run`, in a store opened beforehand (`open_store`).
-/// `present`, if any, is given the run once its report is whole, while
-/// the store keeps it (the citations' rows, the report's object, the
-/// run's row): the report is printed meanwhile rather than after. An
-/// error of either is the run's.
-pub async fn run_in(
-    posts: Vec<Post>,
-    config: &Config,
-    options: &RunOptions,
-    progress: &dyn Progress,
-    now: chrono::DateTime<chrono::Utc>,
-    opened: OpenedStore,
-    present: Option<Present<'_>>,
-) -> Result<Run> {
-    let (here, opened) = (&mut Here, Some(opened));
-    run_opened(posts, config, options, progress, now, here, opened, present).await
-}
-
 /// A whole run, as `run`, with its sources fetched `by` a fleet of workers
-/// or here: everything else, the report included, is the same code.
+/// or here (`Here`), and what it is given `ahead`: everything else, the
+/// report included, is the same code.
 pub async fn run_with<S: SourceChecks>(
     posts: Vec<Post>,
     config: &Config,
@@ -960,23 +963,9 @@ pub async fn run_with<S: SourceChecks>(
     progress: &dyn Progress,
     now: chrono::DateTime<chrono::Utc>,
     by: &mut S,
+    ahead: Ahead<'_>,
 ) -> Result<Run> {
-    run_opened(posts, config, options, progress, now, by, None, None).await
-}
-
-/// A whole run, its store opened here or beforehand (`opened`), the run
-/// given to `present` once whole (`run_in`).
-#[allow(clippy::too_many_arguments)]
-async fn run_opened<S: SourceChecks>(
-    posts: Vec<Post>,
-    config: &Config,
-    options: &RunOptions,
-    progress: &dyn Progress,
-    now: chrono::DateTime<chrono::Utc>,
-    by: &mut S,
-    opened: Option<OpenedStore>,
-    present: Option<Present<'_>>,
-) -> Result<Run> {
+    let Ahead { opened, present } = ahead;
     if !options.keep {
         let fetcher = Arc::new(Fetcher::new(config, None)?.keeping_no_records());
         let mut report = check(
@@ -992,7 +981,7 @@ async fn run_opened<S: SourceChecks>(
         let mementos = archived_copies(&mut report, &fetcher, config, options).await;
         let run = Run { report, mementos };
         if let Some(present) = present {
-            present(&run)?;
+            present(&run.report)?;
         }
         return Ok(run);
     }
@@ -1041,7 +1030,7 @@ async fn run_opened<S: SourceChecks>(
                 finished
             };
             let (finished, presented) =
-                crate::store::archive::keep_beside(finishing, || present(&run)).await;
+                crate::store::archive::keep_beside(finishing, || present(&run.report)).await;
             store.close().await;
             finished?;
             presented?;
@@ -1054,7 +1043,7 @@ async fn run_opened<S: SourceChecks>(
             }
             store.close().await;
             if let Some(present) = present {
-                present(&run)?;
+                present(&run.report)?;
             }
         }
     }

@@ -210,32 +210,24 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         color: super::color(args.report.output.as_ref()),
         fail_on: config.fail_on.clone(),
     };
-    let output_name = || {
-        args.report
-            .output
-            .clone()
-            .unwrap_or_else(|| "stdout".into())
-    };
-    // The report is printed as soon as it is whole, while a store here
-    // keeps it, unless something is done to it first (--new-only).
-    let mut present = |run: &check::Run| {
-        report::render(&run.report, args.report.format, &opts, &mut out)
-            .map_err(|e| Error::io(output_name(), e))
+    // The report is printed as soon as it is whole, while the store keeps
+    // it, unless something is done to it first (--new-only).
+    let mut present = |report: &citeguard::model::Report| {
+        report::render(report, args.report.format, &opts, &mut out).map_err(|e| {
+            let name = args.report.output.clone();
+            Error::io(name.unwrap_or_else(|| "stdout".into()), e)
+        })
     };
     let early = !args.new_only;
-    let (
-        check::Run {
-            mut report,
-            mementos,
-        },
-        presented,
-    ) = super::block_on_in(runtime, async {
-        if let Some(opened) = opened {
-            let present = early.then_some(&mut present as check::Present);
-            let run = check::run_in(posts, &config, &options, &bar, now, opened, present).await?;
-            return Ok((run, early));
-        }
-        let run = match queue_url.as_deref().filter(|_| args.distributed) {
+    let check::Run {
+        mut report,
+        mementos,
+    } = super::block_on_in(runtime, async {
+        let ahead = check::Ahead {
+            opened,
+            present: early.then_some(&mut present as check::Present),
+        };
+        match queue_url.as_deref().filter(|_| args.distributed) {
             Some(url) => {
                 let queue = citeguard::fleet::Queue::open(url, 2).await?;
                 let lines = super::FleetLines {
@@ -244,11 +236,12 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
                 };
                 let mut fleet =
                     citeguard::fleet::Distributed::new(queue, &config, std::sync::Arc::new(lines));
-                check::run_with(posts, &config, &options, &bar, now, &mut fleet).await?
+                check::run_with(posts, &config, &options, &bar, now, &mut fleet, ahead).await
             }
-            None => check::run(posts, &config, &options, &bar, now).await?,
-        };
-        Ok((run, false))
+            None => {
+                check::run_with(posts, &config, &options, &bar, now, &mut check::Here, ahead).await
+            }
+        }
     })?;
     say_archive_failures(&mementos.failures);
     let mementos = mementos.found;
@@ -259,9 +252,8 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
         // Best effort: annotations are a convenience beside the report.
         let _ = report::github::render(&report, &config.fail_on, &mut std::io::stderr().lock());
     }
-    if !presented {
-        report::render(&report, args.report.format, &opts, &mut out)
-            .map_err(|e| Error::io(output_name(), e))?;
+    if !early {
+        present(&report)?;
     }
     out.finish()?;
     if args.robust_links {

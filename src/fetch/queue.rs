@@ -126,20 +126,25 @@ impl Queue {
             if !state.seen.insert(url_hash(&job.url)) {
                 return false;
             }
-            let (limit, delay) = self.inner.fetcher.politeness(host);
-            // A host can never use more workers than the global limit, and
-            // every idle worker is a task held in memory.
-            let limit = limit.min(self.inner.fetcher.config().concurrency.max(1));
-            let hq = state
-                .hosts
-                .entry(host.to_string())
-                .or_insert_with(|| HostQueue {
+            // A host's queue is made with its first URL (its key copied
+            // once, its politeness looked up once).
+            if !state.hosts.contains_key(host) {
+                let (limit, delay) = self.inner.fetcher.politeness(host);
+                // A host can never use more workers than the global limit,
+                // and every idle worker is a task held in memory.
+                let limit = limit.min(self.inner.fetcher.config().concurrency.max(1));
+                let queue = HostQueue {
                     pending: VecDeque::new(),
                     workers: 0,
                     limit,
                     delay,
                     next_start: Instant::now(),
-                });
+                };
+                state.hosts.insert(host.to_string(), queue);
+            }
+            let Some(hq) = state.hosts.get_mut(host) else {
+                return false;
+            };
             hq.pending.push_back(job.into());
             if hq.workers < hq.limit {
                 hq.workers += 1;

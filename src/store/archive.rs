@@ -178,7 +178,6 @@ pub struct State {
     damaged: HashSet<String>,
     /// The last source and snapshot ids (SQLite: a writer gives its own).
     ids: Option<(i64, i64)>,
-    new_store: bool,
 }
 
 /// What a run has found on disk, so that it looks once: the names in each
@@ -500,9 +499,6 @@ impl<'a> Archive<'a> {
             None
         };
         Ok(State {
-            // Every snapshot is some source's latest: none, and no body
-            // has a first capture yet.
-            new_store: state.latest.is_empty(),
             latest: state
                 .latest
                 .into_iter()
@@ -524,7 +520,9 @@ impl<'a> Archive<'a> {
         if let Some(ids) = state.ids {
             (self.last_source, self.last_snapshot) = ids;
         }
-        self.new_store = state.new_store;
+        // Every snapshot is some source's latest: none, and no body has a
+        // first capture yet.
+        self.new_store = state.latest.is_empty();
         self.latest = state.latest;
         self.sources = state.sources;
         self.baselines = state.baselines;
@@ -2484,6 +2482,37 @@ mod tests {
             response.header("WARC-Date"),
             "the record's own date, not the row's"
         );
+    }
+
+    #[tokio::test]
+    async fn an_older_stores_body_objects_are_found_plain_or_gzipped_and_no_other() {
+        let (_dir, store) = testing::store().await;
+        let html = page("A body kept as an object, before the WARC files held them.");
+        let row = testing::put(
+            &store,
+            "run0",
+            &testing::Snap::html(URL, "2026-10-01T00:00:00Z", &html),
+        )
+        .await;
+        assert_eq!(row.warc_file, None, "a row of an older store");
+        // An older store kept compressible bodies gzipped.
+        let gzipped = "ab".repeat(32);
+        let path = store.objects.path(&gzipped);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path.with_file_name(format!("{}.gz", &gzipped[2..])), b"gz").unwrap();
+        let archive = Archive::begin(&store, &Config::default(), "run1", day_n(1))
+            .await
+            .unwrap();
+        assert!(archive.body_object(&row.body_sha256));
+        assert!(archive.is_whole(&row));
+        assert!(archive.body_object(&gzipped));
+        // Another name in a directory already listed, and a directory
+        // that is not there.
+        let mut sibling = row.body_sha256.clone();
+        let last = if sibling.ends_with('0') { "1" } else { "0" };
+        sibling.replace_range(63.., last);
+        assert!(!archive.body_object(&sibling));
+        assert!(!archive.body_object(&"cd".repeat(32)));
     }
 
     #[tokio::test]
