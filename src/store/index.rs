@@ -746,6 +746,9 @@ pub struct Index {
     shared: bool,
     /// Statements a writer sent for its sources (`statements`).
     statements: std::sync::atomic::AtomicU64,
+    /// A `check`'s SQLite file, marked as closed when it closes
+    /// (`closed_mark`).
+    marked: Option<std::path::PathBuf>,
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
@@ -914,12 +917,65 @@ fn stamp(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<String> {
     t.map(crate::base::time::rfc3339)
 }
 
+/// Beside a SQLite index, what its last `check` left as it closed the
+/// file cleanly (the WAL emptied into it): the file's length and
+/// modification time then, in nanoseconds. A `check` that finds the file
+/// as marked, with no WAL beside it, knows that nothing has written it
+/// since a writer that had found it sound (a run killed, a crash or a
+/// power cut leaves no mark or a WAL; any write changes the time), and
+/// skips SQLite's quick check, which reads every page of the file: a
+/// scheduled run's index grows with every run, and so would that read.
+fn closed_mark(index: &Path) -> std::path::PathBuf {
+    let mut name = index.as_os_str().to_owned();
+    name.push("-closed");
+    name.into()
+}
+
+/// The index file's length and modification time, as `closed_mark`
+/// keeps them.
+fn file_stamp(index: &Path) -> Option<String> {
+    let meta = std::fs::metadata(index).ok()?;
+    let modified = meta.modified().ok()?;
+    let nanos = modified
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some(format!("{} {nanos}", meta.len()))
+}
+
+/// No WAL (or an empty one) beside the index.
+fn wal_is_empty(index: &Path) -> bool {
+    let mut wal = index.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(std::path::PathBuf::from(wal)).map_or(true, |m| m.len() == 0)
+}
+
+/// Whether the index is as its last `check` closed it (`closed_mark`).
+fn closed_as_marked(index: &Path) -> bool {
+    let Ok(mark) = std::fs::read_to_string(closed_mark(index)) else {
+        return false;
+    };
+    wal_is_empty(index) && file_stamp(index).is_some_and(|now| now == mark.trim())
+}
+
+/// Leaves the mark of a clean close, best effort: without it the next
+/// writer runs the quick check.
+fn mark_closed(index: &Path) {
+    if wal_is_empty(index)
+        && let Some(stamp) = file_stamp(index)
+    {
+        let _ = std::fs::write(closed_mark(index), format!("{stamp}\n"));
+    }
+}
+
 impl Index {
     /// Opens the SQLite index at `path` for `access`:
     ///
     /// - a writer (`check`, `accept`) creates it if needed, refuses it when
     ///   it fails SQLite's quick check (nothing is written into a damaged
-    ///   index), and applies the migrations this build knows;
+    ///   index), and applies the migrations this build knows. The quick
+    ///   check is skipped when the file is as the last writer closed it
+    ///   (`closed_mark`);
     /// - `verify` opens it read-write and migrated, but not refused: its own
     ///   integrity check reports the damage;
     /// - a reader opens it read-only and never migrates, so it can run
@@ -932,6 +988,12 @@ impl Index {
             return Self::open_read_only(path).await;
         }
         let mode = if access == Access::Write { "rwc" } else { "rw" };
+        // Read before SQLite opens the file (which makes a WAL beside it),
+        // and removed before anything is written: a mark is there only
+        // while no writer has the file open. (One left by a failed removal
+        // is harmless: the file's first write changes its time.)
+        let as_closed = closed_as_marked(path);
+        let _ = std::fs::remove_file(closed_mark(path));
         let index = Index {
             pool: sqlite_pool(&sqlite_url(path, mode, false)?, true).await?,
             writes: true,
@@ -939,8 +1001,9 @@ impl Index {
             writer_session: None,
             shared: false,
             statements: Default::default(),
+            marked: (access == Access::Write).then(|| path.to_path_buf()),
         };
-        if access == Access::Write {
+        if access == Access::Write && !as_closed {
             index.quick_check().await?;
         }
         index.migrate().await?;
@@ -965,6 +1028,7 @@ impl Index {
             writer_session: None,
             shared: access == Access::Share,
             statements: Default::default(),
+            marked: None,
         };
         if access == Access::Share {
             // A worker writes beside its run's coordinator, which holds the
@@ -1042,6 +1106,7 @@ impl Index {
                     writer_session: None,
                     shared: false,
                     statements: Default::default(),
+                    marked: None,
                 };
                 match index.schema_version().await {
                     Ok(found) => return index.readable(found),
@@ -1070,6 +1135,7 @@ impl Index {
             writer_session: None,
             shared: false,
             statements: Default::default(),
+            marked: None,
         };
         let found = index.schema_version().await?;
         index.readable(found)
@@ -1211,6 +1277,9 @@ impl Index {
         self.checkpoint().await;
         drop(self.writer_session);
         self.pool.close().await;
+        if let Some(path) = &self.marked {
+            mark_closed(path);
+        }
     }
 
     /// A writer on SQLite moves everything in the WAL into the main file
@@ -2346,6 +2415,77 @@ mod tests {
             reader.snapshot(id).await.unwrap().unwrap().warc_record_id,
             None
         );
+    }
+
+    #[tokio::test]
+    async fn a_writer_reads_every_page_only_when_the_index_is_not_as_its_last_writer_closed_it() {
+        use crate::store::Access;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        let index = Index::open(&path, Access::Write).await.unwrap();
+        for i in 0..400 {
+            index
+                .source(&format!("https://example.org/{i}"))
+                .await
+                .unwrap();
+        }
+        let root: i64 = sqlx::query("SELECT rootpage FROM sqlite_master WHERE name = 'sources'")
+            .fetch_one(&index.pool)
+            .await
+            .unwrap()
+            .get(0);
+        let size: i64 = sqlx::query("PRAGMA page_size")
+            .fetch_one(&index.pool)
+            .await
+            .unwrap()
+            .get(0);
+        index.close().await;
+        assert!(
+            closed_mark(&path).is_file(),
+            "a clean close leaves its mark"
+        );
+        assert!(wal_is_empty(&path));
+
+        // The sources table's root page damaged behind SQLite's back, the
+        // file's time put back as the mark has it: nothing a writer opens
+        // reads that page, and the file is trusted as its writer left it.
+        let closed_at = std::fs::metadata(&path).unwrap().modified().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let start = (root as usize - 1) * size as usize;
+        bytes[start..start + size as usize].fill(0xa5);
+        std::fs::write(&path, &bytes).unwrap();
+        let set_time = |t: std::time::SystemTime| {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(t)
+                .unwrap()
+        };
+        set_time(closed_at);
+        let index = Index::open(&path, Access::Write).await.unwrap();
+        assert!(!closed_mark(&path).exists(), "an open index has no mark");
+        index.close().await;
+
+        // Changed since (its time moved): every page is read first.
+        set_time(closed_at + std::time::Duration::from_secs(1));
+        let opened = Index::open(&path, Access::Write).await;
+        assert!(
+            matches!(opened, Err(IndexError::Damaged(_))),
+            "{:?}",
+            opened.err()
+        );
+
+        // No mark, as a killed writer leaves it: the same.
+        set_time(closed_at);
+        assert!(!closed_mark(&path).exists());
+        let opened = Index::open(&path, Access::Write).await;
+        assert!(
+            matches!(opened, Err(IndexError::Damaged(_))),
+            "{:?}",
+            opened.err()
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "nothing written");
     }
 
     #[test]

@@ -25,7 +25,9 @@
 //! cut) loses at most its open batch and leaves orphans at worst (a spool
 //! file, records no row names, a half WARC record at a file's end); the
 //! next writer sweeps the dead writer's `tmp/` directory, trims the half
-//! record and closes the killed run. A writer refuses an index that fails SQLite's quick check; readers
+//! record and closes the killed run. A writer refuses an index that fails
+//! SQLite's quick check, run unless the file is as the last writer closed
+//! it (`index::closed_mark`); readers
 //! open the index read-only, so a store on a read-only disk can be read.
 //!
 //! That is the embedded store, the default. The index can also live in
