@@ -14,9 +14,10 @@
 # and run A with its store on tmpfs (/dev/shm), where fsync costs nothing.
 # Prints a table, then the ratios issue 12 sets as targets (first run
 # against wget, recheck against --no-store, bytes against wget's WARC,
-# peak memory), each with "met" or "NOT met"; the recheck's ratio is of
-# the medians of RECHECK_ROUNDS (default 5) further B and --no-store runs,
-# alternated. bench/README.md keeps the figures of a run.
+# peak memory), each with "met" or "NOT met"; the first run's ratio is of
+# the medians of FIRST_ROUNDS (default 3) further A and wget runs, the
+# recheck's of RECHECK_ROUNDS (default 7) further B and --no-store runs,
+# each pair alternated; peaks are the highest of all runs. bench/README.md keeps the figures of a run.
 #
 # WORK (default target/bench-archive) holds the nginx files and TMP (the
 # stores and WARCs, kept for a look after the run); CHECK_WORK (default
@@ -126,17 +127,36 @@ if [ -d /dev/shm ] && [ -w /dev/shm ]; then
   rm -rf "$SHM"
 fi
 
+# The first run against wget, alternated FIRST_ROUNDS times (default 3),
+# each on a new store and a new WARC: one run of each varies as the
+# recheck's do, so the target is judged on the medians too. Peak memory:
+# the highest of all runs A.
+a_walls=""
+w_walls=""
+a_peak=${a[1]}
+for r in $(seq "${FIRST_ROUNDS:-3}"); do
+  measure "cg-a$r" "$CORPUS" "$CG" check posts --store "$TMP/store-a$r" "${CG_ARGS[@]}"
+  a_walls+="$M_WALL "
+  [ "$M_RSS" -le "$a_peak" ] || a_peak=$M_RSS
+  rm -rf "$TMP/store-a$r"
+  measure "wget$r" "$TMP" wget -q -O /dev/null --warc-file="$TMP/wget$r" -i "$CORPUS/urls.txt"
+  w_walls+="$M_WALL "
+  rm -f "$TMP/wget$r.warc.gz"
+done
+
 # The recheck against the no-store check, alternated RECHECK_ROUNDS times
-# (default 5), each B on a fresh copy of the store after A and B: one run
+# (default 7), each B on a fresh copy of the store after A and B: one run
 # of each is a sub-second figure that varies by a third between sittings,
 # so the target is judged on the medians.
 b_walls=""
 n_walls=""
-for r in $(seq "${RECHECK_ROUNDS:-5}"); do
+b_peak=${b[1]}
+for r in $(seq "${RECHECK_ROUNDS:-7}"); do
   rm -rf "$TMP/copy"
   cp -a "$TMP/store-1" "$TMP/copy"
   measure "cg-b$r" "$CORPUS" "$CG" check posts --store "$TMP/copy" "${CG_ARGS[@]}"
   b_walls+="$M_WALL "
+  [ "$M_RSS" -le "$b_peak" ] || b_peak=$M_RSS
   measure "cg-n$r" "$CORPUS" "$CG" check posts --no-store "${CG_ARGS[@]}"
   n_walls+="$M_WALL "
 done
@@ -197,7 +217,10 @@ verdict() { # VALUE OP LIMIT -> met / NOT met
     ok = (op == ">=") ? (v >= l) : (op == "<=") ? (v <= l) : (v < l)
     print (ok ? "met" : "NOT met") }'
 }
-speed=$(ratio "${c[0]}" "${a[0]}")
+speed_once=$(ratio "${c[0]}" "${a[0]}")
+a_median=$(median <<<"$a_walls")
+w_median=$(median <<<"$w_walls")
+speed=$(ratio "$w_median" "$a_median")
 recheck_once=$(ratio "${b[0]}" "${n[0]}")
 b_median=$(median <<<"$b_walls")
 n_median=$(median <<<"$n_walls")
@@ -206,9 +229,10 @@ size=$(ratio "$a_bytes" "$c_bytes")
 echo
 echo "targets (issue 12), $N URLs:"
 printf "  %-44s %8s  %-10s %s\n" "first run, wget's time / citeguard's" "${speed}x" "(>= 3)" "$(verdict "$speed" ">=" 3)"
+echo "    (medians of ${FIRST_ROUNDS:-3} alternated runs: A $a_median s [$a_walls], wget $w_median s [$w_walls]; the table's single runs: ${speed_once}x)"
 printf "  %-44s %8s  %-10s %s\n" "recheck time / check --no-store time" "${recheck}x" "(<= 1.5)" "$(verdict "$recheck" "<=" 1.5)"
-echo "    (medians of ${RECHECK_ROUNDS:-5} alternated runs: B $b_median s [$b_walls], no store $n_median s [$n_walls]; the table's single runs: ${recheck_once}x)"
+echo "    (medians of ${RECHECK_ROUNDS:-7} alternated runs: B $b_median s [$b_walls], no store $n_median s [$n_walls]; the table's single runs: ${recheck_once}x)"
 printf "  %-44s %8s  %-10s %s\n" "bytes written (A) / wget's WARC" "${size}x" "(<= 1.5)" "$(verdict "$size" "<=" 1.5)"
-printf "  %-44s %8s  %-10s %s\n" "peak memory of A (MB)" "${a[1]}" "(< 100)" "$(verdict "${a[1]}" "<" 100)"
-printf "  %-44s %8s  %-10s %s\n" "peak memory of B (MB)" "${b[1]}" "(< 100)" "$(verdict "${b[1]}" "<" 100)"
+printf "  %-44s %8s  %-10s %s\n" "peak memory of A (MB), highest of its runs" "$a_peak" "(< 100)" "$(verdict "$a_peak" "<" 100)"
+printf "  %-44s %8s  %-10s %s\n" "peak memory of B (MB), highest of its runs" "$b_peak" "(< 100)" "$(verdict "$b_peak" "<" 100)"
 [ -z "${g[1]:-}" ] || printf "  %-44s %8s  %-10s %s\n" "peak memory of A, 100,000 URLs (MB)" "${g[1]}" "(< 150)" "$(verdict "${g[1]}" "<" 150)"

@@ -13,7 +13,9 @@
 # pair in one sitting. POLITE=0 skips the two polite runs (100 s of
 # waiting). PORT (default 8080) is the port nginx listens on, for a machine
 # where another bench holds 8080; each port keeps its own corpus in WORK.
-# Prints a table with wall and CPU seconds (user+sys) and the load average;
+# The limits-off runs are alternated ROUNDS times (default 5) and their
+# medians compared. Prints a table with wall and CPU seconds (user+sys)
+# and the load average;
 # bench/README.md keeps the figures of a run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,10 +78,27 @@ if [ "${POLITE:-1}" != 0 ]; then
   read -r cg_polite_s cg_polite_mb cg_polite_cpu <<<"$(measure cg-polite "$CG" check posts --no-store --no-memento --format json --per-host 10 --host-delay 50 --retries 0 --quiet)"
   read -r ly_polite_s ly_polite_mb ly_polite_cpu <<<"$(measure ly-polite lychee --no-progress --format json --host-concurrency 10 --host-request-interval 50ms --max-retries 0 posts)"
 fi
-read -r cg_free_s cg_free_mb cg_free_cpu <<<"$(measure cg-free "$CG" "${FREE[@]}")"
-read -r ly_free_s ly_free_mb ly_free_cpu <<<"$(measure ly-free lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts)"
+# Limits off, alternated ROUNDS times (default 5): one sub-second run of
+# each varies by a third between sittings, so the medians are compared
+# (the peaks: the highest of the rounds).
+declare -A walls cpus peaks
+for r in $(seq "${ROUNDS:-5}"); do
+  for who in cg ly bf; do
+    case $who in
+      cg) cmd=("$CG" "${FREE[@]}") ;;
+      ly) cmd=(lychee --no-progress --format json --host-concurrency 1000 --host-request-interval 0ms --max-concurrency 256 --max-retries 0 posts) ;;
+      bf) [ -n "${BEFORE:-}" ] || continue; cmd=("$BEFORE" "${FREE[@]}") ;;
+    esac
+    read -r s mb cpu <<<"$(measure "$who-free" "${cmd[@]}")"
+    walls[$who]+="$s "; cpus[$who]+="$cpu "
+    [ "${peaks[$who]:-0}" -ge "$mb" ] || peaks[$who]=$mb
+  done
+done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cg_free_s=$(median <<<"${walls[cg]}") cg_free_cpu=$(median <<<"${cpus[cg]}") cg_free_mb=${peaks[cg]}
+ly_free_s=$(median <<<"${walls[ly]}") ly_free_cpu=$(median <<<"${cpus[ly]}") ly_free_mb=${peaks[ly]}
 if [ -n "${BEFORE:-}" ]; then
-  read -r bf_free_s bf_free_mb bf_free_cpu <<<"$(measure bf-free "$BEFORE" "${FREE[@]}")"
+  bf_free_s=$(median <<<"${walls[bf]}") bf_free_cpu=$(median <<<"${cpus[bf]}") bf_free_mb=${peaks[bf]}
 fi
 cd "$WORK/big"
 M=$(wc -l <urls.txt)
@@ -123,6 +142,7 @@ row "lychee, limits off" "$N" "$ly_free_s" "$ly_free_cpu" "$ly_free_mb"
 [ -n "${BEFORE:-}" ] && row "before, limits off" "$N" "$bf_free_s" "$bf_free_cpu" "$bf_free_mb"
 row "citeguard, $M URLs, limits off" "$M" "$cg_big_s" "$cg_big_cpu" "$cg_big_mb"
 [ -n "${BEFORE:-}" ] && row "before, $M URLs, limits off" "$M" "$bf_big_s" "$bf_big_cpu" "$bf_big_mb"
+echo "limits off: medians of ${ROUNDS:-5} alternated rounds; wall s in run order: citeguard [${walls[cg]}], lychee [${walls[ly]}]${BEFORE:+, before [${walls[bf]:-}]}"
 echo "load average: $LOAD_BEFORE before the runs, $LOAD_AFTER after"
 awk -v c="$cg_free_s" -v l="$ly_free_s" -v cc="$cg_free_cpu" -v lc="$ly_free_cpu" 'BEGIN {
   r = (c > 0) ? l / c : 0
