@@ -1031,6 +1031,9 @@ pub async fn run_with<S: SourceChecks>(
             };
             let (finished, presented) =
                 crate::store::archive::keep_beside(finishing, || present(&run.report)).await;
+            if finished.is_err() {
+                store.index.distrust();
+            }
             store.close().await;
             finished?;
             presented?;

@@ -747,8 +747,10 @@ pub struct Index {
     /// Statements a writer sent for its sources (`statements`).
     statements: std::sync::atomic::AtomicU64,
     /// A `check`'s SQLite file, marked as closed when it closes
-    /// (`closed_mark`).
+    /// (`closed_mark`), unless something it met says otherwise
+    /// (`distrust`).
     marked: Option<std::path::PathBuf>,
+    distrusted: std::sync::atomic::AtomicBool,
 }
 
 const SNAPSHOT_COLUMNS: &str = "s.id, s.source_id, src.url, s.run_id, s.fetched_at, s.status, \
@@ -1002,6 +1004,7 @@ impl Index {
             shared: false,
             statements: Default::default(),
             marked: (access == Access::Write).then(|| path.to_path_buf()),
+            distrusted: Default::default(),
         };
         if access == Access::Write && !as_closed {
             index.quick_check().await?;
@@ -1029,6 +1032,7 @@ impl Index {
             shared: access == Access::Share,
             statements: Default::default(),
             marked: None,
+            distrusted: Default::default(),
         };
         if access == Access::Share {
             // A worker writes beside its run's coordinator, which holds the
@@ -1107,6 +1111,7 @@ impl Index {
                     shared: false,
                     statements: Default::default(),
                     marked: None,
+                    distrusted: Default::default(),
                 };
                 match index.schema_version().await {
                     Ok(found) => return index.readable(found),
@@ -1136,6 +1141,7 @@ impl Index {
             shared: false,
             statements: Default::default(),
             marked: None,
+            distrusted: Default::default(),
         };
         let found = index.schema_version().await?;
         index.readable(found)
@@ -1277,9 +1283,19 @@ impl Index {
         self.checkpoint().await;
         drop(self.writer_session);
         self.pool.close().await;
-        if let Some(path) = &self.marked {
+        if let Some(path) = &self.marked
+            && !self.distrusted.load(std::sync::atomic::Ordering::Relaxed)
+        {
             mark_closed(path);
         }
+    }
+
+    /// The writer's work failed part-way (a statement refused, a page
+    /// unreadable): `close` leaves no mark, so the next writer runs the
+    /// quick check before it writes anything.
+    pub fn distrust(&self) {
+        self.distrusted
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A writer on SQLite moves everything in the WAL into the main file

@@ -257,6 +257,50 @@ fn a_damaged_index_is_reported_and_never_written_to() {
     one_line_error(&o, "fails SQLite's integrity check");
 }
 
+#[test]
+fn damage_that_keeps_the_index_files_time_stops_a_run_and_the_next_one_checks_first() {
+    let web = Web::on("127.0.0.58");
+    let dir = Dir::new();
+    let store = dir.join("store");
+    let urls: Vec<String> = (0..40).map(|i| web.url(&format!("/many/{i}"))).collect();
+    write_post(&dir, &urls);
+    let first = check(&dir, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let index = store.join("index.sqlite");
+    let mark = store.join("index.sqlite-closed");
+    assert!(mark.is_file(), "a clean close leaves its mark");
+
+    // Damage below the file system's notice: a page of the citations
+    // table overwritten, the file's time put back. The next run trusts
+    // the file as its last writer closed it, and meets the damage only
+    // where it writes the run's citations, at its end.
+    let closed_at = std::fs::metadata(&index).unwrap().modified().unwrap();
+    let page = root_page(&index, "citations");
+    let mut bytes = std::fs::read(&index).unwrap();
+    let size = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    let start = (page - 1) * size;
+    bytes[start..start + size].fill(0xa5);
+    std::fs::write(&index, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&index)
+        .unwrap()
+        .set_modified(closed_at)
+        .unwrap();
+    let o = check(&dir, &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(err.contains("store"), "{err}");
+    assert!(!mark.exists(), "a run that failed leaves no mark");
+
+    // So the next writer reads every page first, and writes nothing.
+    let o = check(&dir, &[]);
+    one_line_error(&o, "fails SQLite's integrity check");
+    let v = dir.run(["verify", "--store", "store"]);
+    assert_eq!(v.status.code(), Some(1), "{}{}", stdout(&v), stderr(&v));
+}
+
 /// The root page of a table, read from the schema (page 1) of a database
 /// file.
 fn root_page(index: &Path, table: &str) -> usize {
