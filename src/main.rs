@@ -155,15 +155,15 @@ mod tests {
     fn the_allocator_gives_freed_pages_back_at_once() {
         // SAFETY: this is the binary's only test: no other thread reads
         // or writes the option table meanwhile.
-        let before = unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
+        let get = || unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
+        let before = get();
+        super::tune_allocator();
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
             // The number is the option that defaults to 10 ms.
             assert_eq!(before, 10);
-        }
-        super::tune_allocator();
-        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-            let after = unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
-            assert_eq!(after, 0);
+            assert_eq!(get(), 0);
+        } else {
+            assert_eq!(get(), before, "the user's delay stands");
         }
     }
 }
