@@ -159,13 +159,22 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
     let mut out = super::open_output(args.report.output.as_ref())?;
 
     let started_at = chrono::Utc::now();
+    let options = check::RunOptions {
+        keep: !args.no_store,
+        robust_links: args.robust_links,
+        offline_pages_beside: args
+            .report
+            .output
+            .clone()
+            .filter(|_| args.report.format == report::Format::Html),
+    };
     // A run that stores here opens its store, reads the previous report
     // and every source's state on the runtime's threads while the posts
     // are collected on this one.
     let runtime = super::runtime()?;
     // On a thread of its own that waits on the runtime (`Handle::block_on`):
     // the opening future holds sqlx's borrows, which a spawned task cannot.
-    let opening = (!args.no_store && !args.distributed).then(|| {
+    let opening = (options.keep && !args.distributed).then(|| {
         let config = config.clone();
         let runtime = runtime.handle().clone();
         std::thread::spawn(move || runtime.block_on(check::open_store(&config, true)))
@@ -189,15 +198,6 @@ pub fn run(args: CheckArgs) -> Result<Outcome> {
 
     let bar = Bar::new(!args.quiet && std::io::stderr().is_terminal());
     let now = args.now.unwrap_or(started_at);
-    let options = check::RunOptions {
-        keep: !args.no_store,
-        robust_links: args.robust_links,
-        offline_pages_beside: args
-            .report
-            .output
-            .clone()
-            .filter(|_| args.report.format == report::Format::Html),
-    };
     let opened = match opening.map(std::thread::JoinHandle::join) {
         Some(Ok(opened)) => Some(opened?),
         Some(Err(panic)) => {

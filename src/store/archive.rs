@@ -186,7 +186,7 @@ pub struct State {
 /// and WARC files.
 #[derive(Default)]
 struct Seen {
-    objects: HashMap<std::path::PathBuf, HashSet<std::ffi::OsString>>,
+    objects: super::objects::Listings,
     warcs: HashSet<String>,
 }
 
@@ -1069,29 +1069,17 @@ impl<'a> Archive<'a> {
     }
 
     /// Whether a body object of a store written before bodies moved into
-    /// the WARC files holds these bytes (as `Objects::exists` finds it,
-    /// plain or gzipped; never on S3). Each objects directory is listed
-    /// once a run, on its first question: a store written since holds a
-    /// few report objects there and no body, and two failed `stat`s per
-    /// body (10,000 in a recheck of 5,000 sources) cost more than the
-    /// listings. No run writes a body object, so a listing stays true.
+    /// the WARC files holds these bytes (never on S3), from the run's
+    /// listings of the objects directories (`Objects::in_place_listed`): a
+    /// store written since holds a few report objects there and no body,
+    /// and two failed `stat`s per body (10,000 in a recheck of 5,000
+    /// sources) cost more than the listings. No run writes a body object,
+    /// so a listing stays true for the run.
     fn body_object(&self, sha256: &str) -> bool {
-        if self.store.copies_on_s3() {
-            return false;
-        }
-        let path = self.store.objects.path(sha256);
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
-            return false;
-        };
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        let names = seen.objects.entry(dir.to_path_buf()).or_insert_with(|| {
-            std::fs::read_dir(dir)
-                .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
-                .unwrap_or_default()
-        });
-        let mut gz = name.to_os_string();
-        gz.push(".gz");
-        names.contains(name) || names.contains(&gz)
+        self.store
+            .objects
+            .in_place_listed(sha256, &mut seen.objects)
     }
 
     /// Whether a WARC file is there (`Store::warc_exists`); one found

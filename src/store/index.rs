@@ -1279,6 +1279,10 @@ impl Index {
     /// whole index: a copy of the store, or a reader that must open it as
     /// immutable (on a read-only disk), misses nothing. PostgreSQL keeps
     /// its own WAL; closing the writer's session releases its lock.
+    ///
+    /// A `check`'s writer then leaves the closed-mark (`closed_mark`):
+    /// writers call `close` only once their work succeeded, or after
+    /// `distrust`; one that fails returns without closing.
     pub async fn close(self) {
         self.checkpoint().await;
         drop(self.writer_session);
@@ -2437,7 +2441,10 @@ mod tests {
     async fn a_writer_reads_every_page_only_when_the_index_is_not_as_its_last_writer_closed_it() {
         use crate::store::Access;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("index.sqlite");
+        // A store's directory as users name theirs, in any script.
+        let store = dir.path().join("архив 档案 أرشيف");
+        std::fs::create_dir_all(&store).unwrap();
+        let path = store.join("index.sqlite");
         let index = Index::open(&path, Access::Write).await.unwrap();
         for i in 0..400 {
             index

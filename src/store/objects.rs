@@ -41,6 +41,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// The names in each objects directory a caller has asked about
+/// (`Objects::in_place_listed`).
+#[derive(Default)]
+pub struct Listings(
+    std::collections::HashMap<PathBuf, std::collections::HashSet<std::ffi::OsString>>,
+);
+
 pub struct Objects {
     root: PathBuf,
     /// Where new objects are written before their rename; `None` for a
@@ -173,6 +180,30 @@ impl Objects {
         self.pending_file(sha256).is_some()
             || self.path(sha256).is_file()
             || self.gz_path(sha256).is_file()
+    }
+
+    /// Whether a local object is in place, plain or compressed, as `exists`
+    /// finds it, but from `listings`: each directory is listed on its first
+    /// question and its names kept there. For a caller that asks about
+    /// many objects no one is writing (an older store's bodies, which no
+    /// run writes now), where a `stat` of each form of each would cost
+    /// more. Never true on S3, nor for an object in the open batch.
+    pub fn in_place_listed(&self, sha256: &str, listings: &mut Listings) -> bool {
+        if self.remote.is_some() {
+            return false;
+        }
+        let (plain, gz) = (self.path(sha256), self.gz_path(sha256));
+        let (Some(dir), Some(plain), Some(gz)) =
+            (plain.parent(), plain.file_name(), gz.file_name())
+        else {
+            return false;
+        };
+        let names = listings.0.entry(dir.to_path_buf()).or_insert_with(|| {
+            fs::read_dir(dir)
+                .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+                .unwrap_or_default()
+        });
+        names.contains(plain) || names.contains(gz)
     }
 
     fn pending_file(&self, sha256: &str) -> Option<(PathBuf, bool)> {

@@ -1458,15 +1458,21 @@ fn new_record_id() -> String {
     let mut bits: u128 = rand::random();
     bits = (bits & !(0xf << 76)) | (0x4 << 76); // version 4
     bits = (bits & !(0x3 << 62)) | (0x2 << 62); // RFC 4122 variant
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Written without `format!`: a recheck makes two ids per source.
+    let mut hex = [0u8; 32];
+    // Sixteen bytes always fill thirty-two digits.
+    let _ = hex::encode_to_slice(bits.to_be_bytes(), &mut hex);
+    let hex = std::str::from_utf8(&hex).unwrap_or_default();
     let mut id = String::with_capacity(47);
     id.push_str("<urn:uuid:");
-    for i in 0..32 {
-        if matches!(i, 8 | 12 | 16 | 20) {
+    for (i, group) in [0..8, 8..12, 12..16, 16..20, 20..32]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
             id.push('-');
         }
-        let nibble = (bits >> (124 - 4 * i)) & 0xf;
-        id.push(char::from(HEX[nibble as usize]));
+        id.push_str(hex.get(group).unwrap_or_default());
     }
     id.push('>');
     id
